@@ -1,0 +1,52 @@
+# CryptoCare: the two commands that matter are `make dev` (run the whole platform, embedded) and
+# `make test` (every test, against real PostgreSQL, Redis and Kafka started by scripts/infra).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export CHECKPOINT_DISABLE := 1
+
+.PHONY: help install gen lint typecheck infra-up infra-down test test-unit dev bench breaking
+
+help:
+	@echo "make dev         run the whole platform on http://localhost:8080 (embedded, npm packages only)"
+	@echo "make test        install, generate, start PostgreSQL/Redis/Kafka, run every test"
+	@echo "make infra-up    start local PostgreSQL, Redis and Kafka (no containers)"
+	@echo "make infra-down  stop them"
+	@echo "make gen         regenerate gRPC contracts (ts-proto) and Prisma clients"
+	@echo "make bench       run the benchmarks in bench/ and record the results"
+
+# Installs dependencies when package-lock.json changed since the last install; runs `gen` (postinstall).
+node_modules/.install-stamp: package-lock.json package.json libs/*/package.json services/*/package.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.install-stamp
+
+gen: install
+	npm run gen
+
+lint: install
+	npx buf lint proto
+
+# Compatibility of the contracts with the main branch (skipped where main has no proto/ yet).
+breaking: install
+	@if git rev-parse --verify -q main >/dev/null && git cat-file -e main:proto/buf.yaml 2>/dev/null; then \
+	  npx buf breaking proto --against '.git#branch=main,subdir=proto'; \
+	else echo "buf breaking: main has no proto/ yet, nothing to compare"; fi
+
+typecheck: install
+	npx tsc -p tsconfig.json
+
+infra-up:
+	bash scripts/infra/up.sh >/dev/null
+
+infra-down:
+	bash scripts/infra/down.sh
+
+test: install lint breaking typecheck infra-up
+	source scripts/infra/env.sh && npx jest --ci
+
+dev: install
+	npm run dev
+
+bench: install infra-up
+	source scripts/infra/env.sh && npx tsx bench/run.ts

@@ -1,0 +1,14 @@
+// One jest run for the whole monorepo: unit tests beside the code (*.test.ts) and integration tests
+// in test/ folders. TypeScript is transformed by SWC (fast, no type check: `make typecheck` does that).
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/deploy', '<rootDir>/bench'],
+  testMatch: ['**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  transform: {
+    '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+  },
+  globalSetup: '<rootDir>/libs/testing/src/jest-global-setup.ts',
+  testTimeout: 60000,
+};

@@ -1,0 +1,55 @@
+import { counter } from '@cryptocare/platform';
+
+/** Cache-aside store shared by a service's replicas (Redis) or local (embedded mode). */
+export interface Cache {
+  get<T>(key: string): Promise<T | undefined>;
+  set<T>(key: string, value: T, ttlSeconds: number): Promise<void>;
+  del(...keys: string[]): Promise<void>;
+  /** Increments a counter that expires after `windowSeconds` from its first hit (rate limits). */
+  hit(key: string, windowSeconds: number): Promise<number>;
+  /** Readiness probe. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const lookups = counter('cache_lookups_total', 'Cache-aside lookups by outcome', ['cache', 'outcome']);
+
+/**
+ * Cache-aside with single-flight: concurrent misses of one key in this process share one load,
+ * so an expired hot key causes one database query, not a stampede.
+ */
+export class CacheAside {
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly cache: Cache,
+    private readonly name: string,
+  ) {}
+
+  async getOrLoad<T>(key: string, ttlSeconds: number, load: () => Promise<T>): Promise<T> {
+    const cached = await this.cache.get<T>(key).catch(() => undefined);
+    if (cached !== undefined) {
+      lookups.labels(this.name, 'hit').inc();
+      return cached;
+    }
+    lookups.labels(this.name, 'miss').inc();
+    const pending = this.inFlight.get(key) as Promise<T> | undefined;
+    if (pending) return pending;
+    const loading = (async () => {
+      try {
+        const value = await load();
+        // A cache outage must not fail the read: the value came from the source of truth.
+        await this.cache.set(key, value, ttlSeconds).catch(() => undefined);
+        return value;
+      } finally {
+        this.inFlight.delete(key);
+      }
+    })();
+    this.inFlight.set(key, loading);
+    return loading;
+  }
+
+  invalidate(...keys: string[]): Promise<void> {
+    return this.cache.del(...keys);
+  }
+}

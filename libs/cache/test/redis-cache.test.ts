@@ -1,0 +1,60 @@
+import { CacheAside, MemoryCache, RedisCache, type Cache } from '@cryptocare/cache';
+import { infraUrls, uniqueName } from '@cryptocare/testing';
+
+describe.each([
+  ['Redis (real server)', () => new RedisCache(infraUrls().redisUrl, uniqueName('cache-it'))],
+  ['in-process LRU', () => new MemoryCache(100)],
+])('%s', (_name, make: () => Cache) => {
+  let cache: Cache;
+  beforeEach(() => {
+    cache = make();
+  });
+  afterEach(() => cache.close());
+
+  it('stores JSON values with a TTL and forgets them after it', async () => {
+    await cache.set('profile:1', { name: 'Dr. Keller', price: 120 }, 1);
+    expect(await cache.get('profile:1')).toEqual({ name: 'Dr. Keller', price: 120 });
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(await cache.get('profile:1')).toBeUndefined();
+  });
+
+  it('deletes keys (event-driven invalidation)', async () => {
+    await cache.set('a', 1, 60);
+    await cache.set('b', 2, 60);
+    await cache.del('a', 'b');
+    expect(await cache.get('a')).toBeUndefined();
+    expect(await cache.get('b')).toBeUndefined();
+  });
+
+  it('counts hits in a window that keeps its first expiry (rate limits)', async () => {
+    expect(await cache.hit('rl:1.2.3.4', 1)).toBe(1);
+    expect(await cache.hit('rl:1.2.3.4', 1)).toBe(2);
+    expect(await cache.hit('rl:1.2.3.4', 1)).toBe(3);
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(await cache.hit('rl:1.2.3.4', 1)).toBe(1);
+  });
+
+  it('loads a missing key once for concurrent readers (single-flight)', async () => {
+    const aside = new CacheAside(cache, 'test');
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      await new Promise((r) => setTimeout(r, 50));
+      return { specialties: ['cardiology'] };
+    };
+    const results = await Promise.all(Array.from({ length: 20 }, () => aside.getOrLoad('specialties', 60, load)));
+    expect(loads).toBe(1);
+    expect(results.every((r) => r.specialties[0] === 'cardiology')).toBe(true);
+    expect(await aside.getOrLoad('specialties', 60, load)).toEqual({ specialties: ['cardiology'] });
+    expect(loads).toBe(1);
+  });
+});
+
+describe('cache-aside when Redis is down', () => {
+  it('still answers from the loader', async () => {
+    const dead = new RedisCache('redis://127.0.0.1:1', 'down');
+    const aside = new CacheAside(dead, 'down');
+    await expect(aside.getOrLoad('k', 60, async () => 42)).resolves.toBe(42);
+    await dead.close();
+  });
+});

@@ -1,0 +1,122 @@
+import { context } from '@opentelemetry/api';
+import type { Logger } from 'pino';
+import type { events } from '@cryptocare/contracts';
+import { contextFromTraceparent, counter } from '@cryptocare/platform';
+import type { BusMessage, EventBus, Subscription } from './bus';
+import { decodeEnvelope, type DomainEvent } from './envelope';
+import { table, type SqlDatabase, type SqlTx } from './sql';
+
+export type EventHandlers = {
+  [T in events.EventType]?: (event: DomainEvent<T>, tx: SqlTx) => Promise<void>;
+};
+
+export interface IdempotentConsumerOptions {
+  bus: EventBus;
+  db: SqlDatabase;
+  /** The consuming service's schema (holds `processed_events`). */
+  schema: string;
+  /** Consumer group, e.g. "appointment". */
+  groupId: string;
+  topics: string[];
+  handlers: EventHandlers;
+  logger: Logger;
+  /** Attempts before the message goes to `<topic>.dlq`. */
+  maxAttempts?: number;
+  retryDelayMs?: number;
+  /** Called after a handler's transaction committed (e.g. to wake the outbox relay). */
+  afterCommit?: () => void;
+}
+
+const consumed = counter('events_consumed_total', 'Events handled by consumers', ['group', 'type', 'outcome']);
+
+/**
+ * At-least-once delivery, exactly-once effect (ARCHITECTURE section 5): the handler's effect and
+ * a `processed_events(consumer, event_id)` row are written in one transaction, so a redelivered
+ * event (after a crash before the offset commit) finds its row and does nothing. A handler that
+ * keeps failing is retried with backoff, then parked on `<topic>.dlq` with the error.
+ */
+export async function startIdempotentConsumer(options: IdempotentConsumerOptions): Promise<Subscription> {
+  const { bus, db, schema, groupId, handlers, logger } = options;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const retryDelayMs = options.retryDelayMs ?? 200;
+  const processed = table(schema, 'processed_events');
+
+  async function handleOnce(event: DomainEvent, handler: (event: DomainEvent, tx: SqlTx) => Promise<void>): Promise<'done' | 'duplicate'> {
+    return db.$transaction(
+      async (tx) => {
+        const inserted = await tx.$executeRawUnsafe(
+          `INSERT INTO ${processed} (consumer, event_id) VALUES ($1, $2::uuid) ON CONFLICT DO NOTHING`,
+          groupId,
+          event.id,
+        );
+        if (inserted === 0) return 'duplicate' as const;
+        await handler(event, tx);
+        return 'done' as const;
+      },
+      { timeout: 30_000, maxWait: 10_000 },
+    );
+  }
+
+  async function handle(message: BusMessage): Promise<void> {
+    const event = decodeEnvelope(message.value);
+    if ('unknownType' in event) {
+      consumed.labels(groupId, event.unknownType, 'ignored').inc();
+      return;
+    }
+    const handler = handlers[event.type] as ((event: DomainEvent, tx: SqlTx) => Promise<void>) | undefined;
+    if (!handler) return;
+    // The handler runs in the producer's trace, so one booking is one trace across services.
+    await context.with(contextFromTraceparent(event.traceparent), async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const outcome = await handleOnce(event, handler);
+          consumed.labels(groupId, event.type, outcome).inc();
+          if (outcome === 'done') options.afterCommit?.();
+          return;
+        } catch (err) {
+          if (attempt >= maxAttempts) {
+            logger.error({ err, eventId: event.id, type: event.type, topic: message.topic }, 'event failed; sent to dead-letter topic');
+            await bus.publish(`${message.topic}.dlq`, [
+              {
+                key: message.key,
+                value: message.value,
+                headers: {
+                  ...message.headers,
+                  'dlq-error': err instanceof Error ? err.message.slice(0, 500) : String(err),
+                  'dlq-consumer': groupId,
+                  'dlq-partition': String(message.partition ?? ''),
+                  'dlq-offset': String(message.offset ?? ''),
+                },
+              },
+            ]);
+            consumed.labels(groupId, event.type, 'dead_lettered').inc();
+            return;
+          }
+          logger.warn({ err, eventId: event.id, type: event.type, attempt }, 'event handler failed; retrying');
+          await new Promise((r) => setTimeout(r, retryDelayMs * 2 ** (attempt - 1)));
+        }
+      }
+    });
+  }
+
+  return bus.subscribe({ groupId, topics: options.topics, fromBeginning: true, handle });
+}
+
+/** DDL shared by every service's first migration (kept here so the shapes match the code). */
+export const eventTablesSql = (schema: string) => `
+CREATE TABLE IF NOT EXISTS ${table(schema, 'outbox')} (
+  id uuid PRIMARY KEY,
+  topic text NOT NULL,
+  key text NOT NULL,
+  type text NOT NULL,
+  payload bytea NOT NULL,
+  traceparent text,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS outbox_created_at ON ${table(schema, 'outbox')} (created_at, id);
+CREATE TABLE IF NOT EXISTS ${table(schema, 'processed_events')} (
+  consumer text NOT NULL,
+  event_id uuid NOT NULL,
+  processed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (consumer, event_id)
+);`;

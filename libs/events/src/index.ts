@@ -1,0 +1,7 @@
+export * from './bus';
+export * from './in-process-bus';
+export * from './kafka-bus';
+export * from './envelope';
+export * from './outbox';
+export * from './consumer';
+export * from './sql';

@@ -1,0 +1,54 @@
+import http from 'node:http';
+import type { Logger } from 'pino';
+import { registry } from './metrics';
+
+export type ReadinessCheck = () => Promise<void>;
+
+/**
+ * The operations endpoint of a backend service: `/healthz` (liveness: the process answers),
+ * `/readyz` (readiness: every dependency check passes) and `/metrics` (Prometheus).
+ */
+export async function startOpsServer(opts: {
+  host: string;
+  port: number;
+  logger: Logger;
+  readiness: Record<string, ReadinessCheck>;
+}): Promise<{ port: number; close(): Promise<void> }> {
+  const server = http.createServer(async (req, res) => {
+    const url = req.url?.split('?')[0];
+    if (url === '/healthz') return send(res, 200, { status: 'ok' });
+    if (url === '/readyz') {
+      const report = await checkReadiness(opts.readiness);
+      return send(res, report.ready ? 200 : 503, report);
+    }
+    if (url === '/metrics') {
+      res.writeHead(200, { 'content-type': registry.contentType });
+      return res.end(await registry.metrics());
+    }
+    send(res, 404, { error: { code: 'NOT_FOUND', message: 'no such endpoint' } });
+  });
+  await new Promise<void>((resolve) => server.listen(opts.port, opts.host, resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  opts.logger.info({ port }, 'ops HTTP listening (/healthz /readyz /metrics)');
+  return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+export async function checkReadiness(checks: Record<string, ReadinessCheck>) {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      try {
+        await check();
+        return [name, 'ok'] as const;
+      } catch (err) {
+        return [name, err instanceof Error ? err.message : 'failed'] as const;
+      }
+    }),
+  );
+  return { ready: entries.every(([, s]) => s === 'ok'), checks: Object.fromEntries(entries) };
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}

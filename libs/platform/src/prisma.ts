@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+
+/**
+ * Prisma 6 through the `pg` driver adapter (no engine binaries, nothing downloaded). Each service
+ * owns one PostgreSQL schema; the adapter qualifies every table with it, so moving a service to
+ * its own database is a change of DATABASE_URL only, and no `search_path` is needed at run time
+ * (PgBouncer in transaction mode rejects startup options).
+ */
+export function prismaAdapter(databaseUrl: string, schema: string, pool: pg.PoolConfig = {}): PrismaPg {
+  return new PrismaPg({ connectionString: databaseUrl, max: 10, ...pool }, { schema });
+}
+
+/** Environment that keeps the Prisma CLI offline: it never needs the engine files it asks for. */
+export function prismaOfflineEnv(anyExistingFile: string): Record<string, string> {
+  return {
+    PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? anyExistingFile,
+    PRISMA_QUERY_ENGINE_LIBRARY: process.env.PRISMA_QUERY_ENGINE_LIBRARY ?? anyExistingFile,
+    CHECKPOINT_DISABLE: '1',
+    PRISMA_HIDE_UPDATE_MESSAGE: '1',
+  };
+}
+
+/**
+ * Applies a service's checked-in migrations (`prisma migrate deploy`) to its schema.
+ * Two workarounds, both for Prisma 6.19 with driver adapters:
+ * - the schema must exist before the CLI creates `_prisma_migrations` in it (search_path);
+ * - the wasm schema engine leaves a 10 s timer behind after it is done, so once the CLI has
+ *   printed its final line we stop it instead of waiting (the work is committed by then).
+ */
+export async function applyMigrations(opts: { serviceDir: string; databaseUrl: string; schema: string }): Promise<void> {
+  const client = new pg.Client({ connectionString: opts.databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${opts.schema}"`);
+  } finally {
+    await client.end();
+  }
+  const root = path.resolve(__dirname, '../../..');
+  const cli = path.join(root, 'node_modules/prisma/build/index.js');
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, 'migrate', 'deploy'], {
+      cwd: opts.serviceDir,
+      env: { ...process.env, ...prismaOfflineEnv(path.join(root, 'package.json')), DATABASE_URL: opts.databaseUrl, DATABASE_SCHEMA: opts.schema },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let succeeded = false;
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (/All migrations have been successfully applied|No pending migrations to apply/.test(output)) {
+        succeeded = true;
+        child.kill('SIGTERM');
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      succeeded || code === 0 ? resolve() : reject(new Error(`migrations of ${opts.schema} failed (exit ${code}):\n${output}`)),
+    );
+  });
+}

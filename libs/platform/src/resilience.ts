@@ -1,0 +1,118 @@
+import {
+  circuitBreaker,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  handleWhen,
+  retry,
+  timeout,
+  TimeoutStrategy,
+  wrap,
+  bulkhead,
+  type IBackoff,
+  type IBackoffFactory,
+  type IRetryBackoffContext,
+  type IPolicy,
+  CircuitState,
+} from 'cockatiel';
+import { gauge } from './metrics';
+
+export { CircuitState };
+
+/** Thrown by provider adapters for an HTTP answer worth retrying (5xx, 429). */
+export class TransientProviderError extends Error {
+  override name = 'TransientProviderError';
+  constructor(
+    message: string,
+    readonly status: number,
+    /** From the provider's Retry-After header, when it sent one. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+export function parseRetryAfter(header: string | null | undefined, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** Exponential backoff with jitter that waits at least as long as the provider's Retry-After. */
+class RetryAfterBackoff implements IBackoffFactory<IRetryBackoffContext<unknown>> {
+  constructor(
+    private readonly inner: IBackoffFactory<unknown>,
+    private readonly maxDelayMs: number,
+  ) {}
+  next(context: IRetryBackoffContext<unknown>): IBackoff<IRetryBackoffContext<unknown>> {
+    const base = this.inner.next(context);
+    const result = context.result as { error?: unknown };
+    const retryAfter = result && 'error' in result && result.error instanceof TransientProviderError ? result.error.retryAfterMs : undefined;
+    const duration = Math.min(this.maxDelayMs, Math.max(base.duration, retryAfter ?? 0));
+    const self = this;
+    return {
+      duration,
+      next(ctx: IRetryBackoffContext<unknown>) {
+        return new RetryAfterBackoff(base as unknown as IBackoffFactory<unknown>, self.maxDelayMs).next(ctx);
+      },
+    };
+  }
+}
+
+const breakerState = gauge('circuit_breaker_state', 'Circuit breaker state: 0 closed, 1 half-open, 2 open', ['breaker']);
+const stateValue: Record<CircuitState, number> = {
+  [CircuitState.Closed]: 0,
+  [CircuitState.HalfOpen]: 1,
+  [CircuitState.Open]: 2,
+  [CircuitState.Isolated]: 2,
+};
+
+export interface ProviderPolicyOptions {
+  /** Name in metrics, e.g. "zoom". */
+  name: string;
+  /** Per attempt. */
+  timeoutMs: number;
+  maxAttempts: number;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  /** Consecutive failures before the breaker opens. */
+  breakAfter?: number;
+  halfOpenAfterMs?: number;
+  /** Concurrent calls allowed toward the provider, and queued beyond that. */
+  concurrency?: number;
+  queue?: number;
+}
+
+/**
+ * Policies for calls to an outside provider: bulkhead → breaker → retry (exponential, jitter,
+ * Retry-After) → timeout per attempt. Only transient failures are retried.
+ */
+export function providerPolicy(options: ProviderPolicyOptions): IPolicy & { breakerState(): CircuitState } {
+  const transient = handleWhen(
+    (err) => err instanceof TransientProviderError || (err as { name?: string }).name === 'TaskCancelledError' || isNetworkError(err),
+  );
+  const maxDelayMs = options.maxDelayMs ?? 5_000;
+  const retryPolicy = retry(transient, {
+    maxAttempts: options.maxAttempts,
+    backoff: new RetryAfterBackoff(new ExponentialBackoff({ initialDelay: options.initialDelayMs ?? 100, maxDelay: maxDelayMs }), maxDelayMs),
+  });
+  const breaker = circuitBreaker(transient, {
+    halfOpenAfter: options.halfOpenAfterMs ?? 10_000,
+    breaker: new ConsecutiveBreaker(options.breakAfter ?? 5),
+  });
+  breakerState.labels(options.name).set(0);
+  breaker.onStateChange((state) => breakerState.labels(options.name).set(stateValue[state]));
+  const policy = wrap(
+    bulkhead(options.concurrency ?? 50, options.queue ?? 200),
+    breaker,
+    retryPolicy,
+    timeout(options.timeoutMs, TimeoutStrategy.Aggressive),
+  );
+  return Object.assign(policy, { breakerState: () => breaker.state });
+}
+
+function isNetworkError(err: unknown): boolean {
+  const code = (err as { code?: string; cause?: { code?: string } })?.cause?.code ?? (err as { code?: string })?.code;
+  return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'EPIPE'].includes(code);
+}

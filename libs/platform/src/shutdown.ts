@@ -1,0 +1,38 @@
+import type { Logger } from 'pino';
+
+export type ShutdownStep = { name: string; run: () => Promise<unknown> };
+
+/**
+ * Graceful shutdown on SIGTERM/SIGINT: steps run in the order given (stop accepting, drain
+ * in-flight work, commit offsets, close pools). A second signal or the time limit exits at once.
+ */
+export function onShutdown(logger: Logger, steps: ShutdownStep[], limitMs = 25_000): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  const shutdown = () => {
+    running ??= (async () => {
+      const timer = setTimeout(() => {
+        logger.error('shutdown took too long, exiting');
+        process.exit(1);
+      }, limitMs);
+      timer.unref();
+      for (const step of steps) {
+        try {
+          await step.run();
+          logger.info({ step: step.name }, 'shutdown step done');
+        } catch (err) {
+          logger.error({ step: step.name, err }, 'shutdown step failed');
+        }
+      }
+      clearTimeout(timer);
+    })();
+    return running;
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (running) process.exit(1);
+    logger.info({ signal }, 'shutting down');
+    void shutdown().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  return shutdown;
+}
