@@ -62,18 +62,24 @@ export class InProcessBus implements EventBus {
   }
 
   private drain(group: Group) {
-    if (group.draining) return;
-    group.draining = (async () => {
-      while (!group.stopped && group.queue.length > 0) {
-        const message = group.queue[0]!;
-        try {
-          await group.handle(message);
-          group.queue.shift();
-        } catch {
-          await new Promise((r) => setTimeout(r, this.redeliveryDelayMs));
-        }
-      }
+    if (group.draining || group.queue.length === 0) return;
+    group.draining = this.deliver(group).finally(() => {
       group.draining = undefined;
-    })();
+      if (!group.stopped && group.queue.length > 0) this.drain(group);
+    });
+  }
+
+  private async deliver(group: Group) {
+    // Yield first, so publish() returns before handlers run (as with a real broker).
+    await Promise.resolve();
+    while (!group.stopped && group.queue.length > 0) {
+      const message = group.queue[0]!;
+      try {
+        await group.handle(message);
+        group.queue.shift();
+      } catch {
+        await new Promise((r) => setTimeout(r, this.redeliveryDelayMs));
+      }
+    }
   }
 }

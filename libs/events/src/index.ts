@@ -5,3 +5,4 @@ export * from './envelope';
 export * from './outbox';
 export * from './consumer';
 export * from './sql';
+export * from './service-host';

@@ -89,3 +89,7 @@ export function httpStatusOf(status: GrpcStatus): number {
       return 500;
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Ids are UUIDs; anything else cannot name a row (and must not reach a uuid column). */
+export const isUuid = (value: string) => UUID.test(value);

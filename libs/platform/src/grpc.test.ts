@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { video } from '@cryptocare/contracts';
-import { createGrpcClient, defineService, startGrpcServer, type RunningGrpcServer } from './grpc';
+import { createGrpcClient, defineService, startGrpcServer, type GrpcClient, type RunningGrpcServer } from './grpc';
 import { notFound } from './errors';
 import { createLogger } from './logger';
 import { registry } from './metrics';
@@ -9,10 +9,10 @@ const logger = createLogger('test', 'silent');
 
 describe('gRPC server and client factories', () => {
   let server: RunningGrpcServer;
-  let client: ReturnType<typeof createGrpcClient<typeof video.VideoServiceService>>;
+  let client: GrpcClient<typeof video, 'VideoService'>;
 
   beforeAll(async () => {
-    const service = defineService<typeof video.VideoServiceService>(
+    const service = defineService(
       video,
       'VideoService',
       {

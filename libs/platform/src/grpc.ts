@@ -76,12 +76,15 @@ export interface ServiceRegistration {
  * live: deadline check, error → status mapping (with the machine code in metadata), logging and
  * the RED metrics of each RPC.
  */
-export function defineService<D extends AnyDefinition>(
-  contract: Record<string, unknown>,
-  serviceName: string,
-  handlers: ServiceHandlers<D>,
+type DefinitionIn<C, N extends string> = C[`${N}Service` & keyof C] extends AnyDefinition ? C[`${N}Service` & keyof C] : never;
+
+export function defineService<C extends Record<string, any>, N extends string>(
+  contract: C,
+  serviceName: N,
+  handlers: ServiceHandlers<DefinitionIn<C, N>>,
   logger: Logger,
 ): ServiceRegistration {
+  type D = DefinitionIn<C, N>;
   const definition = contract[`${serviceName}Service`] as D;
   if (!definition) throw new Error(`contract has no service ${serviceName}`);
   const implementation: grpc.UntypedServiceImplementation = {};
@@ -220,12 +223,15 @@ export interface GrpcClientOptions {
  * A promise client for one service. `dns:///host:port` targets are balanced round-robin over every
  * address the name resolves to (the headless Service on Kubernetes); keepalive detects dead peers.
  */
-export function createGrpcClient<D extends AnyDefinition>(
-  contract: Record<string, unknown>,
-  serviceName: string,
+export type GrpcClient<C, N extends string> = ServiceClient<DefinitionIn<C, N>> & { close(): void };
+
+export function createGrpcClient<C extends Record<string, any>, N extends string>(
+  contract: C,
+  serviceName: N,
   target: string,
   options: GrpcClientOptions,
-): ServiceClient<D> & { close(): void } {
+): GrpcClient<C, N> {
+  type D = DefinitionIn<C, N>;
   const definition = contract[`${serviceName}Service`] as D;
   if (!definition) throw new Error(`contract has no service ${serviceName}`);
   const client = new grpc.Client(target, grpc.credentials.createInsecure(), {
@@ -253,5 +259,5 @@ export function createGrpcClient<D extends AnyDefinition>(
         );
       });
   }
-  return out as ServiceClient<D> & { close(): void };
+  return out as GrpcClient<C, N>;
 }

@@ -8,3 +8,4 @@ export * from './shutdown';
 export * from './resilience';
 export * from './prisma';
 export * from './trace';
+export * from './auth';

@@ -13,6 +13,8 @@ export async function startOpsServer(opts: {
   port: number;
   logger: Logger;
   readiness: Record<string, ReadinessCheck>;
+  /** Refreshes gauges that are measured on scrape (e.g. the outbox backlog). */
+  collect?: () => Promise<void>;
 }): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer(async (req, res) => {
     const url = req.url?.split('?')[0];
@@ -22,6 +24,7 @@ export async function startOpsServer(opts: {
       return send(res, report.ready ? 200 : 503, report);
     }
     if (url === '/metrics') {
+      await opts.collect?.().catch((err) => opts.logger.warn({ err }, 'metrics collection failed'));
       res.writeHead(200, { 'content-type': registry.contentType });
       return res.end(await registry.metrics());
     }

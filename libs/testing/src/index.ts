@@ -1,2 +1,3 @@
 export * from './infra';
 export * from './sql-database';
+export * from './services';

@@ -1,0 +1,54 @@
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { unauthenticated } from './errors';
+
+export type Role = 'patient' | 'professional' | 'admin';
+
+export interface Principal {
+  userId: string;
+  role: Role;
+}
+
+export const ACCESS_TOKEN_AUDIENCE = 'cryptocare-api';
+
+/**
+ * Verifies access tokens locally against identity's public keys (JWKS). The key set is fetched
+ * lazily and again when a token names a key we do not know yet (rotation), at most every 30 s.
+ */
+export class AccessTokenVerifier {
+  private keys: ReturnType<typeof createLocalJWKSet> | undefined;
+  private kids = new Set<string>();
+  private fetchedAt = 0;
+  private issuer = '';
+
+  constructor(private readonly fetchJwks: () => Promise<{ jwks: JSONWebKeySet; issuer: string }>) {}
+
+  async verify(token: string): Promise<Principal> {
+    const kid = peekKid(token);
+    if (!this.keys || (kid && !this.kids.has(kid) && Date.now() - this.fetchedAt > 30_000)) await this.refresh();
+    try {
+      const { payload } = await jwtVerify(token, this.keys!, { issuer: this.issuer, audience: ACCESS_TOKEN_AUDIENCE, algorithms: ['ES256'] });
+      const role = payload.role as Role;
+      if (!payload.sub || !['patient', 'professional', 'admin'].includes(role)) throw new Error('claims');
+      return { userId: payload.sub, role };
+    } catch {
+      throw unauthenticated('INVALID_TOKEN', 'the access token is invalid or expired');
+    }
+  }
+
+  private async refresh() {
+    const { jwks, issuer } = await this.fetchJwks();
+    this.keys = createLocalJWKSet(jwks);
+    this.kids = new Set(jwks.keys.map((k) => k.kid).filter((k): k is string => !!k));
+    this.issuer = issuer;
+    this.fetchedAt = Date.now();
+  }
+}
+
+function peekKid(token: string): string | undefined {
+  try {
+    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as { kid?: string };
+    return header.kid;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,478 @@
+// BTCPay Server Greenfield API simulator (invoices + webhooks), shapes of BTCPay Server 2.x
+// (swagger.template.invoices.json / swagger.template.webhooks.json in btcpayserver/btcpayserver).
+//
+// Real endpoints: POST|GET /api/v1/stores/:storeId/invoices, GET /api/v1/stores/:storeId/invoices/:invoiceId,
+// GET …/:invoiceId/payment-methods, POST …/:invoiceId/status (mark Settled/Invalid).
+// Simulator-only: GET /i/:invoiceId (checkout page = checkoutLink), POST /i/:invoiceId/pay, POST /i/:invoiceId/expire.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createLightningInvoice, randomSegwitAddress, type AddressHrp, type Bolt11Network, type LightningInvoice } from './bolt11';
+import { randomPrivateKey } from './secp256k1';
+import { asRecord, createServer, escapeHtml, isFormPost, publicBase, unrefTimeout, wantsHtml, type SimulatorServer } from './server';
+import { hmacSha256Hex, WebhookDispatcher, type WebhookDelivery } from './webhooks';
+
+export type BtcpayWebhookEvent =
+  | 'InvoiceCreated'
+  | 'InvoiceReceivedPayment'
+  | 'InvoicePaymentSettled'
+  | 'InvoiceProcessing'
+  | 'InvoiceExpired'
+  | 'InvoiceSettled'
+  | 'InvoiceInvalid';
+
+export interface BtcpaySimulatorOptions {
+  /** Value expected in `Authorization: token <apiKey>`. */
+  apiKey: string;
+  /** The store the key may use; a random BTCPay-looking id when omitted. */
+  storeId?: string;
+  /** Where webhooks go; none are sent while unset (see setWebhook). */
+  webhookUrl?: string;
+  /** HMAC-SHA256 key of the `BTCPay-Sig` header. */
+  webhookSecret: string;
+  webhookId?: string;
+  /** Events the webhook is subscribed to; default InvoiceSettled, InvoiceExpired, InvoiceInvalid. */
+  webhookEvents?: BtcpayWebhookEvent[];
+  /** Base of checkoutLink; defaults to the listening URL. */
+  publicBaseUrl?: string;
+  /** Satoshis per 1 unit of the invoice currency, merged over the defaults (CHF/EUR/USD/GBP 1000, SATS 1, BTC 1e8). */
+  satsPerUnit?: Record<string, number>;
+  /** Store default currency, default CHF. */
+  defaultCurrency?: string;
+  /** Store default expiration, 15 minutes as BTCPay's default. */
+  defaultExpirationMinutes?: number;
+  bolt11Network?: Bolt11Network;
+  onChainHrp?: AddressHrp;
+  /** Waits between webhook attempts; default [250, 1000, 4000]. */
+  webhookRetryDelaysMs?: number[];
+  webhookTimeoutMs?: number;
+  logger?: boolean;
+}
+
+export type BtcpayInvoiceStatus = 'New' | 'Processing' | 'Expired' | 'Invalid' | 'Settled';
+export type BtcpayPaymentMethodId = 'BTC-CHAIN' | 'BTC-LN';
+
+interface BtcpayInvoice {
+  id: string;
+  storeId: string;
+  amount: string;
+  currency: string;
+  sats: number;
+  metadata: Record<string, unknown>;
+  checkout: Record<string, unknown>;
+  receipt: Record<string, unknown>;
+  createdTime: number;
+  expirationTime: number;
+  monitoringExpiration: number;
+  status: BtcpayInvoiceStatus;
+  additionalStatus: 'None' | 'PaidLate' | 'PaidPartial' | 'Marked' | 'Invalid' | 'PaidOver';
+  lightning: LightningInvoice;
+  address: string;
+  payment?: { id: string; method: BtcpayPaymentMethodId; receivedDate: number; destination: string };
+  cancelExpiry?: () => void;
+}
+
+export interface BtcpaySimulator extends Omit<SimulatorServer, 'onClose'> {
+  readonly storeId: string;
+  readonly deliveries: readonly WebhookDelivery[];
+  waitForWebhooks(): Promise<void>;
+  /** Points the store webhook somewhere else (and optionally changes its secret). */
+  setWebhook(url: string | undefined, secret?: string): void;
+  /** The next n invoice creations answer 503. */
+  failNextCreates(n: number): void;
+  /** InvoiceData JSON as GET …/invoices/:id answers, or undefined. */
+  getInvoice(id: string): Record<string, unknown> | undefined;
+  /** Same as POST /i/:id/pay. */
+  pay(id: string, paymentMethodId?: BtcpayPaymentMethodId): Record<string, unknown>;
+  /** Same as POST /i/:id/expire. */
+  expire(id: string): Record<string, unknown>;
+  reset(): void;
+}
+
+const DEFAULT_SATS_PER_UNIT: Record<string, number> = { CHF: 1000, EUR: 1000, USD: 1000, GBP: 1000, SATS: 1, BTC: 100_000_000 };
+const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+
+function base58Id(length: number): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (const b of bytes) out += BASE58[b % 58];
+  return out;
+}
+
+const btc = (sats: number) => (sats / 1e8).toFixed(8);
+
+class BtcpayError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimulator {
+  const server = createServer({ logger: opts.logger });
+  const { app } = server;
+  const storeId = opts.storeId ?? base58Id(44);
+  const webhookId = opts.webhookId ?? base58Id(22);
+  const events = new Set<BtcpayWebhookEvent>(opts.webhookEvents ?? ['InvoiceSettled', 'InvoiceExpired', 'InvoiceInvalid']);
+  const rates = { ...DEFAULT_SATS_PER_UNIT, ...(opts.satsPerUnit ?? {}) };
+  const nodeKey = randomPrivateKey();
+  const invoices = new Map<string, BtcpayInvoice>();
+  const dispatcher = new WebhookDispatcher({
+    retryDelaysMs: opts.webhookRetryDelaysMs ?? [250, 1000, 4000],
+    timeoutMs: opts.webhookTimeoutMs ?? 5000,
+  });
+  let webhookUrl = opts.webhookUrl;
+  let webhookSecret = opts.webhookSecret;
+  let failCreates = 0;
+  server.onClose(() => {
+    dispatcher.close();
+    for (const inv of invoices.values()) inv.cancelExpiry?.();
+  });
+
+  const base = (req?: FastifyRequest) => publicBase(opts.publicBaseUrl, server, req);
+
+  function refresh(inv: BtcpayInvoice): void {
+    if (inv.status === 'New' && Date.now() >= inv.expirationTime * 1000) markExpired(inv);
+  }
+
+  function invoiceJson(inv: BtcpayInvoice, req?: FastifyRequest): Record<string, unknown> {
+    refresh(inv);
+    const paid = inv.status === 'Settled' || (inv.status === 'Invalid' && inv.payment !== undefined);
+    return {
+      metadata: inv.metadata,
+      checkout: inv.checkout,
+      receipt: inv.receipt,
+      id: inv.id,
+      storeId: inv.storeId,
+      amount: inv.amount,
+      paidAmount: paid ? inv.amount : '0',
+      currency: inv.currency,
+      type: 'Standard',
+      checkoutLink: `${base(req)}/i/${inv.id}`,
+      createdTime: inv.createdTime,
+      expirationTime: inv.expirationTime,
+      monitoringExpiration: inv.monitoringExpiration,
+      status: inv.status,
+      additionalStatus: inv.additionalStatus,
+      availableStatusesForManualMarking: inv.status === 'Settled' ? ['Invalid'] : inv.status === 'Invalid' ? ['Settled'] : ['Settled', 'Invalid'],
+      archived: false,
+    };
+  }
+
+  function paymentMethodsJson(inv: BtcpayInvoice): Record<string, unknown>[] {
+    refresh(inv);
+    const rate = rates[inv.currency] ?? rates[inv.currency.toUpperCase()] ?? 1;
+    const paidSats = inv.payment ? inv.sats : 0;
+    const methods: { id: BtcpayPaymentMethodId; destination: string; link: string }[] = [
+      { id: 'BTC-CHAIN', destination: inv.address, link: `bitcoin:${inv.address}?amount=${btc(inv.sats)}` },
+      { id: 'BTC-LN', destination: inv.lightning.paymentRequest, link: `lightning:${inv.lightning.paymentRequest}` },
+    ];
+    return methods.map((m) => {
+      const payments =
+        inv.payment?.method === m.id
+          ? [{ id: inv.payment.id, receivedDate: inv.payment.receivedDate, value: btc(inv.sats), fee: '0.0', status: 'Settled', destination: m.destination }]
+          : [];
+      return {
+        paymentMethodId: m.id,
+        currency: 'BTC',
+        destination: m.destination,
+        paymentLink: m.link,
+        rate: String(1e8 / rate),
+        paymentMethodPaid: inv.payment?.method === m.id ? btc(inv.sats) : '0.00000000',
+        totalPaid: btc(paidSats),
+        due: btc(inv.sats - paidSats),
+        amount: btc(inv.sats),
+        paymentMethodFee: '0.0',
+        payments,
+        activated: true,
+        additionalData: m.id === 'BTC-CHAIN' ? { keyPath: '0/0', payjoinEnabled: false } : {},
+      };
+    });
+  }
+
+  function emit(inv: BtcpayInvoice, type: BtcpayWebhookEvent, extra: Record<string, unknown> = {}): void {
+    if (!webhookUrl || !events.has(type)) return;
+    const deliveryId = base58Id(22);
+    const body = JSON.stringify({
+      deliveryId,
+      webhookId,
+      originalDeliveryId: deliveryId,
+      isRedelivery: false,
+      type,
+      timestamp: Math.floor(Date.now() / 1000),
+      storeId: inv.storeId,
+      invoiceId: inv.id,
+      metadata: inv.metadata,
+      ...extra,
+    });
+    dispatcher.enqueue({
+      url: webhookUrl,
+      event: type,
+      invoiceId: inv.id,
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'BTCPayServer (simulator)',
+        'BTCPay-Sig': `sha256=${hmacSha256Hex(webhookSecret, body)}`,
+      },
+    });
+  }
+
+  function markExpired(inv: BtcpayInvoice): void {
+    if (inv.status !== 'New') return;
+    inv.status = 'Expired';
+    inv.cancelExpiry?.();
+    emit(inv, 'InvoiceExpired', { partiallyPaid: false, paymentMethodId: null });
+  }
+
+  function find(id: string, store = storeId): BtcpayInvoice {
+    const inv = invoices.get(id);
+    if (!inv || inv.storeId !== store) throw new BtcpayError(404, 'invoice-not-found', 'The invoice was not found');
+    refresh(inv);
+    return inv;
+  }
+
+  function pay(id: string, method: BtcpayPaymentMethodId = 'BTC-LN'): BtcpayInvoice {
+    const inv = find(id);
+    if (inv.status === 'Expired') throw new BtcpayError(409, 'invoice-expired', 'The invoice has expired');
+    if (inv.status !== 'New') throw new BtcpayError(409, 'invoice-not-payable', `The invoice is ${inv.status}`);
+    const destination = method === 'BTC-LN' ? inv.lightning.paymentRequest : inv.address;
+    const receivedDate = Math.floor(Date.now() / 1000);
+    const paymentId = method === 'BTC-LN' ? Buffer.from(inv.lightning.paymentHash).toString('hex') : `${randomBytes(32).toString('hex')}-0`;
+    inv.payment = { id: paymentId, method, receivedDate, destination };
+    inv.status = 'Settled';
+    inv.cancelExpiry?.();
+    const payment = { id: paymentId, receivedDate, value: btc(inv.sats), fee: '0.0', status: 'Settled', destination };
+    emit(inv, 'InvoiceReceivedPayment', { afterExpiration: false, paymentMethodId: method, payment });
+    emit(inv, 'InvoicePaymentSettled', { afterExpiration: false, paymentMethodId: method, payment });
+    emit(inv, 'InvoiceSettled', { manuallyMarked: false, overPaid: false });
+    return inv;
+  }
+
+  function sendError(reply: FastifyReply, err: unknown) {
+    if (err instanceof BtcpayError) return reply.code(err.statusCode).send({ code: err.code, message: err.message });
+    throw err;
+  }
+
+  // Greenfield authentication: `Authorization: token <apikey>`; the key only has rights on its store.
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/api/v1/')) return;
+    const m = /^token\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    if (m?.[1] !== opts.apiKey) {
+      return reply.code(401).send({ code: 'unauthenticated', message: 'Authentication is required for accessing this endpoint' });
+    }
+    const store = /^\/api\/v1\/stores\/([^/?]+)/.exec(req.url)?.[1];
+    if (store !== undefined && decodeURIComponent(store) !== storeId) {
+      return reply.code(403).send({ code: 'missing-permission', message: 'Insufficient API Permissions. Please use an API key with permission "btcpay.store.cancreateinvoice" or "btcpay.store.canviewinvoices" for this store.' });
+    }
+  });
+
+  app.post<{ Params: { storeId: string } }>('/api/v1/stores/:storeId/invoices', async (req, reply) => {
+    if (failCreates > 0) {
+      failCreates--;
+      return reply.code(503).send({ code: 'service-unavailable', message: 'Service temporarily unavailable' });
+    }
+    const body = asRecord(req.body);
+    const amountNum = typeof body.amount === 'string' ? Number(body.amount) : body.amount;
+    if (typeof amountNum !== 'number' || !Number.isFinite(amountNum) || amountNum <= 0) {
+      // BTCPay answers validation problems with 422 and a list of {path, message}.
+      return reply.code(422).send([{ path: 'amount', message: 'Amount should be a positive number (top-up invoices are not simulated)' }]);
+    }
+    const currency = typeof body.currency === 'string' && body.currency ? body.currency.toUpperCase() : (opts.defaultCurrency ?? 'CHF');
+    const rate = rates[currency];
+    if (rate === undefined) return reply.code(422).send([{ path: 'currency', message: `Currency ${currency} is not supported by the simulator` }]);
+    const sats = Math.round(amountNum * rate);
+    if (sats < 1) return reply.code(422).send([{ path: 'amount', message: 'Amount is below 1 sat' }]);
+    const reqCheckout = asRecord(body.checkout);
+    const expirationMinutes =
+      typeof reqCheckout.expirationMinutes === 'number' && reqCheckout.expirationMinutes > 0 ? reqCheckout.expirationMinutes : (opts.defaultExpirationMinutes ?? 15);
+    const monitoringMinutes = typeof reqCheckout.monitoringMinutes === 'number' ? reqCheckout.monitoringMinutes : 1440;
+    const now = Date.now();
+    const createdTime = Math.floor(now / 1000);
+    const expirationSeconds = Math.max(1, Math.round(expirationMinutes * 60));
+    const metadata = asRecord(body.metadata);
+    const id = base58Id(22);
+    const description = typeof metadata.itemDesc === 'string' ? metadata.itemDesc : typeof metadata.orderId === 'string' ? `Order ${metadata.orderId}` : `Invoice ${id}`;
+    const inv: BtcpayInvoice = {
+      id,
+      storeId,
+      amount: typeof body.amount === 'string' ? body.amount : String(amountNum),
+      currency,
+      sats,
+      metadata,
+      checkout: {
+        speedPolicy: 'MediumSpeed',
+        paymentMethods: ['BTC-CHAIN', 'BTC-LN'],
+        defaultPaymentMethod: 'BTC-CHAIN',
+        lazyPaymentMethods: false,
+        expirationMinutes,
+        monitoringMinutes,
+        paymentTolerance: 0,
+        redirectURL: null,
+        redirectAutomatically: false,
+        requiresRefundEmail: null,
+        checkoutType: null,
+        defaultLanguage: null,
+        ...reqCheckout,
+      },
+      receipt: { enabled: true, showQR: null, showPayments: null, ...asRecord(body.receipt) },
+      createdTime,
+      expirationTime: createdTime + expirationSeconds,
+      monitoringExpiration: createdTime + expirationSeconds + Math.round(monitoringMinutes * 60),
+      status: 'New',
+      additionalStatus: 'None',
+      lightning: createLightningInvoice({
+        amountSats: sats,
+        description,
+        expirySeconds: expirationSeconds,
+        network: opts.bolt11Network ?? 'bc',
+        privateKey: nodeKey,
+        timestamp: createdTime,
+      }),
+      address: randomSegwitAddress(opts.onChainHrp ?? 'bcrt'),
+    };
+    inv.cancelExpiry = unrefTimeout(() => markExpired(inv), inv.expirationTime * 1000 - now);
+    invoices.set(id, inv);
+    emit(inv, 'InvoiceCreated');
+    return reply.send(invoiceJson(inv, req));
+  });
+
+  app.get<{ Params: { storeId: string } }>('/api/v1/stores/:storeId/invoices', async (req, reply) => {
+    const list = [...invoices.values()].filter((inv) => inv.storeId === storeId).reverse();
+    return reply.send(list.map((inv) => invoiceJson(inv, req)));
+  });
+
+  app.get<{ Params: { storeId: string; invoiceId: string } }>('/api/v1/stores/:storeId/invoices/:invoiceId', async (req, reply) => {
+    try {
+      return reply.send(invoiceJson(find(req.params.invoiceId), req));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.get<{ Params: { storeId: string; invoiceId: string } }>('/api/v1/stores/:storeId/invoices/:invoiceId/payment-methods', async (req, reply) => {
+    try {
+      return reply.send(paymentMethodsJson(find(req.params.invoiceId)));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.post<{ Params: { storeId: string; invoiceId: string } }>('/api/v1/stores/:storeId/invoices/:invoiceId/status', async (req, reply) => {
+    try {
+      const inv = find(req.params.invoiceId);
+      const status = asRecord(req.body).status;
+      if (status !== 'Settled' && status !== 'Invalid') return reply.code(422).send([{ path: 'status', message: 'Status can only be Settled or Invalid' }]);
+      if (inv.status !== status) {
+        inv.status = status;
+        inv.additionalStatus = 'Marked';
+        inv.cancelExpiry?.();
+        if (status === 'Settled') emit(inv, 'InvoiceSettled', { manuallyMarked: true, overPaid: false });
+        else emit(inv, 'InvoiceInvalid', { manuallyMarked: true });
+      }
+      return reply.send(invoiceJson(inv, req));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.get<{ Params: { invoiceId: string } }>('/i/:invoiceId', async (req, reply) => {
+    try {
+      const inv = find(req.params.invoiceId);
+      const json = invoiceJson(inv, req);
+      if (!wantsHtml(req)) return reply.send(json);
+      return reply.type('text/html; charset=utf-8').send(checkoutPage(inv, paymentMethodsJson(inv)));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.post<{ Params: { invoiceId: string } }>('/i/:invoiceId/pay', async (req, reply) => {
+    try {
+      const requested = asRecord(req.body).paymentMethodId;
+      const inv = pay(req.params.invoiceId, requested === 'BTC-CHAIN' ? 'BTC-CHAIN' : 'BTC-LN');
+      if (isFormPost(req)) {
+        const redirect = typeof inv.checkout.redirectURL === 'string' && inv.checkout.redirectURL ? inv.checkout.redirectURL : `${base(req)}/i/${inv.id}`;
+        return reply.redirect(redirect.replace('{InvoiceId}', inv.id).replace('{OrderId}', String(inv.metadata.orderId ?? '')), 303);
+      }
+      return reply.send(invoiceJson(inv, req));
+    } catch (err) {
+      if (isFormPost(req) && err instanceof BtcpayError && err.statusCode !== 404) return reply.redirect(`${base(req)}/i/${encodeURIComponent(req.params.invoiceId)}`, 303);
+      return sendError(reply, err);
+    }
+  });
+
+  app.post<{ Params: { invoiceId: string } }>('/i/:invoiceId/expire', async (req, reply) => {
+    try {
+      const inv = find(req.params.invoiceId);
+      if (inv.status !== 'New') throw new BtcpayError(409, 'invoice-not-expirable', `The invoice is ${inv.status}`);
+      markExpired(inv);
+      return reply.send(invoiceJson(inv, req));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  return {
+    app,
+    listen: server.listen,
+    close: server.close,
+    get baseUrl() {
+      return server.baseUrl;
+    },
+    setLatencyMs: server.setLatencyMs,
+    storeId,
+    get deliveries() {
+      return dispatcher.deliveries;
+    },
+    waitForWebhooks: () => dispatcher.idle(),
+    setWebhook(url, secret) {
+      webhookUrl = url;
+      if (secret !== undefined) webhookSecret = secret;
+    },
+    failNextCreates(n: number) {
+      failCreates = Math.max(0, n);
+    },
+    getInvoice(id: string) {
+      const inv = invoices.get(id);
+      return inv && invoiceJson(inv);
+    },
+    pay: (id, method) => invoiceJson(pay(id, method)),
+    expire(id: string) {
+      const inv = find(id);
+      if (inv.status !== 'New') throw new BtcpayError(409, 'invoice-not-expirable', `The invoice is ${inv.status}`);
+      markExpired(inv);
+      return invoiceJson(inv);
+    },
+    reset() {
+      for (const inv of invoices.values()) inv.cancelExpiry?.();
+      invoices.clear();
+      dispatcher.reset();
+      failCreates = 0;
+      server.setLatencyMs(0);
+    },
+  };
+}
+
+function checkoutPage(inv: BtcpayInvoice, methods: Record<string, unknown>[]): string {
+  const payable = inv.status === 'New';
+  const form = (pm: BtcpayPaymentMethodId, label: string, testId: string) =>
+    `<form method="post" action="/i/${escapeHtml(inv.id)}/pay"><input type="hidden" name="paymentMethodId" value="${pm}"><button type="submit" id="${testId}" data-testid="${testId}">${label}</button></form>`;
+  const rows = methods
+    .map((m) => `<details><summary>${escapeHtml(m.paymentMethodId)} — ${escapeHtml(m.amount)} BTC</summary><code>${escapeHtml(m.destination)}</code></details>`)
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Invoice ${escapeHtml(inv.id)} – BTCPay Server (simulator)</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}code{word-break:break-all;font-size:.75rem}
+button{font-size:1.1rem;padding:.6rem 1.2rem;margin:.3rem 0;cursor:pointer}</style></head>
+<body>
+<p><small>BTCPay Server — local simulator, no real money moves.</small></p>
+<h1 data-testid="amount">${escapeHtml(inv.amount)} ${escapeHtml(inv.currency)}</h1>
+<p>${escapeHtml(btc(inv.sats))} BTC · Status: <strong data-testid="status" data-status="${escapeHtml(inv.status)}">${escapeHtml(inv.status)}</strong></p>
+${payable ? form('BTC-LN', 'Pay with Lightning', 'pay') + form('BTC-CHAIN', 'Pay on-chain', 'pay-onchain') : ''}
+${rows}
+</body></html>`;
+}

@@ -1,0 +1,19 @@
+export { createSwissBitcoinPaySimulator } from './swiss-bitcoin-pay';
+export type {
+  SwissBitcoinPaySimulator,
+  SwissBitcoinPaySimulatorOptions,
+  SbpInvoiceJson,
+  SbpPaymentMethod,
+  SbpStatus,
+} from './swiss-bitcoin-pay';
+export { createZoomSimulator, normalizeStartTime } from './zoom';
+export type { ZoomMeeting, ZoomSimulator, ZoomSimulatorOptions } from './zoom';
+export { createBtcpaySimulator } from './btcpay';
+export type { BtcpayInvoiceStatus, BtcpayPaymentMethodId, BtcpaySimulator, BtcpaySimulatorOptions, BtcpayWebhookEvent } from './btcpay';
+export { createLightningInvoice, decodeBolt11, encodeBolt11, formatHrpAmount, randomSegwitAddress, bech32Verify } from './bolt11';
+export type { AddressHrp, Bolt11Network, DecodedBolt11, EncodeBolt11Input, LightningInvoice } from './bolt11';
+export { hmacSha256Hex } from './webhooks';
+export type { DeliveryAttempt, WebhookDelivery } from './webhooks';
+export type { SimulatorServer } from './server';
+export { startWebhookReceiver } from './webhook-receiver';
+export type { ReceivedWebhook, WebhookReceiver } from './webhook-receiver';

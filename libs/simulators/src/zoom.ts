@@ -1,0 +1,382 @@
+// Zoom simulator: Server-to-Server OAuth token endpoint and the meeting endpoints of the REST API v2.
+//
+// Real shapes: POST /oauth/token (grant_type=account_credentials, Basic client credentials), POST /v2/users/:userId/meetings,
+// GET|PATCH|DELETE /v2/meetings/:meetingId, GET /v2/users/:userId/meetings. Simulator-only: GET /j/:id and /s/:id
+// (the join/start pages behind join_url and start_url).
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { asRecord, createServer, escapeHtml, publicBase, type SimulatorServer } from './server';
+
+export interface ZoomSimulatorOptions {
+  accountId: string;
+  clientId: string;
+  clientSecret: string;
+  /** Base of join_url/start_url and of the token's api_url; defaults to the listening URL. */
+  publicBaseUrl?: string;
+  /** Access-token lifetime, default 3600 s (as Zoom). */
+  tokenTtlSeconds?: number;
+  /** `scope` returned with tokens. */
+  scope?: string;
+  hostEmail?: string;
+  logger?: boolean;
+}
+
+export interface ZoomMeeting {
+  uuid: string;
+  id: number;
+  host_id: string;
+  host_email: string;
+  topic: string;
+  type: number;
+  status: 'waiting' | 'started' | 'finished';
+  start_time?: string;
+  duration: number;
+  timezone: string;
+  agenda?: string;
+  created_at: string;
+  start_url: string;
+  join_url: string;
+  password: string;
+  h323_password: string;
+  pstn_password: string;
+  encrypted_password: string;
+  settings: Record<string, unknown>;
+  pre_schedule: boolean;
+}
+
+export interface ZoomSimulator extends Omit<SimulatorServer, 'onClose'> {
+  /** Live meetings (deleted ones are removed), in creation order. */
+  readonly meetings: readonly ZoomMeeting[];
+  readonly deletedMeetingIds: readonly number[];
+  /** POST /oauth/token calls, successful or not. */
+  readonly tokenRequests: number;
+  /** Tokens issued so far. */
+  readonly tokensIssued: number;
+  /** Calls to /v2 endpoints, including rejected ones. */
+  readonly apiRequests: number;
+  /** The next n /v2 calls answer `status` (default 429, with Retry-After when given). */
+  failNext(n: number, status?: number, retryAfterSeconds?: number): void;
+  /** The next n token requests answer `status` (default 503). */
+  failNextTokens(n: number, status?: number): void;
+  /** Makes every issued token expired (API answers 401 code 124 "Access token is expired."). */
+  expireTokens(): void;
+  getMeeting(id: number): ZoomMeeting | undefined;
+  reset(): void;
+}
+
+const DEFAULT_SCOPE = 'meeting:write:meeting:admin meeting:read:meeting:admin meeting:update:meeting:admin meeting:delete:meeting:admin';
+
+const DEFAULT_SETTINGS: Record<string, unknown> = {
+  host_video: false,
+  participant_video: false,
+  cn_meeting: false,
+  in_meeting: false,
+  join_before_host: false,
+  jbh_time: 0,
+  mute_upon_entry: false,
+  watermark: false,
+  use_pmi: false,
+  approval_type: 2,
+  audio: 'voip',
+  auto_recording: 'none',
+  enforce_login: false,
+  enforce_login_domains: '',
+  alternative_hosts: '',
+  waiting_room: true,
+  meeting_authentication: false,
+  encryption_type: 'enhanced_encryption',
+  private_meeting: false,
+  email_notification: true,
+  host_save_video_order: false,
+};
+
+const b64url = (bytes: Buffer | string) => Buffer.from(bytes).toString('base64url');
+const zoomTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** Offset (ms) of `timeZone` from UTC at instant `utcMs`. */
+function zoneOffsetMs(utcMs: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(utcMs));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return asUtc - Math.floor(utcMs / 1000) * 1000;
+}
+
+/** Zoom reads a start_time without offset ("2026-03-01T09:00:00") in the meeting's timezone; answers UTC "…Z". */
+export function normalizeStartTime(value: string, timeZone: string | undefined): string | undefined {
+  if (/(Z|[+-]\d{2}:?\d{2})$/i.test(value)) {
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) ? undefined : zoomTime(ms);
+  }
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?$/.exec(value);
+  if (!m) return undefined;
+  const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0));
+  if (!timeZone || timeZone === 'UTC' || timeZone === 'GMT') return zoomTime(wall);
+  try {
+    let utc = wall - zoneOffsetMs(wall, timeZone);
+    utc = wall - zoneOffsetMs(utc, timeZone); // second pass settles DST edges
+    return zoomTime(utc);
+  } catch {
+    return zoomTime(wall); // unknown time zone: treat as UTC
+  }
+}
+
+export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
+  const server = createServer({ logger: opts.logger });
+  const { app } = server;
+  const ttl = opts.tokenTtlSeconds ?? 3600;
+  const hostId = b64url(randomBytes(16)).slice(0, 22);
+  const hostEmail = opts.hostEmail ?? 'host@cryptocare.invalid';
+  const tokens = new Map<string, number>(); // token -> expiry (ms)
+  const meetings = new Map<number, ZoomMeeting>();
+  const deleted: number[] = [];
+  let tokenRequests = 0;
+  let tokensIssued = 0;
+  let apiRequests = 0;
+  let failApi = { n: 0, status: 429, retryAfter: undefined as number | undefined };
+  let failTokens = { n: 0, status: 503 };
+
+  const base = (req?: FastifyRequest) => publicBase(opts.publicBaseUrl, server, req);
+
+  function issueToken(): string {
+    const now = Math.floor(Date.now() / 1000);
+    const header = b64url(JSON.stringify({ alg: 'HS512', v: '2.0', kid: randomUUID() }));
+    const payload = b64url(JSON.stringify({ aud: 'https://oauth.zoom.us', uid: hostId, ver: 10, auid: opts.accountId, iat: now, exp: now + ttl, jti: randomUUID() }));
+    const token = `${header}.${payload}.${b64url(randomBytes(48))}`;
+    tokens.set(token, Date.now() + ttl * 1000);
+    tokensIssued++;
+    return token;
+  }
+
+  app.post('/oauth/token', async (req, reply) => {
+    tokenRequests++;
+    if (failTokens.n > 0) {
+      failTokens.n--;
+      return reply.code(failTokens.status).send({ reason: 'Service unavailable', error: 'server_error' });
+    }
+    const query = asRecord(req.query);
+    const form = asRecord(req.body);
+    const param = (name: string) => (typeof form[name] === 'string' ? form[name] : query[name]) as string | undefined;
+    const auth = req.headers.authorization ?? '';
+    const m = /^Basic\s+(.+)$/i.exec(auth);
+    const decoded = m?.[1] ? Buffer.from(m[1], 'base64').toString('utf8') : '';
+    const sep = decoded.indexOf(':');
+    const [clientId, clientSecret] = sep < 0 ? ['', ''] : [decoded.slice(0, sep), decoded.slice(sep + 1)];
+    if (!clientId || !clientSecret) return reply.code(400).send({ reason: 'Client ID or client secret is missing', error: 'invalid_request' });
+    // Zoom answers bad client credentials with HTTP 400 invalid_client (not 401).
+    if (clientId !== opts.clientId || clientSecret !== opts.clientSecret) {
+      return reply.code(400).send({ reason: 'Invalid client_id or client_secret', error: 'invalid_client' });
+    }
+    const grantType = param('grant_type');
+    if (!grantType) return reply.code(400).send({ reason: 'Missing grant type', error: 'invalid_request' });
+    if (grantType !== 'account_credentials') return reply.code(400).send({ reason: 'unsupported grant type', error: 'unsupported_grant_type' });
+    if (param('account_id') !== opts.accountId) return reply.code(400).send({ reason: 'Invalid account_id', error: 'invalid_request' });
+    return reply.send({
+      access_token: issueToken(),
+      token_type: 'bearer',
+      expires_in: ttl,
+      scope: opts.scope ?? DEFAULT_SCOPE,
+      api_url: base(req),
+    });
+  });
+
+  // Rate-limit injection, then bearer authentication, for every /v2 route.
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/v2/')) return;
+    apiRequests++;
+    if (failApi.n > 0) {
+      failApi.n--;
+      if (failApi.retryAfter !== undefined) reply.header('Retry-After', String(failApi.retryAfter));
+      if (failApi.status === 429) {
+        reply.header('X-RateLimit-Category', 'Light').header('X-RateLimit-Type', 'QPS');
+        return reply.code(429).send({ code: 429, message: "You have reached the maximum per-second rate limit for this API. Try again later." });
+      }
+      return reply.code(failApi.status).send({ code: failApi.status, message: 'Service temporarily unavailable.' });
+    }
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    const expiry = m?.[1] ? tokens.get(m[1]) : undefined;
+    if (expiry === undefined) return reply.code(401).send({ code: 124, message: 'Invalid access token.' });
+    if (Date.now() >= expiry) return reply.code(401).send({ code: 124, message: 'Access token is expired.' });
+  });
+
+  function notFound(reply: FastifyReply, id: string) {
+    return reply.code(404).send({ code: 3001, message: `Meeting does not exist: ${id}.` });
+  }
+
+  function validation(reply: FastifyReply, field: string, message = 'Invalid field.') {
+    return reply.code(400).send({ code: 300, message: 'Validation Failed.', errors: [{ field, message }] });
+  }
+
+  function newMeetingId(): number {
+    for (;;) {
+      const id = randomInt(80_000_000_000, 99_999_999_999);
+      if (!meetings.has(id) && !deleted.includes(id)) return id;
+    }
+  }
+
+  app.post<{ Params: { userId: string } }>('/v2/users/:userId/meetings', async (req, reply) => {
+    if (req.body === undefined || typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
+      return reply.code(400).send({ code: 300, message: 'Request Body should be a valid JSON object.' });
+    }
+    const body = asRecord(req.body);
+    const type = body.type === undefined ? 2 : body.type;
+    if (typeof type !== 'number' || ![1, 2, 3, 8, 10].includes(type)) return validation(reply, 'type');
+    if (body.topic !== undefined && (typeof body.topic !== 'string' || body.topic.length > 200)) return validation(reply, 'topic');
+    const duration = body.duration === undefined ? 60 : body.duration;
+    if (typeof duration !== 'number' || !Number.isInteger(duration) || duration < 0) return validation(reply, 'duration');
+    const timezone = typeof body.timezone === 'string' && body.timezone ? body.timezone : 'UTC';
+    let startTime: string | undefined;
+    if (body.start_time !== undefined) {
+      if (typeof body.start_time !== 'string') return validation(reply, 'start_time');
+      startTime = normalizeStartTime(body.start_time, timezone);
+      if (!startTime) return validation(reply, 'start_time');
+    } else if (type === 2 || type === 1) {
+      startTime = zoomTime(Date.now());
+    }
+    if (body.password !== undefined && (typeof body.password !== 'string' || body.password.length > 10)) {
+      return validation(reply, 'password', 'Password must be at most 10 characters.');
+    }
+    const id = newMeetingId();
+    const password = typeof body.password === 'string' && body.password ? body.password : b64url(randomBytes(6)).replace(/[-_]/g, 'x').slice(0, 6);
+    const encrypted = b64url(randomBytes(24)) + '.1';
+    const settings = { ...DEFAULT_SETTINGS, ...asRecord(body.settings) };
+    const meeting: ZoomMeeting = {
+      uuid: randomBytes(16).toString('base64'),
+      id,
+      host_id: hostId,
+      host_email: hostEmail,
+      topic: typeof body.topic === 'string' ? body.topic : 'Zoom meeting',
+      type,
+      status: 'waiting',
+      ...(startTime ? { start_time: startTime } : {}),
+      duration,
+      timezone,
+      ...(typeof body.agenda === 'string' ? { agenda: body.agenda } : {}),
+      created_at: zoomTime(Date.now()),
+      start_url: `${base(req)}/s/${id}?zak=${b64url(randomBytes(32))}`,
+      join_url: `${base(req)}/j/${id}?pwd=${encrypted}`,
+      password,
+      h323_password: String(randomInt(100000, 999999)),
+      pstn_password: String(randomInt(100000, 999999)),
+      encrypted_password: encrypted,
+      settings,
+      pre_schedule: body.pre_schedule === true,
+    };
+    meetings.set(id, meeting);
+    return reply.code(201).send(meeting);
+  });
+
+  app.get<{ Params: { userId: string } }>('/v2/users/:userId/meetings', async (_req, reply) => {
+    const list = [...meetings.values()].map((m) => ({
+      uuid: m.uuid,
+      id: m.id,
+      host_id: m.host_id,
+      topic: m.topic,
+      type: m.type,
+      start_time: m.start_time,
+      duration: m.duration,
+      timezone: m.timezone,
+      created_at: m.created_at,
+      join_url: m.join_url,
+    }));
+    return reply.send({ page_size: 30, total_records: list.length, next_page_token: '', meetings: list });
+  });
+
+  app.get<{ Params: { meetingId: string } }>('/v2/meetings/:meetingId', async (req, reply) => {
+    const meeting = meetings.get(Number(req.params.meetingId));
+    if (!meeting) return notFound(reply, req.params.meetingId);
+    return reply.send({ ...meeting, assistant_id: '' });
+  });
+
+  app.patch<{ Params: { meetingId: string } }>('/v2/meetings/:meetingId', async (req, reply) => {
+    const meeting = meetings.get(Number(req.params.meetingId));
+    if (!meeting) return notFound(reply, req.params.meetingId);
+    const body = asRecord(req.body);
+    if (typeof body.topic === 'string') meeting.topic = body.topic;
+    if (typeof body.agenda === 'string') meeting.agenda = body.agenda;
+    if (typeof body.duration === 'number') meeting.duration = body.duration;
+    if (typeof body.timezone === 'string') meeting.timezone = body.timezone;
+    if (typeof body.start_time === 'string') {
+      const start = normalizeStartTime(body.start_time, meeting.timezone);
+      if (!start) return validation(reply, 'start_time');
+      meeting.start_time = start;
+    }
+    if (body.settings !== undefined) meeting.settings = { ...meeting.settings, ...asRecord(body.settings) };
+    return reply.code(204).send();
+  });
+
+  app.delete<{ Params: { meetingId: string } }>('/v2/meetings/:meetingId', async (req, reply) => {
+    const id = Number(req.params.meetingId);
+    if (!meetings.delete(id)) return notFound(reply, req.params.meetingId);
+    deleted.push(id);
+    return reply.code(204).send();
+  });
+
+  const page = (role: 'host' | 'participant') => async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
+    const meeting = meetings.get(Number(req.params.id));
+    const title = meeting ? escapeHtml(meeting.topic) : 'Meeting not found';
+    const bodyText = meeting
+      ? `<p>You joined meeting <strong>${escapeHtml(meeting.id)}</strong> as ${role}.</p><p>Starts ${escapeHtml(meeting.start_time ?? '')}, ${escapeHtml(meeting.duration)} min.</p>`
+      : '<p>This meeting does not exist or was cancelled.</p>';
+    return reply
+      .code(meeting ? 200 : 404)
+      .type('text/html; charset=utf-8')
+      .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title} – Zoom (simulator)</title></head><body><p><small>Zoom — local simulator.</small></p><h1 data-testid="meeting-topic">${title}</h1>${bodyText}</body></html>`);
+  };
+  app.get('/j/:id', page('participant'));
+  app.get('/s/:id', page('host'));
+
+  return {
+    app,
+    listen: server.listen,
+    close: server.close,
+    get baseUrl() {
+      return server.baseUrl;
+    },
+    setLatencyMs: server.setLatencyMs,
+    get meetings() {
+      return [...meetings.values()];
+    },
+    get deletedMeetingIds() {
+      return [...deleted];
+    },
+    get tokenRequests() {
+      return tokenRequests;
+    },
+    get tokensIssued() {
+      return tokensIssued;
+    },
+    get apiRequests() {
+      return apiRequests;
+    },
+    failNext(n: number, status = 429, retryAfterSeconds?: number) {
+      failApi = { n: Math.max(0, n), status, retryAfter: retryAfterSeconds };
+    },
+    failNextTokens(n: number, status = 503) {
+      failTokens = { n: Math.max(0, n), status };
+    },
+    expireTokens() {
+      for (const token of tokens.keys()) tokens.set(token, 0);
+    },
+    getMeeting: (id: number) => meetings.get(id),
+    reset() {
+      tokens.clear();
+      meetings.clear();
+      deleted.length = 0;
+      tokenRequests = 0;
+      tokensIssued = 0;
+      apiRequests = 0;
+      failApi = { n: 0, status: 429, retryAfter: undefined };
+      failTokens = { n: 0, status: 503 };
+      server.setLatencyMs(0);
+    },
+  };
+}

@@ -1,0 +1,196 @@
+import {
+  canTransition,
+  canView,
+  cancelBooking,
+  completeBooking,
+  confirmBooking,
+  expireHold,
+  holdExpiry,
+  type Booking,
+  type Caller,
+} from './booking';
+import { DomainError, codeToGrpcStatus } from './errors';
+
+const at = (iso: string) => new Date(iso);
+
+// Booked at 10:00Z, hold until 11:00Z, appointment 14:00Z–14:30Z.
+const held: Booking = {
+  id: 'appt-1',
+  patientId: 'patient-1',
+  professionalId: 'pro-1',
+  startAt: at('2026-01-05T14:00:00Z'),
+  endAt: at('2026-01-05T14:30:00Z'),
+  status: 'held',
+  holdExpiresAt: at('2026-01-05T11:00:00Z'),
+};
+const confirmed: Booking = { ...held, status: 'confirmed' };
+
+const patient: Caller = { userId: 'patient-1', role: 'patient' };
+const professional: Caller = { userId: 'pro-1', role: 'professional' };
+const admin: Caller = { userId: 'admin-1', role: 'admin' };
+
+function expectCode(fn: () => unknown, code: string) {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(DomainError);
+    expect((error as DomainError).code).toBe(code);
+    return;
+  }
+  throw new Error(`expected DomainError ${code}`);
+}
+
+describe('holdExpiry', () => {
+  it('outlasts the invoice: 15 min invoice + 45 min on-chain margin by default', () => {
+    expect(holdExpiry(at('2026-01-05T10:00:00Z'))).toEqual(at('2026-01-05T11:00:00Z'));
+    expect(holdExpiry(at('2026-01-05T10:00:00Z'), 10, 30)).toEqual(at('2026-01-05T10:40:00Z'));
+  });
+});
+
+describe('lifecycle transitions', () => {
+  it.each([
+    ['held', 'confirmed', true],
+    ['held', 'cancelled', true],
+    ['held', 'expired', true],
+    ['confirmed', 'completed', true],
+    ['confirmed', 'cancelled', true],
+    ['expired', 'confirmed', true], // late payment only
+    ['held', 'completed', false],
+    ['confirmed', 'held', false],
+    ['confirmed', 'expired', false],
+    ['completed', 'cancelled', false],
+    ['cancelled', 'confirmed', false],
+    ['expired', 'cancelled', false],
+  ] as const)('%s → %s: %s', (from, to, allowed) => {
+    expect(canTransition(from, to)).toBe(allowed);
+  });
+});
+
+describe('confirmBooking (payment landed)', () => {
+  it('confirms a payment within the hold, whatever the slot check says (the hold is what occupies it)', () => {
+    expect(confirmBooking(held, at('2026-01-05T10:59:00Z'), false)).toEqual({
+      outcome: 'confirmed',
+      booking: { ...held, status: 'confirmed' },
+      late: false,
+    });
+  });
+
+  it('late payment, slot still free: confirms', () => {
+    const late = at('2026-01-05T11:30:00Z');
+    expect(confirmBooking(held, late, true)).toEqual({ outcome: 'confirmed', booking: confirmed, late: true });
+    const expired: Booking = { ...held, status: 'expired' };
+    expect(confirmBooking(expired, late, true)).toEqual({ outcome: 'confirmed', booking: confirmed, late: true });
+  });
+
+  it('late payment, slot taken: refund, and the booking is expired', () => {
+    const late = at('2026-01-05T11:00:00Z'); // the hold ends at its expiry instant
+    const expired: Booking = { ...held, status: 'expired' };
+    expect(confirmBooking(held, late, false)).toEqual({ outcome: 'refund-needed', booking: expired, reason: 'SLOT_TAKEN' });
+    expect(confirmBooking(expired, late, false)).toEqual({ outcome: 'refund-needed', booking: expired, reason: 'SLOT_TAKEN' });
+  });
+
+  it('late payment after the appointment started: refund even if the slot is free', () => {
+    const result = confirmBooking({ ...held, status: 'expired' }, at('2026-01-05T14:05:00Z'), true);
+    expect(result).toMatchObject({ outcome: 'refund-needed', reason: 'SLOT_STARTED' });
+  });
+
+  it('payment for a cancelled booking: refund', () => {
+    const cancelled: Booking = { ...held, status: 'cancelled', cancelledBy: 'patient' };
+    expect(confirmBooking(cancelled, at('2026-01-05T10:30:00Z'), true)).toEqual({
+      outcome: 'refund-needed',
+      booking: cancelled,
+      reason: 'BOOKING_CANCELLED',
+    });
+  });
+
+  it('a redelivered payment changes nothing', () => {
+    expect(confirmBooking(confirmed, at('2026-01-05T10:30:00Z'), false)).toEqual({ outcome: 'already-confirmed', booking: confirmed });
+    const completed: Booking = { ...held, status: 'completed' };
+    expect(confirmBooking(completed, at('2026-01-06T10:30:00Z'), false).outcome).toBe('already-confirmed');
+  });
+});
+
+describe('cancelBooking', () => {
+  const before = at('2026-01-05T13:00:00Z');
+
+  it('the patient cancels an unpaid hold: no refund', () => {
+    expect(cancelBooking(held, patient, before)).toEqual({
+      booking: { ...held, status: 'cancelled', cancelledBy: 'patient' },
+      refundDue: false,
+    });
+  });
+
+  it('the professional cancels a paid booking: refund due', () => {
+    expect(cancelBooking(confirmed, professional, before)).toEqual({
+      booking: { ...confirmed, status: 'cancelled', cancelledBy: 'professional' },
+      refundDue: true,
+    });
+  });
+
+  it.each([
+    ['another patient', { userId: 'patient-2', role: 'patient' }],
+    ['another professional', { userId: 'pro-2', role: 'professional' }],
+    ['the professional’s id claiming the patient role', { userId: 'pro-1', role: 'patient' }],
+    ['an admin', admin],
+  ] as [string, Caller][])('%s may not cancel', (_who, caller) => {
+    expectCode(() => cancelBooking(confirmed, caller, before), 'NOT_ALLOWED');
+  });
+
+  it('is refused once the appointment has started', () => {
+    expectCode(() => cancelBooking(confirmed, patient, at('2026-01-05T14:00:00Z')), 'CANCEL_TOO_LATE');
+  });
+
+  it.each(['cancelled', 'expired', 'completed'] as const)('a %s booking cannot be cancelled', (status) => {
+    expectCode(() => cancelBooking({ ...held, status }, patient, before), 'INVALID_TRANSITION');
+  });
+
+  it('a stranger learns nothing about the booking’s state', () => {
+    expectCode(() => cancelBooking({ ...held, status: 'expired' }, { userId: 'x', role: 'patient' }, before), 'NOT_ALLOWED');
+  });
+});
+
+describe('expireHold', () => {
+  it('expires an unpaid hold at or after its expiry', () => {
+    expect(expireHold(held, at('2026-01-05T11:00:00Z'))).toEqual({ ...held, status: 'expired' });
+  });
+
+  it('refuses before the expiry, and for a booking that is no longer held', () => {
+    expectCode(() => expireHold(held, at('2026-01-05T10:59:59Z')), 'HOLD_NOT_EXPIRED');
+    expectCode(() => expireHold(confirmed, at('2026-01-05T12:00:00Z')), 'INVALID_TRANSITION');
+  });
+});
+
+describe('completeBooking', () => {
+  it('completes a confirmed appointment once it has ended', () => {
+    expect(completeBooking(confirmed, at('2026-01-05T14:30:00Z'))).toEqual({ ...confirmed, status: 'completed' });
+    expectCode(() => completeBooking(confirmed, at('2026-01-05T14:29:00Z')), 'INVALID_TRANSITION');
+    expectCode(() => completeBooking(held, at('2026-01-05T15:00:00Z')), 'INVALID_TRANSITION');
+  });
+});
+
+describe('canView', () => {
+  it.each([
+    ['its patient', patient, true],
+    ['its professional', professional, true],
+    ['an admin', admin, true],
+    ['another patient', { userId: 'patient-2', role: 'patient' }, false],
+    ['another professional', { userId: 'pro-2', role: 'professional' }, false],
+    ['its patient’s id with the professional role', { userId: 'patient-1', role: 'professional' }, false],
+  ] as [string, Caller, boolean][])('%s: %s', (_who, caller, allowed) => {
+    expect(canView(held, caller)).toBe(allowed);
+  });
+});
+
+describe('codeToGrpcStatus', () => {
+  it('maps domain codes to the gRPC status the rpc layer returns', () => {
+    expect(codeToGrpcStatus.SLOT_TAKEN).toBe('ALREADY_EXISTS');
+    expect(codeToGrpcStatus.SLOT_NOT_AVAILABLE).toBe('FAILED_PRECONDITION');
+    expect(codeToGrpcStatus.NOT_ALLOWED).toBe('PERMISSION_DENIED');
+    expect(codeToGrpcStatus.NOT_FOUND).toBe('NOT_FOUND');
+    expect(codeToGrpcStatus.INVALID_TRANSITION).toBe('FAILED_PRECONDITION');
+    expect(codeToGrpcStatus.CANCEL_TOO_LATE).toBe('FAILED_PRECONDITION');
+    expect(codeToGrpcStatus.RANGE_TOO_LARGE).toBe('INVALID_ARGUMENT');
+    expect(codeToGrpcStatus.RULES_OVERLAP).toBe('INVALID_ARGUMENT');
+    expect(codeToGrpcStatus.INVALID_TIME_ZONE).toBe('INVALID_ARGUMENT');
+  });
+});

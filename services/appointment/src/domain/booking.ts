@@ -1,0 +1,140 @@
+// A booking and its lifecycle (ARCHITECTURE section 4):
+//
+//   held ──payment──▶ confirmed ──after its end──▶ completed
+//     │                  │
+//     ├──▶ cancelled ◀───┘   (by the patient or the professional, before the start)
+//     └──▶ expired ──▶ confirmed   (hold lapsed unpaid; a late payment may still confirm, section 4.4)
+//
+// Functions are pure: they take a booking and return the next one (or throw a DomainError);
+// the store persists it and the service publishes the matching event.
+
+import { DomainError } from './errors';
+
+export type BookingStatus = 'held' | 'confirmed' | 'completed' | 'cancelled' | 'expired';
+
+export interface Booking {
+  id: string;
+  patientId: string;
+  professionalId: string;
+  startAt: Date;
+  endAt: Date;
+  status: BookingStatus;
+  /** While held: when the slot is released if unpaid. */
+  holdExpiresAt: Date;
+  /** Set once cancelled. */
+  cancelledBy?: 'patient' | 'professional';
+}
+
+export type Role = 'patient' | 'professional' | 'admin';
+
+export interface Caller {
+  userId: string;
+  role: Role;
+}
+
+const NEXT: Readonly<Record<BookingStatus, readonly BookingStatus[]>> = {
+  held: ['confirmed', 'cancelled', 'expired'],
+  confirmed: ['completed', 'cancelled'],
+  completed: [],
+  cancelled: [],
+  expired: ['confirmed'], // only by a late payment, see confirmBooking
+};
+
+export function canTransition(from: BookingStatus, to: BookingStatus): boolean {
+  return NEXT[from].includes(to);
+}
+
+function moveTo(booking: Booking, to: BookingStatus): Booking {
+  if (!canTransition(booking.status, to)) {
+    throw new DomainError('INVALID_TRANSITION', `a ${booking.status} booking cannot become ${to}`);
+  }
+  return { ...booking, status: to };
+}
+
+/** Minutes an invoice stays payable, and the extra time a hold waits for an on-chain payment to confirm. */
+export const DEFAULT_INVOICE_TTL_MINUTES = 15;
+export const DEFAULT_ONCHAIN_MARGIN_MINUTES = 45;
+
+/** When a new hold lapses: it outlasts the invoice (invoice expiry + margin for on-chain confirmation),
+ *  so a payment sent just before the invoice expires still finds its slot held. Default: now + 60 min. */
+export function holdExpiry(
+  now: Date,
+  invoiceTtlMinutes = DEFAULT_INVOICE_TTL_MINUTES,
+  onchainMarginMinutes = DEFAULT_ONCHAIN_MARGIN_MINUTES,
+): Date {
+  return new Date(now.getTime() + (invoiceTtlMinutes + onchainMarginMinutes) * 60_000);
+}
+
+export type ConfirmResult =
+  /** Now confirmed; `late` when the payment landed after the hold had lapsed. */
+  | { outcome: 'confirmed'; booking: Booking; late: boolean }
+  /** A redelivered payment for a booking already confirmed (or completed): nothing to do. */
+  | { outcome: 'already-confirmed'; booking: Booking }
+  /** The money must go back; the booking is (now) expired or cancelled. */
+  | { outcome: 'refund-needed'; booking: Booking; reason: 'SLOT_TAKEN' | 'SLOT_STARTED' | 'BOOKING_CANCELLED' };
+
+/**
+ * A payment has landed for this booking (section 4.4). Paid within the hold: confirmed. Paid after the
+ * hold lapsed: confirmed if the slot is still free (`slotStillFree`: no other held or confirmed booking
+ * overlaps it) and has not started yet; otherwise the booking stays (or becomes) expired and the
+ * payment needs a refund. A payment for a cancelled booking is refunded too.
+ */
+export function confirmBooking(booking: Booking, now: Date, slotStillFree: boolean): ConfirmResult {
+  switch (booking.status) {
+    case 'confirmed':
+    case 'completed':
+      return { outcome: 'already-confirmed', booking };
+    case 'cancelled':
+      return { outcome: 'refund-needed', booking, reason: 'BOOKING_CANCELLED' };
+    case 'held':
+      if (now < booking.holdExpiresAt) return { outcome: 'confirmed', booking: moveTo(booking, 'confirmed'), late: false };
+      break;
+    case 'expired':
+      break;
+  }
+  // Late payment: the hold lapsed (whether or not expireHold has run yet).
+  const expired = booking.status === 'held' ? moveTo(booking, 'expired') : booking;
+  if (now >= booking.startAt) return { outcome: 'refund-needed', booking: expired, reason: 'SLOT_STARTED' };
+  if (!slotStillFree) return { outcome: 'refund-needed', booking: expired, reason: 'SLOT_TAKEN' };
+  return { outcome: 'confirmed', booking: moveTo(booking, 'confirmed'), late: true };
+}
+
+export interface CancelResult {
+  booking: Booking;
+  /** True when it had been paid (confirmed): payment records a refund due. */
+  refundDue: boolean;
+}
+
+/** Only the booking's patient or its professional may cancel, and only before the start. */
+export function cancelBooking(booking: Booking, by: Caller, now: Date): CancelResult {
+  const party = partyOf(booking, by);
+  if (party === null) throw new DomainError('NOT_ALLOWED', 'only the patient or the professional of a booking may cancel it');
+  const cancelled = moveTo(booking, 'cancelled');
+  if (now >= booking.startAt) throw new DomainError('CANCEL_TOO_LATE', 'the appointment has already started');
+  return { booking: { ...cancelled, cancelledBy: party }, refundDue: booking.status === 'confirmed' };
+}
+
+/** Releases an unpaid hold once its expiry has passed. */
+export function expireHold(booking: Booking, now: Date): Booking {
+  const expired = moveTo(booking, 'expired');
+  if (now < booking.holdExpiresAt) throw new DomainError('HOLD_NOT_EXPIRED', `the hold lasts until ${booking.holdExpiresAt.toISOString()}`);
+  return expired;
+}
+
+/** A confirmed appointment is completed once its end has passed. */
+export function completeBooking(booking: Booking, now: Date): Booking {
+  const completed = moveTo(booking, 'completed');
+  if (now < booking.endAt) throw new DomainError('INVALID_TRANSITION', 'the appointment has not ended yet');
+  return completed;
+}
+
+/** A patient sees only their own bookings, a professional only their own calendar, an admin all. */
+export function canView(booking: Booking, caller: Caller): boolean {
+  return caller.role === 'admin' || partyOf(booking, caller) !== null;
+}
+
+function partyOf(booking: Booking, caller: Caller): 'patient' | 'professional' | null {
+  if (caller.role === 'patient' && caller.userId === booking.patientId) return 'patient';
+  if (caller.role === 'professional' && caller.userId === booking.professionalId) return 'professional';
+  return null;
+}

@@ -1,0 +1,5 @@
+// The appointment domain: pure rules, no I/O.
+export * from './errors';
+export * from './schedule';
+export * from './slots';
+export * from './booking';

@@ -1,0 +1,61 @@
+// identity's composition root: reads the environment, picks the real adapters, starts.
+import { commonEnv, createLogger, loadConfig, onShutdown, port, prismaAdapter, z, type Logger } from '@cryptocare/platform';
+import { busFromEnv, hostService, Outbox, type EventBus } from '@cryptocare/events';
+import { PrismaClient } from './generated/prisma';
+import { identityService } from './rpc/identity-rpc';
+import { IdentityStore } from './store/identity-store';
+import { ensureAdmin } from './domain/bootstrap-admin';
+
+const SERVICE = 'identity';
+
+export const identityEnv = {
+  ...commonEnv,
+  DATABASE_URL: z.string().url(),
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(SERVICE),
+  GRPC_PORT: port(50051),
+  HTTP_PORT: port(9101),
+  JWT_ISSUER: z.string().min(1).default('https://cryptocare.ch'),
+  /** Creates (or keeps) one admin account at start, e.g. in embedded mode. */
+  BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
+  BOOTSTRAP_ADMIN_PASSWORD: z.string().min(10).optional(),
+};
+
+/** Shared parts injected by the embedded launcher (one process, one bus). */
+export interface SharedParts {
+  bus?: EventBus;
+  logger?: Logger;
+}
+
+export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedParts = {}) {
+  const config = loadConfig(identityEnv, env);
+  const logger = shared.logger?.child({ service: SERVICE }) ?? createLogger(SERVICE, config.LOG_LEVEL);
+  const schema = config.DATABASE_SCHEMA;
+  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema) });
+  const bus = shared.bus ?? busFromEnv(config.KAFKA_BROKERS, SERVICE, logger);
+  const outbox = new Outbox(schema, SERVICE);
+  const store = new IdentityStore(db, outbox, schema);
+  if (config.BOOTSTRAP_ADMIN_EMAIL && config.BOOTSTRAP_ADMIN_PASSWORD) {
+    await ensureAdmin(store, config.BOOTSTRAP_ADMIN_EMAIL, config.BOOTSTRAP_ADMIN_PASSWORD);
+  }
+  return hostService({
+    name: SERVICE,
+    logger,
+    grpc: { host: config.GRPC_HOST, port: config.GRPC_PORT, reflection: config.NODE_ENV !== 'production' },
+    http: { host: config.GRPC_HOST, port: config.HTTP_PORT },
+    db,
+    schema,
+    bus,
+    ownsBus: !shared.bus,
+    outbox,
+    services: [identityService({ store, issuer: config.JWT_ISSUER, logger })],
+  });
+}
+
+if (require.main === module) {
+  main()
+    .then((service) => onShutdown(createLogger(SERVICE), [{ name: 'service', run: () => service.stop() }]))
+    .catch((err) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    });
+}

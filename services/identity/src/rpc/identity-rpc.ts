@@ -1,0 +1,105 @@
+import { common, identity } from '@cryptocare/contracts';
+import { alreadyExists, invalidArgument, unauthenticated, notFound, defineService, type Logger, type Role } from '@cryptocare/platform';
+import {
+  hashPassword,
+  hashRefreshToken,
+  newRefreshToken,
+  normaliseEmail,
+  registrationProblems,
+  timingDummyHash,
+  verifyPassword,
+} from '../domain/credentials';
+import { ACCESS_TOKEN_SECONDS, signAccessToken } from '../domain/tokens';
+import { EmailTakenError, type IdentityStore, type User } from '../store/identity-store';
+
+const roleToProto: Record<string, identity.Role> = {
+  patient: identity.Role.ROLE_PATIENT,
+  professional: identity.Role.ROLE_PROFESSIONAL,
+  admin: identity.Role.ROLE_ADMIN,
+};
+const regionToProto: Record<string, common.Region> = { CH: common.Region.REGION_CH, EU: common.Region.REGION_EU };
+
+function userMessage(user: User): identity.User {
+  return {
+    id: user.id,
+    email: user.email ?? '',
+    role: roleToProto[user.role] ?? identity.Role.ROLE_UNSPECIFIED,
+    displayName: user.displayName,
+    region: regionToProto[user.region] ?? common.Region.REGION_UNSPECIFIED,
+    createdAt: user.createdAt.toISOString(),
+  };
+}
+
+export function identityService(deps: { store: IdentityStore; issuer: string; logger: Logger }) {
+  const { store, issuer } = deps;
+
+  async function tokensFor(user: User, familyId?: string) {
+    const { current } = await store.signingKeys();
+    const accessToken = await signAccessToken(current, issuer, { id: user.id, role: user.role as Role });
+    const refreshToken = newRefreshToken();
+    await store.issueRefreshToken(user.id, hashRefreshToken(refreshToken), familyId);
+    return { accessToken, refreshToken, expiresIn: ACCESS_TOKEN_SECONDS };
+  }
+
+  return defineService(
+    identity,
+    'IdentityService',
+    {
+      async register(req) {
+        const email = normaliseEmail(req.email);
+        const problem = registrationProblems({ email, password: req.password, displayName: req.displayName });
+        if (problem) throw invalidArgument(problem, problemMessages[problem]!);
+        const role = req.role === identity.Role.ROLE_PROFESSIONAL ? 'professional' : req.role === identity.Role.ROLE_PATIENT ? 'patient' : undefined;
+        if (!role) throw invalidArgument('INVALID_ROLE', 'role must be patient or professional');
+        const region = req.region === common.Region.REGION_EU ? 'EU' : 'CH';
+        try {
+          const user = await store.createUser({ email, passwordHash: await hashPassword(req.password), role, displayName: req.displayName.trim(), region });
+          return { user: userMessage(user), tokens: await tokensFor(user) };
+        } catch (err) {
+          if (err instanceof EmailTakenError) throw alreadyExists('EMAIL_TAKEN', 'an account with this email exists');
+          throw err;
+        }
+      },
+
+      async login(req) {
+        const user = await store.findByEmail(normaliseEmail(req.email));
+        const ok = user?.passwordHash ? await verifyPassword(user.passwordHash, req.password) : (await verifyPassword(await timingDummyHash(), req.password), false);
+        if (!user || !ok || user.erasedAt) throw unauthenticated('INVALID_CREDENTIALS', 'email or password is wrong');
+        return { user: userMessage(user), tokens: await tokensFor(user) };
+      },
+
+      async refresh(req) {
+        const next = newRefreshToken();
+        const result = await store.rotateRefreshToken(hashRefreshToken(req.refreshToken), hashRefreshToken(next));
+        if (result.outcome === 'reused') throw unauthenticated('REFRESH_TOKEN_REUSED', 'this refresh token was already used; the session is revoked');
+        if (result.outcome !== 'rotated') throw unauthenticated('INVALID_REFRESH_TOKEN', 'the refresh token is invalid or expired');
+        const { current } = await store.signingKeys();
+        const accessToken = await signAccessToken(current, issuer, { id: result.user.id, role: result.user.role as Role });
+        return { user: userMessage(result.user), tokens: { accessToken, refreshToken: next, expiresIn: ACCESS_TOKEN_SECONDS } };
+      },
+
+      async logout(req) {
+        await store.revokeFamilyOf(hashRefreshToken(req.refreshToken));
+        return {};
+      },
+
+      async getUser(req) {
+        const user = await store.findById(req.userId);
+        if (!user || user.erasedAt) throw notFound('USER_NOT_FOUND', 'no such user');
+        return { user: userMessage(user) };
+      },
+
+      async getJwks() {
+        const { all } = await store.signingKeys();
+        return { jwksJson: JSON.stringify({ keys: all.map((k) => k.publicJwk) }), issuer };
+      },
+    },
+    deps.logger,
+  );
+}
+
+const problemMessages: Record<string, string> = {
+  INVALID_EMAIL: 'email is not a valid address',
+  WEAK_PASSWORD: 'password must be 10 to 256 characters',
+  INVALID_DISPLAY_NAME: 'display name must be 1 to 100 characters',
+};

@@ -1,0 +1,91 @@
+import { v7 as uuidv7 } from 'uuid';
+import { table, type Outbox } from '@cryptocare/events';
+import type { PrismaClient, User } from '../generated/prisma';
+import { newSigningKey, REFRESH_TOKEN_DAYS, type KeyPairJwk } from '../domain/tokens';
+
+export type { User };
+
+export class EmailTakenError extends Error {}
+
+/** identity's tables, through Prisma. */
+export class IdentityStore {
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly outbox: Outbox,
+    private readonly schema: string,
+  ) {}
+
+  /** Creates the user and its `identity.user_registered` event in one transaction. */
+  async createUser(input: { email: string; passwordHash: string; role: string; displayName: string; region: string }): Promise<User> {
+    try {
+      const user = await this.db.$transaction(async (tx) => {
+        const created = await tx.user.create({ data: { id: uuidv7(), ...input } });
+        await this.outbox.add(tx, 'identity.user_registered', created.id, { userId: created.id, role: created.role, region: created.region });
+        return created;
+      });
+      this.outbox.notifyCommitted();
+      return user;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'P2002') throw new EmailTakenError();
+      throw err;
+    }
+  }
+
+  findByEmail(email: string) {
+    return this.db.user.findUnique({ where: { email } });
+  }
+
+  findById(id: string) {
+    return this.db.user.findUnique({ where: { id } });
+  }
+
+  async issueRefreshToken(userId: string, tokenHash: string, familyId = uuidv7()) {
+    const expiresAt = new Date(Date.now() + REFRESH_TOKEN_DAYS * 86_400_000);
+    await this.db.refreshToken.create({ data: { id: uuidv7(), familyId, userId, tokenHash, expiresAt } });
+  }
+
+  /**
+   * Rotates a refresh token. Returns the user and family when the token is current; when it was
+   * already replaced or revoked (a reuse: stolen or replayed), revokes the whole family.
+   */
+  async rotateRefreshToken(tokenHash: string, nextHash: string): Promise<{ outcome: 'rotated'; user: User } | { outcome: 'reused' | 'invalid' }> {
+    return this.db.$transaction(async (tx) => {
+      const [token] = await tx.$queryRawUnsafe<Array<{ id: string; family_id: string; user_id: string; expires_at: Date; replaced_at: Date | null; revoked_at: Date | null }>>(
+        // Locks the row so two concurrent refreshes with one token cannot both rotate it.
+        `SELECT id, family_id, user_id, expires_at, replaced_at, revoked_at FROM ${table(this.schema, 'refresh_tokens')} WHERE token_hash = $1 FOR UPDATE`,
+        tokenHash,
+      );
+      if (!token) return { outcome: 'invalid' as const };
+      if (token.replaced_at || token.revoked_at) {
+        await tx.refreshToken.updateMany({ where: { familyId: token.family_id, revokedAt: null }, data: { revokedAt: new Date() } });
+        return { outcome: 'reused' as const };
+      }
+      if (token.expires_at.getTime() <= Date.now()) return { outcome: 'invalid' as const };
+      const user = await tx.user.findUnique({ where: { id: token.user_id } });
+      if (!user || user.erasedAt) return { outcome: 'invalid' as const };
+      await tx.refreshToken.update({ where: { id: token.id }, data: { replacedAt: new Date() } });
+      await tx.refreshToken.create({
+        data: { id: uuidv7(), familyId: token.family_id, userId: user.id, tokenHash: nextHash, expiresAt: new Date(Date.now() + REFRESH_TOKEN_DAYS * 86_400_000) },
+      });
+      return { outcome: 'rotated' as const, user };
+    });
+  }
+
+  async revokeFamilyOf(tokenHash: string): Promise<void> {
+    const token = await this.db.refreshToken.findUnique({ where: { tokenHash } });
+    if (token) await this.db.refreshToken.updateMany({ where: { familyId: token.familyId, revokedAt: null }, data: { revokedAt: new Date() } });
+  }
+
+  /** The signing key (created on first use) and every key still valid for verification. */
+  async signingKeys(): Promise<{ current: KeyPairJwk; all: KeyPairJwk[] }> {
+    let keys = await this.db.signingKey.findMany({ where: { retiredAt: null }, orderBy: { createdAt: 'desc' } });
+    if (keys.length === 0) {
+      const key = await newSigningKey();
+      // Replicas starting together may both create one; both are valid, the newest signs.
+      await this.db.signingKey.create({ data: { kid: key.kid, privateJwk: key.privateJwk as object, publicJwk: key.publicJwk as object } });
+      keys = await this.db.signingKey.findMany({ where: { retiredAt: null }, orderBy: { createdAt: 'desc' } });
+    }
+    const all = keys.map((k) => ({ kid: k.kid, privateJwk: k.privateJwk as unknown as KeyPairJwk['privateJwk'], publicJwk: k.publicJwk as unknown as KeyPairJwk['publicJwk'] }));
+    return { current: all[0]!, all };
+  }
+}

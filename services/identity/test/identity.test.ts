@@ -1,0 +1,80 @@
+import { status } from '@grpc/grpc-js';
+import { common, identity } from '@cryptocare/contracts';
+import { AccessTokenVerifier, createGrpcClient, type GrpcClient } from '@cryptocare/platform';
+import { InProcessBus, decodeEnvelope, type BusMessage } from '@cryptocare/events';
+import { eventually, infraUrls, migratedSchema } from '@cryptocare/testing';
+import { main } from '../src/main';
+
+describe('identity service (real PostgreSQL)', () => {
+  let service: Awaited<ReturnType<typeof main>>;
+  let client: GrpcClient<typeof identity, 'IdentityService'>;
+  const bus = new InProcessBus();
+  const published: BusMessage[] = [];
+
+  beforeAll(async () => {
+    const schema = await migratedSchema('identity');
+    await bus.subscribe({ groupId: 'test', topics: ['identity.events.v1'], handle: async (m) => void published.push(m) });
+    service = await main(
+      { DATABASE_URL: infraUrls().databaseUrl, DATABASE_SCHEMA: schema, GRPC_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', NODE_ENV: 'test' },
+      { bus },
+    );
+    client = createGrpcClient(identity, 'IdentityService', `127.0.0.1:${service.grpcPort}`, { deadlineMs: 5_000 });
+  });
+
+  afterAll(async () => {
+    client.close();
+    await service.stop();
+  });
+
+  const register = (email: string, role = identity.Role.ROLE_PATIENT) =>
+    client.register({ email, password: 'correct horse battery', role, displayName: 'Alice', region: common.Region.REGION_EU });
+
+  it('registers a user, publishes identity.user_registered and issues tokens every process can verify', async () => {
+    const { user, tokens } = await register('Alice@Example.ch');
+    expect(user).toMatchObject({ email: 'alice@example.ch', role: identity.Role.ROLE_PATIENT, region: common.Region.REGION_EU });
+    const verifier = new AccessTokenVerifier(async () => {
+      const { jwksJson, issuer } = await client.getJwks({});
+      return { jwks: JSON.parse(jwksJson), issuer };
+    });
+    await expect(verifier.verify(tokens!.accessToken)).resolves.toEqual({ userId: user!.id, role: 'patient' });
+    await expect(verifier.verify(tokens!.accessToken + 'x')).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    const event = await eventually(async () => published.map((m) => decodeEnvelope(m.value)).find((e) => 'type' in e && e.subject === user!.id));
+    expect(event).toMatchObject({ type: 'identity.user_registered', data: { userId: user!.id, role: 'patient', region: 'EU' } });
+  });
+
+  it('refuses bad input with machine codes and a taken email with EMAIL_TAKEN', async () => {
+    await expect(client.register({ email: 'not-an-email', password: 'correct horse battery', role: identity.Role.ROLE_PATIENT, displayName: 'x' })).rejects.toMatchObject({
+      status: status.INVALID_ARGUMENT,
+      code: 'INVALID_EMAIL',
+    });
+    await expect(client.register({ email: 'b@example.ch', password: 'short', role: identity.Role.ROLE_PATIENT, displayName: 'x' })).rejects.toMatchObject({ code: 'WEAK_PASSWORD' });
+    await expect(client.register({ email: 'c@example.ch', password: 'correct horse battery', role: identity.Role.ROLE_ADMIN, displayName: 'x' })).rejects.toMatchObject({ code: 'INVALID_ROLE' });
+    await register('dup@example.ch');
+    await expect(register('DUP@example.ch')).rejects.toMatchObject({ status: status.ALREADY_EXISTS, code: 'EMAIL_TAKEN' });
+  });
+
+  it('logs in with the right password only', async () => {
+    await register('login@example.ch', identity.Role.ROLE_PROFESSIONAL);
+    const ok = await client.login({ email: 'login@example.ch', password: 'correct horse battery' });
+    expect(ok.user?.role).toBe(identity.Role.ROLE_PROFESSIONAL);
+    await expect(client.login({ email: 'login@example.ch', password: 'wrong password!!' })).rejects.toMatchObject({ status: status.UNAUTHENTICATED, code: 'INVALID_CREDENTIALS' });
+    await expect(client.login({ email: 'nobody@example.ch', password: 'whatever123' })).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+  });
+
+  it('rotates refresh tokens and revokes the whole family when an old one is reused', async () => {
+    const { tokens } = await register('refresh@example.ch');
+    const first = tokens!.refreshToken;
+    const second = (await client.refresh({ refreshToken: first })).tokens!.refreshToken;
+    const third = (await client.refresh({ refreshToken: second })).tokens!.refreshToken;
+    expect(new Set([first, second, third]).size).toBe(3);
+    // A thief replays the first token: refused, and the legitimate current token dies with it.
+    await expect(client.refresh({ refreshToken: first })).rejects.toMatchObject({ code: 'REFRESH_TOKEN_REUSED' });
+    await expect(client.refresh({ refreshToken: third })).rejects.toMatchObject({ code: 'REFRESH_TOKEN_REUSED' });
+  });
+
+  it('logout ends the session', async () => {
+    const { tokens } = await register('logout@example.ch');
+    await client.logout({ refreshToken: tokens!.refreshToken });
+    await expect(client.refresh({ refreshToken: tokens!.refreshToken })).rejects.toMatchObject({ status: status.UNAUTHENTICATED });
+  });
+});
