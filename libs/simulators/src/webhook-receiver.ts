@@ -21,6 +21,8 @@ export interface WebhookReceiver {
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedWebhook[]>;
   /** Status codes to answer, in order; once exhausted every call gets 200. */
   respondWith(statuses: number[]): void;
+  /** Forgets the calls received so far. */
+  clear(): void;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,9 @@ export async function startWebhookReceiver(opts: { statuses?: number[]; path?: s
     },
     respondWith(next) {
       statuses = [...next];
+    },
+    clear() {
+      received.length = 0;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
