@@ -1,0 +1,149 @@
+import { Prisma } from './generated/prisma';
+import type { DomainEvent } from '@cryptocare/events';
+import { histogram, sloBuckets } from '@cryptocare/platform';
+import {
+  cancelBooking,
+  confirmBooking,
+  expireHold,
+  holdExpiry,
+  isBookableSlot,
+  DomainError,
+  type Caller,
+} from './domain';
+import { SlotTakenError, toBooking, type Appointment, type AppointmentStore } from './store/appointment-store';
+
+type Tx = Prisma.TransactionClient;
+
+const bookingsByStatus = histogram('booking_transitions_seconds', 'Time from booking creation to each status change', ['status'], sloBuckets);
+
+export interface ProfessionalTerms {
+  verified: boolean;
+  price: { amount: string; currency: string };
+}
+
+/**
+ * The booking use cases: each loads what it needs, asks the domain what happens, and persists the
+ * result with its events in one transaction.
+ */
+export class Bookings {
+  constructor(
+    private readonly store: AppointmentStore,
+    private readonly options: { invoiceTtlMinutes: number; onchainMarginMinutes: number },
+  ) {}
+
+  async book(input: { patientId: string; professionalId: string; startAt: Date; terms: ProfessionalTerms; idempotencyKey?: string }, now = new Date()): Promise<Appointment> {
+    if (input.idempotencyKey) {
+      const existing = await this.store.findByIdempotencyKey(input.patientId, input.idempotencyKey);
+      if (existing) return existing;
+    }
+    if (!input.terms.verified) throw new DomainError('SLOT_NOT_AVAILABLE', 'this professional does not take bookings yet');
+    const schedule = await this.store.schedule(input.professionalId);
+    if (!schedule) throw new DomainError('SLOT_NOT_AVAILABLE', 'this professional has no schedule');
+    const endAt = new Date(input.startAt.getTime() + schedule.slotMinutes * 60_000);
+    const dayBefore = new Date(input.startAt.getTime() - 86_400_000);
+    const dayAfter = new Date(endAt.getTime() + 86_400_000);
+    const query = { schedule, timeOff: await this.store.timeOff(input.professionalId), now, startAt: input.startAt };
+    if (!isBookableSlot({ ...query, busy: [] })) throw new DomainError('SLOT_NOT_AVAILABLE', 'this time is not a free slot of this professional');
+    if (!isBookableSlot({ ...query, busy: await this.store.busy(input.professionalId, dayBefore, dayAfter) })) {
+      throw new DomainError('SLOT_TAKEN', 'this slot is already taken');
+    }
+    try {
+      return await this.store.hold({
+        patientId: input.patientId,
+        professionalId: input.professionalId,
+        startAt: input.startAt,
+        endAt,
+        holdExpiresAt: holdExpiry(now, this.options.invoiceTtlMinutes, this.options.onchainMarginMinutes),
+        price: input.terms.price,
+        ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+      });
+    } catch (err) {
+      if (err instanceof SlotTakenError) throw new DomainError('SLOT_TAKEN', 'this slot is already taken');
+      throw err;
+    }
+  }
+
+  /** payment.confirmed: confirm, or turn a too-late payment into a refund case. */
+  async onPaymentConfirmed(event: DomainEvent<'payment.confirmed'>, tx: Tx, now = new Date()): Promise<void> {
+    const { appointmentId, invoiceId } = event.data;
+    await this.store.lock(tx, appointmentId);
+    const row = await this.store.find(appointmentId, tx);
+    if (!row) return;
+    const booking = toBooking(row);
+    const freeNow = async () => (await this.store.busy(row.professionalId, row.startAt, row.endAt, tx)).length === 0;
+    const slotStillFree = booking.status === 'held' ? true : await freeNow();
+    const result = confirmBooking(booking, now, slotStillFree);
+    if (result.outcome === 'already-confirmed') return;
+    if (result.outcome === 'refund-needed') {
+      await this.refundCase(tx, row, result.reason, now);
+      return;
+    }
+    try {
+      // A savepoint: if a late confirmation collides with a newer booking, the refund path still commits.
+      await tx.$executeRawUnsafe('SAVEPOINT confirm');
+      await this.store.update(tx, row.id, { status: 'confirmed', invoiceId, confirmedAt: now });
+      await tx.$executeRawUnsafe('RELEASE SAVEPOINT confirm');
+    } catch (err) {
+      if (!this.store.isOverlap(err)) throw err;
+      await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT confirm');
+      await this.refundCase(tx, row, 'SLOT_TAKEN', now);
+      return;
+    }
+    bookingsByStatus.labels('confirmed').observe((now.getTime() - row.createdAt.getTime()) / 1000);
+    await this.store.outbox.add(tx, 'appointment.confirmed', row.id, {
+      appointmentId: row.id,
+      patientId: row.patientId,
+      professionalId: row.professionalId,
+      startAt: row.startAt.toISOString(),
+      endAt: row.endAt.toISOString(),
+      invoiceId,
+    });
+    if (result.late) await this.store.publishAvailability(tx, row.professionalId, now);
+  }
+
+  /** video.meeting_created: the join link goes on the booking. */
+  async onMeetingCreated(event: DomainEvent<'video.meeting_created'>, tx: Tx): Promise<void> {
+    const { appointmentId, joinUrl, provider, password } = event.data;
+    await this.store.lock(tx, appointmentId);
+    const row = await this.store.find(appointmentId, tx);
+    if (!row || row.status !== 'confirmed' || row.meetingJoinUrl === joinUrl) return;
+    await this.store.update(tx, row.id, { meetingJoinUrl: joinUrl, meetingProvider: provider, meetingPassword: password || null });
+    await this.store.outbox.add(tx, 'appointment.meeting_ready', row.id, { appointmentId: row.id, joinUrl, provider });
+  }
+
+  async cancel(id: string, caller: Caller, reason: string, now = new Date()): Promise<Appointment> {
+    return this.store.write(async (tx) => {
+      await this.store.lock(tx, id);
+      const row = await this.store.find(id, tx);
+      if (!row) throw new DomainError('NOT_FOUND', 'no such appointment');
+      const { booking, refundDue } = cancelBooking(toBooking(row), caller, now);
+      const updated = await this.store.update(tx, id, { status: 'cancelled', cancelReason: reason.slice(0, 500), cancelledBy: booking.cancelledBy ?? caller.role });
+      await this.store.outbox.add(tx, 'appointment.cancelled', id, { appointmentId: id, reason: reason.slice(0, 500), wasPaid: refundDue, cancelledBy: caller.role });
+      await this.store.publishAvailability(tx, row.professionalId, now);
+      return updated;
+    });
+  }
+
+  /** Releases held slots whose hold ended unpaid. Safe with several replicas (SKIP LOCKED). */
+  async expireDueHolds(now = new Date()): Promise<number> {
+    return this.store.write(async (tx) => {
+      const ids = await this.store.dueHolds(tx, now);
+      const professionals = new Set<string>();
+      for (const id of ids) {
+        const row = (await this.store.find(id, tx))!;
+        expireHold(toBooking(row), now);
+        await this.store.update(tx, id, { status: 'expired' });
+        await this.store.outbox.add(tx, 'appointment.expired', id, { appointmentId: id });
+        professionals.add(row.professionalId);
+      }
+      for (const professionalId of professionals) await this.store.publishAvailability(tx, professionalId, now);
+      return ids.length;
+    });
+  }
+
+  private async refundCase(tx: Tx, row: Appointment, reason: string, now: Date) {
+    await this.store.update(tx, row.id, { status: 'cancelled', cancelReason: `payment arrived too late: ${reason}`, cancelledBy: 'system' });
+    await this.store.outbox.add(tx, 'appointment.cancelled', row.id, { appointmentId: row.id, reason: `payment arrived too late: ${reason}`, wasPaid: true, cancelledBy: 'system' });
+    void now;
+  }
+}

@@ -1,0 +1,79 @@
+// appointment's composition root: reads the environment, picks the real adapters, starts.
+import { search } from '@cryptocare/contracts';
+import { commonEnv, createGrpcClient, createLogger, grpcTarget, loadConfig, onShutdown, port, prismaAdapter, z, type Logger } from '@cryptocare/platform';
+import { busFromEnv, hostService, Outbox, type EventBus } from '@cryptocare/events';
+import { PrismaClient } from './generated/prisma';
+import { Bookings } from './bookings';
+import { appointmentConsumers } from './events/handlers';
+import { appointmentService } from './rpc/appointment-rpc';
+import { AppointmentStore } from './store/appointment-store';
+
+const SERVICE = 'appointment';
+
+export const appointmentEnv = {
+  ...commonEnv,
+  DATABASE_URL: z.string().url(),
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(SERVICE),
+  GRPC_PORT: port(50053),
+  HTTP_PORT: port(9103),
+  SEARCH_ADDR: grpcTarget('127.0.0.1:50052'),
+  /** A hold outlasts the invoice: invoice lifetime + a margin for an on-chain confirmation. */
+  INVOICE_TTL_MINUTES: z.coerce.number().int().min(1).max(120).default(15),
+  ONCHAIN_MARGIN_MINUTES: z.coerce.number().int().min(0).max(1440).default(45),
+  HOLD_SWEEP_EVERY_MS: z.coerce.number().int().min(100).default(10_000),
+};
+
+export interface SharedParts {
+  bus?: EventBus;
+  logger?: Logger;
+}
+
+export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedParts = {}) {
+  const config = loadConfig(appointmentEnv, env);
+  const logger = shared.logger?.child({ service: SERVICE }) ?? createLogger(SERVICE, config.LOG_LEVEL);
+  const schema = config.DATABASE_SCHEMA;
+  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema) });
+  const bus = shared.bus ?? busFromEnv(config.KAFKA_BROKERS, SERVICE, logger);
+  const outbox = new Outbox(schema, SERVICE);
+  const store = new AppointmentStore(db, outbox, schema);
+  const bookings = new Bookings(store, { invoiceTtlMinutes: config.INVOICE_TTL_MINUTES, onchainMarginMinutes: config.ONCHAIN_MARGIN_MINUTES });
+  const searchClient = createGrpcClient(search, 'SearchService', config.SEARCH_ADDR, { deadlineMs: 1_000 });
+
+  let sweep: NodeJS.Timeout | undefined;
+  const holdSweeper = {
+    name: 'hold-sweeper',
+    start() {
+      sweep = setInterval(() => {
+        bookings.expireDueHolds().catch((err) => logger.warn({ err }, 'hold sweep failed'));
+      }, config.HOLD_SWEEP_EVERY_MS);
+    },
+    async stop() {
+      clearInterval(sweep);
+      searchClient.close();
+    },
+  };
+
+  return hostService({
+    name: SERVICE,
+    logger,
+    grpc: { host: config.GRPC_HOST, port: config.GRPC_PORT, reflection: config.NODE_ENV !== 'production' },
+    http: { host: config.GRPC_HOST, port: config.HTTP_PORT },
+    db,
+    schema,
+    bus,
+    ownsBus: !shared.bus,
+    outbox,
+    services: [appointmentService({ store, bookings, search: searchClient, logger })],
+    consumers: appointmentConsumers(bookings, store),
+    background: [holdSweeper],
+  });
+}
+
+if (require.main === module) {
+  main()
+    .then((service) => onShutdown(createLogger(SERVICE), [{ name: 'service', run: () => service.stop() }]))
+    .catch((err) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    });
+}

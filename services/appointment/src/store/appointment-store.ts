@@ -1,0 +1,218 @@
+import { v7 as uuidv7 } from 'uuid';
+import { table, type Outbox, type SqlTx } from '@cryptocare/events';
+import { Prisma, type PrismaClient, type Appointment } from '../generated/prisma';
+import { nextAvailable, type Booking, type BookingStatus, type Interval, type Schedule, type TimeOff } from '../domain';
+
+export type { Appointment };
+type Tx = Prisma.TransactionClient;
+
+export class SlotTakenError extends Error {}
+
+const ACTIVE: BookingStatus[] = ['held', 'confirmed'];
+
+export function toBooking(row: Appointment): Booking {
+  return {
+    id: row.id,
+    patientId: row.patientId,
+    professionalId: row.professionalId,
+    startAt: row.startAt,
+    endAt: row.endAt,
+    status: row.status as BookingStatus,
+    holdExpiresAt: row.holdExpiresAt,
+    ...(row.cancelledBy ? { cancelledBy: row.cancelledBy as 'patient' | 'professional' } : {}),
+  };
+}
+
+function isOverlapViolation(err: unknown): boolean {
+  const text = `${(err as Error)?.message ?? ''} ${JSON.stringify((err as { meta?: unknown })?.meta ?? '')}`;
+  return text.includes('bookings_no_overlap') || text.includes('23P01');
+}
+
+/** appointment's tables, through Prisma; every change writes its events through the outbox. */
+export class AppointmentStore {
+  constructor(
+    private readonly db: PrismaClient,
+    readonly outbox: Outbox,
+    private readonly schema: string,
+  ) {}
+
+  /** Runs `fn` in a transaction and wakes the outbox relay once it committed. */
+  async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const result = await this.db.$transaction(fn, { timeout: 15_000 });
+    this.outbox.notifyCommitted();
+    return result;
+  }
+
+  async schedule(professionalId: string, tx: Tx | PrismaClient = this.db): Promise<Schedule | undefined> {
+    const row = await tx.schedule.findUnique({ where: { professionalId } });
+    if (!row) return undefined;
+    return {
+      professionalId: row.professionalId,
+      timeZone: row.timeZone,
+      rules: row.rules as unknown as Schedule['rules'],
+      slotMinutes: row.slotMinutes,
+      bufferMinutes: row.bufferMinutes,
+      minimumNoticeMinutes: row.minimumNoticeMinutes,
+      horizonDays: row.horizonDays,
+    };
+  }
+
+  async timeOff(professionalId: string, tx: Tx | PrismaClient = this.db): Promise<Array<TimeOff & { reason: string }>> {
+    const rows = await tx.timeOff.findMany({ where: { professionalId, endAt: { gt: new Date(Date.now() - 86_400_000) } }, orderBy: { startAt: 'asc' } });
+    return rows.map((r) => ({ id: r.id, startAt: r.startAt, endAt: r.endAt, reason: r.reason }));
+  }
+
+  async busy(professionalId: string, from: Date, to: Date, tx: Tx | PrismaClient = this.db): Promise<Interval[]> {
+    const rows = await tx.appointment.findMany({
+      where: { professionalId, status: { in: ACTIVE }, startAt: { lt: to }, endAt: { gt: from } },
+      select: { startAt: true, endAt: true },
+    });
+    return rows;
+  }
+
+  async saveSchedule(schedule: Schedule): Promise<void> {
+    await this.write(async (tx) => {
+      const data = {
+        timeZone: schedule.timeZone,
+        rules: schedule.rules as unknown as Prisma.InputJsonValue,
+        slotMinutes: schedule.slotMinutes,
+        bufferMinutes: schedule.bufferMinutes,
+        minimumNoticeMinutes: schedule.minimumNoticeMinutes,
+        horizonDays: schedule.horizonDays,
+      };
+      await tx.schedule.upsert({ where: { professionalId: schedule.professionalId }, create: { professionalId: schedule.professionalId, ...data }, update: data });
+      await this.publishAvailability(tx, schedule.professionalId);
+    });
+  }
+
+  async addTimeOff(professionalId: string, startAt: Date, endAt: Date, reason: string) {
+    return this.write(async (tx) => {
+      const row = await tx.timeOff.create({ data: { id: uuidv7(), professionalId, startAt, endAt, reason } });
+      await this.publishAvailability(tx, professionalId);
+      return row;
+    });
+  }
+
+  async removeTimeOff(professionalId: string, id: string): Promise<boolean> {
+    return this.write(async (tx) => {
+      const { count } = await tx.timeOff.deleteMany({ where: { id, professionalId } });
+      if (count > 0) await this.publishAvailability(tx, professionalId);
+      return count > 0;
+    });
+  }
+
+  findByIdempotencyKey(patientId: string, idempotencyKey: string) {
+    return this.db.appointment.findUnique({ where: { patientId_idempotencyKey: { patientId, idempotencyKey } } });
+  }
+
+  /** Holds a slot: the exclusion constraint refuses it if another active booking overlaps. */
+  async hold(input: {
+    patientId: string;
+    professionalId: string;
+    startAt: Date;
+    endAt: Date;
+    holdExpiresAt: Date;
+    price: { amount: string; currency: string };
+    idempotencyKey?: string;
+  }): Promise<Appointment> {
+    try {
+      return await this.write(async (tx) => {
+        const row = await tx.appointment.create({
+          data: {
+            id: uuidv7(),
+            patientId: input.patientId,
+            professionalId: input.professionalId,
+            startAt: input.startAt,
+            endAt: input.endAt,
+            status: 'held',
+            holdExpiresAt: input.holdExpiresAt,
+            priceAmount: new Prisma.Decimal(input.price.amount),
+            priceCurrency: input.price.currency,
+            idempotencyKey: input.idempotencyKey ?? null,
+          },
+        });
+        await this.outbox.add(tx, 'appointment.held', row.id, {
+          appointmentId: row.id,
+          patientId: row.patientId,
+          professionalId: row.professionalId,
+          startAt: row.startAt.toISOString(),
+          endAt: row.endAt.toISOString(),
+          price: input.price,
+          holdExpiresAt: row.holdExpiresAt.toISOString(),
+        });
+        await this.publishAvailability(tx, row.professionalId);
+        return row;
+      });
+    } catch (err) {
+      if (isOverlapViolation(err)) throw new SlotTakenError();
+      throw err;
+    }
+  }
+
+  find(id: string, tx: Tx | PrismaClient = this.db) {
+    return tx.appointment.findUnique({ where: { id } });
+  }
+
+  /** Locks the booking for a state change inside `tx`. */
+  async lock(tx: SqlTx, id: string): Promise<void> {
+    await tx.$queryRawUnsafe(`SELECT id FROM ${table(this.schema, 'appointments')} WHERE id = $1::uuid FOR UPDATE`, id);
+  }
+
+  list(filter: { patientId?: string; professionalId?: string }, limit: number, cursor?: { startAt: Date; id: string }) {
+    return this.db.appointment.findMany({
+      where: {
+        ...filter,
+        ...(cursor ? { OR: [{ startAt: { gt: cursor.startAt } }, { startAt: cursor.startAt, id: { gt: cursor.id } }] } : {}),
+      },
+      orderBy: [{ startAt: 'asc' }, { id: 'asc' }],
+      take: limit,
+    });
+  }
+
+  /** Applies a status change computed by the domain; a confirmation may hit the overlap constraint. */
+  async update(tx: Tx, id: string, data: Prisma.AppointmentUpdateInput): Promise<Appointment> {
+    return tx.appointment.update({ where: { id }, data });
+  }
+
+  isOverlap = isOverlapViolation;
+
+  /** Held bookings whose hold ended, locked so replicas do not expire the same ones. */
+  async dueHolds(tx: SqlTx, now: Date, limit = 100): Promise<string[]> {
+    const rows = await tx.$queryRawUnsafe<Array<{ id: string }>>(
+      `SELECT id::text AS id FROM ${table(this.schema, 'appointments')}
+       WHERE status = 'held' AND hold_expires_at <= $1 ORDER BY hold_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      now,
+      limit,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async anonymisePatient(tx: Tx, patientId: string): Promise<void> {
+    await tx.appointment.updateMany({ where: { patientId }, data: { patientId: ERASED_USER } });
+  }
+
+  async eraseProfessional(tx: Tx, professionalId: string): Promise<void> {
+    await tx.schedule.deleteMany({ where: { professionalId } });
+    await tx.timeOff.deleteMany({ where: { professionalId } });
+  }
+
+  /** Recomputes the professional's earliest free slot and publishes it for the search read model. */
+  async publishAvailability(tx: Tx, professionalId: string, now = new Date()): Promise<void> {
+    const schedule = await this.schedule(professionalId, tx);
+    let next = '';
+    if (schedule) {
+      const horizonEnd = new Date(now.getTime() + schedule.horizonDays * 86_400_000);
+      const slot = nextAvailable({
+        schedule,
+        timeOff: await this.timeOff(professionalId, tx),
+        busy: await this.busy(professionalId, now, horizonEnd, tx),
+        now,
+      });
+      next = slot ? slot.startAt.toISOString() : '';
+    }
+    await this.outbox.add(tx, 'appointment.availability_changed', professionalId, { professionalId, nextAvailableAt: next });
+  }
+}
+
+/** Stands in for an erased patient on the bookings kept for the professional's records. */
+export const ERASED_USER = '00000000-0000-0000-0000-000000000000';

@@ -1,0 +1,182 @@
+import { status } from '@grpc/grpc-js';
+import pg from 'pg';
+import { appointment, events, search } from '@cryptocare/contracts';
+import { createGrpcClient, createLogger, defineService, startGrpcServer, type GrpcClient, type RunningGrpcServer } from '@cryptocare/platform';
+import { decodeEnvelope, encodeEnvelope, InProcessBus, newEvent, type DomainEvent } from '@cryptocare/events';
+import { eventually, infraUrls, migratedSchema } from '@cryptocare/testing';
+import { main } from '../src/main';
+
+const logger = createLogger('test', 'silent');
+const professionalId = '0192f1a0-0000-7000-8000-000000000001';
+const patient = { userId: '0192f1a0-0000-7000-8000-0000000000a1', role: 'patient' };
+const otherPatient = { userId: '0192f1a0-0000-7000-8000-0000000000a2', role: 'patient' };
+const professional = { userId: professionalId, role: 'professional' };
+
+/** Next Monday 09:00 Europe/Zurich, at least two days ahead, as a UTC instant. */
+function nextMondayNine(): Date {
+  const d = new Date(Date.now() + 2 * 86_400_000);
+  while (d.getUTCDay() !== 1) d.setUTCDate(d.getUTCDate() + 1);
+  const probe = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), 12));
+  const offsetHours = Number(new Intl.DateTimeFormat('en', { timeZone: 'Europe/Zurich', hour: 'numeric', hourCycle: 'h23' }).format(probe)) - 12;
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), 9 - offsetHours));
+}
+
+describe('appointment service (real PostgreSQL)', () => {
+  const bus = new InProcessBus();
+  const published: DomainEvent[] = [];
+  let service: Awaited<ReturnType<typeof main>>;
+  let searchServer: RunningGrpcServer;
+  let client: GrpcClient<typeof appointment, 'AppointmentService'>;
+  let schema: string;
+  let verified = true;
+
+  beforeAll(async () => {
+    schema = await migratedSchema('appointment');
+    // The directory is another service; here a stand-in answers GetProfile.
+    searchServer = await startGrpcServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger,
+      reflection: false,
+      services: [
+        defineService(search, 'SearchService', {
+          async getProfile(req) {
+            if (req.professionalId !== professionalId) throw Object.assign(new Error(), { code: status.NOT_FOUND });
+            return { profile: { id: professionalId, verified, price: { amount: '120.00', currency: 'CHF' }, timeZone: 'Europe/Zurich' } };
+          },
+          upsertProfile: async () => ({}),
+          searchProfessionals: async () => ({}),
+          verifyProfessional: async () => ({}),
+          listSpecialties: async () => ({}),
+          listCountries: async () => ({}),
+        }, logger),
+      ],
+    });
+    await bus.subscribe({
+      groupId: 'observer',
+      topics: ['appointment.events.v1'],
+      handle: async (m) => {
+        const e = decodeEnvelope(m.value);
+        if ('type' in e) published.push(e);
+      },
+    });
+    service = await main(
+      {
+        DATABASE_URL: infraUrls().databaseUrl,
+        DATABASE_SCHEMA: schema,
+        GRPC_PORT: '0',
+        HTTP_PORT: '0',
+        LOG_LEVEL: 'silent',
+        SEARCH_ADDR: `127.0.0.1:${searchServer.port}`,
+        HOLD_SWEEP_EVERY_MS: '200',
+      },
+      { bus },
+    );
+    client = createGrpcClient(appointment, 'AppointmentService', `127.0.0.1:${service.grpcPort}`, { deadlineMs: 5_000 });
+    await client.setSchedule({
+      schedule: {
+        professionalId,
+        timeZone: 'Europe/Zurich',
+        rules: [{ weekday: 1, start: '09:00', end: '12:00' }, { weekday: 3, start: '14:00', end: '18:00' }],
+        slotMinutes: 30,
+        bufferMinutes: 10,
+        minimumNoticeMinutes: 60,
+        horizonDays: 60,
+      },
+    });
+  });
+
+  afterAll(async () => {
+    client.close();
+    await service.stop();
+    await searchServer.shutdown(500);
+  });
+
+  it('refuses an invalid schedule with the problem code', async () => {
+    await expect(
+      client.setSchedule({ schedule: { professionalId, timeZone: 'Mars/Olympus', rules: [{ weekday: 1, start: '09:00', end: '12:00' }], slotMinutes: 30, horizonDays: 30 } }),
+    ).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_TIME_ZONE' });
+  });
+
+  it('lists free slots as UTC instants and publishes the earliest one for search', async () => {
+    const monday = nextMondayNine();
+    const { slots, timeZone } = await client.listSlots({ professionalId, from: monday.toISOString(), to: new Date(monday.getTime() + 4 * 3_600_000).toISOString() });
+    expect(timeZone).toBe('Europe/Zurich');
+    expect(slots.map((s) => s.startAt).slice(0, 3)).toEqual([0, 40, 80].map((m) => new Date(monday.getTime() + m * 60_000).toISOString()));
+    await eventually(async () => published.some((e) => e.type === 'appointment.availability_changed'));
+  });
+
+  it('holds a slot, refuses it to anyone else with SLOT_TAKEN, and replays an idempotent request', async () => {
+    const start = new Date(nextMondayNine().getTime() + 40 * 60_000).toISOString();
+    const { appointment: held } = await client.book({ patientId: patient.userId, professionalId, startAt: start, idempotencyKey: 'k-1' });
+    expect(held).toMatchObject({ status: appointment.AppointmentStatus.APPOINTMENT_STATUS_HELD, startAt: start, price: { amount: '120.00', currency: 'CHF' } });
+    expect(new Date(held!.holdExpiresAt).getTime()).toBeGreaterThan(Date.now() + 50 * 60_000);
+    const again = await client.book({ patientId: patient.userId, professionalId, startAt: start, idempotencyKey: 'k-1' });
+    expect(again.appointment!.id).toBe(held!.id);
+    await expect(client.book({ patientId: otherPatient.userId, professionalId, startAt: start })).rejects.toMatchObject({ status: status.ALREADY_EXISTS, code: 'SLOT_TAKEN' });
+    await expect(client.book({ patientId: otherPatient.userId, professionalId, startAt: new Date(Date.parse(start) + 5 * 60_000).toISOString() })).rejects.toMatchObject({
+      status: status.FAILED_PRECONDITION,
+      code: 'SLOT_NOT_AVAILABLE',
+    });
+    const { slots } = await client.listSlots({ professionalId, from: nextMondayNine().toISOString(), to: new Date(nextMondayNine().getTime() + 4 * 3_600_000).toISOString() });
+    expect(slots.map((s) => s.startAt)).not.toContain(start);
+    await eventually(async () => published.find((e) => e.type === 'appointment.held' && e.subject === held!.id));
+  });
+
+  it('lets the database decide when two patients race for one slot', async () => {
+    const start = new Date(nextMondayNine().getTime() + 7 * 86_400_000 + 80 * 60_000).toISOString();
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => client.book({ patientId: `0192f1a0-0000-7000-8000-0000000001${String(i).padStart(2, '0')}`, professionalId, startAt: start })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) expect(r.reason).toMatchObject({ code: 'SLOT_TAKEN' });
+  });
+
+  it('confirms on payment, attaches the meeting, and shows a booking only to its parties', async () => {
+    const start = new Date(nextMondayNine().getTime() + 14 * 86_400_000).toISOString();
+    const { appointment: held } = await client.book({ patientId: patient.userId, professionalId, startAt: start });
+    const id = held!.id;
+    const deliver = async <T extends events.EventType>(topic: string, type: T, data: events.EventData<T>) => {
+      const event = newEvent(type.split('.')[0]!, type, id, data);
+      await bus.publish(topic, [{ key: id, value: encodeEnvelope(event), headers: {} }]);
+    };
+    await deliver('payment.events.v1', 'payment.confirmed', { invoiceId: 'inv-1', appointmentId: id, sats: 120_000, method: 'lightning', paidAt: new Date().toISOString() });
+    await eventually(async () => (await client.getAppointment({ appointmentId: id, caller: patient })).appointment!.status === appointment.AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED);
+    await deliver('video.events.v1', 'video.meeting_created', { meetingId: 'm1', appointmentId: id, provider: 'zoom', joinUrl: 'https://zoom.example/j/1', password: 'pw' });
+    const ready = await eventually(async () => (await client.getAppointment({ appointmentId: id, caller: professional })).appointment!.meeting);
+    expect(ready).toMatchObject({ joinUrl: 'https://zoom.example/j/1', provider: 'zoom' });
+    expect(published.filter((e) => e.subject === id).map((e) => e.type)).toEqual(['appointment.held', 'appointment.confirmed', 'appointment.meeting_ready']);
+    await expect(client.getAppointment({ appointmentId: id, caller: otherPatient })).rejects.toMatchObject({ status: status.NOT_FOUND, code: 'APPOINTMENT_NOT_FOUND' });
+    const mine = await client.listAppointments({ caller: otherPatient });
+    expect(mine.items.map((a) => a.id)).not.toContain(id);
+  });
+
+  it('cancels: frees the slot and tells payment a refund is due when it was paid', async () => {
+    const start = new Date(nextMondayNine().getTime() + 21 * 86_400_000).toISOString();
+    const { appointment: held } = await client.book({ patientId: patient.userId, professionalId, startAt: start });
+    await expect(client.cancelAppointment({ appointmentId: held!.id, caller: otherPatient, reason: 'x' })).rejects.toMatchObject({ code: 'APPOINTMENT_NOT_FOUND' });
+    const { appointment: cancelled } = await client.cancelAppointment({ appointmentId: held!.id, caller: professional, reason: 'ill' });
+    expect(cancelled!.status).toBe(appointment.AppointmentStatus.APPOINTMENT_STATUS_CANCELLED);
+    const event = await eventually(async () => published.find((e) => e.type === 'appointment.cancelled' && e.subject === held!.id));
+    expect(event.data).toMatchObject({ wasPaid: false, cancelledBy: 'professional' });
+    await expect(client.book({ patientId: otherPatient.userId, professionalId, startAt: start })).resolves.toBeDefined();
+  });
+
+  it('expires an unpaid hold and releases the slot', async () => {
+    const start = new Date(nextMondayNine().getTime() + 28 * 86_400_000).toISOString();
+    const { appointment: held } = await client.book({ patientId: patient.userId, professionalId, startAt: start });
+    const pool = new pg.Pool({ connectionString: infraUrls().databaseUrl });
+    await pool.query(`UPDATE "${schema}".appointments SET hold_expires_at = now() - interval '1 second' WHERE id = $1`, [held!.id]);
+    await pool.end();
+    await eventually(async () => published.find((e) => e.type === 'appointment.expired' && e.subject === held!.id));
+    expect((await client.getAppointment({ appointmentId: held!.id, caller: patient })).appointment!.status).toBe(appointment.AppointmentStatus.APPOINTMENT_STATUS_EXPIRED);
+    await expect(client.book({ patientId: otherPatient.userId, professionalId, startAt: start })).resolves.toBeDefined();
+  });
+
+  it('does not book an unverified professional', async () => {
+    verified = false;
+    const start = new Date(nextMondayNine().getTime() + 35 * 86_400_000).toISOString();
+    await expect(client.book({ patientId: patient.userId, professionalId, startAt: start })).rejects.toMatchObject({ code: 'SLOT_NOT_AVAILABLE' });
+    verified = true;
+  });
+});
