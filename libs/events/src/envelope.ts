@@ -32,8 +32,11 @@ export function encodeEnvelope(event: DomainEvent): Buffer {
   return Buffer.from(events.EventEnvelope.encode(envelope).finish());
 }
 
-/** Decodes a message value; an unknown type (a newer producer) decodes with `data` undefined. */
-export function decodeEnvelope(value: Uint8Array): DomainEvent | { unknownType: string; id: string } {
+/** Any one event, discriminated by `type` (so `switch (event.type)` narrows `data`). */
+export type AnyDomainEvent = { [T in EventType]: DomainEvent<T> }[EventType];
+
+/** Decodes a message value; an unknown type (from a newer producer) is reported, not thrown. */
+export function decodeEnvelope(value: Uint8Array): AnyDomainEvent | { unknownType: string; id: string } {
   const envelope = events.EventEnvelope.decode(value);
   if (!events.isEventType(envelope.type)) return { unknownType: envelope.type, id: envelope.id };
   return {
@@ -44,7 +47,7 @@ export function decodeEnvelope(value: Uint8Array): DomainEvent | { unknownType: 
     time: envelope.time,
     traceparent: envelope.traceparent,
     data: events.decodeEventData(envelope.type, envelope.data),
-  };
+  } as AnyDomainEvent;
 }
 
 /** The topic each producer's events go to. */

@@ -6,6 +6,11 @@ export interface KafkaBusOptions {
   brokers: string[];
   clientId: string;
   logger: Logger;
+  /**
+   * Prefix of every topic and consumer group, e.g. "t42." in a test run, so runs sharing one
+   * broker never see each other's events. Empty in deployments.
+   */
+  namespace?: string;
 }
 
 /**
@@ -20,7 +25,10 @@ export class KafkaBus implements EventBus {
   private admin: Admin | undefined;
   private readonly consumers = new Set<Consumer>();
 
+  private readonly namespace: string;
+
   constructor(private readonly options: KafkaBusOptions) {
+    this.namespace = options.namespace ?? '';
     const log = options.logger.child({ component: 'kafka' });
     this.kafka = new Kafka({
       clientId: options.clientId,
@@ -39,7 +47,7 @@ export class KafkaBus implements EventBus {
     if (messages.length === 0) return;
     const producer = await this.getProducer();
     await producer.send({
-      topic,
+      topic: this.ns(topic),
       acks: -1,
       compression: CompressionTypes.None,
       messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
@@ -48,7 +56,7 @@ export class KafkaBus implements EventBus {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     const consumer = this.kafka.consumer({
-      groupId: options.groupId,
+      groupId: this.ns(options.groupId),
       sessionTimeout: 15_000,
       heartbeatInterval: 3_000,
       rebalanceTimeout: 20_000,
@@ -56,7 +64,7 @@ export class KafkaBus implements EventBus {
     });
     this.consumers.add(consumer);
     await consumer.connect();
-    await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? false });
+    await consumer.subscribe({ topics: options.topics.map((t) => this.ns(t)), fromBeginning: options.fromBeginning ?? false });
     await consumer.run({
       // Offsets are committed only for messages whose handler resolved.
       autoCommit: true,
@@ -64,7 +72,7 @@ export class KafkaBus implements EventBus {
       partitionsConsumedConcurrently: 3,
       eachMessage: async ({ topic, partition, message, heartbeat }) => {
         const busMessage: BusMessage = {
-          topic,
+          topic: topic.slice(this.namespace.length),
           partition,
           offset: message.offset,
           key: message.key?.toString() ?? '',
@@ -86,9 +94,10 @@ export class KafkaBus implements EventBus {
   async lag(groupId: string, topics: string[]) {
     const admin = await this.getAdmin();
     const out: Array<{ topic: string; partition: number; lag: number }> = [];
-    const committed = await admin.fetchOffsets({ groupId, topics });
-    for (const { topic, partitions } of committed) {
-      const ends = await admin.fetchTopicOffsets(topic);
+    const committed = await admin.fetchOffsets({ groupId: this.ns(groupId), topics: topics.map((t) => this.ns(t)) });
+    for (const { topic: fullTopic, partitions } of committed) {
+      const topic = fullTopic.slice(this.namespace.length);
+      const ends = await admin.fetchTopicOffsets(fullTopic);
       for (const p of partitions) {
         const end = Number(ends.find((e) => e.partition === p.partition)?.high ?? 0);
         const at = Number(p.offset) < 0 ? Number(ends.find((e) => e.partition === p.partition)?.low ?? 0) : Number(p.offset);
@@ -103,6 +112,10 @@ export class KafkaBus implements EventBus {
     this.consumers.clear();
     if (this.producerReady) await (await this.producerReady).disconnect();
     if (this.admin) await this.admin.disconnect();
+  }
+
+  private ns(name: string): string {
+    return this.namespace + name;
   }
 
   private getProducer(): Promise<Producer> {

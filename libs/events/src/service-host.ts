@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { startGrpcServer, startOpsServer, type ReadinessCheck, type ServiceRegistration } from '@cryptocare/platform';
+import { checkReadiness, startGrpcServer, startOpsServer, type ReadinessCheck, type ServiceRegistration } from '@cryptocare/platform';
 import type { EventBus, Subscription } from './bus';
 import { InProcessBus } from './in-process-bus';
 import { KafkaBus } from './kafka-bus';
@@ -8,8 +8,8 @@ import { Outbox, OutboxRelay } from './outbox';
 import type { SqlDatabase } from './sql';
 
 /** Kafka when KAFKA_BROKERS is set; otherwise an in-process bus (embedded mode only). */
-export function busFromEnv(brokers: string | undefined, clientId: string, logger: Logger): EventBus {
-  if (brokers) return new KafkaBus({ brokers: brokers.split(','), clientId, logger });
+export function busFromEnv(brokers: string | undefined, clientId: string, logger: Logger, namespace = process.env.KAFKA_NAMESPACE ?? ''): EventBus {
+  if (brokers) return new KafkaBus({ brokers: brokers.split(','), clientId, logger, namespace });
   logger.warn('KAFKA_BROKERS not set: using an in-process event bus (events stay inside this process)');
   return new InProcessBus();
 }
@@ -65,23 +65,26 @@ export async function hostService(options: HostedServiceOptions): Promise<Hosted
   for (const task of options.background ?? []) task.start();
 
   const grpc = await startGrpcServer({ ...options.grpc, services: options.services, logger });
-  const ops = await startOpsServer({
-    ...options.http,
-    logger,
-    readiness: {
-      database: async () => {
-        await db.$queryRawUnsafe('SELECT 1');
-      },
-      ...options.readiness,
+  const readiness: Record<string, ReadinessCheck> = {
+    database: async () => {
+      await db.$queryRawUnsafe('SELECT 1');
     },
-    collect: () => relay.measureBacklog().then(() => undefined),
-  });
+    ...options.readiness,
+  };
+  const ops = await startOpsServer({ ...options.http, logger, readiness, collect: () => relay.measureBacklog().then(() => undefined) });
+  // The gRPC health status of the whole server ("") follows readiness, so Kubernetes' gRPC
+  // readiness probe takes a replica out of rotation when its database is unreachable.
+  const readinessLoop = setInterval(() => {
+    void checkReadiness(readiness).then((report) => grpc.health.setStatus('', report.ready ? 'SERVING' : 'NOT_SERVING'));
+  }, 5_000);
+  readinessLoop.unref();
 
   return {
     grpcPort: grpc.port,
     httpPort: ops.port,
     relay,
     async stop() {
+      clearInterval(readinessLoop);
       await grpc.shutdown();
       for (const task of options.background ?? []) await task.stop();
       for (const s of subscriptions) await s.stop();

@@ -1,0 +1,247 @@
+{{/*
+Shared helpers. Every per-service template ranges over .Values.services and calls these with a
+context dict: (dict "root" $ "name" <service name> "svc" <service block>).
+Object names are the bare service names (identity, identity-headless, ...): the runtime contract's
+gRPC targets are dns:///<service>-headless:<port>, so one release per namespace.
+*/}}
+
+{{- define "cryptocare.chart" -}}
+{{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end -}}
+
+{{- define "cryptocare.imageTag" -}}
+{{- $root := .root -}}
+{{- $svc := .svc -}}
+{{- $img := $svc.image | default dict -}}
+{{- $img.tag | default $root.Values.global.image.tag | default $root.Chart.AppVersion -}}
+{{- end -}}
+
+{{- define "cryptocare.image" -}}
+{{- $root := .root -}}
+{{- $img := .svc.image | default dict -}}
+{{- $repo := $img.repository | default (printf "%s/%s" $root.Values.global.image.registry .name) -}}
+{{- $ref := printf "%s:%s" $repo (include "cryptocare.imageTag" .) -}}
+{{- if $img.digest }}{{ $ref = printf "%s@%s" $ref $img.digest }}{{ end -}}
+{{- $ref -}}
+{{- end -}}
+
+{{/* Labels that select a service's server pods (immutable: never add to these). */}}
+{{- define "cryptocare.selectorLabels" -}}
+app.kubernetes.io/name: {{ .name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: server
+{{- end -}}
+
+{{- define "cryptocare.commonLabels" -}}
+app.kubernetes.io/part-of: cryptocare
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+helm.sh/chart: {{ include "cryptocare.chart" .root }}
+cryptocare.io/environment: {{ .root.Values.global.environment | quote }}
+cryptocare.io/region: {{ .root.Values.global.region | quote }}
+{{- end -}}
+
+{{- define "cryptocare.labels" -}}
+{{ include "cryptocare.commonLabels" . }}
+app.kubernetes.io/name: {{ .name }}
+app.kubernetes.io/version: {{ regexReplaceAll "[^A-Za-z0-9._-]" (include "cryptocare.imageTag" .) "_" | trunc 63 | trimSuffix "-" | trimSuffix "_" | trimSuffix "." | quote }}
+{{- end -}}
+
+{{/* Labels of every pod of a service (server pods and migration Job pods alike). */}}
+{{- define "cryptocare.podLabels" -}}
+{{ include "cryptocare.labels" . }}
+cryptocare.io/service: {{ .name }}
+{{- end -}}
+
+{{- define "cryptocare.isGrpc" -}}
+{{- if and .svc.ports .svc.ports.grpc -}}true{{- end -}}
+{{- end -}}
+
+{{- define "cryptocare.workloadKind" -}}
+{{- if .root.Values.global.rollouts.enabled -}}Rollout{{- else -}}Deployment{{- end -}}
+{{- end -}}
+
+{{- define "cryptocare.workloadApiVersion" -}}
+{{- if .root.Values.global.rollouts.enabled -}}argoproj.io/v1alpha1{{- else -}}apps/v1{{- end -}}
+{{- end -}}
+
+{{/*
+Non-secret environment of a service, as a YAML map (ConfigMap data and the migration Job's env).
+Fails on a contract secret given as a plain value.
+*/}}
+{{- define "cryptocare.configData" -}}
+{{- $root := .root -}}
+{{- $g := $root.Values.global -}}
+{{- $svc := .svc -}}
+{{- $data := dict -}}
+{{- $_ := set $data "NODE_ENV" ($g.nodeEnv | toString) -}}
+{{- $_ := set $data "LOG_LEVEL" ($g.logLevel | toString) -}}
+{{- $_ := set $data "HTTP_PORT" ($svc.ports.http | toString) -}}
+{{- if $svc.ports.grpc -}}
+{{- $_ := set $data "GRPC_HOST" "0.0.0.0" -}}
+{{- $_ := set $data "GRPC_PORT" ($svc.ports.grpc | toString) -}}
+{{- end -}}
+{{- $_ := set $data "KAFKA_CLIENT_ID" .name -}}
+{{- range $other, $o := $root.Values.services -}}
+{{- if and $o.enabled $o.ports $o.ports.grpc -}}
+{{- $_ := set $data (printf "%s_ADDR" (upper $other)) (printf "dns:///%s-headless:%v" $other $o.ports.grpc) -}}
+{{- end -}}
+{{- end -}}
+{{- if $g.otel.enabled -}}
+{{- $_ := set $data "OTEL_SERVICE_NAME" .name -}}
+{{- $_ := set $data "OTEL_EXPORTER_OTLP_ENDPOINT" ($g.otel.endpoint | toString) -}}
+{{- $_ := set $data "OTEL_RESOURCE_ATTRIBUTES" (printf "deployment.environment=%s,cryptocare.region=%s,service.namespace=cryptocare" $g.environment $g.region) -}}
+{{- else -}}
+{{- $_ := set $data "OTEL_SDK_DISABLED" "true" -}}
+{{- end -}}
+{{- $extra := merge (dict) ($svc.env | default dict) ($g.env | default dict) -}}
+{{- range $k, $v := $extra -}}
+{{- if has $k $root.Values.contractSecretKeys -}}
+{{- fail (printf "%s is a secret of the runtime contract: reference it through services.%s.secretRefs, never as a value" $k $.name) -}}
+{{- end -}}
+{{- $_ := set $data $k ($v | toString) -}}
+{{- end -}}
+{{- toYaml $data -}}
+{{- end -}}
+
+{{/* Consumer scaling guard: maxReplicas never above the partitions of a consumed topic. */}}
+{{- define "cryptocare.checkPartitions" -}}
+{{- $svc := .svc -}}
+{{- if and $svc.kafka $svc.kafka.consumerGroup -}}
+{{- range $t := $svc.kafka.topics -}}
+{{- $p := index $.root.Values.global.kafka.topics $t -}}
+{{- if not $p -}}
+{{- fail (printf "services.%s.kafka.topics: %s is not in global.kafka.topics" $.name $t) -}}
+{{- end -}}
+{{- if gt (int $svc.autoscaling.maxReplicas) (int $p) -}}
+{{- fail (printf "services.%s.autoscaling.maxReplicas (%v) is above the %v partitions of %s: extra consumers would sit idle" $.name $svc.autoscaling.maxReplicas $p $t) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if gt (int $svc.autoscaling.minReplicas) (int $svc.autoscaling.maxReplicas) -}}
+{{- fail (printf "services.%s.autoscaling: minReplicas above maxReplicas" .name) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The pod template shared by Rollouts and Deployments. */}}
+{{- define "cryptocare.podTemplate" -}}
+{{- $root := .root -}}
+{{- $g := $root.Values.global -}}
+{{- $svc := .svc -}}
+{{- $name := .name -}}
+metadata:
+  labels:
+    {{- include "cryptocare.podLabels" . | nindent 4 }}
+    app.kubernetes.io/component: server
+  annotations:
+    checksum/config: {{ include "cryptocare.configData" . | sha256sum }}
+    prometheus.io/port: {{ $svc.ports.http | quote }}
+spec:
+  serviceAccountName: {{ $name }}
+  automountServiceAccountToken: false
+  enableServiceLinks: false
+  terminationGracePeriodSeconds: {{ $g.terminationGracePeriodSeconds }}
+  {{- with $g.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: {{ $g.securityContext.runAsUser }}
+    runAsGroup: {{ $g.securityContext.runAsGroup }}
+    fsGroup: {{ $g.securityContext.fsGroup }}
+    seccompProfile:
+      type: RuntimeDefault
+  topologySpreadConstraints:
+    - maxSkew: 1
+      topologyKey: topology.kubernetes.io/zone
+      whenUnsatisfiable: {{ $g.topologySpread.zone }}
+      labelSelector:
+        matchLabels:
+          {{- include "cryptocare.selectorLabels" . | nindent 10 }}
+    - maxSkew: 1
+      topologyKey: kubernetes.io/hostname
+      whenUnsatisfiable: {{ $g.topologySpread.hostname }}
+      labelSelector:
+        matchLabels:
+          {{- include "cryptocare.selectorLabels" . | nindent 10 }}
+  containers:
+    - name: {{ $name }}
+      image: {{ include "cryptocare.image" . | quote }}
+      imagePullPolicy: {{ $g.image.pullPolicy }}
+      args: ["node", "dist/main.js"]
+      ports:
+        {{- if $svc.ports.grpc }}
+        - name: grpc
+          containerPort: {{ $svc.ports.grpc }}
+          protocol: TCP
+        {{- end }}
+        - name: http
+          containerPort: {{ $svc.ports.http }}
+          protocol: TCP
+      envFrom:
+        - configMapRef:
+            name: {{ $name }}-config
+        {{- range $svc.secretRefs }}
+        - secretRef:
+            name: {{ . }}
+        {{- end }}
+      env:
+        - name: POD_NAME
+          valueFrom:
+            fieldRef:
+              fieldPath: metadata.name
+        - name: POD_NAMESPACE
+          valueFrom:
+            fieldRef:
+              fieldPath: metadata.namespace
+      resources:
+        {{- required (printf "services.%s.resources is required" $name) $svc.resources | toYaml | nindent 8 }}
+      {{- if $svc.public }}
+      startupProbe:
+        httpGet: { path: /readyz, port: http }
+        periodSeconds: {{ $g.probes.startup.periodSeconds }}
+        failureThreshold: {{ $g.probes.startup.failureThreshold }}
+        timeoutSeconds: {{ $g.probes.startup.timeoutSeconds }}
+      readinessProbe:
+        httpGet: { path: /readyz, port: http }
+        periodSeconds: {{ $g.probes.readiness.periodSeconds }}
+        failureThreshold: {{ $g.probes.readiness.failureThreshold }}
+        timeoutSeconds: {{ $g.probes.readiness.timeoutSeconds }}
+      {{- else }}
+      startupProbe:
+        grpc:
+          port: {{ $svc.ports.grpc }}
+          service: {{ $g.probes.grpcService | quote }}
+        periodSeconds: {{ $g.probes.startup.periodSeconds }}
+        failureThreshold: {{ $g.probes.startup.failureThreshold }}
+        timeoutSeconds: {{ $g.probes.startup.timeoutSeconds }}
+      readinessProbe:
+        grpc:
+          port: {{ $svc.ports.grpc }}
+          service: {{ $g.probes.grpcService | quote }}
+        periodSeconds: {{ $g.probes.readiness.periodSeconds }}
+        failureThreshold: {{ $g.probes.readiness.failureThreshold }}
+        timeoutSeconds: {{ $g.probes.readiness.timeoutSeconds }}
+      {{- end }}
+      livenessProbe:
+        httpGet: { path: /healthz, port: http }
+        periodSeconds: {{ $g.probes.liveness.periodSeconds }}
+        failureThreshold: {{ $g.probes.liveness.failureThreshold }}
+        timeoutSeconds: {{ $g.probes.liveness.timeoutSeconds }}
+      securityContext:
+        runAsNonRoot: true
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        capabilities:
+          drop: ["ALL"]
+        seccompProfile:
+          type: RuntimeDefault
+      volumeMounts:
+        - name: tmp
+          mountPath: /tmp
+  volumes:
+    - name: tmp
+      emptyDir:
+        sizeLimit: {{ $g.tmpSizeLimit }}
+{{- end -}}

@@ -1,0 +1,401 @@
+// charts/cryptocare: lint, render for every environment and region, validate every object against the
+// Kubernetes and CRD schemas, and hold the rendered manifests to the properties that matter.
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SECRET_KEYS, SERVICES, SLO, TARGETS } from './lib/contract';
+import {
+  APP_CHART, PLATFORM_CHART, K8sObject, byKind, find, helmLint, helmPath, helmTemplate, matches, render, valuesFiles,
+} from './lib/tools';
+import { validateAll } from './lib/validate';
+
+const WORKLOAD_KINDS = ['Rollout', 'Deployment'];
+const names = Object.keys(SERVICES);
+const grpcServices = names.filter((n) => SERVICES[n].grpcPort);
+
+function podSpec(o: K8sObject) {
+  return o.spec.template.spec;
+}
+
+function topicPartitions(platform: K8sObject[]): Record<string, number> {
+  return Object.fromEntries(byKind(platform, 'KafkaTopic').map((t) => [t.spec.topicName, t.spec.partitions]));
+}
+
+
+// The first run on a machine builds the tool from its Go module: allow it the time.
+beforeAll(() => {
+  helmPath();
+}, 15 * 60_000);
+
+describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
+  const files = valuesFiles(APP_CHART, env, region);
+  let objs: K8sObject[];
+  let platform: K8sObject[];
+
+  beforeAll(() => {
+    objs = render(APP_CHART, files);
+    platform = render(PLATFORM_CHART, valuesFiles(PLATFORM_CHART, env, region), { namespace: 'cryptocare-platform', release: 'cryptocare-platform' });
+  });
+
+  test('helm lint --strict passes', () => {
+    const r = helmLint(APP_CHART, files);
+    expect(r.stderr + r.stdout).toContain('0 chart(s) failed');
+    expect(r.status).toBe(0);
+  });
+
+  test('every rendered object validates against its Kubernetes or CRD schema', () => {
+    expect(objs.length).toBeGreaterThan(40);
+    expect(validateAll(objs)).toEqual([]);
+  });
+
+  test('one Argo Rollout per service, canary with setWeight/pause steps and background analysis', () => {
+    const rollouts = byKind(objs, 'Rollout');
+    expect(rollouts.map((r) => r.metadata.name).sort()).toEqual([...names].sort());
+    expect(byKind(objs, 'Deployment')).toEqual([]);
+    const templates = byKind(objs, 'AnalysisTemplate');
+    for (const r of rollouts) {
+      const canary = r.spec.strategy.canary;
+      expect(canary.steps.some((s: any) => typeof s.setWeight === 'number')).toBe(true);
+      expect(canary.steps.some((s: any) => s.pause)).toBe(true);
+      expect(canary.maxUnavailable).toBe(0);
+      const refs = canary.analysis.templates.map((t: any) => t.templateName);
+      for (const ref of refs) expect(templates.map((t) => t.metadata.name)).toContain(ref);
+      const hashArg = canary.analysis.args.find((a: any) => a.name === 'canary-hash');
+      expect(hashArg.valueFrom.podTemplateHashValue).toBe('Latest');
+      // KEDA owns the replica count
+      expect(r.spec.replicas).toBeUndefined();
+    }
+  });
+
+  test('the AnalysisTemplates judge the canary on Prometheus success rate and p95 latency', () => {
+    const templates = byKind(objs, 'AnalysisTemplate');
+    expect(templates.length).toBeGreaterThanOrEqual(2);
+    for (const t of templates) {
+      const metrics = Object.fromEntries(t.spec.metrics.map((m: any) => [m.name, m]));
+      expect(Object.keys(metrics).sort()).toEqual(['latency-p95', 'success-rate']);
+      for (const m of t.spec.metrics) {
+        expect(m.provider.prometheus.address).toMatch(/^https?:\/\//);
+        expect(m.provider.prometheus.query).toContain('rollouts_pod_template_hash="{{args.canary-hash}}"');
+        expect(m.successCondition).toBeTruthy();
+      }
+      expect(metrics['success-rate'].successCondition).toMatch(/>= 0\.99/);
+      expect(metrics['latency-p95'].provider.prometheus.query).toContain('histogram_quantile(0.95');
+      expect(metrics['latency-p95'].successCondition).toContain(`<= ${SLO.p95AlertSeconds}`);
+    }
+  });
+
+  test('every workload has requests and limits, probes, and a restricted, non-root security context', () => {
+    for (const w of objs.filter((o) => WORKLOAD_KINDS.includes(o.kind))) {
+      const spec = podSpec(w);
+      expect(spec.securityContext.runAsNonRoot).toBe(true);
+      expect(spec.securityContext.runAsUser).toBeGreaterThan(0);
+      expect(spec.securityContext.seccompProfile.type).toBe('RuntimeDefault');
+      expect(spec.automountServiceAccountToken).toBe(false);
+      expect(spec.hostNetwork ?? false).toBe(false);
+      for (const c of spec.containers) {
+        const where = `${w.metadata.name}/${c.name}`;
+        for (const kind of ['requests', 'limits']) {
+          expect({ where, kind, cpu: c.resources?.[kind]?.cpu }).toEqual({ where, kind, cpu: expect.anything() });
+          expect({ where, kind, memory: c.resources?.[kind]?.memory }).toEqual({ where, kind, memory: expect.anything() });
+        }
+        expect(c.startupProbe).toBeDefined();
+        expect(c.readinessProbe).toBeDefined();
+        expect(c.livenessProbe).toBeDefined();
+        const sc = c.securityContext;
+        expect(sc.allowPrivilegeEscalation).toBe(false);
+        expect(sc.readOnlyRootFilesystem).toBe(true);
+        expect(sc.runAsNonRoot).toBe(true);
+        expect(sc.capabilities.drop).toEqual(['ALL']);
+        expect(sc.privileged ?? false).toBe(false);
+        const tmp = c.volumeMounts.find((m: any) => m.mountPath === '/tmp');
+        expect(spec.volumes.find((v: any) => v.name === tmp.name).emptyDir).toBeDefined();
+      }
+    }
+  });
+
+  test('gRPC servers are probed with gRPC health, the gateway over HTTP', () => {
+    for (const name of names) {
+      const c = podSpec(find(objs, 'Rollout', name)!).containers[0];
+      const svc = SERVICES[name];
+      if (svc.grpcPort) {
+        expect(c.readinessProbe.grpc.port).toBe(svc.grpcPort);
+        expect(c.startupProbe.grpc.port).toBe(svc.grpcPort);
+      } else {
+        expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+      }
+      expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    }
+  });
+
+  test('pods spread across zones and nodes', () => {
+    for (const name of names) {
+      const spread = podSpec(find(objs, 'Rollout', name)!).topologySpreadConstraints;
+      expect(spread.map((t: any) => t.topologyKey)).toEqual(expect.arrayContaining(['topology.kubernetes.io/zone', 'kubernetes.io/hostname']));
+    }
+  });
+
+  test('every workload has a PodDisruptionBudget that selects its pods', () => {
+    for (const w of objs.filter((o) => WORKLOAD_KINDS.includes(o.kind))) {
+      const labels = w.spec.template.metadata.labels;
+      const pdbs = byKind(objs, 'PodDisruptionBudget').filter((p) => matches(p.spec.selector.matchLabels, labels));
+      expect({ workload: w.metadata.name, pdbs: pdbs.length }).toEqual({ workload: w.metadata.name, pdbs: 1 });
+      expect(pdbs[0].spec.maxUnavailable ?? pdbs[0].spec.minAvailable).toBeDefined();
+    }
+  });
+
+  test('one KEDA ScaledObject per workload: cpu at 70 %, Kafka lag for each consumer group, never an HPA', () => {
+    expect(byKind(objs, 'HorizontalPodAutoscaler')).toEqual([]);
+    const partitions = topicPartitions(platform);
+    for (const name of names) {
+      const rollout = find(objs, 'Rollout', name)!;
+      const so = byKind(objs, 'ScaledObject').filter((s) => s.spec.scaleTargetRef.name === name);
+      expect(so).toHaveLength(1);
+      const spec = so[0].spec;
+      expect(spec.scaleTargetRef).toEqual({ apiVersion: rollout.apiVersion, kind: 'Rollout', name });
+      const cpu = spec.triggers.filter((t: any) => t.type === 'cpu');
+      expect(cpu).toHaveLength(1);
+      expect(cpu[0].metricType).toBe('Utilization');
+      expect(cpu[0].metadata.value).toBe(String(SLO.cpuScaleAt));
+      expect(spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+      expect(spec.maxReplicaCount).toBeGreaterThanOrEqual(spec.minReplicaCount);
+
+      const kafka = spec.triggers.filter((t: any) => t.type === 'kafka');
+      const contract = SERVICES[name];
+      if (!contract.consumerGroup) {
+        expect(kafka).toEqual([]);
+        continue;
+      }
+      expect(kafka.map((t: any) => t.metadata.topic).sort()).toEqual([...contract.consumes].sort());
+      for (const t of kafka) {
+        expect(t.metadata.consumerGroup).toBe(contract.consumerGroup);
+        expect(Number(t.metadata.lagThreshold)).toBeGreaterThan(0);
+        expect(Number(t.metadata.activationLagThreshold)).toBeGreaterThanOrEqual(0);
+        expect(t.metadata.bootstrapServers).toMatch(/:\d+$/);
+        // never more consumers than the topic has partitions (as created by k8s/platform)
+        expect({ name, topic: t.metadata.topic, max: spec.maxReplicaCount <= partitions[t.metadata.topic] })
+          .toEqual({ name, topic: t.metadata.topic, max: true });
+      }
+    }
+  });
+
+  test('Services: ClusterIP per service, a headless one per gRPC server, ports of the runtime contract', () => {
+    for (const name of names) {
+      const svc = find(objs, 'Service', name)!;
+      const contract = SERVICES[name];
+      expect(svc.spec.ports.find((p: any) => p.name === 'http').port).toBe(contract.httpPort);
+      if (contract.grpcPort) {
+        const headless = find(objs, 'Service', `${name}-headless`)!;
+        expect(headless.spec.clusterIP).toBe('None');
+        expect(headless.spec.ports).toEqual([expect.objectContaining({ name: 'grpc', port: contract.grpcPort })]);
+        expect(headless.spec.selector).toEqual(svc.spec.selector);
+      } else {
+        expect(find(objs, 'Service', `${name}-headless`)).toBeUndefined();
+      }
+    }
+  });
+
+  test('ConfigMaps carry the runtime contract: ports, listen address, dns:///<svc>-headless targets', () => {
+    for (const name of names) {
+      const cm = find(objs, 'ConfigMap', `${name}-config`)!;
+      const contract = SERVICES[name];
+      expect(cm.data!.HTTP_PORT).toBe(String(contract.httpPort));
+      expect(cm.data!.NODE_ENV).toBe('production');
+      if (contract.grpcPort) {
+        expect(cm.data!.GRPC_PORT).toBe(String(contract.grpcPort));
+        expect(cm.data!.GRPC_HOST).toBe('0.0.0.0');
+      }
+      for (const other of grpcServices) {
+        expect(cm.data![`${other.toUpperCase()}_ADDR`]).toBe(`dns:///${other}-headless:${SERVICES[other].grpcPort}`);
+      }
+      const rollout = find(objs, 'Rollout', name)!;
+      const envFrom = podSpec(rollout).containers[0].envFrom;
+      expect(envFrom[0].configMapRef.name).toBe(`${name}-config`);
+      expect(envFrom.slice(1).every((e: any) => e.secretRef?.name)).toBe(true);
+    }
+  });
+
+  test('no secret value in any rendered manifest', () => {
+    expect(byKind(objs, 'Secret')).toEqual([]);
+    const text = JSON.stringify(objs);
+    expect(text).not.toMatch(/[a-z][a-z0-9+.-]*:\/\/[^\s/:@"]+:[^\s/@"]+@/i); // credentials in a URL
+    expect(text).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+    for (const cm of byKind(objs, 'ConfigMap')) {
+      for (const key of Object.keys(cm.data ?? {})) expect({ cm: cm.metadata.name, key, secret: SECRET_KEYS.includes(key) }).toEqual({ cm: cm.metadata.name, key, secret: false });
+    }
+    const containers = objs.flatMap((o) => o.spec?.template?.spec?.containers ?? []);
+    for (const c of containers) {
+      for (const e of c.env ?? []) {
+        if (SECRET_KEYS.includes(e.name) || /SECRET|PASSWORD|TOKEN|API_KEY/.test(e.name)) {
+          expect({ name: e.name, value: e.value }).toEqual({ name: e.name, value: undefined });
+          expect(e.valueFrom?.secretKeyRef).toBeDefined();
+        }
+      }
+    }
+  });
+
+  test('network policies deny by default; each service accepts only its callers', () => {
+    const policies = byKind(objs, 'NetworkPolicy');
+    const deny = policies.find((p) => Object.keys(p.spec.podSelector).length === 0 || Object.keys(p.spec.podSelector.matchLabels ?? {}).length === 0)!;
+    expect(deny).toBeDefined();
+    expect(deny.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
+    expect(deny.spec.ingress ?? []).toEqual([]);
+    expect(deny.spec.egress ?? []).toEqual([]);
+
+    for (const name of names) {
+      const labels = find(objs, 'Rollout', name)!.spec.template.metadata.labels;
+      const mine = policies.filter((p) => p !== deny && matches(p.spec.podSelector.matchLabels ?? {}, labels));
+      expect(mine).toHaveLength(1);
+      const np = mine[0];
+      expect(np.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
+      const contract = SERVICES[name];
+      const podPeers = np.spec.ingress.flatMap((r: any) => r.from).filter((f: any) => f.podSelector && !f.namespaceSelector);
+      const callers = podPeers.map((f: any) => f.podSelector.matchLabels['app.kubernetes.io/name']).sort();
+      expect(callers).toEqual([...contract.callers].sort());
+      // the ports a caller may reach are the gRPC port only
+      for (const rule of np.spec.ingress.filter((r: any) => r.from.some((f: any) => f.podSelector && !f.namespaceSelector))) {
+        expect(rule.ports.map((p: any) => p.port)).toEqual([contract.grpcPort]);
+      }
+      // from other namespaces: monitoring on the HTTP port; the gateway also from the ingress controller
+      const nsRules = np.spec.ingress.filter((r: any) => r.from.some((f: any) => f.namespaceSelector));
+      const nsNames = nsRules.flatMap((r: any) => r.from.map((f: any) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'])).sort();
+      expect(nsNames).toEqual(name === 'gateway' ? ['ingress-nginx', 'monitoring'] : ['monitoring']);
+      for (const r of nsRules) expect(r.ports.map((p: any) => p.port)).toEqual([contract.httpPort]);
+      expect(np.spec.ingress.flatMap((r: any) => r.from).some((f: any) => f.ipBlock)).toBe(false);
+      // egress: the internet (HTTPS) only for the services that call providers
+      const internet = np.spec.egress.some((r: any) => r.to.some((t: any) => t.ipBlock?.cidr === '0.0.0.0/0'));
+      expect({ name, internet }).toEqual({ name, internet: contract.internet });
+      // egress to every service it calls, on its gRPC port
+      for (const callee of grpcServices.filter((s) => SERVICES[s].callers.includes(name))) {
+        const rule = np.spec.egress.find((r: any) => r.to.some((t: any) => t.podSelector?.matchLabels?.['app.kubernetes.io/name'] === callee));
+        expect(rule?.ports.map((p: any) => p.port)).toEqual([SERVICES[callee].grpcPort]);
+      }
+    }
+  });
+
+  test('only the gateway is exposed: one Ingress with TLS', () => {
+    const ingresses = byKind(objs, 'Ingress');
+    expect(ingresses).toHaveLength(1);
+    const ing = ingresses[0];
+    const backends = ing.spec.rules.flatMap((r: any) => r.http.paths.map((p: any) => p.backend.service.name));
+    expect(new Set(backends)).toEqual(new Set(['gateway']));
+    expect(ing.spec.tls[0].hosts).toEqual([ing.spec.rules[0].host]);
+    expect(ing.spec.tls[0].secretName).toBeTruthy();
+    expect(ing.metadata.annotations?.['cert-manager.io/cluster-issuer']).toBeTruthy();
+    for (const svc of byKind(objs, 'Service')) expect(['ClusterIP', undefined]).toContain(svc.spec.type);
+  });
+
+  test('migrations run as pre-install/pre-upgrade Jobs with a direct database URL from a Secret', () => {
+    const jobs = byKind(objs, 'Job');
+    expect(jobs.map((j) => j.metadata.name).sort()).toEqual(names.filter((n) => SERVICES[n].migrations).map((n) => `${n}-migrate`).sort());
+    for (const job of jobs) {
+      expect(job.metadata.annotations!['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+      const spec = job.spec.template.spec;
+      const c = spec.containers[0];
+      expect(c.command).toBeUndefined(); // keep the image's tini entrypoint
+      expect(c.args).toEqual(['node', 'dist/migrate.js']);
+      expect(c.env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef.key).toBeTruthy();
+      expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
+      expect(spec.securityContext.runAsNonRoot).toBe(true);
+      expect(spec.restartPolicy).toBe('Never');
+      expect(c.resources.limits).toBeDefined();
+    }
+    for (const name of names) {
+      expect(podSpec(find(objs, 'Rollout', name)!).containers[0].args).toEqual(['node', 'dist/main.js']);
+    }
+  });
+
+  test('ServiceMonitor scrapes every service; PrometheusRule holds the SLO alerts', () => {
+    const sm = byKind(objs, 'ServiceMonitor');
+    expect(sm).toHaveLength(1);
+    for (const name of names) expect(matches(sm[0].spec.selector.matchLabels, find(objs, 'Service', name)!.metadata.labels)).toBe(true);
+    expect(sm[0].spec.podTargetLabels).toContain('rollouts-pod-template-hash');
+
+    const rules = byKind(objs, 'PrometheusRule').flatMap((r) => r.spec.groups.flatMap((g: any) => g.rules));
+    const alert = (name: string) => rules.find((r: any) => r.alert === name);
+    expect(alert('CryptoCareApiLatencyP95High').expr).toMatch(/histogram_quantile\(0\.95[\s\S]*> 0\.4\b/);
+    expect(alert('CryptoCareRpcLatencyP95High').expr).toMatch(/> 0\.4\b/);
+    expect(alert('CryptoCareApiErrorRateHigh').expr).toContain(`> ${SLO.errorRatioAlert}`);
+    expect(alert('CryptoCareRpcErrorRateHigh').expr).toContain(`> ${SLO.errorRatioAlert}`);
+    expect(alert('CryptoCareConsumerLagHigh').expr).toContain('kafka_consumergroup_lag');
+    expect(alert('CryptoCareOutboxBacklogHigh')).toBeDefined();
+    for (const r of rules) expect(r.labels.severity).toMatch(/^(warning|critical)$/);
+  });
+});
+
+describe('charts/cryptocare guards and options', () => {
+  const files = valuesFiles(APP_CHART, 'staging', 'ch');
+
+  test('a contract secret given as a plain value fails the render', () => {
+    const r = helmTemplate(APP_CHART, files, { set: ['services.payment.env.SBP_API_SECRET=not-here'] });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('SBP_API_SECRET is a secret of the runtime contract');
+  });
+
+  test('a consumer allowed to scale above its topics\' partitions fails the render', () => {
+    const r = helmTemplate(APP_CHART, files, { set: ['services.video.autoscaling.maxReplicas=7'] });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/above the 6 partitions/);
+  });
+
+  test('an unknown gRPC caller fails the render', () => {
+    const r = helmTemplate(APP_CHART, files, { set: ['services.identity.grpc.callers={gateway,billing}'] });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('unknown service billing');
+  });
+
+  test('values.schema.json rejects a misspelt service key and an unknown region', () => {
+    const typo = helmTemplate(APP_CHART, files, { set: ['services.search.autoscalng.maxReplicas=3'] });
+    expect(typo.status).not.toBe(0);
+    expect(typo.stderr).toContain("additional properties 'autoscalng' not allowed");
+    const region = helmTemplate(APP_CHART, files, { set: ['global.region=us'] });
+    expect(region.status).not.toBe(0);
+  });
+
+  test('without Argo Rollouts the chart renders Deployments, still scaled by KEDA', () => {
+    const objs = render(APP_CHART, files, { set: ['global.rollouts.enabled=false'] });
+    expect(byKind(objs, 'Rollout')).toEqual([]);
+    expect(byKind(objs, 'AnalysisTemplate')).toEqual([]);
+    expect(byKind(objs, 'Deployment')).toHaveLength(names.length);
+    for (const so of byKind(objs, 'ScaledObject')) expect(so.spec.scaleTargetRef).toMatchObject({ apiVersion: 'apps/v1', kind: 'Deployment' });
+    expect(validateAll(objs)).toEqual([]);
+  });
+
+  test('the dev values render and validate (Deployments, fixed replicas, no operator objects)', () => {
+    const lint = helmLint(APP_CHART, [join(APP_CHART, 'values-dev.yaml')]);
+    expect(lint.status).toBe(0);
+    const objs = render(APP_CHART, [join(APP_CHART, 'values-dev.yaml')]);
+    expect(validateAll(objs)).toEqual([]);
+    expect(byKind(objs, 'ScaledObject')).toEqual([]);
+    expect(byKind(objs, 'HorizontalPodAutoscaler')).toEqual([]);
+    for (const d of byKind(objs, 'Deployment')) expect(d.spec.replicas).toBe(1);
+    expect(objs.some((o) => o.apiVersion.startsWith('monitoring.coreos.com'))).toBe(false);
+  });
+
+  test('an image digest pins the reference without breaking the version label', () => {
+    const objs = render(APP_CHART, files, { set: ['services.gateway.image.tag=1.4.0+build.7', 'services.gateway.image.digest=sha256:0123abcd'] });
+    const r = find(objs, 'Rollout', 'gateway')!;
+    expect(podSpec(r).containers[0].image).toBe('ghcr.io/cryptocare/gateway:1.4.0+build.7@sha256:0123abcd');
+    expect(r.metadata.labels!['app.kubernetes.io/version']).toMatch(/^[A-Za-z0-9._-]+$/);
+    expect(validateAll(objs)).toEqual([]);
+  });
+
+  test('every file in files/dashboards and files/alerts is included', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cryptocare-chart-'));
+    try {
+      const chart = join(dir, 'cryptocare');
+      cpSync(APP_CHART, chart, { recursive: true });
+      writeFileSync(join(chart, 'files/dashboards/slo-overview.json'), JSON.stringify({ title: 'SLO overview', panels: [] }));
+      writeFileSync(join(chart, 'files/alerts/payments.yaml'),
+        'groups:\n  - name: payments\n    rules:\n      - alert: InvoiceConfirmationSlow\n        expr: histogram_quantile(0.95, sum by (le) (rate(invoice_confirmation_seconds_bucket[5m]))) > 5\n        for: 10m\n        labels: { severity: warning }\n        annotations: { summary: "{{ $labels.service }} confirms slowly" }\n');
+      const objs = render(chart, valuesFiles(chart, 'staging', 'ch'));
+      const dash = byKind(objs, 'ConfigMap').filter((c) => c.metadata.labels?.grafana_dashboard === '1');
+      expect(dash).toHaveLength(1);
+      expect(JSON.parse(dash[0].data!['slo-overview.json']).title).toBe('SLO overview');
+      const extra = find(objs, 'PrometheusRule', 'cryptocare-payments')!;
+      expect(extra.spec.groups[0].rules[0].annotations.summary).toBe('{{ $labels.service }} confirms slowly');
+      expect(validateAll(objs)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,77 @@
+// The service image (Dockerfile, .dockerignore) and skaffold.yaml, checked statically: no container
+// engine runs here, so the build itself is CI's (make images).
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { SERVICES } from './lib/contract';
+import { ROOT } from './lib/tools';
+
+const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const instructions = dockerfile.split('\n').filter((l) => /^[A-Z]+\s/.test(l));
+const stages = dockerfile.split(/^FROM /m).slice(1);
+const runtime = stages[stages.length - 1];
+
+describe('Dockerfile', () => {
+  test('one parameterised multi-stage build: ARG SERVICE, npm ci, the service build, a separate runtime stage', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(3);
+    expect(dockerfile).toMatch(/^ARG SERVICE$/m);
+    expect(dockerfile).toContain('npm ci');
+    expect(dockerfile).toContain('npm run build -w "services/${SERVICE}"');
+    expect(dockerfile).not.toMatch(/npm install\b/);
+  });
+
+  test('the runtime image: Node LTS, no dev dependencies, non-root, tini as PID 1, no migrations at start', () => {
+    expect(dockerfile).toMatch(/^ARG NODE_VERSION=(2[24]|26)$/m);
+    expect(dockerfile).toContain('npm ci --omit=dev');
+    expect(runtime).toMatch(/^USER [1-9][0-9]*:[1-9][0-9]*$/m);
+    expect(runtime).toMatch(/^ENTRYPOINT \["\/usr\/local\/bin\/tini", "--"\]$/m);
+    expect(runtime).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
+    expect(runtime).not.toMatch(/migrate/);
+    expect(runtime).not.toMatch(/^RUN /m); // nothing executes in the distroless stage
+    expect(runtime).toContain('NODE_ENV=production');
+    expect(instructions.filter((l) => l.startsWith('FROM')).length).toBe(stages.length);
+  });
+
+  test('.dockerignore keeps dependencies, VCS data, secrets and deployment files out of the context', () => {
+    const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    for (const entry of ['**/node_modules', '**/dist', '.git', '**/.env', '.data', 'charts', 'k8s', 'terraform']) expect(ignore).toContain(entry);
+  });
+});
+
+describe('skaffold.yaml', () => {
+  const config = parse(readFileSync(join(ROOT, 'skaffold.yaml'), 'utf8'));
+  const services = readdirSync(join(ROOT, 'services'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+
+  test('builds one image per service from the Dockerfile with its SERVICE build arg', () => {
+    expect(config.apiVersion).toMatch(/^skaffold\/v4beta\d+$/);
+    const artifacts = config.build.artifacts;
+    expect(artifacts.map((a: any) => a.docker.buildArgs.SERVICE).sort()).toEqual([...services].sort());
+    expect(Object.keys(SERVICES).sort()).toEqual([...services].sort());
+    for (const a of artifacts) {
+      expect(a.image).toBe(`cryptocare-${a.docker.buildArgs.SERVICE}`);
+      expect(a.docker.dockerfile).toBe('Dockerfile');
+    }
+  });
+
+  test('dev and production profiles deploy the chart with existing values files for both regions', () => {
+    const profiles = Object.fromEntries(config.profiles.map((p: any) => [p.name, p]));
+    expect(Object.keys(profiles)).toEqual(expect.arrayContaining(['dev', 'production']));
+    const releases = [config.deploy, ...config.profiles.map((p: any) => p.deploy)].flatMap((d: any) => d.helm.releases);
+    for (const r of releases) {
+      expect(existsSync(join(ROOT, r.chartPath))).toBe(true);
+      for (const region of ['ch', 'eu']) {
+        for (const f of r.valuesFiles) {
+          const path = f.replace(/\{\{ default "ch" \.REGION \}\}/g, region);
+          expect({ path, exists: existsSync(join(ROOT, path)) }).toEqual({ path, exists: true });
+        }
+      }
+      if (r.chartPath === 'charts/cryptocare') {
+        for (const s of services) {
+          expect(r.setValueTemplates[`services.${s}.image.repository`]).toBe(`{{.IMAGE_REPO_cryptocare_${s}}}`);
+          expect(r.setValueTemplates[`services.${s}.image.tag`]).toBe(`{{.IMAGE_TAG_cryptocare_${s}}}`);
+        }
+      }
+    }
+    expect(profiles.production.deploy.helm.releases[0].valuesFiles[0]).toBe('charts/cryptocare/values-production.yaml');
+  });
+});

@@ -1,0 +1,62 @@
+// The runtime contract (docs/runtime-contract.md) and the architecture (shared ARCHITECTURE.md §2-§5),
+// restated as data the deployment tests hold the chart to. When the contract changes, change this.
+
+export interface ServiceContract {
+  grpcPort?: number;
+  httpPort: number;
+  /** Kafka consumer group scaled on lag (the gateway's per-pod groups are never lag-scaled). */
+  consumerGroup?: string;
+  consumes: string[];
+  /** Who calls this service over gRPC. */
+  callers: string[];
+  /** Has a PostgreSQL schema and migrations. */
+  migrations: boolean;
+  /** Calls outside providers over HTTPS. */
+  internet: boolean;
+}
+
+export const SERVICES: Record<string, ServiceContract> = {
+  gateway: { httpPort: 8080, consumes: ['appointment.events.v1', 'payment.events.v1'], callers: [], migrations: false, internet: false },
+  identity: { grpcPort: 50051, httpPort: 9101, consumes: [], callers: ['gateway'], migrations: true, internet: false },
+  search: {
+    grpcPort: 50052, httpPort: 9102, consumerGroup: 'search',
+    consumes: ['appointment.events.v1', 'identity.events.v1'], callers: ['gateway', 'appointment'], migrations: true, internet: false,
+  },
+  appointment: {
+    grpcPort: 50053, httpPort: 9103, consumerGroup: 'appointment',
+    consumes: ['payment.events.v1', 'video.events.v1', 'identity.events.v1'], callers: ['gateway'], migrations: true, internet: false,
+  },
+  payment: {
+    grpcPort: 50054, httpPort: 9104, consumerGroup: 'payment',
+    consumes: ['appointment.events.v1', 'payment.webhooks.v1', 'identity.events.v1'], callers: ['gateway'], migrations: true, internet: true,
+  },
+  video: {
+    grpcPort: 50055, httpPort: 9105, consumerGroup: 'video',
+    consumes: ['appointment.events.v1', 'identity.events.v1'], callers: ['gateway'], migrations: true, internet: true,
+  },
+};
+
+export const TOPICS = [
+  'identity.events.v1', 'search.events.v1', 'appointment.events.v1',
+  'payment.events.v1', 'payment.webhooks.v1', 'video.events.v1',
+];
+
+/** Variables the contract says come from Secrets only. */
+export const SECRET_KEYS = [
+  'DATABASE_URL', 'DATABASE_REPLICA_URL', 'DATABASE_DIRECT_URL', 'REDIS_URL', 'KAFKA_BROKERS',
+  'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'KAFKA_SASL_MECHANISM',
+  'SBP_API_URL', 'SBP_API_KEY', 'SBP_API_SECRET', 'BTCPAY_URL', 'BTCPAY_API_KEY', 'BTCPAY_STORE_ID',
+  'BTCPAY_WEBHOOK_SECRET', 'PUBLIC_BASE_URL', 'ZOOM_API_URL', 'ZOOM_OAUTH_URL', 'ZOOM_ACCOUNT_ID',
+  'ZOOM_CLIENT_ID', 'ZOOM_CLIENT_SECRET', 'JITSI_BASE_URL', 'JWT_ISSUER',
+];
+
+export const ENVIRONMENTS = ['staging', 'production'] as const;
+export const REGIONS = ['ch', 'eu'] as const;
+export type Env = (typeof ENVIRONMENTS)[number];
+export type Region = (typeof REGIONS)[number];
+export const TARGETS: Array<{ env: Env; region: Region; name: string }> = ENVIRONMENTS.flatMap((env) =>
+  REGIONS.map((region) => ({ env, region, name: `${env}-${region}` })),
+);
+
+/** The plan's numbers. */
+export const SLO = { cpuScaleAt: 70, p95AlertSeconds: 0.4, errorRatioAlert: 0.005 };

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs (or upgrades) the operators the platform and the cryptocare chart rely on, with pinned
+# chart versions (versions.env) and the values in values/. Idempotent: run it again to upgrade.
+#   k8s/operators/install.sh            # all of them
+#   k8s/operators/install.sh keda       # one of them
+# Needs: kubectl pointing at the cluster, helm 3 (scripts/tools/helm.sh builds one).
+set -euo pipefail
+DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.env
+source "$DIR/versions.env"
+HELM="${HELM:-helm}"
+ONLY="${1:-all}"
+
+want() { [[ "$ONLY" == all || "$ONLY" == "$1" ]]; }
+install() { # release namespace chart version values-file [extra args...]
+  local release=$1 ns=$2 chart=$3 version=$4 values=$5; shift 5
+  echo "==> $release ($chart $version) in $ns"
+  "$HELM" upgrade --install "$release" "$chart" --version "$version" \
+    --namespace "$ns" --create-namespace -f "$DIR/values/$values" --wait --timeout 10m "$@"
+}
+
+"$HELM" repo add jetstack https://charts.jetstack.io --force-update >/dev/null
+"$HELM" repo add ingress-nginx https://kubernetes.github.io/ingress-nginx --force-update >/dev/null
+"$HELM" repo add prometheus-community https://prometheus-community.github.io/helm-charts --force-update >/dev/null
+"$HELM" repo add kedacore https://kedacore.github.io/charts --force-update >/dev/null
+"$HELM" repo add argo https://argoproj.github.io/argo-helm --force-update >/dev/null
+"$HELM" repo add cnpg https://cloudnative-pg.github.io/charts --force-update >/dev/null
+"$HELM" repo add metrics-server https://kubernetes-sigs.github.io/metrics-server/ --force-update >/dev/null
+"$HELM" repo update >/dev/null
+
+want cert-manager && install cert-manager cert-manager jetstack/cert-manager "$CERT_MANAGER_VERSION" cert-manager.yaml
+want ingress-nginx && install ingress-nginx ingress-nginx ingress-nginx/ingress-nginx "$INGRESS_NGINX_VERSION" ingress-nginx.yaml
+want monitoring && install kube-prometheus-stack monitoring prometheus-community/kube-prometheus-stack "$KUBE_PROMETHEUS_STACK_VERSION" kube-prometheus-stack.yaml
+# KEDA's cpu trigger needs the resource metrics API: DOKS ships metrics-server, EKS does not.
+if want metrics-server; then
+  if kubectl get apiservice v1beta1.metrics.k8s.io >/dev/null 2>&1 && ! "$HELM" status metrics-server -n kube-system >/dev/null 2>&1; then
+    echo "==> metrics-server: the cluster already serves metrics.k8s.io, skipped"
+  else
+    install metrics-server kube-system metrics-server/metrics-server "$METRICS_SERVER_VERSION" metrics-server.yaml
+  fi
+fi
+want keda && install keda keda kedacore/keda "$KEDA_VERSION" keda.yaml
+want argo-rollouts && install argo-rollouts argo-rollouts argo/argo-rollouts "$ARGO_ROLLOUTS_VERSION" argo-rollouts.yaml
+if want strimzi; then
+  install strimzi kafka oci://quay.io/strimzi-helm/strimzi-kafka-operator "$STRIMZI_VERSION" strimzi.yaml
+  kubectl label namespace kafka pod-security.kubernetes.io/enforce=baseline --overwrite
+fi
+if want cnpg; then
+  install cnpg cnpg-system cnpg/cloudnative-pg "$CNPG_VERSION" cloudnative-pg.yaml
+  # Backups (WAL archive and base backups) go through the Barman Cloud plugin (needs cert-manager).
+  install plugin-barman-cloud cnpg-system cnpg/plugin-barman-cloud "$CNPG_BARMAN_PLUGIN_VERSION" plugin-barman-cloud.yaml
+fi
+if want issuers; then
+  kubectl apply -f "$DIR/cluster-issuers.yaml"
+fi
+echo "operators ready"

@@ -1,0 +1,171 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { applyMigrations } from '@cryptocare/platform';
+import { createSwissBitcoinPaySimulator, createZoomSimulator } from '@cryptocare/simulators';
+import { infraUrls, uniqueName, eventually } from './infra';
+import { repoRoot } from './services';
+
+export const backendServices = ['identity', 'search', 'appointment', 'payment', 'video'] as const;
+export type ServiceName = (typeof backendServices)[number] | 'gateway';
+
+export const simulatorSecrets = {
+  sbpApiKey: 'sbp-test-key',
+  sbpApiSecret: 'sbp-test-secret',
+  zoomAccountId: 'acc-test',
+  zoomClientId: 'zoom-client',
+  zoomClientSecret: 'zoom-secret',
+};
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** The topics of scripts/infra/kafka/topics.txt (one source for local Kafka, tests and charts). */
+export function kafkaTopics(): Array<{ topic: string; numPartitions: number }> {
+  return readFileSync(path.join(repoRoot, 'scripts/infra/kafka/topics.txt'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const [topic, partitions] = l.split(/\s+/);
+      return { topic: topic!, numPartitions: Number(partitions) };
+    });
+}
+
+interface RunningProcess {
+  child: ChildProcess;
+  output: string[];
+  exited: Promise<number | null>;
+}
+
+/**
+ * The whole platform as separate processes against the real PostgreSQL, Redis and Kafka, with the
+ * provider simulators in this process. Each run gets its own schemas, Kafka topics (a namespace
+ * prefix) and consumer groups, so runs never see each other's data.
+ */
+export async function startPlatform(options: { logLevel?: string; extraEnv?: Partial<Record<ServiceName, Record<string, string>>> } = {}) {
+  const { databaseUrl, redisUrl, kafkaBrokers } = infraUrls();
+  const run = uniqueName('e2e');
+  const namespace = `${run}.`;
+
+  const admin = new Kafka({ brokers: kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: kafkaTopics().map((t) => ({ ...t, topic: namespace + t.topic })), waitForLeaders: true });
+  await admin.disconnect();
+
+  const schemas = Object.fromEntries(backendServices.map((s) => [s, `${run}_${s}`])) as Record<(typeof backendServices)[number], string>;
+  await Promise.all(backendServices.map((s) => applyMigrations({ serviceDir: path.join(repoRoot, 'services', s), databaseUrl, schema: schemas[s] })));
+
+  const grpcPorts = Object.fromEntries(await Promise.all(backendServices.map(async (s) => [s, await freePort()]))) as Record<(typeof backendServices)[number], number>;
+  const httpPorts = Object.fromEntries(await Promise.all([...backendServices, 'gateway'].map(async (s) => [s, await freePort()]))) as Record<ServiceName, number>;
+  const gatewayUrl = `http://127.0.0.1:${httpPorts.gateway}`;
+
+  const sbp = createSwissBitcoinPaySimulator({ apiKey: simulatorSecrets.sbpApiKey, apiSecret: simulatorSecrets.sbpApiSecret });
+  const zoom = createZoomSimulator({ accountId: simulatorSecrets.zoomAccountId, clientId: simulatorSecrets.zoomClientId, clientSecret: simulatorSecrets.zoomClientSecret });
+  const sbpUrl = await sbp.listen();
+  const zoomUrl = await zoom.listen();
+
+  const common = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: options.logLevel ?? 'warn',
+    KAFKA_BROKERS: kafkaBrokers.join(','),
+    KAFKA_NAMESPACE: namespace,
+    REDIS_URL: redisUrl,
+    IDENTITY_ADDR: `127.0.0.1:${grpcPorts.identity}`,
+    SEARCH_ADDR: `127.0.0.1:${grpcPorts.search}`,
+    APPOINTMENT_ADDR: `127.0.0.1:${grpcPorts.appointment}`,
+    PAYMENT_ADDR: `127.0.0.1:${grpcPorts.payment}`,
+    VIDEO_ADDR: `127.0.0.1:${grpcPorts.video}`,
+  };
+  const envOf = (service: ServiceName): Record<string, string> => {
+    const own: Record<string, string> =
+      service === 'gateway'
+        ? { HTTP_PORT: String(httpPorts.gateway) }
+        : { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schemas[service], GRPC_PORT: String(grpcPorts[service]), HTTP_PORT: String(httpPorts[service]) };
+    const providers: Record<string, string> =
+      service === 'payment'
+        ? { SBP_API_URL: sbpUrl, SBP_API_KEY: simulatorSecrets.sbpApiKey, SBP_API_SECRET: simulatorSecrets.sbpApiSecret, PUBLIC_BASE_URL: gatewayUrl, RECONCILE_EVERY_MS: '2000' }
+        : service === 'video'
+          ? { ZOOM_API_URL: zoomUrl, ZOOM_OAUTH_URL: zoomUrl, ZOOM_ACCOUNT_ID: simulatorSecrets.zoomAccountId, ZOOM_CLIENT_ID: simulatorSecrets.zoomClientId, ZOOM_CLIENT_SECRET: simulatorSecrets.zoomClientSecret }
+          : service === 'identity'
+            ? { BOOTSTRAP_ADMIN_EMAIL: 'admin@cryptocare.test', BOOTSTRAP_ADMIN_PASSWORD: 'admin-password-1' }
+            : {};
+    return { ...common, ...own, ...providers, ...(options.extraEnv?.[service] ?? {}) };
+  };
+
+  const processes = new Map<ServiceName, RunningProcess>();
+  const start = (service: ServiceName) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'services', service, 'src/main.ts')], {
+      cwd: repoRoot,
+      env: { ...process.env, ...envOf(service) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output: string[] = [];
+    child.stdout!.on('data', (c: Buffer) => output.push(c.toString()));
+    child.stderr!.on('data', (c: Buffer) => output.push(c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    processes.set(service, { child, output, exited });
+  };
+  const ready = async (service: ServiceName) => {
+    const url = `http://127.0.0.1:${httpPorts[service]}/${service === 'gateway' ? 'healthz' : 'readyz'}`;
+    await eventually(async () => {
+      const p = processes.get(service);
+      if (p && p.child.exitCode !== null) throw new Error(`${service} exited:\n${p.output.join('').slice(-3000)}`);
+      return (await fetch(url)).ok;
+    }, 60_000, 200);
+  };
+
+  for (const s of backendServices) start(s);
+  start('gateway');
+  try {
+    await Promise.all([...backendServices, 'gateway' as const].map(ready));
+  } catch (err) {
+    for (const p of processes.values()) p.child.kill('SIGKILL');
+    throw err;
+  }
+
+  return {
+    gatewayUrl,
+    sbp,
+    zoom,
+    schemas,
+    namespace,
+    metricsUrl: (service: ServiceName) => `http://127.0.0.1:${httpPorts[service]}/metrics`,
+    output: (service: ServiceName) => processes.get(service)?.output.join('') ?? '',
+    /** Kills a service at once (no graceful shutdown), as a crash would. */
+    async kill(service: ServiceName) {
+      const p = processes.get(service)!;
+      p.child.kill('SIGKILL');
+      await p.exited;
+    },
+    async restart(service: ServiceName) {
+      start(service);
+      await ready(service);
+    },
+    async stop() {
+      await Promise.all(
+        [...processes.values()].map(async (p) => {
+          if (p.child.exitCode === null) {
+            p.child.kill('SIGTERM');
+            const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
+            await p.exited;
+            clearTimeout(timer);
+          }
+        }),
+      );
+      await sbp.close();
+      await zoom.close();
+    },
+  };
+}
+
+export type RunningPlatform = Awaited<ReturnType<typeof startPlatform>>;

@@ -1,0 +1,35 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError, fromServiceError, httpStatusOf, GrpcStatus } from '@cryptocare/platform';
+
+/** An error body of ARCHITECTURE section 13: `{ error: { code, message } }`. */
+export const errorBody = (code: string, message: string, details?: unknown) => ({ error: { code, message, ...(details ? { details } : {}) } });
+
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | AppError | HttpError | Error, request, reply) => {
+    if (error instanceof HttpError) return reply.status(error.statusCode).send(errorBody(error.code, error.message));
+    const fe = error as FastifyError;
+    if (fe.validation) {
+      return reply.status(400).send(errorBody('VALIDATION_FAILED', fe.message, fe.validation.map((v) => ({ path: v.instancePath || v.params?.missingProperty, message: v.message }))));
+    }
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return reply.status(fe.statusCode).send(errorBody(fe.code?.replace(/^FST_ERR_/, '') || 'BAD_REQUEST', fe.message));
+    }
+    const appError = error instanceof AppError ? error : fromServiceError(error);
+    const status = httpStatusOf(appError.status);
+    if (status >= 500) request.log.error({ err: error, code: appError.code }, 'request failed');
+    if (appError.status === GrpcStatus.UNAVAILABLE || appError.status === GrpcStatus.DEADLINE_EXCEEDED) reply.header('retry-after', '2');
+    const message = status === 500 ? 'internal error' : appError.message;
+    return reply.status(status).send(errorBody(status === 500 ? 'INTERNAL' : appError.code, message, status === 500 ? undefined : appError.details));
+  });
+  app.setNotFoundHandler((request, reply) => reply.status(404).send(errorBody('ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
+}

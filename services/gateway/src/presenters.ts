@@ -1,0 +1,86 @@
+import QRCode from 'qrcode';
+import { appointment, common, identity, payment, search } from '@cryptocare/contracts';
+
+/** Proto messages → the public JSON of ARCHITECTURE section 13. */
+
+const roles: Record<number, string> = {
+  [identity.Role.ROLE_PATIENT]: 'patient',
+  [identity.Role.ROLE_PROFESSIONAL]: 'professional',
+  [identity.Role.ROLE_ADMIN]: 'admin',
+};
+const regions: Record<number, string> = { [common.Region.REGION_CH]: 'CH', [common.Region.REGION_EU]: 'EU' };
+
+export function presentUser(user: identity.User | undefined) {
+  if (!user) return null;
+  return { id: user.id, email: user.email, role: roles[user.role] ?? 'unknown', displayName: user.displayName, region: regions[user.region] ?? null, createdAt: user.createdAt };
+}
+
+const statuses: Record<number, string> = {
+  [appointment.AppointmentStatus.APPOINTMENT_STATUS_HELD]: 'held',
+  [appointment.AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED]: 'confirmed',
+  [appointment.AppointmentStatus.APPOINTMENT_STATUS_COMPLETED]: 'completed',
+  [appointment.AppointmentStatus.APPOINTMENT_STATUS_CANCELLED]: 'cancelled',
+  [appointment.AppointmentStatus.APPOINTMENT_STATUS_EXPIRED]: 'expired',
+};
+
+export function presentAppointment(a: appointment.Appointment) {
+  return {
+    id: a.id,
+    patientId: a.patientId,
+    professionalId: a.professionalId,
+    start: a.startAt,
+    end: a.endAt,
+    status: statuses[a.status] ?? 'unknown',
+    holdExpiresAt: a.holdExpiresAt || null,
+    price: a.price ?? null,
+    meeting: a.meeting?.joinUrl ? { joinUrl: a.meeting.joinUrl, provider: a.meeting.provider, password: a.meeting.password || null } : null,
+    cancelReason: a.cancelReason || null,
+    createdAt: a.createdAt,
+    updatedAt: a.updatedAt,
+  };
+}
+
+const invoiceStatuses: Record<number, string> = {
+  [payment.InvoiceStatus.INVOICE_STATUS_OPEN]: 'open',
+  [payment.InvoiceStatus.INVOICE_STATUS_PAID]: 'paid',
+  [payment.InvoiceStatus.INVOICE_STATUS_EXPIRED]: 'expired',
+  [payment.InvoiceStatus.INVOICE_STATUS_REFUND_DUE]: 'refund_due',
+};
+
+export async function presentInvoice(invoice: payment.Invoice | undefined) {
+  if (!invoice) return null;
+  return {
+    id: invoice.id,
+    status: invoiceStatuses[invoice.status] ?? 'unknown',
+    amount: invoice.amount ?? null,
+    sats: invoice.sats,
+    lightningInvoice: invoice.lightningInvoice,
+    onchainAddress: invoice.onchainAddress || null,
+    paymentUri: invoice.paymentUri,
+    // The QR code of the BIP21/lightning URI, ready to show (SLO: under 2 s from booking).
+    qrSvg: invoice.paymentUri ? await QRCode.toString(invoice.paymentUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }) : null,
+    checkoutUrl: invoice.checkoutUrl,
+    expiresAt: invoice.expiresAt,
+    provider: invoice.provider,
+  };
+}
+
+export function presentProfile(p: search.Profile) {
+  return {
+    id: p.id,
+    displayName: p.displayName,
+    specialties: p.specialties,
+    languages: p.languages,
+    country: p.country,
+    city: p.city,
+    latitude: p.latitude,
+    longitude: p.longitude,
+    price: p.price ?? null,
+    consultationMinutes: p.consultationMinutes,
+    timeZone: p.timeZone,
+    bio: p.bio,
+    verified: p.verified,
+    nextAvailableAt: p.nextAvailableAt || null,
+    ...(p.distanceKm !== undefined ? { distanceKm: Math.round(p.distanceKm * 10) / 10 } : {}),
+  };
+}

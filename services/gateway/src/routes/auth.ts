@@ -1,0 +1,75 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { common, identity } from '@cryptocare/contracts';
+import type { AccessTokenVerifier } from '@cryptocare/platform';
+import type { Backends } from '../clients';
+import { presentUser } from '../presenters';
+import { principalOf, requireRole } from '../auth';
+import { bearer, errorResponses } from './schemas';
+
+const RegisterBody = Type.Object(
+  {
+    email: Type.String({ maxLength: 254 }),
+    password: Type.String({ minLength: 1, maxLength: 256 }),
+    role: Type.Union([Type.Literal('patient'), Type.Literal('professional')]),
+    displayName: Type.String({ minLength: 1, maxLength: 100 }),
+    region: Type.Optional(Type.Union([Type.Literal('CH'), Type.Literal('EU')])),
+  },
+  { additionalProperties: false },
+);
+const LoginBody = Type.Object({ email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 256 }) }, { additionalProperties: false });
+const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+
+function session(res: { user?: identity.User; tokens?: identity.Tokens }) {
+  return { user: presentUser(res.user), accessToken: res.tokens?.accessToken, refreshToken: res.tokens?.refreshToken, expiresIn: res.tokens?.expiresIn };
+}
+
+export function authRoutes(app: FastifyInstance, backends: Backends, verifier: AccessTokenVerifier) {
+  const budget = { deadlineMs: 3_000 }; // argon2 hashing dominates
+
+  app.post<{ Body: Static<typeof RegisterBody> }>(
+    '/v1/auth/register',
+    { schema: { tags: ['auth'], summary: 'Create an account', body: RegisterBody, response: { ...errorResponses } }, config: { rateLimit: { max: 10, timeWindow: '1 minute' } } },
+    async (request, reply) => {
+      const { email, password, role, displayName, region } = request.body;
+      const res = await backends.identity.register(
+        {
+          email,
+          password,
+          displayName,
+          role: role === 'professional' ? identity.Role.ROLE_PROFESSIONAL : identity.Role.ROLE_PATIENT,
+          region: region === 'EU' ? common.Region.REGION_EU : common.Region.REGION_CH,
+        },
+        budget,
+      );
+      return reply.status(201).send(session(res));
+    },
+  );
+
+  app.post<{ Body: Static<typeof LoginBody> }>(
+    '/v1/auth/login',
+    { schema: { tags: ['auth'], summary: 'Log in', body: LoginBody, response: { ...errorResponses } }, config: { rateLimit: { max: 10, timeWindow: '1 minute' } } },
+    async (request) => session(await backends.identity.login(request.body, budget)),
+  );
+
+  app.post<{ Body: Static<typeof RefreshBody> }>(
+    '/v1/auth/refresh',
+    { schema: { tags: ['auth'], summary: 'Rotate the refresh token; a reused one revokes the session', body: RefreshBody, response: { ...errorResponses } } },
+    async (request) => session(await backends.identity.refresh({ refreshToken: request.body.refreshToken })),
+  );
+
+  app.post<{ Body: Static<typeof RefreshBody> }>(
+    '/v1/auth/logout',
+    { schema: { tags: ['auth'], summary: 'End the session of this refresh token', body: RefreshBody, response: { ...errorResponses } } },
+    async (request, reply) => {
+      await backends.identity.logout({ refreshToken: request.body.refreshToken });
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/v1/me',
+    { schema: { tags: ['auth'], summary: 'The signed-in user', security: bearer, response: { ...errorResponses } }, preHandler: requireRole(verifier) },
+    async (request) => ({ user: presentUser((await backends.identity.getUser({ userId: principalOf(request).userId })).user) }),
+  );
+}

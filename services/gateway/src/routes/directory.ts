@@ -1,0 +1,190 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { GrpcStatus, AppError, type AccessTokenVerifier } from '@cryptocare/platform';
+import type { Backends } from '../clients';
+import { presentProfile } from '../presenters';
+import { principalOf, requireRole } from '../auth';
+import { HttpError } from '../http-errors';
+import { bearer, errorResponses, IdParams, Money } from './schemas';
+
+const ProfileBody = Type.Object(
+  {
+    specialties: Type.Array(Type.String({ maxLength: 60 }), { minItems: 1, maxItems: 10 }),
+    languages: Type.Array(Type.String({ maxLength: 5 }), { minItems: 1, maxItems: 10 }),
+    country: Type.String({ minLength: 2, maxLength: 2 }),
+    city: Type.String({ minLength: 1, maxLength: 100 }),
+    latitude: Type.Number({ minimum: -90, maximum: 90 }),
+    longitude: Type.Number({ minimum: -180, maximum: 180 }),
+    price: Money,
+    consultationMinutes: Type.Integer({ minimum: 10, maximum: 180 }),
+    timeZone: Type.String({ minLength: 1, maxLength: 64 }),
+    bio: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+
+const SearchQuery = Type.Object({
+  q: Type.Optional(Type.String({ maxLength: 200 })),
+  specialty: Type.Optional(Type.String({ maxLength: 60 })),
+  country: Type.Optional(Type.String({ minLength: 2, maxLength: 2 })),
+  language: Type.Optional(Type.String({ maxLength: 5 })),
+  lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+  lng: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
+  radiusKm: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 500 })),
+  availableBefore: Type.Optional(Type.String({ format: 'date-time' })),
+  maxPrice: Type.Optional(Type.String({ pattern: '^\\d{1,5}(\\.\\d{1,2})?$' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+});
+
+const SlotsQuery = Type.Object({ from: Type.Optional(Type.String({ format: 'date-time' })), to: Type.Optional(Type.String({ format: 'date-time' })) });
+
+const WeeklyRule = Type.Object(
+  { weekday: Type.Integer({ minimum: 1, maximum: 7 }), start: Type.String({ pattern: '^\\d{2}:\\d{2}$' }), end: Type.String({ pattern: '^\\d{2}:\\d{2}$' }) },
+  { additionalProperties: false },
+);
+const ScheduleBody = Type.Object(
+  {
+    rules: Type.Array(WeeklyRule, { maxItems: 70 }),
+    slotMinutes: Type.Integer({ minimum: 5, maximum: 240 }),
+    bufferMinutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 120 })),
+    minimumNoticeMinutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 10080 })),
+    horizonDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 365 })),
+  },
+  { additionalProperties: false },
+);
+const TimeOffBody = Type.Object(
+  { start: Type.String({ format: 'date-time' }), end: Type.String({ format: 'date-time' }), reason: Type.Optional(Type.String({ maxLength: 200 })) },
+  { additionalProperties: false },
+);
+
+export function directoryRoutes(app: FastifyInstance, backends: Backends, verifier: AccessTokenVerifier) {
+  const professional = requireRole(verifier, 'professional');
+
+  app.get('/v1/specialties', { schema: { tags: ['directory'], summary: 'Specialties (cached 1 h)' } }, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=3600');
+    return { items: (await backends.search.listSpecialties({})).specialties };
+  });
+
+  app.get('/v1/countries', { schema: { tags: ['directory'], summary: 'Countries served (cached 1 h)' } }, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=3600');
+    return { items: (await backends.search.listCountries({})).countries };
+  });
+
+  app.get<{ Querystring: Static<typeof SearchQuery> }>(
+    '/v1/professionals',
+    { schema: { tags: ['directory'], summary: 'Search verified professionals', querystring: SearchQuery, response: { ...errorResponses } } },
+    async (request) => {
+      const q = request.query;
+      if ((q.lat === undefined) !== (q.lng === undefined)) throw new HttpError(400, 'INVALID_PLACE', 'lat and lng go together');
+      const res = await backends.search.searchProfessionals(
+        {
+          query: q.q ?? '',
+          specialty: q.specialty ?? '',
+          country: q.country?.toUpperCase() ?? '',
+          language: q.language ?? '',
+          ...(q.lat !== undefined ? { latitude: q.lat, longitude: q.lng } : {}),
+          ...(q.radiusKm !== undefined ? { radiusKm: q.radiusKm } : {}),
+          availableBefore: q.availableBefore ?? '',
+          ...(q.maxPrice !== undefined ? { maxPrice: q.maxPrice } : {}),
+          limit: q.limit ?? 20,
+          cursor: q.cursor ?? '',
+        },
+        { deadlineMs: 800 },
+      );
+      return { items: res.items.map(presentProfile), nextCursor: res.nextCursor || null };
+    },
+  );
+
+  app.get<{ Params: IdParams }>(
+    '/v1/professionals/:id',
+    { schema: { tags: ['directory'], summary: 'Public profile', params: IdParams, response: { ...errorResponses } } },
+    async (request) => {
+      const { profile } = await backends.search.getProfile({ professionalId: request.params.id });
+      return presentProfile(profile!);
+    },
+  );
+
+  app.put<{ Body: Static<typeof ProfileBody> }>(
+    '/v1/professionals/me',
+    { schema: { tags: ['professionals'], summary: 'Create or update my profile', security: bearer, body: ProfileBody, response: { ...errorResponses } }, preHandler: professional },
+    async (request) => {
+      const me = principalOf(request);
+      const { user } = await backends.identity.getUser({ userId: me.userId });
+      const b = request.body;
+      const { profile } = await backends.search.upsertProfile({
+        profile: { ...b, id: me.userId, displayName: user!.displayName, country: b.country.toUpperCase(), bio: b.bio ?? '' },
+      });
+      return presentProfile(profile!);
+    },
+  );
+
+  app.post<{ Params: IdParams }>(
+    '/v1/admin/professionals/:id/verify',
+    { schema: { tags: ['admin'], summary: 'Verify a professional (then listed in search)', security: bearer, params: IdParams, response: { ...errorResponses } }, preHandler: requireRole(verifier, 'admin') },
+    async (request) => presentProfile((await backends.search.verifyProfessional({ professionalId: request.params.id })).profile!),
+  );
+
+  app.put<{ Body: Static<typeof ScheduleBody> }>(
+    '/v1/professionals/me/schedule',
+    { schema: { tags: ['professionals'], summary: 'Set my weekly schedule (in my profile time zone)', security: bearer, body: ScheduleBody, response: { ...errorResponses } }, preHandler: professional },
+    async (request) => {
+      const me = principalOf(request);
+      const profile = await ownProfile(backends, me.userId);
+      const b = request.body;
+      const { schedule } = await backends.appointment.setSchedule({
+        schedule: {
+          professionalId: me.userId,
+          timeZone: profile.timeZone,
+          rules: b.rules,
+          slotMinutes: b.slotMinutes,
+          bufferMinutes: b.bufferMinutes ?? 0,
+          minimumNoticeMinutes: b.minimumNoticeMinutes ?? 60,
+          horizonDays: b.horizonDays ?? 60,
+        },
+      });
+      return schedule;
+    },
+  );
+
+  app.post<{ Body: Static<typeof TimeOffBody> }>(
+    '/v1/professionals/me/time-off',
+    { schema: { tags: ['professionals'], summary: 'Add an absence', security: bearer, body: TimeOffBody, response: { ...errorResponses } }, preHandler: professional },
+    async (request, reply) => {
+      const { timeOff } = await backends.appointment.addTimeOff({
+        professionalId: principalOf(request).userId,
+        timeOff: { startAt: request.body.start, endAt: request.body.end, reason: request.body.reason ?? '' },
+      });
+      return reply.status(201).send({ id: timeOff!.id, start: timeOff!.startAt, end: timeOff!.endAt, reason: timeOff!.reason });
+    },
+  );
+
+  app.delete<{ Params: IdParams }>(
+    '/v1/professionals/me/time-off/:id',
+    { schema: { tags: ['professionals'], summary: 'Remove an absence', security: bearer, params: IdParams, response: { ...errorResponses } }, preHandler: professional },
+    async (request, reply) => {
+      await backends.appointment.removeTimeOff({ professionalId: principalOf(request).userId, timeOffId: request.params.id });
+      return reply.status(204).send();
+    },
+  );
+
+  app.get<{ Params: IdParams; Querystring: Static<typeof SlotsQuery> }>(
+    '/v1/professionals/:id/slots',
+    { schema: { tags: ['directory'], summary: 'Free slots (UTC instants)', params: IdParams, querystring: SlotsQuery, response: { ...errorResponses } } },
+    async (request) => {
+      const from = request.query.from ?? new Date().toISOString();
+      const to = request.query.to ?? new Date(Date.parse(from) + 7 * 86_400_000).toISOString();
+      const res = await backends.appointment.listSlots({ professionalId: request.params.id, from, to }, { deadlineMs: 800 });
+      return { timeZone: res.timeZone || null, items: res.slots.map((s) => ({ start: s.startAt, end: s.endAt })) };
+    },
+  );
+}
+
+async function ownProfile(backends: Backends, professionalId: string) {
+  try {
+    return (await backends.search.getProfile({ professionalId, includeUnverified: true })).profile!;
+  } catch (err) {
+    if (err instanceof AppError && err.status === GrpcStatus.NOT_FOUND) throw new HttpError(409, 'PROFILE_REQUIRED', 'create your profile (PUT /v1/professionals/me) first');
+    throw err;
+  }
+}

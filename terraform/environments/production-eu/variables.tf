@@ -1,0 +1,36 @@
+variable "region" {
+  type    = string
+  default = "fra1"
+}
+
+variable "vpc_cidr" {
+  description = "Also in charts/cryptocare/values-production-eu.yaml (egress to the managed databases)."
+  type        = string
+  default     = "10.30.0.0/16"
+}
+
+variable "kubernetes_version_prefix" {
+  type    = string
+  default = "1.33."
+}
+
+variable "node_size" {
+  type    = string
+  default = "s-8vcpu-16gb"
+}
+
+variable "min_nodes" {
+  type    = number
+  default = 3
+}
+
+variable "max_nodes" {
+  type    = number
+  default = 10
+}
+
+variable "managed_databases" {
+  description = "true: managed PostgreSQL + Valkey (k8s/platform postgres.provider/redis.provider = external); false: PostgreSQL and Valkey in the cluster, with a backup bucket."
+  type        = bool
+  default     = true
+}
