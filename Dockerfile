@@ -59,7 +59,6 @@ COPY scripts/ scripts/
 COPY proto/ proto/
 COPY libs/ libs/
 COPY services/ services/
-COPY web/ web/
 COPY tsconfig.base.json tsconfig.json ./
 # Code generation (ts-proto contracts, Prisma clients: what `npm ci` runs as postinstall), shared too.
 RUN npm run gen

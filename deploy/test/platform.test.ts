@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { TARGETS, TOPICS } from './lib/contract';
-import { APP_CHART, K8sObject, PLATFORM_CHART, ROOT, byKind, find, helmLint, helmPath, parseManifests, render, valuesFiles } from './lib/tools';
+import { APP_CHART, K8sObject, PLATFORM_CHART, ROOT, byKind, find, helmLint, helmPath, must, parseManifests, render, valuesFiles } from './lib/tools';
 import { validateAll } from './lib/validate';
 
 const renderPlatform = (files: string[]) => render(PLATFORM_CHART, files, { namespace: 'cryptocare-platform', release: 'cryptocare-platform' });
@@ -32,21 +32,22 @@ describe.each(TARGETS)('k8s/platform for $name', ({ env, region }) => {
   });
 
   test('Kafka in KRaft mode with 3 brokers, replicated topics, lag exporter', () => {
-    const kafka = byKind(objs, 'Kafka');
-    expect(kafka).toHaveLength(1);
-    expect(kafka[0].metadata.annotations).toMatchObject({ 'strimzi.io/kraft': 'enabled', 'strimzi.io/node-pools': 'enabled' });
+    const kafkas = byKind(objs, 'Kafka');
+    expect(kafkas).toHaveLength(1);
+    const kafka = must(kafkas[0], 'the Kafka cluster');
+    expect(kafka.metadata.annotations).toMatchObject({ 'strimzi.io/kraft': 'enabled', 'strimzi.io/node-pools': 'enabled' });
     const pools = byKind(objs, 'KafkaNodePool');
     const brokers = pools.filter((p) => p.spec.roles.includes('broker')).reduce((n, p) => n + p.spec.replicas, 0);
     const controllers = pools.filter((p) => p.spec.roles.includes('controller')).reduce((n, p) => n + p.spec.replicas, 0);
     expect(brokers).toBe(3);
     expect(controllers % 2).toBe(1);
-    const config = kafka[0].spec.kafka.config;
+    const config = kafka.spec.kafka.config;
     expect(config['auto.create.topics.enable']).toBe(false);
     expect(config['min.insync.replicas']).toBe(2);
     expect(config['default.replication.factor']).toBe(3);
-    expect(kafka[0].spec.kafkaExporter).toBeDefined();
+    expect(kafka.spec.kafkaExporter).toBeDefined();
     // only the application namespace and KEDA reach the brokers
-    for (const l of kafka[0].spec.kafka.listeners) {
+    for (const l of kafka.spec.kafka.listeners) {
       const peers = l.networkPolicyPeers.map((p: any) => p.namespaceSelector.matchLabels['kubernetes.io/metadata.name']).sort();
       expect(peers).toEqual(['cryptocare', 'keda']);
     }
@@ -76,7 +77,7 @@ describe.each(TARGETS)('k8s/platform for $name', ({ env, region }) => {
 
   if (env === 'staging') {
     test('CloudNativePG: primary + replica, a role and schema per service, backups, PgBouncer in transaction mode', () => {
-      const cluster = byKind(objs, 'Cluster')[0];
+      const cluster = must(byKind(objs, 'Cluster')[0], 'a CloudNativePG Cluster');
       expect(cluster.spec.instances).toBe(2);
       expect(cluster.spec.enableSuperuserAccess).toBe(false);
       const roles = cluster.spec.managed.roles.map((r: any) => r.name).sort();
@@ -87,9 +88,9 @@ describe.each(TARGETS)('k8s/platform for $name', ({ env, region }) => {
       expect(cluster.spec.plugins[0]).toMatchObject({ name: 'barman-cloud.cloudnative-pg.io', isWALArchiver: true });
       const store = find(objs, 'ObjectStore', cluster.spec.plugins[0].parameters.barmanObjectName)!;
       expect(store.spec.configuration.destinationPath).toMatch(new RegExp(`^s3://cryptocare-staging-${region}-`));
-      const backup = byKind(objs, 'ScheduledBackup')[0];
+      const backup = must(byKind(objs, 'ScheduledBackup')[0], 'a ScheduledBackup');
       expect(backup.spec).toMatchObject({ method: 'plugin', cluster: { name: cluster.metadata.name } });
-      const pooler = byKind(objs, 'Pooler')[0];
+      const pooler = must(byKind(objs, 'Pooler')[0], 'a PgBouncer Pooler');
       expect(pooler.spec).toMatchObject({ type: 'rw', cluster: { name: cluster.metadata.name }, pgbouncer: { poolMode: 'transaction' } });
       expect(pooler.spec.instances).toBeGreaterThanOrEqual(2);
     });

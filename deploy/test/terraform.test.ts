@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ROOT, run, tfcheckPath } from './lib/tools';
+import { ROOT, must, run, tfcheckPath } from './lib/tools';
 
 const TF = join(ROOT, 'terraform');
 const modules = ['digitalocean', 'aws'].flatMap((p) => readdirSync(join(TF, 'modules', p)).map((m) => `modules/${p}/${m}`));
@@ -46,13 +46,13 @@ describe('terraform', () => {
 
   test.each([...modules, ...environments])('%s parses and loads, references and module calls resolve', (dir) => {
     const report = tfcheck([dir]);
-    expect(report.modules[0].problems).toEqual([]);
+    expect(must(report.modules[0], `the tfcheck report for ${dir}`).problems).toEqual([]);
     expect(report.ok).toBe(true);
   });
 
   test.each(environments)('%s keeps its state remotely', (dir) => {
     const report = tfcheck([dir]);
-    expect(report.modules[0].backend).toBe('s3');
+    expect(must(report.modules[0], `the tfcheck report for ${dir}`).backend).toBe('s3');
   });
 
   test('Swiss environments run in Zurich (AWS eu-central-2)', () => {
@@ -94,7 +94,7 @@ describe('terraform', () => {
       writeFileSync(main, original.replace('node_size                 = var.node_size', 'node_sise                 = var.node_siz'));
       const report = tfcheck(['env'], dir);
       expect(report.ok).toBe(false);
-      const problems = report.modules[0].problems.join('\n');
+      const problems = must(report.modules[0], 'the tfcheck report for env').problems.join('\n');
       expect(problems).toContain('var.node_siz is not declared');
       expect(problems).toContain('passes "node_sise"');
       writeFileSync(main, original + '\nresource "x" "y" {\n');

@@ -36,6 +36,13 @@ export const SERVICES: Record<string, ServiceContract> = {
   },
 };
 
+/** The contract of a service named in SERVICES; an unknown name is a mistake in the test, not a finding. */
+export function contractOf(name: string): ServiceContract {
+  const contract = SERVICES[name];
+  if (!contract) throw new Error(`no runtime contract for service "${name}" (known: ${Object.keys(SERVICES).join(', ')})`);
+  return contract;
+}
+
 export const TOPICS = [
   'identity.events.v1', 'search.events.v1', 'appointment.events.v1',
   'payment.events.v1', 'payment.webhooks.v1', 'video.events.v1',

@@ -59,7 +59,8 @@ export function render(chart: string, files: string[], opts: { namespace?: strin
 export function parseManifests(text: string): K8sObject[] {
   const out: K8sObject[] = [];
   for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length) throw new Error(`invalid YAML in rendered manifests: ${doc.errors[0].message}`);
+    const [error] = doc.errors;
+    if (error) throw new Error(`invalid YAML in rendered manifests: ${error.message}`);
     const obj = doc.toJS();
     if (obj) out.push(obj as K8sObject);
   }
@@ -70,6 +71,12 @@ export function helmLint(chart: string, files: string[]): RunResult {
   const args = ['lint', chart, '--strict', '--kube-version', KUBE_VERSION];
   for (const f of files) args.push('-f', f);
   return run(helmPath(), args);
+}
+
+/** The value, or a clear error naming what is missing (for indexed lookups the type system cannot prove). */
+export function must<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`expected ${what}, found none`);
+  return value;
 }
 
 export const byKind = (objs: K8sObject[], kind: string) => objs.filter((o) => o.kind === kind);

@@ -38,12 +38,11 @@ export async function applyMigrations(opts: { serviceDir: string; databaseUrl: s
   } finally {
     await client.end();
   }
-  const root = path.resolve(__dirname, '../../..');
-  const cli = path.join(root, 'node_modules/prisma/build/index.js');
+  const cli = require.resolve('prisma/build/index.js');
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, [cli, 'migrate', 'deploy'], {
       cwd: opts.serviceDir,
-      env: { ...process.env, ...prismaOfflineEnv(path.join(root, 'package.json')), DATABASE_URL: opts.databaseUrl, DATABASE_SCHEMA: opts.schema },
+      env: { ...process.env, ...prismaOfflineEnv(cli), DATABASE_URL: opts.databaseUrl, DATABASE_SCHEMA: opts.schema },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -13,6 +13,7 @@ import {
   type IRetryBackoffContext,
   type IPolicy,
   CircuitState,
+  isTaskCancelledError,
 } from 'cockatiel';
 import { gauge } from './metrics';
 
@@ -73,7 +74,8 @@ export interface ProviderPolicyOptions {
   name: string;
   /** Per attempt. */
   timeoutMs: number;
-  maxAttempts: number;
+  /** Retries after the first call (so at most 1 + retries calls per policy execution). */
+  retries: number;
   initialDelayMs?: number;
   maxDelayMs?: number;
   /** Consecutive failures before the breaker opens. */
@@ -90,11 +92,11 @@ export interface ProviderPolicyOptions {
  */
 export function providerPolicy(options: ProviderPolicyOptions): IPolicy & { breakerState(): CircuitState } {
   const transient = handleWhen(
-    (err) => err instanceof TransientProviderError || (err as { name?: string }).name === 'TaskCancelledError' || isNetworkError(err),
+    (err) => err instanceof TransientProviderError || isTaskCancelledError(err) || isNetworkError(err),
   );
   const maxDelayMs = options.maxDelayMs ?? 5_000;
   const retryPolicy = retry(transient, {
-    maxAttempts: options.maxAttempts,
+    maxAttempts: options.retries, // cockatiel counts retries here, not calls
     backoff: new RetryAfterBackoff(new ExponentialBackoff({ initialDelay: options.initialDelayMs ?? 100, maxDelay: maxDelayMs }), maxDelayMs),
   });
   const breaker = circuitBreaker(transient, {

@@ -58,6 +58,8 @@ export function createServer(opts: { logger?: boolean } = {}): SimulatorServer {
     },
     async close() {
       for (const fn of cleanups.splice(0)) await fn();
+      // Idle keep-alive connections (e.g. of an aborted client) would hold close() for a minute.
+      app.server.closeAllConnections();
       await app.close();
     },
     get baseUrl() {

@@ -89,7 +89,7 @@ export async function startPlatform(options: { logLevel?: string; extraEnv?: Par
   const envOf = (service: ServiceName): Record<string, string> => {
     const own: Record<string, string> =
       service === 'gateway'
-        ? { HTTP_PORT: String(httpPorts.gateway) }
+        ? { HTTP_PORT: String(httpPorts.gateway), AUTH_RATE_LIMIT_PER_MINUTE: '1000' }
         : { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schemas[service], GRPC_PORT: String(grpcPorts[service]), HTTP_PORT: String(httpPorts[service]) };
     const providers: Record<string, string> =
       service === 'payment'

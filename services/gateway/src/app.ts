@@ -6,7 +6,7 @@ import underPressure from '@fastify/under-pressure';
 import type Redis from 'ioredis';
 import { checkReadiness, histogram, latencyBuckets, registry, type AccessTokenVerifier, type Logger, type ReadinessCheck } from '@cryptocare/platform';
 import type { Backends } from './clients';
-import { errorBody, installErrorHandler } from './http-errors';
+import { errorBody, HttpError, installErrorHandler } from './http-errors';
 import { authRoutes } from './routes/auth';
 import { directoryRoutes } from './routes/directory';
 import { appointmentRoutes } from './routes/appointments';
@@ -27,6 +27,8 @@ export interface GatewayDeps {
   /** Event-loop delay (ms) beyond which requests are shed with 503 + Retry-After. */
   maxEventLoopDelayMs: number;
   rateLimitPerMinute: number;
+  /** Per client address on register and login (credential stuffing, account farming). */
+  authRateLimitPerMinute: number;
 }
 
 /** The public HTTP surface: REST + OpenAPI, auth, rate limits, webhook ingress, SSE, ops. */
@@ -63,7 +65,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     timeWindow: '1 minute',
     ...(deps.redis ? { redis: deps.redis, nameSpace: 'gateway-rl-', skipOnError: true } : {}),
     keyGenerator: (request) => request.ip,
-    errorResponseBuilder: (_request, context) => ({ statusCode: 429, ...errorBody('RATE_LIMITED', `too many requests, retry in ${Math.ceil(context.ttl / 1000)} s`) }),
+    // What this returns is thrown, and answered by the error handler.
+    errorResponseBuilder: (_request, context) => new HttpError(429, 'RATE_LIMITED', `too many requests, retry in ${Math.ceil(context.ttl / 1000)} s`),
   });
 
   await app.register(swagger, {
@@ -86,7 +89,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     return registry.metrics();
   });
 
-  authRoutes(app, deps.backends, deps.verifier);
+  authRoutes(app, deps.backends, deps.verifier, deps.authRateLimitPerMinute);
   directoryRoutes(app, deps.backends, deps.verifier);
   appointmentRoutes(app, deps.backends, deps.verifier, deps.stream);
   await app.register(async (scope) => webhookRoutes(scope, deps.backends));

@@ -20,6 +20,7 @@ export const gatewayEnv = {
   VIDEO_ADDR: grpcTarget('127.0.0.1:50055'),
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
 };
 
 export interface SharedParts {
@@ -55,6 +56,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     ...(redis ? { redis: redis.client } : {}),
     maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    authRateLimitPerMinute: config.AUTH_RATE_LIMIT_PER_MINUTE,
     readiness: {
       identity: async () => {
         await backends.identity.getJwks({}, { deadlineMs: 500 });

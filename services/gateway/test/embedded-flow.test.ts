@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ApiClient, eventually, repoRoot } from '@cryptocare/testing';
+import { ApiClient, eventually, freePort, repoRoot } from '@cryptocare/testing';
 
 /**
  * `make dev` as a user runs it: one process, embedded PostgreSQL, in-process bus and cache, the
@@ -14,12 +14,14 @@ describe('embedded mode (make dev)', () => {
   const gatewayUrl = `http://127.0.0.1:${8080 + offset}`;
   let child: ChildProcess | undefined;
   let output = '';
+  let pgPort = 0;
 
   async function startDev() {
     output = '';
+    pgPort ||= await freePort();
     child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts/dev.ts')], {
       cwd: repoRoot,
-      env: { ...process.env, PORT_OFFSET: String(offset), DEV_DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', REDIS_URL: '', KAFKA_BROKERS: '' },
+      env: { ...process.env, PORT_OFFSET: String(offset), EMBEDDED_PG_PORT: String(pgPort), DEV_DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', REDIS_URL: '', KAFKA_BROKERS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (c: Buffer) => (output += c.toString()));

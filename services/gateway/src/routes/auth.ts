@@ -24,12 +24,13 @@ function session(res: { user?: identity.User; tokens?: identity.Tokens }) {
   return { user: presentUser(res.user), accessToken: res.tokens?.accessToken, refreshToken: res.tokens?.refreshToken, expiresIn: res.tokens?.expiresIn };
 }
 
-export function authRoutes(app: FastifyInstance, backends: Backends, verifier: AccessTokenVerifier) {
+export function authRoutes(app: FastifyInstance, backends: Backends, verifier: AccessTokenVerifier, perMinute: number) {
+  const limited = { rateLimit: { max: perMinute, timeWindow: '1 minute' } };
   const budget = { deadlineMs: 3_000 }; // argon2 hashing dominates
 
   app.post<{ Body: Static<typeof RegisterBody> }>(
     '/v1/auth/register',
-    { schema: { tags: ['auth'], summary: 'Create an account', body: RegisterBody, response: { ...errorResponses } }, config: { rateLimit: { max: 10, timeWindow: '1 minute' } } },
+    { schema: { tags: ['auth'], summary: 'Create an account', body: RegisterBody, response: { ...errorResponses } }, config: limited },
     async (request, reply) => {
       const { email, password, role, displayName, region } = request.body;
       const res = await backends.identity.register(
@@ -48,7 +49,7 @@ export function authRoutes(app: FastifyInstance, backends: Backends, verifier: A
 
   app.post<{ Body: Static<typeof LoginBody> }>(
     '/v1/auth/login',
-    { schema: { tags: ['auth'], summary: 'Log in', body: LoginBody, response: { ...errorResponses } }, config: { rateLimit: { max: 10, timeWindow: '1 minute' } } },
+    { schema: { tags: ['auth'], summary: 'Log in', body: LoginBody, response: { ...errorResponses } }, config: limited },
     async (request) => session(await backends.identity.login(request.body, budget)),
   );
 

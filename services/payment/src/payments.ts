@@ -1,0 +1,279 @@
+// payment's use cases: invoices for bookings, webhooks, reconciliation, and the reactions to the
+// booking's lifecycle. Provider calls happen here, never inside a database transaction of ours
+// that holds a lock (the webhook consumer's own transaction is the one exception: see there).
+import type { Logger } from '@cryptocare/platform';
+import type { DomainEvent } from '@cryptocare/events';
+import { invoiceExpiry, MIN_INVOICE_LIFETIME_MS, retryDelayMs, type FinalityPolicy } from './domain/invoice-rules';
+import { paymentUri } from './domain/payment-uri';
+import type { Price } from './domain/money';
+import { invoiceCreationSeconds, invoiceTransitions, pendingInvoicesAbandoned, webhookToConfirmationSeconds } from './metrics';
+import { PROVIDER_NAMES, type PaymentProvider, type ProviderName } from './providers/provider';
+import type { AppliedObservation, CreationRequest, Invoice, PaymentStore, Tx } from './store/payment-store';
+
+/** What the payer's wallet shows: never the specialty or the reason (ARCHITECTURE section 4). */
+export const INVOICE_TITLE = 'CryptoCare consultation';
+export const invoiceDescription = (appointmentId: string) => `Booking ${appointmentId}`;
+
+/** Larger raw bodies are refused before any work. */
+export const MAX_WEBHOOK_BYTES = 256 * 1024;
+
+export interface PaymentsConfig {
+  invoiceTtlMinutes: number;
+  finality: FinalityPolicy;
+  /** Where providers reach the gateway: webhooks go to `${publicBaseUrl}/webhooks/<provider>`. */
+  publicBaseUrl: string;
+  /** How long one creator may hold the right to call the provider for one booking. */
+  creationLeaseMs: number;
+  pendingRetryBaseMs: number;
+  pendingRetryMaxMs: number;
+  /** `appointment.held` leaves the gateway this long to create the invoice itself. */
+  heldGraceMs: number;
+  reconcileEveryMs: number;
+  reconcileMinAgeMs: number;
+}
+
+export class ProviderUnavailableError extends Error {
+  override name = 'ProviderUnavailableError';
+}
+export class HoldTooShortError extends Error {
+  override name = 'HoldTooShortError';
+}
+export class UnknownProviderError extends Error {
+  override name = 'UnknownProviderError';
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A provider error as one log-safe line (status and a short excerpt; never request headers). */
+const describe = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 300);
+
+export class Payments {
+  constructor(
+    private readonly store: PaymentStore,
+    private readonly providers: ReadonlyMap<ProviderName, PaymentProvider>,
+    /** The provider new invoices are made with; the others still serve their older invoices. */
+    private readonly active: PaymentProvider,
+    private readonly config: PaymentsConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  get activeProvider(): ProviderName {
+    return this.active.name;
+  }
+
+  // ---------------------------------------------------------------- creation --
+
+  /**
+   * The gateway's CreateInvoice: idempotent per appointment. When another creator (the pending
+   * creator after `appointment.held`) is calling the provider for this booking right now, waits
+   * for its result until `waitUntil`.
+   */
+  async createInvoice(req: CreationRequest, waitUntil: number): Promise<{ invoice: Invoice; outcome: 'created' | 'existing' }> {
+    const started = process.hrtime.bigint();
+    const observe = (outcome: string) =>
+      invoiceCreationSeconds.labels(this.active.name, outcome).observe(Number(process.hrtime.bigint() - started) / 1e9);
+    try {
+      const existing = await this.store.findInvoiceByAppointment(req.appointmentId);
+      if (existing) {
+        observe('existing');
+        return { invoice: existing, outcome: 'existing' };
+      }
+      if (req.holdExpiresAt.getTime() - Date.now() < MIN_INVOICE_LIFETIME_MS) throw new HoldTooShortError('the booking hold ends too soon to pay');
+      for (;;) {
+        const claim = await this.store.claimCreation(req, this.config.creationLeaseMs);
+        if (claim.kind === 'exists') {
+          observe('existing');
+          return { invoice: claim.invoice, outcome: 'existing' };
+        }
+        if (claim.kind === 'claimed') {
+          const { invoice, created } = await this.createClaimed(req, claim.attempts);
+          observe(created ? 'created' : 'existing');
+          return { invoice, outcome: created ? 'created' : 'existing' };
+        }
+        const left = waitUntil - Date.now();
+        if (left <= 0) throw new ProviderUnavailableError('the invoice is being created; try again shortly');
+        await sleep(Math.min(100, left));
+      }
+    } catch (err) {
+      if (err instanceof ProviderUnavailableError) observe('failed');
+      throw err;
+    }
+  }
+
+  /**
+   * Calls the provider for a request this caller holds the lease of. On failure (after the
+   * provider policy's retries) the pending request keeps it for a later try.
+   */
+  private async createClaimed(req: CreationRequest, attempts: number): Promise<{ invoice: Invoice; created: boolean }> {
+    const provider = this.active;
+    const now = new Date();
+    const expiresAt = invoiceExpiry(now, this.config.invoiceTtlMinutes, req.holdExpiresAt);
+    let created;
+    try {
+      created = await provider.createInvoice({
+        orderId: req.appointmentId,
+        amount: req.price.amount,
+        currency: req.price.currency,
+        title: INVOICE_TITLE,
+        description: invoiceDescription(req.appointmentId),
+        expiresInMinutes: (expiresAt.getTime() - now.getTime()) / 60_000,
+        webhookUrl: `${this.config.publicBaseUrl}/webhooks/${provider.name}`,
+      });
+    } catch (err) {
+      const delay = retryDelayMs(attempts + 1, this.config.pendingRetryBaseMs, this.config.pendingRetryMaxMs);
+      await this.store.recordCreationFailure(req.appointmentId, describe(err), delay);
+      this.logger.warn({ provider: provider.name, appointmentId: req.appointmentId, attempts: attempts + 1, error: describe(err) }, 'provider could not create the invoice; kept pending');
+      throw new ProviderUnavailableError(`${provider.name} is unavailable`);
+    }
+    const result = await this.store.finishCreation(req, provider.name, created, paymentUri(created));
+    if (!result.created) {
+      this.logger.warn({ appointmentId: req.appointmentId, providerInvoiceId: created.providerInvoiceId }, 'another creator won; the provider invoice made here is left unused');
+    }
+    return result;
+  }
+
+  /** Background: retries the pending requests that are due; gives up on those whose hold ended. */
+  async createDuePending(batch = 10): Promise<boolean> {
+    const rows = await this.store.claimDuePending(batch, this.config.creationLeaseMs);
+    await Promise.all(
+      rows.map(async (row) => {
+        const req: CreationRequest = {
+          appointmentId: row.appointmentId,
+          patientId: row.patientId,
+          price: { amount: row.priceAmount.toFixed(2), currency: row.priceCurrency as Price['currency'] },
+          holdExpiresAt: row.holdExpiresAt,
+        };
+        if (req.holdExpiresAt.getTime() - Date.now() < MIN_INVOICE_LIFETIME_MS) {
+          await this.store.dropPending(req.appointmentId);
+          pendingInvoicesAbandoned.inc();
+          this.logger.warn({ appointmentId: req.appointmentId, attempts: row.attempts, lastError: row.lastError }, 'gave up creating the invoice: the hold ended');
+          return;
+        }
+        if (await this.store.findInvoiceByAppointment(req.appointmentId)) {
+          await this.store.dropPending(req.appointmentId);
+          return;
+        }
+        try {
+          const { invoice, created } = await this.createClaimed(req, row.attempts);
+          if (created) this.logger.info({ appointmentId: req.appointmentId, invoiceId: invoice.id, attempts: row.attempts + 1 }, 'pending invoice created');
+        } catch (err) {
+          if (!(err instanceof ProviderUnavailableError)) this.logger.error({ err, appointmentId: req.appointmentId }, 'pending invoice creation failed');
+        }
+      }),
+    );
+    return rows.length === batch;
+  }
+
+  // ---------------------------------------------------------------- webhooks --
+
+  provider(name: string): PaymentProvider {
+    const provider = (PROVIDER_NAMES as readonly string[]).includes(name) ? this.providers.get(name as ProviderName) : undefined;
+    if (!provider) throw new UnknownProviderError(`no payment provider "${name}" is configured`);
+    return provider;
+  }
+
+  /**
+   * IngestWebhook: verify, then store raw under the provider's event id with its work item, in
+   * one transaction. No provider call here: the gateway answers the provider at once.
+   */
+  async ingestWebhook(providerName: string, rawBody: Buffer, headers: Record<string, string>): Promise<{ accepted: boolean; eventId: string }> {
+    const provider = this.provider(providerName);
+    const lower: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = v;
+    const verified = provider.verifyWebhook(rawBody, lower);
+    // Credentials a proxy may have forwarded are not kept.
+    delete lower.authorization;
+    delete lower.cookie;
+    const accepted = await this.store.insertWebhook(provider.name, verified, rawBody, lower);
+    return { accepted, eventId: verified.providerEventId };
+  }
+
+  /**
+   * `payment.webhook_received`: re-reads the invoice from the provider (the webhook body is only
+   * a hint) and applies what it says. This runs in the consumer's transaction, so the provider call
+   * holds a pooled connection for its duration (bounded by the provider policy); no row lock is
+   * held during it. If the provider cannot be read, the inbox row stays unprocessed and the
+   * reconciliation loop settles the invoice later.
+   */
+  async processWebhook(event: DomainEvent<'payment.webhook_received'>, tx: Tx): Promise<void> {
+    const row = await this.store.findInboxRow(tx, event.data.inboxId);
+    if (!row || row.processedAt) return;
+    const provider = this.providers.get(row.provider as ProviderName);
+    const invoice = provider && row.providerInvoiceId ? await this.store.findInvoiceByProviderId(tx, row.provider, row.providerInvoiceId) : null;
+    if (!provider || !invoice) {
+      this.logger.info({ provider: row.provider, providerInvoiceId: row.providerInvoiceId }, 'webhook for no invoice of ours; ignored');
+      await this.store.markInboxProcessed(tx, row.id);
+      return;
+    }
+    if (invoice.status === 'paid' || invoice.status === 'refund_due') {
+      await this.store.markInboxProcessed(tx, row.id);
+      return;
+    }
+    let observed;
+    try {
+      observed = await provider.getInvoice(invoice.providerInvoiceId);
+    } catch (err) {
+      this.logger.warn({ provider: provider.name, invoiceId: invoice.id, error: describe(err) }, 'could not re-read the invoice after a webhook; reconciliation will');
+      return;
+    }
+    const applied = await this.store.applyObservation(tx, invoice.id, observed, this.config.finality);
+    await this.store.markInboxProcessed(tx, row.id);
+    this.record(applied, 'webhook');
+  }
+
+  // ---------------------------------------------------------- reconciliation --
+
+  /** One pass: polls the provider for the invoices it may still settle (lost webhooks). */
+  async reconcileOnce(batch = 50): Promise<boolean> {
+    const rows = await this.store.claimReconcileBatch(batch, this.config.reconcileMinAgeMs, this.config.reconcileEveryMs);
+    await Promise.all(
+      rows.map(async (row) => {
+        const provider = this.providers.get(row.provider as ProviderName);
+        if (!provider) {
+          this.logger.warn({ provider: row.provider, invoiceId: row.id }, 'invoice of a provider that is not configured; cannot reconcile');
+          return;
+        }
+        let observed;
+        try {
+          observed = await provider.getInvoice(row.providerInvoiceId);
+        } catch (err) {
+          this.logger.warn({ provider: provider.name, invoiceId: row.id, error: describe(err) }, 'reconciliation could not read the invoice');
+          return;
+        }
+        const applied = await this.store.transaction((tx) => this.store.applyObservation(tx, row.id, observed, this.config.finality));
+        if (applied && applied.transition.kind !== 'none') {
+          this.logger.info({ invoiceId: row.id, transition: applied.transition.kind }, 'reconciliation applied a provider change');
+        }
+        this.record(applied, 'reconciliation');
+      }),
+    );
+    return rows.length === batch;
+  }
+
+  private record(applied: AppliedObservation | undefined, via: 'webhook' | 'reconciliation'): void {
+    if (!applied || applied.transition.kind === 'none') return;
+    invoiceTransitions.labels(applied.transition.kind, via).inc();
+    if (applied.transition.kind === 'confirm' && applied.firstWebhookAt) {
+      webhookToConfirmationSeconds.labels(applied.invoice.provider).observe(Math.max(0, Date.now() - applied.firstWebhookAt.getTime()) / 1000);
+    }
+  }
+
+  // --------------------------------------------------- appointment lifecycle --
+
+  /** `appointment.held`: make sure the booking gets an invoice even if the gateway's call never comes. */
+  async onHeld(req: CreationRequest, tx: Tx): Promise<void> {
+    if (req.holdExpiresAt.getTime() - Date.now() < MIN_INVOICE_LIFETIME_MS) return;
+    await this.store.recordHeld(tx, req, this.config.heldGraceMs);
+  }
+
+  async onExpired(appointmentId: string, tx: Tx): Promise<void> {
+    await this.store.expireForAppointment(tx, appointmentId);
+  }
+
+  async onCancelled(appointmentId: string, reason: string, wasPaid: boolean, tx: Tx): Promise<void> {
+    const { refund, invoice } = await this.store.cancelForAppointment(tx, appointmentId, reason);
+    if (wasPaid && !refund && invoice?.status !== 'refund_due') {
+      this.logger.warn({ appointmentId, status: invoice?.status }, 'cancelled booking reported paid, but its invoice is not paid here; no refund recorded');
+    }
+  }
+}

@@ -1,0 +1,142 @@
+// BTCPay Server Greenfield API (the second provider): store invoices, their payment methods (BOLT11
+// and address), webhooks signed in `BTCPay-Sig: sha256=<hex HMAC-SHA256 of the raw body>`.
+import { btcToSats } from '../domain/money';
+import type { ObservedInvoice, PaymentMethod } from '../domain/invoice-rules';
+import { callJson, parseJsonObject, trimSlash, verifyHmacSha256Header, type ProviderPolicy } from './http';
+import {
+  ProviderRequestError,
+  WebhookPayloadError,
+  type CreateProviderInvoice,
+  type PaymentProvider,
+  type ProviderInvoice,
+  type VerifiedWebhook,
+} from './provider';
+
+export interface BtcpayConfig {
+  url: string;
+  apiKey: string;
+  storeId: string;
+  webhookSecret: string;
+  /** Finality policy, translated into the store's speed policy for on-chain payments. */
+  onchainConfirmations: number;
+  policy: ProviderPolicy;
+}
+
+interface InvoiceData {
+  id?: string;
+  checkoutLink?: string;
+  expirationTime?: number;
+  status?: string;
+  additionalStatus?: string;
+}
+
+interface PaymentMethodData {
+  /** BTCPay 2.x: BTC-CHAIN, BTC-LN. */
+  paymentMethodId?: string;
+  /** BTCPay 1.x: BTC, BTC-LightningNetwork. */
+  paymentMethod?: string;
+  destination?: string;
+  amount?: string;
+  activated?: boolean;
+  payments?: Array<{ receivedDate?: number; status?: string }>;
+}
+
+const LIGHTNING_IDS = new Set(['BTC-LN', 'BTC-LightningNetwork']);
+const ONCHAIN_IDS = new Set(['BTC-CHAIN', 'BTC', 'BTC-OnChain']);
+
+/** BTCPay's speed policies: 0, 1, 2 and 6 confirmations. */
+function speedPolicy(confirmations: number): string {
+  if (confirmations <= 0) return 'HighSpeed';
+  if (confirmations === 1) return 'MediumSpeed';
+  if (confirmations === 2) return 'LowMediumSpeed';
+  return 'LowSpeed';
+}
+
+export class Btcpay implements PaymentProvider {
+  readonly name = 'btcpay' as const;
+  private readonly storeBase: string;
+
+  constructor(private readonly config: BtcpayConfig) {
+    this.storeBase = `${trimSlash(config.url)}/api/v1/stores/${encodeURIComponent(config.storeId)}`;
+  }
+
+  /**
+   * BTCPay sends webhooks to the URL configured on the store (Store → Webhooks), not per invoice:
+   * `input.webhookUrl` is where that store webhook must point.
+   */
+  async createInvoice(input: CreateProviderInvoice): Promise<ProviderInvoice> {
+    const invoice = await this.call<InvoiceData>('/invoices', {
+      method: 'POST',
+      body: JSON.stringify({
+        amount: input.amount,
+        currency: input.currency,
+        metadata: { orderId: input.orderId, itemDesc: input.title },
+        checkout: {
+          expirationMinutes: Math.max(1, Math.floor(input.expiresInMinutes)),
+          speedPolicy: speedPolicy(this.config.onchainConfirmations),
+          lazyPaymentMethods: false,
+        },
+      }),
+    });
+    if (typeof invoice.id !== 'string' || typeof invoice.checkoutLink !== 'string' || typeof invoice.expirationTime !== 'number') {
+      throw new ProviderRequestError('btcpay: invoice answer lacks id, checkoutLink or expirationTime');
+    }
+    const methods = await this.paymentMethods(invoice.id);
+    const lightning = methods.find((m) => LIGHTNING_IDS.has(methodId(m)));
+    const onchain = methods.find((m) => ONCHAIN_IDS.has(methodId(m)));
+    if (!lightning?.destination || !lightning.amount) throw new ProviderRequestError('btcpay: the store offers no Lightning payment method for this invoice');
+    return {
+      providerInvoiceId: invoice.id,
+      lightningInvoice: lightning.destination,
+      ...(onchain?.destination ? { onchainAddress: onchain.destination } : {}),
+      checkoutUrl: invoice.checkoutLink,
+      sats: btcToSats(lightning.amount),
+      expiresAt: new Date(invoice.expirationTime * 1000),
+    };
+  }
+
+  async getInvoice(providerInvoiceId: string): Promise<ObservedInvoice> {
+    const invoice = await this.call<InvoiceData>(`/invoices/${encodeURIComponent(providerInvoiceId)}`, { method: 'GET' });
+    const paidLate = invoice.status === 'Expired' && invoice.additionalStatus === 'PaidLate';
+    if (invoice.status === 'Settled' || invoice.status === 'Processing' || paidLate) {
+      const payment = paymentOf(await this.paymentMethods(providerInvoiceId));
+      // Settled = final under the store's speed policy (set from our finality policy at creation).
+      const state = invoice.status === 'Processing' ? 'seen' : 'paid';
+      return { state, ...payment };
+    }
+    if (invoice.status === 'Expired' || invoice.status === 'Invalid') return { state: 'expired' };
+    return { state: 'open' };
+  }
+
+  verifyWebhook(rawBody: Buffer, headers: Record<string, string>): VerifiedWebhook {
+    verifyHmacSha256Header(rawBody, headers['btcpay-sig'], this.config.webhookSecret);
+    const body = parseJsonObject(rawBody);
+    const deliveryId = body && (typeof body.originalDeliveryId === 'string' && body.originalDeliveryId ? body.originalDeliveryId : body.deliveryId);
+    if (typeof deliveryId !== 'string' || !deliveryId) throw new WebhookPayloadError('btcpay webhook without a delivery id');
+    // A redelivery has a new deliveryId and the first one as originalDeliveryId: same event.
+    return { providerEventId: deliveryId, providerInvoiceId: typeof body!.invoiceId === 'string' ? body!.invoiceId : '' };
+  }
+
+  private paymentMethods(invoiceId: string): Promise<PaymentMethodData[]> {
+    return this.call<PaymentMethodData[]>(`/invoices/${encodeURIComponent(invoiceId)}/payment-methods`, { method: 'GET' });
+  }
+
+  private call<T>(path: string, init: RequestInit): Promise<T> {
+    return callJson<T>(this.config.policy, this.name, `${this.storeBase}${path}`, {
+      ...init,
+      headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `token ${this.config.apiKey}` },
+    });
+  }
+}
+
+const methodId = (m: PaymentMethodData) => m.paymentMethodId ?? m.paymentMethod ?? '';
+
+function paymentOf(methods: PaymentMethodData[]): { method?: PaymentMethod; paidAt?: Date } {
+  for (const m of methods) {
+    const payment = m.payments?.[0];
+    if (!payment) continue;
+    const method: PaymentMethod | undefined = LIGHTNING_IDS.has(methodId(m)) ? 'lightning' : ONCHAIN_IDS.has(methodId(m)) ? 'onchain' : undefined;
+    return { ...(method ? { method } : {}), ...(typeof payment.receivedDate === 'number' ? { paidAt: new Date(payment.receivedDate * 1000) } : {}) };
+  }
+  return {};
+}

@@ -1,0 +1,65 @@
+// Outside payment APIs behind one interface (ARCHITECTURE section 2: Swiss Bitcoin Pay, BTCPay
+// Server Greenfield as the second provider).
+import type { ObservedInvoice } from '../domain/invoice-rules';
+
+export const PROVIDER_NAMES = ['swiss-bitcoin-pay', 'btcpay'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+export interface CreateProviderInvoice {
+  /** Our order id: the appointment id. */
+  orderId: string;
+  /** Fiat amount, two decimals ("120.00"). */
+  amount: string;
+  currency: string;
+  /** Shown in the payer's wallet: never health data (ARCHITECTURE section 4). */
+  title: string;
+  description: string;
+  /** May be fractional; providers that take whole minutes round down (never beyond the hold). */
+  expiresInMinutes: number;
+  webhookUrl: string;
+}
+
+export interface ProviderInvoice {
+  providerInvoiceId: string;
+  /** BOLT11 payment request. */
+  lightningInvoice: string;
+  onchainAddress?: string;
+  checkoutUrl: string;
+  sats: number;
+  expiresAt: Date;
+}
+
+export interface VerifiedWebhook {
+  /** Stable per delivery: a provider's retry of one delivery carries the same id. */
+  providerEventId: string;
+  /** Empty when the event concerns no invoice. */
+  providerInvoiceId: string;
+}
+
+export interface PaymentProvider {
+  readonly name: ProviderName;
+  createInvoice(input: CreateProviderInvoice): Promise<ProviderInvoice>;
+  getInvoice(providerInvoiceId: string): Promise<ObservedInvoice>;
+  /** Checks the signature over the raw bytes; throws WebhookSignatureError when it is wrong. */
+  verifyWebhook(rawBody: Buffer, headers: Record<string, string>): VerifiedWebhook;
+}
+
+export class WebhookSignatureError extends Error {
+  override name = 'WebhookSignatureError';
+}
+
+/** Signed correctly but not a document we understand. */
+export class WebhookPayloadError extends Error {
+  override name = 'WebhookPayloadError';
+}
+
+/** A provider answer that retrying will not fix (4xx other than 429, unexpected shape). */
+export class ProviderRequestError extends Error {
+  override name = 'ProviderRequestError';
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,129 @@
+// Swiss Bitcoin Pay merchant API: POST /checkout (header api-key), GET /checkout/{id}, webhooks
+// signed in `sbp-sig: sha256=<hex HMAC-SHA256 of the raw body, keyed by the API secret>`.
+import { createHash } from 'node:crypto';
+import { bolt11AmountSats } from '../domain/bolt11';
+import type { ObservedInvoice, PaymentMethod } from '../domain/invoice-rules';
+import { callJson, parseJsonObject, trimSlash, verifyHmacSha256Header, type ProviderPolicy } from './http';
+import {
+  ProviderRequestError,
+  WebhookPayloadError,
+  type CreateProviderInvoice,
+  type PaymentProvider,
+  type ProviderInvoice,
+  type VerifiedWebhook,
+} from './provider';
+
+export interface SwissBitcoinPayConfig {
+  apiUrl: string;
+  apiKey: string;
+  apiSecret: string;
+  policy: ProviderPolicy;
+}
+
+interface CheckoutCreated {
+  id?: unknown;
+  pr?: unknown;
+  checkoutUrl?: unknown;
+  onChainAddr?: unknown;
+}
+
+interface CheckoutStatus {
+  id?: string;
+  /** Millisatoshis. */
+  amount?: number;
+  status?: string;
+  isPaid?: boolean;
+  isExpired?: boolean;
+  paidAt?: number | null;
+  paymentMethod?: string | null;
+  confirmations?: number;
+  paymentDetails?: Array<Record<string, unknown>>;
+}
+
+export class SwissBitcoinPay implements PaymentProvider {
+  readonly name = 'swiss-bitcoin-pay' as const;
+  private readonly base: string;
+
+  constructor(private readonly config: SwissBitcoinPayConfig) {
+    this.base = trimSlash(config.apiUrl);
+  }
+
+  async createInvoice(input: CreateProviderInvoice): Promise<ProviderInvoice> {
+    // `delay` is in whole minutes: rounding down keeps the invoice inside the booking's hold.
+    const delay = Math.max(1, Math.floor(input.expiresInMinutes));
+    const startedAt = Date.now();
+    const created = await callJson<CheckoutCreated>(this.config.policy, this.name, `${this.base}/checkout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'api-key': this.config.apiKey },
+      body: JSON.stringify({
+        title: input.title,
+        description: input.description,
+        amount: Number(input.amount),
+        unit: input.currency,
+        onChain: true,
+        delay,
+        webhook: { url: input.webhookUrl },
+      }),
+    });
+    if (typeof created.id !== 'string' || typeof created.pr !== 'string' || typeof created.checkoutUrl !== 'string') {
+      throw new ProviderRequestError('swiss-bitcoin-pay: checkout answer lacks id, pr or checkoutUrl');
+    }
+    // The creation answer has no amount: the BOLT11 request states it; ask the API if it does not.
+    const sats = bolt11AmountSats(created.pr) ?? (await this.satsOf(created.id));
+    return {
+      providerInvoiceId: created.id,
+      lightningInvoice: created.pr,
+      ...(typeof created.onChainAddr === 'string' && created.onChainAddr ? { onchainAddress: created.onChainAddr } : {}),
+      checkoutUrl: created.checkoutUrl,
+      sats,
+      expiresAt: new Date(startedAt + delay * 60_000),
+    };
+  }
+
+  async getInvoice(providerInvoiceId: string): Promise<ObservedInvoice> {
+    return observe(await this.status(providerInvoiceId));
+  }
+
+  verifyWebhook(rawBody: Buffer, headers: Record<string, string>): VerifiedWebhook {
+    verifyHmacSha256Header(rawBody, headers['sbp-sig'], this.config.apiSecret);
+    const body = parseJsonObject(rawBody);
+    if (!body || typeof body.id !== 'string' || !body.id) throw new WebhookPayloadError('swiss-bitcoin-pay webhook without a checkout id');
+    // SBP sends no event id: the checkout id and a digest of the exact bytes name one delivery,
+    // so the provider's retries of it (same bytes) are duplicates, and each status change is new.
+    const digest = createHash('sha256').update(rawBody).digest('hex');
+    return { providerEventId: `${body.id}:${digest}`, providerInvoiceId: body.id };
+  }
+
+  private status(id: string): Promise<CheckoutStatus> {
+    return callJson<CheckoutStatus>(this.config.policy, this.name, `${this.base}/checkout/${encodeURIComponent(id)}`, {
+      method: 'GET',
+      headers: { accept: 'application/json' },
+    });
+  }
+
+  private async satsOf(id: string): Promise<number> {
+    const status = await this.status(id);
+    if (typeof status.amount !== 'number' || status.amount <= 0) throw new ProviderRequestError('swiss-bitcoin-pay: checkout without an amount');
+    return Math.ceil(status.amount / 1000);
+  }
+}
+
+/** Maps a checkout document to what the finality policy needs. */
+export function observe(status: CheckoutStatus): ObservedInvoice {
+  const method: PaymentMethod | undefined = status.paymentMethod === 'onchain' ? 'onchain' : status.paymentMethod === 'lightning' ? 'lightning' : undefined;
+  const paidAt = typeof status.paidAt === 'number' ? new Date(status.paidAt * 1000) : undefined;
+  const extra = { ...(method ? { method } : {}), ...(paidAt ? { paidAt } : {}) };
+  if (status.isPaid === true || status.status === 'settled') {
+    const confirmations = method === 'onchain' ? onchainConfirmations(status) : undefined;
+    return { state: 'paid', ...extra, ...(confirmations === undefined ? {} : { confirmations }) };
+  }
+  if (status.status === 'unconfirmed') return { state: 'seen', ...extra };
+  if (status.isExpired === true || status.status === 'expired') return { state: 'expired' };
+  return { state: 'open' };
+}
+
+function onchainConfirmations(status: CheckoutStatus): number | undefined {
+  if (typeof status.confirmations === 'number') return status.confirmations;
+  const detail = status.paymentDetails?.find((d) => d.network === 'onchain' && typeof d.confirmations === 'number');
+  return detail ? (detail.confirmations as number) : undefined;
+}

@@ -1,0 +1,388 @@
+import { v7 as uuidv7 } from 'uuid';
+import { table, type Outbox } from '@cryptocare/events';
+import type { Invoice, PendingInvoiceRequest, Prisma, PrismaClient } from '../generated/prisma';
+import {
+  decideTransition,
+  laterProviderState,
+  recordedProviderState,
+  type FinalityPolicy,
+  type InvoiceStatus,
+  type ObservedInvoice,
+  type ProviderState,
+  type Transition,
+} from '../domain/invoice-rules';
+import type { Price } from '../domain/money';
+import type { ProviderInvoice, VerifiedWebhook } from '../providers/provider';
+
+export type { Invoice, PendingInvoiceRequest };
+export type Tx = Prisma.TransactionClient;
+
+/** What an invoice is created from: the booking, its locked price and its hold. */
+export interface CreationRequest {
+  appointmentId: string;
+  patientId: string | null;
+  price: Price;
+  holdExpiresAt: Date;
+}
+
+export type CreationClaim =
+  | { kind: 'exists'; invoice: Invoice }
+  /** This caller may create the invoice now; `attempts` counts the earlier failed tries. */
+  | { kind: 'claimed'; attempts: number }
+  /** Someone else is creating it right now. */
+  | { kind: 'busy' };
+
+export interface AppliedObservation {
+  invoice: Invoice;
+  transition: Transition;
+  /** On a confirmation: when the first webhook not yet processed for this invoice arrived. */
+  firstWebhookAt?: Date;
+}
+
+const TX = { timeout: 15_000, maxWait: 10_000 };
+
+/** payment's tables, through Prisma. */
+export class PaymentStore {
+  private readonly t: { invoices: string; pending: string; inbox: string };
+
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly outbox: Outbox,
+    schema: string,
+  ) {
+    this.t = { invoices: table(schema, 'invoices'), pending: table(schema, 'pending_invoice_requests'), inbox: table(schema, 'webhook_inbox') };
+  }
+
+  /** Runs `fn` in a transaction and wakes the outbox relay after it committed. */
+  async transaction<R>(fn: (tx: Tx) => Promise<R>): Promise<R> {
+    const result = await this.db.$transaction(fn, TX);
+    this.outbox.notifyCommitted();
+    return result;
+  }
+
+  findInvoiceByAppointment(appointmentId: string) {
+    return this.db.invoice.findUnique({ where: { appointmentId } });
+  }
+
+  findInvoice(id: string) {
+    return this.db.invoice.findUnique({ where: { id } });
+  }
+
+  findPending(appointmentId: string) {
+    return this.db.pendingInvoiceRequest.findUnique({ where: { appointmentId } });
+  }
+
+  // ---------------------------------------------------------------- creation --
+
+  /**
+   * Serialises everything that decides whether an appointment gets an invoice (claims, the insert
+   * of the invoice, the held consumer), across replicas, for the rest of the transaction.
+   */
+  private async lockAppointment(tx: Tx, appointmentId: string): Promise<void> {
+    await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, `payment.invoice:${appointmentId}`);
+  }
+
+  /**
+   * The right to call the provider for this appointment, as a lease on its pending request
+   * (created here if there is none), so that one provider invoice is made per booking even when
+   * the gateway's CreateInvoice, the held consumer and the pending creator race.
+   */
+  async claimCreation(req: CreationRequest, leaseMs: number): Promise<CreationClaim> {
+    return this.db.$transaction(async (tx) => {
+      await this.lockAppointment(tx, req.appointmentId);
+      const invoice = await tx.invoice.findUnique({ where: { appointmentId: req.appointmentId } });
+      if (invoice) return { kind: 'exists' as const, invoice };
+      const rows = await tx.$queryRawUnsafe<Array<{ attempts: number }>>(
+        `INSERT INTO ${this.t.pending} AS p (appointment_id, patient_id, price_amount, price_currency, hold_expires_at, attempts, next_attempt_at, locked_until)
+         VALUES ($1::uuid, $2::uuid, $3::numeric, $4, $5::timestamptz, 0, now(), now() + $6::int * interval '1 millisecond')
+         ON CONFLICT (appointment_id) DO UPDATE SET locked_until = EXCLUDED.locked_until
+           WHERE p.locked_until IS NULL OR p.locked_until < now()
+         RETURNING p.attempts`,
+        req.appointmentId,
+        req.patientId,
+        req.price.amount,
+        req.price.currency,
+        req.holdExpiresAt.toISOString(),
+        leaseMs,
+      );
+      return rows[0] ? { kind: 'claimed' as const, attempts: Number(rows[0].attempts) } : { kind: 'busy' as const };
+    }, TX);
+  }
+
+  /**
+   * Records the provider's invoice and its `payment.invoice_created` event in one transaction and
+   * retires the pending request. If another creator won meanwhile, its invoice is kept.
+   */
+  async finishCreation(req: CreationRequest, provider: string, created: ProviderInvoice, paymentUri: string): Promise<{ invoice: Invoice; created: boolean }> {
+    const result = await this.db.$transaction(async (tx) => {
+      await this.lockAppointment(tx, req.appointmentId);
+      await tx.pendingInvoiceRequest.deleteMany({ where: { appointmentId: req.appointmentId } });
+      const existing = await tx.invoice.findUnique({ where: { appointmentId: req.appointmentId } });
+      if (existing) return { invoice: existing, created: false };
+      const invoice = await tx.invoice.create({
+        data: {
+          id: uuidv7(),
+          appointmentId: req.appointmentId,
+          patientId: req.patientId,
+          provider,
+          providerInvoiceId: created.providerInvoiceId,
+          status: 'open',
+          amount: req.price.amount,
+          currency: req.price.currency,
+          sats: BigInt(created.sats),
+          lightningInvoice: created.lightningInvoice,
+          onchainAddress: created.onchainAddress ?? null,
+          paymentUri,
+          checkoutUrl: created.checkoutUrl,
+          expiresAt: created.expiresAt,
+        },
+      });
+      await this.outbox.add(tx, 'payment.invoice_created', invoice.id, {
+        invoiceId: invoice.id,
+        appointmentId: invoice.appointmentId,
+        amount: { amount: req.price.amount, currency: req.price.currency },
+        sats: created.sats,
+        expiresAt: invoice.expiresAt.toISOString(),
+        provider,
+      });
+      return { invoice, created: true };
+    }, TX);
+    if (result.created) this.outbox.notifyCommitted();
+    return result;
+  }
+
+  /** The provider failed: keep the request, release the lease, try again after `delayMs`. */
+  async recordCreationFailure(appointmentId: string, error: string, delayMs: number): Promise<void> {
+    await this.db.$executeRawUnsafe(
+      `UPDATE ${this.t.pending}
+       SET attempts = attempts + 1, last_error = $2, locked_until = NULL,
+           next_attempt_at = now() + $3::int * interval '1 millisecond'
+       WHERE appointment_id = $1::uuid`,
+      appointmentId,
+      error.slice(0, 500),
+      Math.round(delayMs),
+    );
+  }
+
+  /** Pending requests due for another try, leased to this replica (others skip them). */
+  async claimDuePending(limit: number, leaseMs: number): Promise<PendingInvoiceRequest[]> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ appointment_id: string }>>(
+      `UPDATE ${this.t.pending} SET locked_until = now() + $2::int * interval '1 millisecond'
+       WHERE appointment_id IN (
+         SELECT appointment_id FROM ${this.t.pending}
+         WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
+         ORDER BY next_attempt_at
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED)
+       RETURNING appointment_id::text AS appointment_id`,
+      limit,
+      leaseMs,
+    );
+    if (rows.length === 0) return [];
+    return this.db.pendingInvoiceRequest.findMany({ where: { appointmentId: { in: rows.map((r) => r.appointment_id) } } });
+  }
+
+  async dropPending(appointmentId: string): Promise<void> {
+    await this.db.pendingInvoiceRequest.deleteMany({ where: { appointmentId } });
+  }
+
+  /**
+   * `appointment.held`: remembers that this booking needs an invoice, unless it has one or one is
+   * already pending (the gateway's CreateInvoice got there first). Due after `graceMs`, so the
+   * gateway's own call, which answers the patient, normally makes it.
+   */
+  async recordHeld(tx: Tx, req: CreationRequest, graceMs: number): Promise<boolean> {
+    await this.lockAppointment(tx, req.appointmentId);
+    if (await tx.invoice.findUnique({ where: { appointmentId: req.appointmentId }, select: { id: true } })) return false;
+    const inserted = await tx.$executeRawUnsafe(
+      `INSERT INTO ${this.t.pending} (appointment_id, patient_id, price_amount, price_currency, hold_expires_at, attempts, next_attempt_at)
+       VALUES ($1::uuid, $2::uuid, $3::numeric, $4, $5::timestamptz, 0, now() + $6::int * interval '1 millisecond')
+       ON CONFLICT (appointment_id) DO NOTHING`,
+      req.appointmentId,
+      req.patientId,
+      req.price.amount,
+      req.price.currency,
+      req.holdExpiresAt.toISOString(),
+      Math.round(graceMs),
+    );
+    return inserted > 0;
+  }
+
+  // ---------------------------------------------------------------- webhooks --
+
+  /**
+   * Stores a verified webhook under its provider event id and, in the same transaction, the
+   * `payment.webhook_received` work item. A duplicate stores nothing and returns false.
+   */
+  async insertWebhook(provider: string, verified: VerifiedWebhook, rawBody: Buffer, headers: Record<string, string>): Promise<boolean> {
+    const inserted = await this.db.$transaction(async (tx) => {
+      const id = uuidv7();
+      const { count } = await tx.webhookInbox.createMany({
+        data: [{ id, provider, providerEventId: verified.providerEventId, providerInvoiceId: verified.providerInvoiceId, rawBody: new Uint8Array(rawBody), headers }],
+        skipDuplicates: true,
+      });
+      if (count === 0) return false;
+      await this.outbox.add(tx, 'payment.webhook_received', id, { inboxId: id, provider, providerEventId: verified.providerEventId });
+      return true;
+    }, TX);
+    if (inserted) this.outbox.notifyCommitted();
+    return inserted;
+  }
+
+  findInboxRow(tx: Tx, id: string) {
+    return tx.webhookInbox.findUnique({ where: { id }, select: { id: true, provider: true, providerInvoiceId: true, processedAt: true } });
+  }
+
+  async markInboxProcessed(tx: Tx, id: string): Promise<void> {
+    await tx.webhookInbox.updateMany({ where: { id, processedAt: null }, data: { processedAt: new Date() } });
+  }
+
+  findInvoiceByProviderId(tx: Tx, provider: string, providerInvoiceId: string) {
+    return tx.invoice.findUnique({ where: { provider_providerInvoiceId: { provider, providerInvoiceId } } });
+  }
+
+  // ------------------------------------------------------------- transitions --
+
+  private async lockInvoice(tx: Tx, id: string): Promise<Invoice | null> {
+    await tx.$queryRawUnsafe(`SELECT 1 AS locked FROM ${this.t.invoices} WHERE id = $1::uuid FOR UPDATE`, id);
+    return tx.invoice.findUnique({ where: { id } });
+  }
+
+  /**
+   * Applies what the provider said of an invoice (webhook processing and reconciliation alike), on
+   * the locked row, with its events, in the caller's transaction.
+   */
+  async applyObservation(tx: Tx, invoiceId: string, observed: ObservedInvoice, policy: FinalityPolicy, now = new Date()): Promise<AppliedObservation | undefined> {
+    const invoice = await this.lockInvoice(tx, invoiceId);
+    if (!invoice) return undefined;
+    const transition = decideTransition({ status: invoice.status as InvoiceStatus, seen: invoice.seenAt !== null }, observed, policy, now);
+    const data: Prisma.InvoiceUpdateInput = {
+      providerState: laterProviderState(invoice.providerState as ProviderState, recordedProviderState(observed, policy)),
+      lastCheckedAt: now,
+    };
+    let firstWebhookAt: Date | undefined;
+    const ids = { invoiceId: invoice.id, appointmentId: invoice.appointmentId };
+    switch (transition.kind) {
+      case 'confirm': {
+        Object.assign(data, { status: invoice.cancelledAt ? 'refund_due' : 'paid', paidAt: transition.paidAt, paymentMethod: transition.method });
+        await this.outbox.add(tx, 'payment.confirmed', invoice.id, {
+          ...ids,
+          sats: Number(invoice.sats),
+          method: transition.method,
+          paidAt: transition.paidAt.toISOString(),
+        });
+        // The booking was cancelled before the money arrived: it is owed back.
+        if (invoice.cancelledAt) await this.addRefund(tx, invoice, 'paid after the booking was cancelled');
+        firstWebhookAt = await this.closeInbox(tx, invoice, now);
+        break;
+      }
+      case 'seen':
+        Object.assign(data, { seenAt: now, ...(transition.method ? { paymentMethod: transition.method } : {}) });
+        await this.outbox.add(tx, 'payment.payment_seen', invoice.id, ids);
+        break;
+      case 'expire':
+        data.status = 'expired';
+        await this.outbox.add(tx, 'payment.expired', invoice.id, ids);
+        await this.closeInbox(tx, invoice, now);
+        break;
+      case 'none':
+        break;
+    }
+    const updated = await tx.invoice.update({ where: { id: invoice.id }, data });
+    return { invoice: updated, transition, ...(firstWebhookAt ? { firstWebhookAt } : {}) };
+  }
+
+  /** Marks the invoice's unprocessed webhooks processed; returns when the first of them arrived. */
+  private async closeInbox(tx: Tx, invoice: Invoice, now: Date): Promise<Date | undefined> {
+    const where = { provider: invoice.provider, providerInvoiceId: invoice.providerInvoiceId, processedAt: null };
+    const first = await tx.webhookInbox.findFirst({ where, orderBy: { receivedAt: 'asc' }, select: { receivedAt: true } });
+    if (first) await tx.webhookInbox.updateMany({ where, data: { processedAt: now } });
+    return first?.receivedAt;
+  }
+
+  /**
+   * Invoices the provider may still settle, not checked for `intervalMs / 2` at least, created more
+   * than `minAgeMs` ago (webhooks handle the fresh ones), leased to this replica by bumping
+   * `last_checked_at` under FOR UPDATE SKIP LOCKED. Includes invoices we expired locally while the
+   * provider still takes payment for them, up to a day past their expiry.
+   */
+  async claimReconcileBatch(limit: number, minAgeMs: number, intervalMs: number): Promise<Array<{ id: string; provider: string; providerInvoiceId: string }>> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ id: string; provider: string; provider_invoice_id: string }>>(
+      `UPDATE ${this.t.invoices} SET last_checked_at = now()
+       WHERE id IN (
+         SELECT id FROM ${this.t.invoices}
+         WHERE provider_state IN ('open', 'seen')
+           AND created_at <= now() - $1::int * interval '1 millisecond'
+           AND (last_checked_at IS NULL OR last_checked_at <= now() - $2::int * interval '1 millisecond')
+           AND expires_at > now() - interval '1 day'
+         ORDER BY last_checked_at NULLS FIRST, created_at
+         LIMIT $3
+         FOR UPDATE SKIP LOCKED)
+       RETURNING id::text AS id, provider, provider_invoice_id`,
+      Math.round(minAgeMs),
+      Math.round(intervalMs / 2),
+      limit,
+    );
+    return rows.map((r) => ({ id: r.id, provider: r.provider, providerInvoiceId: r.provider_invoice_id }));
+  }
+
+  // --------------------------------------------------- appointment lifecycle --
+
+  /** `appointment.expired`: the open invoice expires; nothing is created for it any more. */
+  async expireForAppointment(tx: Tx, appointmentId: string): Promise<Invoice | undefined> {
+    await this.lockAppointment(tx, appointmentId);
+    await tx.pendingInvoiceRequest.deleteMany({ where: { appointmentId } });
+    const found = await tx.invoice.findUnique({ where: { appointmentId }, select: { id: true } });
+    const invoice = found && (await this.lockInvoice(tx, found.id));
+    if (!invoice || invoice.status !== 'open') return undefined;
+    await this.outbox.add(tx, 'payment.expired', invoice.id, { invoiceId: invoice.id, appointmentId });
+    return tx.invoice.update({ where: { id: invoice.id }, data: { status: 'expired' } });
+  }
+
+  /**
+   * `appointment.cancelled`: money received for it is owed back (a refund row and
+   * `payment.refund_requested`); an unpaid invoice stops being payable for us (expired), and a
+   * payment that still lands later becomes a refund as well.
+   */
+  async cancelForAppointment(tx: Tx, appointmentId: string, reason: string): Promise<{ refund: boolean; invoice?: Invoice }> {
+    await this.lockAppointment(tx, appointmentId);
+    await tx.pendingInvoiceRequest.deleteMany({ where: { appointmentId } });
+    const found = await tx.invoice.findUnique({ where: { appointmentId }, select: { id: true } });
+    const invoice = found && (await this.lockInvoice(tx, found.id));
+    if (!invoice) return { refund: false };
+    const cancelledAt = invoice.cancelledAt ?? new Date();
+    if (invoice.status === 'paid') {
+      await this.addRefund(tx, invoice, reason || 'booking cancelled');
+      return { refund: true, invoice: await tx.invoice.update({ where: { id: invoice.id }, data: { status: 'refund_due', cancelledAt } }) };
+    }
+    if (invoice.status === 'open') {
+      await this.outbox.add(tx, 'payment.expired', invoice.id, { invoiceId: invoice.id, appointmentId });
+      return { refund: false, invoice: await tx.invoice.update({ where: { id: invoice.id }, data: { status: 'expired', cancelledAt } }) };
+    }
+    return { refund: false, invoice: await tx.invoice.update({ where: { id: invoice.id }, data: { cancelledAt } }) };
+  }
+
+  private async addRefund(tx: Tx, invoice: Invoice, reason: string): Promise<void> {
+    const { count } = await tx.refund.createMany({
+      data: [{ id: uuidv7(), invoiceId: invoice.id, appointmentId: invoice.appointmentId, sats: invoice.sats, reason: reason.slice(0, 500), status: 'due' }],
+      skipDuplicates: true,
+    });
+    if (count === 0) return;
+    await this.outbox.add(tx, 'payment.refund_requested', invoice.id, {
+      invoiceId: invoice.id,
+      appointmentId: invoice.appointmentId,
+      reason: reason.slice(0, 500),
+      sats: Number(invoice.sats),
+    });
+  }
+
+  findRefund(invoiceId: string) {
+    return this.db.refund.findUnique({ where: { invoiceId } });
+  }
+
+  /** `identity.user_erased`: the accounting stays, the link to the person goes. */
+  async anonymisePatient(tx: Tx, userId: string): Promise<void> {
+    await tx.invoice.updateMany({ where: { patientId: userId }, data: { patientId: null } });
+    await tx.pendingInvoiceRequest.updateMany({ where: { patientId: userId }, data: { patientId: null } });
+  }
+}

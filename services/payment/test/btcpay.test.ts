@@ -1,0 +1,117 @@
+import { createHmac } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
+import { payment } from '@cryptocare/contracts';
+import { createBtcpaySimulator, decodeBolt11, startWebhookReceiver, type BtcpaySimulator, type WebhookReceiver } from '@cryptocare/simulators';
+import { eventually } from '@cryptocare/testing';
+import { forwarded, invoiceRequest, newId, sleep, startPayment, type PaymentInstance } from './support';
+
+const API_KEY = 'btcpay-test-key';
+const STORE = 'TestStore1234567890abcdefghijkmnopqrstuvwxyz';
+const SECRET = 'btcpay-webhook-secret';
+
+describe('payment service with BTCPay Server Greenfield (real PostgreSQL, simulator)', () => {
+  let sim: BtcpaySimulator;
+  let hooks: WebhookReceiver;
+  let svc: PaymentInstance;
+
+  beforeAll(async () => {
+    hooks = await startWebhookReceiver({ path: '/webhooks/btcpay' });
+    // BTCPay posts to the webhook configured on the store (here: where the gateway would listen).
+    sim = createBtcpaySimulator({ apiKey: API_KEY, storeId: STORE, webhookUrl: hooks.url, webhookSecret: SECRET, webhookRetryDelaysMs: [50] });
+    const base = await sim.listen();
+    svc = await startPayment({
+      PAYMENT_PROVIDER: 'btcpay',
+      BTCPAY_URL: base,
+      BTCPAY_API_KEY: API_KEY,
+      BTCPAY_STORE_ID: STORE,
+      BTCPAY_WEBHOOK_SECRET: SECRET,
+      PUBLIC_BASE_URL: new URL(hooks.url).origin,
+      PROVIDER_TIMEOUT_MS: '1000',
+      PROVIDER_RETRIES: '1',
+      PROVIDER_RETRY_DELAY_MS: '10',
+      PROVIDER_BREAK_AFTER: '1000',
+      PENDING_INVOICE_EVERY_MS: '50',
+      PENDING_RETRY_BASE_MS: '50',
+      RECONCILE_EVERY_MS: '600000',
+      RECONCILE_MIN_AGE_MS: '600000',
+    });
+  });
+
+  afterAll(async () => {
+    await svc?.stop();
+    await sim?.close();
+    await hooks?.close();
+  });
+
+  const settledHookFor = (invoiceId: string) =>
+    eventually(async () => hooks.received.find((h) => (h.json as { invoiceId?: string; type?: string })?.invoiceId === invoiceId && (h.json as { type?: string }).type === 'InvoiceSettled'));
+  const providerIdOf = (invoice: payment.Invoice) => invoice.checkoutUrl.slice(invoice.checkoutUrl.lastIndexOf('/') + 1);
+
+  it('creates the invoice with a BOLT11 request, an address, a BIP21 URI and no health data', async () => {
+    const req = invoiceRequest(newId(), newId(), 60, '85.50', 'EUR');
+    const { invoice } = await svc.client.createInvoice(req);
+    expect(invoice).toMatchObject({ status: payment.InvoiceStatus.INVOICE_STATUS_OPEN, provider: 'btcpay', sats: 85_500, amount: { amount: '85.50', currency: 'EUR' } });
+    expect(invoice!.lightningInvoice).toMatch(/^lnbc855u1/);
+    expect(invoice!.onchainAddress).toMatch(/^bcrt1q/);
+    expect(invoice!.paymentUri).toBe(`bitcoin:${invoice!.onchainAddress}?amount=0.00085500&lightning=${invoice!.lightningInvoice}`);
+    expect(invoice!.checkoutUrl).toMatch(/\/i\/[1-9A-HJ-NP-Za-km-z]{22}$/);
+
+    const stored = sim.getInvoice(providerIdOf(invoice!))!;
+    expect(stored.metadata).toEqual({ orderId: req.appointmentId, itemDesc: 'CryptoCare consultation' });
+    expect(stored.checkout).toMatchObject({ speedPolicy: 'MediumSpeed', expirationMinutes: 15 });
+    expect(decodeBolt11(invoice!.lightningInvoice).description).toBe('CryptoCare consultation');
+    expect(Date.parse(invoice!.expiresAt)).toBe((stored.expirationTime as number) * 1000);
+    expect((await svc.client.createInvoice(req)).invoice!.id).toBe(invoice!.id);
+  });
+
+  it('pay → BTCPay-Sig webhook → payment.confirmed once, redeliveries included', async () => {
+    const appointmentId = newId();
+    const { invoice } = await svc.client.createInvoice(invoiceRequest(appointmentId));
+    sim.pay(providerIdOf(invoice!), 'BTC-LN');
+    const hook = await settledHookFor(providerIdOf(invoice!));
+    const body = JSON.parse(hook.rawBody.toString()) as Record<string, unknown>;
+
+    const first = await svc.client.ingestWebhook(forwarded('btcpay', hook));
+    expect(first).toEqual({ accepted: true, eventId: body.deliveryId });
+    expect((await svc.client.ingestWebhook(forwarded('btcpay', hook))).accepted).toBe(false);
+    // A redelivery from BTCPay's UI: a new delivery id, the first one as originalDeliveryId.
+    const redelivery = Buffer.from(JSON.stringify({ ...body, deliveryId: 'Redelivered00000000000', isRedelivery: true }));
+    const sig = `sha256=${createHmac('sha256', SECRET).update(redelivery).digest('hex')}`;
+    expect(await svc.client.ingestWebhook({ provider: 'btcpay', rawBody: redelivery, headers: { 'BTCPay-Sig': sig } })).toEqual({ accepted: false, eventId: body.deliveryId });
+
+    const confirmed = await eventually(async () => svc.eventsOf('payment.confirmed', appointmentId)[0]);
+    expect(confirmed.data).toMatchObject({ invoiceId: invoice!.id, method: 'lightning', sats: 120_000 });
+    expect((await svc.client.getInvoice({ appointmentId })).invoice!.status).toBe(payment.InvoiceStatus.INVOICE_STATUS_PAID);
+    await sleep(200);
+    expect(svc.eventsOf('payment.confirmed', appointmentId)).toHaveLength(1);
+  });
+
+  it('confirms an on-chain payment with its method', async () => {
+    const appointmentId = newId();
+    const { invoice } = await svc.client.createInvoice(invoiceRequest(appointmentId));
+    sim.pay(providerIdOf(invoice!), 'BTC-CHAIN');
+    await svc.client.ingestWebhook(forwarded('btcpay', await settledHookFor(providerIdOf(invoice!))));
+    const confirmed = await eventually(async () => svc.eventsOf('payment.confirmed', appointmentId)[0]);
+    expect(confirmed.data.method).toBe('onchain');
+  });
+
+  it('refuses a forged BTCPay-Sig and stores nothing', async () => {
+    const { invoice } = await svc.client.createInvoice(invoiceRequest());
+    sim.pay(providerIdOf(invoice!));
+    const hook = forwarded('btcpay', await settledHookFor(providerIdOf(invoice!)));
+    const before = (await svc.db.query(`SELECT count(*)::int AS n FROM "${svc.schema}".webhook_inbox`)).rows[0].n;
+    const forged = { ...hook, headers: { ...hook.headers, 'btcpay-sig': `sha256=${createHmac('sha256', 'wrong').update(hook.rawBody).digest('hex')}` } };
+    await expect(svc.client.ingestWebhook(forged)).rejects.toMatchObject({ status: status.UNAUTHENTICATED, code: 'INVALID_SIGNATURE' });
+    await expect(svc.client.ingestWebhook({ ...hook, provider: 'swiss-bitcoin-pay' })).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'UNKNOWN_PROVIDER' });
+    expect((await svc.db.query(`SELECT count(*)::int AS n FROM "${svc.schema}".webhook_inbox`)).rows[0].n).toBe(before);
+  });
+
+  it('BTCPay down at CreateInvoice: UNAVAILABLE, then created in the background', async () => {
+    const req = invoiceRequest();
+    sim.failNextCreates(1_000);
+    await expect(svc.client.createInvoice(req)).rejects.toMatchObject({ status: status.UNAVAILABLE, code: 'PAYMENT_PROVIDER_UNAVAILABLE' });
+    sim.failNextCreates(0);
+    const created = await eventually(async () => svc.eventsOf('payment.invoice_created', req.appointmentId)[0]);
+    expect(created.data.provider).toBe('btcpay');
+  });
+});

@@ -1,0 +1,45 @@
+// What search reacts to: the earliest free slot from appointment, erasure from identity.
+import { events } from '@cryptocare/contracts';
+import type { EventHandlers } from '@cryptocare/events';
+import { isUuid, type Logger } from '@cryptocare/platform';
+import { parseInstant } from '../domain/search-criteria';
+import type { DirectoryCache } from '../store/directory-cache';
+import type { DirectoryStore } from '../store/directory-store';
+
+export const CONSUMER_GROUP = 'search';
+
+export function searchConsumers(deps: { store: DirectoryStore; cache: DirectoryCache; logger: Logger }) {
+  const { store, cache, logger } = deps;
+
+  const handlers: EventHandlers = {
+    /** Denormalises the earliest free slot into the read model (empty = nothing free). */
+    async 'appointment.availability_changed'(event, tx) {
+      const { professionalId, nextAvailableAt } = event.data;
+      if (!isUuid(professionalId)) {
+        logger.warn({ eventId: event.id }, 'availability event without a valid professional id; ignored');
+        return;
+      }
+      let next: Date | null = null;
+      if (nextAvailableAt) {
+        const parsed = parseInstant(nextAvailableAt);
+        // Thrown: retried, then parked on the dead-letter topic where someone will see it.
+        if (!parsed) throw new Error(`availability event ${event.id} has a malformed next_available_at`);
+        next = parsed;
+      }
+      const asOf = parseInstant(event.time) ?? new Date();
+      const id = professionalId.toLowerCase();
+      if (await store.applyAvailability(tx, id, next, asOf)) await cache.invalidateProfile(id);
+    },
+
+    /** Erasure: the profile goes entirely (search holds nothing that must be kept). */
+    async 'identity.user_erased'(event, tx) {
+      const userId = event.data.userId || event.subject;
+      if (!isUuid(userId)) return;
+      const id = userId.toLowerCase();
+      await store.erase(tx, id);
+      await cache.invalidateProfile(id);
+    },
+  };
+
+  return [{ groupId: CONSUMER_GROUP, topics: [events.topics.appointment, events.topics.identity], handlers }];
+}

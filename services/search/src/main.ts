@@ -1,0 +1,78 @@
+// search's composition root: reads the environment, picks the real adapters, starts.
+import { MemoryCache, RedisCache, type Cache } from '@cryptocare/cache';
+import { busFromEnv, hostService, Outbox, type EventBus } from '@cryptocare/events';
+import { commonEnv, createLogger, loadConfig, onShutdown, port, prismaAdapter, z, type Logger, type ReadinessCheck } from '@cryptocare/platform';
+import { PrismaClient } from './generated/prisma';
+import { searchConsumers } from './events/search-consumers';
+import { searchService } from './rpc/search-rpc';
+import { DirectoryCache } from './store/directory-cache';
+import { DirectoryStore } from './store/directory-store';
+
+const SERVICE = 'search';
+
+export const searchEnv = {
+  ...commonEnv,
+  DATABASE_URL: z.string().url(),
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(SERVICE),
+  GRPC_PORT: port(50052),
+  HTTP_PORT: port(9102),
+};
+
+/** Shared parts injected by the embedded launcher (one process, one bus, one cache). */
+export interface SharedParts {
+  bus?: EventBus;
+  cache?: Cache;
+  logger?: Logger;
+}
+
+export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedParts = {}) {
+  const config = loadConfig(searchEnv, env);
+  const logger = shared.logger?.child({ service: SERVICE }) ?? createLogger(SERVICE, config.LOG_LEVEL);
+  const schema = config.DATABASE_SCHEMA;
+  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema) });
+  // The search itself tolerates replication lag; profile reads and writes stay on the primary.
+  const replica = config.DATABASE_REPLICA_URL ? new PrismaClient({ adapter: prismaAdapter(config.DATABASE_REPLICA_URL, schema) }) : undefined;
+  const bus = shared.bus ?? busFromEnv(config.KAFKA_BROKERS, SERVICE, logger);
+  const cache = shared.cache ?? (config.REDIS_URL ? new RedisCache(config.REDIS_URL, SERVICE) : new MemoryCache());
+  // RedisCache prefixes its keys with the service; a shared in-process cache needs it in the key.
+  const directoryCache = new DirectoryCache(cache, logger, shared.cache ? `${SERVICE}:` : '');
+  const outbox = new Outbox(schema, SERVICE);
+  const store = new DirectoryStore(db, outbox, schema, replica);
+
+  const readiness: Record<string, ReadinessCheck> = {};
+  if (replica) readiness.replica = async () => void (await replica.$queryRawUnsafe('SELECT 1'));
+  // No readiness check on the cache: without it every read goes to PostgreSQL, slower but correct.
+
+  const hosted = await hostService({
+    name: SERVICE,
+    logger,
+    grpc: { host: config.GRPC_HOST, port: config.GRPC_PORT, reflection: config.NODE_ENV !== 'production' },
+    http: { host: config.GRPC_HOST, port: config.HTTP_PORT },
+    db,
+    schema,
+    bus,
+    ownsBus: !shared.bus,
+    outbox,
+    services: [searchService({ store, cache: directoryCache, logger })],
+    consumers: searchConsumers({ store, cache: directoryCache, logger }),
+    readiness,
+  });
+  return {
+    ...hosted,
+    async stop() {
+      await hosted.stop();
+      await directoryCache.flush();
+      if (!shared.cache) await cache.close();
+      await replica?.$disconnect();
+    },
+  };
+}
+
+if (require.main === module) {
+  main()
+    .then((service) => onShutdown(createLogger(SERVICE), [{ name: 'service', run: () => service.stop() }]))
+    .catch((err) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    });
+}

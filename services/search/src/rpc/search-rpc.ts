@@ -1,0 +1,133 @@
+import { search } from '@cryptocare/contracts';
+import { defineService, invalidArgument, isUuid, notFound, type Logger } from '@cryptocare/platform';
+import { checkProfile, type Problem, type ReferenceData } from '../domain/profile';
+import { checkSearch, encodeCursor } from '../domain/search-criteria';
+import type { DirectoryCache } from '../store/directory-cache';
+import type { DirectoryStore, SearchHit } from '../store/directory-store';
+
+/** A stored profile as the contract's message (also what the profile cache holds). */
+export function profileMessage(p: SearchHit): search.Profile {
+  const message: search.Profile = {
+    id: p.id,
+    displayName: p.displayName,
+    specialties: p.specialties,
+    languages: p.languages,
+    country: p.country,
+    city: p.city,
+    latitude: p.latitude,
+    longitude: p.longitude,
+    price: { amount: p.priceAmount, currency: p.priceCurrency },
+    consultationMinutes: p.consultationMinutes,
+    timeZone: p.timeZone,
+    bio: p.bio,
+    verified: p.verified,
+    nextAvailableAt: p.nextAvailableAt?.toISOString() ?? '',
+  };
+  // Shown rounded to 10 m; the cursor keeps the exact value.
+  if (p.distanceKm !== undefined) message.distanceKm = Math.round(p.distanceKm * 100) / 100;
+  return message;
+}
+
+const refuse = (problem: Problem) => invalidArgument(problem.code, problem.message);
+
+const professionalNotFound = () => notFound('PROFESSIONAL_NOT_FOUND', 'no such professional');
+
+export function searchService(deps: { store: DirectoryStore; cache: DirectoryCache; logger: Logger }) {
+  const { store, cache } = deps;
+
+  const specialties = () => cache.reference('specialties', () => store.specialties());
+  const countries = () => cache.reference('countries', () => store.countries());
+
+  async function reference(): Promise<ReferenceData> {
+    const [s, c] = await Promise.all([specialties(), countries()]);
+    return { specialties: new Set(s.map((x) => x.code)), currencyOf: new Map(c.map((x) => [x.code, x.currency])) };
+  }
+
+  function checkId(id: string): string {
+    if (!isUuid(id)) throw invalidArgument('INVALID_PROFESSIONAL_ID', 'professional id must be a UUID');
+    return id.toLowerCase();
+  }
+
+  return defineService(
+    search,
+    'SearchService',
+    {
+      async upsertProfile(req) {
+        const p = req.profile;
+        if (!p) throw invalidArgument('INVALID_PROFILE', 'profile is required');
+        const checked = checkProfile(
+          {
+            id: p.id,
+            displayName: p.displayName,
+            specialties: p.specialties,
+            languages: p.languages,
+            country: p.country,
+            city: p.city,
+            latitude: p.latitude,
+            longitude: p.longitude,
+            price: p.price,
+            consultationMinutes: p.consultationMinutes,
+            timeZone: p.timeZone,
+            bio: p.bio,
+          },
+          await reference(),
+        );
+        if (!checked.ok) throw refuse(checked.problem);
+        const saved = await store.upsert(checked.value);
+        await cache.invalidateProfile(saved.id);
+        return { profile: profileMessage(saved) };
+      },
+
+      async getProfile(req) {
+        const id = checkId(req.professionalId);
+        // Cached whether verified or not; who may see it is decided per request.
+        const profile = await cache.profile(id, async () => {
+          const found = await store.find(id);
+          if (!found) throw professionalNotFound(); // not cached: a profile may appear any time
+          return profileMessage(found);
+        });
+        if (!profile.verified && !req.includeUnverified) throw professionalNotFound();
+        return { profile };
+      },
+
+      async searchProfessionals(req) {
+        const checked = checkSearch(
+          {
+            query: req.query,
+            specialty: req.specialty,
+            country: req.country,
+            language: req.language,
+            latitude: req.latitude,
+            longitude: req.longitude,
+            radiusKm: req.radiusKm,
+            availableBefore: req.availableBefore,
+            maxPrice: req.maxPrice,
+            limit: req.limit,
+            cursor: req.cursor,
+          },
+          await reference(),
+        );
+        if (!checked.ok) throw refuse(checked.problem);
+        const page = await store.search(checked.value);
+        return { items: page.items.map(profileMessage), nextCursor: page.next ? encodeCursor(page.next) : '' };
+      },
+
+      async verifyProfessional(req) {
+        const id = checkId(req.professionalId);
+        const verified = await store.verify(id);
+        if (!verified) throw professionalNotFound();
+        await cache.invalidateProfile(id);
+        return { profile: profileMessage(verified) };
+      },
+
+      async listSpecialties() {
+        return { specialties: await specialties() };
+      },
+
+      async listCountries() {
+        return { countries: await countries() };
+      },
+    },
+    deps.logger,
+  );
+}

@@ -1,0 +1,249 @@
+import { table, type Outbox, type SqlTx } from '@cryptocare/events';
+import type { PrismaClient, Professional } from '../generated/prisma';
+import { EARTH_RADIUS_KM, boundingBox } from '../domain/geo';
+import type { ValidProfile } from '../domain/profile';
+import type { PageKey, SearchCriteria } from '../domain/search-criteria';
+
+/** A stored profile as the rest of the service sees it. */
+export interface ProfileRecord {
+  id: string;
+  displayName: string;
+  specialties: string[];
+  languages: string[];
+  country: string;
+  city: string;
+  latitude: number;
+  longitude: number;
+  priceAmount: string;
+  priceCurrency: string;
+  consultationMinutes: number;
+  timeZone: string;
+  bio: string;
+  verified: boolean;
+  nextAvailableAt: Date | null;
+}
+
+export interface SearchHit extends ProfileRecord {
+  /** Present when the search was by place. */
+  distanceKm?: number;
+}
+
+export interface SearchPage {
+  items: SearchHit[];
+  /** Key of the last item when there are more. */
+  next?: PageKey;
+}
+
+function record(row: Professional): ProfileRecord {
+  return {
+    id: row.id,
+    displayName: row.displayName,
+    specialties: row.specialties,
+    languages: row.languages,
+    country: row.country,
+    city: row.city,
+    latitude: row.latitude,
+    longitude: row.longitude,
+    priceAmount: row.priceAmount.toFixed(2),
+    priceCurrency: row.priceCurrency,
+    consultationMinutes: row.consultationMinutes,
+    timeZone: row.timeZone,
+    bio: row.bio,
+    verified: row.verified,
+    nextAvailableAt: row.nextAvailableAt,
+  };
+}
+
+interface SearchRow {
+  id: string;
+  display_name: string;
+  specialties: string[] | null;
+  languages: string[] | null;
+  country: string;
+  city: string;
+  latitude: number;
+  longitude: number;
+  price_amount: string;
+  price_currency: string;
+  consultation_minutes: number;
+  time_zone: string;
+  bio: string;
+  verified: boolean;
+  /** ISO text: the driver adapter's Date handling of raw results is not relied upon. */
+  next_available_at: string | null;
+  distance_km: number | null;
+}
+
+/** search's tables, through Prisma (and raw SQL where the query is beyond it). */
+export class DirectoryStore {
+  private readonly professionals: string;
+
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly outbox: Outbox,
+    private readonly schema: string,
+    /** A replica for lag-tolerant reads (the search itself); the primary when there is none. */
+    private readonly readDb: PrismaClient = db,
+  ) {
+    this.professionals = table(schema, 'professionals');
+  }
+
+  async specialties(): Promise<Array<{ code: string; name: string }>> {
+    return this.db.specialty.findMany({ orderBy: { name: 'asc' } });
+  }
+
+  async countries(): Promise<Array<{ code: string; name: string; currency: string }>> {
+    return this.db.country.findMany({ orderBy: { name: 'asc' } });
+  }
+
+  async find(id: string): Promise<ProfileRecord | undefined> {
+    const row = await this.db.professional.findUnique({ where: { id } });
+    return row ? record(row) : undefined;
+  }
+
+  /**
+   * Creates or replaces a profile and records `search.profile_updated`, in one transaction. The
+   * verification state and the earliest free slot are not the professional's to set: an existing
+   * profile keeps them, a new one starts unverified with no known slot.
+   */
+  async upsert(profile: ValidProfile): Promise<ProfileRecord> {
+    const { id, ...fields } = profile;
+    const saved = await this.db.$transaction(async (tx) => {
+      const row = await tx.professional.upsert({ where: { id }, create: { id, ...fields }, update: fields });
+      await this.outbox.add(tx, 'search.profile_updated', id, { professionalId: id, verified: row.verified, timeZone: row.timeZone });
+      return row;
+    });
+    this.outbox.notifyCommitted();
+    return record(saved);
+  }
+
+  /** Marks a profile verified (idempotent); undefined when there is no such profile. */
+  async verify(id: string): Promise<ProfileRecord | undefined> {
+    const result = await this.db.$transaction(async (tx) => {
+      const [locked] = await tx.$queryRawUnsafe<Array<{ verified: boolean }>>(`SELECT verified FROM ${this.professionals} WHERE id = $1::uuid FOR UPDATE`, id);
+      if (!locked) return undefined;
+      if (locked.verified) return { row: await tx.professional.findUniqueOrThrow({ where: { id } }), changed: false };
+      const row = await tx.professional.update({ where: { id }, data: { verified: true } });
+      await this.outbox.add(tx, 'search.profile_updated', id, { professionalId: id, verified: true, timeZone: row.timeZone });
+      return { row, changed: true };
+    });
+    if (result?.changed) this.outbox.notifyCommitted();
+    return result ? record(result.row) : undefined;
+  }
+
+  /**
+   * Sets the earliest free slot from an availability event, inside the consumer's transaction.
+   * An event older than the one last applied is ignored (redelivery out of order). Returns whether
+   * a profile changed; unknown professionals are ignored.
+   */
+  async applyAvailability(tx: SqlTx, professionalId: string, nextAvailableAt: Date | null, asOf: Date): Promise<boolean> {
+    const updated = await tx.$executeRawUnsafe(
+      `UPDATE ${this.professionals}
+          SET next_available_at = $2::timestamptz, availability_as_of = $3::timestamptz, updated_at = now()
+        WHERE id = $1::uuid AND (availability_as_of IS NULL OR availability_as_of <= $3::timestamptz)`,
+      professionalId,
+      nextAvailableAt?.toISOString() ?? null,
+      asOf.toISOString(),
+    );
+    return updated > 0;
+  }
+
+  /** Erasure (identity.user_erased), inside the consumer's transaction. */
+  async erase(tx: SqlTx, professionalId: string): Promise<boolean> {
+    return (await tx.$executeRawUnsafe(`DELETE FROM ${this.professionals} WHERE id = $1::uuid`, professionalId)) > 0;
+  }
+
+  /**
+   * Verified profiles matching every filter, one page in keyset order: by distance when searched
+   * by place, else by earliest free slot (unknown last); the id breaks ties.
+   */
+  async search(criteria: SearchCriteria): Promise<SearchPage> {
+    const params: unknown[] = [];
+    const param = (value: string | number, cast: string) => {
+      // Numbers go as text: the driver adapter sends a JS number with 16 significant digits,
+      // which would not round-trip the exact distance a cursor carries (a repeated row).
+      params.push(typeof value === 'number' ? String(value) : value);
+      return `$${params.length}::${cast}`;
+    };
+    const where = ['verified'];
+    if (criteria.query) where.push(`search_vector @@ websearch_to_tsquery('simple', ${param(criteria.query, 'text')})`);
+    if (criteria.specialty) where.push(`specialties @> ARRAY[${param(criteria.specialty, 'text')}]`);
+    if (criteria.language) where.push(`languages @> ARRAY[${param(criteria.language, 'text')}]`);
+    if (criteria.country) where.push(`country = ${param(criteria.country, 'text')}`);
+    if (criteria.availableBefore) where.push(`next_available_at <= ${param(criteria.availableBefore, 'timestamptz')}`);
+    if (criteria.maxPrice) where.push(`price_amount <= ${param(criteria.maxPrice, 'numeric')}`);
+
+    const columns = `id::text AS id, display_name, specialties, languages, country, city, latitude, longitude,
+      price_amount::text AS price_amount, price_currency, consultation_minutes, time_zone, bio, verified,
+      to_char(next_available_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS next_available_at`;
+    let sql: string;
+    if (criteria.place) {
+      const { latitude, longitude, radiusKm } = criteria.place;
+      const lat = param(latitude, 'float8');
+      const lon = param(longitude, 'float8');
+      const box = boundingBox(latitude, longitude, radiusKm);
+      where.push(`latitude BETWEEN ${param(box.minLatitude, 'float8')} AND ${param(box.maxLatitude, 'float8')}`);
+      if (box.longitude) where.push(`longitude BETWEEN ${param(box.longitude.min, 'float8')} AND ${param(box.longitude.max, 'float8')}`);
+      const distance = `${EARTH_RADIUS_KM} * 2 * asin(least(1, sqrt(
+          power(sin(radians(latitude - ${lat}) / 2), 2)
+          + cos(radians(${lat})) * cos(radians(latitude)) * power(sin(radians(longitude - ${lon}) / 2), 2))))`;
+      const outer = [`distance_km <= ${param(radiusKm, 'float8')}`];
+      if (criteria.after?.by === 'distance') {
+        outer.push(`(distance_km, uid) > (${param(criteria.after.distanceKm, 'float8')}, ${param(criteria.after.id, 'uuid')})`);
+      }
+      // The inner query computes the distance once per candidate, the outer one filters and pages.
+      sql = `SELECT * FROM (SELECT ${columns}, id AS uid, ${distance} AS distance_km FROM ${this.professionals} WHERE ${where.join(' AND ')}) hit
+              WHERE ${outer.join(' AND ')}
+              ORDER BY distance_km, uid
+              LIMIT ${param(criteria.limit + 1, 'int')}`;
+    } else {
+      const after = criteria.after;
+      if (after?.by === 'availability') {
+        const id = param(after.id, 'uuid');
+        if (after.nextAvailableAt === null) {
+          where.push(`(next_available_at IS NULL AND id > ${id})`);
+        } else {
+          const at = param(after.nextAvailableAt, 'timestamptz');
+          where.push(`(next_available_at > ${at} OR (next_available_at = ${at} AND id > ${id}) OR next_available_at IS NULL)`);
+        }
+      }
+      sql = `SELECT ${columns}, NULL::float8 AS distance_km FROM ${this.professionals}
+              WHERE ${where.join(' AND ')}
+              ORDER BY next_available_at ASC NULLS LAST, id
+              LIMIT ${param(criteria.limit + 1, 'int')}`;
+    }
+
+    const rows = await this.readDb.$queryRawUnsafe<SearchRow[]>(sql, ...params);
+    const more = rows.length > criteria.limit;
+    const items = rows.slice(0, criteria.limit).map(hit);
+    const last = items[items.length - 1];
+    if (!more || !last) return { items };
+    const next: PageKey =
+      last.distanceKm !== undefined
+        ? { by: 'distance', distanceKm: last.distanceKm, id: last.id }
+        : { by: 'availability', nextAvailableAt: last.nextAvailableAt?.toISOString() ?? null, id: last.id };
+    return { items, next };
+  }
+}
+
+function hit(row: SearchRow): SearchHit {
+  const result: SearchHit = {
+    id: row.id,
+    displayName: row.display_name,
+    specialties: row.specialties ?? [],
+    languages: row.languages ?? [],
+    country: row.country,
+    city: row.city,
+    latitude: Number(row.latitude),
+    longitude: Number(row.longitude),
+    priceAmount: row.price_amount,
+    priceCurrency: row.price_currency,
+    consultationMinutes: Number(row.consultation_minutes),
+    timeZone: row.time_zone,
+    bio: row.bio,
+    verified: row.verified,
+    nextAvailableAt: row.next_available_at ? new Date(row.next_available_at) : null,
+  };
+  if (row.distance_km !== null) result.distanceKm = Number(row.distance_km);
+  return result;
+}

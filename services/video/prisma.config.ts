@@ -1,0 +1,3 @@
+import { prismaCliConfig } from '@cryptocare/platform/src/prisma-cli';
+
+export default prismaCliConfig('video');

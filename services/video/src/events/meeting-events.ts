@@ -1,0 +1,171 @@
+import { events } from '@cryptocare/contracts';
+import { decodeEnvelope, type BusMessage, type DomainEvent, type EventBus, type EventHandlers } from '@cryptocare/events';
+import { histogram, sloBuckets, type Logger } from '@cryptocare/platform';
+import { linkSeconds, MEETING_TIME_ZONE, MEETING_TOPIC, meetingWindow } from '../domain/meeting';
+import type { ProvidedMeeting, ResilientMeetingProvider } from '../providers/resilient';
+import type { MeetingStore } from '../store/meeting-store';
+
+/** The SLI of "meeting link < 2 s": booking confirmed (its event's time) → meeting recorded. */
+const linkLatency = histogram('meeting_link_seconds', 'Booking confirmation (event time) to its meeting being recorded', ['provider'], sloBuckets);
+
+export const VIDEO_GROUP = 'video';
+
+type Confirmed = DomainEvent<'appointment.confirmed'>;
+type Cancelled = DomainEvent<'appointment.cancelled'>;
+
+/**
+ * What video does when a booking is confirmed or cancelled.
+ *
+ * The idempotent consumer runs each handler inside a database transaction. Calls to Zoom (up to
+ * a few seconds with retries) must not hold a connection and the `processed_events` row lock
+ * that long, so each event's provider work is started by `aroundDelivery`, before the consumer
+ * opens its transaction; the handler then finds the result waiting (and starts the work itself
+ * only if that step could not run, e.g. the database was briefly unreachable). After the
+ * delivery, a provider meeting that did not end up recorded (another delivery of the booking won,
+ * or the event was dead-lettered) is deleted, best effort.
+ *
+ * `identity.user_erased` is not consumed: meetings hold no user data.
+ */
+export class MeetingEvents {
+  /** Provider work of the events in hand, by event id. */
+  private readonly work = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly deps: {
+      store: MeetingStore;
+      provider: ResilientMeetingProvider;
+      logger: Logger;
+    },
+  ) {}
+
+  consumer() {
+    return { groupId: VIDEO_GROUP, topics: [events.topics.appointment], handlers: this.handlers() };
+  }
+
+  handlers(): EventHandlers {
+    const { store } = this.deps;
+    return {
+      'appointment.confirmed': async (event, tx) => {
+        const { appointmentId, startAt, endAt } = event.data;
+        if (await store.findByAppointment(appointmentId, tx)) return; // already has its meeting
+        const created = await this.providerMeetingFor(event);
+        if (!created) return; // had one when the work started; meetings are never removed
+        const window = meetingWindow(startAt, endAt);
+        // Undefined when a racing delivery recorded the booking's meeting first: ours is then
+        // deleted at the provider once this delivery is done (see settle).
+        await store.addMeeting(tx, { appointmentId, ...created, startAt: window.startAt, durationMinutes: window.durationMinutes });
+      },
+      'appointment.cancelled': async (event, tx) => {
+        await this.providerDeletionFor(event);
+        await store.markDeleted(tx, event.data.appointmentId);
+      },
+    };
+  }
+
+  /** Wraps each delivery of the consumer group: provider work first, clean-up after. */
+  async aroundDelivery(message: BusMessage, deliver: () => Promise<void>): Promise<void> {
+    const event = relevant(message);
+    if (!event) return deliver();
+    try {
+      await (event.type === 'appointment.confirmed' ? this.providerMeetingFor(event) : this.providerDeletionFor(event));
+    } catch (err) {
+      // The handler tries again inside its transaction.
+      this.deps.logger.warn({ err, eventId: event.id, type: event.type }, 'provider work before the transaction failed');
+    }
+    try {
+      await deliver();
+    } finally {
+      const pending = this.work.get(event.id);
+      this.work.delete(event.id);
+      if (pending && event.type === 'appointment.confirmed') await this.settle(event, pending as Promise<ProvidedMeeting | undefined>);
+    }
+  }
+
+  /** The booking's new provider meeting, or undefined when the booking already has a meeting. */
+  private providerMeetingFor(event: Confirmed): Promise<ProvidedMeeting | undefined> {
+    return this.once(event.id, async () => {
+      const { appointmentId, startAt, endAt } = event.data;
+      if (await this.deps.store.findByAppointment(appointmentId)) return undefined;
+      const window = meetingWindow(startAt, endAt);
+      return this.deps.provider.createMeeting({ topic: MEETING_TOPIC, startAt: window.startAt, durationMinutes: window.durationMinutes, timeZone: MEETING_TIME_ZONE });
+    });
+  }
+
+  /** Deletes the booking's active meeting at its provider; a provider failure is only logged. */
+  private providerDeletionFor(event: Cancelled): Promise<void> {
+    return this.once(event.id, async () => {
+      const meeting = await this.deps.store.findByAppointment(event.data.appointmentId);
+      if (!meeting || meeting.status !== 'active') return;
+      try {
+        await this.deps.provider.deleteMeeting(meeting.provider, meeting.providerMeetingId);
+      } catch (err) {
+        this.deps.logger.warn(
+          { err: err instanceof Error ? err.message : String(err), meetingId: meeting.id, provider: meeting.provider },
+          'could not delete the meeting at its provider; it is marked deleted here',
+        );
+      }
+    });
+  }
+
+  /** Runs `work` once per event; a failed run is forgotten so that a later attempt runs it again. */
+  private once<T>(eventId: string, work: () => Promise<T>): Promise<T> {
+    const existing = this.work.get(eventId) as Promise<T> | undefined;
+    if (existing) return existing;
+    const started = work();
+    this.work.set(eventId, started);
+    started.catch(() => {
+      if (this.work.get(eventId) === started) this.work.delete(eventId);
+    });
+    return started;
+  }
+
+  /** After a confirmed delivery: measure the link latency, or delete an unrecorded provider meeting. */
+  private async settle(event: Confirmed, pending: Promise<ProvidedMeeting | undefined>): Promise<void> {
+    const created = await pending.catch(() => undefined);
+    if (!created) return;
+    const { logger, store, provider } = this.deps;
+    let recorded;
+    try {
+      recorded = await store.findByAppointment(event.data.appointmentId);
+    } catch (err) {
+      logger.warn({ err, eventId: event.id }, 'could not check whether the provider meeting was recorded; leaving it');
+      return;
+    }
+    if (recorded && recorded.provider === created.provider && recorded.providerMeetingId === created.providerMeetingId) {
+      const seconds = linkSeconds(event.time, new Date());
+      if (seconds !== undefined) linkLatency.labels(created.provider).observe(seconds);
+      return;
+    }
+    logger.info({ eventId: event.id, provider: created.provider }, 'provider meeting not recorded (the booking has another); deleting it');
+    await provider.deleteMeeting(created.provider, created.providerMeetingId).catch((err: unknown) =>
+      logger.warn({ err: err instanceof Error ? err.message : String(err), provider: created.provider }, 'could not delete an unrecorded provider meeting'),
+    );
+  }
+}
+
+function relevant(message: BusMessage): Confirmed | Cancelled | undefined {
+  try {
+    const event = decodeEnvelope(message.value);
+    if ('unknownType' in event) return undefined;
+    if (event.type === 'appointment.confirmed') return event as Confirmed;
+    if (event.type === 'appointment.cancelled') return event as Cancelled;
+  } catch {
+    // Undecodable: the consumer deals with it.
+  }
+  return undefined;
+}
+
+/**
+ * The bus as the service host sees it, with `around` wrapped around every delivery to `groupId`.
+ * The idempotent consumer has no step before its transaction; this provides one without
+ * touching it.
+ */
+export function withDeliveryHook(bus: EventBus, groupId: string, around: (message: BusMessage, deliver: () => Promise<void>) => Promise<void>): EventBus {
+  return {
+    publish: (topic, messages) => bus.publish(topic, messages),
+    subscribe: (options) =>
+      bus.subscribe(options.groupId === groupId ? { ...options, handle: (message) => around(message, () => options.handle(message)) } : options),
+    ...(bus.lag ? { lag: (group: string, topics: string[]) => bus.lag!(group, topics) } : {}),
+    close: () => bus.close(),
+  };
+}

@@ -1,0 +1,114 @@
+// video's composition root: reads the environment, picks the real adapters, starts.
+import { MemoryCache, RedisCache, type Cache } from '@cryptocare/cache';
+import { busFromEnv, hostService, Outbox, type EventBus } from '@cryptocare/events';
+import { commonEnv, ConfigError, createLogger, loadConfig, onShutdown, port, prismaAdapter, z, type Logger } from '@cryptocare/platform';
+import { PrismaClient } from './generated/prisma';
+import { MeetingEvents, withDeliveryHook, VIDEO_GROUP } from './events/meeting-events';
+import { JitsiMeetingProvider } from './providers/jitsi';
+import { ResilientMeetingProvider } from './providers/resilient';
+import { ZoomMeetingProvider, type ZoomPolicy } from './providers/zoom';
+import { videoService } from './rpc/video-rpc';
+import { MeetingStore } from './store/meeting-store';
+
+const SERVICE = 'video';
+
+/** Unset or empty (as charts render a missing secret) both mean "not configured". */
+const optionalSecret = z.preprocess((value) => (value === '' ? undefined : value), z.string().min(1).optional());
+
+export const videoEnv = {
+  ...commonEnv,
+  DATABASE_URL: z.string().url(),
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(SERVICE),
+  GRPC_PORT: port(50055),
+  HTTP_PORT: port(9105),
+  ZOOM_API_URL: z.string().url().default('https://api.zoom.us'),
+  ZOOM_OAUTH_URL: z.string().url().default('https://zoom.us'),
+  /** Server-to-Server OAuth app; without the three, meetings are on Jitsi only. */
+  ZOOM_ACCOUNT_ID: optionalSecret,
+  ZOOM_CLIENT_ID: optionalSecret,
+  ZOOM_CLIENT_SECRET: optionalSecret,
+  JITSI_BASE_URL: z.string().url().default('https://meet.jit.si'),
+};
+
+export type VideoConfig = ReturnType<typeof loadVideoConfig>;
+
+export function loadVideoConfig(env: NodeJS.ProcessEnv = process.env) {
+  const config = loadConfig(videoEnv, env);
+  const zoomVars = ['ZOOM_ACCOUNT_ID', 'ZOOM_CLIENT_ID', 'ZOOM_CLIENT_SECRET'] as const;
+  const missing = zoomVars.filter((name) => !config[name]);
+  if (missing.length > 0 && missing.length < zoomVars.length) {
+    throw new ConfigError(`invalid configuration:\n${missing.map((name) => `  ${name}: required when any of ${zoomVars.join(', ')} is set`).join('\n')}`);
+  }
+  return config;
+}
+
+/** Shared parts injected by the embedded launcher (one process, one bus, one cache). */
+export interface SharedParts {
+  bus?: EventBus;
+  cache?: Cache;
+  logger?: Logger;
+}
+
+/** Knobs that are not configuration: tests shorten the Zoom policy's waits. */
+export interface VideoTuning {
+  zoomPolicy?: Partial<ZoomPolicy>;
+}
+
+export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedParts = {}, tuning: VideoTuning = {}) {
+  const config = loadVideoConfig(env);
+  const logger = shared.logger?.child({ service: SERVICE }) ?? createLogger(SERVICE, config.LOG_LEVEL);
+  const schema = config.DATABASE_SCHEMA;
+  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema) });
+  const bus = shared.bus ?? busFromEnv(config.KAFKA_BROKERS, SERVICE, logger);
+  const cache = shared.cache ?? (config.REDIS_URL ? new RedisCache(config.REDIS_URL, SERVICE) : new MemoryCache());
+  const outbox = new Outbox(schema, SERVICE);
+  const store = new MeetingStore(db, outbox);
+
+  const zoom =
+    config.ZOOM_ACCOUNT_ID && config.ZOOM_CLIENT_ID && config.ZOOM_CLIENT_SECRET
+      ? new ZoomMeetingProvider({
+          apiUrl: config.ZOOM_API_URL,
+          oauthUrl: config.ZOOM_OAUTH_URL,
+          accountId: config.ZOOM_ACCOUNT_ID,
+          clientId: config.ZOOM_CLIENT_ID,
+          clientSecret: config.ZOOM_CLIENT_SECRET,
+          cache,
+          logger,
+          ...(tuning.zoomPolicy ? { policy: tuning.zoomPolicy } : {}),
+        })
+      : undefined;
+  if (!zoom) logger.warn('Zoom is not configured (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET): every meeting is on Jitsi');
+  const provider = new ResilientMeetingProvider(zoom, new JitsiMeetingProvider(config.JITSI_BASE_URL), logger);
+  const meetingEvents = new MeetingEvents({ store, provider, logger });
+
+  const service = await hostService({
+    name: SERVICE,
+    logger,
+    grpc: { host: config.GRPC_HOST, port: config.GRPC_PORT, reflection: config.NODE_ENV !== 'production' },
+    http: { host: config.GRPC_HOST, port: config.HTTP_PORT },
+    db,
+    schema,
+    // Provider calls happen before the consumer's transaction (see MeetingEvents).
+    bus: withDeliveryHook(bus, VIDEO_GROUP, (message, deliver) => meetingEvents.aroundDelivery(message, deliver)),
+    ownsBus: !shared.bus,
+    outbox,
+    services: [videoService({ store, logger })],
+    consumers: [meetingEvents.consumer()],
+  });
+  return {
+    ...service,
+    async stop() {
+      await service.stop();
+      if (!shared.cache) await cache.close();
+    },
+  };
+}
+
+if (require.main === module) {
+  main()
+    .then((service) => onShutdown(createLogger(SERVICE), [{ name: 'service', run: () => service.stop() }]))
+    .catch((err) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    });
+}

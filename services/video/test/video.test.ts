@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
+import { MemoryCache } from '@cryptocare/cache';
+import { events, video } from '@cryptocare/contracts';
+import { decodeEnvelope, encodeEnvelope, InProcessBus, newEvent, type DomainEvent, type EventBus } from '@cryptocare/events';
+import { createGrpcClient, registry, type GrpcClient } from '@cryptocare/platform';
+import { createZoomSimulator, type ZoomSimulator } from '@cryptocare/simulators';
+import { eventually, infraUrls, migratedSchema } from '@cryptocare/testing';
+import { main } from '../src/main';
+
+const ACCOUNT = 'acc-cryptocare';
+const CLIENT_ID = 'client-cryptocare';
+const CLIENT_SECRET = 'secret-cryptocare';
+const JITSI = 'https://jitsi.test';
+/** Short waits between Zoom attempts so the suite stays fast; Retry-After is still honoured. */
+const zoomPolicy = { timeoutMs: 1_000, retries: 2, initialDelayMs: 10, maxDelayMs: 2_000, breakAfter: 3, halfOpenAfterMs: 60_000 };
+
+type Service = Awaited<ReturnType<typeof main>>;
+
+const startAt = '2030-03-01T09:00:00.000Z';
+const endAt = '2030-03-01T09:30:00.000Z';
+const confirmed = (appointmentId: string) =>
+  newEvent('appointment', 'appointment.confirmed', appointmentId, {
+    appointmentId,
+    patientId: randomUUID(),
+    professionalId: randomUUID(),
+    startAt,
+    endAt,
+    invoiceId: randomUUID(),
+  });
+const cancelled = (appointmentId: string) =>
+  newEvent('appointment', 'appointment.cancelled', appointmentId, { appointmentId, reason: 'patient', wasPaid: true, cancelledBy: 'patient' });
+
+const deliver = (bus: EventBus, event: DomainEvent) =>
+  bus.publish(events.topics.appointment, [{ key: event.subject, value: encodeEnvelope(event), headers: { 'event-id': event.id, 'event-type': event.type } }]);
+
+function startService(sim: ZoomSimulator, schema: string, bus: EventBus) {
+  return main(
+    {
+      DATABASE_URL: infraUrls().databaseUrl,
+      DATABASE_SCHEMA: schema,
+      GRPC_PORT: '0',
+      HTTP_PORT: '0',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      NODE_ENV: 'test',
+      ZOOM_API_URL: sim.baseUrl,
+      ZOOM_OAUTH_URL: sim.baseUrl,
+      ZOOM_ACCOUNT_ID: ACCOUNT,
+      ZOOM_CLIENT_ID: CLIENT_ID,
+      ZOOM_CLIENT_SECRET: CLIENT_SECRET,
+      JITSI_BASE_URL: JITSI,
+    },
+    { bus, cache: new MemoryCache() },
+    { zoomPolicy },
+  );
+}
+
+/** Collects what video publishes. */
+async function collect(bus: EventBus, into: DomainEvent[]) {
+  await bus.subscribe({
+    groupId: `test-${randomUUID()}`,
+    topics: [events.topics.video],
+    handle: async (m) => {
+      const event = decodeEnvelope(m.value);
+      if (!('unknownType' in event)) into.push(event);
+    },
+  });
+}
+
+async function linkLatencyCount(provider: string): Promise<number> {
+  const metric = registry.getSingleMetric('meeting_link_seconds');
+  if (!metric) return 0;
+  const { values } = await metric.get();
+  // A histogram's values carry the series name (…_bucket, …_sum, …_count).
+  const count = (values as Array<(typeof values)[number] & { metricName?: string }>).find((v) => v.metricName === 'meeting_link_seconds_count' && v.labels.provider === provider);
+  return count?.value ?? 0;
+}
+
+describe('video service (real PostgreSQL, Zoom simulator)', () => {
+  let sim: ZoomSimulator;
+  let service: Service;
+  let client: GrpcClient<typeof video, 'VideoService'>;
+  const bus = new InProcessBus(50);
+  const published: DomainEvent[] = [];
+  const publishedFor = (appointmentId: string, type: string) => published.filter((e) => e.subject === appointmentId && e.type === type);
+  const meetingCreated = (appointmentId: string) =>
+    eventually(async () => publishedFor(appointmentId, 'video.meeting_created')[0] as DomainEvent<'video.meeting_created'> | undefined, 10_000, 20);
+
+  beforeAll(async () => {
+    sim = createZoomSimulator({ accountId: ACCOUNT, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    await sim.listen();
+    await collect(bus, published);
+    service = await startService(sim, await migratedSchema('video'), bus);
+    client = createGrpcClient(video, 'VideoService', `127.0.0.1:${service.grpcPort}`, { deadlineMs: 5_000 });
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await service?.stop();
+    sim.app.server.closeAllConnections();
+    await sim.close();
+  });
+
+  it('gives a confirmed booking a Zoom meeting, announces it, and shows the host link to the host only', async () => {
+    const appointmentId = randomUUID();
+    const measured = await linkLatencyCount('zoom');
+    await deliver(bus, confirmed(appointmentId));
+    const event = await meetingCreated(appointmentId);
+
+    const zoomMeeting = sim.meetings.find((m) => m.join_url === event.data.joinUrl);
+    expect(zoomMeeting).toMatchObject({ topic: 'CryptoCare consultation', type: 2, start_time: '2030-03-01T09:00:00Z', duration: 30 });
+    expect(zoomMeeting!.settings).toMatchObject({ waiting_room: true, join_before_host: false });
+    expect(event.data).toEqual({ meetingId: expect.any(String), appointmentId, provider: 'zoom', joinUrl: zoomMeeting!.join_url, password: zoomMeeting!.password });
+
+    const { meeting } = await client.getMeeting({ appointmentId });
+    expect(meeting).toEqual({
+      id: event.data.meetingId,
+      appointmentId,
+      provider: 'zoom',
+      joinUrl: zoomMeeting!.join_url,
+      password: zoomMeeting!.password,
+      startAt,
+      durationMinutes: 30,
+      hostUrl: '',
+    });
+    const asHost = await client.getMeeting({ appointmentId, asHost: true });
+    expect(asHost.meeting?.hostUrl).toBe(zoomMeeting!.start_url);
+    expect(await linkLatencyCount('zoom')).toBe(measured + 1);
+  });
+
+  it('creates no second meeting when the confirmation comes again', async () => {
+    const appointmentId = randomUUID();
+    const event = confirmed(appointmentId);
+    await deliver(bus, event);
+    await meetingCreated(appointmentId);
+    const zoomCalls = sim.apiRequests;
+
+    await deliver(bus, event); // the same event, redelivered
+    await deliver(bus, confirmed(appointmentId)); // the booking confirmed again under a new event id
+    const later = randomUUID();
+    await deliver(bus, confirmed(later)); // handled after the two above (one group, in order)
+    await meetingCreated(later);
+
+    expect(publishedFor(appointmentId, 'video.meeting_created')).toHaveLength(1);
+    expect(sim.apiRequests).toBe(zoomCalls + 1); // only the later booking's meeting
+    expect(sim.deletedMeetingIds).toEqual([]);
+  });
+
+  it('reuses the Zoom token across meetings and gets a new one after Zoom answers 401', async () => {
+    expect(sim.tokensIssued).toBe(1);
+    sim.expireTokens();
+    const appointmentId = randomUUID();
+    await deliver(bus, confirmed(appointmentId));
+    const event = await meetingCreated(appointmentId);
+    expect(event.data.provider).toBe('zoom');
+    expect(sim.tokensIssued).toBe(2);
+  });
+
+  it('waits out a 429 with Retry-After and still books on Zoom', async () => {
+    sim.failNext(1, 429, 1);
+    const appointmentId = randomUUID();
+    const sentAt = Date.now();
+    await deliver(bus, confirmed(appointmentId));
+    const event = await meetingCreated(appointmentId);
+    expect(event.data.provider).toBe('zoom');
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('falls back to an unguessable Jitsi room when Zoom keeps failing', async () => {
+    sim.failNext(1_000, 503);
+    try {
+      const appointmentId = randomUUID();
+      await deliver(bus, confirmed(appointmentId));
+      const event = await meetingCreated(appointmentId);
+      expect(event.data).toMatchObject({ provider: 'jitsi', password: '' });
+      expect(event.data.joinUrl).toMatch(/^https:\/\/jitsi\.test\/CryptoCare-[a-z2-7]{26}$/);
+      const { meeting } = await client.getMeeting({ appointmentId, asHost: true });
+      expect(meeting).toMatchObject({ provider: 'jitsi', joinUrl: event.data.joinUrl, hostUrl: event.data.joinUrl });
+    } finally {
+      sim.failNext(0);
+    }
+  });
+
+  it('deletes the meeting of a cancelled booking at Zoom, once, and announces it', async () => {
+    const appointmentId = randomUUID();
+    await deliver(bus, confirmed(appointmentId));
+    const created = await meetingCreated(appointmentId);
+    const zoomId = sim.meetings.find((m) => m.join_url === created.data.joinUrl)!.id;
+
+    const cancel = cancelled(appointmentId);
+    await deliver(bus, cancel);
+    const deleted = await eventually(async () => publishedFor(appointmentId, 'video.meeting_deleted')[0], 10_000, 20);
+    expect(deleted.data).toEqual({ meetingId: created.data.meetingId, appointmentId });
+    expect(sim.deletedMeetingIds).toContain(zoomId);
+    await expect(client.getMeeting({ appointmentId, asHost: true })).rejects.toMatchObject({ status: status.NOT_FOUND, code: 'MEETING_NOT_FOUND' });
+
+    await deliver(bus, cancel);
+    await deliver(bus, cancelled(appointmentId));
+    const later = randomUUID();
+    await deliver(bus, confirmed(later));
+    await meetingCreated(later);
+    expect(publishedFor(appointmentId, 'video.meeting_deleted')).toHaveLength(1);
+    expect(sim.deletedMeetingIds.filter((id) => id === zoomId)).toHaveLength(1);
+  });
+
+  it('answers MEETING_NOT_FOUND for a booking without a meeting and refuses ids that are not UUIDs', async () => {
+    await expect(client.getMeeting({ appointmentId: randomUUID() })).rejects.toMatchObject({ status: status.NOT_FOUND, code: 'MEETING_NOT_FOUND' });
+    await expect(client.getMeeting({ appointmentId: 'nope' })).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_APPOINTMENT_ID' });
+  });
+});
+
+describe('video service replicas racing on one booking', () => {
+  let sim: ZoomSimulator;
+  const buses = [new InProcessBus(50), new InProcessBus(50)];
+  const services: Service[] = [];
+  const published: DomainEvent[] = [];
+
+  beforeAll(async () => {
+    sim = createZoomSimulator({ accountId: ACCOUNT, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    await sim.listen();
+    const schema = await migratedSchema('video');
+    for (const bus of buses) {
+      await collect(bus, published);
+      services.push(await startService(sim, schema, bus));
+    }
+  });
+
+  afterAll(async () => {
+    for (const s of services) await s.stop();
+    sim.app.server.closeAllConnections();
+    await sim.close();
+  });
+
+  it('keeps one meeting and deletes the extra one at Zoom', async () => {
+    const appointmentId = randomUUID();
+    const event = confirmed(appointmentId);
+    sim.setLatencyMs(100); // both replicas are at Zoom at the same time
+    await Promise.all(buses.map((bus) => deliver(bus, event)));
+    const created = await eventually(async () => published.find((e) => e.subject === appointmentId && e.type === 'video.meeting_created') as DomainEvent<'video.meeting_created'> | undefined);
+    await eventually(async () => sim.deletedMeetingIds.length === 1);
+
+    expect(sim.meetings).toHaveLength(1);
+    expect(sim.meetings[0]!.join_url).toBe(created.data.joinUrl);
+    await new Promise((r) => setTimeout(r, 300)); // no second announcement trails behind
+    expect(published.filter((e) => e.subject === appointmentId)).toHaveLength(1);
+  });
+});
