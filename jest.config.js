@@ -9,6 +9,9 @@ module.exports = {
   transform: {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   },
+  // A few dependencies ship only ES modules; Node 20 loads them (require(esm)) but jest's module
+  // system does not, so SWC compiles them for the tests.
+  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie)/)'],
   globalSetup: '<rootDir>/libs/testing/src/jest-global-setup.ts',
   testTimeout: 60000,
 };
