@@ -50,3 +50,6 @@ dev: install
 
 bench: install infra-up
 	source scripts/infra/env.sh && npx tsx bench/run.ts
+
+# Kubernetes delivery: images, chart checks, deploy (see README, "Deployment").
+include deploy/Makefile.fragment
