@@ -14,9 +14,11 @@ help:
 	@echo "make gen         regenerate gRPC contracts (ts-proto) and Prisma clients"
 	@echo "make bench       run the benchmarks in bench/ and record the results"
 
-# Installs dependencies when package-lock.json changed since the last install; runs `gen` (postinstall).
+# Installs dependencies (the versions of package-lock.json) when a manifest changed since the last
+# install; runs `gen` (postinstall). Not `npm ci`: npm 11 writes lockfiles without other platforms'
+# optional packages and then refuses them in `npm ci` (npm/cli#8805, #4828).
 node_modules/.install-stamp: package-lock.json package.json libs/*/package.json services/*/package.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $@
 
 install: node_modules/.install-stamp
