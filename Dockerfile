@@ -5,10 +5,10 @@
 # SERVICE is one of: gateway identity search appointment payment video.
 #
 # Stages:
-#   build     full `npm ci` (cached on the manifests), the code generation (ts-proto + Prisma clients),
+#   build     full `npm install` of the lockfile's versions (cached on the manifests), the code generation (ts-proto + Prisma clients),
 #             then `npm run build -w services/$SERVICE`: esbuild bundles dist/main.js and
 #             dist/migrate.js, with the service's Prisma migrations copied to dist/prisma/migrations.
-#   prod-deps `npm ci --omit=dev` limited to the service's workspace: what stays external to the bundle
+#   prod-deps `npm install --omit=dev` limited to the service's workspace: what stays external to the bundle
 #             (native modules such as argon2) comes from here, with no dev dependency.
 #   runtime   distroless Node LTS, no shell, no package manager, non-root (65532), tini as PID 1.
 #             The root filesystem is read-only on Kubernetes; only /tmp (an emptyDir) is writable.
@@ -54,13 +54,15 @@ COPY --from=manifests /src/ ./
 # All dependencies (dev included: esbuild, ts-proto, prisma, buf), shared by the six builds. Install
 # scripts are skipped: the build needs no native module (they stay external to the bundle) and the
 # code generation runs below, once the sources are there.
-RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts
+# (npm install with the lockfile rather than npm ci: npm 11 records no other platforms' optional
+# packages and `npm ci` then refuses the lockfile; see the Makefile.)
+RUN --mount=type=cache,target=/root/.npm npm install --no-save --ignore-scripts
 COPY scripts/ scripts/
 COPY proto/ proto/
 COPY libs/ libs/
 COPY services/ services/
 COPY tsconfig.base.json tsconfig.json ./
-# Code generation (ts-proto contracts, Prisma clients: what `npm ci` runs as postinstall), shared too.
+# Code generation (ts-proto contracts, Prisma clients: what `npm install` runs as postinstall), shared too.
 RUN npm run gen
 # The service's bundle: dist/main.js, dist/migrate.js and dist/prisma/migrations.
 ARG SERVICE
@@ -76,7 +78,7 @@ COPY --from=manifests /src/ ./
 # Only the service's production dependency tree; install scripts run so native modules (argon2) pick
 # their prebuilt binary. The root postinstall (code generation) skips itself without the dev tools.
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --workspace "services/${SERVICE}" --include-workspace-root=false \
+    npm install --no-save --omit=dev --workspace "services/${SERVICE}" --include-workspace-root=false \
  && mkdir -p "services/${SERVICE}/node_modules" node_modules \
  && rm -rf node_modules/.cache
 
