@@ -14,4 +14,6 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie)/)'],
   globalSetup: '<rootDir>/libs/testing/src/jest-global-setup.ts',
   testTimeout: 60000,
+  // Test files run in worker processes (a native crash then fails one file, visibly, not the run).
+  maxWorkers: 2,
 };
