@@ -1,6 +1,6 @@
 // charts/cryptocare: lint, render for every environment and region, validate every object against the
 // Kubernetes and CRD schemas, and hold the rendered manifests to the properties that matter.
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SECRET_KEYS, SERVICES, SLO, TARGETS, contractOf } from './lib/contract';
@@ -321,7 +321,8 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
     expect(alert('CryptoCareRpcErrorRateHigh').expr).toContain(`> ${SLO.errorRatioAlert}`);
     expect(alert('CryptoCareConsumerLagHigh').expr).toContain('kafka_consumergroup_lag');
     expect(alert('CryptoCareOutboxBacklogHigh')).toBeDefined();
-    for (const r of rules) expect(r.labels.severity).toMatch(/^(warning|critical)$/);
+    // Alerts carry a severity; recording rules (files/alerts) do not.
+    for (const r of rules.filter((x: any) => x.alert)) expect(r.labels.severity).toMatch(/^(warning|critical)$/);
   });
 });
 
@@ -387,14 +388,15 @@ describe('charts/cryptocare guards and options', () => {
     try {
       const chart = join(dir, 'cryptocare');
       cpSync(APP_CHART, chart, { recursive: true });
-      writeFileSync(join(chart, 'files/dashboards/slo-overview.json'), JSON.stringify({ title: 'SLO overview', panels: [] }));
+      writeFileSync(join(chart, 'files/dashboards/extra-test.json'), JSON.stringify({ title: 'Extra test', panels: [] }));
       writeFileSync(join(chart, 'files/alerts/payments.yaml'),
         'groups:\n  - name: payments\n    rules:\n      - alert: InvoiceConfirmationSlow\n        expr: histogram_quantile(0.95, sum by (le) (rate(invoice_confirmation_seconds_bucket[5m]))) > 5\n        for: 10m\n        labels: { severity: warning }\n        annotations: { summary: "{{ $labels.service }} confirms slowly" }\n');
       const objs = render(chart, valuesFiles(chart, 'staging', 'ch'));
       const dash = byKind(objs, 'ConfigMap').filter((c) => c.metadata.labels?.grafana_dashboard === '1');
-      expect(dash).toHaveLength(1);
-      const dashboard = must(dash[0], 'the dashboards ConfigMap');
-      expect(JSON.parse(must(dashboard.data?.['slo-overview.json'], 'slo-overview.json in the dashboards ConfigMap')).title).toBe('SLO overview');
+      const shipped = readdirSync(join(APP_CHART, 'files/dashboards')).filter((f) => f.endsWith('.json'));
+      expect(dash).toHaveLength(shipped.length + 1);
+      const dashboard = must(find(objs, 'ConfigMap', 'cryptocare-dashboard-extra-test'), 'the extra dashboard ConfigMap');
+      expect(JSON.parse(must(dashboard.data?.['extra-test.json'], 'extra-test.json in its ConfigMap')).title).toBe('Extra test');
       const extra = find(objs, 'PrometheusRule', 'cryptocare-payments')!;
       expect(extra.spec.groups[0].rules[0].annotations.summary).toBe('{{ $labels.service }} confirms slowly');
       expect(validateAll(objs)).toEqual([]);

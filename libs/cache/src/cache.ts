@@ -12,7 +12,8 @@ export interface Cache {
   close(): Promise<void>;
 }
 
-const lookups = counter('cache_lookups_total', 'Cache-aside lookups by outcome', ['cache', 'outcome']);
+/** Hit ratio = hit / (hit + miss + error), per cache (dashboards compute it from this counter). */
+const lookups = counter('cache_lookups_total', 'Cache-aside lookups by outcome (hit, miss, error)', ['cache', 'outcome']);
 
 /**
  * Cache-aside with single-flight: concurrent misses of one key in this process share one load,
@@ -27,12 +28,17 @@ export class CacheAside {
   ) {}
 
   async getOrLoad<T>(key: string, ttlSeconds: number, load: () => Promise<T>): Promise<T> {
-    const cached = await this.cache.get<T>(key).catch(() => undefined);
+    let failed = false;
+    const cached = await this.cache.get<T>(key).catch(() => {
+      failed = true;
+      return undefined;
+    });
     if (cached !== undefined) {
       lookups.labels(this.name, 'hit').inc();
       return cached;
     }
-    lookups.labels(this.name, 'miss').inc();
+    // An unreachable cache reads through to the source: counted apart, it is not a cold key.
+    lookups.labels(this.name, failed ? 'error' : 'miss').inc();
     const pending = this.inFlight.get(key) as Promise<T> | undefined;
     if (pending) return pending;
     const loading = (async () => {

@@ -1,7 +1,7 @@
-import { context } from '@opentelemetry/api';
+import { context, trace, type Context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { events } from '@cryptocare/contracts';
-import { contextFromTraceparent, counter } from '@cryptocare/platform';
+import { contextFromTraceparent, counter, histogram, latencyBuckets, sloBuckets } from '@cryptocare/platform';
 import type { BusMessage, EventBus, Subscription } from './bus';
 import { decodeEnvelope, type DomainEvent } from './envelope';
 import { table, type SqlDatabase, type SqlTx } from './sql';
@@ -28,6 +28,25 @@ export interface IdempotentConsumerOptions {
 }
 
 const consumed = counter('events_consumed_total', 'Events handled by consumers', ['group', 'type', 'outcome']);
+const handling = histogram('events_handling_seconds', 'Time a consumer spends on one event (retries included)', ['group', 'type'], latencyBuckets);
+const deliveryDelay = histogram(
+  'events_delivery_delay_seconds',
+  'From an event being recorded (its time) to a consumer starting on it: outbox relay + Kafka + queueing',
+  ['group', 'type'],
+  sloBuckets,
+);
+
+/**
+ * The trace a handler runs in. With Kafka the bus already opened a CONSUMER span, child of the
+ * producer span, in the event's trace: keep it. Otherwise (in-process bus, tracing off upstream,
+ * a message without headers) continue the trace recorded in the envelope.
+ */
+function handlerContext(traceparent: string): Context {
+  const active = trace.getSpanContext(context.active());
+  if (!traceparent) return context.active();
+  if (active && trace.isSpanContextValid(active) && traceparent.split('-')[1] === active.traceId) return context.active();
+  return contextFromTraceparent(traceparent);
+}
 
 /**
  * At-least-once delivery, exactly-once effect (ARCHITECTURE section 5): the handler's effect and
@@ -65,12 +84,22 @@ export async function startIdempotentConsumer(options: IdempotentConsumerOptions
     }
     const handler = handlers[event.type] as ((event: DomainEvent, tx: SqlTx) => Promise<void>) | undefined;
     if (!handler) return;
+    const started = Date.now();
+    const recordedAt = Date.parse(event.time);
+    if (Number.isFinite(recordedAt)) deliveryDelay.labels(groupId, event.type).observe(Math.max(0, started - recordedAt) / 1000);
     // The handler runs in the producer's trace, so one booking is one trace across services.
-    await context.with(contextFromTraceparent(event.traceparent), async () => {
+    await context.with(handlerContext(event.traceparent), async () => {
+      const span = trace.getActiveSpan();
+      span?.setAttributes({ 'cryptocare.event.type': event.type, 'cryptocare.event.id': event.id, 'cryptocare.event.subject': event.subject });
+      const done = (outcome: string) => {
+        consumed.labels(groupId, event.type, outcome).inc();
+        handling.labels(groupId, event.type).observe((Date.now() - started) / 1000);
+        span?.setAttribute('cryptocare.event.outcome', outcome);
+      };
       for (let attempt = 1; ; attempt++) {
         try {
           const outcome = await handleOnce(event, handler);
-          consumed.labels(groupId, event.type, outcome).inc();
+          done(outcome);
           if (outcome === 'done') options.afterCommit?.();
           return;
         } catch (err) {
@@ -89,7 +118,7 @@ export async function startIdempotentConsumer(options: IdempotentConsumerOptions
                 },
               },
             ]);
-            consumed.labels(groupId, event.type, 'dead_lettered').inc();
+            done('dead_lettered');
             return;
           }
           logger.warn({ err, eventId: event.id, type: event.type, attempt }, 'event handler failed; retrying');

@@ -1,5 +1,7 @@
 import { Kafka, logLevel, CompressionTypes, type Consumer, type Producer, type Admin, type IHeaders } from 'kafkajs';
+import { context, SpanKind, trace, type Attributes } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import { contextFromHeaders, contextFromTraceparent, injectHeaders, recordFailure } from '@cryptocare/platform';
 import type { BusMessage, EventBus, OutgoingMessage, SubscribeOptions, Subscription } from './bus';
 
 export interface KafkaBusOptions {
@@ -13,10 +15,21 @@ export interface KafkaBusOptions {
   namespace?: string;
 }
 
+const tracerOf = () => trace.getTracer('@cryptocare/events');
+
 /**
  * Kafka through kafkajs. The producer is idempotent (no duplicates from its own retries); each
  * subscription is one consumer in its group, committing a message's offset only after its
  * handler resolved, so a crash redelivers (the idempotent consumer makes that harmless).
+ *
+ * Tracing (OpenTelemetry messaging conventions), done here rather than by the kafkajs
+ * instrumentation because one batch of the outbox relay carries messages of many traces:
+ * - each published message gets a PRODUCER span `send <topic>` whose parent is the trace context
+ *   the message already carries in its `traceparent` header (the outbox row's, i.e. the request
+ *   that caused the event), else the active context; the header is then rewritten to that span;
+ * - each delivered message is handled inside a CONSUMER span `process <topic>` that is a child of
+ *   the producer span (so a booking stays ONE trace across services) and also links to it (the
+ *   messaging convention for consumers, which keeps the hop visible in tools that follow links).
  */
 export class KafkaBus implements EventBus {
   private readonly kafka: Kafka;
@@ -46,12 +59,31 @@ export class KafkaBus implements EventBus {
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const producer = await this.getProducer();
-    await producer.send({
-      topic: this.ns(topic),
-      acks: -1,
-      compression: CompressionTypes.None,
-      messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+    const fullTopic = this.ns(topic);
+    const tracer = tracerOf();
+    const traced = messages.map((m) => {
+      const parent = m.headers?.traceparent ? contextFromTraceparent(m.headers.traceparent) : context.active();
+      const span = tracer.startSpan(
+        `send ${topic}`,
+        { kind: SpanKind.PRODUCER, attributes: messageAttributes(fullTopic, 'send', m.key, m.headers) },
+        parent,
+      );
+      const headers = injectHeaders(trace.setSpan(parent, span), { ...m.headers });
+      return { span, message: { key: m.key, value: m.value, headers } };
     });
+    try {
+      await producer.send({
+        topic: fullTopic,
+        acks: -1,
+        compression: CompressionTypes.None,
+        messages: traced.map((t) => t.message),
+      });
+    } catch (err) {
+      for (const t of traced) recordFailure(t.span, err);
+      throw err;
+    } finally {
+      for (const t of traced) t.span.end();
+    }
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -79,7 +111,30 @@ export class KafkaBus implements EventBus {
           value: message.value ?? Buffer.alloc(0),
           headers: readHeaders(message.headers),
         };
-        await options.handle(busMessage);
+        const producerContext = contextFromHeaders(busMessage.headers);
+        const producerSpan = trace.getSpanContext(producerContext);
+        const span = tracerOf().startSpan(
+          `process ${busMessage.topic}`,
+          {
+            kind: SpanKind.CONSUMER,
+            attributes: {
+              ...messageAttributes(topic, 'process', busMessage.key, busMessage.headers),
+              'messaging.consumer.group.name': options.groupId,
+              'messaging.destination.partition.id': String(partition),
+              'messaging.kafka.offset': Number(message.offset),
+            },
+            links: producerSpan && trace.isSpanContextValid(producerSpan) ? [{ context: producerSpan }] : [],
+          },
+          producerContext,
+        );
+        try {
+          await context.with(trace.setSpan(producerContext, span), () => options.handle(busMessage));
+        } catch (err) {
+          recordFailure(span, err);
+          throw err;
+        } finally {
+          span.end();
+        }
         await heartbeat();
       },
     });
@@ -135,6 +190,18 @@ export class KafkaBus implements EventBus {
     }
     return this.admin;
   }
+}
+
+function messageAttributes(topic: string, operation: 'send' | 'process', key: string, headers: Record<string, string> | undefined): Attributes {
+  return {
+    'messaging.system': 'kafka',
+    'messaging.destination.name': topic,
+    'messaging.operation.type': operation,
+    'messaging.operation.name': operation,
+    'messaging.kafka.message.key': key,
+    ...(headers?.['event-id'] ? { 'messaging.message.id': headers['event-id'] } : {}),
+    ...(headers?.['event-type'] ? { 'cryptocare.event.type': headers['event-type'] } : {}),
+  };
 }
 
 function readHeaders(headers: IHeaders | undefined): Record<string, string> {

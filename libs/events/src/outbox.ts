@@ -1,6 +1,7 @@
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { events } from '@cryptocare/contracts';
-import { gauge } from '@cryptocare/platform';
+import { counter, gauge } from '@cryptocare/platform';
 import type { EventBus, OutgoingMessage } from './bus';
 import { encodeEnvelope, newEvent, topicOf, type DomainEvent } from './envelope';
 import { table, type SqlDatabase, type SqlTx } from './sql';
@@ -61,6 +62,7 @@ interface OutboxRow {
 
 const backlog = gauge('outbox_backlog', 'Events written to the outbox and not yet published', ['service']);
 const oldestAge = gauge('outbox_oldest_age_seconds', 'Age of the oldest unpublished outbox event', ['service']);
+const published = counter('outbox_published_total', 'Outbox events published to the bus, by topic', ['service', 'topic']);
 
 export interface OutboxRelayOptions {
   db: SqlDatabase;
@@ -123,7 +125,12 @@ export class OutboxRelay {
           if (row.traceparent) headers.traceparent = row.traceparent;
           list.push({ key: row.key, value: Buffer.from(row.payload), headers });
         }
-        for (const [topic, messages] of byTopic) await bus.publish(topic, messages);
+        // Each message keeps the traceparent of the transaction that recorded it: the bus opens its
+        // producer span in that trace, not in the relay's (which has none).
+        for (const [topic, messages] of byTopic) {
+          await bus.publish(topic, messages);
+          published.labels(this.options.service, topic).inc(messages.length);
+        }
         await tx.$executeRawUnsafe(`DELETE FROM ${table(schema, 'outbox')} WHERE id = ANY($1::uuid[])`, rows.map((r) => r.id));
         return rows.length;
       },
@@ -144,7 +151,9 @@ export class OutboxRelay {
 
   private schedule(delay: number) {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.loop(), delay);
+    // A commit inside a request wakes the relay; its passes must not run (and record their
+    // queries) inside that request's trace, nor chain every later pass to it.
+    this.timer = setTimeout(() => context.with(ROOT_CONTEXT, () => void this.loop()), delay);
   }
 
   private async loop() {

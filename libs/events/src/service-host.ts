@@ -1,11 +1,37 @@
 import type { Logger } from 'pino';
-import { checkReadiness, startGrpcServer, startOpsServer, type ReadinessCheck, type ServiceRegistration } from '@cryptocare/platform';
+import { checkReadiness, gauge, startGrpcServer, startOpsServer, type ReadinessCheck, type ServiceRegistration } from '@cryptocare/platform';
 import type { EventBus, Subscription } from './bus';
 import { InProcessBus } from './in-process-bus';
 import { KafkaBus } from './kafka-bus';
 import { startIdempotentConsumer, type EventHandlers } from './consumer';
 import { Outbox, OutboxRelay } from './outbox';
-import type { SqlDatabase } from './sql';
+import { table, type SqlDatabase } from './sql';
+
+const consumerLag = gauge('kafka_consumer_lag', 'Messages published but not yet consumed, per consumer group, topic and partition (measured on scrape)', [
+  'consumergroup',
+  'topic',
+  'partition',
+]);
+const inboxBacklog = gauge('inbox_backlog', 'Inbox items (e.g. provider webhooks) stored and not yet processed', ['service']);
+const inboxOldestAge = gauge('inbox_oldest_age_seconds', 'Age of the oldest unprocessed inbox item', ['service']);
+
+/** A measurement taken on scrape gives up after this long, so /metrics always answers. */
+const COLLECT_TIMEOUT_MS = 3_000;
+
+function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${COLLECT_TIMEOUT_MS} ms`)), COLLECT_TIMEOUT_MS);
+  });
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+}
+
+/** An inbox table measured on scrape: rows whose `processedAt` column is null are pending. */
+export interface InboxGaugeOptions {
+  table: string;
+  receivedAt: string;
+  processedAt: string;
+}
 
 /** Kafka when KAFKA_BROKERS is set; otherwise an in-process bus (embedded mode only). */
 export function busFromEnv(brokers: string | undefined, clientId: string, logger: Logger, namespace = process.env.KAFKA_NAMESPACE ?? ''): EventBus {
@@ -35,6 +61,10 @@ export interface HostedServiceOptions {
   consumers?: Array<{ groupId: string; topics: string[]; handlers: EventHandlers }>;
   background?: BackgroundTask[];
   readiness?: Record<string, ReadinessCheck>;
+  /** Exposes `inbox_backlog` / `inbox_oldest_age_seconds` for this table (payment's webhook inbox). */
+  inbox?: InboxGaugeOptions;
+  /** More gauges to refresh when /metrics is scraped. */
+  collect?: () => Promise<void>;
 }
 
 export interface HostedService {
@@ -43,6 +73,47 @@ export interface HostedService {
   relay: OutboxRelay;
   /** Graceful: stop accepting calls, drain, stop consumers (commits offsets), close pools. */
   stop(): Promise<void>;
+}
+
+/**
+ * Gauges measured when Prometheus scrapes: outbox backlog and age, consumer lag of each group and
+ * partition (when the bus can tell), the inbox backlog, and the service's own. Each has a time
+ * limit; one failing does not hide the others.
+ */
+async function collectOnScrape(options: HostedServiceOptions, relay: OutboxRelay): Promise<void> {
+  const { bus, db, schema, name, inbox } = options;
+  const work: Array<[string, () => Promise<unknown>]> = [['outbox backlog', () => relay.measureBacklog()]];
+  if (bus.lag) {
+    const lagOf = bus.lag.bind(bus);
+    for (const c of options.consumers ?? []) {
+      work.push([
+        `consumer lag of ${c.groupId}`,
+        async () => {
+          for (const { topic, partition, lag } of await lagOf(c.groupId, c.topics)) consumerLag.labels(c.groupId, topic, String(partition)).set(lag);
+        },
+      ]);
+    }
+  }
+  if (inbox) {
+    work.push([
+      'inbox backlog',
+      async () => {
+        for (const column of [inbox.receivedAt, inbox.processedAt]) {
+          if (!/^[a-z_][a-z0-9_]*$/.test(column)) throw new Error(`not a column name: ${column}`);
+        }
+        const rows = await db.$queryRawUnsafe<Array<{ count: bigint | number; age: number | null }>>(
+          `SELECT count(*) AS count, EXTRACT(EPOCH FROM (now() - min(${inbox.receivedAt})))::float8 AS age
+           FROM ${table(schema, inbox.table)} WHERE ${inbox.processedAt} IS NULL`,
+        );
+        inboxBacklog.labels(name).set(Number(rows[0]?.count ?? 0));
+        inboxOldestAge.labels(name).set(Number(rows[0]?.age ?? 0));
+      },
+    ]);
+  }
+  if (options.collect) work.push(['service gauges', options.collect]);
+  const results = await Promise.allSettled(work.map(([what, run]) => withTimeout(run(), what)));
+  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${work[i]![0]}: ${(r.reason as Error)?.message ?? r.reason}`] : []));
+  if (failed.length > 0) throw new Error(failed.join('; '));
 }
 
 /**
@@ -71,7 +142,7 @@ export async function hostService(options: HostedServiceOptions): Promise<Hosted
     },
     ...options.readiness,
   };
-  const ops = await startOpsServer({ ...options.http, logger, readiness, collect: () => relay.measureBacklog().then(() => undefined) });
+  const ops = await startOpsServer({ ...options.http, logger, readiness, collect: () => collectOnScrape(options, relay) });
   // The gRPC health status of the whole server ("") follows readiness, so Kubernetes' gRPC
   // readiness probe takes a replica out of rotation when its database is unreachable.
   const readinessLoop = setInterval(() => {

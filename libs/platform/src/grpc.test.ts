@@ -58,7 +58,7 @@ describe('gRPC server and client factories', () => {
     expect(status.status).toBe('SERVING');
     health.close();
     const metrics = await registry.getSingleMetricAsString('grpc_server_handling_seconds');
-    expect(metrics).toMatch(/grpc_server_handling_seconds_count\{grpc_service="VideoService",grpc_method="GetMeeting",grpc_code="0"\} [1-9]/);
-    expect(metrics).toMatch(/grpc_code="5"/);
+    expect(metrics).toMatch(/grpc_server_handling_seconds_count\{grpc_service="VideoService",grpc_method="GetMeeting",grpc_code="OK"\} [1-9]/);
+    expect(metrics).toMatch(/grpc_code="NotFound"/);
   });
 });

@@ -1,3 +1,4 @@
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
@@ -46,7 +47,91 @@ export const redactedPaths = [
   '*.hostUrl',
   'reason',
   '*.reason',
+  // one level deeper (e.g. `{ req: { body: { password } } }`)
+  '*.*.password',
+  '*.*.newPassword',
+  '*.*.token',
+  '*.*.accessToken',
+  '*.*.refreshToken',
+  '*.*.email',
+  '*.*.authorization',
+  '*.*.cookie',
+  'cookie',
+  '*.cookie',
+  'headers.cookie',
+  'headers["set-cookie"]',
+  '*.headers["set-cookie"]',
+  'passwordHash',
+  '*.passwordHash',
+  'client_secret',
+  '*.client_secret',
+  'apiSecret',
+  '*.apiSecret',
+  'webhookSecret',
+  '*.webhookSecret',
+  'joinUrl',
+  '*.joinUrl',
+  'rawBody',
+  '*.rawBody',
+  // driver errors quote the offending row ("Key (email)=(…) already exists")
+  'err.detail',
+  'err.meta',
+  'err.parameters',
 ];
+
+/**
+ * Last line of defence for free text (error messages, third-party log lines): whatever still looks
+ * like an email address, a bearer token, a JWT or credentials in a URL is masked in the written line.
+ */
+const scrubbers: Array<[RegExp, string]> = [
+  [/(\/\/)[^/\s:@"]+:[^/\s@"]+@/g, '$1[redacted]@'],
+  [/[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g, '[email]'],
+  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 [redacted]'],
+  [/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, '[jwt]'],
+];
+
+export function scrubSecrets(line: string): string {
+  let out = line;
+  for (const [pattern, replacement] of scrubbers) out = out.replace(pattern, replacement);
+  return out;
+}
+
+/** The path of a URL with its query values masked: they may carry tokens, emails or health data. */
+export function safeUrl(url: string | undefined): string | undefined {
+  if (!url) return url;
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const keys = url
+    .slice(q + 1)
+    .split('&')
+    .filter(Boolean)
+    .map((pair) => `${pair.split('=')[0]}=[redacted]`);
+  return `${url.slice(0, q)}?${keys.join('&')}`;
+}
+
+interface RequestLike {
+  method?: string;
+  url?: string;
+  routeOptions?: { url?: string };
+  headers?: Record<string, unknown>;
+}
+
+/** Requests are logged by method and path only: no headers, no body, no client address. */
+const serializers = {
+  req: (req: RequestLike) => ({
+    method: req.method,
+    url: safeUrl(req.url),
+    ...(req.routeOptions?.url ? { route: req.routeOptions.url } : {}),
+  }),
+};
+
+/** trace_id / span_id of the active span on every line written inside a trace. */
+function traceFields(): Record<string, string> {
+  const span = trace.getSpan(context.active());
+  const ctx = span?.spanContext();
+  if (!ctx || !isSpanContextValid(ctx)) return {};
+  return { trace_id: ctx.traceId, span_id: ctx.spanId, trace_flags: ctx.traceFlags.toString(16).padStart(2, '0') };
+}
 
 export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
   return pino(
@@ -55,6 +140,9 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
       level,
       base: { service },
       redact: { paths: redactedPaths, censor: '[redacted]' },
+      serializers,
+      mixin: traceFields,
+      hooks: { streamWrite: scrubSecrets },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },

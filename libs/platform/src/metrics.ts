@@ -8,8 +8,14 @@ import client from 'prom-client';
 export const registry = new client.Registry();
 export { client as prom };
 
+/** Requests and RPCs: 0.4 s (the plan's inflexion point) and 0.5 s (the SLO) are boundaries. */
 export const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2, 5, 10];
-export const sloBuckets = [0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60];
+/**
+ * The business SLIs (QR code < 2 s, payment confirmation < 5 s, meeting link < 2 s): both
+ * objectives are boundaries, so "share of bookings within the objective" is exact, with
+ * resolution below and between them for the quantiles.
+ */
+export const sloBuckets = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 30, 60];
 
 let defaultsCollected = false;
 export function collectProcessMetrics(): void {
@@ -34,9 +40,30 @@ const grpcHistogram = metric(
     }),
 );
 
+/** gRPC status names as Prometheus conventions spell them (`grpc_code="NotFound"`). */
+export const grpcCodeNames = [
+  'OK',
+  'Canceled',
+  'Unknown',
+  'InvalidArgument',
+  'DeadlineExceeded',
+  'NotFound',
+  'AlreadyExists',
+  'PermissionDenied',
+  'ResourceExhausted',
+  'FailedPrecondition',
+  'Aborted',
+  'OutOfRange',
+  'Unimplemented',
+  'Internal',
+  'Unavailable',
+  'DataLoss',
+  'Unauthenticated',
+] as const;
+
 export const grpcMetrics = {
   observe(service: string, method: string, code: number, seconds: number) {
-    grpcHistogram.labels(service, method, String(code)).observe(seconds);
+    grpcHistogram.labels(service, method, grpcCodeNames[code] ?? String(code)).observe(seconds);
   },
 };
 

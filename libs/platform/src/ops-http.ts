@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { Logger } from 'pino';
-import { registry } from './metrics';
+import { collectProcessMetrics, registry } from './metrics';
 
 export type ReadinessCheck = () => Promise<void>;
 
@@ -16,6 +16,8 @@ export async function startOpsServer(opts: {
   /** Refreshes gauges that are measured on scrape (e.g. the outbox backlog). */
   collect?: () => Promise<void>;
 }): Promise<{ port: number; close(): Promise<void> }> {
+  // Event-loop delay, CPU, heap, GC and handles of this process (once per process).
+  collectProcessMetrics();
   const server = http.createServer(async (req, res) => {
     const url = req.url?.split('?')[0];
     if (url === '/healthz') return send(res, 200, { status: 'ok' });

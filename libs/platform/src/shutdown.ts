@@ -23,6 +23,13 @@ export function onShutdown(logger: Logger, steps: ShutdownStep[], limitMs = 25_0
           logger.error({ step: step.name, err }, 'shutdown step failed');
         }
       }
+      // Last: export the spans still buffered (telemetry.ts; a no-op when tracing is off).
+      try {
+        const { currentTelemetry } = require('./telemetry') as typeof import('./telemetry');
+        await currentTelemetry()?.shutdown();
+      } catch (err) {
+        logger.warn({ err }, 'telemetry flush failed');
+      }
       clearTimeout(timer);
     })();
     return running;

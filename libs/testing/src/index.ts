@@ -4,3 +4,5 @@ export * from './services';
 export * from './platform';
 export * from './api-client';
 export * from './demo-directory';
+export * from './otlp-receiver';
+export * from './prometheus-text';

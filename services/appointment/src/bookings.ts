@@ -1,6 +1,6 @@
 import { Prisma } from './generated/prisma';
 import type { DomainEvent } from '@cryptocare/events';
-import { histogram, sloBuckets } from '@cryptocare/platform';
+import { counter, histogram, sloBuckets } from '@cryptocare/platform';
 import {
   cancelBooking,
   confirmBooking,
@@ -15,6 +15,12 @@ import { SlotTakenError, toBooking, type Appointment, type AppointmentStore } fr
 type Tx = Prisma.TransactionClient;
 
 const bookingsByStatus = histogram('booking_transitions_seconds', 'Time from booking creation to each status change', ['status'], sloBuckets);
+/**
+ * Bookings by status reached (held, confirmed, meeting_ready, cancelled, expired). Transitions
+ * made inside a consumer's transaction count when the handler ran, so the rare rollback after it
+ * may count one twice (its redelivery counts again).
+ */
+const bookingsTotal = counter('bookings_total', 'Booking transitions by the status reached', ['status']);
 
 export interface ProfessionalTerms {
   verified: boolean;
@@ -48,7 +54,7 @@ export class Bookings {
       throw new DomainError('SLOT_TAKEN', 'this slot is already taken');
     }
     try {
-      return await this.store.hold({
+      const held = await this.store.hold({
         patientId: input.patientId,
         professionalId: input.professionalId,
         startAt: input.startAt,
@@ -57,6 +63,8 @@ export class Bookings {
         price: input.terms.price,
         ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
       });
+      bookingsTotal.labels('held').inc();
+      return held;
     } catch (err) {
       if (err instanceof SlotTakenError) throw new DomainError('SLOT_TAKEN', 'this slot is already taken');
       throw err;
@@ -90,6 +98,7 @@ export class Bookings {
       return;
     }
     bookingsByStatus.labels('confirmed').observe((now.getTime() - row.createdAt.getTime()) / 1000);
+    bookingsTotal.labels('confirmed').inc();
     await this.store.outbox.add(tx, 'appointment.confirmed', row.id, {
       appointmentId: row.id,
       patientId: row.patientId,
@@ -109,10 +118,11 @@ export class Bookings {
     if (!row || row.status !== 'confirmed' || row.meetingJoinUrl === joinUrl) return;
     await this.store.update(tx, row.id, { meetingJoinUrl: joinUrl, meetingProvider: provider, meetingPassword: password || null });
     await this.store.outbox.add(tx, 'appointment.meeting_ready', row.id, { appointmentId: row.id, joinUrl, provider });
+    bookingsTotal.labels('meeting_ready').inc();
   }
 
   async cancel(id: string, caller: Caller, reason: string, now = new Date()): Promise<Appointment> {
-    return this.store.write(async (tx) => {
+    const cancelled = await this.store.write(async (tx) => {
       await this.store.lock(tx, id);
       const row = await this.store.find(id, tx);
       if (!row) throw new DomainError('NOT_FOUND', 'no such appointment');
@@ -122,11 +132,13 @@ export class Bookings {
       await this.store.publishAvailability(tx, row.professionalId, now);
       return updated;
     });
+    bookingsTotal.labels('cancelled').inc();
+    return cancelled;
   }
 
   /** Releases held slots whose hold ended unpaid. Safe with several replicas (SKIP LOCKED). */
   async expireDueHolds(now = new Date()): Promise<number> {
-    return this.store.write(async (tx) => {
+    const expired = await this.store.write(async (tx) => {
       const ids = await this.store.dueHolds(tx, now);
       const professionals = new Set<string>();
       for (const id of ids) {
@@ -139,11 +151,14 @@ export class Bookings {
       for (const professionalId of professionals) await this.store.publishAvailability(tx, professionalId, now);
       return ids.length;
     });
+    if (expired > 0) bookingsTotal.labels('expired').inc(expired);
+    return expired;
   }
 
   private async refundCase(tx: Tx, row: Appointment, reason: string, now: Date) {
     await this.store.update(tx, row.id, { status: 'cancelled', cancelReason: `payment arrived too late: ${reason}`, cancelledBy: 'system' });
     await this.store.outbox.add(tx, 'appointment.cancelled', row.id, { appointmentId: row.id, reason: `payment arrived too late: ${reason}`, wasPaid: true, cancelledBy: 'system' });
+    bookingsTotal.labels('cancelled').inc();
     void now;
   }
 }

@@ -1,4 +1,5 @@
 // appointment's composition root: reads the environment, picks the real adapters, starts.
+import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { search } from '@cryptocare/contracts';
 import { commonEnv, createGrpcClient, createLogger, grpcTarget, loadConfig, onShutdown, port, prismaAdapter, z, type Logger } from '@cryptocare/platform';
 import { busFromEnv, hostService, Outbox, type EventBus } from '@cryptocare/events';

@@ -1,4 +1,5 @@
 // The gateway's composition root: reads the environment, connects the backends, starts.
+import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import os from 'node:os';
 import { AccessTokenVerifier, commonEnv, createLogger, grpcTarget, loadConfig, onShutdown, port, z, type Logger } from '@cryptocare/platform';
 import { busFromEnv, type EventBus } from '@cryptocare/events';

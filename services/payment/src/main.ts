@@ -1,4 +1,5 @@
 // payment's composition root: reads the environment, picks the real adapters, starts.
+import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { commonEnv, ConfigError, createLogger, loadConfig, onShutdown, port, prismaAdapter, z, type Logger } from '@cryptocare/platform';
 import { busFromEnv, hostService, Outbox, type EventBus } from '@cryptocare/events';
 import { PrismaClient } from './generated/prisma';
@@ -142,6 +143,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
       periodicTask('pending-invoice-creator', config.PENDING_INVOICE_EVERY_MS, () => payments.createDuePending(), logger),
       periodicTask('reconciliation', config.RECONCILE_EVERY_MS, () => payments.reconcileOnce(), logger),
     ],
+    // inbox_backlog / inbox_oldest_age_seconds: verified webhooks not yet processed.
+    inbox: { table: 'webhook_inbox', receivedAt: 'received_at', processedAt: 'processed_at' },
   });
 }
 

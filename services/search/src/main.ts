@@ -1,4 +1,5 @@
 // search's composition root: reads the environment, picks the real adapters, starts.
+import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { MemoryCache, RedisCache, type Cache } from '@cryptocare/cache';
 import { busFromEnv, hostService, Outbox, type EventBus } from '@cryptocare/events';
 import { commonEnv, createLogger, loadConfig, onShutdown, port, prismaAdapter, z, type Logger, type ReadinessCheck } from '@cryptocare/platform';

@@ -1,4 +1,5 @@
 // video's composition root: reads the environment, picks the real adapters, starts.
+import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { MemoryCache, RedisCache, type Cache } from '@cryptocare/cache';
 import { busFromEnv, hostService, Outbox, type EventBus } from '@cryptocare/events';
 import { commonEnv, ConfigError, createLogger, loadConfig, onShutdown, port, prismaAdapter, z, type Logger } from '@cryptocare/platform';
