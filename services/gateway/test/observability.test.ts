@@ -124,34 +124,47 @@ describe('observability of a booking (separate processes, OTLP to the test, /met
       expect(trace.some((s) => s.service === 'payment' && s.kind === 'client' && s.attributes['http.request.method'] === 'POST')).toBe(true);
     }, 60_000);
 
-    it('follows the payment through Kafka to the meeting link in one trace: gateway, payment, appointment, video', async () => {
+    it('keeps the whole booking, click to meeting link, in one trace: the payment continues it, linked to the webhook', async () => {
+      const server = await eventually(async () =>
+        receiver.spans.find((s) => s.service === 'gateway' && s.kind === 'server' && s.attributes['http.request.id'] === booking.requestId),
+      );
       const webhook = await eventually(async () =>
         receiver.spans.find((s) => s.service === 'gateway' && s.kind === 'server' && /\/webhooks\//.test(String(s.attributes['url.path'] ?? s.attributes['http.target'] ?? s.attributes['http.route'] ?? ''))),
       );
-      const trace = await eventually(async () => {
+      // The provider's webhook has no trace context: it starts a trace of its own, into payment's inbox.
+      const webhookTrace = await eventually(async () => {
         const spans = byTrace(webhook.traceId);
+        return kafka(spans, 'consumer', 'payment.webhooks.v1').some((s) => s.service === 'payment') ? spans : undefined;
+      }, 30_000);
+      expect(webhookTrace.some((s) => s.service === 'payment' && s.kind === 'server' && /IngestWebhook/.test(s.name))).toBe(true);
+      expectHop(webhookTrace, 'payment.webhooks.v1', 'payment', 'payment');
+
+      const trace = await eventually(async () => {
+        const spans = byTrace(server.traceId);
         return kafka(spans, 'consumer', 'video.events.v1').some((s) => s.service === 'appointment') &&
           kafka(spans, 'producer', 'appointment.events.v1').some((s) => s.attributes['cryptocare.event.type'] === 'appointment.meeting_ready')
           ? spans
           : undefined;
       }, 30_000);
-      expect([...services(trace)]).toEqual(expect.arrayContaining(['gateway', 'payment', 'appointment', 'video']));
-      expect(trace.some((s) => s.service === 'payment' && s.kind === 'server' && /IngestWebhook/.test(s.name))).toBe(true);
-      // webhook inbox → payment.confirmed → appointment.confirmed → video.meeting_created → meeting_ready
-      expectHop(trace, 'payment.webhooks.v1', 'payment', 'payment');
-      const confirmed = expectHop(trace, 'payment.events.v1', 'appointment', 'payment');
-      const meeting = expectHop(trace, 'appointment.events.v1', 'video', 'appointment');
+      expect([...services(trace)]).toEqual(expect.arrayContaining(['gateway', 'appointment', 'payment', 'video', 'search']));
+      // Payment applies the provider's answer in the booking's trace, linked to the webhook's trace.
+      const apply = trace.find((s) => s.service === 'payment' && s.name === 'payment.apply_provider_state');
+      expect(apply?.links.some((l) => l.traceId === webhook.traceId)).toBe(true);
+      // payment.confirmed → appointment.confirmed → video.meeting_created → meeting_ready
+      expectHop(trace, 'payment.events.v1', 'appointment', 'payment');
+      expectHop(trace, 'appointment.events.v1', 'video', 'appointment');
       expectHop(trace, 'video.events.v1', 'appointment', 'video');
-      expect(confirmed.attributes['cryptocare.event.type']).toBe('payment.confirmed');
-      expect(meeting.attributes['cryptocare.event.type']).toBe('appointment.confirmed');
+      const consumed = (topic: string, service: string) => kafka(trace, 'consumer', topic).filter((s) => s.service === service).map((s) => s.attributes['cryptocare.event.type']);
+      expect(consumed('payment.events.v1', 'appointment')).toContain('payment.confirmed');
+      expect(consumed('appointment.events.v1', 'video')).toContain('appointment.confirmed');
       // The meeting itself: video → Zoom (fetch), under the consumer span of appointment.confirmed.
       expect(trace.some((s) => s.service === 'video' && s.kind === 'client')).toBe(true);
       // The gateway's SSE consumer got the meeting link in the same trace.
       expect(kafka(trace, 'consumer', 'appointment.events.v1').some((s) => s.service === 'gateway')).toBe(true);
-      // Every span of the trace hangs from another span of it (one tree, no orphan).
+      // One tree: every span hangs from another span of the trace, up to the booking request.
       const ids = new Set(trace.map((s) => s.spanId));
       const roots = trace.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId));
-      expect(roots.map((s) => `${s.service} ${s.name}`)).toEqual([`gateway ${webhook.name}`]);
+      expect(roots.map((s) => `${s.service} ${s.name}`)).toEqual([`gateway ${server.name}`]);
     }, 60_000);
   });
 

@@ -1,7 +1,7 @@
 // payment's use cases: invoices for bookings, webhooks, reconciliation, and the reactions to the
 // booking's lifecycle. Provider calls happen here, never inside a database transaction of ours
 // that holds a lock (the webhook consumer's own transaction is the one exception: see there).
-import type { Logger } from '@cryptocare/platform';
+import { continueTrace, type Logger } from '@cryptocare/platform';
 import type { DomainEvent } from '@cryptocare/events';
 import { invoiceExpiry, MIN_INVOICE_LIFETIME_MS, retryDelayMs, type FinalityPolicy } from './domain/invoice-rules';
 import { paymentUri } from './domain/payment-uri';
@@ -216,9 +216,12 @@ export class Payments {
       this.logger.warn({ provider: provider.name, invoiceId: invoice.id, error: describe(err) }, 'could not re-read the invoice after a webhook; reconciliation will');
       return;
     }
-    const applied = await this.store.applyObservation(tx, invoice.id, observed, this.config.finality);
-    await this.store.markInboxProcessed(tx, row.id);
-    this.record(applied, 'webhook');
+    // The confirmation belongs to the booking's trace (linked to the webhook's, which is active).
+    await continueTrace('payment.apply_provider_state', invoice.traceparent, async () => {
+      const applied = await this.store.applyObservation(tx, invoice.id, observed, this.config.finality);
+      await this.store.markInboxProcessed(tx, row.id);
+      this.record(applied, 'webhook');
+    });
   }
 
   // ---------------------------------------------------------- reconciliation --
@@ -240,7 +243,9 @@ export class Payments {
           this.logger.warn({ provider: provider.name, invoiceId: row.id, error: describe(err) }, 'reconciliation could not read the invoice');
           return;
         }
-        const applied = await this.store.transaction((tx) => this.store.applyObservation(tx, row.id, observed, this.config.finality));
+        const applied = await continueTrace('payment.apply_provider_state', row.traceparent, () =>
+          this.store.transaction((tx) => this.store.applyObservation(tx, row.id, observed!, this.config.finality)),
+        );
         if (applied && applied.transition.kind !== 'none') {
           this.logger.info({ invoiceId: row.id, transition: applied.transition.kind }, 'reconciliation applied a provider change');
         }

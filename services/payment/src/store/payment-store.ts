@@ -1,3 +1,4 @@
+import { currentTraceparent } from '@cryptocare/platform';
 import { v7 as uuidv7 } from 'uuid';
 import { table, type Outbox } from '@cryptocare/events';
 import type { Invoice, PendingInvoiceRequest, Prisma, PrismaClient } from '../generated/prisma';
@@ -135,6 +136,7 @@ export class PaymentStore {
           paymentUri,
           checkoutUrl: created.checkoutUrl,
           expiresAt: created.expiresAt,
+          traceparent: currentTraceparent() || null,
         },
       });
       await this.outbox.add(tx, 'payment.invoice_created', invoice.id, {
@@ -306,8 +308,8 @@ export class PaymentStore {
    * `last_checked_at` under FOR UPDATE SKIP LOCKED. Includes invoices we expired locally while the
    * provider still takes payment for them, up to a day past their expiry.
    */
-  async claimReconcileBatch(limit: number, minAgeMs: number, intervalMs: number): Promise<Array<{ id: string; provider: string; providerInvoiceId: string }>> {
-    const rows = await this.db.$queryRawUnsafe<Array<{ id: string; provider: string; provider_invoice_id: string }>>(
+  async claimReconcileBatch(limit: number, minAgeMs: number, intervalMs: number): Promise<Array<{ id: string; provider: string; providerInvoiceId: string; traceparent: string | null }>> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ id: string; provider: string; provider_invoice_id: string; traceparent: string | null }>>(
       `UPDATE ${this.t.invoices} SET last_checked_at = now()
        WHERE id IN (
          SELECT id FROM ${this.t.invoices}
@@ -318,12 +320,12 @@ export class PaymentStore {
          ORDER BY last_checked_at NULLS FIRST, created_at
          LIMIT $3
          FOR UPDATE SKIP LOCKED)
-       RETURNING id::text AS id, provider, provider_invoice_id`,
+       RETURNING id::text AS id, provider, provider_invoice_id, traceparent`,
       Math.round(minAgeMs),
       Math.round(intervalMs / 2),
       limit,
     );
-    return rows.map((r) => ({ id: r.id, provider: r.provider, providerInvoiceId: r.provider_invoice_id }));
+    return rows.map((r) => ({ id: r.id, provider: r.provider, providerInvoiceId: r.provider_invoice_id, traceparent: r.traceparent }));
   }
 
   // --------------------------------------------------- appointment lifecycle --
