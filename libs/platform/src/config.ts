@@ -35,3 +35,12 @@ export const port = (fallback: number) => z.coerce.number().int().min(0).max(655
 
 /** A gRPC target such as `dns:///identity-headless:50051` or `127.0.0.1:50051`. */
 export const grpcTarget = (fallback: string) => z.string().min(3).default(fallback);
+
+/** The variables of a backend service: the common ones, its database and schema, its ports. */
+export const backendEnv = (service: string, grpcPort: number, httpPort: number) => ({
+  ...commonEnv,
+  DATABASE_URL: z.string().url(),
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(service),
+  GRPC_PORT: port(grpcPort),
+  HTTP_PORT: port(httpPort),
+});

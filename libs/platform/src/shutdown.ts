@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { createLogger } from './logger';
 
 export type ShutdownStep = { name: string; run: () => Promise<unknown> };
 
@@ -42,4 +43,17 @@ export function onShutdown(logger: Logger, steps: ShutdownStep[], limitMs = 25_0
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   return shutdown;
+}
+
+/**
+ * Runs a service's `main` as the process: stops gracefully on SIGTERM/SIGINT, and a start that
+ * fails (a bad variable, an unreachable database) exits 1 with the reason.
+ */
+export function runAsProcess(name: string, start: () => Promise<{ stop(): Promise<void> }>): void {
+  start()
+    .then((service) => onShutdown(createLogger(name), [{ name, run: () => service.stop() }]))
+    .catch((err) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    });
 }

@@ -1,7 +1,7 @@
 // appointment's composition root: reads the environment, picks the real adapters, starts.
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { search } from '@cryptocare/contracts';
-import { commonEnv, createGrpcClient, createLogger, grpcTarget, loadConfig, onShutdown, port, prismaAdapter, z, type Logger } from '@cryptocare/platform';
+import { backendEnv, createGrpcClient, createLogger, grpcTarget, loadConfig, prismaAdapter, runAsProcess, z, type Logger } from '@cryptocare/platform';
 import { busFromEnv, hostService, Outbox, type EventBus } from '@cryptocare/events';
 import { PrismaClient } from './generated/prisma';
 import { Bookings } from './bookings';
@@ -12,11 +12,7 @@ import { AppointmentStore } from './store/appointment-store';
 const SERVICE = 'appointment';
 
 export const appointmentEnv = {
-  ...commonEnv,
-  DATABASE_URL: z.string().url(),
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(SERVICE),
-  GRPC_PORT: port(50053),
-  HTTP_PORT: port(9103),
+  ...backendEnv(SERVICE, 50053, 9103),
   SEARCH_ADDR: grpcTarget('127.0.0.1:50052'),
   /** A hold outlasts the invoice: invoice lifetime + a margin for an on-chain confirmation. */
   INVOICE_TTL_MINUTES: z.coerce.number().int().min(1).max(120).default(15),
@@ -70,11 +66,4 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   });
 }
 
-if (require.main === module) {
-  main()
-    .then((service) => onShutdown(createLogger(SERVICE), [{ name: 'service', run: () => service.stop() }]))
-    .catch((err) => {
-      console.error(err instanceof Error ? err.message : err);
-      process.exit(1);
-    });
-}
+if (require.main === module) runAsProcess(SERVICE, () => main());

@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import type Redis from 'ioredis';
+import { trace } from '@opentelemetry/api';
 import { checkReadiness, histogram, latencyBuckets, registry, type AccessTokenVerifier, type Logger, type ReadinessCheck } from '@cryptocare/platform';
 import type { Backends } from './clients';
 import { errorBody, HttpError, installErrorHandler } from './http-errors';
@@ -46,6 +47,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // The HTTP server span (OpenTelemetry) learns the route and the request id it serves.
+    const span = trace.getActiveSpan();
+    const route = request.routeOptions.url;
+    if (span && route) span.updateName(`${request.method} ${route}`).setAttribute('http.route', route);
+    span?.setAttribute('http.request.id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -1,7 +1,7 @@
 // The gateway's composition root: reads the environment, connects the backends, starts.
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import os from 'node:os';
-import { AccessTokenVerifier, commonEnv, createLogger, grpcTarget, loadConfig, onShutdown, port, z, type Logger } from '@cryptocare/platform';
+import { AccessTokenVerifier, commonEnv, createLogger, grpcTarget, loadConfig, port, runAsProcess, z, type Logger } from '@cryptocare/platform';
 import { busFromEnv, type EventBus } from '@cryptocare/events';
 import { RedisCache } from '@cryptocare/cache';
 import { connectBackends } from './clients';
@@ -83,11 +83,4 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   };
 }
 
-if (require.main === module) {
-  main()
-    .then((gateway) => onShutdown(createLogger(SERVICE), [{ name: 'gateway', run: () => gateway.stop() }]))
-    .catch((err) => {
-      console.error(err instanceof Error ? err.message : err);
-      process.exit(1);
-    });
-}
+if (require.main === module) runAsProcess(SERVICE, () => main());

@@ -1,6 +1,6 @@
 // identity's composition root: reads the environment, picks the real adapters, starts.
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
-import { commonEnv, createLogger, loadConfig, onShutdown, port, prismaAdapter, z, type Logger } from '@cryptocare/platform';
+import { backendEnv, createLogger, loadConfig, prismaAdapter, runAsProcess, z, type Logger } from '@cryptocare/platform';
 import { busFromEnv, hostService, Outbox, type EventBus } from '@cryptocare/events';
 import { PrismaClient } from './generated/prisma';
 import { identityService } from './rpc/identity-rpc';
@@ -10,11 +10,7 @@ import { ensureAdmin } from './domain/bootstrap-admin';
 const SERVICE = 'identity';
 
 export const identityEnv = {
-  ...commonEnv,
-  DATABASE_URL: z.string().url(),
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(SERVICE),
-  GRPC_PORT: port(50051),
-  HTTP_PORT: port(9101),
+  ...backendEnv(SERVICE, 50051, 9101),
   JWT_ISSUER: z.string().min(1).default('https://cryptocare.ch'),
   /** Creates (or keeps) one admin account at start, e.g. in embedded mode. */
   BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
@@ -52,11 +48,4 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   });
 }
 
-if (require.main === module) {
-  main()
-    .then((service) => onShutdown(createLogger(SERVICE), [{ name: 'service', run: () => service.stop() }]))
-    .catch((err) => {
-      console.error(err instanceof Error ? err.message : err);
-      process.exit(1);
-    });
-}
+if (require.main === module) runAsProcess(SERVICE, () => main());

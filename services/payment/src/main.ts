@@ -1,6 +1,6 @@
 // payment's composition root: reads the environment, picks the real adapters, starts.
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
-import { commonEnv, ConfigError, createLogger, loadConfig, onShutdown, port, prismaAdapter, z, type Logger } from '@cryptocare/platform';
+import { backendEnv, ConfigError, createLogger, loadConfig, prismaAdapter, runAsProcess, z, type Logger } from '@cryptocare/platform';
 import { busFromEnv, hostService, Outbox, type EventBus } from '@cryptocare/events';
 import { PrismaClient } from './generated/prisma';
 import { paymentConsumers } from './events/handlers';
@@ -19,11 +19,7 @@ const ms = (fallback: number, min = 1) => z.coerce.number().int().min(min).defau
 const secret = z.string().min(1).optional();
 
 export const paymentEnv = {
-  ...commonEnv,
-  DATABASE_URL: z.string().url(),
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(SERVICE),
-  GRPC_PORT: port(50054),
-  HTTP_PORT: port(9104),
+  ...backendEnv(SERVICE, 50054, 9104),
   /** Which provider makes new invoices; the other one, when configured, still serves its invoices. */
   PAYMENT_PROVIDER: z.enum(PROVIDER_NAMES).default('swiss-bitcoin-pay'),
   SBP_API_URL: z.string().url().default('https://api.swiss-bitcoin-pay.ch'),
@@ -148,11 +144,4 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   });
 }
 
-if (require.main === module) {
-  main()
-    .then((service) => onShutdown(createLogger(SERVICE), [{ name: 'service', run: () => service.stop() }]))
-    .catch((err) => {
-      console.error(err instanceof Error ? err.message : err);
-      process.exit(1);
-    });
-}
+if (require.main === module) runAsProcess(SERVICE, () => main());

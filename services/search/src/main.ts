@@ -2,7 +2,7 @@
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { MemoryCache, RedisCache, type Cache } from '@cryptocare/cache';
 import { busFromEnv, hostService, Outbox, type EventBus } from '@cryptocare/events';
-import { commonEnv, createLogger, loadConfig, onShutdown, port, prismaAdapter, z, type Logger, type ReadinessCheck } from '@cryptocare/platform';
+import { backendEnv, createLogger, loadConfig, prismaAdapter, runAsProcess, type Logger, type ReadinessCheck } from '@cryptocare/platform';
 import { PrismaClient } from './generated/prisma';
 import { searchConsumers } from './events/search-consumers';
 import { searchService } from './rpc/search-rpc';
@@ -12,11 +12,7 @@ import { DirectoryStore } from './store/directory-store';
 const SERVICE = 'search';
 
 export const searchEnv = {
-  ...commonEnv,
-  DATABASE_URL: z.string().url(),
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(SERVICE),
-  GRPC_PORT: port(50052),
-  HTTP_PORT: port(9102),
+  ...backendEnv(SERVICE, 50052, 9102),
 };
 
 /** Shared parts injected by the embedded launcher (one process, one bus, one cache). */
@@ -69,11 +65,4 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   };
 }
 
-if (require.main === module) {
-  main()
-    .then((service) => onShutdown(createLogger(SERVICE), [{ name: 'service', run: () => service.stop() }]))
-    .catch((err) => {
-      console.error(err instanceof Error ? err.message : err);
-      process.exit(1);
-    });
-}
+if (require.main === module) runAsProcess(SERVICE, () => main());

@@ -2,7 +2,7 @@
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { MemoryCache, RedisCache, type Cache } from '@cryptocare/cache';
 import { busFromEnv, hostService, Outbox, type EventBus } from '@cryptocare/events';
-import { commonEnv, ConfigError, createLogger, loadConfig, onShutdown, port, prismaAdapter, z, type Logger } from '@cryptocare/platform';
+import { backendEnv, ConfigError, createLogger, loadConfig, prismaAdapter, runAsProcess, z, type Logger } from '@cryptocare/platform';
 import { PrismaClient } from './generated/prisma';
 import { MeetingEvents, withDeliveryHook, VIDEO_GROUP } from './events/meeting-events';
 import { JitsiMeetingProvider } from './providers/jitsi';
@@ -17,11 +17,7 @@ const SERVICE = 'video';
 const optionalSecret = z.preprocess((value) => (value === '' ? undefined : value), z.string().min(1).optional());
 
 export const videoEnv = {
-  ...commonEnv,
-  DATABASE_URL: z.string().url(),
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(SERVICE),
-  GRPC_PORT: port(50055),
-  HTTP_PORT: port(9105),
+  ...backendEnv(SERVICE, 50055, 9105),
   ZOOM_API_URL: z.string().url().default('https://api.zoom.us'),
   ZOOM_OAUTH_URL: z.string().url().default('https://zoom.us'),
   /** Server-to-Server OAuth app; without the three, meetings are on Jitsi only. */
@@ -105,11 +101,4 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   };
 }
 
-if (require.main === module) {
-  main()
-    .then((service) => onShutdown(createLogger(SERVICE), [{ name: 'service', run: () => service.stop() }]))
-    .catch((err) => {
-      console.error(err instanceof Error ? err.message : err);
-      process.exit(1);
-    });
-}
+if (require.main === module) runAsProcess(SERVICE, () => main());
