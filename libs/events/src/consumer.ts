@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { events } from '@cryptocare/contracts';
 import { contextFromTraceparent, counter, histogram, latencyBuckets, sloBuckets } from '@cryptocare/platform';
 import type { BusMessage, EventBus, Subscription } from './bus';
-import { decodeEnvelope, type DomainEvent } from './envelope';
+import { decodeEnvelope, type AnyDomainEvent, type DomainEvent } from './envelope';
 import { table, type SqlDatabase, type SqlTx } from './sql';
 
 export type EventHandlers = {
@@ -25,6 +25,12 @@ export interface IdempotentConsumerOptions {
   retryDelayMs?: number;
   /** Called after a handler's transaction committed (e.g. to wake the outbox relay). */
   afterCommit?: () => void;
+  /**
+   * Work around each delivery of a handled event, outside its transaction: e.g. a slow provider
+   * call before it (so no connection and row lock are held meanwhile), a clean-up after it.
+   * `deliver` runs the handler (with its retries and dead-lettering).
+   */
+  around?: (event: AnyDomainEvent, deliver: () => Promise<void>) => Promise<void>;
 }
 
 const consumed = counter('events_consumed_total', 'Events handled by consumers', ['group', 'type', 'outcome']);
@@ -84,48 +90,50 @@ export async function startIdempotentConsumer(options: IdempotentConsumerOptions
     }
     const handler = handlers[event.type] as ((event: DomainEvent, tx: SqlTx) => Promise<void>) | undefined;
     if (!handler) return;
-    const started = Date.now();
     const recordedAt = Date.parse(event.time);
-    if (Number.isFinite(recordedAt)) deliveryDelay.labels(groupId, event.type).observe(Math.max(0, started - recordedAt) / 1000);
+    if (Number.isFinite(recordedAt)) deliveryDelay.labels(groupId, event.type).observe(Math.max(0, Date.now() - recordedAt) / 1000);
     // The handler runs in the producer's trace, so one booking is one trace across services.
-    await context.with(handlerContext(event.traceparent), async () => {
-      const span = trace.getActiveSpan();
-      span?.setAttributes({ 'cryptocare.event.type': event.type, 'cryptocare.event.id': event.id, 'cryptocare.event.subject': event.subject });
-      const done = (outcome: string) => {
-        consumed.labels(groupId, event.type, outcome).inc();
-        handling.labels(groupId, event.type).observe((Date.now() - started) / 1000);
-        span?.setAttribute('cryptocare.event.outcome', outcome);
-      };
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const outcome = await handleOnce(event, handler);
-          done(outcome);
-          if (outcome === 'done') options.afterCommit?.();
-          return;
-        } catch (err) {
-          if (attempt >= maxAttempts) {
-            logger.error({ err, eventId: event.id, type: event.type, topic: message.topic }, 'event failed; sent to dead-letter topic');
-            await bus.publish(`${message.topic}.dlq`, [
-              {
-                key: message.key,
-                value: message.value,
-                headers: {
-                  ...message.headers,
-                  'dlq-error': err instanceof Error ? err.message.slice(0, 500) : String(err),
-                  'dlq-consumer': groupId,
-                  'dlq-partition': String(message.partition ?? ''),
-                  'dlq-offset': String(message.offset ?? ''),
-                },
+    await context.with(handlerContext(event.traceparent), () => (options.around ? options.around(event, () => deliver(event, handler, message)) : deliver(event, handler, message)));
+  }
+
+  async function deliver(event: AnyDomainEvent, handler: (event: DomainEvent, tx: SqlTx) => Promise<void>, message: BusMessage): Promise<void> {
+    const started = Date.now();
+    const span = trace.getActiveSpan();
+    span?.setAttributes({ 'cryptocare.event.type': event.type, 'cryptocare.event.id': event.id, 'cryptocare.event.subject': event.subject });
+    const done = (outcome: string) => {
+      consumed.labels(groupId, event.type, outcome).inc();
+      handling.labels(groupId, event.type).observe((Date.now() - started) / 1000);
+      span?.setAttribute('cryptocare.event.outcome', outcome);
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await handleOnce(event, handler);
+        done(outcome);
+        if (outcome === 'done') options.afterCommit?.();
+        return;
+      } catch (err) {
+        if (attempt >= maxAttempts) {
+          logger.error({ err, eventId: event.id, type: event.type, topic: message.topic }, 'event failed; sent to dead-letter topic');
+          await bus.publish(`${message.topic}.dlq`, [
+            {
+              key: message.key,
+              value: message.value,
+              headers: {
+                ...message.headers,
+                'dlq-error': err instanceof Error ? err.message.slice(0, 500) : String(err),
+                'dlq-consumer': groupId,
+                'dlq-partition': String(message.partition ?? ''),
+                'dlq-offset': String(message.offset ?? ''),
               },
-            ]);
-            done('dead_lettered');
-            return;
-          }
-          logger.warn({ err, eventId: event.id, type: event.type, attempt }, 'event handler failed; retrying');
-          await new Promise((r) => setTimeout(r, retryDelayMs * 2 ** (attempt - 1)));
+            },
+          ]);
+          done('dead_lettered');
+          return;
         }
+        logger.warn({ err, eventId: event.id, type: event.type, attempt }, 'event handler failed; retrying');
+        await new Promise((r) => setTimeout(r, retryDelayMs * 2 ** (attempt - 1)));
       }
-    });
+    }
   }
 
   return bus.subscribe({ groupId, topics: options.topics, fromBeginning: true, handle });

@@ -3,7 +3,7 @@ import { checkReadiness, gauge, startGrpcServer, startOpsServer, type ReadinessC
 import type { EventBus, Subscription } from './bus';
 import { InProcessBus } from './in-process-bus';
 import { KafkaBus } from './kafka-bus';
-import { startIdempotentConsumer, type EventHandlers } from './consumer';
+import { startIdempotentConsumer, type IdempotentConsumerOptions } from './consumer';
 import { Outbox, OutboxRelay } from './outbox';
 import { table, type SqlDatabase } from './sql';
 
@@ -58,7 +58,7 @@ export interface HostedServiceOptions {
   ownsBus: boolean;
   outbox: Outbox;
   services: ServiceRegistration[];
-  consumers?: Array<{ groupId: string; topics: string[]; handlers: EventHandlers }>;
+  consumers?: Array<Pick<IdempotentConsumerOptions, 'groupId' | 'topics' | 'handlers' | 'around'>>;
   background?: BackgroundTask[];
   readiness?: Record<string, ReadinessCheck>;
   /** Exposes `inbox_backlog` / `inbox_oldest_age_seconds` for this table (payment's webhook inbox). */

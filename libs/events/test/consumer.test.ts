@@ -79,4 +79,32 @@ describe('idempotent consumer (real PostgreSQL)', () => {
     expect(processed.rowCount).toBe(0);
     await sub.stop();
   });
+  it('runs the around hook outside the transaction, before and after the handler, for handled events only', async () => {
+    const bus = new InProcessBus();
+    const steps: string[] = [];
+    const sub = await startIdempotentConsumer({
+      bus,
+      db: pgSqlDatabase(pool),
+      schema,
+      groupId: 'around',
+      topics: ['appointment.events.v1'],
+      logger,
+      handlers: {
+        'appointment.expired': async (event, tx) => {
+          const [{ open }] = await tx.$queryRawUnsafe<Array<{ open: boolean }>>('SELECT now() = statement_timestamp() AS open');
+          steps.push(`handler ${event.data.appointmentId} in-transaction=${!open}`);
+        },
+      },
+      around: async (event, deliver) => {
+        steps.push(`before ${event.type}`);
+        await deliver();
+        steps.push(`after ${event.type}`);
+      },
+    });
+    const held = newEvent('appointment', 'appointment.held', 'a-x', { appointmentId: 'a-x' });
+    await bus.publish('appointment.events.v1', [{ key: 'a-x', value: encodeEnvelope(held), headers: {} }, message('a-around')]);
+    await eventually(async () => steps.length === 3);
+    expect(steps).toEqual(['before appointment.expired', 'handler a-around in-transaction=true', 'after appointment.expired']);
+    await sub.stop();
+  });
 });

@@ -4,7 +4,7 @@ import { MemoryCache, RedisCache, type Cache } from '@cryptocare/cache';
 import { busFromEnv, hostService, Outbox, type EventBus } from '@cryptocare/events';
 import { backendEnv, ConfigError, createLogger, loadConfig, prismaAdapter, runAsProcess, z, type Logger } from '@cryptocare/platform';
 import { PrismaClient } from './generated/prisma';
-import { MeetingEvents, withDeliveryHook, VIDEO_GROUP } from './events/meeting-events';
+import { MeetingEvents } from './events/meeting-events';
 import { JitsiMeetingProvider } from './providers/jitsi';
 import { ResilientMeetingProvider } from './providers/resilient';
 import { ZoomMeetingProvider, type ZoomPolicy } from './providers/zoom';
@@ -85,8 +85,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     http: { host: config.GRPC_HOST, port: config.HTTP_PORT },
     db,
     schema,
-    // Provider calls happen before the consumer's transaction (see MeetingEvents).
-    bus: withDeliveryHook(bus, VIDEO_GROUP, (message, deliver) => meetingEvents.aroundDelivery(message, deliver)),
+    bus,
     ownsBus: !shared.bus,
     outbox,
     services: [videoService({ store, logger })],

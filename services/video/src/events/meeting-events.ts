@@ -1,5 +1,5 @@
 import { events } from '@cryptocare/contracts';
-import { decodeEnvelope, type BusMessage, type DomainEvent, type EventBus, type EventHandlers } from '@cryptocare/events';
+import type { AnyDomainEvent, DomainEvent, EventHandlers } from '@cryptocare/events';
 import { histogram, sloBuckets, type Logger } from '@cryptocare/platform';
 import { linkSeconds, MEETING_TIME_ZONE, MEETING_TOPIC, meetingWindow } from '../domain/meeting';
 import type { ProvidedMeeting, ResilientMeetingProvider } from '../providers/resilient';
@@ -18,8 +18,8 @@ type Cancelled = DomainEvent<'appointment.cancelled'>;
  *
  * The idempotent consumer runs each handler inside a database transaction. Calls to Zoom (up to
  * a few seconds with retries) must not hold a connection and the `processed_events` row lock
- * that long, so each event's provider work is started by `aroundDelivery`, before the consumer
- * opens its transaction; the handler then finds the result waiting (and starts the work itself
+ * that long, so each event's provider work is started by `aroundDelivery` (the consumer's
+ * `around` hook), before the consumer opens its transaction; the handler then finds the result waiting (and starts the work itself
  * only if that step could not run, e.g. the database was briefly unreachable). After the
  * delivery, a provider meeting that did not end up recorded (another delivery of the booking won,
  * or the event was dead-lettered) is deleted, best effort.
@@ -39,7 +39,12 @@ export class MeetingEvents {
   ) {}
 
   consumer() {
-    return { groupId: VIDEO_GROUP, topics: [events.topics.appointment], handlers: this.handlers() };
+    return {
+      groupId: VIDEO_GROUP,
+      topics: [events.topics.appointment],
+      handlers: this.handlers(),
+      around: (event: AnyDomainEvent, deliver: () => Promise<void>) => this.aroundDelivery(event, deliver),
+    };
   }
 
   handlers(): EventHandlers {
@@ -63,9 +68,8 @@ export class MeetingEvents {
   }
 
   /** Wraps each delivery of the consumer group: provider work first, clean-up after. */
-  async aroundDelivery(message: BusMessage, deliver: () => Promise<void>): Promise<void> {
-    const event = relevant(message);
-    if (!event) return deliver();
+  async aroundDelivery(event: AnyDomainEvent, deliver: () => Promise<void>): Promise<void> {
+    if (event.type !== 'appointment.confirmed' && event.type !== 'appointment.cancelled') return deliver();
     try {
       await (event.type === 'appointment.confirmed' ? this.providerMeetingFor(event) : this.providerDeletionFor(event));
     } catch (err) {
@@ -141,31 +145,4 @@ export class MeetingEvents {
       logger.warn({ err: err instanceof Error ? err.message : String(err), provider: created.provider }, 'could not delete an unrecorded provider meeting'),
     );
   }
-}
-
-function relevant(message: BusMessage): Confirmed | Cancelled | undefined {
-  try {
-    const event = decodeEnvelope(message.value);
-    if ('unknownType' in event) return undefined;
-    if (event.type === 'appointment.confirmed') return event as Confirmed;
-    if (event.type === 'appointment.cancelled') return event as Cancelled;
-  } catch {
-    // Undecodable: the consumer deals with it.
-  }
-  return undefined;
-}
-
-/**
- * The bus as the service host sees it, with `around` wrapped around every delivery to `groupId`.
- * The idempotent consumer has no step before its transaction; this provides one without
- * touching it.
- */
-export function withDeliveryHook(bus: EventBus, groupId: string, around: (message: BusMessage, deliver: () => Promise<void>) => Promise<void>): EventBus {
-  return {
-    publish: (topic, messages) => bus.publish(topic, messages),
-    subscribe: (options) =>
-      bus.subscribe(options.groupId === groupId ? { ...options, handle: (message) => around(message, () => options.handle(message)) } : options),
-    ...(bus.lag ? { lag: (group: string, topics: string[]) => bus.lag!(group, topics) } : {}),
-    close: () => bus.close(),
-  };
 }
