@@ -91,8 +91,10 @@ describe('idempotent consumer (real PostgreSQL)', () => {
       logger,
       handlers: {
         'appointment.expired': async (event, tx) => {
-          const [{ open }] = await tx.$queryRawUnsafe<Array<{ open: boolean }>>('SELECT now() = statement_timestamp() AS open');
-          steps.push(`handler ${event.data.appointmentId} in-transaction=${!open}`);
+          // now() is the transaction's start: it differs from this statement's start only inside a
+          // transaction that already ran a statement (the processed_events insert).
+          const rows = await tx.$queryRawUnsafe<Array<{ fresh: boolean }>>('SELECT now() = statement_timestamp() AS fresh');
+          steps.push(`handler ${event.data.appointmentId} in-transaction=${rows[0]?.fresh === false}`);
         },
       },
       around: async (event, deliver) => {
@@ -101,7 +103,8 @@ describe('idempotent consumer (real PostgreSQL)', () => {
         steps.push(`after ${event.type}`);
       },
     });
-    const held = newEvent('appointment', 'appointment.held', 'a-x', { appointmentId: 'a-x' });
+    // No handler for appointment.cancelled: neither the hook nor a handler runs for it.
+    const held = newEvent('appointment', 'appointment.cancelled', 'a-x', { appointmentId: 'a-x', reason: '', wasPaid: false, cancelledBy: 'patient' });
     await bus.publish('appointment.events.v1', [{ key: 'a-x', value: encodeEnvelope(held), headers: {} }, message('a-around')]);
     await eventually(async () => steps.length === 3);
     expect(steps).toEqual(['before appointment.expired', 'handler a-around in-transaction=true', 'after appointment.expired']);
