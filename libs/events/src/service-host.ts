@@ -40,6 +40,14 @@ export function busFromEnv(brokers: string | undefined, clientId: string, logger
   return new InProcessBus();
 }
 
+/** The gRPC and ops HTTP endpoints of a backend service, from its parsed configuration. */
+export function endpointsFrom(config: { GRPC_HOST: string; GRPC_PORT: number; HTTP_PORT: number; NODE_ENV: string }) {
+  return {
+    grpc: { host: config.GRPC_HOST, port: config.GRPC_PORT, reflection: config.NODE_ENV !== 'production' },
+    http: { host: config.GRPC_HOST, port: config.HTTP_PORT },
+  };
+}
+
 export interface BackgroundTask {
   name: string;
   start(): void;

@@ -2,7 +2,7 @@
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { search } from '@cryptocare/contracts';
 import { backendEnv, createGrpcClient, createLogger, grpcTarget, loadConfig, prismaAdapter, runAsProcess, z, type Logger } from '@cryptocare/platform';
-import { busFromEnv, hostService, Outbox, type EventBus } from '@cryptocare/events';
+import { busFromEnv, endpointsFrom, hostService, Outbox, type EventBus } from '@cryptocare/events';
 import { PrismaClient } from './generated/prisma';
 import { Bookings } from './bookings';
 import { appointmentConsumers } from './events/handlers';
@@ -53,8 +53,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   return hostService({
     name: SERVICE,
     logger,
-    grpc: { host: config.GRPC_HOST, port: config.GRPC_PORT, reflection: config.NODE_ENV !== 'production' },
-    http: { host: config.GRPC_HOST, port: config.HTTP_PORT },
+    ...endpointsFrom(config),
     db,
     schema,
     bus,

@@ -1,7 +1,7 @@
 // identity's composition root: reads the environment, picks the real adapters, starts.
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { backendEnv, createLogger, loadConfig, prismaAdapter, runAsProcess, z, type Logger } from '@cryptocare/platform';
-import { busFromEnv, hostService, Outbox, type EventBus } from '@cryptocare/events';
+import { busFromEnv, endpointsFrom, hostService, Outbox, type EventBus } from '@cryptocare/events';
 import { PrismaClient } from './generated/prisma';
 import { identityService } from './rpc/identity-rpc';
 import { IdentityStore } from './store/identity-store';
@@ -37,8 +37,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   return hostService({
     name: SERVICE,
     logger,
-    grpc: { host: config.GRPC_HOST, port: config.GRPC_PORT, reflection: config.NODE_ENV !== 'production' },
-    http: { host: config.GRPC_HOST, port: config.HTTP_PORT },
+    ...endpointsFrom(config),
     db,
     schema,
     bus,

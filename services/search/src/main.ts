@@ -1,7 +1,7 @@
 // search's composition root: reads the environment, picks the real adapters, starts.
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { MemoryCache, RedisCache, type Cache } from '@cryptocare/cache';
-import { busFromEnv, hostService, Outbox, type EventBus } from '@cryptocare/events';
+import { busFromEnv, endpointsFrom, hostService, Outbox, type EventBus } from '@cryptocare/events';
 import { backendEnv, createLogger, loadConfig, prismaAdapter, runAsProcess, type Logger, type ReadinessCheck } from '@cryptocare/platform';
 import { PrismaClient } from './generated/prisma';
 import { searchConsumers } from './events/search-consumers';
@@ -43,8 +43,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const hosted = await hostService({
     name: SERVICE,
     logger,
-    grpc: { host: config.GRPC_HOST, port: config.GRPC_PORT, reflection: config.NODE_ENV !== 'production' },
-    http: { host: config.GRPC_HOST, port: config.HTTP_PORT },
+    ...endpointsFrom(config),
     db,
     schema,
     bus,

@@ -1,7 +1,7 @@
 // video's composition root: reads the environment, picks the real adapters, starts.
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { MemoryCache, RedisCache, type Cache } from '@cryptocare/cache';
-import { busFromEnv, hostService, Outbox, type EventBus } from '@cryptocare/events';
+import { busFromEnv, endpointsFrom, hostService, Outbox, type EventBus } from '@cryptocare/events';
 import { backendEnv, ConfigError, createLogger, loadConfig, prismaAdapter, runAsProcess, z, type Logger } from '@cryptocare/platform';
 import { PrismaClient } from './generated/prisma';
 import { MeetingEvents } from './events/meeting-events';
@@ -81,8 +81,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const service = await hostService({
     name: SERVICE,
     logger,
-    grpc: { host: config.GRPC_HOST, port: config.GRPC_PORT, reflection: config.NODE_ENV !== 'production' },
-    http: { host: config.GRPC_HOST, port: config.HTTP_PORT },
+    ...endpointsFrom(config),
     db,
     schema,
     bus,

@@ -5,20 +5,7 @@ import type { ValidProfile } from '../domain/profile';
 import type { PageKey, SearchCriteria } from '../domain/search-criteria';
 
 /** A stored profile as the rest of the service sees it. */
-export interface ProfileRecord {
-  id: string;
-  displayName: string;
-  specialties: string[];
-  languages: string[];
-  country: string;
-  city: string;
-  latitude: number;
-  longitude: number;
-  priceAmount: string;
-  priceCurrency: string;
-  consultationMinutes: number;
-  timeZone: string;
-  bio: string;
+export interface ProfileRecord extends ValidProfile {
   verified: boolean;
   nextAvailableAt: Date | null;
 }
