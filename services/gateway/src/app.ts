@@ -3,6 +3,9 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
+import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type Redis from 'ioredis';
 import { trace } from '@opentelemetry/api';
 import { checkReadiness, histogram, latencyBuckets, registry, type AccessTokenVerifier, type Logger, type ReadinessCheck } from '@cryptocare/platform';
@@ -28,6 +31,8 @@ export interface GatewayDeps {
   /** Event-loop delay (ms) beyond which requests are shed with 503 + Retry-After. */
   maxEventLoopDelayMs: number;
   rateLimitPerMinute: number;
+  /** The built web client (web/dist), served at `/` when it exists. */
+  webRoot?: string;
   /** Per client address on register and login (credential stuffing, account farming). */
   authRateLimitPerMinute: number;
 }
@@ -95,6 +100,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     return registry.metrics();
   });
 
+  if (deps.webRoot && existsSync(path.join(deps.webRoot, 'index.html'))) {
+    await app.register(fastifyStatic, { root: deps.webRoot, wildcard: false, index: ['index.html'], maxAge: '1h', decorateReply: false });
+  }
   authRoutes(app, deps.backends, deps.verifier, deps.authRateLimitPerMinute);
   directoryRoutes(app, deps.backends, deps.verifier);
   appointmentRoutes(app, deps.backends, deps.verifier, deps.stream);

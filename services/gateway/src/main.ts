@@ -1,6 +1,7 @@
 // The gateway's composition root: reads the environment, connects the backends, starts.
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import os from 'node:os';
+import path from 'node:path';
 import { AccessTokenVerifier, commonEnv, createLogger, grpcTarget, loadConfig, port, runAsProcess, z, type Logger } from '@cryptocare/platform';
 import { busFromEnv, type EventBus } from '@cryptocare/events';
 import { RedisCache } from '@cryptocare/cache';
@@ -22,6 +23,8 @@ export const gatewayEnv = {
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  /** The built web client; served at `/` when present. */
+  WEB_ROOT: z.string().default(path.resolve(__dirname, '../../../web/dist')),
 };
 
 export interface SharedParts {
@@ -58,6 +61,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     authRateLimitPerMinute: config.AUTH_RATE_LIMIT_PER_MINUTE,
+    webRoot: config.WEB_ROOT,
     readiness: {
       identity: async () => {
         await backends.identity.getJwks({}, { deadlineMs: 500 });

@@ -1,5 +1,8 @@
 import { generateKeyPair, exportJWK, SignJWT } from 'jose';
 import type { FastifyInstance } from 'fastify';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { AccessTokenVerifier, AppError, ACCESS_TOKEN_AUDIENCE, createLogger, GrpcStatus } from '@cryptocare/platform';
 import { InProcessBus } from '@cryptocare/events';
 import { appointment } from '@cryptocare/contracts';
@@ -164,6 +167,29 @@ describe('gateway HTTP surface', () => {
     const limited = await app.inject({ method: 'POST', url: '/v1/auth/register', payload: body, remoteAddress: '203.0.113.9' });
     expect(limited.json().error.code).toBe('RATE_LIMITED');
     expect((await app.inject({ method: 'POST', url: '/v1/auth/register', payload: body, remoteAddress: '203.0.113.10' })).statusCode).toBe(409);
+  });
+
+  it('serves the built web client at / when there is one', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'web-'));
+    writeFileSync(path.join(root, 'index.html'), '<!doctype html><title>CryptoCare</title>');
+    const logger = createLogger('gateway-test', 'silent');
+    const withWeb = await buildGateway({
+      backends: {} as Backends,
+      verifier: new AccessTokenVerifier(async () => ({ jwks: { keys: [] }, issuer })),
+      stream: new AppointmentStream(new InProcessBus(), 'sse-web', logger),
+      logger,
+      readiness: {},
+      maxEventLoopDelayMs: 0,
+      rateLimitPerMinute: 1000,
+      authRateLimitPerMinute: 3,
+      webRoot: root,
+    });
+    const page = await withWeb.inject({ method: 'GET', url: '/' });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<title>CryptoCare</title>');
+    expect((await withWeb.inject({ method: 'GET', url: '/v1/nothing' })).json().error.code).toBe('ROUTE_NOT_FOUND');
+    await withWeb.close();
+    expect((await app.inject({ method: 'GET', url: '/' })).statusCode).toBe(404);
   });
 
   it('publishes its OpenAPI document and answers unknown routes with a machine code', async () => {
