@@ -6,6 +6,7 @@ import path from 'node:path';
 import { AccessTokenVerifier, AppError, ACCESS_TOKEN_AUDIENCE, createLogger, GrpcStatus } from '@cryptocare/platform';
 import { InProcessBus } from '@cryptocare/events';
 import { appointment } from '@cryptocare/contracts';
+import { eventually } from '@cryptocare/testing';
 import { buildGateway } from '../src/app';
 import { AppointmentStream } from '../src/sse/appointment-stream';
 import type { Backends } from '../src/clients';
@@ -190,6 +191,38 @@ describe('gateway HTTP surface', () => {
     expect((await withWeb.inject({ method: 'GET', url: '/v1/nothing' })).json().error.code).toBe('ROUTE_NOT_FOUND');
     await withWeb.close();
     expect((await app.inject({ method: 'GET', url: '/' })).statusCode).toBe(404);
+  });
+
+  it('sheds load with 503 OVERLOADED and Retry-After when the event loop lags', async () => {
+    const logger = createLogger('gateway-test', 'silent');
+    const busy = await buildGateway({
+      backends: {} as Backends,
+      verifier: new AccessTokenVerifier(async () => ({ jwks: { keys: [] }, issuer })),
+      stream: new AppointmentStream(new InProcessBus(), 'sse-busy', logger),
+      logger,
+      readiness: {},
+      maxEventLoopDelayMs: 50,
+      rateLimitPerMinute: 1000,
+      authRateLimitPerMinute: 3,
+    });
+    await busy.ready();
+    expect((await busy.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    // Sustained lag (the sampler averages over a second): 100 ms blocks, again and again.
+    const until = Date.now() + 1_500;
+    while (Date.now() < until) {
+      const blockEnd = Date.now() + 100;
+      while (Date.now() < blockEnd) {
+        // busy on purpose: this is the overload
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    const shed = await eventually(async () => {
+      const res = await busy.inject({ method: 'GET', url: '/v1/specialties' });
+      return res.statusCode === 503 ? res : undefined;
+    }, 3_000, 50);
+    expect(shed.json().error.code).toBe('OVERLOADED');
+    expect(shed.headers['retry-after']).toBe('5');
+    await busy.close();
   });
 
   it('publishes its OpenAPI document and answers unknown routes with a machine code', async () => {
