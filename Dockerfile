@@ -43,6 +43,7 @@ COPY package.json package-lock.json ./
 COPY scripts/gen.mjs scripts/gen.mjs
 COPY libs/ /tmp/libs/
 COPY services/ /tmp/services/
+COPY web/package.json web/package.json
 RUN set -eu; \
     for d in /tmp/libs/* /tmp/services/*; do \
       rel="${d#/tmp/}"; mkdir -p "$rel"; cp "$d/package.json" "$rel/package.json"; \
@@ -61,12 +62,15 @@ COPY scripts/ scripts/
 COPY proto/ proto/
 COPY libs/ libs/
 COPY services/ services/
+COPY web/ web/
 COPY tsconfig.base.json tsconfig.json ./
 # Code generation (ts-proto contracts, Prisma clients: what `npm install` runs as postinstall), shared too.
 RUN npm run gen
 # The service's bundle: dist/main.js, dist/migrate.js and dist/prisma/migrations.
 ARG SERVICE
 RUN test -n "$SERVICE" || (echo "build-arg SERVICE is required (gateway|identity|search|appointment|payment|video)" >&2; exit 1)
+# The gateway also serves the web client (web/dist, its default WEB_ROOT).
+RUN mkdir -p web/dist && if [ "$SERVICE" = gateway ]; then npm run build -w web; fi
 RUN npm run build -w "services/${SERVICE}" \
  && test -f "services/${SERVICE}/dist/main.js" \
  && mkdir -p "services/${SERVICE}/dist/prisma/migrations"
@@ -102,6 +106,7 @@ COPY --from=prod-deps --chown=0:0 /src/node_modules/ ./node_modules/
 COPY --from=prod-deps --chown=0:0 /src/services/${SERVICE}/node_modules/ ./services/${SERVICE}/node_modules/
 COPY --from=build --chown=0:0 /src/services/${SERVICE}/package.json ./services/${SERVICE}/package.json
 COPY --from=build --chown=0:0 /src/services/${SERVICE}/dist/ ./services/${SERVICE}/dist/
+COPY --from=build --chown=0:0 /src/web/dist/ ./web/dist/
 WORKDIR /app/services/${SERVICE}
 
 # Files are owned by root and read-only to the process; it runs as the distroless nonroot user.

@@ -4,10 +4,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: help install gen lint typecheck infra-up infra-down test test-unit dev bench breaking
+.PHONY: help install gen lint typecheck infra-up infra-down browser web test dev bench breaking
 
 help:
-	@echo "make dev         run the whole platform on http://localhost:8080 (embedded, npm packages only)"
+	@echo "make dev         run the whole platform and the web client on http://localhost:8080 (embedded, npm packages only)"
 	@echo "make test        install, generate, start PostgreSQL/Redis/Kafka, run every test"
 	@echo "make infra-up    start local PostgreSQL, Redis and Kafka (no containers)"
 	@echo "make infra-down  stop them"
@@ -17,7 +17,7 @@ help:
 # Installs dependencies (the versions of package-lock.json) when a manifest changed since the last
 # install; runs `gen` (postinstall). Not `npm ci`: npm 11 writes lockfiles without other platforms'
 # optional packages and then refuses them in `npm ci` (npm/cli#8805, #4828).
-node_modules/.install-stamp: package-lock.json package.json libs/*/package.json services/*/package.json
+node_modules/.install-stamp: package-lock.json package.json libs/*/package.json services/*/package.json web/package.json
 	npm install --no-audit --no-fund
 	@touch $@
 
@@ -37,17 +37,26 @@ breaking: install
 
 typecheck: install
 	npx tsc -p tsconfig.json
+	npx tsc -p web/tsconfig.json --noEmit
 
 infra-up:
 	bash scripts/infra/up.sh >/dev/null
 
+# Debian's Chromium for the browser test of the web client.
+browser:
+	bash scripts/infra/browser.sh
+
+# The web client (React + Vite) into web/dist; the gateway serves it at /.
+web: install
+	npm run build -w web
+
 infra-down:
 	bash scripts/infra/down.sh
 
-test: install lint breaking typecheck infra-up
+test: install lint breaking typecheck infra-up browser
 	source scripts/infra/env.sh && npx jest --ci
 
-dev: install
+dev: install web
 	npm run dev
 
 bench: install infra-up

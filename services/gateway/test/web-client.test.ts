@@ -1,0 +1,199 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { eventually, freePort, repoRoot } from '@cryptocare/testing';
+
+/**
+ * The web client (web/) in Debian's Chromium against the embedded platform (`make dev`): sign up,
+ * search, pick, book, see the invoice, pay through the simulator, see the meeting link.
+ *
+ * The gateway serves web/dist at / (built here before the platform starts); the page calls the API
+ * on its own origin. A fallback static server proxying /v1 and /webhooks covers a gateway without it.
+ */
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// Debian's chromium; `make test` installs it (scripts/infra/browser.sh). A missing browser is a
+// failure with a clear message, not a skipped test.
+if (!existsSync(chromiumPath)) throw new Error(`no browser at ${chromiumPath}: run scripts/infra/browser.sh (or set CHROMIUM_PATH)`);
+
+const types: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json',
+  '.ico': 'image/x-icon',
+  '.png': 'image/png',
+};
+
+function staticAndProxy(dist: string, upstream: URL): http.Server {
+  return http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname.startsWith('/v1/') || url.pathname.startsWith('/webhooks/')) {
+      const proxied = http.request(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      proxied.on('error', () => {
+        if (!res.headersSent) res.writeHead(502);
+        res.end();
+      });
+      req.pipe(proxied);
+      res.on('close', () => proxied.destroy());
+      return;
+    }
+    const file = path.join(dist, url.pathname === '/' ? 'index.html' : path.normalize(url.pathname));
+    if (!file.startsWith(dist) || !existsSync(file)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+}
+
+describe('web client (web/) in Chromium', () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cryptocare-web-'));
+  const profileDir = mkdtempSync(path.join(os.tmpdir(), 'cryptocare-chromium-'));
+  const offset = 10_000 + Math.floor(Math.random() * 40) * 100 + 50;
+  const gatewayUrl = new URL(`http://127.0.0.1:${8080 + offset}`);
+  const dist = path.join(repoRoot, 'web/dist');
+  let child: ChildProcess | undefined;
+  let output = '';
+  let server: http.Server | undefined;
+  let context: BrowserContext | undefined;
+  let siteUrl = '';
+
+  beforeAll(async () => {
+    // Build once (under a second).
+    try {
+      execFileSync('npm', ['run', 'build', '-w', 'web'], { cwd: repoRoot, stdio: 'pipe' });
+    } catch (err) {
+      throw new Error(`web build failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? err}`);
+    }
+    const pgPort = await freePort();
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts/dev.ts')], {
+      cwd: repoRoot,
+      env: { ...process.env, PORT_OFFSET: String(offset), EMBEDDED_PG_PORT: String(pgPort), DEV_DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', REDIS_URL: '', KAFKA_BROKERS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    await eventually(async () => {
+      if (child!.exitCode !== null) throw new Error(`dev exited: ${output.slice(-3000)}`);
+      return output.includes('CryptoCare is running');
+    }, 150_000, 250);
+
+    // The gateway serves web/dist at / (WEB_ROOT); a gateway that does not gets the page from a
+    // small static server proxying the API instead, on one origin all the same.
+    const home = await fetch(gatewayUrl);
+    if (home.ok && (home.headers.get('content-type') ?? '').includes('text/html') && (await home.text()).includes('id="root"')) {
+      siteUrl = gatewayUrl.href;
+    } else {
+      server = staticAndProxy(dist, gatewayUrl);
+      await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+      siteUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    }
+
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 360, height: 800 },
+    });
+  }, 240_000);
+
+  afterAll(async () => {
+    await context?.close().catch(() => undefined);
+    server?.closeAllConnections?.();
+    await new Promise((r) => (server ? server.close(r) : r(undefined)));
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child!.on('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(profileDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('signs up, finds a GP in Switzerland, books, pays and shows the meeting link', async () => {
+    const page = await context!.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(String(err)));
+    await page.goto(siteUrl);
+
+    // 1. Sign up.
+    await page.getByLabel('Your name').fill('Web Patient');
+    await page.getByLabel('Email').fill(`web-${Date.now()}@example.ch`);
+    await page.getByLabel('Password').fill('web-patient-password');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.getByTestId('signed-in').waitFor();
+
+    // 2. Search: the selects are filled from /v1/specialties and /v1/countries.
+    await page.getByLabel('Specialty').selectOption('general-practice');
+    await page.getByLabel('Country').selectOption('CH');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    const results = page.getByRole('list', { name: 'Search results' }).getByRole('listitem');
+    await results.first().waitFor();
+    expect(await results.count()).toBeGreaterThan(0);
+    expect(await results.first().textContent()).toMatch(/Next available/);
+
+    // 3. Pick the first professional: slots in the professional's time zone.
+    await results.first().getByRole('button').click();
+    await page.getByText(/time zone \(Europe\/Zurich\)/).waitFor();
+    let slot = page.getByRole('button', { name: /^Book / }).first();
+    await slot.waitFor();
+
+    // Someone else takes the first slot meanwhile: 409 SLOT_TAKEN, a clear message, slots reloaded.
+    const api = async (method: string, route: string, body?: unknown, token?: string) => {
+      const res = await fetch(new URL(route, gatewayUrl), {
+        method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return (await res.json()) as any;
+    };
+    const other = await api('POST', '/v1/auth/register', { email: `other-${Date.now()}@example.ch`, password: 'other-patient-password', role: 'patient', displayName: 'Other' });
+    const professionals = await api('GET', '/v1/professionals?specialty=general-practice&country=CH');
+    const firstSlots = await api('GET', `/v1/professionals/${professionals.items[0].id}/slots`);
+    const taken = await api('POST', '/v1/appointments', { professionalId: professionals.items[0].id, start: firstSlots.items[0].start }, other.accessToken);
+    expect(taken.appointment.status).toBe('held');
+    const reloaded = page.waitForResponse((r) => r.url().includes('/slots'));
+    await slot.click();
+    await page.getByText(/someone has just booked that slot/).waitFor();
+    await reloaded;
+    slot = page.getByRole('button', { name: /^Book / }).first();
+    await eventually(async () => (await slot.getAttribute('aria-label')) !== null && (await slot.isEnabled()));
+
+    // 4. Book: the invoice with its QR code (an <img> of an SVG data URL), BOLT11 and checkout link.
+    const booked = page.waitForResponse((r) => r.url().endsWith('/v1/appointments') && r.request().method() === 'POST');
+    await slot.click();
+    expect((await booked).status()).toBe(201);
+    const qr = page.getByRole('img', { name: /QR code/ });
+    await qr.waitFor();
+    expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml;utf8,%3Csvg/i);
+    const bolt11 = await page.getByLabel('Lightning invoice (BOLT11)').inputValue();
+    expect(bolt11).toMatch(/^lnbc/);
+    expect(await page.getByTestId('sats').textContent()).toMatch(/sats/);
+    const checkoutUrl = await page.getByRole('link', { name: 'Open checkout' }).getAttribute('href');
+    expect(checkoutUrl).toMatch(/^https?:\/\//);
+    await page.locator('[data-step="invoice_ready"].done').waitFor({ timeout: 10_000 });
+
+    // 5. Pay through the simulator; the live stream brings confirmed, then meeting_ready.
+    expect((await fetch(`${checkoutUrl}/pay`, { method: 'POST' })).ok).toBe(true);
+    const join = page.getByTestId('join-url');
+    await join.waitFor({ timeout: 30_000 });
+    expect(await join.getAttribute('href')).toMatch(/^https?:\/\//);
+    expect(await page.locator('.steps li.done').count()).toBe(3);
+
+    if (process.env.WEB_SCREENSHOT) await page.screenshot({ path: process.env.WEB_SCREENSHOT, fullPage: true });
+    // The page fits a 360 px screen.
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 90_000);
+});
