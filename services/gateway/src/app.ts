@@ -12,6 +12,7 @@ import { checkReadiness, histogram, latencyBuckets, registry, type AccessTokenVe
 import type { Backends } from './clients';
 import { errorBody, HttpError, installErrorHandler } from './http-errors';
 import { authRoutes } from './routes/auth';
+import { meRoutes } from './routes/me';
 import { directoryRoutes } from './routes/directory';
 import { appointmentRoutes } from './routes/appointments';
 import { webhookRoutes } from './routes/webhooks';
@@ -103,7 +104,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   if (deps.webRoot && existsSync(path.join(deps.webRoot, 'index.html'))) {
     await app.register(fastifyStatic, { root: deps.webRoot, wildcard: false, index: ['index.html'], maxAge: '1h', decorateReply: false });
   }
-  authRoutes(app, deps.backends, deps.verifier, deps.authRateLimitPerMinute);
+  authRoutes(app, deps.backends, deps.authRateLimitPerMinute);
+  meRoutes(app, deps.backends, deps.verifier);
   directoryRoutes(app, deps.backends, deps.verifier);
   appointmentRoutes(app, deps.backends, deps.verifier, deps.stream);
   await app.register(async (scope) => webhookRoutes(scope, deps.backends));

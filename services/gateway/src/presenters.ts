@@ -47,7 +47,7 @@ const invoiceStatuses: Record<number, string> = {
   [payment.InvoiceStatus.INVOICE_STATUS_REFUND_DUE]: 'refund_due',
 };
 
-export async function presentInvoice(invoice: payment.Invoice | undefined) {
+export async function presentInvoice(invoice: payment.Invoice | undefined, options: { qrCode: boolean } = { qrCode: true }) {
   if (!invoice) return null;
   return {
     id: invoice.id,
@@ -58,7 +58,7 @@ export async function presentInvoice(invoice: payment.Invoice | undefined) {
     onchainAddress: invoice.onchainAddress || null,
     paymentUri: invoice.paymentUri,
     // The QR code of the BIP21/lightning URI, ready to show (SLO: under 2 s from booking).
-    qrSvg: invoice.paymentUri ? await QRCode.toString(invoice.paymentUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }) : null,
+    qrSvg: invoice.paymentUri && options.qrCode ? await QRCode.toString(invoice.paymentUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }) : null,
     checkoutUrl: invoice.checkoutUrl,
     expiresAt: invoice.expiresAt,
     provider: invoice.provider,

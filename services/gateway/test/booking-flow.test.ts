@@ -1,4 +1,4 @@
-import { ApiClient, eventually, seedDemoDirectory, startPlatform, type RunningPlatform } from '@cryptocare/testing';
+import { ApiClient, DEMO_PASSWORD, demoProfessionals, eventually, seedDemoDirectory, startPlatform, type RunningPlatform } from '@cryptocare/testing';
 
 /**
  * ARCHITECTURE section 4 end to end: every service its own process, real PostgreSQL, Redis and
@@ -82,4 +82,38 @@ describe('booking through the gateway (real PostgreSQL, Redis, Kafka; separate p
     }, 45_000);
     expect(done.meeting.joinUrl).toMatch(/^https?:\/\//);
   }, 120_000);
+  it('exports everything held of a patient, then erases the account everywhere', async () => {
+    const patient = await newPatient();
+    const { professional, slot } = await firstFreeSlot(patient, 'dermatology');
+    const booked = await patient.expect(201, 'POST', '/v1/appointments', { professionalId: professional.id, start: slot.start });
+    await fetch(`${booked.invoice.checkoutUrl}/pay`, { method: 'POST' });
+    await eventually(async () => (await patient.expect(200, 'GET', `/v1/appointments/${booked.appointment.id}`)).appointment.status === 'confirmed');
+
+    const exported = await patient.call('GET', '/v1/me/export');
+    expect(exported.status).toBe(200);
+    expect(exported.headers.get('content-disposition')).toContain('attachment');
+    expect(exported.body.user.role).toBe('patient');
+    expect(exported.body.appointments.map((a: { id: string }) => a.id)).toEqual([booked.appointment.id]);
+    expect(exported.body.invoices).toEqual([expect.objectContaining({ appointmentId: booked.appointment.id, sats: booked.invoice.sats, status: 'paid' })]);
+
+    const erased = await patient.call('DELETE', '/v1/me');
+    expect(erased.status).toBe(202);
+    expect((await api.call('POST', '/v1/auth/login', { email: exported.body.user.email, password: 'patient-password-1' })).status).toBe(401);
+    expect((await patient.call('GET', '/v1/me')).status).toBe(404);
+    // The professional keeps the booking in their calendar, without the patient's identity.
+    const dermatologist = demoProfessionals.find((p) => p.specialties.includes('dermatology'))!;
+    const session = await api.expect(200, 'POST', '/v1/auth/login', { email: dermatologist.email, password: DEMO_PASSWORD });
+    const calendar = api.as(session.accessToken);
+    const kept = await eventually(async () => {
+      const { items } = await calendar.expect(200, 'GET', '/v1/appointments?limit=100');
+      const booking = items.find((a: { id: string }) => a.id === booked.appointment.id);
+      return booking?.patientId === '00000000-0000-0000-0000-000000000000' ? booking : undefined;
+    });
+    expect(kept.status).toBe('confirmed');
+    // A professional's export holds the profile and the schedule.
+    const own = await calendar.expect(200, 'GET', '/v1/me/export');
+    expect(own.profile).toMatchObject({ id: session.user.id, verified: true });
+    expect(own.schedule.rules.length).toBeGreaterThan(0);
+    expect(own.invoices).toEqual([]);
+  }, 90_000);
 });

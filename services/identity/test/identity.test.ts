@@ -77,4 +77,19 @@ describe('identity service (real PostgreSQL)', () => {
     await client.logout({ refreshToken: tokens!.refreshToken });
     await expect(client.refresh({ refreshToken: tokens!.refreshToken })).rejects.toMatchObject({ status: status.UNAUTHENTICATED });
   });
+  it('erases an account: no more login or refresh, the other services are told, and twice is harmless', async () => {
+    const { user, tokens } = await register('erase@example.ch');
+    const first = await client.eraseUser({ userId: user!.id });
+    expect(Date.parse(first.erasedAt)).toBeGreaterThan(0);
+    await expect(client.login({ email: 'erase@example.ch', password: 'correct horse battery' })).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    await expect(client.refresh({ refreshToken: tokens!.refreshToken })).rejects.toMatchObject({ status: status.UNAUTHENTICATED });
+    await expect(client.getUser({ userId: user!.id })).rejects.toMatchObject({ status: status.NOT_FOUND });
+    const erased = await eventually(async () => published.map((m) => decodeEnvelope(m.value)).find((e) => 'type' in e && e.type === 'identity.user_erased' && e.subject === user!.id));
+    expect(erased).toMatchObject({ data: { userId: user!.id } });
+    expect((await client.eraseUser({ userId: user!.id })).erasedAt).toBe(first.erasedAt);
+    expect(published.map((m) => decodeEnvelope(m.value)).filter((e) => 'type' in e && e.type === 'identity.user_erased' && e.subject === user!.id)).toHaveLength(1);
+    // The address is free again for a new account.
+    await expect(register('erase@example.ch')).resolves.toBeDefined();
+    await expect(client.eraseUser({ userId: '0192f1a0-0000-7000-8000-00000000dead' })).rejects.toMatchObject({ code: 'USER_NOT_FOUND' });
+  });
 });

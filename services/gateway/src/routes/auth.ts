@@ -1,11 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { common, identity } from '@cryptocare/contracts';
-import type { AccessTokenVerifier } from '@cryptocare/platform';
 import type { Backends } from '../clients';
 import { presentUser } from '../presenters';
-import { principalOf, requireRole } from '../auth';
-import { bearer, errorResponses } from './schemas';
+import { errorResponses } from './schemas';
 
 const RegisterBody = Type.Object(
   {
@@ -24,7 +22,7 @@ function session(res: { user?: identity.User; tokens?: identity.Tokens }) {
   return { user: presentUser(res.user), accessToken: res.tokens?.accessToken, refreshToken: res.tokens?.refreshToken, expiresIn: res.tokens?.expiresIn };
 }
 
-export function authRoutes(app: FastifyInstance, backends: Backends, verifier: AccessTokenVerifier, perMinute: number) {
+export function authRoutes(app: FastifyInstance, backends: Backends, perMinute: number) {
   const limited = { rateLimit: { max: perMinute, timeWindow: '1 minute' } };
   const budget = { deadlineMs: 3_000 }; // argon2 hashing dominates
 
@@ -66,11 +64,5 @@ export function authRoutes(app: FastifyInstance, backends: Backends, verifier: A
       await backends.identity.logout({ refreshToken: request.body.refreshToken });
       return reply.status(204).send();
     },
-  );
-
-  app.get(
-    '/v1/me',
-    { schema: { tags: ['auth'], summary: 'The signed-in user', security: bearer, response: { ...errorResponses } }, preHandler: requireRole(verifier) },
-    async (request) => ({ user: presentUser((await backends.identity.getUser({ userId: principalOf(request).userId })).user) }),
   );
 }

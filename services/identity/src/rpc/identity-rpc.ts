@@ -1,5 +1,5 @@
 import { common, identity } from '@cryptocare/contracts';
-import { alreadyExists, invalidArgument, unauthenticated, notFound, defineService, type Logger, type Role } from '@cryptocare/platform';
+import { alreadyExists, defineService, invalidArgument, isUuid, notFound, unauthenticated, type Logger, type Role } from '@cryptocare/platform';
 import {
   hashPassword,
   hashRefreshToken,
@@ -84,9 +84,17 @@ export function identityService(deps: { store: IdentityStore; issuer: string; lo
       },
 
       async getUser(req) {
+        if (!isUuid(req.userId)) throw notFound('USER_NOT_FOUND', 'no such user');
         const user = await store.findById(req.userId);
         if (!user || user.erasedAt) throw notFound('USER_NOT_FOUND', 'no such user');
         return { user: userMessage(user) };
+      },
+
+      async eraseUser(req) {
+        if (!isUuid(req.userId)) throw notFound('USER_NOT_FOUND', 'no such user');
+        const erasedAt = await store.eraseUser(req.userId);
+        if (!erasedAt) throw notFound('USER_NOT_FOUND', 'no such user');
+        return { erasedAt: erasedAt.toISOString() };
       },
 
       async getJwks() {

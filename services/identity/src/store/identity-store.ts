@@ -76,6 +76,25 @@ export class IdentityStore {
     if (token) await this.db.refreshToken.updateMany({ where: { familyId: token.familyId, revokedAt: null }, data: { revokedAt: new Date() } });
   }
 
+  /**
+   * Erases a user: email, password and name go, every session ends, and `identity.user_erased`
+   * (in the same transaction) tells the other services. The row stays as a tombstone so the id is
+   * never reused. Returns undefined when there is no such user; erasing twice is harmless.
+   */
+  async eraseUser(userId: string, now = new Date()): Promise<Date | undefined> {
+    const erasedAt = await this.db.$transaction(async (tx) => {
+      const user = await tx.user.findUnique({ where: { id: userId } });
+      if (!user) return undefined;
+      if (user.erasedAt) return user.erasedAt;
+      await tx.user.update({ where: { id: userId }, data: { email: null, passwordHash: null, displayName: 'Erased user', erasedAt: now } });
+      await tx.refreshToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
+      await this.outbox.add(tx, 'identity.user_erased', userId, { userId });
+      return now;
+    });
+    this.outbox.notifyCommitted();
+    return erasedAt;
+  }
+
   /** The signing key (created on first use) and every key still valid for verification. */
   async signingKeys(): Promise<{ current: KeyPairJwk; all: KeyPairJwk[] }> {
     let keys = await this.db.signingKey.findMany({ where: { retiredAt: null }, orderBy: { createdAt: 'desc' } });

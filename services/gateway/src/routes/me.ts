@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError, GrpcStatus, type AccessTokenVerifier, type Principal } from '@cryptocare/platform';
+import type { Backends } from '../clients';
+import { presentAppointment, presentInvoice, presentProfile, presentUser } from '../presenters';
+import { principalOf, requireRole } from '../auth';
+import { bearer, errorResponses } from './schemas';
+
+/** A lookup that may rightly find nothing (no profile yet, no invoice yet). */
+async function orNull<T>(lookup: Promise<T>): Promise<T | null> {
+  try {
+    return await lookup;
+  } catch (err) {
+    if (err instanceof AppError && err.status === GrpcStatus.NOT_FOUND) return null;
+    throw err;
+  }
+}
+
+/** Everything the platform holds of the caller, gathered from the services that own it. */
+async function exportOf(backends: Backends, me: Principal) {
+  const caller = { userId: me.userId, role: me.role };
+  const { user } = await backends.identity.getUser({ userId: me.userId });
+  const appointments = [];
+  let cursor = '';
+  do {
+    const page = await backends.appointment.listAppointments({ caller, limit: 100, cursor });
+    appointments.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  const professional = me.role === 'professional';
+  const profile = professional ? await orNull(backends.search.getProfile({ professionalId: me.userId, includeUnverified: true })) : null;
+  const schedule = professional ? await orNull(backends.appointment.getSchedule({ professionalId: me.userId })) : null;
+  // A patient's invoices are theirs; a professional's calendar does not carry the patients' payments.
+  const invoices = professional
+    ? []
+    : (await Promise.all(appointments.map((a) => orNull(backends.payment.getInvoice({ appointmentId: a.id })))))
+        .filter((r): r is NonNullable<typeof r> => r !== null)
+        .map((r) => r.invoice);
+  return {
+    exportedAt: new Date().toISOString(),
+    user: presentUser(user),
+    profile: profile?.profile ? presentProfile(profile.profile) : null,
+    schedule: schedule?.schedule ?? null,
+    appointments: appointments.map(presentAppointment),
+    invoices: await Promise.all(invoices.map(async (i) => ({ appointmentId: i!.appointmentId, ...(await presentInvoice(i, { qrCode: false })) }))),
+  };
+}
+
+/** The signed-in user's own account: profile, erasure, export (LPD / GDPR rights). */
+export function meRoutes(app: FastifyInstance, backends: Backends, verifier: AccessTokenVerifier) {
+  const signedIn = requireRole(verifier);
+
+  app.get(
+    '/v1/me',
+    { schema: { tags: ['me'], summary: 'The signed-in user', security: bearer, response: { ...errorResponses } }, preHandler: signedIn },
+    async (request) => ({ user: presentUser((await backends.identity.getUser({ userId: principalOf(request).userId })).user) }),
+  );
+
+  app.delete(
+    '/v1/me',
+    {
+      schema: { tags: ['me'], summary: 'Erase my account: every service erases or anonymises what it holds of me', security: bearer, response: { ...errorResponses } },
+      preHandler: signedIn,
+    },
+    async (request, reply) => {
+      const { erasedAt } = await backends.identity.eraseUser({ userId: principalOf(request).userId });
+      // Identity is erased now; the other services follow from `identity.user_erased`.
+      return reply.status(202).send({ status: 'erasure_started', erasedAt });
+    },
+  );
+
+  app.get(
+    '/v1/me/export',
+    { schema: { tags: ['me'], summary: 'Everything held about me, as JSON', security: bearer, response: { ...errorResponses } }, preHandler: signedIn },
+    async (request, reply) => {
+      reply.header('content-disposition', 'attachment; filename="cryptocare-export.json"').header('cache-control', 'no-store');
+      return exportOf(backends, principalOf(request));
+    },
+  );
+}
