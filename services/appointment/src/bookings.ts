@@ -4,6 +4,7 @@ import { counter, histogram, sloBuckets } from '@cryptocare/platform';
 import {
   cancelBooking,
   confirmBooking,
+  completeBooking,
   expireHold,
   holdExpiry,
   isBookableSlot,
@@ -153,6 +154,19 @@ export class Bookings {
     });
     if (expired > 0) bookingsTotal.labels('expired').inc(expired);
     return expired;
+  }
+
+  /** Confirmed bookings become completed once their consultation has ended. */
+  async completeFinished(now = new Date()): Promise<number> {
+    return this.store.write(async (tx) => {
+      const ids = await this.store.finishedConsultations(tx, now);
+      for (const id of ids) {
+        completeBooking(toBooking((await this.store.find(id, tx))!), now);
+        await this.store.update(tx, id, { status: 'completed' });
+        bookingsTotal.labels('completed').inc();
+      }
+      return ids.length;
+    });
   }
 
   private async refundCase(tx: Tx, row: Appointment, reason: string, now: Date) {

@@ -37,11 +37,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const searchClient = createGrpcClient(search, 'SearchService', config.SEARCH_ADDR, { deadlineMs: 1_000 });
 
   let sweep: NodeJS.Timeout | undefined;
-  const holdSweeper = {
-    name: 'hold-sweeper',
+  // Releases unpaid holds and completes consultations that have ended.
+  const bookingSweeper = {
+    name: 'booking-sweeper',
     start() {
       sweep = setInterval(() => {
         bookings.expireDueHolds().catch((err) => logger.warn({ err }, 'hold sweep failed'));
+        bookings.completeFinished().catch((err) => logger.warn({ err }, 'completion sweep failed'));
       }, config.HOLD_SWEEP_EVERY_MS);
     },
     async stop() {
@@ -61,7 +63,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     outbox,
     services: [appointmentService({ store, bookings, search: searchClient, logger })],
     consumers: appointmentConsumers(bookings, store),
-    background: [holdSweeper],
+    background: [bookingSweeper],
   });
 }
 

@@ -179,4 +179,20 @@ describe('appointment service (real PostgreSQL)', () => {
     await expect(client.book({ patientId: patient.userId, professionalId, startAt: start })).rejects.toMatchObject({ code: 'SLOT_NOT_AVAILABLE' });
     verified = true;
   });
+  it('completes a confirmed booking once its consultation has ended', async () => {
+    const start = new Date(nextMondayNine().getTime() + 42 * 86_400_000).toISOString();
+    const { appointment: held } = await client.book({ patientId: patient.userId, professionalId, startAt: start });
+    const id = held!.id;
+    const event = newEvent('payment', 'payment.confirmed', id, { invoiceId: 'inv-2', appointmentId: id, sats: 1, method: 'lightning', paidAt: new Date().toISOString() });
+    await bus.publish('payment.events.v1', [{ key: id, value: encodeEnvelope(event), headers: {} }]);
+    await eventually(async () => (await client.getAppointment({ appointmentId: id, caller: patient })).appointment!.status === appointment.AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED);
+    // Not before its end…
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await client.getAppointment({ appointmentId: id, caller: patient })).appointment!.status).toBe(appointment.AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED);
+    // …then the sweeper completes it (the consultation is moved into the past, as time would).
+    const pool = new pg.Pool({ connectionString: infraUrls().databaseUrl });
+    await pool.query(`UPDATE "${schema}".appointments SET start_at = now() - interval '2 hours', end_at = now() - interval '90 minutes' WHERE id = $1`, [id]);
+    await pool.end();
+    await eventually(async () => (await client.getAppointment({ appointmentId: id, caller: patient })).appointment!.status === appointment.AppointmentStatus.APPOINTMENT_STATUS_COMPLETED);
+  });
 });

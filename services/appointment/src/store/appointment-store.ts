@@ -187,6 +187,17 @@ export class AppointmentStore {
     return rows.map((r) => r.id);
   }
 
+  /** Confirmed bookings whose consultation has ended, locked like `dueHolds`. */
+  async finishedConsultations(tx: SqlTx, now: Date, limit = 100): Promise<string[]> {
+    const rows = await tx.$queryRawUnsafe<Array<{ id: string }>>(
+      `SELECT id::text AS id FROM ${table(this.schema, 'appointments')}
+       WHERE status = 'confirmed' AND end_at <= $1 ORDER BY end_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      now,
+      limit,
+    );
+    return rows.map((r) => r.id);
+  }
+
   async anonymisePatient(tx: Tx, patientId: string): Promise<void> {
     await tx.appointment.updateMany({ where: { patientId }, data: { patientId: ERASED_USER } });
   }
