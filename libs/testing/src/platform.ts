@@ -19,14 +19,32 @@ export const simulatorSecrets = {
   zoomClientSecret: 'zoom-secret',
 };
 
+/**
+ * A free TCP port for a server a test starts. Taken below Linux's ephemeral range (32768-60999),
+ * where outgoing connections take their local ports: a port the kernel hands out for `listen(0)`
+ * may be given to some client socket before our server binds it.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (;;) {
+    const candidate = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(candidate)) return candidate;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A PORT_OFFSET for scripts/dev.ts in tests that keeps every port it derives (8080…9105 and
+ * 50051…50055 plus the offset) outside the ephemeral range: 11 000 to 14 900.
+ */
+export function embeddedPortOffset(): number {
+  return 11_000 + Math.floor(Math.random() * 40) * 100;
 }
 
 /** The topics of scripts/infra/kafka/topics.txt (one source for local Kafka, tests and charts). */

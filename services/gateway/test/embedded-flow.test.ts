@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ApiClient, eventually, freePort, repoRoot } from '@cryptocare/testing';
+import { ApiClient, embeddedPortOffset, eventually, freePort, repoRoot } from '@cryptocare/testing';
 
 /**
  * `make dev` as a user runs it: one process, embedded PostgreSQL, in-process bus and cache, the
@@ -10,7 +10,7 @@ import { ApiClient, eventually, freePort, repoRoot } from '@cryptocare/testing';
  */
 describe('embedded mode (make dev)', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cryptocare-embedded-'));
-  const offset = 10_000 + Math.floor(Math.random() * 40) * 100;
+  const offset = embeddedPortOffset();
   const gatewayUrl = `http://127.0.0.1:${8080 + offset}`;
   let child: ChildProcess | undefined;
   let output = '';

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { eventually, freePort, repoRoot } from '@cryptocare/testing';
+import { embeddedPortOffset, eventually, freePort, repoRoot } from '@cryptocare/testing';
 
 /**
  * The web client (web/) in Debian's Chromium against the embedded platform (`make dev`): sign up,
@@ -61,7 +61,7 @@ function staticAndProxy(dist: string, upstream: URL): http.Server {
 describe('web client (web/) in Chromium', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cryptocare-web-'));
   const profileDir = mkdtempSync(path.join(os.tmpdir(), 'cryptocare-chromium-'));
-  const offset = 10_000 + Math.floor(Math.random() * 40) * 100 + 50;
+  const offset = embeddedPortOffset() + 50;
   const gatewayUrl = new URL(`http://127.0.0.1:${8080 + offset}`);
   const dist = path.join(repoRoot, 'web/dist');
   let child: ChildProcess | undefined;
