@@ -2,11 +2,10 @@ import { Writable } from 'node:stream';
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { Kafka, logLevel } from 'kafkajs';
 import type pg from 'pg';
 import { createLogger, currentTraceId } from '@cryptocare/platform';
 import { eventTablesSql, KafkaBus, Outbox, OutboxRelay, startIdempotentConsumer } from '@cryptocare/events';
-import { dropSchema, eventually, freshSchema, infraUrls, pgSqlDatabase, uniqueName } from '@cryptocare/testing';
+import { createKafkaTopics, dropSchema, eventually, freshSchema, infraUrls, pgSqlDatabase, uniqueName } from '@cryptocare/testing';
 
 /**
  * Trace context over the outbox and real Kafka: the request that recorded an event, the relay's
@@ -38,10 +37,7 @@ describe('tracing through the outbox and Kafka', () => {
     ({ schema, pool } = await freshSchema('events_trace'));
     await pool.query(eventTablesSql(schema));
     topic = uniqueName('events-trace');
-    const admin = new Kafka({ brokers: kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-    await admin.disconnect();
+    await createKafkaTopics(kafkaBrokers, [{ topic, numPartitions: 2 }]);
     bus = new KafkaBus({ brokers: kafkaBrokers, clientId: 'events-trace', logger: createLogger('kafka', 'silent') });
   }, 60_000);
 

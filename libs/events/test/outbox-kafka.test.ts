@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { createLogger } from '@cryptocare/platform';
 import { eventTablesSql, KafkaBus, Outbox, OutboxRelay } from '@cryptocare/events';
-import { dropSchema, eventually, freshSchema, infraUrls, pgSqlDatabase, uniqueName } from '@cryptocare/testing';
+import { createKafkaTopics, dropSchema, eventually, freshSchema, infraUrls, pgSqlDatabase, uniqueName } from '@cryptocare/testing';
 import type pg from 'pg';
 
 const logger = createLogger('test', 'silent');
@@ -35,10 +34,7 @@ describe('outbox → real Kafka → idempotent consumer in another process', () 
     // No unique constraint on purpose: a second application of an event would show as a second row.
     await pool.query(`CREATE TABLE "${schema}".effects (event_id uuid NOT NULL, appointment_id text NOT NULL)`);
     topic = uniqueName('events-it');
-    const admin = new Kafka({ brokers: kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }, { topic: `${topic}.dlq`, numPartitions: 1 }], waitForLeaders: true });
-    await admin.disconnect();
+    await createKafkaTopics(kafkaBrokers, [{ topic, numPartitions: 3 }, { topic: `${topic}.dlq`, numPartitions: 1 }]);
   });
 
   afterAll(async () => {

@@ -42,3 +42,23 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Creates Kafka topics for a test and waits until every partition has a leader. kafkajs' own
+ * `waitForLeaders` gives up on "does not host this topic-partition", which a broker answers for a
+ * moment after creating topics while other clients create theirs; this waits it out.
+ */
+export async function createKafkaTopics(brokers: string[], topics: Array<{ topic: string; numPartitions: number }>): Promise<void> {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 10 } }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics, waitForLeaders: false });
+    await eventually(async () => {
+      const { topics: described } = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      return described.length === topics.length && described.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+    }, 30_000, 200);
+  } finally {
+    await admin.disconnect();
+  }
+}

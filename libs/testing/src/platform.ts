@@ -2,10 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { applyMigrations } from '@cryptocare/platform';
 import { createSwissBitcoinPaySimulator, createZoomSimulator } from '@cryptocare/simulators';
-import { infraUrls, uniqueName, eventually } from './infra';
+import { createKafkaTopics, eventually, infraUrls, uniqueName } from './infra';
 import { repoRoot } from './services';
 
 export const backendServices = ['identity', 'search', 'appointment', 'payment', 'video'] as const;
@@ -75,10 +74,7 @@ export async function startPlatform(options: { logLevel?: string; extraEnv?: Par
   const run = uniqueName('e2e');
   const namespace = `${run}.`;
 
-  const admin = new Kafka({ brokers: kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: kafkaTopics().map((t) => ({ ...t, topic: namespace + t.topic })), waitForLeaders: true });
-  await admin.disconnect();
+  await createKafkaTopics(kafkaBrokers, kafkaTopics().map((t) => ({ ...t, topic: namespace + t.topic })));
 
   const schemas = Object.fromEntries(backendServices.map((s) => [s, `${run}_${s}`])) as Record<(typeof backendServices)[number], string>;
   await Promise.all(backendServices.map((s) => applyMigrations({ serviceDir: path.join(repoRoot, 'services', s), databaseUrl, schema: schemas[s] })));
