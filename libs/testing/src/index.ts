@@ -6,3 +6,4 @@ export * from './api-client';
 export * from './demo-directory';
 export * from './otlp-receiver';
 export * from './prometheus-text';
+export * from './embedded';

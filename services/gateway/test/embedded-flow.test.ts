@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ApiClient, embeddedPortOffset, eventually, freePort, repoRoot } from '@cryptocare/testing';
+import { ApiClient, embeddedPortOffset, eventually, freePort, startEmbeddedDev, type EmbeddedDev } from '@cryptocare/testing';
 
 /**
  * `make dev` as a user runs it: one process, embedded PostgreSQL, in-process bus and cache, the
@@ -12,32 +11,15 @@ describe('embedded mode (make dev)', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cryptocare-embedded-'));
   const offset = embeddedPortOffset();
   const gatewayUrl = `http://127.0.0.1:${8080 + offset}`;
-  let child: ChildProcess | undefined;
-  let output = '';
+  let dev: EmbeddedDev | undefined;
   let pgPort = 0;
 
   async function startDev() {
-    output = '';
     pgPort ||= await freePort();
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts/dev.ts')], {
-      cwd: repoRoot,
-      env: { ...process.env, PORT_OFFSET: String(offset), EMBEDDED_PG_PORT: String(pgPort), DEV_DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', REDIS_URL: '', KAFKA_BROKERS: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    await eventually(async () => {
-      if (child!.exitCode !== null) throw new Error(`dev exited: ${output.slice(-3000)}`);
-      return output.includes('CryptoCare is running');
-    }, 150_000, 250);
+    dev = await startEmbeddedDev({ offset, pgPort, dataDir });
   }
 
-  async function stopDev() {
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child!.on('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  const stopDev = async () => dev?.stop();
 
   afterAll(async () => {
     await stopDev();
@@ -46,7 +28,7 @@ describe('embedded mode (make dev)', () => {
 
   it('runs a booking end to end, then keeps its data across a restart', async () => {
     await startDev();
-    expect(output).toContain(gatewayUrl.replace('127.0.0.1', 'localhost'));
+    expect(dev!.output()).toContain(gatewayUrl.replace('127.0.0.1', 'localhost'));
     const api = new ApiClient(gatewayUrl);
     const email = 'embedded-patient@example.ch';
     const session = await api.expect(201, 'POST', '/v1/auth/register', { email, password: 'patient-password-1', role: 'patient', displayName: 'Emma Bedded' });

@@ -1,11 +1,11 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { embeddedPortOffset, eventually, freePort, repoRoot } from '@cryptocare/testing';
+import { embeddedPortOffset, eventually, freePort, repoRoot, startEmbeddedDev, type EmbeddedDev } from '@cryptocare/testing';
 
 /**
  * The web client (web/) in Debian's Chromium against the embedded platform (`make dev`): sign up,
@@ -64,8 +64,7 @@ describe('web client (web/) in Chromium', () => {
   const offset = embeddedPortOffset() + 50;
   const gatewayUrl = new URL(`http://127.0.0.1:${8080 + offset}`);
   const dist = path.join(repoRoot, 'web/dist');
-  let child: ChildProcess | undefined;
-  let output = '';
+  let dev: EmbeddedDev | undefined;
   let server: http.Server | undefined;
   let context: BrowserContext | undefined;
   let siteUrl = '';
@@ -77,18 +76,7 @@ describe('web client (web/) in Chromium', () => {
     } catch (err) {
       throw new Error(`web build failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? err}`);
     }
-    const pgPort = await freePort();
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts/dev.ts')], {
-      cwd: repoRoot,
-      env: { ...process.env, PORT_OFFSET: String(offset), EMBEDDED_PG_PORT: String(pgPort), DEV_DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', REDIS_URL: '', KAFKA_BROKERS: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    await eventually(async () => {
-      if (child!.exitCode !== null) throw new Error(`dev exited: ${output.slice(-3000)}`);
-      return output.includes('CryptoCare is running');
-    }, 150_000, 250);
+    dev = await startEmbeddedDev({ offset, pgPort: await freePort(), dataDir });
 
     // The gateway serves web/dist at / (WEB_ROOT); a gateway that does not gets the page from a
     // small static server proxying the API instead, on one origin all the same.
@@ -113,11 +101,7 @@ describe('web client (web/) in Chromium', () => {
     await context?.close().catch(() => undefined);
     server?.closeAllConnections?.();
     await new Promise((r) => (server ? server.close(r) : r(undefined)));
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.on('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await dev?.stop();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(profileDir, { recursive: true, force: true });
   }, 60_000);
