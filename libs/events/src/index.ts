@@ -1,5 +1,6 @@
 export * from './bus';
 export * from './in-process-bus';
+export * from './postgres-log-bus';
 export * from './kafka-bus';
 export * from './envelope';
 export * from './outbox';
