@@ -6,6 +6,21 @@ import { events } from '@cryptocare/contracts';
 export const streamEventNames = ['invoice_ready', 'payment_seen', 'confirmed', 'meeting_ready', 'expired', 'cancelled'] as const;
 export type StreamEventName = (typeof streamEventNames)[number];
 
+/**
+ * The SSE `id:` of an event: its place in saga order (1 = invoice_ready … 6 = cancelled). A
+ * booking sees each of them at most once and a stream sends them in increasing order, so the
+ * last id a client saw says exactly what it has: a reconnect with `Last-Event-ID: n` gets only
+ * the events after n.
+ */
+export const streamEventId = (name: StreamEventName): number => streamEventNames.indexOf(name) + 1;
+
+/** A `Last-Event-ID` as the number of the last event seen (0: none, or not one of ours). */
+export function parseLastEventId(raw: string | undefined): number {
+  if (raw === undefined || !/^\d{1,2}$/.test(raw.trim())) return 0;
+  const n = Number(raw.trim());
+  return n <= streamEventNames.length ? n : 0;
+}
+
 export interface StreamEvent {
   name: StreamEventName;
   appointmentId: string;
