@@ -3,15 +3,17 @@ import type { DomainEvent } from '@cryptocare/events';
 import { counter, histogram, sloBuckets } from '@cryptocare/platform';
 import {
   cancelBooking,
+  closeForDeparture,
   confirmBooking,
   completeBooking,
   expireHold,
   holdExpiry,
   isBookableSlot,
   DomainError,
+  PROFESSIONAL_LEFT,
   type Caller,
 } from './domain';
-import { SlotTakenError, toBooking, type Appointment, type AppointmentStore } from './store/appointment-store';
+import { ERASED_USER, IdempotencyKeyTakenError, NoScheduleError, SlotTakenError, toBooking, type Appointment, type AppointmentStore } from './store/appointment-store';
 
 type Tx = Prisma.TransactionClient;
 
@@ -22,6 +24,9 @@ const bookingsByStatus = histogram('booking_transitions_seconds', 'Time from boo
  * may count one twice (its redelivery counts again).
  */
 const bookingsTotal = counter('bookings_total', 'Booking transitions by the status reached', ['status']);
+
+/** A cancelled booking has no meeting any more (video deletes it on `appointment.cancelled`). */
+const NO_MEETING = { meetingJoinUrl: null, meetingProvider: null, meetingPassword: null };
 
 export interface ProfessionalTerms {
   verified: boolean;
@@ -67,7 +72,14 @@ export class Bookings {
       bookingsTotal.labels('held').inc();
       return held;
     } catch (err) {
+      // The same request sent twice at once: both missed the key above, one insert won. The loser
+      // (refused by the key's unique index or by the slot the winner now holds) answers the winner's booking.
+      if (input.idempotencyKey && (err instanceof IdempotencyKeyTakenError || err instanceof SlotTakenError)) {
+        const winner = await this.store.findByIdempotencyKey(input.patientId, input.idempotencyKey);
+        if (winner) return winner;
+      }
       if (err instanceof SlotTakenError) throw new DomainError('SLOT_TAKEN', 'this slot is already taken');
+      if (err instanceof NoScheduleError) throw new DomainError('SLOT_NOT_AVAILABLE', 'this professional has no schedule');
       throw err;
     }
   }
@@ -78,6 +90,11 @@ export class Bookings {
     await this.store.lock(tx, appointmentId);
     const row = await this.store.find(appointmentId, tx);
     if (!row) return;
+    // The professional erased their account: their bookings were closed, the money goes back.
+    if (row.professionalId === ERASED_USER) {
+      await this.refundCase(tx, row, 'PROFESSIONAL_LEFT', now);
+      return;
+    }
     const booking = toBooking(row);
     const freeNow = async () => (await this.store.busy(row.professionalId, row.startAt, row.endAt, tx)).length === 0;
     const slotStillFree = booking.status === 'held' ? true : await freeNow();
@@ -128,7 +145,7 @@ export class Bookings {
       const row = await this.store.find(id, tx);
       if (!row) throw new DomainError('NOT_FOUND', 'no such appointment');
       const { booking, refundDue } = cancelBooking(toBooking(row), caller, now);
-      const updated = await this.store.update(tx, id, { status: 'cancelled', cancelReason: reason.slice(0, 500), cancelledBy: booking.cancelledBy ?? caller.role });
+      const updated = await this.store.update(tx, id, { status: 'cancelled', cancelReason: reason.slice(0, 500), cancelledBy: booking.cancelledBy ?? caller.role, ...NO_MEETING });
       await this.store.outbox.add(tx, 'appointment.cancelled', id, { appointmentId: id, reason: reason.slice(0, 500), wasPaid: refundDue, cancelledBy: caller.role });
       await this.store.publishAvailability(tx, row.professionalId, now);
       return updated;
@@ -169,8 +186,32 @@ export class Bookings {
     });
   }
 
+  /**
+   * `identity.user_erased` (ARCHITECTURE section 4, compensations), in the consumer's transaction.
+   * The user may have been a patient or a professional; both are applied (each is a no-op otherwise).
+   * A professional's open bookings end first: each cancelled one tells its patient (SSE), payment
+   * (refund due when paid) and video (meeting deleted) through `appointment.cancelled`.
+   */
+  async onUserErased(userId: string, tx: Tx, now = new Date()): Promise<void> {
+    await this.store.removeSchedule(tx, userId);
+    for (const id of await this.store.lockBookingsOf(tx, userId)) {
+      const row = (await this.store.find(id, tx))!;
+      const result = closeForDeparture(toBooking(row), now);
+      if (result.outcome === 'completed') {
+        await this.store.update(tx, id, { status: 'completed' });
+        bookingsTotal.labels('completed').inc();
+      } else if (result.outcome === 'cancelled') {
+        await this.store.update(tx, id, { status: 'cancelled', cancelReason: PROFESSIONAL_LEFT, cancelledBy: 'system', ...NO_MEETING });
+        await this.store.outbox.add(tx, 'appointment.cancelled', id, { appointmentId: id, reason: PROFESSIONAL_LEFT, wasPaid: result.refundDue, cancelledBy: 'system' });
+        bookingsTotal.labels('cancelled').inc();
+      }
+    }
+    await this.store.anonymiseProfessional(tx, userId);
+    await this.store.anonymisePatient(tx, userId);
+  }
+
   private async refundCase(tx: Tx, row: Appointment, reason: string, now: Date) {
-    await this.store.update(tx, row.id, { status: 'cancelled', cancelReason: `payment arrived too late: ${reason}`, cancelledBy: 'system' });
+    await this.store.update(tx, row.id, { status: 'cancelled', cancelReason: `payment arrived too late: ${reason}`, cancelledBy: 'system', ...NO_MEETING });
     await this.store.outbox.add(tx, 'appointment.cancelled', row.id, { appointmentId: row.id, reason: `payment arrived too late: ${reason}`, wasPaid: true, cancelledBy: 'system' });
     bookingsTotal.labels('cancelled').inc();
     void now;

@@ -62,7 +62,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     ownsBus: !shared.bus,
     outbox,
     services: [appointmentService({ store, bookings, search: searchClient, logger })],
-    consumers: appointmentConsumers(bookings, store),
+    consumers: appointmentConsumers(bookings),
     background: [bookingSweeper],
   });
 }

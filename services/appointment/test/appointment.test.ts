@@ -11,6 +11,10 @@ const professionalId = '0192f1a0-0000-7000-8000-000000000001';
 const patient = { userId: '0192f1a0-0000-7000-8000-0000000000a1', role: 'patient' };
 const otherPatient = { userId: '0192f1a0-0000-7000-8000-0000000000a2', role: 'patient' };
 const professional = { userId: professionalId, role: 'professional' };
+/** Professionals who leave the platform (erasure) in the tests below. */
+const leavingProfessionalId = '0192f1a0-0000-7000-8000-000000000002';
+const closingProfessionalId = '0192f1a0-0000-7000-8000-000000000003';
+const ERASED = '00000000-0000-0000-0000-000000000000';
 
 /** Next Monday 09:00 Europe/Zurich, at least two days ahead, as a UTC instant. */
 function nextMondayNine(): Date {
@@ -24,6 +28,8 @@ function nextMondayNine(): Date {
 describe('appointment service (real PostgreSQL)', () => {
   const bus = new InProcessBus();
   const published: DomainEvent[] = [];
+  const deadLettered: string[] = [];
+  let pool: pg.Pool;
   let service: Awaited<ReturnType<typeof main>>;
   let searchServer: RunningGrpcServer;
   let client: GrpcClient<typeof appointment, 'AppointmentService'>;
@@ -41,8 +47,8 @@ describe('appointment service (real PostgreSQL)', () => {
       services: [
         defineService(search, 'SearchService', {
           async getProfile(req) {
-            if (req.professionalId !== professionalId) throw Object.assign(new Error(), { code: status.NOT_FOUND });
-            return { profile: { id: professionalId, verified, price: { amount: '120.00', currency: 'CHF' }, timeZone: 'Europe/Zurich' } };
+            if (![professionalId, leavingProfessionalId, closingProfessionalId].includes(req.professionalId)) throw Object.assign(new Error(), { code: status.NOT_FOUND });
+            return { profile: { id: req.professionalId, verified, price: { amount: '120.00', currency: 'CHF' }, timeZone: 'Europe/Zurich' } };
           },
           upsertProfile: async () => ({}),
           searchProfessionals: async () => ({}),
@@ -52,6 +58,8 @@ describe('appointment service (real PostgreSQL)', () => {
         }, logger),
       ],
     });
+    pool = new pg.Pool({ connectionString: infraUrls().databaseUrl, max: 3 });
+    await bus.subscribe({ groupId: 'dlq-observer', topics: ['identity.events.v1.dlq', 'payment.events.v1.dlq', 'video.events.v1.dlq'], handle: async (m) => void deadLettered.push(m.topic) });
     await bus.subscribe({
       groupId: 'observer',
       topics: ['appointment.events.v1'],
@@ -87,6 +95,7 @@ describe('appointment service (real PostgreSQL)', () => {
   });
 
   afterAll(async () => {
+    await pool.end();
     client.close();
     await service.stop();
     await searchServer.shutdown(500);
@@ -194,5 +203,140 @@ describe('appointment service (real PostgreSQL)', () => {
     await pool.query(`UPDATE "${schema}".appointments SET start_at = now() - interval '2 hours', end_at = now() - interval '90 minutes' WHERE id = $1`, [id]);
     await pool.end();
     await eventually(async () => (await client.getAppointment({ appointmentId: id, caller: patient })).appointment!.status === appointment.AppointmentStatus.APPOINTMENT_STATUS_COMPLETED);
+  });
+  /** Delivers an event to the service as another service would publish it. */
+  async function deliver<T extends events.EventType>(topic: string, type: T, subject: string, data: events.EventData<T>) {
+    const event = newEvent(type.split('.')[0]!, type, subject, data);
+    await bus.publish(topic, [{ key: subject, value: encodeEnvelope(event), headers: {} }]);
+    return event;
+  }
+
+  async function processed(eventId: string) {
+    const { rows } = await pool.query(`SELECT 1 FROM "${schema}".processed_events WHERE consumer = 'appointment' AND event_id = $1`, [eventId]);
+    return rows.length > 0;
+  }
+
+  async function scheduleFor(id: string) {
+    await client.setSchedule({
+      schedule: { professionalId: id, timeZone: 'Europe/Zurich', rules: [{ weekday: 1, start: '09:00', end: '12:00' }], slotMinutes: 30, bufferMinutes: 0, minimumNoticeMinutes: 60, horizonDays: 60 },
+    });
+  }
+
+  it('answers identical bookings sent at the same instant (same Idempotency-Key) with one and the same booking', async () => {
+    const start = new Date(nextMondayNine().getTime() + 49 * 86_400_000 + 120 * 60_000).toISOString();
+    const key = `same-instant-${Math.random()}`;
+    const answers = await Promise.allSettled(Array.from({ length: 8 }, () => client.book({ patientId: patient.userId, professionalId, startAt: start, idempotencyKey: key })));
+    const failures = answers.filter((a): a is PromiseRejectedResult => a.status === 'rejected').map((a) => (a.reason as Error).message);
+    expect(failures).toEqual([]);
+    const ids = answers.map((a) => (a as PromiseFulfilledResult<appointment.BookResponse>).value.appointment!.id);
+    expect(new Set(ids).size).toBe(1);
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".appointments WHERE idempotency_key = $1`, [key]);
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('erases two patients who used the same Idempotency-Key: no collision, no dead letter, nothing they wrote stays', async () => {
+    const monday = nextMondayNine().getTime() + 49 * 86_400_000;
+    const first = '0192f1a0-0000-7000-8000-0000000000b1';
+    const second = '0192f1a0-0000-7000-8000-0000000000b2';
+    const key = `shared-key-${Math.random()}`;
+    const a = (await client.book({ patientId: first, professionalId, startAt: new Date(monday).toISOString(), idempotencyKey: key })).appointment!;
+    const b = (await client.book({ patientId: second, professionalId, startAt: new Date(monday + 40 * 60_000).toISOString(), idempotencyKey: key })).appointment!;
+    await client.cancelAppointment({ appointmentId: a.id, caller: { userId: first, role: 'patient' }, reason: 'my private reason' });
+    await client.cancelAppointment({ appointmentId: b.id, caller: professional, reason: 'about that patient' });
+    const erasures = [await deliver('identity.events.v1', 'identity.user_erased', first, { userId: first }), await deliver('identity.events.v1', 'identity.user_erased', second, { userId: second })];
+    await eventually(async () => (await Promise.all(erasures.map((e) => processed(e.id)))).every(Boolean), 15_000);
+    const { rows } = await pool.query(`SELECT patient_id::text, idempotency_key, cancel_reason, cancelled_by, status FROM "${schema}".appointments WHERE id = ANY($1::uuid[]) ORDER BY id`, [[a.id, b.id]]);
+    // The professional's calendar keeps both bookings (who cancelled, when), without the patients.
+    expect(rows).toEqual([
+      { patient_id: ERASED, idempotency_key: null, cancel_reason: null, cancelled_by: 'patient', status: 'cancelled' },
+      { patient_id: ERASED, idempotency_key: null, cancel_reason: null, cancelled_by: 'professional', status: 'cancelled' },
+    ]);
+    expect(deadLettered).toEqual([]);
+  });
+
+  it("a professional's erasure cancels their open bookings (refund for the paid one, meeting link gone) and leaves nothing of them", async () => {
+    await scheduleFor(leavingProfessionalId);
+    await client.addTimeOff({ professionalId: leavingProfessionalId, timeOff: { startAt: new Date(Date.now() + 90 * 86_400_000).toISOString(), endAt: new Date(Date.now() + 91 * 86_400_000).toISOString(), reason: 'my own holiday' } });
+    const monday = nextMondayNine().getTime() + 7 * 86_400_000;
+    const pro = { userId: leavingProfessionalId, role: 'professional' };
+    const paid = (await client.book({ patientId: patient.userId, professionalId: leavingProfessionalId, startAt: new Date(monday).toISOString() })).appointment!;
+    const held = (await client.book({ patientId: otherPatient.userId, professionalId: leavingProfessionalId, startAt: new Date(monday + 30 * 60_000).toISOString() })).appointment!;
+    const byPatient = (await client.book({ patientId: otherPatient.userId, professionalId: leavingProfessionalId, startAt: new Date(monday + 60 * 60_000).toISOString() })).appointment!;
+    const byProfessional = (await client.book({ patientId: otherPatient.userId, professionalId: leavingProfessionalId, startAt: new Date(monday + 90 * 60_000).toISOString() })).appointment!;
+    await client.cancelAppointment({ appointmentId: byPatient.id, caller: otherPatient, reason: 'the patient wrote this' });
+    await client.cancelAppointment({ appointmentId: byProfessional.id, caller: pro, reason: 'the professional wrote this' });
+    await deliver('payment.events.v1', 'payment.confirmed', paid.id, { invoiceId: 'inv-leaving', appointmentId: paid.id, sats: 1, method: 'lightning', paidAt: new Date().toISOString() });
+    await eventually(async () => (await client.getAppointment({ appointmentId: paid.id, caller: patient })).appointment!.status === appointment.AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED);
+    await deliver('video.events.v1', 'video.meeting_created', paid.id, { meetingId: 'm-leaving', appointmentId: paid.id, provider: 'zoom', joinUrl: 'https://zoom.example/j/leaving', password: 'pw' });
+    await eventually(async () => (await client.getAppointment({ appointmentId: paid.id, caller: patient })).appointment!.meeting);
+
+    const erasure = await deliver('identity.events.v1', 'identity.user_erased', leavingProfessionalId, { userId: leavingProfessionalId });
+    await eventually(() => processed(erasure.id), 15_000);
+
+    const seen = (await client.getAppointment({ appointmentId: paid.id, caller: patient })).appointment!;
+    expect(seen).toMatchObject({ status: appointment.AppointmentStatus.APPOINTMENT_STATUS_CANCELLED, cancelReason: 'professional left', professionalId: ERASED });
+    expect(seen.meeting).toBeUndefined();
+    // Payment records the refund and video deletes the meeting from this event.
+    const cancelled = await eventually(async () => published.filter((e) => e.type === 'appointment.cancelled' && [paid.id, held.id].includes(e.subject)));
+    expect(Object.fromEntries(cancelled.map((e) => [e.subject, e.data]))).toEqual({
+      [paid.id]: { appointmentId: paid.id, reason: 'professional left', wasPaid: true, cancelledBy: 'system' },
+      [held.id]: { appointmentId: held.id, reason: 'professional left', wasPaid: false, cancelledBy: 'system' },
+    });
+    const { rows } = await pool.query(
+      `SELECT id::text, professional_id::text, status, cancel_reason FROM "${schema}".appointments WHERE id = ANY($1::uuid[])`,
+      [[paid.id, held.id, byPatient.id, byProfessional.id]],
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.id, r]))).toEqual({
+      [paid.id]: { id: paid.id, professional_id: ERASED, status: 'cancelled', cancel_reason: 'professional left' },
+      [held.id]: { id: held.id, professional_id: ERASED, status: 'cancelled', cancel_reason: 'professional left' },
+      // What the patient wrote is the patient's; what the professional wrote goes with them.
+      [byPatient.id]: { id: byPatient.id, professional_id: ERASED, status: 'cancelled', cancel_reason: 'the patient wrote this' },
+      [byProfessional.id]: { id: byProfessional.id, professional_id: ERASED, status: 'cancelled', cancel_reason: null },
+    });
+    const leftovers = await pool.query(
+      `SELECT (SELECT count(*) FROM "${schema}".appointments WHERE professional_id = $1)::int AS bookings,
+              (SELECT count(*) FROM "${schema}".schedules WHERE professional_id = $1)::int AS schedules,
+              (SELECT count(*) FROM "${schema}".time_off WHERE professional_id = $1)::int AS time_off`,
+      [leavingProfessionalId],
+    );
+    expect(leftovers.rows[0]).toEqual({ bookings: 0, schedules: 0, time_off: 0 });
+    // A payment landing afterwards for the released hold is owed back, never confirmed.
+    await deliver('payment.events.v1', 'payment.confirmed', held.id, { invoiceId: 'inv-late', appointmentId: held.id, sats: 1, method: 'lightning', paidAt: new Date().toISOString() });
+    const refund = await eventually(async () => published.find((e) => e.type === 'appointment.cancelled' && e.subject === held.id && (e.data as { wasPaid?: boolean }).wasPaid));
+    expect(refund.data).toMatchObject({ cancelledBy: 'system', wasPaid: true });
+    expect((await client.getAppointment({ appointmentId: held.id, caller: otherPatient })).appointment!.status).toBe(appointment.AppointmentStatus.APPOINTMENT_STATUS_CANCELLED);
+    expect(deadLettered).toEqual([]);
+  });
+
+  it('a cancelled booking shows no meeting link any more', async () => {
+    const start = new Date(nextMondayNine().getTime() + 49 * 86_400_000 + 80 * 60_000).toISOString();
+    const { appointment: held } = await client.book({ patientId: patient.userId, professionalId, startAt: start });
+    const id = held!.id;
+    await deliver('payment.events.v1', 'payment.confirmed', id, { invoiceId: 'inv-3', appointmentId: id, sats: 1, method: 'lightning', paidAt: new Date().toISOString() });
+    await eventually(async () => (await client.getAppointment({ appointmentId: id, caller: patient })).appointment!.status === appointment.AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED);
+    await deliver('video.events.v1', 'video.meeting_created', id, { meetingId: 'm3', appointmentId: id, provider: 'zoom', joinUrl: 'https://zoom.example/j/3', password: 'pw' });
+    await eventually(async () => (await client.getAppointment({ appointmentId: id, caller: patient })).appointment!.meeting);
+    const { appointment: cancelled } = await client.cancelAppointment({ appointmentId: id, caller: patient, reason: '' });
+    expect(cancelled).toMatchObject({ status: appointment.AppointmentStatus.APPOINTMENT_STATUS_CANCELLED, meeting: undefined });
+  });
+
+  it('does not hold a slot of a professional whose schedule is being erased at that moment', async () => {
+    await scheduleFor(closingProfessionalId);
+    const start = new Date(nextMondayNine().getTime() + 7 * 86_400_000).toISOString();
+    // The erasure's transaction has removed the schedule but not committed yet when the booking arrives.
+    const erasing = await pool.connect();
+    try {
+      await erasing.query('BEGIN');
+      await erasing.query(`DELETE FROM "${schema}".schedules WHERE professional_id = $1`, [closingProfessionalId]);
+      const booking = client.book({ patientId: patient.userId, professionalId: closingProfessionalId, startAt: start });
+      booking.catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 500));
+      await erasing.query('COMMIT');
+      await expect(booking).rejects.toMatchObject({ code: 'SLOT_NOT_AVAILABLE' });
+    } finally {
+      erasing.release();
+    }
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".appointments WHERE professional_id = $1`, [closingProfessionalId]);
+    expect(rows[0].n).toBe(0);
   });
 });

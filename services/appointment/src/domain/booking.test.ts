@@ -2,6 +2,7 @@ import {
   canTransition,
   canView,
   cancelBooking,
+  closeForDeparture,
   completeBooking,
   confirmBooking,
   expireHold,
@@ -165,6 +166,24 @@ describe('completeBooking', () => {
     expect(completeBooking(confirmed, at('2026-01-05T14:30:00Z'))).toEqual({ ...confirmed, status: 'completed' });
     expectCode(() => completeBooking(confirmed, at('2026-01-05T14:29:00Z')), 'INVALID_TRANSITION');
     expectCode(() => completeBooking(held, at('2026-01-05T15:00:00Z')), 'INVALID_TRANSITION');
+  });
+});
+
+describe('closeForDeparture (the professional erased their account)', () => {
+  const before = at('2026-01-05T13:00:00Z');
+
+  it('cancels a hold (nothing to refund) and a paid booking (refund due), by the platform', () => {
+    expect(closeForDeparture(held, before)).toEqual({ outcome: 'cancelled', booking: { ...held, status: 'cancelled', cancelledBy: 'system' }, refundDue: false });
+    expect(closeForDeparture(confirmed, before)).toEqual({ outcome: 'cancelled', booking: { ...confirmed, status: 'cancelled', cancelledBy: 'system' }, refundDue: true });
+  });
+
+  it('cancels a paid consultation in progress, completes one that has ended', () => {
+    expect(closeForDeparture(confirmed, at('2026-01-05T14:10:00Z'))).toMatchObject({ outcome: 'cancelled', refundDue: true });
+    expect(closeForDeparture(confirmed, at('2026-01-05T14:30:00Z'))).toEqual({ outcome: 'completed', booking: { ...confirmed, status: 'completed' } });
+  });
+
+  it.each(['completed', 'cancelled', 'expired'] as const)('leaves a %s booking as it is', (status) => {
+    expect(closeForDeparture({ ...held, status }, before)).toEqual({ outcome: 'unchanged', booking: { ...held, status } });
   });
 });
 

@@ -21,8 +21,8 @@ export interface Booking {
   status: BookingStatus;
   /** While held: when the slot is released if unpaid. */
   holdExpiresAt: Date;
-  /** Set once cancelled. */
-  cancelledBy?: 'patient' | 'professional';
+  /** Set once cancelled: by one of its parties, or by the platform (e.g. the professional left). */
+  cancelledBy?: 'patient' | 'professional' | 'system';
 }
 
 export type Role = 'patient' | 'professional' | 'admin';
@@ -112,6 +112,30 @@ export function cancelBooking(booking: Booking, by: Caller, now: Date): CancelRe
   const cancelled = moveTo(booking, 'cancelled');
   if (now >= booking.startAt) throw new DomainError('CANCEL_TOO_LATE', 'the appointment has already started');
   return { booking: { ...cancelled, cancelledBy: party }, refundDue: booking.status === 'confirmed' };
+}
+
+/** The reason recorded on bookings cancelled because their professional erased their account. */
+export const PROFESSIONAL_LEFT = 'professional left';
+
+export type DepartureResult =
+  /** Cancelled by the platform; `refundDue` when it had been paid. */
+  | { outcome: 'cancelled'; booking: Booking; refundDue: boolean }
+  /** A paid consultation that has already ended: it took place. */
+  | { outcome: 'completed'; booking: Booking }
+  /** Nothing to do: already over (completed, cancelled, expired). */
+  | { outcome: 'unchanged'; booking: Booking };
+
+/**
+ * The professional erased their account: every booking still open with them ends. A hold or a
+ * paid consultation that has not ended is cancelled by the platform (a paid one is owed back);
+ * a paid one that has ended is completed. So none of their bookings keeps a slot.
+ */
+export function closeForDeparture(booking: Booking, now: Date): DepartureResult {
+  if (booking.status === 'confirmed' && now >= booking.endAt) return { outcome: 'completed', booking: moveTo(booking, 'completed') };
+  if (booking.status === 'held' || booking.status === 'confirmed') {
+    return { outcome: 'cancelled', booking: { ...moveTo(booking, 'cancelled'), cancelledBy: 'system' }, refundDue: booking.status === 'confirmed' };
+  }
+  return { outcome: 'unchanged', booking };
 }
 
 /** Releases an unpaid hold once its expiry has passed. */

@@ -7,6 +7,10 @@ export type { Appointment };
 type Tx = Prisma.TransactionClient;
 
 export class SlotTakenError extends Error {}
+/** A booking with this patient's Idempotency-Key was recorded meanwhile (a concurrent identical request). */
+export class IdempotencyKeyTakenError extends Error {}
+/** The professional's schedule is gone (being erased): nothing can be held any more. */
+export class NoScheduleError extends Error {}
 
 const ACTIVE: BookingStatus[] = ['held', 'confirmed'];
 
@@ -19,7 +23,7 @@ export function toBooking(row: Appointment): Booking {
     endAt: row.endAt,
     status: row.status as BookingStatus,
     holdExpiresAt: row.holdExpiresAt,
-    ...(row.cancelledBy ? { cancelledBy: row.cancelledBy as 'patient' | 'professional' } : {}),
+    ...(row.cancelledBy ? { cancelledBy: row.cancelledBy as NonNullable<Booking['cancelledBy']> } : {}),
   };
 }
 
@@ -27,6 +31,15 @@ function isOverlapViolation(err: unknown): boolean {
   const text = `${(err as Error)?.message ?? ''} ${JSON.stringify((err as { meta?: unknown })?.meta ?? '')}`;
   return text.includes('bookings_no_overlap') || text.includes('23P01');
 }
+
+function isIdempotencyKeyViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; meta?: unknown };
+  const text = `${e?.message ?? ''} ${JSON.stringify(e?.meta ?? '')}`;
+  return e?.code === 'P2002' || text.includes('idempotency_key') || text.includes('23505');
+}
+
+/** Who may have written a booking's cancel reason (the platform's own reasons are not personal). */
+const PERSON_WRITTEN_REASON = ['patient', 'professional'];
 
 /** appointment's tables, through Prisma; every change writes its events through the outbox. */
 export class AppointmentStore {
@@ -117,6 +130,14 @@ export class AppointmentStore {
   }): Promise<Appointment> {
     try {
       return await this.write(async (tx) => {
+        // Shares the lock of the schedule's row: an erasure deleting the schedule waits for this
+        // hold to commit (and then cancels it), or this hold waits for the erasure and finds no
+        // schedule. So no booking of an erased professional is created after the erasure.
+        const schedule = await tx.$queryRawUnsafe<unknown[]>(
+          `SELECT 1 AS present FROM ${table(this.schema, 'schedules')} WHERE professional_id = $1::uuid FOR SHARE`,
+          input.professionalId,
+        );
+        if (schedule.length === 0) throw new NoScheduleError();
         const row = await tx.appointment.create({
           data: {
             id: uuidv7(),
@@ -145,6 +166,7 @@ export class AppointmentStore {
       });
     } catch (err) {
       if (isOverlapViolation(err)) throw new SlotTakenError();
+      if (input.idempotencyKey && isIdempotencyKeyViolation(err)) throw new IdempotencyKeyTakenError();
       throw err;
     }
   }
@@ -198,13 +220,42 @@ export class AppointmentStore {
     return rows.map((r) => r.id);
   }
 
+  /**
+   * Erasure of a patient: their bookings stay in the professionals' calendars (the slot stays
+   * booked) without them: the patient becomes ERASED_USER, and what a person wrote on them goes
+   * (the Idempotency-Key, the cancel reason). Nulling the key also keeps the unique
+   * (patient_id, idempotency_key) index satisfied when two erased patients had used one key.
+   */
   async anonymisePatient(tx: Tx, patientId: string): Promise<void> {
-    await tx.appointment.updateMany({ where: { patientId }, data: { patientId: ERASED_USER } });
+    await tx.appointment.updateMany({ where: { patientId, cancelledBy: { in: PERSON_WRITTEN_REASON } }, data: { cancelReason: null } });
+    await tx.appointment.updateMany({ where: { patientId }, data: { patientId: ERASED_USER, idempotencyKey: null } });
   }
 
-  async eraseProfessional(tx: Tx, professionalId: string): Promise<void> {
+  /** Erasure of a professional, first step: the schedule and time off go (waits for holds in flight). */
+  async removeSchedule(tx: Tx, professionalId: string): Promise<void> {
     await tx.schedule.deleteMany({ where: { professionalId } });
     await tx.timeOff.deleteMany({ where: { professionalId } });
+  }
+
+  /**
+   * Locks every booking of the professional for the erasure and returns the open ones (held,
+   * confirmed). All of them: a late payment must not confirm an expired one meanwhile.
+   */
+  async lockBookingsOf(tx: SqlTx, professionalId: string): Promise<string[]> {
+    const rows = await tx.$queryRawUnsafe<Array<{ id: string; status: string }>>(
+      `SELECT id::text AS id, status FROM ${table(this.schema, 'appointments')} WHERE professional_id = $1::uuid ORDER BY id FOR UPDATE`,
+      professionalId,
+    );
+    return rows.filter((r) => ACTIVE.includes(r.status as BookingStatus)).map((r) => r.id);
+  }
+
+  /**
+   * Erasure of a professional, last step (none of their bookings is open any more): the bookings
+   * stay for their patients without the professional, and the reasons the professional wrote go.
+   */
+  async anonymiseProfessional(tx: Tx, professionalId: string): Promise<void> {
+    await tx.appointment.updateMany({ where: { professionalId, cancelledBy: 'professional' }, data: { cancelReason: null } });
+    await tx.appointment.updateMany({ where: { professionalId }, data: { professionalId: ERASED_USER } });
   }
 
   /** Recomputes the professional's earliest free slot and publishes it for the search read model. */
