@@ -6,6 +6,10 @@ export type Role = 'patient' | 'professional' | 'admin';
 export interface Principal {
   userId: string;
   role: Role;
+  /** The sign-in (refresh token family) the token belongs to: what sign-out revokes. */
+  sessionId: string;
+  /** When the token was issued (ms since epoch). */
+  issuedAt: number;
 }
 
 export const ACCESS_TOKEN_AUDIENCE = 'cryptocare-api';
@@ -29,7 +33,7 @@ export class AccessTokenVerifier {
       const { payload } = await jwtVerify(token, this.keys!, { issuer: this.issuer, audience: ACCESS_TOKEN_AUDIENCE, algorithms: ['ES256'] });
       const role = payload.role as Role;
       if (!payload.sub || !['patient', 'professional', 'admin'].includes(role)) throw new Error('claims');
-      return { userId: payload.sub, role };
+      return { userId: payload.sub, role, sessionId: typeof payload.sid === 'string' ? payload.sid : '', issuedAt: (payload.iat ?? 0) * 1000 };
     } catch {
       throw unauthenticated('INVALID_TOKEN', 'the access token is invalid or expired');
     }

@@ -81,6 +81,8 @@ export async function startPlatform(options: { logLevel?: string; extraEnv?: Par
 
   const grpcPorts = Object.fromEntries(await Promise.all(backendServices.map(async (s) => [s, await freePort()]))) as Record<(typeof backendServices)[number], number>;
   const httpPorts = Object.fromEntries(await Promise.all([...backendServices, 'gateway'].map(async (s) => [s, await freePort()]))) as Record<ServiceName, number>;
+  // The gateway's /readyz and /metrics live on an ops port of their own, apart from the API.
+  const gatewayOpsPort = await freePort();
   const gatewayUrl = `http://127.0.0.1:${httpPorts.gateway}`;
 
   const sbp = createSwissBitcoinPaySimulator({ apiKey: simulatorSecrets.sbpApiKey, apiSecret: simulatorSecrets.sbpApiSecret });
@@ -103,8 +105,8 @@ export async function startPlatform(options: { logLevel?: string; extraEnv?: Par
   const envOf = (service: ServiceName): Record<string, string> => {
     const own: Record<string, string> =
       service === 'gateway'
-        ? { HTTP_PORT: String(httpPorts.gateway), AUTH_RATE_LIMIT_PER_MINUTE: '1000' }
-        : { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schemas[service], GRPC_PORT: String(grpcPorts[service]), HTTP_PORT: String(httpPorts[service]) };
+        ? { HTTP_HOST: '127.0.0.1', HTTP_PORT: String(httpPorts.gateway), OPS_HOST: '127.0.0.1', OPS_PORT: String(gatewayOpsPort), AUTH_RATE_LIMIT_PER_MINUTE: '1000' }
+        : { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schemas[service], GRPC_HOST: '127.0.0.1', GRPC_PORT: String(grpcPorts[service]), HTTP_PORT: String(httpPorts[service]) };
     const providers: Record<string, string> =
       service === 'payment'
         ? { SBP_API_URL: sbpUrl, SBP_API_KEY: simulatorSecrets.sbpApiKey, SBP_API_SECRET: simulatorSecrets.sbpApiSecret, PUBLIC_BASE_URL: gatewayUrl, RECONCILE_EVERY_MS: '2000' }
@@ -130,7 +132,7 @@ export async function startPlatform(options: { logLevel?: string; extraEnv?: Par
     processes.set(service, { child, output, exited });
   };
   const ready = async (service: ServiceName) => {
-    const url = `http://127.0.0.1:${httpPorts[service]}/${service === 'gateway' ? 'healthz' : 'readyz'}`;
+    const url = service === 'gateway' ? `http://127.0.0.1:${gatewayOpsPort}/readyz` : `http://127.0.0.1:${httpPorts[service]}/readyz`;
     await eventually(async () => {
       const p = processes.get(service);
       if (p && p.child.exitCode !== null) throw new Error(`${service} exited:\n${p.output.join('').slice(-3000)}`);
@@ -153,7 +155,7 @@ export async function startPlatform(options: { logLevel?: string; extraEnv?: Par
     zoom,
     schemas,
     namespace,
-    metricsUrl: (service: ServiceName) => `http://127.0.0.1:${httpPorts[service]}/metrics`,
+    metricsUrl: (service: ServiceName) => `http://127.0.0.1:${service === 'gateway' ? gatewayOpsPort : httpPorts[service]}/metrics`,
     output: (service: ServiceName) => processes.get(service)?.output.join('') ?? '',
     /** Kills a service at once (no graceful shutdown), as a crash would. */
     async kill(service: ServiceName) {

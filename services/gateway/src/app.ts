@@ -1,4 +1,7 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import http from 'node:http';
+import helmet from '@fastify/helmet';
+import compress from '@fastify/compress';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
@@ -8,13 +11,17 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type Redis from 'ioredis';
 import { trace } from '@opentelemetry/api';
-import { checkReadiness, histogram, latencyBuckets, registry, type AccessTokenVerifier, type Logger, type ReadinessCheck } from '@cryptocare/platform';
+import { histogram, latencyBuckets, type Logger } from '@cryptocare/platform';
 import type { Backends } from './clients';
+import type { Authenticator } from './auth';
 import { errorBody, HttpError, installErrorHandler } from './http-errors';
+import { refuseNulBytes, schemaValidators } from './input-rules';
+import { trackAllowedMethods } from './method-not-allowed';
 import { authRoutes } from './routes/auth';
 import { meRoutes } from './routes/me';
 import { directoryRoutes } from './routes/directory';
 import { appointmentRoutes } from './routes/appointments';
+import { appointmentEventRoutes } from './routes/appointment-events';
 import { webhookRoutes } from './routes/webhooks';
 import { ErrorBody } from './routes/schemas';
 import type { AppointmentStream } from './sse/appointment-stream';
@@ -23,12 +30,21 @@ const httpDuration = histogram('http_server_request_duration_seconds', 'HTTP req
 
 export interface GatewayDeps {
   backends: Backends;
-  verifier: AccessTokenVerifier;
+  auth: Authenticator;
   stream: AppointmentStream;
+  /** HMAC key of the event streams' tickets (STREAM_TICKET_SECRET), the same on every replica; random per process without it. */
+  streamTicketSecret?: string;
   logger: Logger;
   /** Shared rate-limit counters across replicas; in-memory without it. */
   redis?: Redis;
-  readiness: Record<string, ReadinessCheck>;
+  /**
+   * Addresses or CIDR ranges of the proxies in front of the gateway (the ingress), whose
+   * X-Forwarded-For is believed. Empty: the client address is the connection's, whatever the
+   * headers say (otherwise anyone could pick their own address and escape the rate limits).
+   */
+  trustedProxies: string[];
+  /** A request (headers and body) must have arrived within this time, or it is cut (slow-loris). */
+  requestTimeoutMs?: number;
   /** Event-loop delay (ms) beyond which requests are shed with 503 + Retry-After. */
   maxEventLoopDelayMs: number;
   rateLimitPerMinute: number;
@@ -36,20 +52,34 @@ export interface GatewayDeps {
   webRoot?: string;
   /** Per client address on register and login (credential stuffing, account farming). */
   authRateLimitPerMinute: number;
+  /** Per account on login, whatever the address. */
+  loginRateLimitPerAccount?: number;
 }
 
 /** The public HTTP surface: REST + OpenAPI, auth, rate limits, webhook ingress, SSE, ops. */
 export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
+  const requestTimeoutMs = deps.requestTimeoutMs ?? 30_000;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
-    trustProxy: true,
+    trustProxy: deps.trustedProxies.length > 0 ? deps.trustedProxies : false,
     bodyLimit: 64 * 1024,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // Node's own limits on how long a request may take to arrive (fastify's default is none);
+    // checked every second so a slow sender is cut close to the limit.
+    serverFactory: (handler) =>
+      http.createServer({ requestTimeout: requestTimeoutMs, headersTimeout: Math.min(requestTimeoutMs, 10_000), connectionsCheckingInterval: 1_000 }, handler),
+    // Errors fastify raises before routing (e.g. a path with a bad percent escape) get our body too.
+    frameworkErrors: (error, _request, reply) => {
+      const code = error.code === 'FST_ERR_BAD_URL' ? 'BAD_URL' : (error.code?.replace(/^FST_ERR_/, '') ?? 'BAD_REQUEST');
+      void (reply as FastifyReply).status(400).send(errorBody(code, error.message));
+    },
   });
-  installErrorHandler(app);
+  app.setValidatorCompiler(schemaValidators());
+  const allowedMethods = trackAllowedMethods(app);
+  installErrorHandler(app, allowedMethods);
   app.addSchema(ErrorBody);
+  app.addHook('preValidation', refuseNulBytes);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -81,6 +111,28 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     errorResponseBuilder: (_request, context) => new HttpError(429, 'RATE_LIMITED', `too many requests, retry in ${Math.ceil(context.ttl / 1000)} s`),
   });
 
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        // TLS ends at the ingress, which redirects http; upgrading here would break plain-http dev.
+        upgradeInsecureRequests: null,
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: false,
+  });
+  // Never the event streams: compression would hold events back in its buffer.
+  await app.register(compress, { threshold: 1024, customTypes: /^(?!text\/event-stream)(text\/|application\/(json|javascript)|image\/svg)/ });
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -88,26 +140,21 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Its pages carry a CSP of their own (with the hashes of their inline scripts).
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // Liveness only; readiness and metrics are on the ops port (main.ts), never public.
   app.get('/healthz', { schema: { hide: true }, config: { rateLimit: false } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true }, config: { rateLimit: false } }, async (_request, reply) => {
-    const report = await checkReadiness(deps.readiness);
-    return reply.status(report.ready ? 200 : 503).send(report);
-  });
-  app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (_request, reply) => {
-    reply.header('content-type', registry.contentType);
-    return registry.metrics();
-  });
 
   if (deps.webRoot && existsSync(path.join(deps.webRoot, 'index.html'))) {
     await app.register(fastifyStatic, { root: deps.webRoot, wildcard: false, index: ['index.html'], maxAge: '1h', decorateReply: false });
   }
-  authRoutes(app, deps.backends, deps.authRateLimitPerMinute);
-  meRoutes(app, deps.backends, deps.verifier);
-  directoryRoutes(app, deps.backends, deps.verifier);
-  appointmentRoutes(app, deps.backends, deps.verifier, deps.stream);
+  authRoutes(app, deps.backends, { perAddressPerMinute: deps.authRateLimitPerMinute, perAccountPerQuarterHour: deps.loginRateLimitPerAccount ?? 10 });
+  meRoutes(app, deps.backends, deps.auth);
+  directoryRoutes(app, deps.backends, deps.auth);
+  appointmentRoutes(app, deps.backends, deps.auth);
+  appointmentEventRoutes(app, deps);
   await app.register(async (scope) => webhookRoutes(scope, deps.backends));
   return app;
 }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessTokenVerifier, Principal, Role } from '@cryptocare/platform';
+import type { RevocationList } from '@cryptocare/cache';
 import { HttpError } from './http-errors';
 
 declare module 'fastify' {
@@ -9,20 +10,41 @@ declare module 'fastify' {
 }
 
 /**
- * Route guard: the access token from `Authorization: Bearer …` (or `?access_token=` for
- * EventSource, which cannot set headers) is verified locally with identity's JWKS.
+ * Who is calling: the access token of `Authorization: Bearer …`, verified locally with identity's
+ * JWKS, and not revoked (signed out, session revoked, account erased) in the shared revocation
+ * list. Tokens are never taken from the query string, where they would land in logs and
+ * browser history (the event stream has its own short-lived ticket).
  */
-export function requireRole(verifier: AccessTokenVerifier, ...roles: Role[]) {
-  return async (request: FastifyRequest, _reply: FastifyReply) => {
-    const header = request.headers.authorization;
-    const fromQuery = (request.query as { access_token?: string } | undefined)?.access_token;
-    const token = header?.startsWith('Bearer ') ? header.slice(7) : fromQuery;
-    if (!token) throw new HttpError(401, 'UNAUTHENTICATED', 'an access token is required');
-    request.principal = await verifier.verify(token);
-    if (roles.length > 0 && !roles.includes(request.principal.role)) {
-      throw new HttpError(403, 'FORBIDDEN', `this route is for ${roles.join(' or ')} accounts`);
+export class Authenticator {
+  constructor(
+    private readonly verifier: AccessTokenVerifier,
+    private readonly revocations: RevocationList,
+  ) {}
+
+  async principalOf(token: string): Promise<Principal> {
+    const principal = await this.verifier.verify(token);
+    let revoked: boolean;
+    try {
+      revoked = await this.revocations.isRevoked(principal);
+    } catch {
+      // Without the list a signed-out or erased user's token could pass: refuse, retryably.
+      throw new HttpError(503, 'AUTH_UNAVAILABLE', 'sign-in cannot be checked right now, retry shortly');
     }
-  };
+    if (revoked) throw new HttpError(401, 'TOKEN_REVOKED', 'this session has ended; sign in again');
+    return principal;
+  }
+
+  /** Route guard: a valid, unrevoked bearer token of one of `roles` (any role when none given). */
+  requireRole(...roles: Role[]) {
+    return async (request: FastifyRequest, _reply: FastifyReply) => {
+      const header = request.headers.authorization;
+      if (!header?.startsWith('Bearer ')) throw new HttpError(401, 'UNAUTHENTICATED', 'an access token is required (Authorization: Bearer …)');
+      request.principal = await this.principalOf(header.slice(7));
+      if (roles.length > 0 && !roles.includes(request.principal.role)) {
+        throw new HttpError(403, 'FORBIDDEN', `this route is for ${roles.join(' or ')} accounts`);
+      }
+    };
+  }
 }
 
 export function principalOf(request: FastifyRequest): Principal {

@@ -14,7 +14,10 @@ export class HttpError extends Error {
   }
 }
 
-export function installErrorHandler(app: FastifyInstance): void {
+/** Whether a write that answered 503/504 may still have taken effect (the client should retry it). */
+const retryHint = ' The request may still have taken effect: retry it with the same Idempotency-Key to get its result.';
+
+export function installErrorHandler(app: FastifyInstance, allowedMethods: (url: string) => string[] = () => []): void {
   app.setErrorHandler((error: FastifyError | AppError | HttpError | Error, request, reply) => {
     if (error instanceof HttpError) return reply.status(error.statusCode).send(errorBody(error.code, error.message));
     const fe = error as FastifyError;
@@ -28,8 +31,17 @@ export function installErrorHandler(app: FastifyInstance): void {
     const status = httpStatusOf(appError.status);
     if (status >= 500) request.log.error({ err: error, code: appError.code }, 'request failed');
     if (appError.status === GrpcStatus.UNAVAILABLE || appError.status === GrpcStatus.DEADLINE_EXCEEDED) reply.header('retry-after', '2');
-    const message = status === 500 ? 'internal error' : appError.message;
+    let message = status === 500 ? 'internal error' : appError.message;
+    // A booking whose answer timed out may stand: say how to get it back without a second one.
+    if ((status === 503 || status === 504) && request.method === 'POST' && request.headers['idempotency-key']) message += retryHint;
     return reply.status(status).send(errorBody(status === 500 ? 'INTERNAL' : appError.code, message, status === 500 ? undefined : appError.details));
   });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send(errorBody('ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const allowed = allowedMethods(request.url);
+    if (allowed.length > 0) {
+      return reply.status(405).header('allow', allowed.join(', ')).send(errorBody('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`));
+    }
+    return reply.status(404).send(errorBody('ROUTE_NOT_FOUND', `no route ${request.method} ${path}`));
+  });
 }

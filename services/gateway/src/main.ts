@@ -2,9 +2,10 @@
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import os from 'node:os';
 import path from 'node:path';
-import { AccessTokenVerifier, commonEnv, createLogger, grpcTarget, loadConfig, port, runAsProcess, z, type Logger } from '@cryptocare/platform';
+import { AccessTokenVerifier, commonEnv, createLogger, grpcTarget, loadConfig, port, runAsProcess, startOpsServer, z, type Logger } from '@cryptocare/platform';
 import { busFromEnv, type EventBus } from '@cryptocare/events';
-import { RedisCache } from '@cryptocare/cache';
+import { MemoryCache, RedisCache, RevocationList, type Cache } from '@cryptocare/cache';
+import { Authenticator } from './auth';
 import { connectBackends } from './clients';
 import { buildGateway } from './app';
 import { AppointmentStream } from './sse/appointment-stream';
@@ -13,8 +14,18 @@ const SERVICE = 'gateway';
 
 export const gatewayEnv = {
   ...commonEnv,
-  HTTP_HOST: z.string().default('127.0.0.1'),
+  /** The public API; all interfaces, as in a pod (tests and `make dev` pass loopback). */
+  HTTP_HOST: z.string().default('0.0.0.0'),
   HTTP_PORT: port(8080),
+  /** /healthz, /readyz and /metrics: for the kubelet and Prometheus, never routed publicly. */
+  OPS_HOST: z.string().default('0.0.0.0'),
+  OPS_PORT: port(9090),
+  /** Proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For is believed. */
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((list) => list.every((e) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(e)), 'expected addresses or CIDR ranges, comma-separated'),
   IDENTITY_ADDR: grpcTarget('127.0.0.1:50051'),
   SEARCH_ADDR: grpcTarget('127.0.0.1:50052'),
   APPOINTMENT_ADDR: grpcTarget('127.0.0.1:50053'),
@@ -23,6 +34,14 @@ export const gatewayEnv = {
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  LOGIN_RATE_LIMIT_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /**
+   * HMAC key (at least 32 characters) of the tickets that open event streams (POST
+   * /v1/appointments/{id}/stream-ticket); the same on every replica. Unset: a random key per
+   * process, fine for one process (dev, tests) only. Empty counts as unset (as charts render a missing secret).
+   */
+  STREAM_TICKET_SECRET: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(32).optional()),
   /** The built web client; served at `/` when present. */
   WEB_ROOT: z.string().default(path.resolve(__dirname, '../../../web/dist')),
 };
@@ -30,6 +49,8 @@ export const gatewayEnv = {
 export interface SharedParts {
   bus?: EventBus;
   logger?: Logger;
+  /** Embedded mode: the in-process cache identity writes revocations to. */
+  cache?: Cache;
 }
 
 export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedParts = {}) {
@@ -51,17 +72,33 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const stream = new AppointmentStream(bus, `gateway-sse-${os.hostname()}-${process.pid}-${Date.now().toString(36)}`, logger);
   await stream.start();
   const redis = config.REDIS_URL ? new RedisCache(config.REDIS_URL, 'gateway') : undefined;
+  // Revocations are written by identity under the `auth` prefix (see identity's main.ts).
+  if (!shared.cache && !config.REDIS_URL) logger.warn('REDIS_URL not set: revocations by identity are not seen by this gateway');
+  const authCache = shared.cache ?? (config.REDIS_URL ? new RedisCache(config.REDIS_URL, 'auth') : new MemoryCache());
+  const auth = new Authenticator(verifier, new RevocationList(authCache, 0));
 
   const app = await buildGateway({
     backends,
-    verifier,
+    auth,
     stream,
+    ...(config.STREAM_TICKET_SECRET ? { streamTicketSecret: config.STREAM_TICKET_SECRET } : {}),
     logger,
     ...(redis ? { redis: redis.client } : {}),
+    trustedProxies: config.TRUSTED_PROXIES,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     authRateLimitPerMinute: config.AUTH_RATE_LIMIT_PER_MINUTE,
+    loginRateLimitPerAccount: config.LOGIN_RATE_LIMIT_PER_ACCOUNT,
     webRoot: config.WEB_ROOT,
+  });
+  await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
+  const address = app.server.address();
+  const httpPort = typeof address === 'object' && address ? address.port : config.HTTP_PORT;
+  const ops = await startOpsServer({
+    host: config.OPS_HOST,
+    port: config.OPS_PORT,
+    logger,
     readiness: {
       identity: async () => {
         await backends.identity.getJwks({}, { deadlineMs: 500 });
@@ -69,16 +106,16 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
       ...(redis ? { redis: () => redis.ping() } : {}),
     },
   });
-  await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
-  const address = app.server.address();
-  const httpPort = typeof address === 'object' && address ? address.port : config.HTTP_PORT;
-  logger.info({ port: httpPort }, 'gateway listening');
+  logger.info({ port: httpPort, opsPort: ops.port }, 'gateway listening');
 
   return {
     app,
     httpPort,
+    opsPort: ops.port,
     async stop() {
       await app.close();
+      await ops.close();
+      if (!shared.cache && authCache !== redis) await authCache.close();
       await stream.stop();
       if (!shared.bus) await bus.close();
       await redis?.close();

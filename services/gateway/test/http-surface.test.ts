@@ -8,6 +8,8 @@ import { InProcessBus } from '@cryptocare/events';
 import { appointment } from '@cryptocare/contracts';
 import { eventually } from '@cryptocare/testing';
 import { buildGateway } from '../src/app';
+import { Authenticator } from '../src/auth';
+import { MemoryCache, RevocationList } from '@cryptocare/cache';
 import { AppointmentStream } from '../src/sse/appointment-stream';
 import type { Backends } from '../src/clients';
 
@@ -50,10 +52,10 @@ describe('gateway HTTP surface', () => {
     await stream.start();
     app = await buildGateway({
       backends,
-      verifier: new AccessTokenVerifier(async () => ({ jwks: { keys: [jwk] }, issuer })),
+      auth: new Authenticator(new AccessTokenVerifier(async () => ({ jwks: { keys: [jwk] }, issuer })), new RevocationList(new MemoryCache(), 60)),
+      trustedProxies: [],
       stream,
       logger,
-      readiness: {},
       maxEventLoopDelayMs: 0,
       rateLimitPerMinute: 1000,
       authRateLimitPerMinute: 3,
@@ -176,10 +178,10 @@ describe('gateway HTTP surface', () => {
     const logger = createLogger('gateway-test', 'silent');
     const withWeb = await buildGateway({
       backends: {} as Backends,
-      verifier: new AccessTokenVerifier(async () => ({ jwks: { keys: [] }, issuer })),
+      auth: new Authenticator(new AccessTokenVerifier(async () => ({ jwks: { keys: [] }, issuer })), new RevocationList(new MemoryCache(), 60)),
+      trustedProxies: [],
       stream: new AppointmentStream(new InProcessBus(), 'sse-web', logger),
       logger,
-      readiness: {},
       maxEventLoopDelayMs: 0,
       rateLimitPerMinute: 1000,
       authRateLimitPerMinute: 3,
@@ -197,10 +199,10 @@ describe('gateway HTTP surface', () => {
     const logger = createLogger('gateway-test', 'silent');
     const busy = await buildGateway({
       backends: {} as Backends,
-      verifier: new AccessTokenVerifier(async () => ({ jwks: { keys: [] }, issuer })),
+      auth: new Authenticator(new AccessTokenVerifier(async () => ({ jwks: { keys: [] }, issuer })), new RevocationList(new MemoryCache(), 60)),
+      trustedProxies: [],
       stream: new AppointmentStream(new InProcessBus(), 'sse-busy', logger),
       logger,
-      readiness: {},
       maxEventLoopDelayMs: 50,
       rateLimitPerMinute: 1000,
       authRateLimitPerMinute: 3,

@@ -2,10 +2,12 @@
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { backendEnv, createLogger, loadConfig, prismaAdapter, runAsProcess, z, type Logger } from '@cryptocare/platform';
 import { busFromEnv, endpointsFrom, hostService, Outbox, type EventBus } from '@cryptocare/events';
+import { MemoryCache, RedisCache, RevocationList, type Cache } from '@cryptocare/cache';
 import { PrismaClient } from './generated/prisma';
 import { identityService } from './rpc/identity-rpc';
 import { IdentityStore } from './store/identity-store';
 import { ensureAdmin } from './domain/bootstrap-admin';
+import { ACCESS_TOKEN_SECONDS } from './domain/tokens';
 
 const SERVICE = 'identity';
 
@@ -21,6 +23,8 @@ export const identityEnv = {
 export interface SharedParts {
   bus?: EventBus;
   logger?: Logger;
+  /** The cache the gateway reads revocations from (embedded mode: one in-process cache). */
+  cache?: Cache;
 }
 
 export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedParts = {}) {
@@ -31,10 +35,14 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const bus = shared.bus ?? busFromEnv(config.KAFKA_BROKERS, SERVICE, logger);
   const outbox = new Outbox(schema, SERVICE);
   const store = new IdentityStore(db, outbox, schema);
+  // The revocation list lives where every gateway replica reads it: Redis (prefix `auth`).
+  if (!shared.cache && !config.REDIS_URL) logger.warn('REDIS_URL not set: sign-out and erasure end access tokens in this process only');
+  const revocationCache = shared.cache ?? (config.REDIS_URL ? new RedisCache(config.REDIS_URL, 'auth') : new MemoryCache());
+  const revocations = new RevocationList(revocationCache, ACCESS_TOKEN_SECONDS + 60);
   if (config.BOOTSTRAP_ADMIN_EMAIL && config.BOOTSTRAP_ADMIN_PASSWORD) {
     await ensureAdmin(store, config.BOOTSTRAP_ADMIN_EMAIL, config.BOOTSTRAP_ADMIN_PASSWORD);
   }
-  return hostService({
+  const hosted = await hostService({
     name: SERVICE,
     logger,
     ...endpointsFrom(config),
@@ -43,8 +51,16 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     bus,
     ownsBus: !shared.bus,
     outbox,
-    services: [identityService({ store, issuer: config.JWT_ISSUER, logger })],
+    services: [identityService({ store, issuer: config.JWT_ISSUER, logger, revocations })],
+    // No readiness check on the revocation list: sign-in works without it; sign-out answers 503.
   });
+  return {
+    ...hosted,
+    async stop() {
+      await hosted.stop();
+      if (!shared.cache) await revocationCache.close();
+    },
+  };
 }
 
 if (require.main === module) runAsProcess(SERVICE, () => main());

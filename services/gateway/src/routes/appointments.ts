@@ -1,13 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { appointment } from '@cryptocare/contracts';
-import { AppError, GrpcStatus, type AccessTokenVerifier, type Principal } from '@cryptocare/platform';
+import { AppError, GrpcStatus, type Principal } from '@cryptocare/platform';
 import type { Backends } from '../clients';
 import { presentAppointment, presentInvoice } from '../presenters';
-import { principalOf, requireRole } from '../auth';
+import { principalOf, type Authenticator } from '../auth';
 import { HttpError } from '../http-errors';
-import type { AppointmentStream, StreamEvent, StreamEventName } from '../sse/appointment-stream';
-import { streamEventNames } from '../sse/appointment-stream';
 import { bearer, errorResponses, IdParams, Uuid } from './schemas';
 
 const BookBody = Type.Object({ professionalId: Uuid, start: Type.String({ format: 'date-time' }) }, { additionalProperties: false });
@@ -26,14 +23,14 @@ async function invoiceOf(backends: Backends, appointmentId: string) {
   }
 }
 
-export function appointmentRoutes(app: FastifyInstance, backends: Backends, verifier: AccessTokenVerifier, stream: AppointmentStream) {
-  const party = requireRole(verifier, 'patient', 'professional', 'admin');
+export function appointmentRoutes(app: FastifyInstance, backends: Backends, auth: Authenticator) {
+  const party = auth.requireRole('patient', 'professional', 'admin');
 
   app.post<{ Body: Static<typeof BookBody> }>(
     '/v1/appointments',
     {
       schema: { tags: ['appointments'], summary: 'Book a slot: the booking is held until its invoice is paid', security: bearer, body: BookBody, response: { ...errorResponses } },
-      preHandler: requireRole(verifier, 'patient'),
+      preHandler: auth.requireRole('patient'),
     },
     async (request, reply) => {
       const me = principalOf(request);
@@ -89,65 +86,5 @@ export function appointmentRoutes(app: FastifyInstance, backends: Backends, veri
       return { appointment: presentAppointment(a!) };
     },
   );
-
-  app.get<{ Params: IdParams }>(
-    '/v1/appointments/:id/events',
-    {
-      schema: { tags: ['appointments'], summary: 'Server-sent events of one booking: invoice_ready, payment_seen, confirmed, meeting_ready, expired, cancelled', security: bearer, params: IdParams },
-      preHandler: party,
-    },
-    async (request, reply) => {
-      const who = caller(principalOf(request));
-      const id = request.params.id;
-      // Refuses (404) a booking the caller is not a party of before the stream opens.
-      await backends.appointment.getAppointment({ appointmentId: id, caller: who });
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-      res.write('retry: 2000\n\n');
-
-      const sent = new Set<StreamEventName>();
-      let snapshotDone = false;
-      const pending: StreamEvent[] = [];
-      const send = async (event: StreamEvent) => {
-        if (sent.has(event.name) || res.destroyed) return;
-        sent.add(event.name);
-        const data = event.name === 'invoice_ready' ? { invoice: await presentInvoice(await invoiceOf(backends, id)) } : event.data;
-        res.write(`event: ${event.name}\ndata: ${JSON.stringify({ appointmentId: id, ...data })}\n\n`);
-      };
-      // Listen first, then read the current state, so nothing falls between the two.
-      let queue = Promise.resolve();
-      const unlisten = stream.listen(id, (event) => {
-        if (!snapshotDone) pending.push(event);
-        else queue = queue.then(() => send(event)).catch((err) => request.log.warn({ err }, 'SSE send failed'));
-      });
-      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-      request.raw.on('close', () => {
-        clearInterval(heartbeat);
-        unlisten();
-      });
-      try {
-        for (const event of await snapshot(backends, id, who)) await send(event);
-        pending.sort((a, b) => streamEventNames.indexOf(a.name) - streamEventNames.indexOf(b.name));
-        for (const event of pending) await send(event);
-      } finally {
-        snapshotDone = true;
-      }
-    },
-  );
-}
-
-/** What already happened to the booking, as the events a client would have seen. */
-async function snapshot(backends: Backends, id: string, who: appointment.Caller): Promise<StreamEvent[]> {
-  const { appointment: a } = await backends.appointment.getAppointment({ appointmentId: id, caller: who });
-  const invoice = await invoiceOf(backends, id);
-  const out: StreamEvent[] = [];
-  if (invoice) out.push({ name: 'invoice_ready', appointmentId: id, data: {} });
-  const status = presentAppointment(a!).status;
-  if (status === 'confirmed' || status === 'completed') out.push({ name: 'confirmed', appointmentId: id, data: {} });
-  if (a!.meeting?.joinUrl) out.push({ name: 'meeting_ready', appointmentId: id, data: { joinUrl: a!.meeting.joinUrl, provider: a!.meeting.provider } });
-  if (status === 'expired') out.push({ name: 'expired', appointmentId: id, data: {} });
-  if (status === 'cancelled') out.push({ name: 'cancelled', appointmentId: id, data: { reason: a!.cancelReason } });
-  return out;
 }
 

@@ -1,8 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { common, identity } from '@cryptocare/contracts';
 import type { Backends } from '../clients';
 import { presentUser } from '../presenters';
+import { HttpError } from '../http-errors';
 import { errorResponses } from './schemas';
 
 const RegisterBody = Type.Object(
@@ -22,8 +23,29 @@ function session(res: { user?: identity.User; tokens?: identity.Tokens }) {
   return { user: presentUser(res.user), accessToken: res.tokens?.accessToken, refreshToken: res.tokens?.refreshToken, expiresIn: res.tokens?.expiresIn };
 }
 
-export function authRoutes(app: FastifyInstance, backends: Backends, perMinute: number) {
-  const limited = { rateLimit: { max: perMinute, timeWindow: '1 minute' } };
+export interface AuthLimits {
+  /** Register and login attempts per client address and minute. */
+  perAddressPerMinute: number;
+  /** Login attempts per account (email) and quarter of an hour, from any number of addresses. */
+  perAccountPerQuarterHour: number;
+}
+
+export function authRoutes(app: FastifyInstance, backends: Backends, limits: AuthLimits) {
+  const limited = { rateLimit: { max: limits.perAddressPerMinute, timeWindow: '1 minute' } };
+  // Credential stuffing from many addresses against one account: a second limit, by account,
+  // in the same store (Redis across replicas) as the per-address one.
+  const accountLimit = app.createRateLimit({
+    max: limits.perAccountPerQuarterHour,
+    timeWindow: '15 minutes',
+    keyGenerator: (request) => `login-account:${String((request.body as { email?: unknown } | undefined)?.email ?? '').trim().toLowerCase()}`,
+  });
+  const perAccount = async (request: FastifyRequest, reply: FastifyReply) => {
+    const outcome = await accountLimit(request);
+    if (!outcome.isAllowed && outcome.isExceeded) {
+      reply.header('retry-after', String(outcome.ttlInSeconds));
+      throw new HttpError(429, 'ACCOUNT_RATE_LIMITED', `too many sign-in attempts for this account, retry in ${outcome.ttlInSeconds} s`);
+    }
+  };
   const budget = { deadlineMs: 3_000 }; // argon2 hashing dominates
 
   app.post<{ Body: Static<typeof RegisterBody> }>(
@@ -47,7 +69,7 @@ export function authRoutes(app: FastifyInstance, backends: Backends, perMinute: 
 
   app.post<{ Body: Static<typeof LoginBody> }>(
     '/v1/auth/login',
-    { schema: { tags: ['auth'], summary: 'Log in', body: LoginBody, response: { ...errorResponses } }, config: limited },
+    { schema: { tags: ['auth'], summary: 'Log in', body: LoginBody, response: { ...errorResponses } }, config: limited, preHandler: perAccount },
     async (request) => session(await backends.identity.login(request.body, budget)),
   );
 

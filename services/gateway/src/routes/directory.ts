@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { GrpcStatus, AppError, type AccessTokenVerifier } from '@cryptocare/platform';
+import { GrpcStatus, AppError } from '@cryptocare/platform';
 import type { Backends } from '../clients';
 import { presentProfile } from '../presenters';
-import { principalOf, requireRole } from '../auth';
+import { principalOf, type Authenticator } from '../auth';
 import { HttpError } from '../http-errors';
 import { bearer, errorResponses, IdParams, Money } from './schemas';
 
@@ -58,8 +58,8 @@ const TimeOffBody = Type.Object(
   { additionalProperties: false },
 );
 
-export function directoryRoutes(app: FastifyInstance, backends: Backends, verifier: AccessTokenVerifier) {
-  const professional = requireRole(verifier, 'professional');
+export function directoryRoutes(app: FastifyInstance, backends: Backends, auth: Authenticator) {
+  const professional = auth.requireRole('professional');
 
   app.get('/v1/specialties', { schema: { tags: ['directory'], summary: 'Specialties (cached 1 h)' } }, async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=3600');
@@ -121,7 +121,7 @@ export function directoryRoutes(app: FastifyInstance, backends: Backends, verifi
 
   app.post<{ Params: IdParams }>(
     '/v1/admin/professionals/:id/verify',
-    { schema: { tags: ['admin'], summary: 'Verify a professional (then listed in search)', security: bearer, params: IdParams, response: { ...errorResponses } }, preHandler: requireRole(verifier, 'admin') },
+    { schema: { tags: ['admin'], summary: 'Verify a professional (then listed in search)', security: bearer, params: IdParams, response: { ...errorResponses } }, preHandler: auth.requireRole('admin') },
     async (request) => presentProfile((await backends.search.verifyProfessional({ professionalId: request.params.id })).profile!),
   );
 

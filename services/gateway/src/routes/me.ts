@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError, GrpcStatus, type AccessTokenVerifier, type Principal } from '@cryptocare/platform';
+import { AppError, GrpcStatus, type Principal } from '@cryptocare/platform';
 import type { Backends } from '../clients';
 import { presentAppointment, presentInvoice, presentProfile, presentUser } from '../presenters';
-import { principalOf, requireRole } from '../auth';
+import { principalOf, type Authenticator } from '../auth';
 import { bearer, errorResponses } from './schemas';
 
 /** A lookup that may rightly find nothing (no profile yet, no invoice yet). */
@@ -46,8 +46,8 @@ async function exportOf(backends: Backends, me: Principal) {
 }
 
 /** The signed-in user's own account: profile, erasure, export (LPD / GDPR rights). */
-export function meRoutes(app: FastifyInstance, backends: Backends, verifier: AccessTokenVerifier) {
-  const signedIn = requireRole(verifier);
+export function meRoutes(app: FastifyInstance, backends: Backends, auth: Authenticator) {
+  const signedIn = auth.requireRole();
 
   app.get(
     '/v1/me',

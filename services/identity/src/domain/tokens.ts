@@ -19,9 +19,10 @@ export async function newSigningKey(): Promise<KeyPairJwk> {
 }
 
 /** Short-lived access JWT that every process verifies locally with the JWKS. */
-export async function signAccessToken(key: KeyPairJwk, issuer: string, user: { id: string; role: Role }): Promise<string> {
+export async function signAccessToken(key: KeyPairJwk, issuer: string, user: { id: string; role: Role }, sessionId: string): Promise<string> {
   const privateKey = await importJWK(key.privateJwk, 'ES256');
-  return new SignJWT({ role: user.role })
+  // `sid`: the sign-in (refresh token family) it belongs to, so signing out ends it at once.
+  return new SignJWT({ role: user.role, sid: sessionId })
     .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
     .setSubject(user.id)
     .setIssuer(issuer)

@@ -1,5 +1,7 @@
 import { common, identity } from '@cryptocare/contracts';
-import { alreadyExists, defineService, invalidArgument, isUuid, notFound, unauthenticated, type Logger, type Role } from '@cryptocare/platform';
+import { v7 as uuidv7 } from 'uuid';
+import { alreadyExists, defineService, invalidArgument, isUuid, notFound, unauthenticated, unavailable, type Logger, type Role } from '@cryptocare/platform';
+import type { RevocationList } from '@cryptocare/cache';
 import {
   hashPassword,
   hashRefreshToken,
@@ -30,15 +32,26 @@ function userMessage(user: User): identity.User {
   };
 }
 
-export function identityService(deps: { store: IdentityStore; issuer: string; logger: Logger }) {
-  const { store, issuer } = deps;
+export function identityService(deps: { store: IdentityStore; issuer: string; logger: Logger; revocations: RevocationList }) {
+  const { store, issuer, revocations } = deps;
 
-  async function tokensFor(user: User, familyId?: string) {
+  async function tokensFor(user: User) {
     const { current } = await store.signingKeys();
-    const accessToken = await signAccessToken(current, issuer, { id: user.id, role: user.role as Role });
+    const familyId = uuidv7();
+    const accessToken = await signAccessToken(current, issuer, { id: user.id, role: user.role as Role }, familyId);
     const refreshToken = newRefreshToken();
     await store.issueRefreshToken(user.id, hashRefreshToken(refreshToken), familyId);
     return { accessToken, refreshToken, expiresIn: ACCESS_TOKEN_SECONDS };
+  }
+
+  /** Writes to the shared revocation list; the caller may retry (every write is idempotent). */
+  async function revoke(write: Promise<void>) {
+    try {
+      await write;
+    } catch (err) {
+      deps.logger.error({ err }, 'revocation list unreachable');
+      throw unavailable('REVOCATION_UNAVAILABLE', 'signing out is not possible right now, retry shortly');
+    }
   }
 
   return defineService(
@@ -71,15 +84,21 @@ export function identityService(deps: { store: IdentityStore; issuer: string; lo
       async refresh(req) {
         const next = newRefreshToken();
         const result = await store.rotateRefreshToken(hashRefreshToken(req.refreshToken), hashRefreshToken(next));
-        if (result.outcome === 'reused') throw unauthenticated('REFRESH_TOKEN_REUSED', 'this refresh token was already used; the session is revoked');
+        if (result.outcome === 'reused') {
+          // A stolen or replayed token: the access tokens of the whole session end too.
+          await revoke(revocations.revokeSession(result.familyId));
+          throw unauthenticated('REFRESH_TOKEN_REUSED', 'this refresh token was already used; the session is revoked');
+        }
         if (result.outcome !== 'rotated') throw unauthenticated('INVALID_REFRESH_TOKEN', 'the refresh token is invalid or expired');
         const { current } = await store.signingKeys();
-        const accessToken = await signAccessToken(current, issuer, { id: result.user.id, role: result.user.role as Role });
+        const accessToken = await signAccessToken(current, issuer, { id: result.user.id, role: result.user.role as Role }, result.familyId);
         return { user: userMessage(result.user), tokens: { accessToken, refreshToken: next, expiresIn: ACCESS_TOKEN_SECONDS } };
       },
 
       async logout(req) {
-        await store.revokeFamilyOf(hashRefreshToken(req.refreshToken));
+        const familyId = await store.revokeFamilyOf(hashRefreshToken(req.refreshToken));
+        // The session's access tokens stop working now, not when they expire.
+        if (familyId) await revoke(revocations.revokeSession(familyId));
         return {};
       },
 
@@ -92,6 +111,8 @@ export function identityService(deps: { store: IdentityStore; issuer: string; lo
 
       async eraseUser(req) {
         if (!isUuid(req.userId)) throw notFound('USER_NOT_FOUND', 'no such user');
+        // First every access token of the user ends (a failure here leaves nothing half done).
+        await revoke(revocations.revokeUser(req.userId));
         const erasedAt = await store.eraseUser(req.userId);
         if (!erasedAt) throw notFound('USER_NOT_FOUND', 'no such user');
         return { erasedAt: erasedAt.toISOString() };
