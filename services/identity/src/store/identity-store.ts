@@ -48,7 +48,10 @@ export class IdentityStore {
    * Rotates a refresh token. Returns the user and family when the token is current; when it was
    * already replaced or revoked (a reuse: stolen or replayed), revokes the whole family.
    */
-  async rotateRefreshToken(tokenHash: string, nextHash: string): Promise<{ outcome: 'rotated'; user: User } | { outcome: 'reused' | 'invalid' }> {
+  async rotateRefreshToken(
+    tokenHash: string,
+    nextHash: string,
+  ): Promise<{ outcome: 'rotated'; user: User; familyId: string } | { outcome: 'reused'; familyId: string } | { outcome: 'invalid' }> {
     return this.db.$transaction(async (tx) => {
       const [token] = await tx.$queryRawUnsafe<Array<{ id: string; family_id: string; user_id: string; expires_at: Date; replaced_at: Date | null; revoked_at: Date | null }>>(
         // Locks the row so two concurrent refreshes with one token cannot both rotate it.
@@ -58,7 +61,7 @@ export class IdentityStore {
       if (!token) return { outcome: 'invalid' as const };
       if (token.replaced_at || token.revoked_at) {
         await tx.refreshToken.updateMany({ where: { familyId: token.family_id, revokedAt: null }, data: { revokedAt: new Date() } });
-        return { outcome: 'reused' as const };
+        return { outcome: 'reused' as const, familyId: token.family_id };
       }
       if (token.expires_at.getTime() <= Date.now()) return { outcome: 'invalid' as const };
       const user = await tx.user.findUnique({ where: { id: token.user_id } });
@@ -67,13 +70,15 @@ export class IdentityStore {
       await tx.refreshToken.create({
         data: { id: uuidv7(), familyId: token.family_id, userId: user.id, tokenHash: nextHash, expiresAt: new Date(Date.now() + REFRESH_TOKEN_DAYS * 86_400_000) },
       });
-      return { outcome: 'rotated' as const, user };
+      return { outcome: 'rotated' as const, user, familyId: token.family_id };
     });
   }
 
-  async revokeFamilyOf(tokenHash: string): Promise<void> {
+  /** Ends the session (family) of a refresh token; returns its family id, if the token exists. */
+  async revokeFamilyOf(tokenHash: string): Promise<string | undefined> {
     const token = await this.db.refreshToken.findUnique({ where: { tokenHash } });
     if (token) await this.db.refreshToken.updateMany({ where: { familyId: token.familyId, revokedAt: null }, data: { revokedAt: new Date() } });
+    return token?.familyId;
   }
 
   /**
