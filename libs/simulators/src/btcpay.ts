@@ -9,7 +9,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createLightningInvoice, randomSegwitAddress, type AddressHrp, type Bolt11Network, type LightningInvoice } from './bolt11';
 import { randomPrivateKey } from './secp256k1';
 import { asRecord, createServer, escapeHtml, isFormPost, publicBase, unrefTimeout, wantsHtml, type SimulatorServer } from './server';
-import { hmacSha256Hex, WebhookDispatcher, type WebhookDelivery } from './webhooks';
+import { keyFromHex, keyToHex, lightningFromJson, lightningToJson, StateFile, type LightningInvoiceJson } from './state-file';
+import { hmacSha256Hex, WebhookDispatcher, type WebhookDelivery, type WebhookRequest } from './webhooks';
 
 export type BtcpayWebhookEvent =
   | 'InvoiceCreated'
@@ -46,6 +47,13 @@ export interface BtcpaySimulatorOptions {
   webhookRetryDelaysMs?: number[];
   webhookTimeoutMs?: number;
   logger?: boolean;
+  /**
+   * JSON file keeping the invoices, the store and node keys and the webhooks not yet delivered
+   * across restarts; saved on every change, loaded at creation. Without it, everything is in memory.
+   */
+  stateFile?: string;
+  /** Queue webhooks without sending them until resumeWebhooks() (e.g. until the receiver is up). */
+  webhooksPaused?: boolean;
 }
 
 export type BtcpayInvoiceStatus = 'New' | 'Processing' | 'Expired' | 'Invalid' | 'Settled';
@@ -71,6 +79,15 @@ interface BtcpayInvoice {
   cancelExpiry?: () => void;
 }
 
+/** What the state file holds. */
+interface BtcpayState {
+  storeId: string;
+  webhookId: string;
+  nodeKey: string;
+  invoices: Array<Omit<BtcpayInvoice, 'lightning' | 'cancelExpiry'> & { lightning: LightningInvoiceJson }>;
+  webhooks: WebhookRequest[];
+}
+
 export interface BtcpaySimulator extends Omit<SimulatorServer, 'onClose'> {
   readonly storeId: string;
   readonly deliveries: readonly WebhookDelivery[];
@@ -86,6 +103,8 @@ export interface BtcpaySimulator extends Omit<SimulatorServer, 'onClose'> {
   /** Same as POST /i/:id/expire. */
   expire(id: string): Record<string, unknown>;
   reset(): void;
+  /** Sends the webhooks held since creation with `webhooksPaused` (restored ones included). */
+  resumeWebhooks(): void;
 }
 
 const DEFAULT_SATS_PER_UNIT: Record<string, number> = { CHF: 1000, EUR: 1000, USD: 1000, GBP: 1000, SATS: 1, BTC: 100_000_000 };
@@ -113,23 +132,50 @@ class BtcpayError extends Error {
 export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimulator {
   const server = createServer({ logger: opts.logger });
   const { app } = server;
-  const storeId = opts.storeId ?? base58Id(44);
-  const webhookId = opts.webhookId ?? base58Id(22);
+  const store = opts.stateFile ? new StateFile<BtcpayState>(opts.stateFile) : undefined;
+  const saved = store?.load();
+  const storeId = opts.storeId ?? saved?.storeId ?? base58Id(44);
+  const webhookId = opts.webhookId ?? saved?.webhookId ?? base58Id(22);
   const events = new Set<BtcpayWebhookEvent>(opts.webhookEvents ?? ['InvoiceSettled', 'InvoiceExpired', 'InvoiceInvalid']);
   const rates = { ...DEFAULT_SATS_PER_UNIT, ...(opts.satsPerUnit ?? {}) };
-  const nodeKey = randomPrivateKey();
+  const nodeKey = saved ? keyFromHex(saved.nodeKey) : randomPrivateKey();
   const invoices = new Map<string, BtcpayInvoice>();
+  let closing = false;
   const dispatcher = new WebhookDispatcher({
     retryDelaysMs: opts.webhookRetryDelaysMs ?? [250, 1000, 4000],
     timeoutMs: opts.webhookTimeoutMs ?? 5000,
+    paused: opts.webhooksPaused,
+    onFinished: () => persist(),
   });
   let webhookUrl = opts.webhookUrl;
   let webhookSecret = opts.webhookSecret;
   let failCreates = 0;
   server.onClose(() => {
+    closing = true; // what close() interrupts stays as last saved (pending webhooks are sent after a restart)
     dispatcher.close();
     for (const inv of invoices.values()) inv.cancelExpiry?.();
   });
+
+  /** Saves the whole state after a change (before the change is answered or announced). */
+  function persist(): void {
+    if (!store || closing) return;
+    store.save({
+      storeId,
+      webhookId,
+      nodeKey: keyToHex(nodeKey),
+      invoices: [...invoices.values()].map(({ cancelExpiry: _timer, lightning, ...inv }) => ({ ...inv, lightning: lightningToJson(lightning) })),
+      webhooks: dispatcher.unfinished(),
+    });
+  }
+
+  // A restart: the invoices again, their expiry timers re-armed, undelivered webhooks queued again.
+  for (const { lightning, ...rest } of saved?.invoices ?? []) {
+    const inv: BtcpayInvoice = { ...rest, lightning: lightningFromJson(lightning) };
+    invoices.set(inv.id, inv);
+    if (inv.status === 'New') inv.cancelExpiry = unrefTimeout(() => markExpired(inv), inv.expirationTime * 1000 - Date.now());
+  }
+  for (const webhook of saved?.webhooks ?? []) dispatcher.enqueue(webhook);
+  persist();
 
   const base = (req?: FastifyRequest) => publicBase(opts.publicBaseUrl, server, req);
 
@@ -225,6 +271,7 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
     inv.status = 'Expired';
     inv.cancelExpiry?.();
     emit(inv, 'InvoiceExpired', { partiallyPaid: false, paymentMethodId: null });
+    persist();
   }
 
   function find(id: string, store = storeId): BtcpayInvoice {
@@ -248,6 +295,7 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
     emit(inv, 'InvoiceReceivedPayment', { afterExpiration: false, paymentMethodId: method, payment });
     emit(inv, 'InvoicePaymentSettled', { afterExpiration: false, paymentMethodId: method, payment });
     emit(inv, 'InvoiceSettled', { manuallyMarked: false, overPaid: false });
+    persist();
     return inv;
   }
 
@@ -336,6 +384,7 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
     inv.cancelExpiry = unrefTimeout(() => markExpired(inv), inv.expirationTime * 1000 - now);
     invoices.set(id, inv);
     emit(inv, 'InvoiceCreated');
+    persist();
     return reply.send(invoiceJson(inv, req));
   });
 
@@ -371,6 +420,7 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
         inv.cancelExpiry?.();
         if (status === 'Settled') emit(inv, 'InvoiceSettled', { manuallyMarked: true, overPaid: false });
         else emit(inv, 'InvoiceInvalid', { manuallyMarked: true });
+        persist();
       }
       return reply.send(invoiceJson(inv, req));
     } catch (err) {
@@ -452,7 +502,9 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
       dispatcher.reset();
       failCreates = 0;
       server.setLatencyMs(0);
+      persist();
     },
+    resumeWebhooks: () => dispatcher.resume(),
   };
 }
 

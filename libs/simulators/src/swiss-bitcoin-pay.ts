@@ -8,7 +8,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createLightningInvoice, randomSegwitAddress, type AddressHrp, type Bolt11Network, type LightningInvoice } from './bolt11';
 import { randomPrivateKey, getPublicKey } from './secp256k1';
 import { asRecord, createServer, escapeHtml, isFormPost, publicBase, unrefTimeout, wantsHtml, type SimulatorServer } from './server';
-import { hmacSha256Hex, WebhookDispatcher, type WebhookDelivery } from './webhooks';
+import { keyFromHex, keyToHex, lightningFromJson, lightningToJson, StateFile, type LightningInvoiceJson } from './state-file';
+import { hmacSha256Hex, WebhookDispatcher, type WebhookDelivery, type WebhookRequest } from './webhooks';
 
 export interface SwissBitcoinPaySimulatorOptions {
   /** Value the `api-key` header must carry on POST /checkout. */
@@ -33,6 +34,13 @@ export interface SwissBitcoinPaySimulatorOptions {
   webhookTimeoutMs?: number;
   merchantName?: string;
   logger?: boolean;
+  /**
+   * JSON file keeping the invoices, the node key and the webhooks not yet delivered across
+   * restarts; saved on every change, loaded at creation. Without it, everything is in memory.
+   */
+  stateFile?: string;
+  /** Queue webhooks without sending them until resumeWebhooks() (e.g. until the receiver is up). */
+  webhooksPaused?: boolean;
 }
 
 export type SbpStatus = 'open' | 'unconfirmed' | 'settled' | 'expired';
@@ -92,6 +100,15 @@ interface SbpInvoice {
   cancelExpiry?: () => void;
 }
 
+type SbpInvoiceState = Omit<SbpInvoice, 'lightning' | 'cancelExpiry'> & { lightning: LightningInvoiceJson };
+
+/** What the state file holds. */
+interface SbpState {
+  nodeKey: string;
+  invoices: SbpInvoiceState[];
+  webhooks: WebhookRequest[];
+}
+
 export interface SwissBitcoinPaySimulator extends Omit<SimulatorServer, 'onClose'> {
   /** Every webhook delivery with its attempts (status codes, errors). */
   readonly deliveries: readonly WebhookDelivery[];
@@ -110,6 +127,8 @@ export interface SwissBitcoinPaySimulator extends Omit<SimulatorServer, 'onClose
   readonly nodePubkey: string;
   /** Forgets invoices and deliveries, clears failure injection and latency. */
   reset(): void;
+  /** Sends the webhooks held since creation with `webhooksPaused` (restored ones included). */
+  resumeWebhooks(): void;
 }
 
 const DEFAULT_SATS_PER_UNIT: Record<string, number> = { CHF: 1000, EUR: 1000, USD: 1000, GBP: 1000, sat: 1, sats: 1, BTC: 100_000_000 };
@@ -127,21 +146,46 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
   const server = createServer({ logger: opts.logger });
   const { app } = server;
   const rates = { ...DEFAULT_SATS_PER_UNIT, ...(opts.satsPerUnit ?? {}) };
-  const nodeKey = randomPrivateKey();
+  const store = opts.stateFile ? new StateFile<SbpState>(opts.stateFile) : undefined;
+  const saved = store?.load();
+  const nodeKey = saved ? keyFromHex(saved.nodeKey) : randomPrivateKey();
   const nodePubkey = Buffer.from(getPublicKey(nodeKey)).toString('hex');
   const invoices = new Map<string, SbpInvoice>();
+  let closing = false;
   const dispatcher = new WebhookDispatcher({
     retryDelaysMs: opts.webhookRetryDelaysMs ?? [250, 1000, 4000],
     timeoutMs: opts.webhookTimeoutMs ?? 5000,
+    paused: opts.webhooksPaused,
+    onFinished: () => persist(),
   });
   let failCreates = 0;
   server.onClose(() => {
+    closing = true; // what close() interrupts stays as last saved (pending webhooks are sent after a restart)
     dispatcher.close();
     for (const inv of invoices.values()) inv.cancelExpiry?.();
   });
 
+  /** Saves the whole state after a change (before the change is answered or announced). */
+  function persist(): void {
+    if (!store || closing) return;
+    store.save({
+      nodeKey: keyToHex(nodeKey),
+      invoices: [...invoices.values()].map(({ cancelExpiry: _timer, lightning, ...inv }) => ({ ...inv, lightning: lightningToJson(lightning) })),
+      webhooks: dispatcher.unfinished(),
+    });
+  }
+
   const base = (req?: FastifyRequest) => publicBase(opts.publicBaseUrl, server, req);
   const checkoutUrl = (inv: SbpInvoice, req?: FastifyRequest) => `${base(req)}/checkout/${inv.id}`;
+
+  // A restart: the invoices again, their expiry timers re-armed, undelivered webhooks queued again.
+  for (const { lightning, ...rest } of saved?.invoices ?? []) {
+    const inv: SbpInvoice = { ...rest, lightning: lightningFromJson(lightning) };
+    invoices.set(inv.id, inv);
+    if (inv.status === 'open') inv.cancelExpiry = unrefTimeout(() => markExpired(inv), inv.createdAtMs + inv.delayMs - Date.now());
+  }
+  for (const webhook of saved?.webhooks ?? []) dispatcher.enqueue(webhook);
+  persist();
 
   function refresh(inv: SbpInvoice): void {
     if (inv.status === 'open' && Date.now() >= inv.createdAtMs + inv.delayMs) markExpired(inv);
@@ -217,6 +261,7 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
     inv.status = 'expired';
     inv.cancelExpiry?.();
     sendWebhook(inv);
+    persist();
   }
 
   function find(id: string): SbpInvoice {
@@ -237,6 +282,7 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
     if (method === 'onchain') inv.txId = randomBytes(32).toString('hex');
     inv.cancelExpiry?.();
     sendWebhook(inv);
+    persist();
     return inv;
   }
 
@@ -303,6 +349,7 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
     };
     inv.cancelExpiry = unrefTimeout(() => markExpired(inv), delayMs);
     invoices.set(inv.id, inv);
+    persist();
 
     const url = checkoutUrl(inv, req);
     if (body.redirect === true) return reply.redirect(url, 302);
@@ -381,7 +428,9 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
       dispatcher.reset();
       failCreates = 0;
       server.setLatencyMs(0);
+      persist();
     },
+    resumeWebhooks: () => dispatcher.resume(),
   };
 }
 

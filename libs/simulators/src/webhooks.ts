@@ -29,7 +29,14 @@ export interface WebhookDispatcherOptions {
   retryDelaysMs: number[];
   /** Per-attempt timeout. */
   timeoutMs: number;
+  /** Called when a delivery ends (delivered or given up), e.g. to save state. */
+  onFinished?: () => void;
+  /** Queue deliveries without sending them until resume() (e.g. until the receiver is up). */
+  paused?: boolean;
 }
+
+/** What a delivery sends: enough to send it again after a restart. */
+export type WebhookRequest = Pick<WebhookDelivery, 'url' | 'event' | 'invoiceId' | 'headers' | 'body'>;
 
 export function hmacSha256Hex(secret: string, body: string | Uint8Array): string {
   return createHmac('sha256', secret).update(body).digest('hex');
@@ -41,15 +48,41 @@ export class WebhookDispatcher {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly controllers = new Set<AbortController>();
   private closed = false;
+  private gate: { opened: Promise<void>; open: () => void } | undefined;
 
-  constructor(private readonly opts: WebhookDispatcherOptions) {}
+  constructor(private readonly opts: WebhookDispatcherOptions) {
+    if (opts.paused) this.pause();
+  }
 
-  enqueue(input: { url: string; event: string; invoiceId: string; headers: Record<string, string>; body: string }): WebhookDelivery {
+  enqueue(input: WebhookRequest): WebhookDelivery {
     const delivery: WebhookDelivery = { id: randomUUID(), ...input, attempts: [], state: 'pending' };
     this.deliveries.push(delivery);
-    const run = this.run(delivery).finally(() => this.pending.delete(run));
+    const run = this.run(delivery).finally(() => {
+      this.pending.delete(run);
+      if (!this.closed) this.opts.onFinished?.();
+    });
     this.pending.add(run);
     return delivery;
+  }
+
+  /** Deliveries not yet delivered nor given up (queued, in flight, or waiting to retry). */
+  unfinished(): WebhookRequest[] {
+    return this.deliveries
+      .filter((d) => d.state === 'pending')
+      .map(({ url, event, invoiceId, headers, body }) => ({ url, event, invoiceId, headers, body }));
+  }
+
+  /** Holds new attempts (queued deliveries wait) until resume(). */
+  pause(): void {
+    if (this.gate) return;
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    this.gate = { opened, open };
+  }
+
+  resume(): void {
+    this.gate?.open();
+    this.gate = undefined;
   }
 
   /** Resolves once every delivery queued so far (including retries) has succeeded or given up. */
@@ -59,6 +92,7 @@ export class WebhookDispatcher {
 
   close(): void {
     this.closed = true;
+    this.resume();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const c of this.controllers) c.abort();
@@ -73,6 +107,7 @@ export class WebhookDispatcher {
     const maxAttempts = this.opts.retryDelaysMs.length + 1;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       if (attempt > 0 && !(await this.wait(this.opts.retryDelaysMs[attempt - 1] ?? 0))) break;
+      while (this.gate && !this.closed) await this.gate.opened;
       if (this.closed) break;
       if (await this.attempt(delivery)) {
         delivery.state = 'delivered';

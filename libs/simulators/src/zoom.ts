@@ -6,6 +6,7 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { asRecord, createServer, escapeHtml, publicBase, type SimulatorServer } from './server';
+import { StateFile } from './state-file';
 
 export interface ZoomSimulatorOptions {
   accountId: string;
@@ -19,6 +20,17 @@ export interface ZoomSimulatorOptions {
   scope?: string;
   hostEmail?: string;
   logger?: boolean;
+  /** JSON file keeping meetings and tokens across restarts; saved on every change, loaded at creation. */
+  stateFile?: string;
+}
+
+/** What the state file holds. */
+interface ZoomState {
+  hostId: string;
+  /** Access token and its expiry (ms). */
+  tokens: Array<[string, number]>;
+  meetings: ZoomMeeting[];
+  deleted: number[];
 }
 
 export interface ZoomMeeting {
@@ -133,11 +145,25 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
   const server = createServer({ logger: opts.logger });
   const { app } = server;
   const ttl = opts.tokenTtlSeconds ?? 3600;
-  const hostId = b64url(randomBytes(16)).slice(0, 22);
+  const store = opts.stateFile ? new StateFile<ZoomState>(opts.stateFile) : undefined;
+  const saved = store?.load();
+  const hostId = saved?.hostId ?? b64url(randomBytes(16)).slice(0, 22);
   const hostEmail = opts.hostEmail ?? 'host@cryptocare.invalid';
-  const tokens = new Map<string, number>(); // token -> expiry (ms)
-  const meetings = new Map<number, ZoomMeeting>();
-  const deleted: number[] = [];
+  const tokens = new Map<string, number>(saved?.tokens ?? []); // token -> expiry (ms)
+  const meetings = new Map<number, ZoomMeeting>((saved?.meetings ?? []).map((m) => [m.id, m]));
+  const deleted: number[] = [...(saved?.deleted ?? [])];
+  let closing = false;
+  server.onClose(() => {
+    closing = true;
+  });
+
+  /** Saves the whole state after a change, before it is answered. */
+  function persist(): void {
+    if (!store || closing) return;
+    const now = Date.now();
+    store.save({ hostId, tokens: [...tokens].filter(([, expiry]) => expiry > now), meetings: [...meetings.values()], deleted });
+  }
+  persist();
   let tokenRequests = 0;
   let tokensIssued = 0;
   let apiRequests = 0;
@@ -153,6 +179,7 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
     const token = `${header}.${payload}.${b64url(randomBytes(48))}`;
     tokens.set(token, Date.now() + ttl * 1000);
     tokensIssued++;
+    persist();
     return token;
   }
 
@@ -271,6 +298,7 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
       pre_schedule: body.pre_schedule === true,
     };
     meetings.set(id, meeting);
+    persist();
     return reply.code(201).send(meeting);
   });
 
@@ -310,6 +338,7 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
       meeting.start_time = start;
     }
     if (body.settings !== undefined) meeting.settings = { ...meeting.settings, ...asRecord(body.settings) };
+    persist();
     return reply.code(204).send();
   });
 
@@ -317,6 +346,7 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
     const id = Number(req.params.meetingId);
     if (!meetings.delete(id)) return notFound(reply, req.params.meetingId);
     deleted.push(id);
+    persist();
     return reply.code(204).send();
   });
 
@@ -365,6 +395,7 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
     },
     expireTokens() {
       for (const token of tokens.keys()) tokens.set(token, 0);
+      persist();
     },
     getMeeting: (id: number) => meetings.get(id),
     reset() {
@@ -377,6 +408,7 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
       failApi = { n: 0, status: 429, retryAfter: undefined };
       failTokens = { n: 0, status: 503 };
       server.setLatencyMs(0);
+      persist();
     },
   };
 }
