@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: help install gen lint typecheck infra-up infra-down browser web test dev bench breaking
+.PHONY: help install gen lint typecheck infra-up infra-down browser fuzzer web test dev bench breaking
 
 help:
 	@echo "make dev         run the whole platform and the web client on http://localhost:8080 (embedded, npm packages only)"
@@ -53,7 +53,11 @@ web: install
 infra-down:
 	bash scripts/infra/down.sh
 
-test: install lint breaking typecheck infra-up browser
+# Schemathesis (PyPI) for the OpenAPI fuzzing run of services/gateway/test/hostile-input.test.ts.
+fuzzer:
+	bash scripts/tools/schemathesis.sh >/dev/null
+
+test: install lint breaking typecheck infra-up browser fuzzer
 	source scripts/infra/env.sh && npx jest --ci
 
 dev: install web
