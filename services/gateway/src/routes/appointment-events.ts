@@ -8,6 +8,7 @@ import { principalOf, type Authenticator } from '../auth';
 import { HttpError } from '../http-errors';
 import { parseLastEventId, streamEventId, streamEventNames, type AppointmentStream, type StreamEvent, type StreamEventName } from '../sse/appointment-stream';
 import { SseResponse, streamFailureOf } from '../sse/sse-response';
+import { SnapshotGate, type SnapshotGateLimits } from '../sse/snapshot-gate';
 import { StreamTickets } from '../sse/stream-ticket';
 import { bearer, errorResponses, IdParams } from './schemas';
 
@@ -17,6 +18,8 @@ export interface AppointmentEventDeps {
   stream: AppointmentStream;
   /** HMAC key of stream tickets, shared by every replica (STREAM_TICKET_SECRET); random per process without it. */
   streamTicketSecret?: string;
+  /** How many streams read their snapshot at once, and how many may wait (defaults in snapshot-gate.ts). */
+  streamSnapshotLimits?: SnapshotGateLimits;
 }
 
 const EventsQuery = Type.Object({
@@ -47,6 +50,26 @@ async function invoiceOf(backends: Backends, appointmentId: string): Promise<pay
 
 type Frame = { name: StreamEventName; data: Record<string, unknown> };
 
+type PresentedInvoice = Awaited<ReturnType<typeof presentInvoice>>;
+const presented = new Map<string, Promise<PresentedInvoice>>();
+const PRESENTED_KEPT = 1_000;
+
+/**
+ * presentInvoice, remembered for the last invoices shown: its QR code costs milliseconds of CPU,
+ * and a burst of streams (reconnects, several tabs, both parties) shows the same invoice.
+ */
+function presentOnce(invoice: payment.Invoice): Promise<PresentedInvoice> {
+  const key = `${invoice.id}|${invoice.status}|${invoice.paymentUri}`;
+  let value = presented.get(key);
+  if (!value) {
+    value = presentInvoice(invoice);
+    value.catch(() => presented.delete(key));
+    presented.set(key, value);
+    if (presented.size > PRESENTED_KEPT) presented.delete(presented.keys().next().value!);
+  }
+  return value;
+}
+
 /**
  * What already happened to the booking, as the frames a client would have seen, from the one after
  * `after` on. Refuses (404) a booking the caller is not a party of. Throws when a lookup fails:
@@ -59,7 +82,7 @@ async function snapshot(backends: Backends, id: string, who: appointment.Caller,
   const { appointment: a } = await backends.appointment.getAppointment({ appointmentId: id, caller: who }, { deadlineMs: APPOINTMENT_DEADLINE_MS });
   const invoice = await invoiceLookup;
   const out: Frame[] = [];
-  if (invoice) out.push({ name: 'invoice_ready', data: { invoice: await presentInvoice(invoice) } });
+  if (invoice) out.push({ name: 'invoice_ready', data: { invoice: await presentOnce(invoice) } });
   const status = presentAppointment(a!).status;
   if (status === 'confirmed' || status === 'completed') out.push({ name: 'confirmed', data: {} });
   if (a!.meeting?.joinUrl) out.push({ name: 'meeting_ready', data: { joinUrl: a!.meeting.joinUrl, provider: a!.meeting.provider } });
@@ -75,6 +98,7 @@ async function snapshot(backends: Backends, id: string, who: appointment.Caller,
 export function appointmentEventRoutes(app: FastifyInstance, deps: AppointmentEventDeps) {
   const { backends, auth, stream } = deps;
   const tickets = new StreamTickets(deps.streamTicketSecret);
+  const gate = new SnapshotGate(deps.streamSnapshotLimits);
   if (!deps.streamTicketSecret) app.log.warn('STREAM_TICKET_SECRET is not set: stream tickets are signed with a per-process key (one replica only)');
 
   /** The stream's own guard: `Authorization: Bearer <access token>` or `?ticket=` for this booking. */
@@ -137,14 +161,16 @@ export function appointmentEventRoutes(app: FastifyInstance, deps: AppointmentEv
       const early: StreamEvent[] = [];
       let onEvent: (event: StreamEvent) => void = (event) => void early.push(event);
       const unlisten = stream.listen(id, (event) => onEvent(event));
-      let frames: Frame[];
+      let frames: Frame[] | undefined;
       try {
-        frames = await snapshot(backends, id, who, after);
+        // Skipped when the client left while waiting for its turn.
+        frames = await gate.run(async () => (request.raw.destroyed ? undefined : snapshot(backends, id, who, after)));
       } catch (err) {
         unlisten();
+        if (err instanceof HttpError && err.statusCode === 503) reply.header('retry-after', '2');
         throw err; // 404, 503 or 504 with its error body: the stream never opened
       }
-      if (request.raw.destroyed) {
+      if (!frames || request.raw.destroyed) {
         unlisten(); // the client left while we looked
         return reply.hijack();
       }
@@ -171,7 +197,7 @@ export function appointmentEventRoutes(app: FastifyInstance, deps: AppointmentEv
             if (event.name !== 'invoice_ready') return send({ name: event.name, data: event.data });
             const invoice = await invoiceOf(backends, id);
             if (!invoice) throw new AppError(GrpcStatus.UNAVAILABLE, 'INVOICE_NOT_READABLE', 'the invoice was announced but cannot be read yet');
-            send({ name: 'invoice_ready', data: { invoice: await presentInvoice(invoice) } });
+            send({ name: 'invoice_ready', data: { invoice: await presentOnce(invoice) } });
           })
           .catch((err) => {
             request.log.warn({ err, appointmentId: id }, 'SSE event could not be sent; the stream ends with an error event');
