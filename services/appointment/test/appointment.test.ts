@@ -234,6 +234,26 @@ describe('appointment service (real PostgreSQL)', () => {
     expect(rows[0].n).toBe(1);
   });
 
+  it('exports a booking with who cancelled it, and its Idempotency-Key to its patient only', async () => {
+    const start = new Date(nextMondayNine().getTime() + 42 * 86_400_000 + 80 * 60_000).toISOString();
+    const exporter = { userId: '0192f1a0-0000-7000-8000-0000000000c1', role: 'patient' };
+    const { appointment: held } = await client.book({ patientId: exporter.userId, professionalId, startAt: start, idempotencyKey: 'export-key' });
+    await client.cancelAppointment({ appointmentId: held!.id, caller: exporter, reason: 'changed my mind' });
+    const mine = await client.exportAppointments({ caller: exporter, limit: 100 });
+    expect(mine.items).toEqual([
+      { appointment: expect.objectContaining({ id: held!.id, cancelReason: 'changed my mind', status: appointment.AppointmentStatus.APPOINTMENT_STATUS_CANCELLED }), cancelledBy: 'patient', idempotencyKey: 'export-key' },
+    ]);
+    const calendar: appointment.AppointmentRecord[] = [];
+    let cursor = '';
+    do {
+      const page = await client.exportAppointments({ caller: professional, limit: 2, cursor });
+      calendar.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(calendar.find((r) => r.appointment!.id === held!.id)).toMatchObject({ cancelledBy: 'patient', idempotencyKey: '' });
+    await expect(client.exportAppointments({ caller: { userId: 'x', role: 'patient' } })).rejects.toMatchObject({ code: 'INVALID_CALLER' });
+  });
+
   it('erases two patients who used the same Idempotency-Key: no collision, no dead letter, nothing they wrote stays', async () => {
     const monday = nextMondayNine().getTime() + 49 * 86_400_000;
     const first = '0192f1a0-0000-7000-8000-0000000000b1';

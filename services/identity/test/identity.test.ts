@@ -3,6 +3,8 @@ import { common, identity } from '@cryptocare/contracts';
 import { AccessTokenVerifier, createGrpcClient, type GrpcClient } from '@cryptocare/platform';
 import { InProcessBus, decodeEnvelope, type BusMessage } from '@cryptocare/events';
 import { eventually, infraUrls, migratedSchema } from '@cryptocare/testing';
+import pg from 'pg';
+import { hashRefreshToken } from '../src/domain/credentials';
 import { main } from '../src/main';
 
 describe('identity service (real PostgreSQL)', () => {
@@ -10,9 +12,10 @@ describe('identity service (real PostgreSQL)', () => {
   let client: GrpcClient<typeof identity, 'IdentityService'>;
   const bus = new InProcessBus();
   const published: BusMessage[] = [];
+  let schema: string;
 
   beforeAll(async () => {
-    const schema = await migratedSchema('identity');
+    schema = await migratedSchema('identity');
     await bus.subscribe({ groupId: 'test', topics: ['identity.events.v1'], handle: async (m) => void published.push(m) });
     service = await main(
       { DATABASE_URL: infraUrls().databaseUrl, DATABASE_SCHEMA: schema, GRPC_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', NODE_ENV: 'test' },
@@ -91,5 +94,39 @@ describe('identity service (real PostgreSQL)', () => {
     // The address is free again for a new account.
     await expect(register('erase@example.ch')).resolves.toBeDefined();
     await expect(client.eraseUser({ userId: '0192f1a0-0000-7000-8000-00000000dead' })).rejects.toMatchObject({ code: 'USER_NOT_FOUND' });
+  });
+
+  it("lists a user's sign-ins for the export, never a token or its hash; erasure deletes them", async () => {
+    const { user, tokens } = await register('sessions@example.ch');
+    const rotated = (await client.refresh({ refreshToken: tokens!.refreshToken })).tokens!;
+    const second = (await client.login({ email: 'sessions@example.ch', password: 'correct horse battery' })).tokens!;
+    await client.logout({ refreshToken: rotated.refreshToken });
+    const { sessions } = await client.listSessions({ userId: user!.id });
+    expect(sessions).toHaveLength(3);
+    // The first sign-in: its first token was rotated, both were signed out. The second is open.
+    const firstSignIn = sessions.find((s) => s.replacedAt)!.sessionId;
+    expect(sessions.filter((s) => s.sessionId === firstSignIn).map((s) => [s.replacedAt !== '', s.revokedAt !== ''])).toEqual([
+      [false, true],
+      [true, true],
+    ]);
+    expect(sessions.filter((s) => s.sessionId !== firstSignIn)).toEqual([expect.objectContaining({ replacedAt: '', revokedAt: '' })]);
+    for (const s of sessions) expect(Date.parse(s.expiresAt)).toBeGreaterThan(Date.parse(s.createdAt));
+    const text = JSON.stringify(sessions);
+    for (const token of [tokens!.refreshToken, rotated.refreshToken, second.refreshToken]) {
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(hashRefreshToken(token));
+    }
+    await expect(client.listSessions({ userId: 'not-a-uuid' })).rejects.toMatchObject({ code: 'USER_NOT_FOUND' });
+
+    await client.eraseUser({ userId: user!.id });
+    await expect(client.listSessions({ userId: user!.id })).rejects.toMatchObject({ code: 'USER_NOT_FOUND' });
+    await expect(client.refresh({ refreshToken: second.refreshToken })).rejects.toMatchObject({ code: 'INVALID_REFRESH_TOKEN' });
+    const pool = new pg.Pool({ connectionString: infraUrls().databaseUrl, max: 1 });
+    try {
+      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".refresh_tokens WHERE user_id = $1`, [user!.id]);
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await pool.end();
+    }
   });
 });

@@ -5,6 +5,7 @@ import { continueTrace, type Logger } from '@cryptocare/platform';
 import type { DomainEvent } from '@cryptocare/events';
 import { invoiceExpiry, MIN_INVOICE_LIFETIME_MS, retryDelayMs, type FinalityPolicy } from './domain/invoice-rules';
 import { paymentUri } from './domain/payment-uri';
+import { refundReason } from './domain/refund-reason';
 import type { Price } from './domain/money';
 import { invoiceCreationSeconds, invoiceTransitions, pendingInvoicesAbandoned, webhookToConfirmationSeconds } from './metrics';
 import { PROVIDER_NAMES, type PaymentProvider, type ProviderName } from './providers/provider';
@@ -275,8 +276,9 @@ export class Payments {
     await this.store.expireForAppointment(tx, appointmentId);
   }
 
-  async onCancelled(appointmentId: string, reason: string, wasPaid: boolean, tx: Tx): Promise<void> {
-    const { refund, invoice } = await this.store.cancelForAppointment(tx, appointmentId, reason);
+  async onCancelled(cancellation: { appointmentId: string; reason: string; cancelledBy: string; wasPaid: boolean }, tx: Tx): Promise<void> {
+    const { appointmentId, wasPaid } = cancellation;
+    const { refund, invoice } = await this.store.cancelForAppointment(tx, appointmentId, refundReason(cancellation.cancelledBy, cancellation.reason));
     if (wasPaid && !refund && invoice?.status !== 'refund_due') {
       this.logger.warn({ appointmentId, status: invoice?.status }, 'cancelled booking reported paid, but its invoice is not paid here; no refund recorded');
     }

@@ -259,14 +259,25 @@ describe('payment service with Swiss Bitcoin Pay (real PostgreSQL, simulator)', 
     expect((await svc.client.getInvoice({ appointmentId })).invoice!.status).toBe(INVOICE_STATUS_EXPIRED);
   });
 
-  it('a paid booking cancelled: a refund due in the ledger and payment.refund_requested', async () => {
+  it('a paid booking cancelled: a refund due in the ledger (without the free text the canceller wrote) and payment.refund_requested', async () => {
     const { invoice } = await paidThroughWebhook(svc);
-    await svc.publish('appointment.cancelled', invoice.appointmentId, { appointmentId: invoice.appointmentId, reason: 'patient cancelled', wasPaid: true, cancelledBy: newId() });
+    await svc.publish('appointment.cancelled', invoice.appointmentId, { appointmentId: invoice.appointmentId, reason: 'my sister Ann is in hospital', wasPaid: true, cancelledBy: 'patient' });
     const requested = await eventually(async () => svc.eventsOf('payment.refund_requested', invoice.appointmentId)[0]);
-    expect(requested.data).toEqual({ invoiceId: invoice.id, appointmentId: invoice.appointmentId, reason: 'patient cancelled', sats: 120_000 });
+    expect(requested.data).toEqual({ invoiceId: invoice.id, appointmentId: invoice.appointmentId, reason: 'cancelled by the patient', sats: 120_000 });
     const refunds = await svc.db.query(`SELECT sats, status, reason FROM "${svc.schema}".refunds WHERE invoice_id = $1`, [invoice.id]);
-    expect(refunds.rows).toEqual([{ sats: '120000', status: 'due', reason: 'patient cancelled' }]);
-    expect((await svc.client.getInvoice({ appointmentId: invoice.appointmentId })).invoice!.status).toBe(INVOICE_STATUS_REFUND_DUE);
+    expect(refunds.rows).toEqual([{ sats: '120000', status: 'due', reason: 'cancelled by the patient' }]);
+    // The patient's export shows the refund with the invoice.
+    const answer = await svc.client.getInvoice({ appointmentId: invoice.appointmentId });
+    expect(answer.invoice!.status).toBe(INVOICE_STATUS_REFUND_DUE);
+    expect(answer.refund).toMatchObject({ invoiceId: invoice.id, appointmentId: invoice.appointmentId, sats: 120_000, reason: 'cancelled by the patient', status: 'due' });
+  });
+
+  it("a paid booking cancelled because its professional left: the platform's reason is recorded", async () => {
+    const { invoice } = await paidThroughWebhook(svc);
+    await svc.publish('appointment.cancelled', invoice.appointmentId, { appointmentId: invoice.appointmentId, reason: 'professional left', wasPaid: true, cancelledBy: 'system' });
+    const requested = await eventually(async () => svc.eventsOf('payment.refund_requested', invoice.appointmentId)[0]);
+    expect(requested.data).toMatchObject({ reason: 'professional left', sats: 120_000 });
+    expect((await svc.client.getInvoice({ appointmentId: invoice.appointmentId })).refund).toMatchObject({ reason: 'professional left', status: 'due' });
   });
 
   it('an unpaid booking cancelled: the invoice expires, and money arriving later is owed back', async () => {

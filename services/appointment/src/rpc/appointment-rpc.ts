@@ -79,6 +79,28 @@ export function appointmentService(deps: {
     return row;
   }
 
+  /** One page of the caller's bookings (a patient's, a professional's calendar, or all for an admin). */
+  async function pageOf(req: { caller?: appointment.Caller | undefined; limit: number; cursor: string }): Promise<{ page: Appointment[]; nextCursor: string }> {
+    const who = caller(req.caller);
+    const limit = Math.min(Math.max(req.limit || 20, 1), 100);
+    let cursor: { startAt: Date; id: string } | undefined;
+    if (req.cursor) {
+      try {
+        const [at, id] = JSON.parse(Buffer.from(req.cursor, 'base64url').toString()) as [string, string];
+        cursor = { startAt: new Date(at), id };
+        if (Number.isNaN(cursor.startAt.getTime()) || !isUuid(id)) throw new Error();
+      } catch {
+        throw invalidArgument('INVALID_CURSOR', 'cursor is not valid');
+      }
+    }
+    const filter = who.role === 'patient' ? { patientId: who.userId } : who.role === 'professional' ? { professionalId: who.userId } : {};
+    const rows = await store.list(filter, limit + 1, cursor);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    const nextCursor = rows.length > limit && last ? Buffer.from(JSON.stringify([last.startAt.toISOString(), last.id])).toString('base64url') : '';
+    return { page, nextCursor };
+  }
+
   return defineService(
     appointment,
     'AppointmentService',
@@ -169,24 +191,22 @@ export function appointmentService(deps: {
       },
 
       async listAppointments(req) {
-        const who = caller(req.caller);
-        const limit = Math.min(Math.max(req.limit || 20, 1), 100);
-        let cursor: { startAt: Date; id: string } | undefined;
-        if (req.cursor) {
-          try {
-            const [at, id] = JSON.parse(Buffer.from(req.cursor, 'base64url').toString()) as [string, string];
-            cursor = { startAt: new Date(at), id };
-            if (Number.isNaN(cursor.startAt.getTime()) || !isUuid(id)) throw new Error();
-          } catch {
-            throw invalidArgument('INVALID_CURSOR', 'cursor is not valid');
-          }
-        }
-        const filter = who.role === 'patient' ? { patientId: who.userId } : who.role === 'professional' ? { professionalId: who.userId } : {};
-        const rows = await store.list(filter, limit + 1, cursor);
-        const page = rows.slice(0, limit);
-        const last = page[page.length - 1];
-        const nextCursor = rows.length > limit && last ? Buffer.from(JSON.stringify([last.startAt.toISOString(), last.id])).toString('base64url') : '';
+        const { page, nextCursor } = await pageOf(req);
         return { items: page.map(appointmentMessage), nextCursor };
+      },
+
+      async exportAppointments(req) {
+        const who = caller(req.caller);
+        const { page, nextCursor } = await pageOf(req);
+        return {
+          items: page.map((row) => ({
+            appointment: appointmentMessage(row),
+            cancelledBy: row.cancelledBy ?? '',
+            // The key is what the patient sent; the professional's export does not carry it.
+            idempotencyKey: who.role === 'patient' && row.patientId === who.userId ? (row.idempotencyKey ?? '') : '',
+          })),
+          nextCursor,
+        };
       },
 
       async cancelAppointment(req) {

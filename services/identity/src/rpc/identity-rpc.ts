@@ -12,7 +12,7 @@ import {
   verifyPassword,
 } from '../domain/credentials';
 import { ACCESS_TOKEN_SECONDS, signAccessToken } from '../domain/tokens';
-import { EmailTakenError, type IdentityStore, type User } from '../store/identity-store';
+import { EmailTakenError, type IdentityStore, type RefreshToken, type User } from '../store/identity-store';
 
 const roleToProto: Record<string, identity.Role> = {
   patient: identity.Role.ROLE_PATIENT,
@@ -29,6 +29,18 @@ function userMessage(user: User): identity.User {
     displayName: user.displayName,
     region: regionToProto[user.region] ?? common.Region.REGION_UNSPECIFIED,
     createdAt: user.createdAt.toISOString(),
+  };
+}
+
+/** A refresh token as the user's export shows it: never the token or its hash. */
+function sessionMessage(token: RefreshToken): identity.Session {
+  return {
+    id: token.id,
+    sessionId: token.familyId,
+    createdAt: token.createdAt.toISOString(),
+    expiresAt: token.expiresAt.toISOString(),
+    replacedAt: token.replacedAt?.toISOString() ?? '',
+    revokedAt: token.revokedAt?.toISOString() ?? '',
   };
 }
 
@@ -116,6 +128,13 @@ export function identityService(deps: { store: IdentityStore; issuer: string; lo
         const erasedAt = await store.eraseUser(req.userId);
         if (!erasedAt) throw notFound('USER_NOT_FOUND', 'no such user');
         return { erasedAt: erasedAt.toISOString() };
+      },
+
+      async listSessions(req) {
+        if (!isUuid(req.userId)) throw notFound('USER_NOT_FOUND', 'no such user');
+        const user = await store.findById(req.userId);
+        if (!user || user.erasedAt) throw notFound('USER_NOT_FOUND', 'no such user');
+        return { sessions: (await store.sessionsOf(user.id)).map(sessionMessage) };
       },
 
       async getJwks() {

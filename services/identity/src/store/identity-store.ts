@@ -1,9 +1,9 @@
 import { v7 as uuidv7 } from 'uuid';
 import { table, type Outbox } from '@cryptocare/events';
-import type { PrismaClient, User } from '../generated/prisma';
+import type { PrismaClient, RefreshToken, User } from '../generated/prisma';
 import { newSigningKey, REFRESH_TOKEN_DAYS, type KeyPairJwk } from '../domain/tokens';
 
-export type { User };
+export type { RefreshToken, User };
 
 export class EmailTakenError extends Error {}
 
@@ -81,10 +81,17 @@ export class IdentityStore {
     return token?.familyId;
   }
 
+  /** Every refresh token issued to the user, newest first (the export's sign-in history). */
+  sessionsOf(userId: string): Promise<RefreshToken[]> {
+    return this.db.refreshToken.findMany({ where: { userId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+  }
+
   /**
-   * Erases a user: email, password and name go, every session ends, and `identity.user_erased`
-   * (in the same transaction) tells the other services. The row stays as a tombstone so the id is
-   * never reused. Returns undefined when there is no such user; erasing twice is harmless.
+   * Erases a user: email, password and name go, every session ends and its history is deleted
+   * (a refresh token presented later is simply unknown), and `identity.user_erased` (in the same
+   * transaction) tells the other services. The row stays as a tombstone (id, role, region,
+   * created_at, erased_at) so the id is never reused. Returns undefined when there is no such
+   * user; erasing twice is harmless.
    */
   async eraseUser(userId: string, now = new Date()): Promise<Date | undefined> {
     const erasedAt = await this.db.$transaction(async (tx) => {
@@ -92,7 +99,7 @@ export class IdentityStore {
       if (!user) return undefined;
       if (user.erasedAt) return user.erasedAt;
       await tx.user.update({ where: { id: userId }, data: { email: null, passwordHash: null, displayName: 'Erased user', erasedAt: now } });
-      await tx.refreshToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
+      await tx.refreshToken.deleteMany({ where: { userId } });
       await this.outbox.add(tx, 'identity.user_erased', userId, { userId });
       return now;
     });

@@ -26,8 +26,8 @@ export function paymentConsumers(payments: Payments, store: PaymentStore, logger
       if (isUuid(event.data.appointmentId)) await payments.onExpired(event.data.appointmentId, tx as Tx);
     },
     'appointment.cancelled': async (event, tx) => {
-      const { appointmentId, reason, wasPaid } = event.data;
-      if (isUuid(appointmentId)) await payments.onCancelled(appointmentId, reason, wasPaid, tx as Tx);
+      const { appointmentId, reason, wasPaid, cancelledBy } = event.data;
+      if (isUuid(appointmentId)) await payments.onCancelled({ appointmentId, reason, cancelledBy, wasPaid }, tx as Tx);
     },
     'identity.user_erased': async (event, tx) => {
       if (isUuid(event.data.userId)) await store.anonymisePatient(tx as Tx, event.data.userId);

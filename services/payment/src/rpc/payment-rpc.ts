@@ -3,7 +3,7 @@ import { defineService, failedPrecondition, invalidArgument, isUuid, notFound, u
 import { parsePrice } from '../domain/money';
 import { HoldTooShortError, MAX_WEBHOOK_BYTES, ProviderUnavailableError, UnknownProviderError, type Payments } from '../payments';
 import { WebhookPayloadError, WebhookSignatureError } from '../providers/provider';
-import type { Invoice, PaymentStore } from '../store/payment-store';
+import type { Invoice, PaymentStore, Refund } from '../store/payment-store';
 import { webhooksReceived } from '../metrics';
 
 const statusToProto: Record<string, payment.InvoiceStatus> = {
@@ -27,6 +27,18 @@ export function invoiceMessage(invoice: Invoice): payment.Invoice {
     expiresAt: invoice.expiresAt.toISOString(),
     provider: invoice.provider,
     paidAt: invoice.paidAt?.toISOString() ?? '',
+  };
+}
+
+export function refundMessage(refund: Refund): payment.Refund {
+  return {
+    id: refund.id,
+    invoiceId: refund.invoiceId,
+    appointmentId: refund.appointmentId,
+    sats: Number(refund.sats),
+    reason: refund.reason,
+    status: refund.status,
+    createdAt: refund.createdAt.toISOString(),
   };
 }
 
@@ -64,7 +76,8 @@ export function paymentService(deps: { payments: Payments; store: PaymentStore; 
         if (!isUuid(req.appointmentId)) throw invalidArgument('INVALID_APPOINTMENT_ID', 'appointment_id must be a UUID');
         const invoice = await store.findInvoiceByAppointment(req.appointmentId);
         if (!invoice) throw notFound('INVOICE_NOT_FOUND', 'no invoice for this appointment');
-        return { invoice: invoiceMessage(invoice) };
+        const refund = await store.findRefund(invoice.id);
+        return { invoice: invoiceMessage(invoice), ...(refund ? { refund: refundMessage(refund) } : {}) };
       },
 
       async ingestWebhook(req) {

@@ -1,7 +1,7 @@
 import { currentTraceparent } from '@cryptocare/platform';
 import { v7 as uuidv7 } from 'uuid';
 import { table, type Outbox } from '@cryptocare/events';
-import type { Invoice, PendingInvoiceRequest, Prisma, PrismaClient } from '../generated/prisma';
+import type { Invoice, PendingInvoiceRequest, Prisma, PrismaClient, Refund } from '../generated/prisma';
 import {
   decideTransition,
   laterProviderState,
@@ -15,7 +15,7 @@ import {
 import type { Price } from '../domain/money';
 import type { ProviderInvoice, VerifiedWebhook } from '../providers/provider';
 
-export type { Invoice, PendingInvoiceRequest };
+export type { Invoice, PendingInvoiceRequest, Refund };
 export type Tx = Prisma.TransactionClient;
 
 /** What an invoice is created from: the booking, its locked price and its hold. */
