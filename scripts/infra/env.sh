@@ -127,7 +127,8 @@ infra_ensure_all_packages() {
     "$(infra_pg_bin_guess)/initdb=postgresql" \
     redis-server=redis-server redis-cli=redis-tools \
     java=openjdk-17-jdk-headless javac=openjdk-17-jdk-headless mvn=maven \
-    flock=util-linux runuser=util-linux setsid=util-linux sha256sum=coreutils
+    flock=util-linux runuser=util-linux setsid=util-linux sha256sum=coreutils \
+    curl=curl jq=jq
 }
 
 # Directory of the PostgreSQL server binaries (initdb, pg_ctl, postgres):
