@@ -62,6 +62,8 @@ COPY scripts/ scripts/
 COPY proto/ proto/
 COPY libs/ libs/
 COPY services/ services/
+# The Kafka topics each service consumes: one list for the chart and the code, bundled into dist/main.js.
+COPY charts/cryptocare/files/consumers.json charts/cryptocare/files/consumers.json
 COPY web/ web/
 COPY tsconfig.base.json tsconfig.json ./
 # Code generation (ts-proto contracts, Prisma clients: what `npm install` runs as postinstall), shared too.

@@ -1,11 +1,14 @@
 // charts/cryptocare: lint, render for every environment and region, validate every object against the
 // Kubernetes and CRD schemas, and hold the rendered manifests to the properties that matter.
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
+import { consumerGroups } from '@cryptocare/contracts';
 import { SECRET_KEYS, SERVICES, SLO, TARGETS, contractOf } from './lib/contract';
 import {
-  APP_CHART, PLATFORM_CHART, K8sObject, byKind, find, helmLint, helmPath, helmTemplate, matches, must, render, valuesFiles,
+  APP_CHART, PLATFORM_CHART, ROOT, K8sObject, byKind, find, helmLint, helmPath, helmTemplate, matches, must, render, valuesFiles,
 } from './lib/tools';
 import { validateAll } from './lib/validate';
 
@@ -21,6 +24,39 @@ function topicPartitions(platform: K8sObject[]): Record<string, number> {
   return Object.fromEntries(byKind(platform, 'KafkaTopic').map((t) => [t.spec.topicName, t.spec.partitions]));
 }
 
+/** The container port a Service port leads to (targetPort by name or number). */
+function containerPortOf(workload: K8sObject, targetPort: string | number): number | undefined {
+  const ports = podSpec(workload).containers[0].ports as Array<{ name: string; containerPort: number }>;
+  return typeof targetPort === 'number' ? targetPort : ports.find((p) => p.name === targetPort)?.containerPort;
+}
+
+/**
+ * Argo Rollouts' verdict on one measurement: successCondition, failureCondition, or neither
+ * (Inconclusive). The chart writes its conditions in the part of expr that is also JavaScript
+ * (len, isNaN, &&, comparisons), so they are evaluated here as written.
+ */
+function verdict(metric: any, result: number[]): 'Successful' | 'Failed' | 'Inconclusive' {
+  const evaluate = (condition: string) => {
+    expect(condition).toMatch(/^[\w\s.()[\]!&|<>=]+$/); // nothing beyond that subset
+    // eslint-disable-next-line no-new-func
+    return new Function('result', 'len', 'isNaN', `return (${condition});`)(result, (a: unknown[]) => a.length, Number.isNaN) as boolean;
+  };
+  if (evaluate(metric.failureCondition)) return 'Failed';
+  if (evaluate(metric.successCondition)) return 'Successful';
+  return 'Inconclusive';
+}
+
+/** Is `cidr` an address or CIDR inside the private ranges (10/8, 172.16/12, 192.168/16)? */
+function isPrivateRange(cidr: string): boolean {
+  const [address, bits = '32'] = cidr.split('/');
+  if (isIP(address!) !== 4 || !/^\d+$/.test(bits) || Number(bits) > 32) return false;
+  const [a, b] = address!.split('.').map(Number);
+  if (a === 10) return Number(bits) >= 8;
+  if (a === 172 && b! >= 16 && b! <= 31) return Number(bits) >= 12;
+  if (a === 192 && b === 168) return Number(bits) >= 16;
+  return false;
+}
+
 
 // The first run on a machine builds the tool from its Go module: allow it the time.
 beforeAll(() => {
@@ -31,6 +67,11 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
   const files = valuesFiles(APP_CHART, env, region);
   let objs: K8sObject[];
   let platform: K8sObject[];
+  // global.dependencies.redis as the values files layer it (the region's file wins)
+  const redisDependency = [join(APP_CHART, 'values.yaml'), ...files]
+    .map((f) => parse(readFileSync(f, 'utf8'))?.global?.dependencies?.redis)
+    .filter(Boolean)
+    .pop();
 
   beforeAll(() => {
     objs = render(APP_CHART, files);
@@ -84,6 +125,27 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
     }
   });
 
+  test('no traffic is no verdict: an empty or NaN result is Inconclusive, never a pass', () => {
+    for (const t of byKind(objs, 'AnalysisTemplate')) {
+      const metrics = Object.fromEntries(t.spec.metrics.map((m: any) => [m.name, m]));
+      const rate = metrics['success-rate'];
+      const p95 = metrics['latency-p95'];
+      for (const m of [rate, p95]) {
+        // Prometheus returns nothing when the canary has no series, NaN for 0/0 (no requests in the window)
+        expect({ metric: m.name, empty: verdict(m, []), nan: verdict(m, [NaN]) }).toEqual({ metric: m.name, empty: 'Inconclusive', nan: 'Inconclusive' });
+        // ... and the query returns nothing below a minimum of requests (too few to judge)
+        expect(m.provider.prometheus.query).toMatch(/and on\(\) \(sum\(increase\([a-z_]+_count\{[^\n]*rollouts_pod_template_hash="\{\{args\.canary-hash\}\}"\}\[\w+\]\)\) >= [1-9]\d*\)/);
+        // an Inconclusive measurement pauses the rollout for a person once past the limit
+        expect(m.inconclusiveLimit).toBeGreaterThanOrEqual(0);
+      }
+      expect(verdict(rate, [0.999])).toBe('Successful');
+      expect(verdict(rate, [0.99])).toBe('Failed');
+      expect(verdict(rate, [0])).toBe('Failed');
+      expect(verdict(p95, [0.2])).toBe('Successful');
+      expect(verdict(p95, [SLO.p95AlertSeconds + 0.1])).toBe('Failed');
+    }
+  });
+
   test('every workload has requests and limits, probes, and a restricted, non-root security context', () => {
     for (const w of objs.filter((o) => WORKLOAD_KINDS.includes(o.kind))) {
       const spec = podSpec(w);
@@ -113,17 +175,19 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
     }
   });
 
-  test('gRPC servers are probed with gRPC health, the gateway over HTTP', () => {
+  test('gRPC servers are probed with gRPC health, the gateway over HTTP on its ops port; liveness on the ops port', () => {
     for (const name of names) {
-      const c = podSpec(find(objs, 'Rollout', name)!).containers[0];
+      const rollout = find(objs, 'Rollout', name)!;
+      const c = podSpec(rollout).containers[0];
       const svc = contractOf(name);
       if (svc.grpcPort) {
         expect(c.readinessProbe.grpc.port).toBe(svc.grpcPort);
         expect(c.startupProbe.grpc.port).toBe(svc.grpcPort);
       } else {
-        expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+        for (const probe of [c.readinessProbe, c.startupProbe]) expect(probe.httpGet).toEqual({ path: '/readyz', port: 'ops' });
       }
-      expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+      expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'ops' });
+      expect({ name, ops: containerPortOf(rollout, 'ops') }).toEqual({ name, ops: svc.opsPort });
     }
   });
 
@@ -141,6 +205,12 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
       expect({ workload: w.metadata.name, pdbs: pdbs.length }).toEqual({ workload: w.metadata.name, pdbs: 1 });
       const pdb = must(pdbs[0], `a PodDisruptionBudget for ${w.metadata.name}`);
       expect(pdb.spec.maxUnavailable ?? pdb.spec.minAvailable).toBeDefined();
+      // At the fewest replicas KEDA may leave, a drain can evict a pod (not blocked forever) and
+      // never the last one (not an outage).
+      const floor = byKind(objs, 'ScaledObject').find((s) => s.spec.scaleTargetRef.name === w.metadata.name)!.spec.minReplicaCount;
+      const evictable = pdb.spec.maxUnavailable !== undefined ? Math.min(pdb.spec.maxUnavailable, floor) : floor - pdb.spec.minAvailable;
+      expect({ workload: w.metadata.name, floor, evictable: evictable >= 1, keeps: floor - evictable >= 1 })
+        .toEqual({ workload: w.metadata.name, floor, evictable: true, keeps: true });
     }
   });
 
@@ -161,14 +231,12 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
       expect(spec.maxReplicaCount).toBeGreaterThanOrEqual(spec.minReplicaCount);
 
       const kafka = spec.triggers.filter((t: any) => t.type === 'kafka');
-      const contract = contractOf(name);
-      if (!contract.consumerGroup) {
-        expect(kafka).toEqual([]);
-        continue;
-      }
-      expect(kafka.map((t: any) => t.metadata.topic).sort()).toEqual([...contract.consumes].sort());
+      // The groups and topics of files/consumers.json, the list the code subscribes from
+      // (consumers.test.ts holds the code to it); none for the gateway's per-replica SSE groups.
+      const groups = consumerGroups()[name] ?? {};
+      const expected = Object.entries(groups).flatMap(([g, topics]) => topics.map((t) => `${g}/${t}`)).sort();
+      expect({ name, triggers: kafka.map((t: any) => `${t.metadata.consumerGroup}/${t.metadata.topic}`).sort() }).toEqual({ name, triggers: expected });
       for (const t of kafka) {
-        expect(t.metadata.consumerGroup).toBe(contract.consumerGroup);
         expect(Number(t.metadata.lagThreshold)).toBeGreaterThan(0);
         expect(Number(t.metadata.activationLagThreshold)).toBeGreaterThanOrEqual(0);
         expect(t.metadata.bootstrapServers).toMatch(/:\d+$/);
@@ -184,7 +252,17 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
     for (const name of names) {
       const svc = find(objs, 'Service', name)!;
       const contract = contractOf(name);
-      expect(svc.spec.ports.find((p: any) => p.name === 'http').port).toBe(contract.httpPort);
+      const rollout = find(objs, 'Rollout', name)!;
+      if (contract.opsPort === contract.httpPort) {
+        expect(svc.spec.ports.find((p: any) => p.name === 'ops').port).toBe(contract.opsPort);
+        expect(find(objs, 'Service', `${name}-ops`)).toBeUndefined();
+      } else {
+        // the gateway: the API alone on <name>; /metrics and /readyz on <name>-ops
+        expect(svc.spec.ports.map((p: any) => [p.name, p.port, containerPortOf(rollout, p.targetPort)])).toEqual([['http', contract.httpPort, contract.httpPort]]);
+        const ops = find(objs, 'Service', `${name}-ops`)!;
+        expect(ops.spec.ports.map((p: any) => [p.name, p.port, containerPortOf(rollout, p.targetPort)])).toEqual([['ops', contract.opsPort, contract.opsPort]]);
+        expect(ops.spec.selector).toEqual(svc.spec.selector);
+      }
       if (contract.grpcPort) {
         const headless = find(objs, 'Service', `${name}-headless`)!;
         expect(headless.spec.clusterIP).toBe('None');
@@ -202,10 +280,12 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
       const contract = contractOf(name);
       expect(cm.data!.HTTP_PORT).toBe(String(contract.httpPort));
       expect(cm.data!.NODE_ENV).toBe('production');
+      // every listener on all interfaces of the pod, set explicitly (not left to a default)
+      for (const v of contract.listenHosts) expect({ name, [v]: cm.data![v] }).toEqual({ name, [v]: '0.0.0.0' });
       if (contract.grpcPort) {
         expect(cm.data!.GRPC_PORT).toBe(String(contract.grpcPort));
-        expect(cm.data!.GRPC_HOST).toBe('0.0.0.0');
       }
+      if (contract.opsPort !== contract.httpPort) expect(cm.data!.OPS_PORT).toBe(String(contract.opsPort));
       for (const other of grpcServices) {
         expect(cm.data![`${other.toUpperCase()}_ADDR`]).toBe(`dns:///${other}-headless:${contractOf(other).grpcPort}`);
       }
@@ -261,11 +341,17 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
       const nsRules = np.spec.ingress.filter((r: any) => r.from.some((f: any) => f.namespaceSelector));
       const nsNames = nsRules.flatMap((r: any) => r.from.map((f: any) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'])).sort();
       expect(nsNames).toEqual(name === 'gateway' ? ['ingress-nginx', 'monitoring'] : ['monitoring']);
-      for (const r of nsRules) expect(r.ports.map((p: any) => p.port)).toEqual([contract.httpPort]);
+      const portsFrom = (ns: string) => nsRules.filter((r: any) => r.from.some((f: any) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === ns)).flatMap((r: any) => r.ports.map((p: any) => p.port));
+      // Prometheus on the ops port only; the ingress controller on the public port only
+      expect({ name, monitoring: portsFrom('monitoring') }).toEqual({ name, monitoring: [contract.opsPort] });
+      if (name === 'gateway') expect(portsFrom('ingress-nginx')).toEqual([contract.httpPort]);
       expect(np.spec.ingress.flatMap((r: any) => r.from).some((f: any) => f.ipBlock)).toBe(false);
       // egress: the internet (HTTPS) only for the services that call providers
       const internet = np.spec.egress.some((r: any) => r.to.some((t: any) => t.ipBlock?.cidr === '0.0.0.0/0'));
       expect({ name, internet }).toEqual({ name, internet: contract.internet });
+      // egress to Redis only for the services that use it (its port, whatever the region's peers are)
+      const redis = np.spec.egress.some((r: any) => JSON.stringify([r.to, r.ports]) === JSON.stringify([redisDependency.to, redisDependency.ports]));
+      expect({ name, redis }).toEqual({ name, redis: contract.redis });
       // egress to every service it calls, on its gRPC port
       for (const callee of grpcServices.filter((s) => contractOf(s).callers.includes(name))) {
         const rule = np.spec.egress.find((r: any) => r.to.some((t: any) => t.podSelector?.matchLabels?.['app.kubernetes.io/name'] === callee));
@@ -284,6 +370,29 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
     expect(ing.spec.tls[0].secretName).toBeTruthy();
     expect(ing.metadata.annotations?.['cert-manager.io/cluster-issuer']).toBeTruthy();
     for (const svc of byKind(objs, 'Service')) expect(['ClusterIP', undefined]).toContain(svc.spec.type);
+  });
+
+  test('the Ingress reaches the public API port only: /metrics and /readyz (the ops port) are not routed', () => {
+    const ing = must(byKind(objs, 'Ingress')[0], 'an Ingress');
+    const gateway = find(objs, 'Rollout', 'gateway')!;
+    const contract = contractOf('gateway');
+    for (const path of ing.spec.rules.flatMap((r: any) => r.http.paths)) {
+      const backend = path.backend.service;
+      const svc = must(find(objs, 'Service', backend.name), `the Service ${backend.name} of the Ingress`);
+      // every port of that Service leads to the public port: no port name or number reaches ops
+      expect(svc.spec.ports.map((p: any) => containerPortOf(gateway, p.targetPort))).toEqual([contract.httpPort]);
+      const port = svc.spec.ports.find((p: any) => (backend.port.name ? p.name === backend.port.name : p.port === backend.port.number));
+      expect(containerPortOf(gateway, must(port, 'the Ingress backend port').targetPort)).toBe(contract.httpPort);
+      expect(svc.metadata.labels?.['cryptocare.io/metrics']).toBeUndefined();
+    }
+    expect(contract.opsPort).not.toBe(contract.httpPort);
+    expect(find(objs, 'ConfigMap', 'gateway-config')!.data!.OPS_PORT).toBe(String(contract.opsPort));
+  });
+
+  test('the gateway believes X-Forwarded-For only from the ingress controller: private CIDRs, never everyone', () => {
+    const proxies = find(objs, 'ConfigMap', 'gateway-config')!.data!.TRUSTED_PROXIES!.split(',').filter(Boolean);
+    expect(proxies.length).toBeGreaterThan(0);
+    for (const p of proxies) expect({ p, private: isPrivateRange(p) }).toEqual({ p, private: true });
   });
 
   test('migrations run as pre-install/pre-upgrade Jobs with a direct database URL from a Secret', () => {
@@ -310,7 +419,18 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
     const sm = byKind(objs, 'ServiceMonitor');
     expect(sm).toHaveLength(1);
     const monitor = must(sm[0], 'a ServiceMonitor');
-    for (const name of names) expect(matches(monitor.spec.selector.matchLabels, find(objs, 'Service', name)!.metadata.labels)).toBe(true);
+    // each service is scraped once, on a Service port that leads to its ops port
+    for (const name of names) {
+      const scraped = byKind(objs, 'Service').filter((s) => matches(monitor.spec.selector.matchLabels, s.metadata.labels) && s.metadata.labels?.['app.kubernetes.io/name'] === name);
+      expect({ name, scraped: scraped.length }).toEqual({ name, scraped: 1 });
+      const endpointPorts = monitor.spec.endpoints.map((e: any) => e.port);
+      const port = scraped[0]!.spec.ports.find((p: any) => endpointPorts.includes(p.name));
+      expect({ name, scrapes: containerPortOf(find(objs, 'Rollout', name)!, must(port, `a scraped port on ${name}`).targetPort) }).toEqual({ name, scrapes: contractOf(name).opsPort });
+    }
+    // series carry service="<name>" whichever Service they were scraped through (gateway-ops)
+    for (const e of monitor.spec.endpoints) {
+      expect(e.relabelings).toContainEqual(expect.objectContaining({ sourceLabels: ['__meta_kubernetes_service_label_app_kubernetes_io_name'], targetLabel: 'service' }));
+    }
     expect(monitor.spec.podTargetLabels).toContain('rollouts-pod-template-hash');
 
     const rules = byKind(objs, 'PrometheusRule').flatMap((r) => r.spec.groups.flatMap((g: any) => g.rules));
@@ -339,6 +459,58 @@ describe('charts/cryptocare guards and options', () => {
     const r = helmTemplate(APP_CHART, files, { set: ['services.video.autoscaling.maxReplicas=7'] });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/above the 6 partitions/);
+  });
+
+  test('outside dev, a service at one replica fails the render (its PodDisruptionBudget could not both allow a drain and keep a pod)', () => {
+    for (const pdb of ['maxUnavailable=1', 'minAvailable=1']) {
+      const r = helmTemplate(APP_CHART, files, { set: ['services.search.autoscaling.minReplicas=1', `services.search.pdb.${pdb}`] });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/services\.search: at 1 replica\(s\) its PodDisruptionBudget .* either lets a drain take the last pod or blocks drains forever/);
+    }
+    const blocking = helmTemplate(APP_CHART, files, { set: ['services.search.pdb.maxUnavailable=0'] });
+    expect(blocking.status).not.toBe(0);
+  });
+
+  test('the consumed topics are not values: services.<svc>.kafka.topics and consumerGroup are refused', () => {
+    for (const key of ['topics={identity.events.v1}', 'consumerGroup=video']) {
+      const r = helmTemplate(APP_CHART, files, { set: [`services.video.kafka.${key}`] });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/additional properties '(topics|consumerGroup)' not allowed/);
+    }
+  });
+
+  test('trustedProxies takes addresses and CIDRs, never a whole address space', () => {
+    const ok = render(APP_CHART, files, { set: ['services.gateway.trustedProxies={10.244.0.0/16,192.168.1.7,fd00::/8}'] });
+    expect(find(ok, 'ConfigMap', 'gateway-config')!.data!.TRUSTED_PROXIES).toBe('10.244.0.0/16,192.168.1.7,fd00::/8');
+    for (const bad of ['0.0.0.0/0', '::/0', 'ingress-nginx', '10.0.0.0/33']) {
+      const r = helmTemplate(APP_CHART, files, { set: [`services.gateway.trustedProxies={${bad}}`] });
+      expect({ bad, status: r.status === 0 ? 'rendered' : 'refused' }).toEqual({ bad, status: 'refused' });
+    }
+    const none = render(APP_CHART, files, { set: ['services.gateway.trustedProxies=null'] });
+    expect(find(none, 'ConfigMap', 'gateway-config')!.data!.TRUSTED_PROXIES).toBe('');
+  });
+
+  test('a public service without a separate ops port fails the render (its /metrics would be behind the Ingress)', () => {
+    const r = helmTemplate(APP_CHART, files, { set: ['services.gateway.ports.ops=null'] });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("at '/services/gateway/ports': missing property 'ops'");
+  });
+
+  test('a service whose code reads REDIS_URL is one the contract lets reach Redis', () => {
+    for (const name of names) {
+      const dir = join(ROOT, 'services', name, 'src');
+      const files = readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.parentPath.includes('generated'));
+      const readsRedis = files.some((e) => readFileSync(join(e.parentPath, e.name), 'utf8').includes('REDIS_URL'));
+      if (readsRedis) expect({ name, redis: contractOf(name).redis }).toEqual({ name, redis: true });
+    }
+  });
+
+  test('the ingress controller does not take X-Forwarded-For from clients (the gateway believes what it sends)', () => {
+    const values = parse(readFileSync(join(ROOT, 'k8s/operators/values/ingress-nginx.yaml'), 'utf8'));
+    expect(values.controller.config['use-forwarded-headers']).toBe('false');
+    expect(values.controller.config['compute-full-forwarded-for'] ?? 'false').toBe('false');
+    expect(values.controller.service.externalTrafficPolicy).toBe('Local'); // the client address reaches nginx
   });
 
   test('an unknown gRPC caller fails the render', () => {

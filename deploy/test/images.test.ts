@@ -1,7 +1,7 @@
 // The service image (Dockerfile, .dockerignore) and skaffold.yaml, checked statically: no container
 // engine runs here, so the build itself is CI's (make images).
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { SERVICES } from './lib/contract';
 import { ROOT } from './lib/tools';
@@ -38,6 +38,18 @@ describe('Dockerfile', () => {
   test('.dockerignore keeps dependencies, VCS data, secrets and deployment files out of the context', () => {
     const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
     for (const entry of ['**/node_modules', '**/dist', '.git', '**/.env', '.data', 'charts', 'k8s', 'terraform']) expect(ignore).toContain(entry);
+  });
+
+  test('the build has the consumed topics the services bundle (charts/cryptocare/files/consumers.json), and no other chart file', () => {
+    const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    expect(ignore.filter((l) => l.startsWith('!'))).toEqual(['!charts/cryptocare/files/consumers.json']);
+    const copy = 'COPY charts/cryptocare/files/consumers.json charts/cryptocare/files/consumers.json';
+    expect(dockerfile.split('\n')).toContain(copy);
+    expect(dockerfile.indexOf(copy)).toBeLessThan(dockerfile.indexOf('npm run build -w "services/${SERVICE}"'));
+    // ... at the path libs/contracts imports it from
+    const source = readFileSync(join(ROOT, 'libs/contracts/src/consumers.ts'), 'utf8');
+    const imported = source.match(/from '(\.[^']*consumers\.json)'/)?.[1];
+    expect(imported && resolve(ROOT, 'libs/contracts/src', imported)).toBe(join(ROOT, 'charts/cryptocare/files/consumers.json'));
   });
 });
 

@@ -2,7 +2,7 @@
 // a ConfigMap that Grafana's sidecar loads). Edit here, then: node charts/cryptocare/files/generate-dashboards.mjs
 // Every query uses metric names the processes expose (libs/platform, libs/events, libs/cache and the
 // services' metrics); deploy/test/observability.test.ts checks that they do.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -262,7 +262,10 @@ function sloOverview() {
 }
 
 // ------------------------------------------------------------------------------- per service --
-const consumerGroups = { search: 'search', appointment: 'appointment', payment: 'payment', video: 'video' };
+// The durable consumer group of each service, from consumers.json (the list the services subscribe from).
+const consumers = JSON.parse(readFileSync(new URL('./consumers.json', import.meta.url), 'utf8')).services;
+const consumerGroups = Object.fromEntries(Object.entries(consumers).flatMap(([svc, groups]) => Object.keys(groups).slice(0, 1).map((g) => [svc, g])));
+const allGroups = Object.values(consumers).flatMap((groups) => Object.keys(groups));
 
 function processPanels(svc) {
   const sel = `${NS},service="${svc}"`;
@@ -412,7 +415,7 @@ function kafkaDashboard() {
       thresholds: slo(1000, 'orange'),
       description: 'Measured by each service on scrape (KafkaBus.lag); the same for every replica of a group.',
     }),
-    timeseries('Lag by group and topic (Kafka exporter)', [[`sum by (consumergroup, topic) (kafka_consumergroup_lag{consumergroup=~"search|appointment|payment|video"})`, '{{consumergroup}} {{topic}}']], {
+    timeseries('Lag by group and topic (Kafka exporter)', [[`sum by (consumergroup, topic) (kafka_consumergroup_lag{consumergroup=~"${allGroups.join('|')}"})`, '{{consumergroup}} {{topic}}']], {
       unit: 'short',
       w: 12,
       thresholds: slo(1000, 'orange'),

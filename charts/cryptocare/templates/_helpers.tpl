@@ -53,6 +53,17 @@ app.kubernetes.io/version: {{ regexReplaceAll "[^A-Za-z0-9._-]" (include "crypto
 cryptocare.io/service: {{ .name }}
 {{- end -}}
 
+{{/* The address every listener binds in a pod: all interfaces (the probes and peers use the pod IP). */}}
+{{- define "cryptocare.listenHost" -}}0.0.0.0{{- end -}}
+
+{{/*
+The port that serves /healthz, /readyz and /metrics: the gateway's separate ops listener (ports.ops,
+never behind the Ingress), a backend's HTTP port. Kubernetes names it `ops` in every pod and Service.
+*/}}
+{{- define "cryptocare.opsPort" -}}
+{{- .svc.ports.ops | default .svc.ports.http -}}
+{{- end -}}
+
 {{- define "cryptocare.isGrpc" -}}
 {{- if and .svc.ports .svc.ports.grpc -}}true{{- end -}}
 {{- end -}}
@@ -76,10 +87,23 @@ Fails on a contract secret given as a plain value.
 {{- $data := dict -}}
 {{- $_ := set $data "NODE_ENV" ($g.nodeEnv | toString) -}}
 {{- $_ := set $data "LOG_LEVEL" ($g.logLevel | toString) -}}
+{{- /* Every listener binds all interfaces of the pod (docs/runtime-contract.md): probes, the
+Service and Prometheus reach the pod on its pod IP, never on loopback. A backend's gRPC server and
+its ops HTTP both listen on GRPC_HOST; the gateway's public HTTP on HTTP_HOST, its ops on OPS_HOST. */ -}}
 {{- $_ := set $data "HTTP_PORT" ($svc.ports.http | toString) -}}
 {{- if $svc.ports.grpc -}}
-{{- $_ := set $data "GRPC_HOST" "0.0.0.0" -}}
+{{- $_ := set $data "GRPC_HOST" (include "cryptocare.listenHost" .) -}}
 {{- $_ := set $data "GRPC_PORT" ($svc.ports.grpc | toString) -}}
+{{- else -}}
+{{- $_ := set $data "HTTP_HOST" (include "cryptocare.listenHost" .) -}}
+{{- end -}}
+{{- if $svc.ports.ops -}}
+{{- $_ := set $data "OPS_HOST" (include "cryptocare.listenHost" .) -}}
+{{- $_ := set $data "OPS_PORT" ($svc.ports.ops | toString) -}}
+{{- end -}}
+{{- if $svc.public -}}
+{{- /* Peers whose X-Forwarded-For the gateway believes (the ingress controller's pods); empty: none. */ -}}
+{{- $_ := set $data "TRUSTED_PROXIES" (join "," ($svc.trustedProxies | default list)) -}}
 {{- end -}}
 {{- $_ := set $data "KAFKA_CLIENT_ID" .name -}}
 {{- range $other, $o := $root.Values.services -}}
@@ -104,14 +128,25 @@ Fails on a contract secret given as a plain value.
 {{- toYaml $data -}}
 {{- end -}}
 
+{{/*
+The durable consumer groups of a service and their topics, as JSON ({"<group>": ["<topic>", ...]}),
+from files/consumers.json: the one list the services' code subscribes from too
+(libs/contracts/src/consumers.ts). Call with the usual context; `fromJson` the result.
+*/}}
+{{- define "cryptocare.consumerGroups" -}}
+{{- $file := .root.Files.Get "files/consumers.json" | fromJson -}}
+{{- if not $file.services -}}{{- fail "files/consumers.json is missing or has no \"services\"" -}}{{- end -}}
+{{- index $file.services .name | default dict | toJson -}}
+{{- end -}}
+
 {{/* Consumer scaling guard: maxReplicas never above the partitions of a consumed topic. */}}
 {{- define "cryptocare.checkPartitions" -}}
 {{- $svc := .svc -}}
-{{- if and $svc.kafka $svc.kafka.consumerGroup -}}
-{{- range $t := $svc.kafka.topics -}}
+{{- range $group, $topics := include "cryptocare.consumerGroups" . | fromJson -}}
+{{- range $t := $topics -}}
 {{- $p := index $.root.Values.global.kafka.topics $t -}}
 {{- if not $p -}}
-{{- fail (printf "services.%s.kafka.topics: %s is not in global.kafka.topics" $.name $t) -}}
+{{- fail (printf "files/consumers.json: %s (group %s of %s) is not in global.kafka.topics" $t $group $.name) -}}
 {{- end -}}
 {{- if gt (int $svc.autoscaling.maxReplicas) (int $p) -}}
 {{- fail (printf "services.%s.autoscaling.maxReplicas (%v) is above the %v partitions of %s: extra consumers would sit idle" $.name $svc.autoscaling.maxReplicas $p $t) -}}
@@ -135,7 +170,7 @@ metadata:
     app.kubernetes.io/component: server
   annotations:
     checksum/config: {{ include "cryptocare.configData" . | sha256sum }}
-    prometheus.io/port: {{ $svc.ports.http | quote }}
+    prometheus.io/port: {{ include "cryptocare.opsPort" . | quote }}
 spec:
   serviceAccountName: {{ $name }}
   automountServiceAccountToken: false
@@ -176,8 +211,13 @@ spec:
           containerPort: {{ $svc.ports.grpc }}
           protocol: TCP
         {{- end }}
-        - name: http
+        {{- if $svc.ports.ops }}
+        - name: http            # the public API (HTTP_PORT), the only port behind the Ingress
           containerPort: {{ $svc.ports.http }}
+          protocol: TCP
+        {{- end }}
+        - name: ops             # /healthz /readyz /metrics: probes and Prometheus only
+          containerPort: {{ include "cryptocare.opsPort" . }}
           protocol: TCP
       envFrom:
         - configMapRef:
@@ -199,12 +239,12 @@ spec:
         {{- required (printf "services.%s.resources is required" $name) $svc.resources | toYaml | nindent 8 }}
       {{- if $svc.public }}
       startupProbe:
-        httpGet: { path: /readyz, port: http }
+        httpGet: { path: /readyz, port: ops }
         periodSeconds: {{ $g.probes.startup.periodSeconds }}
         failureThreshold: {{ $g.probes.startup.failureThreshold }}
         timeoutSeconds: {{ $g.probes.startup.timeoutSeconds }}
       readinessProbe:
-        httpGet: { path: /readyz, port: http }
+        httpGet: { path: /readyz, port: ops }
         periodSeconds: {{ $g.probes.readiness.periodSeconds }}
         failureThreshold: {{ $g.probes.readiness.failureThreshold }}
         timeoutSeconds: {{ $g.probes.readiness.timeoutSeconds }}
@@ -225,7 +265,7 @@ spec:
         timeoutSeconds: {{ $g.probes.readiness.timeoutSeconds }}
       {{- end }}
       livenessProbe:
-        httpGet: { path: /healthz, port: http }
+        httpGet: { path: /healthz, port: ops }
         periodSeconds: {{ $g.probes.liveness.periodSeconds }}
         failureThreshold: {{ $g.probes.liveness.failureThreshold }}
         timeoutSeconds: {{ $g.probes.liveness.timeoutSeconds }}

@@ -3,37 +3,32 @@
 
 export interface ServiceContract {
   grpcPort?: number;
+  /** HTTP_PORT: the gateway's public API; a backend's ops endpoint. */
   httpPort: number;
-  /** Kafka consumer group scaled on lag (the gateway's per-pod groups are never lag-scaled). */
-  consumerGroup?: string;
-  consumes: string[];
+  /** Where /healthz, /readyz and /metrics answer (the gateway: OPS_PORT, a listener of its own). */
+  opsPort: number;
+  /** The variables naming its listen addresses; each must be all interfaces (0.0.0.0) in a pod. */
+  listenHosts: string[];
   /** Who calls this service over gRPC. */
   callers: string[];
   /** Has a PostgreSQL schema and migrations. */
   migrations: boolean;
   /** Calls outside providers over HTTPS. */
   internet: boolean;
+  /** Uses Redis (and only then may reach it). */
+  redis: boolean;
 }
 
+// The Kafka consumer groups and topics are not restated here: their one list is
+// charts/cryptocare/files/consumers.json (read through @cryptocare/contracts; deploy/test/consumers.test.ts).
+const backend = { listenHosts: ['GRPC_HOST'], migrations: true };
 export const SERVICES: Record<string, ServiceContract> = {
-  gateway: { httpPort: 8080, consumes: ['appointment.events.v1', 'payment.events.v1'], callers: [], migrations: false, internet: false },
-  identity: { grpcPort: 50051, httpPort: 9101, consumes: [], callers: ['gateway'], migrations: true, internet: false },
-  search: {
-    grpcPort: 50052, httpPort: 9102, consumerGroup: 'search',
-    consumes: ['appointment.events.v1', 'identity.events.v1'], callers: ['gateway', 'appointment'], migrations: true, internet: false,
-  },
-  appointment: {
-    grpcPort: 50053, httpPort: 9103, consumerGroup: 'appointment',
-    consumes: ['payment.events.v1', 'video.events.v1', 'identity.events.v1'], callers: ['gateway'], migrations: true, internet: false,
-  },
-  payment: {
-    grpcPort: 50054, httpPort: 9104, consumerGroup: 'payment',
-    consumes: ['appointment.events.v1', 'payment.webhooks.v1', 'identity.events.v1'], callers: ['gateway'], migrations: true, internet: true,
-  },
-  video: {
-    grpcPort: 50055, httpPort: 9105, consumerGroup: 'video',
-    consumes: ['appointment.events.v1', 'identity.events.v1'], callers: ['gateway'], migrations: true, internet: true,
-  },
+  gateway: { httpPort: 8080, opsPort: 9090, listenHosts: ['HTTP_HOST', 'OPS_HOST'], callers: [], migrations: false, internet: false, redis: true },
+  identity: { ...backend, grpcPort: 50051, httpPort: 9101, opsPort: 9101, callers: ['gateway'], internet: false, redis: true },
+  search: { ...backend, grpcPort: 50052, httpPort: 9102, opsPort: 9102, callers: ['gateway', 'appointment'], internet: false, redis: true },
+  appointment: { ...backend, grpcPort: 50053, httpPort: 9103, opsPort: 9103, callers: ['gateway'], internet: false, redis: false },
+  payment: { ...backend, grpcPort: 50054, httpPort: 9104, opsPort: 9104, callers: ['gateway'], internet: true, redis: false },
+  video: { ...backend, grpcPort: 50055, httpPort: 9105, opsPort: 9105, callers: ['gateway'], internet: true, redis: true },
 };
 
 /** The contract of a service named in SERVICES; an unknown name is a mistake in the test, not a finding. */

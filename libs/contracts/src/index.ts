@@ -7,3 +7,4 @@ export * as appointment from './gen/cryptocare/appointment/v1/appointment';
 export * as payment from './gen/cryptocare/payment/v1/payment';
 export * as video from './gen/cryptocare/video/v1/video';
 export * as events from './events';
+export { consumedTopics, consumerGroups, type ConsumerGroups, type Topic } from './consumers';

@@ -6,6 +6,8 @@ describe('configuration from the environment', () => {
   it('parses and applies defaults', () => {
     const config = loadConfig(shape, { DATABASE_URL: 'postgresql://u:p@db:5432/cryptocare', KAFKA_BROKERS: 'k1:9092,k2:9092' });
     expect(config).toMatchObject({ GRPC_PORT: 50052, HTTP_PORT: 9102, DATABASE_SCHEMA: 'search', NODE_ENV: 'development', KAFKA_BROKERS: 'k1:9092,k2:9092' });
+    // all interfaces unless told otherwise: in a pod, probes and peers come on the pod IP
+    expect(config.GRPC_HOST).toBe('0.0.0.0');
   });
 
   it('stops on a bad or missing variable, naming each one', () => {

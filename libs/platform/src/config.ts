@@ -24,7 +24,8 @@ export class ConfigError extends Error {
 export const commonEnv = {
   NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  GRPC_HOST: z.string().default('127.0.0.1'),
+  /** The gRPC server and a backend's ops HTTP: all interfaces (a pod is reached on its pod IP); local runs pass 127.0.0.1. */
+  GRPC_HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().url().optional(),
   DATABASE_REPLICA_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().optional(),

@@ -1,6 +1,6 @@
 import type { EventHandlers } from '@cryptocare/events';
 import { isUuid } from '@cryptocare/platform';
-import { events } from '@cryptocare/contracts';
+import { consumedTopics } from '@cryptocare/contracts';
 import type { Prisma } from '../generated/prisma';
 import type { Bookings } from '../bookings';
 
@@ -15,5 +15,5 @@ export function appointmentConsumers(bookings: Bookings) {
       if (isUuid(event.data.userId)) await bookings.onUserErased(event.data.userId, tx as Tx);
     },
   };
-  return [{ groupId: 'appointment', topics: [events.topics.payment, events.topics.video, events.topics.identity], handlers }];
+  return [{ groupId: 'appointment', topics: consumedTopics('appointment', 'appointment'), handlers }];
 }

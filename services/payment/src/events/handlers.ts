@@ -1,4 +1,4 @@
-import { events } from '@cryptocare/contracts';
+import { consumedTopics } from '@cryptocare/contracts';
 import { isUuid, type Logger } from '@cryptocare/platform';
 import type { EventHandlers } from '@cryptocare/events';
 import { parsePrice } from '../domain/money';
@@ -34,5 +34,5 @@ export function paymentConsumers(payments: Payments, store: PaymentStore, logger
     },
     'payment.webhook_received': (event, tx) => payments.processWebhook(event, tx as Tx),
   };
-  return [{ groupId: 'payment', topics: [events.topics.appointment, events.topics.identity, events.topics.paymentWebhooks], handlers }];
+  return [{ groupId: 'payment', topics: consumedTopics('payment', 'payment'), handlers }];
 }

@@ -1,5 +1,5 @@
 // What search reacts to: the earliest free slot from appointment, erasure from identity.
-import { events } from '@cryptocare/contracts';
+import { consumedTopics } from '@cryptocare/contracts';
 import type { EventHandlers } from '@cryptocare/events';
 import { isUuid, type Logger } from '@cryptocare/platform';
 import { parseInstant } from '../domain/search-criteria';
@@ -41,5 +41,5 @@ export function searchConsumers(deps: { store: DirectoryStore; cache: DirectoryC
     },
   };
 
-  return [{ groupId: CONSUMER_GROUP, topics: [events.topics.appointment, events.topics.identity], handlers }];
+  return [{ groupId: CONSUMER_GROUP, topics: consumedTopics('search', CONSUMER_GROUP), handlers }];
 }

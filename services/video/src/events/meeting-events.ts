@@ -1,4 +1,4 @@
-import { events } from '@cryptocare/contracts';
+import { consumedTopics } from '@cryptocare/contracts';
 import type { AnyDomainEvent, DomainEvent, EventHandlers } from '@cryptocare/events';
 import { histogram, sloBuckets, type Logger } from '@cryptocare/platform';
 import { linkSeconds, MEETING_TIME_ZONE, MEETING_TOPIC, meetingWindow } from '../domain/meeting';
@@ -41,7 +41,7 @@ export class MeetingEvents {
   consumer() {
     return {
       groupId: VIDEO_GROUP,
-      topics: [events.topics.appointment],
+      topics: consumedTopics('video', VIDEO_GROUP),
       handlers: this.handlers(),
       around: (event: AnyDomainEvent, deliver: () => Promise<void>) => this.aroundDelivery(event, deliver),
     };
