@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import {
-  ApiError, call, formatDay, formatInstant, formatMoney, newIdempotencyKey, svgDataUrl,
-  type Booking, type CodeName, type Professional, type Session, type Slots,
+  ApiError, bookAppointment, call, formatDay, formatInstant, formatMoney, isRetryable, newIdempotencyKey, svgDataUrl,
+  type Booking, type CodeName, type Invoice, type Professional, type Session, type Slots,
 } from './api';
+import { followBooking } from './live';
 
 const STEPS = [
   { key: 'invoice_ready', label: 'Invoice ready' },
@@ -226,6 +227,7 @@ function BookingPanel({ booking, professional, reached, joinUrl, ended, liveErro
     heading.current?.scrollIntoView?.({ block: 'start' });
   }, [appointment.id]);
   async function copy() {
+    if (!invoice) return;
     try {
       await navigator.clipboard.writeText(invoice.lightningInvoice);
       setCopied(true);
@@ -241,7 +243,14 @@ function BookingPanel({ booking, professional, reached, joinUrl, ended, liveErro
       <h2 id="booking-title" ref={heading} tabIndex={-1}>Your booking</h2>
       <p>{professional ? `${professional.displayName}, ` : ''}{formatInstant(appointment.start, professional?.timeZone)}
         {professional?.timeZone ? ` (${professional.timeZone})` : ''} · {statusLabel(appointment.status, reached)}</p>
-      {!joinUrl && !ended && (
+      {!joinUrl && !ended && !invoice && (
+        // The payment provider could not be reached at booking time: the slot is held, the
+        // invoice comes on the live stream (invoice_ready) as soon as the provider answers.
+        <p role="status" className="preparing" data-testid="invoice-preparing">
+          Preparing your invoice… Your slot is held for you; the payment request appears here in a moment.
+        </p>
+      )}
+      {!joinUrl && !ended && invoice && (
         <div className="invoice">
           {invoice.qrSvg && <img className="qr" src={svgDataUrl(invoice.qrSvg)} alt="QR code of the Bitcoin payment request" width={240} height={240} />}
           <div className="stack">
@@ -290,12 +299,16 @@ export function App() {
   const [joinUrl, setJoinUrl] = useState<string | null>(null);
   const [ended, setEnded] = useState<string | null>(null);
   const [liveError, setLiveError] = useState<string | null>(null);
-  const source = useRef<EventSource | null>(null);
+  const stopLive = useRef<(() => void) | null>(null);
   const slotsRequest = useRef(0);
+  const sessionRef = useRef<Session | null>(null);
+  sessionRef.current = session;
+  /** One Idempotency-Key per slot the patient tries to book, kept until an answer is final. */
+  const bookingKeys = useRef(new Map<string, string>());
 
   const closeStream = () => {
-    source.current?.close();
-    source.current = null;
+    stopLive.current?.();
+    stopLive.current = null;
   };
   useEffect(() => closeStream, []);
 
@@ -320,25 +333,48 @@ export function App() {
     void loadSlots(p);
   }
 
-  function follow(id: string, token: string) {
+  function follow(id: string) {
     closeStream();
-    const es = new EventSource(`/v1/appointments/${encodeURIComponent(id)}/events?access_token=${encodeURIComponent(token)}`);
-    source.current = es;
     const mark = (key: StepKey) => setReached((prev) => new Set(prev).add(key));
-    es.addEventListener('invoice_ready', () => mark('invoice_ready'));
-    es.addEventListener('payment_seen', () => setLiveError('Payment seen, waiting for confirmation…'));
-    es.addEventListener('confirmed', () => { mark('invoice_ready'); mark('confirmed'); });
-    es.addEventListener('meeting_ready', (e) => {
-      let url: string | null = null;
-      try { url = JSON.parse((e as MessageEvent).data).joinUrl ?? null; } catch { /* ignore */ }
-      setReached(new Set(STEPS.map((s) => s.key)));
-      setJoinUrl(url);
-      closeStream();
+    const showInvoice = (invoice: Invoice) => setBooking((prev) => (prev && prev.appointment.id === id ? { ...prev, invoice, invoicePending: false } : prev));
+    stopLive.current = followBooking(id, () => sessionRef.current?.accessToken ?? null, {
+      onStatus: setLiveError,
+      onEvent(name, data) {
+        switch (name) {
+          case 'invoice_ready':
+            mark('invoice_ready');
+            if (data.invoice) showInvoice(data.invoice as Invoice);
+            else {
+              // An older server announces the invoice without it: read the booking.
+              const token = sessionRef.current?.accessToken;
+              call<{ invoice: Invoice | null }>('GET', `/v1/appointments/${encodeURIComponent(id)}`, { token })
+                .then((r) => r.invoice && showInvoice(r.invoice))
+                .catch(() => setLiveError('The invoice is ready but could not be loaded; reload the page.'));
+            }
+            break;
+          case 'payment_seen':
+            setLiveError('Payment seen, waiting for confirmation…');
+            break;
+          case 'confirmed':
+            mark('invoice_ready');
+            mark('confirmed');
+            break;
+          case 'meeting_ready':
+            setReached(new Set(STEPS.map((s) => s.key)));
+            setJoinUrl(typeof data.joinUrl === 'string' ? data.joinUrl : null);
+            closeStream();
+            break;
+          case 'expired':
+            setEnded('The invoice expired before payment: the slot was released. Pick a slot again.');
+            closeStream();
+            break;
+          case 'cancelled':
+            setEnded('This booking was cancelled.');
+            closeStream();
+            break;
+        }
+      },
     });
-    es.addEventListener('expired', () => { setEnded('The invoice expired before payment: the slot was released. Pick a slot again.'); closeStream(); });
-    es.addEventListener('cancelled', () => { setEnded('This booking was cancelled.'); closeStream(); });
-    es.onopen = () => setLiveError(null);
-    es.onerror = () => setLiveError('Live updates interrupted, reconnecting…');
   }
 
   async function book(start: string) {
@@ -346,10 +382,16 @@ export function App() {
     setBookingBusy(true);
     setSlotsError(null);
     setSlotsNotice(null);
+    // The same key for every try at this slot (our retries and the patient's), until the answer is final.
+    const slotKey = `${professional.id}|${start}`;
+    const idempotencyKey = bookingKeys.current.get(slotKey) ?? newIdempotencyKey();
+    bookingKeys.current.set(slotKey, idempotencyKey);
     try {
-      const b = await call<Booking>('POST', '/v1/appointments', {
-        token: session.accessToken, body: { professionalId: professional.id, start }, idempotencyKey: newIdempotencyKey(),
+      const b = await bookAppointment(session.accessToken, { professionalId: professional.id, start }, idempotencyKey, {
+        onRetry: () => setSlotsNotice('The service is busy; trying again…'),
       });
+      bookingKeys.current.delete(slotKey);
+      setSlotsNotice(null);
       setBooking(b);
       setBookedWith(professional);
       void loadSlots(professional);
@@ -357,9 +399,14 @@ export function App() {
       setJoinUrl(b.appointment.meeting?.joinUrl ?? null);
       setEnded(null);
       setLiveError(null);
-      follow(b.appointment.id, session.accessToken);
+      follow(b.appointment.id);
     } catch (err) {
-      if (err instanceof ApiError && err.code === 'SLOT_TAKEN') {
+      if (!isRetryable(err)) bookingKeys.current.delete(slotKey);
+      if (isRetryable(err)) {
+        setSlotsNotice(null);
+        setSlotsError('We could not confirm your booking: the service is busy or cannot be reached. Please try the same slot again in a moment; '
+          + 'it will not be booked twice.');
+      } else if (err instanceof ApiError && err.code === 'SLOT_TAKEN') {
         setSlotsNotice('Sorry, someone has just booked that slot. The free slots have been reloaded: please pick another one.');
         void loadSlots(professional);
       } else {

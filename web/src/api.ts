@@ -36,7 +36,8 @@ export interface Invoice {
   checkoutUrl: string;
   expiresAt: string;
 }
-export interface Booking { appointment: Appointment; invoice: Invoice }
+/** `invoice` is null while the payment provider is unreachable: it comes later on the event stream. */
+export interface Booking { appointment: Appointment; invoice: Invoice | null; invoicePending?: boolean }
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -67,6 +68,38 @@ export async function call<T>(method: string, path: string, options: { body?: un
     throw new ApiError(res.status, error?.code ?? `HTTP_${res.status}`, error?.message ?? `The request failed (HTTP ${res.status}).`);
   }
   return json as T;
+}
+
+/** Answers worth asking again with the same Idempotency-Key: the service was busy or did not answer in time. */
+export function isRetryable(err: unknown): boolean {
+  return err instanceof ApiError && (err.status === 0 || err.status === 503 || err.status === 504);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * POST /v1/appointments, asked again (up to `retries` more times, 1 s, 2 s, 4 s apart) when the
+ * service is busy, times out or cannot be reached. Every attempt carries the same Idempotency-Key,
+ * so a booking made by an attempt whose answer was lost comes back instead of a second one (or
+ * of a "slot taken" caused by our own hold).
+ */
+export async function bookAppointment(
+  token: string,
+  body: { professionalId: string; start: string },
+  idempotencyKey: string,
+  options: { retries?: number; baseDelayMs?: number; onRetry?: (attempt: number, err: ApiError) => void } = {},
+): Promise<Booking> {
+  const retries = options.retries ?? 3;
+  const base = options.baseDelayMs ?? 1_000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call<Booking>('POST', '/v1/appointments', { token, body, idempotencyKey });
+    } catch (err) {
+      if (!isRetryable(err) || attempt >= retries) throw err;
+      options.onRetry?.(attempt + 1, err as ApiError);
+      await sleep(base * 2 ** attempt * (0.75 + Math.random() / 2));
+    }
+  }
 }
 
 export function newIdempotencyKey(): string {

@@ -4,8 +4,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
-import { embeddedPortOffset, eventually, freePort, repoRoot, startEmbeddedDev, type EmbeddedDev } from '@cryptocare/testing';
+import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
+import {
+  ApiClient, embeddedPortOffset, eventually, freePort, repoRoot, seedDemoDirectory, startEmbeddedDev, startPlatform, type EmbeddedDev, type RunningPlatform,
+} from '@cryptocare/testing';
 
 /**
  * The web client (web/) in Debian's Chromium against the embedded platform (`make dev`): sign up,
@@ -58,6 +60,24 @@ function staticAndProxy(dist: string, upstream: URL): http.Server {
   });
 }
 
+function launchChromium(profileDir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profileDir, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 360, height: 800 },
+  });
+}
+
+/** web/dist, built once for the whole file (under a second). */
+beforeAll(() => {
+  try {
+    execFileSync('npm', ['run', 'build', '-w', 'web'], { cwd: repoRoot, stdio: 'pipe' });
+  } catch (err) {
+    throw new Error(`web build failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? err}`);
+  }
+}, 120_000);
+
 describe('web client (web/) in Chromium', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cryptocare-web-'));
   const profileDir = mkdtempSync(path.join(os.tmpdir(), 'cryptocare-chromium-'));
@@ -70,12 +90,6 @@ describe('web client (web/) in Chromium', () => {
   let siteUrl = '';
 
   beforeAll(async () => {
-    // Build once (under a second).
-    try {
-      execFileSync('npm', ['run', 'build', '-w', 'web'], { cwd: repoRoot, stdio: 'pipe' });
-    } catch (err) {
-      throw new Error(`web build failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? err}`);
-    }
     dev = await startEmbeddedDev({ offset, pgPort: await freePort(), dataDir });
 
     // The gateway serves web/dist at / (WEB_ROOT); a gateway that does not gets the page from a
@@ -89,12 +103,7 @@ describe('web client (web/) in Chromium', () => {
       siteUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     }
 
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 360, height: 800 },
-    });
+    context = await launchChromium(profileDir);
   }, 240_000);
 
   afterAll(async () => {
@@ -110,6 +119,10 @@ describe('web client (web/) in Chromium', () => {
     const page = await context!.newPage();
     const problems: string[] = [];
     page.on('pageerror', (err) => problems.push(String(err)));
+    const streams: string[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname.endsWith('/events')) streams.push(r.url());
+    });
     await page.goto(siteUrl);
 
     // 1. Sign up.
@@ -178,6 +191,183 @@ describe('web client (web/) in Chromium', () => {
     // The page fits a 360 px screen.
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
     expect(problems).toEqual([]);
+    // The live stream opens with a short-lived stream ticket, never with the access token in the URL.
+    expect(streams.length).toBeGreaterThan(0);
+    for (const url of streams) {
+      expect(url).toMatch(/[?&]ticket=/);
+      expect(url).not.toMatch(/access_token/);
+    }
+    await page.close();
+  }, 90_000);
+});
+
+/**
+ * The same client against the platform as separate processes (real PostgreSQL, Redis, Kafka),
+ * where the test holds the payment provider simulator: a provider outage at booking time, a
+ * booking whose answer is lost, a stream that fails.
+ */
+describe('web client in Chromium: provider outage, lost answers, failing streams', () => {
+  const profileDir = mkdtempSync(path.join(os.tmpdir(), 'cryptocare-chromium-'));
+  let platform: RunningPlatform | undefined;
+  let context: BrowserContext | undefined;
+
+  beforeAll(async () => {
+    platform = await startPlatform({
+      // The pending invoice is retried quickly once the provider is back.
+      extraEnv: { payment: { PENDING_RETRY_BASE_MS: '300', PENDING_RETRY_MAX_MS: '1000' }, gateway: { RATE_LIMIT_PER_MINUTE: '10000' } },
+    });
+    await seedDemoDirectory(platform.gatewayUrl, { email: 'admin@cryptocare.test', password: 'admin-password-1' });
+    context = await launchChromium(profileDir);
+  }, 240_000);
+
+  afterAll(async () => {
+    await context?.close().catch(() => undefined);
+    await platform?.stop();
+    rmSync(profileDir, { recursive: true, force: true });
+  }, 60_000);
+
+  /** A new patient signs up in the page and opens the slots of the first GP in Switzerland. */
+  async function signUpAndPickGp(page: Page): Promise<{ accessToken: string }> {
+    await page.goto(platform!.gatewayUrl);
+    const registered = page.waitForResponse((r) => r.url().endsWith('/v1/auth/register'));
+    await page.getByLabel('Your name').fill('Web Patient');
+    await page.getByLabel('Email').fill(`web-${Date.now()}-${Math.random().toString(36).slice(2)}@example.ch`);
+    await page.getByLabel('Password').fill('web-patient-password');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    const session = (await (await registered).json()) as { accessToken: string };
+    await page.getByTestId('signed-in').waitFor();
+    await page.getByLabel('Specialty').selectOption('general-practice');
+    await page.getByLabel('Country').selectOption('CH');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    const results = page.getByRole('list', { name: 'Search results' }).getByRole('listitem');
+    await results.first().waitFor();
+    await results.first().getByRole('button').click();
+    await page.getByRole('button', { name: /^Book / }).first().waitFor();
+    return session;
+  }
+
+  const isBookingPost = (r: Request) => new URL(r.url()).pathname === '/v1/appointments' && r.method() === 'POST';
+
+  it('shows "preparing your invoice" while the provider is down at booking time, then the QR code from the stream', async () => {
+    const page = await context!.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(String(err)));
+    await signUpAndPickGp(page);
+
+    // The first stream fails once open (as a gateway does when a later event cannot be read):
+    // the page reconnects with a new ticket instead of going quiet.
+    const streams: string[] = [];
+    await page.route((url) => url.pathname.endsWith('/events'), async (route) => {
+      streams.push(route.request().url());
+      if (streams.length === 1) {
+        await route.fulfill({
+          status: 200,
+          headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+          body: 'retry: 60000\n\nevent: error\ndata: {"code":"SERVICE_UNAVAILABLE","message":"payment is down","retryable":true}\n\n',
+        });
+      } else {
+        await route.continue();
+      }
+    });
+
+    platform!.sbp.failNextCreates(1_000_000); // the payment provider answers 503 to every new invoice
+    const booked = page.waitForResponse((r) => isBookingPost(r.request()));
+    await page.getByRole('button', { name: /^Book / }).first().click();
+    const answer = await booked;
+    expect(answer.status()).toBe(201);
+    expect(await answer.json()).toMatchObject({ appointment: { status: 'held' }, invoice: null, invoicePending: true });
+
+    // No white page: the booking is shown, its invoice is being prepared.
+    const preparing = page.getByTestId('invoice-preparing');
+    await preparing.waitFor();
+    expect(await preparing.textContent()).toMatch(/Preparing your invoice/);
+    expect(await page.getByRole('heading', { name: 'Your booking' }).isVisible()).toBe(true);
+    expect(await page.getByRole('img', { name: /QR code/ }).count()).toBe(0);
+    await page.waitForTimeout(1_500); // the provider stays down a while: still preparing
+    expect(await preparing.isVisible()).toBe(true);
+
+    platform!.sbp.failNextCreates(0); // the provider is back; payment retries the pending invoice
+    const qr = page.getByRole('img', { name: /QR code/ });
+    await qr.waitFor({ timeout: 30_000 });
+    expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml;utf8,%3Csvg/i);
+    expect(await page.getByLabel('Lightning invoice (BOLT11)').inputValue()).toMatch(/^lnbc/);
+    expect(await preparing.count()).toBe(0);
+    await page.locator('[data-step="invoice_ready"].done').waitFor();
+
+    // The failed stream was followed by another, with a fresh ticket.
+    expect(streams.length).toBeGreaterThanOrEqual(2);
+    const tickets = streams.map((u) => new URL(u).searchParams.get('ticket'));
+    expect(tickets.every(Boolean)).toBe(true);
+    expect(new Set(tickets).size).toBeGreaterThanOrEqual(2);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 90_000);
+
+  it('asks again with the same Idempotency-Key when the booking answer is lost (504), and gets that booking', async () => {
+    const page = await context!.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(String(err)));
+    const session = await signUpAndPickGp(page);
+
+    // The first POST reaches the service (the slot is held) but its answer is replaced by a 504,
+    // as when the gateway's deadline runs out under load.
+    const keys: string[] = [];
+    let lost: { appointment: { id: string } } | undefined;
+    await page.route((url) => url.pathname === '/v1/appointments', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      if (keys.length === 1) {
+        const real = await route.fetch();
+        expect(real.status()).toBe(201);
+        lost = (await real.json()) as { appointment: { id: string } };
+        return route.fulfill({ status: 504, contentType: 'application/json', body: JSON.stringify({ error: { code: 'DEADLINE_EXCEEDED', message: 'deadline exceeded' } }) });
+      }
+      return route.continue();
+    });
+
+    const finalAnswer = page.waitForResponse((r) => isBookingPost(r.request()) && r.status() !== 504);
+    await page.getByRole('button', { name: /^Book / }).first().click();
+    const answer = await finalAnswer;
+    expect(answer.status()).toBe(201);
+    const booking = (await answer.json()) as { appointment: { id: string } };
+
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keys[1]).toBe(keys[0]);
+    expect(booking.appointment.id).toBe(lost!.appointment.id);
+    await page.getByRole('img', { name: /QR code/ }).waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+    // One booking, not two (nor a "slot taken" by our own hold).
+    const mine = await new ApiClient(platform!.gatewayUrl).as(session.accessToken).expect(200, 'GET', '/v1/appointments');
+    expect(mine.items.map((a: { id: string }) => a.id)).toEqual([booking.appointment.id]);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 90_000);
+
+  it('says clearly that the booking could not be confirmed when the service keeps failing', async () => {
+    const page = await context!.newPage();
+    await signUpAndPickGp(page);
+    const keys: string[] = [];
+    const bookingsUrl = (url: URL) => url.pathname === '/v1/appointments';
+    await page.route(bookingsUrl, async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      return route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'OVERLOADED', message: 'the service is busy, retry shortly' } }) });
+    });
+    await page.getByRole('button', { name: /^Book / }).first().click();
+    const alert = page.getByRole('alert').filter({ hasText: /could not confirm your booking/ });
+    await alert.waitFor({ timeout: 30_000 });
+    // A few tries, all with one key; none after giving up.
+    expect(keys.length).toBe(4);
+    expect(new Set(keys).size).toBe(1);
+    expect(await page.getByRole('heading', { name: 'Your booking' }).count()).toBe(0);
+
+    // Trying the same slot again later keeps that key (a booking made meanwhile would come back).
+    await page.unroute(bookingsUrl);
+    const again = page.waitForRequest((r) => isBookingPost(r));
+    await page.getByRole('button', { name: /^Book / }).first().click();
+    expect((await again).headers()['idempotency-key']).toBe(keys[0]);
+    await page.getByRole('img', { name: /QR code/ }).waitFor();
     await page.close();
   }, 90_000);
 });
