@@ -26,8 +26,9 @@ export interface Subscription {
 }
 
 /**
- * Where events travel. Kafka in every deployment; in-process in the one-command embedded mode,
- * where all services share one process.
+ * Where events travel. Kafka in every deployment; in the one-command embedded mode (all services
+ * in one process) a log in the embedded PostgreSQL with the same guarantees (PostgresLogBus); in
+ * memory for unit tests (InProcessBus).
  */
 export interface EventBus {
   publish(topic: string, messages: OutgoingMessage[]): Promise<void>;

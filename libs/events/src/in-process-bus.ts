@@ -9,9 +9,10 @@ interface Group {
 }
 
 /**
- * The embedded mode's bus: topics are in-memory logs, each consumer group sees every message once,
- * in publish order, one at a time. A failed handler is retried after a pause, as Kafka would
- * redeliver. Nothing survives the process: the outbox, which is in PostgreSQL, does.
+ * A bus in memory, for tests and a single service run without Kafka: topics are in-memory logs,
+ * each consumer group sees every message once, in publish order, one at a time. A failed handler
+ * is retried after a pause, as Kafka would redeliver. Nothing survives the process, not even a
+ * message already taken from the outbox: embedded mode uses PostgresLogBus instead.
  */
 export class InProcessBus implements EventBus {
   private readonly logs = new Map<string, BusMessage[]>();

@@ -16,8 +16,10 @@ export interface PostgresLogBusOptions {
   redeliveryDelayMs?: number;
   /** Messages older than this, consumed by every group, are deleted; so are offsets of groups idle as long. */
   retentionMs?: number;
-  /** How often the retention sweep runs; the first runs this long after the first subscription. */
+  /** How often the retention sweep runs (default hourly). */
   sweepEveryMs?: number;
+  /** The first sweep, this long after the first subscription (default a minute). */
+  firstSweepAfterMs?: number;
   /** Messages read per query. */
   batchSize?: number;
 }
@@ -72,6 +74,7 @@ export class PostgresLogBus implements EventBus {
   private readonly batchSize: number;
   private ready: Promise<void> | undefined;
   private sweeper: NodeJS.Timeout | undefined;
+  private firstSweep: NodeJS.Timeout | undefined;
   private sweeping: Promise<unknown> | undefined;
   private closed = false;
 
@@ -200,6 +203,7 @@ export class PostgresLogBus implements EventBus {
     if (this.closed) return;
     this.closed = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    if (this.firstSweep) clearTimeout(this.firstSweep);
     for (const group of this.groups.values()) {
       group.stopped = true;
       if (group.timer) clearTimeout(group.timer);
@@ -211,7 +215,7 @@ export class PostgresLogBus implements EventBus {
   }
 
   private ensureSweeper() {
-    if (this.sweeper || this.closed) return;
+    if (this.firstSweep || this.closed) return;
     const run = () => {
       if (this.sweeping || this.closed) return;
       this.sweeping = this.sweep()
@@ -220,8 +224,12 @@ export class PostgresLogBus implements EventBus {
     };
     // Not at once: the groups of this process subscribe one after another, and a group not yet
     // subscribed after a long stop would look idle and lose its offset.
-    this.sweeper = setInterval(() => context.with(ROOT_CONTEXT, run), this.options.sweepEveryMs ?? 60 * 60 * 1000);
-    this.sweeper.unref();
+    this.firstSweep = setTimeout(() => {
+      context.with(ROOT_CONTEXT, run);
+      this.sweeper = setInterval(() => context.with(ROOT_CONTEXT, run), this.options.sweepEveryMs ?? 60 * 60 * 1000);
+      this.sweeper.unref();
+    }, this.options.firstSweepAfterMs ?? 60_000);
+    this.firstSweep.unref();
   }
 
   /** Look for messages now (or right after the pass in progress). */

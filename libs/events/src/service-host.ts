@@ -33,7 +33,7 @@ export interface InboxGaugeOptions {
   processedAt: string;
 }
 
-/** Kafka when KAFKA_BROKERS is set; otherwise an in-process bus (embedded mode only). */
+/** Kafka when KAFKA_BROKERS is set; otherwise an in-process bus (a service tried alone; `make dev` hands its services a PostgresLogBus). */
 export function busFromEnv(brokers: string | undefined, clientId: string, logger: Logger, namespace = process.env.KAFKA_NAMESPACE ?? ''): EventBus {
   if (brokers) return new KafkaBus({ brokers: brokers.split(','), clientId, logger, namespace });
   logger.warn('KAFKA_BROKERS not set: using an in-process event bus (events stay inside this process)');

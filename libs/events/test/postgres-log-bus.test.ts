@@ -211,6 +211,18 @@ describe('PostgresLogBus (real PostgreSQL)', () => {
     await eventually(async () => got.length === 4);
   });
 
+  it('sweeps on its own, a while after the first subscription', async () => {
+    const bus = newBus({ retentionMs: 60_000, firstSweepAfterMs: 300, sweepEveryMs: 200 });
+    const logSchema = logSchemas.at(-1)!;
+    const got: string[] = [];
+    await bus.publish('auto', [out('a1'), out('a2')]);
+    await bus.subscribe({ groupId: 'auto-reader', topics: ['auto'], fromBeginning: true, handle: async (m) => void got.push(text(m)) });
+    await eventually(async () => got.length === 2);
+    await pool.query(`UPDATE "${logSchema}".messages SET created_at = now() - interval '2 minutes'`);
+    const count = async () => (await pool.query(`SELECT count(*)::int AS n FROM "${logSchema}".messages`)).rows[0].n;
+    await eventually(async () => (await count()) === 0, 5_000);
+  });
+
   it('redelivers a message the relay published (its outbox row gone) after the consuming process is killed before committing', async () => {
     const bus = newBus();
     const logSchema = logSchemas.at(-1)!;
