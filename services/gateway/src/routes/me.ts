@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { appointment } from '@cryptocare/contracts';
 import { AppError, GrpcStatus, type Principal } from '@cryptocare/platform';
 import type { Backends } from '../clients';
 import { presentAppointment, presentInvoice, presentProfile, presentUser } from '../presenters';
@@ -19,29 +20,45 @@ async function orNull<T>(lookup: Promise<T>): Promise<T | null> {
 async function exportOf(backends: Backends, me: Principal) {
   const caller = { userId: me.userId, role: me.role };
   const { user } = await backends.identity.getUser({ userId: me.userId });
-  const appointments = [];
-  let cursor = '';
-  do {
-    const page = await backends.appointment.listAppointments({ caller, limit: 100, cursor });
-    appointments.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor);
+  // Sign-ins: when each refresh token was issued, rotated, revoked, and until when it was valid.
+  const { sessions } = await backends.identity.listSessions({ userId: me.userId });
+  const bookings: appointment.AppointmentRecord[] = [];
+  // An admin's own data holds no bookings (their list would be everyone's).
+  let cursor = me.role === 'patient' || me.role === 'professional' ? '' : undefined;
+  while (cursor !== undefined) {
+    const page = await backends.appointment.exportAppointments({ caller, limit: 100, cursor });
+    bookings.push(...page.items);
+    cursor = page.nextCursor || undefined;
+  }
   const professional = me.role === 'professional';
   const profile = professional ? await orNull(backends.search.getProfile({ professionalId: me.userId, includeUnverified: true })) : null;
   const schedule = professional ? await orNull(backends.appointment.getSchedule({ professionalId: me.userId })) : null;
-  // A patient's invoices are theirs; a professional's calendar does not carry the patients' payments.
+  // A patient's invoices (and refunds) are theirs; a professional's calendar does not carry the patients' payments.
   const invoices = professional
     ? []
-    : (await Promise.all(appointments.map((a) => orNull(backends.payment.getInvoice({ appointmentId: a.id })))))
-        .filter((r): r is NonNullable<typeof r> => r !== null)
-        .map((r) => r.invoice);
+    : (await Promise.all(bookings.map((b) => orNull(backends.payment.getInvoice({ appointmentId: b.appointment!.id }))))).filter((r): r is NonNullable<typeof r> => r !== null);
   return {
     exportedAt: new Date().toISOString(),
     user: presentUser(user),
+    sessions: sessions.map((s) => ({
+      id: s.id,
+      sessionId: s.sessionId,
+      createdAt: s.createdAt,
+      expiresAt: s.expiresAt,
+      replacedAt: s.replacedAt || null,
+      revokedAt: s.revokedAt || null,
+    })),
     profile: profile?.profile ? presentProfile(profile.profile) : null,
     schedule: schedule?.schedule ?? null,
-    appointments: appointments.map(presentAppointment),
-    invoices: await Promise.all(invoices.map(async (i) => ({ appointmentId: i!.appointmentId, ...(await presentInvoice(i, { qrCode: false })) }))),
+    appointments: bookings.map((b) => ({ ...presentAppointment(b.appointment!), cancelledBy: b.cancelledBy || null, idempotencyKey: b.idempotencyKey || null })),
+    invoices: await Promise.all(
+      invoices.map(async ({ invoice, refund }) => ({
+        appointmentId: invoice!.appointmentId,
+        ...(await presentInvoice(invoice, { qrCode: false })),
+        paidAt: invoice!.paidAt || null,
+        refund: refund ? { id: refund.id, sats: refund.sats, reason: refund.reason, status: refund.status, createdAt: refund.createdAt } : null,
+      })),
+    ),
   };
 }
 
