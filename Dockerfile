@@ -16,9 +16,12 @@
 # Migrations are not run at start: the chart runs `node dist/migrate.js` as a Helm pre-install /
 # pre-upgrade Job with this same image.
 
-ARG NODE_VERSION=24
+# The Node of .node-version (deploy/test checks they agree). Distroless publishes the major only:
+# pin the runtime by digest when promoting an image (skaffold does outside dev).
+ARG NODE_VERSION=24.22.3
+ARG NODE_MAJOR=24
 ARG BUILD_IMAGE=node:${NODE_VERSION}-bookworm-slim
-ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs${NODE_VERSION}-debian12:nonroot
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs${NODE_MAJOR}-debian12:nonroot
 
 # ---------------------------------------------------------------------------------------------------
 FROM ${BUILD_IMAGE} AS base

@@ -4,6 +4,16 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export CHECKPOINT_DISABLE := 1
 
+# Every target runs on the Node of .node-version (an LTS), installed by the repository itself from
+# the npm registry when the machine has another one; npm and npx run on it too. Native modules
+# (argon2) compile against its headers, which the same package ships.
+NODE_BIN := $(shell bash scripts/tools/node.sh)
+ifeq ($(NODE_BIN),)
+$(error could not install the Node.js of .node-version (scripts/tools/node.sh))
+endif
+export PATH := $(NODE_BIN):$(PATH)
+export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
+
 .PHONY: help install gen lint typecheck infra-up infra-down browser fuzzer web test dev bench breaking
 
 help:
@@ -17,7 +27,7 @@ help:
 # Installs dependencies (the versions of package-lock.json) when a manifest changed since the last
 # install; runs `gen` (postinstall). Not `npm ci`: npm 11 writes lockfiles without other platforms'
 # optional packages and then refuses them in `npm ci` (npm/cli#8805, #4828).
-node_modules/.install-stamp: package-lock.json package.json libs/*/package.json services/*/package.json web/package.json
+node_modules/.install-stamp: .node-version package-lock.json package.json libs/*/package.json services/*/package.json web/package.json
 	npm install --no-audit --no-fund
 	@touch $@
 
@@ -58,6 +68,7 @@ fuzzer:
 	bash scripts/tools/schemathesis.sh >/dev/null
 
 test: install lint breaking typecheck infra-up browser fuzzer
+	@echo "make test: Node $$(node --version) from $(NODE_BIN)"
 	source scripts/infra/env.sh && npx jest --ci
 
 dev: install web

@@ -24,7 +24,11 @@ describe('Dockerfile', () => {
   });
 
   test('the runtime image: Node LTS, no dev dependencies, non-root, tini as PID 1, no migrations at start', () => {
-    expect(dockerfile).toMatch(/^ARG NODE_VERSION=(2[24]|26)$/m);
+    // The exact Node of .node-version (the one make test runs on), and its major for distroless.
+    const pinned = readFileSync(join(ROOT, '.node-version'), 'utf8').trim();
+    expect(dockerfile).toMatch(new RegExp(`^ARG NODE_VERSION=${pinned.replace(/\./g, '\\.')}$`, 'm'));
+    expect(dockerfile).toMatch(new RegExp(`^ARG NODE_MAJOR=${pinned.split('.')[0]}$`, 'm'));
+    expect(dockerfile).toMatch(/^ARG RUNTIME_IMAGE=gcr\.io\/distroless\/nodejs\$\{NODE_MAJOR\}-debian12:nonroot$/m);
     expect(dockerfile).toContain('npm install --no-save --omit=dev');
     expect(runtime).toMatch(/^USER [1-9][0-9]*:[1-9][0-9]*$/m);
     expect(runtime).toMatch(/^ENTRYPOINT \["\/usr\/local\/bin\/tini", "--"\]$/m);

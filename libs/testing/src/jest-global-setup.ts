@@ -7,6 +7,7 @@ import path from 'node:path';
  * and prints the variables the tests read.
  */
 export default async function globalSetup(): Promise<void> {
+  process.stderr.write(`\njest: Node ${process.version} (${process.execPath})\n`);
   if (process.env.CRYPTOCARE_SKIP_INFRA === '1') return;
   const root = path.resolve(__dirname, '../../..');
   const out = execFileSync('bash', [path.join(root, 'scripts/infra/up.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });

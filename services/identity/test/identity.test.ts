@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { common, identity } from '@cryptocare/contracts';
 import { AccessTokenVerifier, createGrpcClient, type GrpcClient } from '@cryptocare/platform';
@@ -39,7 +41,8 @@ describe('identity service (real PostgreSQL)', () => {
       const { jwksJson, issuer } = await client.getJwks({});
       return { jwks: JSON.parse(jwksJson), issuer };
     });
-    await expect(verifier.verify(tokens!.accessToken)).resolves.toEqual({ userId: user!.id, role: 'patient' });
+    // The token names its sign-in (sid), which sign-out and erasure revoke.
+    await expect(verifier.verify(tokens!.accessToken)).resolves.toEqual({ userId: user!.id, role: 'patient', sessionId: expect.stringMatching(/^[0-9a-f-]{36}$/), issuedAt: expect.any(Number) });
     await expect(verifier.verify(tokens!.accessToken + 'x')).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
     const event = await eventually(async () => published.map((m) => decodeEnvelope(m.value)).find((e) => 'type' in e && e.subject === user!.id));
     expect(event).toMatchObject({ type: 'identity.user_registered', data: { userId: user!.id, role: 'patient', region: 'EU' } });
@@ -125,6 +128,24 @@ describe('identity service (real PostgreSQL)', () => {
     try {
       const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".refresh_tokens WHERE user_id = $1`, [user!.id]);
       expect(rows[0].n).toBe(0);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('a repair migration deletes the sign-ins of users erased before erasure deleted them', async () => {
+    const { user: gone } = await register('gone-before@example.ch');
+    const { user: here } = await register('still-here@example.ch');
+    const pool = new pg.Pool({ connectionString: infraUrls().databaseUrl, max: 1 });
+    try {
+      // As the earlier erasure left it: the user erased, the session only revoked.
+      await pool.query(`UPDATE "${schema}".users SET email = NULL, password_hash = NULL, display_name = 'Erased user', erased_at = now() WHERE id = $1`, [gone!.id]);
+      await pool.query(`UPDATE "${schema}".refresh_tokens SET revoked_at = now() WHERE user_id = $1`, [gone!.id]);
+      const sql = readFileSync(path.join(__dirname, '../prisma/migrations/20261201040000_delete_sessions_of_erased_users/migration.sql'), 'utf8');
+      await pool.query(`SET search_path TO "${schema}"`);
+      await pool.query(sql);
+      const { rows } = await pool.query(`SELECT user_id::text, count(*)::int AS n FROM "${schema}".refresh_tokens WHERE user_id = ANY($1::uuid[]) GROUP BY user_id`, [[gone!.id, here!.id]]);
+      expect(rows).toEqual([{ user_id: here!.id, n: 1 }]);
     } finally {
       await pool.end();
     }
