@@ -22,7 +22,11 @@ export class Authenticator {
   ) {}
 
   async principalOf(token: string): Promise<Principal> {
-    const principal = await this.verifier.verify(token);
+    return this.unlessRevoked(await this.verifier.verify(token));
+  }
+
+  /** The principal of a credential derived from an access token (a stream ticket), if still valid. */
+  async unlessRevoked(principal: Principal): Promise<Principal> {
     let revoked: boolean;
     try {
       revoked = await this.revocations.isRevoked(principal);

@@ -162,6 +162,17 @@ describe('gateway hardening', () => {
     expect(g.calls.filter((c) => c.method === 'appointment.book')).toEqual([]);
   });
 
+  it('ends a stream ticket with the session it came from', async () => {
+    const other = '0192f1a0-0000-7000-8000-0000000000a3';
+    g.behaviour['appointment.getAppointment'] = async () => ({ appointment: { id: appointmentId, patientId: other, professionalId, status: 1, startAt: '2026-12-07T08:00:00.000Z', endAt: '2026-12-07T08:30:00.000Z' } });
+    const res = await g.app.inject({ method: 'POST', url: `/v1/appointments/${appointmentId}/stream-ticket`, headers: await bearer('patient', other, 'session-t') });
+    expect(res.statusCode).toBe(200);
+    await g.revocations.revokeSession('session-t');
+    const stream = await g.app.inject({ method: 'GET', url: `/v1/appointments/${appointmentId}/events?ticket=${encodeURIComponent(res.json().ticket)}` });
+    expect(stream.statusCode).toBe(401);
+    expect(stream.json().error.code).toBe('TOKEN_REVOKED');
+  });
+
   it('refuses authenticated calls with 503 when revocations cannot be checked', async () => {
     const broken: Cache = {
       get: async () => {

@@ -107,7 +107,8 @@ export function appointmentEventRoutes(app: FastifyInstance, deps: AppointmentEv
     if (header?.startsWith('Bearer ')) {
       request.principal = await auth.principalOf(header.slice(7));
     } else if (request.query.ticket) {
-      request.principal = tickets.verify(request.query.ticket, request.params.id);
+      // A ticket outlives nothing: signing out or erasure ends it with the token it came from.
+      request.principal = await auth.unlessRevoked(tickets.verify(request.query.ticket, request.params.id));
     } else {
       throw new HttpError(401, 'UNAUTHENTICATED', 'an access token (Authorization: Bearer) or a stream ticket (?ticket=) is required');
     }
