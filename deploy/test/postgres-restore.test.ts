@@ -1,11 +1,13 @@
-// The PostgreSQL restore drill (scripts/ops/restore-drill.sh, procedure in
-// docs/operations/postgres-backup-restore.md) really runs: a throwaway PostgreSQL with WAL archiving,
-// a base backup, writes before and after a target time, a point-in-time restore, and checks.
+// PostgreSQL backup and restore (docs/operations/postgres-backup-restore.md):
+// - the restore drill (scripts/ops/restore-drill.sh) really runs: a throwaway PostgreSQL with WAL
+//   archiving, a base backup, writes before and after a target time, a point-in-time restore, checks;
+// - k8s/platform renders a CloudNativePG Cluster restored from its backups (the procedure's step).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './lib/tools';
+import { PLATFORM_CHART, ROOT, find, helmPath, helmTemplate, must, parseManifests, valuesFiles } from './lib/tools';
+import { validateAll } from './lib/validate';
 
 const DRILL = join(ROOT, 'scripts/ops/restore-drill.sh');
 
@@ -103,4 +105,64 @@ describe('PostgreSQL restore drill', () => {
     expect(report.rows).toEqual({ base: 40 - 15, wal: 30, late: 20, deletedAfterTarget: 15 });
     expect(report.rpoSeconds).toBe(0);
   }, 300_000);
+});
+
+describe('k8s/platform: a CloudNativePG cluster restored from its backups', () => {
+  const files = valuesFiles(PLATFORM_CHART, 'staging', 'ch');
+  const template = (set: string[]) => helmTemplate(PLATFORM_CHART, files, { namespace: 'cryptocare-platform', release: 'cryptocare-platform', set });
+  const restore = [
+    'postgres.recovery.sourceServerName=cryptocare-pg',
+    'postgres.recovery.targetTime=2026-05-04T09:58:00Z',
+    'postgres.backup.serverName=cryptocare-pg-r1',
+  ];
+
+  beforeAll(() => {
+    helmPath();
+  }, 15 * 60_000);
+
+  test('recovery bootstrap from the object store, to the target time, archiving under a new server name', () => {
+    const r = template(restore);
+    expect(r.stderr).toBe('');
+    const objs = parseManifests(r.stdout);
+    expect(validateAll(objs)).toEqual([]);
+    const cluster = must(find(objs, 'Cluster', 'cryptocare-pg'), 'the Cluster');
+    expect(cluster.spec.bootstrap).toEqual({
+      recovery: { source: 'recovery-source', database: 'cryptocare', owner: 'cryptocare', recoveryTarget: { targetTime: '2026-05-04T09:58:00Z' } },
+    });
+    expect(cluster.spec.externalClusters).toEqual([
+      {
+        name: 'recovery-source',
+        plugin: { name: 'barman-cloud.cloudnative-pg.io', parameters: { barmanObjectName: 'cryptocare-pg-backups', serverName: 'cryptocare-pg' } },
+      },
+    ]);
+    expect(cluster.spec.plugins).toEqual([
+      { name: 'barman-cloud.cloudnative-pg.io', isWALArchiver: true, parameters: { barmanObjectName: 'cryptocare-pg-backups', serverName: 'cryptocare-pg-r1' } },
+    ]);
+    // the names the services connect to stay the same: no DATABASE_URL changes
+    expect(find(objs, 'Pooler', 'cryptocare-pg-pooler-rw')?.spec.cluster.name).toBe('cryptocare-pg');
+    // a first base backup of the new timeline at once
+    expect(find(objs, 'ScheduledBackup', 'cryptocare-pg-daily')?.spec.immediate).toBe(true);
+  });
+
+  test('without a target time the whole archive is replayed', () => {
+    const objs = parseManifests(template([restore[0]!, restore[2]!]).stdout);
+    expect(must(find(objs, 'Cluster', 'cryptocare-pg'), 'the Cluster').spec.bootstrap.recovery).not.toHaveProperty('recoveryTarget');
+  });
+
+  test('refuses a restore that would archive over the WAL it restores from, and one without a source', () => {
+    const over = template([restore[0]!]);
+    expect(over.status).not.toBe(0);
+    expect(over.stderr).toContain('would archive over the WAL it restores from');
+    const noSource = template(['postgres.recovery.targetTime=2026-05-04T09:58:00Z', restore[2]!]);
+    expect(noSource.status).not.toBe(0);
+    expect(noSource.stderr).toContain('postgres.recovery.sourceServerName is required');
+  });
+
+  test('a cluster created normally is unchanged: initdb, archiving under its own name', () => {
+    const objs = parseManifests(template([]).stdout);
+    const cluster = must(find(objs, 'Cluster', 'cryptocare-pg'), 'the Cluster');
+    expect(Object.keys(cluster.spec.bootstrap)).toEqual(['initdb']);
+    expect(cluster.spec.externalClusters).toBeUndefined();
+    expect(cluster.spec.plugins[0].parameters).toEqual({ barmanObjectName: 'cryptocare-pg-backups' });
+  });
 });
