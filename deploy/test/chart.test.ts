@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { consumerGroups } from '@cryptocare/contracts';
-import { SECRET_KEYS, SERVICES, SLO, TARGETS, contractOf } from './lib/contract';
+import { EDGE_NAMESPACE, SECRET_KEYS, SERVICES, SLO, TARGETS, contractOf } from './lib/contract';
 import {
   APP_CHART, PLATFORM_CHART, ROOT, K8sObject, byKind, find, helmLint, helmPath, helmTemplate, matches, must, render, valuesFiles,
 } from './lib/tools';
@@ -337,14 +337,25 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
       for (const rule of np.spec.ingress.filter((r: any) => r.from.some((f: any) => f.podSelector && !f.namespaceSelector))) {
         expect(rule.ports.map((p: any) => p.port)).toEqual([contract.grpcPort]);
       }
-      // from other namespaces: monitoring on the HTTP port; the gateway also from the ingress controller
+      // from other namespaces: monitoring on the HTTP port; the gateway also from the Envoy proxies
       const nsRules = np.spec.ingress.filter((r: any) => r.from.some((f: any) => f.namespaceSelector));
       const nsNames = nsRules.flatMap((r: any) => r.from.map((f: any) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'])).sort();
-      expect(nsNames).toEqual(name === 'gateway' ? ['ingress-nginx', 'monitoring'] : ['monitoring']);
+      expect(nsNames).toEqual(name === 'gateway' ? [EDGE_NAMESPACE, 'monitoring'].sort() : ['monitoring']);
       const portsFrom = (ns: string) => nsRules.filter((r: any) => r.from.some((f: any) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === ns)).flatMap((r: any) => r.ports.map((p: any) => p.port));
-      // Prometheus on the ops port only; the ingress controller on the public port only
+      // Prometheus on the ops port only; the proxies on the public port only
       expect({ name, monitoring: portsFrom('monitoring') }).toEqual({ name, monitoring: [contract.opsPort] });
-      if (name === 'gateway') expect(portsFrom('ingress-nginx')).toEqual([contract.httpPort]);
+      if (name === 'gateway') {
+        expect(portsFrom(EDGE_NAMESPACE)).toEqual([contract.httpPort]);
+        // ... and only the proxies of this chart's Gateway, not every pod of Envoy Gateway's namespace
+        const gw = must(byKind(objs, 'Gateway')[0], 'a Gateway');
+        const peer = nsRules.flatMap((r: any) => r.from).find((f: any) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === EDGE_NAMESPACE);
+        expect(peer.podSelector.matchLabels).toEqual({
+          'app.kubernetes.io/component': 'proxy',
+          'app.kubernetes.io/managed-by': 'envoy-gateway',
+          'gateway.envoyproxy.io/owning-gateway-name': gw.metadata.name,
+          'gateway.envoyproxy.io/owning-gateway-namespace': 'cryptocare',
+        });
+      }
       expect(np.spec.ingress.flatMap((r: any) => r.from).some((f: any) => f.ipBlock)).toBe(false);
       // egress: the internet (HTTPS) only for the services that call providers
       const internet = np.spec.egress.some((r: any) => r.to.some((t: any) => t.ipBlock?.cidr === '0.0.0.0/0'));
@@ -360,36 +371,119 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
     }
   });
 
-  test('only the gateway is exposed: one Ingress with TLS', () => {
-    const ingresses = byKind(objs, 'Ingress');
-    expect(ingresses).toHaveLength(1);
-    const ing = must(ingresses[0], 'an Ingress');
-    const backends = ing.spec.rules.flatMap((r: any) => r.http.paths.map((p: any) => p.backend.service.name));
-    expect(new Set(backends)).toEqual(new Set(['gateway']));
-    expect(ing.spec.tls[0].hosts).toEqual([ing.spec.rules[0].host]);
-    expect(ing.spec.tls[0].secretName).toBeTruthy();
-    expect(ing.metadata.annotations?.['cert-manager.io/cluster-issuer']).toBeTruthy();
+  test('the edge is the Gateway API: one Gateway with an HTTPS listener cert-manager certifies, no Ingress', () => {
+    expect(byKind(objs, 'Ingress')).toEqual([]);
+    const gateways = byKind(objs, 'Gateway');
+    expect(gateways).toHaveLength(1);
+    const gw = must(gateways[0], 'a Gateway');
+    // the GatewayClass k8s/platform renders for Envoy Gateway
+    const classes = byKind(platform, 'GatewayClass');
+    expect(classes.map((c) => c.metadata.name)).toEqual([gw.spec.gatewayClassName]);
+    expect(classes[0]!.spec.controllerName).toBe('gateway.envoyproxy.io/gatewayclass-controller');
+    const listeners = Object.fromEntries(gw.spec.listeners.map((l: any) => [l.name, l]));
+    expect(Object.keys(listeners).sort()).toEqual(['http', 'https']);
+    expect(listeners.https).toMatchObject({ protocol: 'HTTPS', port: 443, tls: { mode: 'Terminate' } });
+    expect(listeners.http).toMatchObject({ protocol: 'HTTP', port: 80 });
+    const host = `api.${env === 'staging' ? 'staging.' : ''}cryptocare.${region}`;
+    for (const l of gw.spec.listeners) expect({ listener: l.name, hostname: l.hostname }).toEqual({ listener: l.name, hostname: host });
+    expect(listeners.https.tls.certificateRefs).toEqual([{ group: '', kind: 'Secret', name: 'cryptocare-gateway-tls' }]);
+    expect(gw.metadata.annotations?.['cert-manager.io/cluster-issuer']).toBe('letsencrypt');
     for (const svc of byKind(objs, 'Service')) expect(['ClusterIP', undefined]).toContain(svc.spec.type);
   });
 
-  test('the Ingress reaches the public API port only: /metrics and /readyz (the ops port) are not routed', () => {
-    const ing = must(byKind(objs, 'Ingress')[0], 'an Ingress');
+  test('one HTTPRoute to the public API port only: /metrics and /readyz (the ops port) are not routed', () => {
+    const gw = must(byKind(objs, 'Gateway')[0], 'a Gateway');
     const gateway = find(objs, 'Rollout', 'gateway')!;
     const contract = contractOf('gateway');
-    for (const path of ing.spec.rules.flatMap((r: any) => r.http.paths)) {
-      const backend = path.backend.service;
-      const svc = must(find(objs, 'Service', backend.name), `the Service ${backend.name} of the Ingress`);
+    const routes = byKind(objs, 'HTTPRoute');
+    const withBackends = routes.filter((r) => r.spec.rules.some((rule: any) => rule.backendRefs?.length));
+    expect(withBackends.map((r) => r.metadata.name)).toEqual(['gateway']);
+    const route = withBackends[0]!;
+    expect(route.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gw.metadata.name, sectionName: 'https' }]);
+    expect(route.spec.hostnames).toEqual([gw.spec.listeners[0].hostname]);
+    const backends = route.spec.rules.flatMap((rule: any) => rule.backendRefs);
+    expect(new Set(backends.map((b: any) => b.name))).toEqual(new Set(['gateway', 'gateway-canary']));
+    for (const backend of backends) {
+      expect(backend.kind).toBe('Service');
+      const svc = must(find(objs, 'Service', backend.name), `the Service ${backend.name} of the HTTPRoute`);
       // every port of that Service leads to the public port: no port name or number reaches ops
       expect(svc.spec.ports.map((p: any) => containerPortOf(gateway, p.targetPort))).toEqual([contract.httpPort]);
-      const port = svc.spec.ports.find((p: any) => (backend.port.name ? p.name === backend.port.name : p.port === backend.port.number));
-      expect(containerPortOf(gateway, must(port, 'the Ingress backend port').targetPort)).toBe(contract.httpPort);
+      const port = must(svc.spec.ports.find((p: any) => p.port === backend.port), `port ${backend.port} of ${backend.name}`);
+      expect(containerPortOf(gateway, port.targetPort)).toBe(contract.httpPort);
       expect(svc.metadata.labels?.['cryptocare.io/metrics']).toBeUndefined();
+      expect(svc.spec.selector).toEqual(find(objs, 'Service', 'gateway')!.spec.selector);
     }
+    // the redirect route on :80 has no backend at all
+    const redirect = must(routes.find((r) => r !== route), 'the redirect route');
+    expect(redirect.spec.parentRefs[0].sectionName).toBe('http');
+    expect(redirect.spec.rules).toEqual([expect.objectContaining({ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] })]);
+    expect(redirect.spec.rules[0].backendRefs).toBeUndefined();
     expect(contract.opsPort).not.toBe(contract.httpPort);
     expect(find(objs, 'ConfigMap', 'gateway-config')!.data!.OPS_PORT).toBe(String(contract.opsPort));
   });
 
-  test('the gateway believes X-Forwarded-For only from the ingress controller: private CIDRs, never everyone', () => {
+  test('event streams are never cut by a route timeout; the rest of the API has a bounded one', () => {
+    const route = find(objs, 'HTTPRoute', 'gateway')!;
+    const rules = Object.fromEntries(route.spec.rules.map((r: any) => [r.name, r]));
+    const streams = rules['event-streams'];
+    const streamPattern = new RegExp(streams.matches[0].path.value);
+    expect(streams.matches.map((m: any) => m.path.type)).toEqual(['RegularExpression']);
+    expect(streamPattern.test('/v1/appointments/4f7c2b9e-0000-4000-8000-000000000001/events')).toBe(true);
+    expect(streamPattern.test('/v1/appointments/4f7c2b9e/stream-ticket')).toBe(false);
+    // "0s": no bound (Envoy's own default is 15 s, which would end every stream)
+    expect(streams.timeouts).toEqual({ request: '0s' });
+    // Envoy Gateway orders RegularExpression before PathPrefix matches, so streams take their rule
+    expect(rules.api.matches).toEqual([{ path: { type: 'PathPrefix', value: '/' } }]);
+    const seconds = (d: string) => Number(d.replace(/s$/, ''));
+    // above the gateway's own REQUEST_TIMEOUT_MS (30 s): the gateway's 504 with its error body comes first
+    expect(seconds(rules.api.timeouts.request)).toBeGreaterThan(30);
+    // an idle stream ends after minutes (the gateway's keep-alive every 15 s keeps a live one open)
+    const ctp = must(byKind(objs, 'ClientTrafficPolicy')[0], 'a ClientTrafficPolicy');
+    expect(ctp.spec.timeout.http.streamIdleTimeout).toMatch(/^[1-9][0-9]*m$/);
+  });
+
+  test('the gateway\'s canary is weighted on the HTTPRoute by Argo Rollouts\' Gateway API plugin', () => {
+    const rollout = find(objs, 'Rollout', 'gateway')!;
+    const canary = rollout.spec.strategy.canary;
+    expect(canary.stableService).toBe('gateway');
+    expect(canary.canaryService).toBe('gateway-canary');
+    expect(canary.trafficRouting.plugins).toEqual({ 'argoproj-labs/gatewayAPI': { httpRoute: 'gateway', namespace: 'cryptocare' } });
+    // the route the plugin weighs exists and every rule splits between exactly these two Services,
+    // all traffic on the stable one until a canary starts
+    const route = find(objs, 'HTTPRoute', canary.trafficRouting.plugins['argoproj-labs/gatewayAPI'].httpRoute)!;
+    for (const rule of route.spec.rules) {
+      expect(rule.backendRefs.map((b: any) => [b.name, b.weight])).toEqual([['gateway', 100], ['gateway-canary', 0]]);
+    }
+    // both Services select the Rollout's pods (Argo Rollouts narrows them by pod-template hash)
+    for (const name of ['gateway', 'gateway-canary']) expect(find(objs, 'Service', name)!.spec.selector).toEqual(rollout.spec.selector.matchLabels);
+    // the gRPC backends keep replica-weighted canaries (client-side balancing: nothing to weigh)
+    for (const name of grpcServices) expect(find(objs, 'Rollout', name)!.spec.strategy.canary.trafficRouting).toBeUndefined();
+  });
+
+  test('the proxies take the client address from the connection, never from a client\'s X-Forwarded-For', () => {
+    const ctp = must(byKind(objs, 'ClientTrafficPolicy')[0], 'a ClientTrafficPolicy');
+    const gw = must(byKind(objs, 'Gateway')[0], 'a Gateway');
+    expect(ctp.spec.targetRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gw.metadata.name }]);
+    expect(ctp.spec.clientIPDetection).toEqual({ xForwardedFor: { numTrustedHops: 0 } });
+    expect(ctp.spec.headers.requestID).toBe('Generate');
+    // the load balancer in front either keeps the address (AWS NLB) or sends it in a PROXY protocol
+    // header that the listener then requires (DigitalOcean): the two settings go together
+    const proxy = must(byKind(objs, 'EnvoyProxy')[0], 'an EnvoyProxy');
+    expect(gw.spec.infrastructure.parametersRef).toEqual({ group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: proxy.metadata.name });
+    const service = proxy.spec.provider.kubernetes.envoyService;
+    expect(service).toMatchObject({ type: 'LoadBalancer', externalTrafficPolicy: 'Local' });
+    if (region === 'eu') {
+      expect(service.annotations['service.beta.kubernetes.io/do-loadbalancer-enable-proxy-protocol']).toBe('true');
+      expect(ctp.spec.proxyProtocol).toEqual({ optional: false });
+    } else {
+      expect(service.annotations['service.beta.kubernetes.io/aws-load-balancer-type']).toBe('nlb');
+      expect(ctp.spec.proxyProtocol).toBeUndefined();
+    }
+    expect(proxy.spec.provider.kubernetes.envoyDeployment.replicas).toBeGreaterThanOrEqual(2);
+    expect(proxy.spec.provider.kubernetes.envoyPDB).toEqual({ minAvailable: 1 });
+  });
+
+  test('the gateway believes X-Forwarded-For only from the Envoy proxies\' pod network: private CIDRs, never everyone', () => {
     const proxies = find(objs, 'ConfigMap', 'gateway-config')!.data!.TRUSTED_PROXIES!.split(',').filter(Boolean);
     expect(proxies.length).toBeGreaterThan(0);
     for (const p of proxies) expect({ p, private: isPrivateRange(p) }).toEqual({ p, private: true });
@@ -490,7 +584,7 @@ describe('charts/cryptocare guards and options', () => {
     expect(find(none, 'ConfigMap', 'gateway-config')!.data!.TRUSTED_PROXIES).toBe('');
   });
 
-  test('a public service without a separate ops port fails the render (its /metrics would be behind the Ingress)', () => {
+  test('a public service without a separate ops port fails the render (its /metrics would be behind the Gateway)', () => {
     const r = helmTemplate(APP_CHART, files, { set: ['services.gateway.ports.ops=null'] });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("at '/services/gateway/ports': missing property 'ops'");
@@ -506,11 +600,37 @@ describe('charts/cryptocare guards and options', () => {
     }
   });
 
-  test('the ingress controller does not take X-Forwarded-For from clients (the gateway believes what it sends)', () => {
-    const values = parse(readFileSync(join(ROOT, 'k8s/operators/values/ingress-nginx.yaml'), 'utf8'));
-    expect(values.controller.config['use-forwarded-headers']).toBe('false');
-    expect(values.controller.config['compute-full-forwarded-for'] ?? 'false').toBe('false');
-    expect(values.controller.service.externalTrafficPolicy).toBe('Local'); // the client address reaches nginx
+  test('no Ingress and no ingress-nginx anywhere: the retired controller is neither installed nor targeted', () => {
+    for (const files of [[join(APP_CHART, 'values-dev.yaml')], valuesFiles(APP_CHART, 'staging', 'ch'), valuesFiles(APP_CHART, 'production', 'eu')]) {
+      const objs = render(APP_CHART, files);
+      expect(objs.filter((o) => o.kind === 'Ingress' || o.kind === 'IngressClass')).toEqual([]);
+      expect(JSON.stringify(objs)).not.toMatch(/ingress-nginx|nginx\.ingress/);
+    }
+    const operators = join(ROOT, 'k8s/operators');
+    const installed = [readFileSync(join(operators, 'install.sh'), 'utf8'), readFileSync(join(operators, 'versions.env'), 'utf8'), ...readdirSync(join(operators, 'values'))].join('\n');
+    expect(installed).not.toMatch(/ingress-nginx\/|INGRESS_NGINX|ingress-nginx\.yaml/);
+    // the old values key is refused, so a stale override fails loudly instead of doing nothing
+    const stale = helmTemplate(APP_CHART, files, { set: ['global.ingress.enabled=true'] });
+    expect(stale.status).not.toBe(0);
+  });
+
+  test('only one public service: a second one would claim the same host', () => {
+    const r = helmTemplate(APP_CHART, files, { set: ['services.search.public=true', 'services.search.ports.ops=9190'] });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('one public service (the gateway) serves global.gateway.host');
+  });
+
+  test('without the Gateway or without Argo Rollouts, no canary Service and no traffic routing (replica-weighted canary or none)', () => {
+    for (const set of ['global.gateway.enabled=false', 'global.rollouts.enabled=false']) {
+      const objs = render(APP_CHART, files, { set: [set] });
+      expect({ set, canary: find(objs, 'Service', 'gateway-canary') }).toEqual({ set, canary: undefined });
+      const rollout = find(objs, 'Rollout', 'gateway');
+      expect(rollout?.spec.strategy.canary.trafficRouting).toBeUndefined();
+      for (const route of byKind(objs, 'HTTPRoute')) for (const rule of route.spec.rules) {
+        for (const b of rule.backendRefs ?? []) expect(b.name).toBe('gateway');
+      }
+      expect(validateAll(objs)).toEqual([]);
+    }
   });
 
   test('an unknown gRPC caller fails the render', () => {

@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { TARGETS, TOPICS } from './lib/contract';
+import { EDGE_NAMESPACE, TARGETS, TOPICS } from './lib/contract';
 import { APP_CHART, K8sObject, PLATFORM_CHART, ROOT, byKind, find, helmLint, helmPath, must, parseManifests, render, valuesFiles } from './lib/tools';
 import { validateAll } from './lib/validate';
 
@@ -126,6 +126,7 @@ describe('k8s/platform options', () => {
     expect(validateAll(objs)).toEqual([]);
     for (const t of byKind(objs, 'KafkaTopic')) expect(t.spec.replicas).toBe(1);
     expect(byKind(objs, 'ScheduledBackup')).toEqual([]);
+    expect(byKind(objs, 'GatewayClass')).toEqual([]); // no Envoy Gateway in a local cluster
   });
 });
 
@@ -136,7 +137,7 @@ describe('k8s/operators', () => {
     const versions = Object.fromEntries(
       readFileSync(join(dir, 'versions.env'), 'utf8').split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=')),
     );
-    for (const key of ['KEDA_VERSION', 'ARGO_ROLLOUTS_VERSION', 'STRIMZI_VERSION', 'CNPG_VERSION', 'CNPG_BARMAN_PLUGIN_VERSION', 'KUBE_PROMETHEUS_STACK_VERSION', 'CERT_MANAGER_VERSION', 'INGRESS_NGINX_VERSION', 'METRICS_SERVER_VERSION']) {
+    for (const key of ['KEDA_VERSION', 'ARGO_ROLLOUTS_VERSION', 'STRIMZI_VERSION', 'CNPG_VERSION', 'CNPG_BARMAN_PLUGIN_VERSION', 'KUBE_PROMETHEUS_STACK_VERSION', 'CERT_MANAGER_VERSION', 'ENVOY_GATEWAY_VERSION', 'ROLLOUTS_GATEWAYAPI_PLUGIN_VERSION', 'METRICS_SERVER_VERSION']) {
       expect({ key, pinned: /^v?\d+\.\d+\.\d+$/.test(versions[key] ?? '') }).toEqual({ key, pinned: true });
     }
     const script = readFileSync(join(dir, 'install.sh'), 'utf8');
@@ -146,10 +147,53 @@ describe('k8s/operators', () => {
     }
   });
 
-  test('the cert-manager ClusterIssuers validate', () => {
+  test('the cert-manager ClusterIssuers validate and answer HTTP-01 on the chart\'s Gateway (plain-HTTP listener)', () => {
     const objs = parseManifests(readFileSync(join(dir, 'cluster-issuers.yaml'), 'utf8'));
     expect(objs.map((o) => o.metadata.name).sort()).toEqual(['letsencrypt', 'letsencrypt-staging']);
     expect(validateAll(objs)).toEqual([]);
+    const app = render(APP_CHART, valuesFiles(APP_CHART, 'production', 'ch'));
+    const gw = must(byKind(app, 'Gateway')[0], 'the chart\'s Gateway');
+    const http = gw.spec.listeners.find((l: any) => l.protocol === 'HTTP');
+    for (const issuer of objs) {
+      const solvers = issuer.spec.acme.solvers;
+      expect(solvers.map((s: any) => Object.keys(s.http01))).toEqual([['gatewayHTTPRoute']]);
+      expect(solvers[0].http01.gatewayHTTPRoute.parentRefs).toEqual([
+        { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gw.metadata.name, namespace: 'cryptocare', sectionName: http.name },
+      ]);
+    }
+    expect(objs.map((o) => o.metadata.name)).toContain(gw.metadata.annotations!['cert-manager.io/cluster-issuer']);
+    // cert-manager only reads Gateways with its Gateway API support switched on
+    const certManager = parse(readFileSync(join(dir, 'values/cert-manager.yaml'), 'utf8'));
+    expect(certManager.config).toMatchObject({ apiVersion: 'controller.config.cert-manager.io/v1alpha1', kind: 'ControllerConfiguration', gatewayAPI: { enabled: true } });
+  });
+
+  test('Envoy Gateway is the edge: installed before cert-manager, in the namespace the chart lets in', () => {
+    const script = readFileSync(join(dir, 'install.sh'), 'utf8');
+    const line = must(script.split('\n').find((l) => /^want envoy-gateway /.test(l)), 'the envoy-gateway install line');
+    expect(line).toContain(`install envoy-gateway ${EDGE_NAMESPACE} oci://docker.io/envoyproxy/gateway-helm "$ENVOY_GATEWAY_VERSION" envoy-gateway.yaml`);
+    expect(script.indexOf('want envoy-gateway ')).toBeLessThan(script.indexOf('want cert-manager '));
+    const values = parse(readFileSync(join(dir, 'values/envoy-gateway.yaml'), 'utf8'));
+    const platform = renderPlatform(valuesFiles(PLATFORM_CHART, 'production', 'ch'));
+    expect(byKind(platform, 'GatewayClass').map((c) => c.spec.controllerName)).toEqual([values.config.envoyGateway.gateway.controllerName]);
+    expect(values.deployment.replicas).toBeGreaterThanOrEqual(2);
+  });
+
+  test('Argo Rollouts loads the pinned Gateway API plugin from its image and may only touch routes', () => {
+    const values = parse(readFileSync(join(dir, 'values/argo-rollouts.yaml'), 'utf8'));
+    const pinned = readFileSync(join(dir, 'versions.env'), 'utf8').match(/^ROLLOUTS_GATEWAYAPI_PLUGIN_VERSION=(.+)$/m)?.[1];
+    const [plugin] = values.controller.trafficRouterPlugins;
+    expect(plugin.name).toBe('argoproj-labs/gatewayAPI');
+    const copy = values.controller.initContainers.find((c: any) => c.image.startsWith('ghcr.io/argoproj-labs/rollouts-plugin-trafficrouter-gatewayapi:'));
+    expect(copy.image).toBe(`ghcr.io/argoproj-labs/rollouts-plugin-trafficrouter-gatewayapi:${pinned}`);
+    // the controller reads the binary the init container copied into the shared volume
+    const path = plugin.location.replace(/^file:\/\//, '');
+    const mount = copy.volumeMounts[0];
+    expect(path.startsWith(`${mount.mountPath}/`)).toBe(true);
+    expect(copy.command.join(' ')).toContain(mount.mountPath);
+    expect(values.controller.volumeMounts).toContainEqual({ name: mount.name, mountPath: mount.mountPath });
+    expect(values.controller.volumes).toContainEqual({ name: mount.name, emptyDir: {} });
+    const providers = Object.entries(values.providerRBAC.providers).filter(([, on]) => on).map(([p]) => p);
+    expect(providers).toEqual(['gatewayAPI']);
   });
 
   test('Prometheus picks up the charts\' monitors and rules whatever their labels; Grafana loads labelled dashboards', () => {

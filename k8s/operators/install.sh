@@ -20,7 +20,6 @@ install() { # release namespace chart version values-file [extra args...]
 }
 
 "$HELM" repo add jetstack https://charts.jetstack.io --force-update >/dev/null
-"$HELM" repo add ingress-nginx https://kubernetes.github.io/ingress-nginx --force-update >/dev/null
 "$HELM" repo add prometheus-community https://prometheus-community.github.io/helm-charts --force-update >/dev/null
 "$HELM" repo add kedacore https://kedacore.github.io/charts --force-update >/dev/null
 "$HELM" repo add argo https://argoproj.github.io/argo-helm --force-update >/dev/null
@@ -28,8 +27,12 @@ install() { # release namespace chart version values-file [extra args...]
 "$HELM" repo add metrics-server https://kubernetes-sigs.github.io/metrics-server/ --force-update >/dev/null
 "$HELM" repo update >/dev/null
 
+# The public edge: Envoy Gateway (Gateway API; its chart brings the Gateway API CRDs). ingress-nginx,
+# retired upstream in March 2026, is no longer installed: remove a previous one after the switch
+# (docs/edge-gateway.md, "Moving a cluster off ingress-nginx").
+want envoy-gateway && install envoy-gateway envoy-gateway-system oci://docker.io/envoyproxy/gateway-helm "$ENVOY_GATEWAY_VERSION" envoy-gateway.yaml
+# cert-manager after Envoy Gateway: its Gateway API support needs the Gateway API CRDs at start.
 want cert-manager && install cert-manager cert-manager jetstack/cert-manager "$CERT_MANAGER_VERSION" cert-manager.yaml
-want ingress-nginx && install ingress-nginx ingress-nginx ingress-nginx/ingress-nginx "$INGRESS_NGINX_VERSION" ingress-nginx.yaml
 want monitoring && install kube-prometheus-stack monitoring prometheus-community/kube-prometheus-stack "$KUBE_PROMETHEUS_STACK_VERSION" kube-prometheus-stack.yaml
 # KEDA's cpu trigger needs the resource metrics API: DOKS ships metrics-server, EKS does not.
 if want metrics-server; then

@@ -58,10 +58,35 @@ cryptocare.io/service: {{ .name }}
 
 {{/*
 The port that serves /healthz, /readyz and /metrics: the gateway's separate ops listener (ports.ops,
-never behind the Ingress), a backend's HTTP port. Kubernetes names it `ops` in every pod and Service.
+never behind the Gateway), a backend's HTTP port. Kubernetes names it `ops` in every pod and Service.
 */}}
 {{- define "cryptocare.opsPort" -}}
 {{- .svc.ports.ops | default .svc.ports.http -}}
+{{- end -}}
+
+{{/*
+Is the service's traffic split by the Gateway API (a public service behind global.gateway, canaried by
+Argo Rollouts)? Then its Rollout names <svc> the stable and <svc>-canary the canary Service, and the
+Gateway API plugin sets the HTTPRoute's weights; otherwise a canary is weighted by replicas.
+*/}}
+{{- define "cryptocare.trafficRouted" -}}
+{{- if and .svc.public .root.Values.global.gateway.enabled .root.Values.global.rollouts.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/* The backendRefs of a public service's HTTPRoute rules: its public port on <svc> (and <svc>-canary). */}}
+{{- define "cryptocare.routeBackends" -}}
+- group: ""
+  kind: Service
+  name: {{ .name }}
+  port: {{ .svc.ports.http }}
+  weight: 100
+{{- if include "cryptocare.trafficRouted" . }}
+- group: ""
+  kind: Service
+  name: {{ .name }}-canary
+  port: {{ .svc.ports.http }}
+  weight: 0
+{{- end }}
 {{- end -}}
 
 {{- define "cryptocare.isGrpc" -}}
@@ -102,7 +127,7 @@ its ops HTTP both listen on GRPC_HOST; the gateway's public HTTP on HTTP_HOST, i
 {{- $_ := set $data "OPS_PORT" ($svc.ports.ops | toString) -}}
 {{- end -}}
 {{- if $svc.public -}}
-{{- /* Peers whose X-Forwarded-For the gateway believes (the ingress controller's pods); empty: none. */ -}}
+{{- /* Peers whose X-Forwarded-For the gateway believes (the Envoy proxies' pods); empty: none. */ -}}
 {{- $_ := set $data "TRUSTED_PROXIES" (join "," ($svc.trustedProxies | default list)) -}}
 {{- end -}}
 {{- $_ := set $data "KAFKA_CLIENT_ID" .name -}}
@@ -212,7 +237,7 @@ spec:
           protocol: TCP
         {{- end }}
         {{- if $svc.ports.ops }}
-        - name: http            # the public API (HTTP_PORT), the only port behind the Ingress
+        - name: http            # the public API (HTTP_PORT), the only port behind the Gateway
           containerPort: {{ $svc.ports.http }}
           protocol: TCP
         {{- end }}

@@ -52,6 +52,9 @@ export const SECRET_KEYS = [
   'ZOOM_CLIENT_ID', 'ZOOM_CLIENT_SECRET', 'JITSI_BASE_URL', 'JWT_ISSUER',
 ];
 
+/** Where Envoy Gateway runs the edge proxies (k8s/operators/install.sh installs it there). */
+export const EDGE_NAMESPACE = 'envoy-gateway-system';
+
 export const ENVIRONMENTS = ['staging', 'production'] as const;
 export const REGIONS = ['ch', 'eu'] as const;
 export type Env = (typeof ENVIRONMENTS)[number];

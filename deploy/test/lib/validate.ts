@@ -1,7 +1,9 @@
 // Validates rendered objects against the Kubernetes OpenAPI schemas and the CRD schemas of the
-// operators, as packaged by kubernetes-models and its companions. Every object must be of a known
-// kind: the few CRDs without a models package (Strimzi, the Barman Cloud plugin's ObjectStore) are
-// checked by hand-written structural rules below.
+// operators, as packaged by kubernetes-models and its companions, or as the operators' own CRD files
+// define them (./crds: Gateway API, Envoy Gateway, External Secrets). Every object must be of a known
+// kind: the few CRDs without either (Strimzi, the Barman Cloud plugin's ObjectStore) are checked by
+// hand-written structural rules below.
+import { coversGroup, crdErrors } from './crds';
 import type { K8sObject } from './tools';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
@@ -78,6 +80,7 @@ export function validationErrors(o: K8sObject): string[] {
   const id = `${o.kind}/${o.metadata.name}`;
   const hand = HAND_RULES[`${o.apiVersion}/${o.kind}`];
   if (hand) return hand(o).map((e) => `${id}: ${e}`);
+  if (coversGroup(o.apiVersion)) return crdErrors(o).map((e) => `${id}: ${e}`);
   const load = MODULES[o.apiVersion];
   if (!load) return [`${id}: no schema for apiVersion ${o.apiVersion}`];
   const Model = load()[o.kind];
