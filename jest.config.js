@@ -9,9 +9,9 @@ module.exports = {
   transform: {
     '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   },
-  // A few dependencies ship only ES modules; Node 20 loads them (require(esm)) but jest's module
-  // system does not, so SWC compiles them for the tests.
-  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie)/)'],
+  // A few dependencies ship only ES modules (jose since 6); Node loads them (require(esm)) but jest's
+  // module system does not without --experimental-vm-modules, so SWC compiles them for the tests.
+  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie|jose)/)'],
   globalSetup: '<rootDir>/libs/testing/src/jest-global-setup.ts',
   testTimeout: 60000,
   // Test files run in worker processes (a native crash then fails one file, visibly, not the run).
