@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import pg from 'pg';
 import { appointment, events, search } from '@cryptocare/contracts';
@@ -358,5 +360,33 @@ describe('appointment service (real PostgreSQL)', () => {
     }
     const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".appointments WHERE professional_id = $1`, [closingProfessionalId]);
     expect(rows[0].n).toBe(0);
+  });
+
+  it('a repair migration removes what people wrote from bookings erased before (keys, their cancel reasons)', async () => {
+    const insert = (id: string, patientId: string, key: string | null, reason: string | null, by: string | null) =>
+      pool.query(
+        `INSERT INTO "${schema}".appointments (id, patient_id, professional_id, start_at, end_at, status, hold_expires_at, price_amount, price_currency, idempotency_key, cancel_reason, cancelled_by, updated_at)
+         VALUES ($1, $2, $3, now(), now() + interval '30 minutes', 'cancelled', now(), 120, 'CHF', $4, $5, $6, now())`,
+        [id, patientId, professionalId, key, reason, by],
+      );
+    const ids = ['0192f1a0-0000-7000-8000-0000000000d1', '0192f1a0-0000-7000-8000-0000000000d2', '0192f1a0-0000-7000-8000-0000000000d3'];
+    await insert(ids[0]!, ERASED, 'old-key-1', 'what the patient typed', 'patient');
+    await insert(ids[1]!, ERASED, 'old-key-2', 'payment arrived too late: SLOT_TAKEN', 'system');
+    await insert(ids[2]!, patient.userId, 'kept-key', 'kept reason', 'patient');
+    const sql = readFileSync(path.join(__dirname, '../prisma/migrations/20261201040000_scrub_erased_bookings/migration.sql'), 'utf8');
+    const connection = await pool.connect();
+    try {
+      await connection.query(`SET search_path TO "${schema}"`);
+      await connection.query(sql);
+    } finally {
+      await connection.query('RESET search_path');
+      connection.release();
+    }
+    const { rows } = await pool.query(`SELECT id::text, idempotency_key, cancel_reason FROM "${schema}".appointments WHERE id = ANY($1::uuid[]) ORDER BY id`, [ids]);
+    expect(rows).toEqual([
+      { id: ids[0], idempotency_key: null, cancel_reason: null },
+      { id: ids[1], idempotency_key: null, cancel_reason: 'payment arrived too late: SLOT_TAKEN' },
+      { id: ids[2], idempotency_key: 'kept-key', cancel_reason: 'kept reason' },
+    ]);
   });
 });

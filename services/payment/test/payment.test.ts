@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { payment } from '@cryptocare/contracts';
 import { registry } from '@cryptocare/platform';
@@ -305,6 +307,25 @@ describe('payment service with Swiss Bitcoin Pay (real PostgreSQL, simulator)', 
       return rows[0]?.patient_id === null && rows[0];
     });
     expect((await svc.client.getInvoice({ appointmentId: req.appointmentId })).invoice).toMatchObject({ amount: { amount: '120.00' }, sats: 120_000 });
+  });
+
+  it('a repair migration replaces the free text of refunds recorded before with the neutral reason', async () => {
+    const reasons = ['what a patient typed about their health', 'professional left', 'payment arrived too late: SLOT_TAKEN', 'paid after the booking was cancelled'];
+    const invoices = await Promise.all(reasons.map(async () => (await svc.client.createInvoice(invoiceRequest(newId()))).invoice!));
+    for (const [i, invoice] of invoices.entries()) {
+      await svc.db.query(`INSERT INTO "${svc.schema}".refunds (id, invoice_id, appointment_id, sats, reason, status) VALUES ($1, $2, $3, 1, $4, 'due')`, [newId(), invoice.id, invoice.appointmentId, reasons[i]]);
+    }
+    const sql = readFileSync(path.join(__dirname, '../prisma/migrations/20261201040000_refund_reasons_without_free_text/migration.sql'), 'utf8');
+    const connection = await svc.db.connect();
+    try {
+      await connection.query(`SET search_path TO "${svc.schema}"`);
+      await connection.query(sql);
+    } finally {
+      await connection.query('RESET search_path');
+      connection.release();
+    }
+    const { rows } = await svc.db.query(`SELECT invoice_id::text, reason FROM "${svc.schema}".refunds WHERE invoice_id = ANY($1::uuid[])`, [invoices.map((i) => i.id)]);
+    expect(invoices.map((i) => rows.find((r) => r.invoice_id === i.id)?.reason)).toEqual(['booking cancelled', 'professional left', 'payment arrived too late: SLOT_TAKEN', 'paid after the booking was cancelled']);
   });
 
   describe('reconciliation', () => {

@@ -86,7 +86,8 @@ export function validateSchedule(input: unknown): ScheduleValidation {
   }
 
   const timeZone = raw.timeZone;
-  if (typeof timeZone !== 'string' || !IANAZone.isValidZone(timeZone)) {
+  // Newer ICU (Node 24) also accepts UTC offsets such as "+01:00": an offset is no IANA zone (no DST).
+  if (typeof timeZone !== 'string' || !/^[A-Za-z]/.test(timeZone) || !IANAZone.isValidZone(timeZone)) {
     problem('timeZone', 'INVALID_TIME_ZONE', 'timeZone must be an IANA time zone such as "Europe/Zurich"');
   }
 
