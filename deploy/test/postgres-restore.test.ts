@@ -3,13 +3,22 @@
 //   archiving, a base backup, writes before and after a target time, a point-in-time restore, checks;
 // - k8s/platform renders a CloudNativePG Cluster restored from its backups (the procedure's step).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PLATFORM_CHART, ROOT, find, helmPath, helmTemplate, must, parseManifests, valuesFiles } from './lib/tools';
 import { validateAll } from './lib/validate';
 
 const DRILL = join(ROOT, 'scripts/ops/restore-drill.sh');
+const PROCEDURE = join(ROOT, 'docs/operations/postgres-backup-restore.md');
+
+/** The ```yaml blocks of the procedure (indented ones included), in order. */
+function yamlBlocksOfProcedure(): string[] {
+  const text = readFileSync(PROCEDURE, 'utf8');
+  return [...text.matchAll(/^( *)```yaml\n([\s\S]*?)^\1```$/gm)].map(([, indent, body]) =>
+    body!.split('\n').map((l) => l.slice(indent!.length)).join('\n'),
+  );
+}
 
 interface DrillReport {
   result: 'pass' | 'fail';
@@ -156,6 +165,30 @@ describe('k8s/platform: a CloudNativePG cluster restored from its backups', () =
     const noSource = template(['postgres.recovery.targetTime=2026-05-04T09:58:00Z', restore[2]!]);
     expect(noSource.status).not.toBe(0);
     expect(noSource.stderr).toContain('postgres.recovery.sourceServerName is required');
+  });
+
+  test("the procedure's manifests are valid: the side-by-side Cluster and the in-place values", () => {
+    const blocks = yamlBlocksOfProcedure();
+    const sideBySide = parseManifests(must(blocks.find((b) => b.includes('kind: Cluster')), 'the side-by-side Cluster of section 5.2'));
+    expect(validateAll(sideBySide)).toEqual([]);
+    const pitr = must(find(sideBySide, 'Cluster', 'cryptocare-pg-pitr'), 'cryptocare-pg-pitr');
+    expect(pitr.spec.plugins).toBeUndefined(); // a temporary copy archives nothing
+    expect(pitr.spec.externalClusters[0].plugin.parameters).toEqual({ barmanObjectName: 'cryptocare-pg-backups', serverName: 'cryptocare-pg' });
+
+    const dir = mkdtempSync(join(tmpdir(), 'restore-values-'));
+    try {
+      const values = join(dir, 'restore.yaml');
+      writeFileSync(values, must(blocks.find((b) => b.startsWith('postgres:') && b.includes('recovery:')), 'the values of section 5.3'));
+      const r = helmTemplate(PLATFORM_CHART, [...files, values], { namespace: 'cryptocare-platform', release: 'cryptocare-platform' });
+      expect(r.stderr).toBe('');
+      const objs = parseManifests(r.stdout);
+      expect(validateAll(objs)).toEqual([]);
+      const cluster = must(find(objs, 'Cluster', 'cryptocare-pg'), 'the Cluster');
+      expect(cluster.spec.bootstrap.recovery.recoveryTarget.targetTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(cluster.spec.plugins[0].parameters.serverName).not.toBe(cluster.spec.externalClusters[0].plugin.parameters.serverName);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a cluster created normally is unchanged: initdb, archiving under its own name', () => {
