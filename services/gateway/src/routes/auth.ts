@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { common, identity } from '@cryptocare/contracts';
@@ -37,7 +38,9 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
   const accountLimit = app.createRateLimit({
     max: limits.perAccountPerQuarterHour,
     timeWindow: '15 minutes',
-    keyGenerator: (request) => `login-account:${String((request.body as { email?: unknown } | undefined)?.email ?? '').trim().toLowerCase()}`,
+    // A digest of the address, so no email sits in Redis (nor survives an erasure there).
+    keyGenerator: (request) =>
+      `login-account:${createHash('sha256').update(String((request.body as { email?: unknown } | undefined)?.email ?? '').trim().toLowerCase()).digest('base64url')}`,
   });
   const perAccount = async (request: FastifyRequest, reply: FastifyReply) => {
     const outcome = await accountLimit(request);
