@@ -63,6 +63,9 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 # ------------------------------------------------------------ binaries, user --
 
+# The packages scripts/infra installs (a no-op when they are there; apt-get as root otherwise).
+infra_ensure_cmds "$(infra_pg_bin_guess)/initdb=postgresql" psql=postgresql-client pg_basebackup=postgresql-client \
+  runuser=util-linux
 PG_BIN="$(infra_pg_bin_guess)"
 # A tool from the same installation as the server when it ships it, else from PATH (client tools
 # read older servers; pg_basebackup refuses a newer one, which then fails loudly below).
@@ -88,16 +91,13 @@ fi
 # ------------------------------------------------------------- work directory --
 
 W="$(mktemp -d "${TMPDIR:-/tmp}/cryptocare-restore-drill.XXXXXX")"
-[[ "$(id -u)" == 0 ]] && chown "$PG_OS_USER:" "$W"
-chmod 700 "$W"
 PRIMARY="$W/primary"          # the database that will be lost
 ARCHIVE="$W/wal-archive"      # continuous WAL archive (object storage in production)
 BASE="$W/base-backup"         # the base backup (object storage in production)
 RESTORED="$W/restored"        # the restore
 ARCHIVE2="$W/wal-archive-restored"  # the restored cluster archives to a new place, never over the source's
 SOCK="$W/socket"
-as_pg mkdir -p "$ARCHIVE" "$ARCHIVE2" "$SOCK" "$W/logs"
-
+# Servers stopped and everything removed on any exit (success, failure, Ctrl-C, SIGTERM).
 cleanup() {
   local rc=$? d
   trap - EXIT INT TERM
@@ -116,6 +116,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+[[ "$(id -u)" == 0 ]] && chown "$PG_OS_USER:" "$W"
+chmod 700 "$W"
+as_pg mkdir -p "$ARCHIVE" "$ARCHIVE2" "$SOCK" "$W/logs"
 
 # A free loopback port (PostgreSQL also listens on its unix socket in $SOCK, which is what we use).
 PORT="${RESTORE_DRILL_PORT:-$((56500 + $$ % 400))}"
