@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import type { appointment, payment } from '@cryptocare/contracts';
 import { AppError, GrpcStatus, type Principal } from '@cryptocare/platform';
 import type { Backends } from '../clients';

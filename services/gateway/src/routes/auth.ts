@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { common, identity } from '@cryptocare/contracts';
 import type { Backends } from '../clients';
 import { presentUser } from '../presenters';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { GrpcStatus, AppError } from '@cryptocare/platform';
 import type { Backends } from '../clients';
 import { presentProfile } from '../presenters';

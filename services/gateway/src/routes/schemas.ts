@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 
 /** Shapes shared by the routes' OpenAPI schemas. */
 export const ErrorBody = Type.Object(
