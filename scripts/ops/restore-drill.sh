@@ -64,9 +64,14 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 # ------------------------------------------------------------ binaries, user --
 
 # The packages scripts/infra installs (a no-op when they are there; apt-get as root otherwise).
-infra_ensure_cmds "$(infra_pg_bin_guess)/initdb=postgresql" psql=postgresql-client pg_basebackup=postgresql-client \
+infra_ensure_cmds "$(infra_pg_full_bin_guess)/initdb=postgresql" psql=postgresql-client pg_basebackup=postgresql-client \
   runuser=util-linux
-PG_BIN="$(infra_pg_bin_guess)"
+# A complete installation, not the test server of scripts/infra: the drill needs pg_basebackup,
+# pg_verifybackup and pg_waldump of the server's own major, which the embedded package (the tests'
+# server, PostgreSQL 18) does not ship and no registry reachable here offers for 18. So the drill
+# runs on Debian's full PostgreSQL; the mechanism it proves (base backup + archived WAL + recovery
+# to a target time) is the same in every major since 12.
+PG_BIN="${PG_BIN:-$(infra_pg_full_bin_guess)}"
 # A tool from the same installation as the server when it ships it, else from PATH (client tools
 # read older servers; pg_basebackup refuses a newer one, which then fails loudly below).
 pg_tool() {

