@@ -5,7 +5,8 @@
 -- DigitalOcean: terraform already created the login roles (digitalocean_database_user); their
 -- passwords are in `terraform output -json service_direct_uris`.
 -- AWS RDS: the roles are created here without a password; set one per role afterwards with
---   \password identity   (and so on), then export <SERVICE>_DATABASE_URL for create-secrets.sh.
+--   \password identity   (and so on), then put the URLs into each service's document in the secret
+--   store (docs/secrets.md).
 
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 

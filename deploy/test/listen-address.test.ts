@@ -12,7 +12,7 @@ import { ROOT, find, render, valuesFiles, APP_CHART, type K8sObject } from './li
 
 const POD_ADDRESS = '127.0.0.2';
 
-/** Test values for the Secrets a pod loads (deploy/scripts/create-secrets.sh writes the real ones). */
+/** Test values for the Secrets a pod loads (External Secrets writes the real ones: docs/secrets.md). */
 const TEST_SECRETS: Record<string, Record<string, string>> = {
   // REDIS_URL and KAFKA_BROKERS left out: the gateway starts without them (one replica's rate limits,
   // an in-process bus), and its backends need not exist for /healthz to answer.

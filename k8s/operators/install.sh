@@ -25,6 +25,7 @@ install() { # release namespace chart version values-file [extra args...]
 "$HELM" repo add argo https://argoproj.github.io/argo-helm --force-update >/dev/null
 "$HELM" repo add cnpg https://cloudnative-pg.github.io/charts --force-update >/dev/null
 "$HELM" repo add metrics-server https://kubernetes-sigs.github.io/metrics-server/ --force-update >/dev/null
+"$HELM" repo add external-secrets https://charts.external-secrets.io --force-update >/dev/null
 "$HELM" repo update >/dev/null
 
 # The public edge: Envoy Gateway (Gateway API; its chart brings the Gateway API CRDs). ingress-nginx,
@@ -33,6 +34,9 @@ install() { # release namespace chart version values-file [extra args...]
 want envoy-gateway && install envoy-gateway envoy-gateway-system oci://docker.io/envoyproxy/gateway-helm "$ENVOY_GATEWAY_VERSION" envoy-gateway.yaml
 # cert-manager after Envoy Gateway: its Gateway API support needs the Gateway API CRDs at start.
 want cert-manager && install cert-manager cert-manager jetstack/cert-manager "$CERT_MANAGER_VERSION" cert-manager.yaml
+# Secrets from AWS Secrets Manager (docs/secrets.md). Before the platform and the chart: their
+# ExternalSecrets need its CRDs. EU only: the reader's access key, once, by hand (docs/secrets.md).
+want external-secrets && install external-secrets external-secrets external-secrets/external-secrets "$EXTERNAL_SECRETS_VERSION" external-secrets.yaml
 want monitoring && install kube-prometheus-stack monitoring prometheus-community/kube-prometheus-stack "$KUBE_PROMETHEUS_STACK_VERSION" kube-prometheus-stack.yaml
 # KEDA's cpu trigger needs the resource metrics API: DOKS ships metrics-server, EKS does not.
 if want metrics-server; then

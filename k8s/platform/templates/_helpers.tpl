@@ -10,3 +10,35 @@ cryptocare.io/region: {{ .Values.region | quote }}
 {{- define "platform.topicResourceName" -}}
 {{- . | replace "." "-" | replace "_" "-" | lower -}}
 {{- end -}}
+
+{{/* An ExternalSecret of the platform: (dict "root" $ "prefix" <remote key prefix> "name" "namespace" "data" {key: {document, property}} ["template" <target.template>]). */}}
+{{- define "platform.externalSecret" -}}
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: {{ .name }}
+  namespace: {{ .namespace }}
+  labels:
+    {{- include "platform.labels" .root | nindent 4 }}
+spec:
+  refreshInterval: {{ .root.Values.secrets.refreshInterval }}
+  secretStoreRef:
+    kind: ClusterSecretStore
+    name: {{ .root.Values.secrets.storeName }}
+  target:
+    name: {{ .name }}
+    creationPolicy: Owner
+    deletionPolicy: Retain
+    {{- with .template }}
+    template:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+  data:
+    {{- range $key := keys .data | sortAlpha }}
+    {{- $ref := get $.data $key }}
+    - secretKey: {{ $key }}
+      remoteRef:
+        key: {{ printf "%s/%s" $.prefix $ref.document }}
+        property: {{ $ref.property }}
+    {{- end }}
+{{- end }}

@@ -60,3 +60,13 @@ module "backups" {
   cluster_name = module.cluster.cluster_name
   tags         = local.tags
 }
+
+# The External Secrets Operator reads this environment's secrets (cryptocare/staging-ch/*) from Secrets
+# Manager in this region through Pod Identity (docs/secrets.md).
+module "secrets" {
+  source       = "../../modules/aws/secrets-reader"
+  name         = local.name
+  cluster_name = module.cluster.cluster_name
+  prefix       = "cryptocare/staging-ch"
+  tags         = local.tags
+}

@@ -30,3 +30,7 @@ output "redis_url" {
 output "backup_destination_path" {
   value = try(module.backups[0].destination_path, null)
 }
+
+output "secrets_reader_role_arn" {
+  value = module.secrets.role_arn
+}

@@ -18,8 +18,8 @@ output "pool_names" {
   value = { for k, p in digitalocean_database_connection_pool.service : k => p.name }
 }
 
-# Connection strings carry passwords: sensitive, read with `terraform output -json` by
-# deploy/scripts/create-secrets.sh and written into Kubernetes Secrets, never into a file.
+# Connection strings carry passwords: sensitive, read with `terraform output -json` and put into the
+# services' documents in the secret store (docs/secrets.md), never into a file.
 output "service_pool_uris" {
   description = "Per service: the transaction-mode pool (DATABASE_URL)."
   value       = { for k, p in digitalocean_database_connection_pool.service : k => p.private_uri }
