@@ -26,6 +26,8 @@ install() { # release namespace chart version values-file [extra args...]
 "$HELM" repo add cnpg https://cloudnative-pg.github.io/charts --force-update >/dev/null
 "$HELM" repo add metrics-server https://kubernetes-sigs.github.io/metrics-server/ --force-update >/dev/null
 "$HELM" repo add external-secrets https://charts.external-secrets.io --force-update >/dev/null
+"$HELM" repo add open-telemetry https://open-telemetry.github.io/opentelemetry-helm-charts --force-update >/dev/null
+"$HELM" repo add grafana-community https://grafana-community.github.io/helm-charts --force-update >/dev/null
 "$HELM" repo update >/dev/null
 
 # The public edge: Envoy Gateway (Gateway API; its chart brings the Gateway API CRDs). ingress-nginx,
@@ -38,6 +40,11 @@ want cert-manager && install cert-manager cert-manager jetstack/cert-manager "$C
 # ExternalSecrets need its CRDs. EU only: the reader's access key, once, by hand (docs/secrets.md).
 want external-secrets && install external-secrets external-secrets external-secrets/external-secrets "$EXTERNAL_SECRETS_VERSION" external-secrets.yaml
 want monitoring && install kube-prometheus-stack monitoring prometheus-community/kube-prometheus-stack "$KUBE_PROMETHEUS_STACK_VERSION" kube-prometheus-stack.yaml
+# Traces: Tempo (the backend), then the OpenTelemetry Collector the services send to (docs/alerting.md).
+if want observability; then
+  install tempo observability grafana-community/tempo "$TEMPO_CHART_VERSION" tempo.yaml
+  install otel-collector observability open-telemetry/opentelemetry-collector "$OTEL_COLLECTOR_CHART_VERSION" opentelemetry-collector.yaml
+fi
 # KEDA's cpu trigger needs the resource metrics API: DOKS ships metrics-server, EKS does not.
 if want metrics-server; then
   if kubectl get apiservice v1beta1.metrics.k8s.io >/dev/null 2>&1 && ! "$HELM" status metrics-server -n kube-system >/dev/null 2>&1; then

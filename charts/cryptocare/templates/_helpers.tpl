@@ -139,6 +139,8 @@ its ops HTTP both listen on GRPC_HOST; the gateway's public HTTP on HTTP_HOST, i
 {{- if $g.otel.enabled -}}
 {{- $_ := set $data "OTEL_SERVICE_NAME" .name -}}
 {{- $_ := set $data "OTEL_EXPORTER_OTLP_ENDPOINT" ($g.otel.endpoint | toString) -}}
+{{- $_ := set $data "OTEL_TRACES_SAMPLER" ($g.otel.sampler | toString) -}}
+{{- $_ := set $data "OTEL_TRACES_SAMPLER_ARG" ($g.otel.samplerRatio | toString) -}}
 {{- $_ := set $data "OTEL_RESOURCE_ATTRIBUTES" (printf "deployment.environment=%s,cryptocare.region=%s,service.namespace=cryptocare" $g.environment $g.region) -}}
 {{- else -}}
 {{- $_ := set $data "OTEL_SDK_DISABLED" "true" -}}
