@@ -14,7 +14,7 @@ endif
 export PATH := $(NODE_BIN):$(PATH)
 export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
 
-.PHONY: help install gen lint typecheck infra-up infra-down browser fuzzer web test dev bench breaking
+.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench breaking
 
 help:
 	@echo "make dev         run the whole platform and the web client on http://localhost:8080 (embedded, npm packages only)"
@@ -32,6 +32,12 @@ node_modules/.install-stamp: .node-version package-lock.json package.json libs/*
 	@touch $@
 
 install: node_modules/.install-stamp
+
+# Advisories of the runtime dependencies (npm audit --omit=dev): fails on high or critical unless
+# scripts/tools/advisories-allowlist.json accepts one, dated and with a reason (docs/dependencies.md).
+# The install itself skips npm's audit (--no-audit): this is the one place that decides.
+advisories: install
+	node scripts/tools/advisories.mjs
 
 gen: install
 	npm run gen
@@ -67,7 +73,7 @@ infra-down:
 fuzzer:
 	bash scripts/tools/schemathesis.sh >/dev/null
 
-test: install lint breaking typecheck infra-up browser fuzzer
+test: install advisories lint breaking typecheck infra-up browser fuzzer
 	@echo "make test: Node $$(node --version) from $(NODE_BIN)"
 	source scripts/infra/env.sh && npx jest --ci
 
