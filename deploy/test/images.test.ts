@@ -1,10 +1,11 @@
-// The service image (Dockerfile, .dockerignore) and skaffold.yaml, checked statically: no container
-// engine runs here, so the build itself is CI's (make images).
+// The service image (Dockerfile, .dockerignore), skaffold.yaml and the images targets of
+// deploy/Makefile.fragment, checked statically: no container engine runs here, so the build itself,
+// its SBOM, scan and signature are CI's (make images, make push-images).
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { SERVICES } from './lib/contract';
-import { ROOT } from './lib/tools';
+import { ROOT, run } from './lib/tools';
 
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const instructions = dockerfile.split('\n').filter((l) => /^[A-Z]+\s/.test(l));
@@ -92,5 +93,57 @@ describe('skaffold.yaml', () => {
       }
     }
     expect(profiles.production.deploy.helm.releases[0].valuesFiles[0]).toBe('charts/cryptocare/values-production.yaml');
+  });
+});
+
+describe('make images / push-images: SBOM, scan, signature (printed with make -n: no container engine here)', () => {
+  const make = (target: string, vars: string[] = []) => {
+    const r = run('make', ['-n', '-f', 'deploy/Makefile.fragment', target, 'DEPLOY_SERVICES=gateway payment', 'TAG=t1', ...vars]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return r.stdout;
+  };
+  const pins = Object.fromEntries(readFileSync(join(ROOT, 'deploy/image-tools.env'), 'utf8').split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=')));
+  const script = readFileSync(join(ROOT, 'deploy/scripts/image-tools.sh'), 'utf8');
+
+  test('the tools are pinned to exact versions and installed at those versions from their Go modules', () => {
+    expect(Object.keys(pins).sort()).toEqual(['COSIGN_VERSION', 'SYFT_VERSION', 'TRIVY_VERSION']);
+    for (const v of Object.values(pins)) expect(v).toMatch(/^v\d+\.\d+\.\d+$/);
+    for (const [tool, module, pin] of [['syft', 'github.com/anchore/syft/cmd/syft', 'SYFT_VERSION'], ['cosign', 'github.com/sigstore/cosign/v3/cmd/cosign', 'COSIGN_VERSION'], ['trivy', 'github.com/aquasecurity/trivy/cmd/trivy', 'TRIVY_VERSION']]) {
+      expect(script).toContain(`${tool}) VERSION=$${pin}; MODULE=${module} ;;`);
+    }
+    expect(script).toContain('go install "$MODULE@$VERSION"');
+  });
+
+  test('each image is built, then its SBOM written (SPDX and CycloneDX), then scanned, failing on HIGH/CRITICAL', () => {
+    const out = make('images');
+    for (const s of ['gateway', 'payment']) {
+      const image = `ghcr.io/cryptocare/${s}:t1`;
+      const build = out.indexOf(`-t ${image} -f Dockerfile .`);
+      const sbom = out.indexOf(`"$(bash deploy/scripts/image-tools.sh syft)" scan docker:${image}`);
+      const scan = out.indexOf(`"$(bash deploy/scripts/image-tools.sh trivy)" image --exit-code 1 --severity HIGH,CRITICAL --ignore-unfixed --no-progress \\\n  ${image}`);
+      expect({ s, build: build >= 0, sbom: sbom > build, scan: scan > sbom }).toEqual({ s, build: true, sbom: true, scan: true });
+      expect(out).toContain(`-o spdx-json=.data/sbom/${s}.spdx.json -o cyclonedx-json=.data/sbom/${s}.cdx.json`);
+      // what runs is printed, with the pinned versions
+      expect(out).toContain(`==> ${s}: SBOM with syft ${pins.SYFT_VERSION}`);
+      expect(out).toContain(`==> ${s}: vulnerability scan with trivy ${pins.TRIVY_VERSION}: fails on HIGH or CRITICAL`);
+    }
+  });
+
+  test('pushed images are signed by digest and their SBOM attached as a signed attestation: keyless by default, or with COSIGN_KEY', () => {
+    const keyless = make('push-images');
+    expect(keyless).toContain("digest=$(docker inspect --format '{{index .RepoDigests 0}}' ghcr.io/cryptocare/$s:t1)");
+    expect(keyless).toContain('"$(bash deploy/scripts/image-tools.sh cosign)" sign --yes  $digest');
+    expect(keyless).toContain('"$(bash deploy/scripts/image-tools.sh cosign)" attest --yes  --type spdxjson --predicate .data/sbom/$s.spdx.json $digest');
+    expect(keyless.indexOf('docker push')).toBeLessThan(keyless.indexOf('cosign)" sign'));
+    expect(keyless).toContain(`with cosign ${pins.COSIGN_VERSION} (keyless)`);
+    const keyed = make('push-images', ['COSIGN_KEY=env://COSIGN_PRIVATE_KEY']);
+    expect(keyed).toContain('sign --yes --key env://COSIGN_PRIVATE_KEY $digest');
+    expect(keyed).toContain('attest --yes --key env://COSIGN_PRIVATE_KEY --type spdxjson');
+    // push-images builds, SBOMs and scans first
+    expect(keyed.indexOf('trivy)" image')).toBeLessThan(keyed.indexOf('docker push'));
+    const verify = make('verify-images');
+    expect(verify).toContain("verify --certificate-identity-regexp '^https://github.com/cryptocare/cryptocare/' --certificate-oidc-issuer https://token.actions.githubusercontent.com ghcr.io/cryptocare/$s:t1");
+    expect(verify).toContain('verify-attestation --type spdxjson');
   });
 });
