@@ -137,7 +137,7 @@ describe('k8s/operators', () => {
     const versions = Object.fromEntries(
       readFileSync(join(dir, 'versions.env'), 'utf8').split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=')),
     );
-    for (const key of ['KEDA_VERSION', 'ARGO_ROLLOUTS_VERSION', 'STRIMZI_VERSION', 'CNPG_VERSION', 'CNPG_BARMAN_PLUGIN_VERSION', 'KUBE_PROMETHEUS_STACK_VERSION', 'CERT_MANAGER_VERSION', 'ENVOY_GATEWAY_VERSION', 'ROLLOUTS_GATEWAYAPI_PLUGIN_VERSION', 'METRICS_SERVER_VERSION']) {
+    for (const key of ['KEDA_VERSION', 'ARGO_ROLLOUTS_VERSION', 'STRIMZI_VERSION', 'CNPG_VERSION', 'CNPG_BARMAN_PLUGIN_VERSION', 'KUBE_PROMETHEUS_STACK_VERSION', 'CERT_MANAGER_VERSION', 'ENVOY_GATEWAY_VERSION', 'ROLLOUTS_GATEWAYAPI_PLUGIN_VERSION', 'METRICS_SERVER_VERSION', 'EXTERNAL_SECRETS_VERSION', 'OTEL_COLLECTOR_CHART_VERSION', 'TEMPO_CHART_VERSION']) {
       expect({ key, pinned: /^v?\d+\.\d+\.\d+$/.test(versions[key] ?? '') }).toEqual({ key, pinned: true });
     }
     const script = readFileSync(join(dir, 'install.sh'), 'utf8');

@@ -11,8 +11,6 @@ import { APP_CHART, PLATFORM_CHART, ROOT, byKind, find, helmPath, helmTemplate, 
 import { validateAll } from './lib/validate';
 
 const renderPlatform = (files: string[]) => render(PLATFORM_CHART, files, { namespace: 'cryptocare-platform', release: 'cryptocare-platform' });
-/** Secret variables a service reads besides the contract's list (docs/runtime-contract.md). */
-const EXTRA_SECRET_KEYS = ['STREAM_TICKET_SECRET'];
 /** Provider variables: present only for the providers that are configured (a whole document, extracted). */
 const PROVIDER_KEY = /^(SBP_|BTCPAY_|ZOOM_|JITSI_|PUBLIC_BASE_URL$)/;
 
@@ -23,7 +21,7 @@ function secretKeysReadBy(name: string): string[] {
     .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.parentPath.includes('generated'))
     .map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'))
     .join('\n');
-  return [...SECRET_KEYS, ...EXTRA_SECRET_KEYS].filter((k) => new RegExp(`\\b${k}\\b`).test(text));
+  return SECRET_KEYS.filter((k) => new RegExp(`\\b${k}\\b`).test(text));
 }
 
 function externalSecretsOf(objs: K8sObject[]): Map<string, K8sObject> {
