@@ -460,6 +460,16 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
     for (const name of grpcServices) expect(find(objs, 'Rollout', name)!.spec.strategy.canary.trafficRouting).toBeUndefined();
   });
 
+  test('cert-manager\'s HTTP-01 solver pods are reachable from the Gateway\'s proxies only, on the solver port (default deny otherwise)', () => {
+    const gatewayPolicy = find(objs, 'NetworkPolicy', 'gateway')!;
+    const proxies = gatewayPolicy.spec.ingress.find((r: any) => r.from.some((f: any) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === EDGE_NAMESPACE)).from;
+    const solver = must(find(objs, 'NetworkPolicy', 'acme-http01-solver'), 'the solver policy');
+    expect(solver.spec.podSelector).toEqual({ matchLabels: { 'acme.cert-manager.io/http01-solver': 'true' } });
+    expect(solver.spec.ingress).toEqual([{ from: proxies, ports: [{ port: 8089, protocol: 'TCP' }] }]);
+    expect(solver.spec.egress).toBeUndefined();
+    expect(solver.spec.policyTypes).toEqual(['Ingress']);
+  });
+
   test('the proxies take the client address from the connection, never from a client\'s X-Forwarded-For', () => {
     const ctp = must(byKind(objs, 'ClientTrafficPolicy')[0], 'a ClientTrafficPolicy');
     const gw = must(byKind(objs, 'Gateway')[0], 'a Gateway');

@@ -73,6 +73,18 @@ Gateway API plugin sets the HTTPRoute's weights; otherwise a canary is weighted 
 {{- if and .svc.public .root.Values.global.gateway.enabled .root.Values.global.rollouts.enabled -}}true{{- end -}}
 {{- end -}}
 
+{{/* NetworkPolicy peer: the Envoy proxies of the chart's Gateway (labels Envoy Gateway sets on them). Call with $. */}}
+{{- define "cryptocare.edgeProxies" -}}
+- namespaceSelector:
+    matchLabels: { kubernetes.io/metadata.name: {{ .Values.global.gateway.proxyNamespace }} }
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/component: proxy
+      app.kubernetes.io/managed-by: envoy-gateway
+      gateway.envoyproxy.io/owning-gateway-name: {{ .Values.global.gateway.name }}
+      gateway.envoyproxy.io/owning-gateway-namespace: {{ .Release.Namespace }}
+{{- end -}}
+
 {{/* The backendRefs of a public service's HTTPRoute rules: its public port on <svc> (and <svc>-canary). */}}
 {{- define "cryptocare.routeBackends" -}}
 - group: ""
