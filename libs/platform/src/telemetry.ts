@@ -64,7 +64,7 @@ export function instrumentations() {
     new HttpInstrumentation({
       ignoreIncomingRequestHook: (req: IncomingMessage) => quietPaths.test(req.url ?? ''),
       // The request id on the server span, so a trace can be found from a log line: the one the
-      // ingress sent (ingress-nginx sets X-Request-ID), which the gateway adopts, else the one
+      // edge sent (Envoy Gateway sets X-Request-ID), which the gateway adopts, else the one
       // it answered with when set through setHeader.
       applyCustomAttributesOnSpan: (span: Span, req: unknown, res: unknown) => {
         const incoming = (req as IncomingMessage | undefined)?.headers?.['x-request-id'];

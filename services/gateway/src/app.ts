@@ -38,7 +38,7 @@ export interface GatewayDeps {
   /** Shared rate-limit counters across replicas; in-memory without it. */
   redis?: Redis;
   /**
-   * Addresses or CIDR ranges of the proxies in front of the gateway (the ingress), whose
+   * Addresses or CIDR ranges of the proxies in front of the gateway (the edge: Envoy Gateway's proxies), whose
    * X-Forwarded-For is believed. Empty: the client address is the connection's, whatever the
    * headers say (otherwise anyone could pick their own address and escape the rate limits).
    */
@@ -123,7 +123,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
         baseUri: ["'self'"],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],
-        // TLS ends at the ingress, which redirects http; upgrading here would break plain-http dev.
+        // TLS ends at the edge (Envoy Gateway), which redirects http; upgrading here would break plain-http dev.
         upgradeInsecureRequests: null,
       },
     },
