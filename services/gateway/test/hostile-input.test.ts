@@ -169,7 +169,8 @@ describe('hostile input against the real platform (separate processes, real Post
         '--no-color',
         ...(token ? ['-H', `Authorization: Bearer ${token}`] : []),
       ];
-      const outcome = await run(schemathesis, args, { maxBuffer: 64 * 1024 * 1024, timeout: 240_000 }).then(
+      // In the reports' directory: Schemathesis keeps a .schemathesis/ folder where it runs.
+      const outcome = await run(schemathesis, args, { cwd: reports, maxBuffer: 64 * 1024 * 1024, timeout: 240_000 }).then(
         (r) => ({ code: 0, output: r.stdout + r.stderr }),
         (err: { code?: number; stdout?: string; stderr?: string }) => ({ code: err.code ?? -1, output: `${err.stdout ?? ''}${err.stderr ?? ''}` }),
       );
