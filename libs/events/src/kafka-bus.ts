@@ -3,6 +3,7 @@ import { context, SpanKind, trace, type Attributes } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { contextFromHeaders, contextFromTraceparent, injectHeaders, recordFailure } from '@cryptocare/platform';
 import type { BusMessage, EventBus, OutgoingMessage, SubscribeOptions, Subscription } from './bus';
+import './kafkajs-fixes'; // kafkajs is unmaintained: what it gets wrong that we depend on
 
 export interface KafkaBusOptions {
   brokers: string[];
