@@ -1,71 +1,34 @@
-import { generateKeyPair, exportJWK, SignJWT } from 'jose';
 import type { FastifyInstance } from 'fastify';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AccessTokenVerifier, AppError, ACCESS_TOKEN_AUDIENCE, createLogger, GrpcStatus } from '@cryptocare/platform';
-import { InProcessBus } from '@cryptocare/events';
+import { AppError, GrpcStatus } from '@cryptocare/platform';
 import { appointment } from '@cryptocare/contracts';
 import { eventually } from '@cryptocare/testing';
-import { buildGateway } from '../src/app';
-import { Authenticator } from '../src/auth';
-import { MemoryCache, RevocationList } from '@cryptocare/cache';
-import { AppointmentStream } from '../src/sse/appointment-stream';
-import type { Backends } from '../src/clients';
+import { standInGateway } from './support/stand-in-gateway';
 
 /**
  * The HTTP contract of the gateway itself (status codes, machine codes, validation, auth, raw
  * webhooks, rate limits) with the backends replaced by recording stand-ins. The real backends are
  * exercised end to end in booking-flow.test.ts.
  */
-const issuer = 'https://test.cryptocare';
 const patientId = '0192f1a0-0000-7000-8000-0000000000a1';
 const professionalId = '0192f1a0-0000-7000-8000-000000000001';
 
 describe('gateway HTTP surface', () => {
+  let g: Awaited<ReturnType<typeof standInGateway>>;
   let app: FastifyInstance;
   let sign: (sub: string, role: string) => Promise<string>;
-  const calls: Array<{ method: string; request: any }> = [];
-  const behaviour: Record<string, (request: any) => Promise<any>> = {};
-
-  const record = (service: string) =>
-    new Proxy(
-      {},
-      {
-        get: (_t, method: string) => async (request: any) => {
-          calls.push({ method: `${service}.${method}`, request });
-          const handler = behaviour[`${service}.${method}`];
-          if (!handler) throw new AppError(GrpcStatus.UNIMPLEMENTED, 'UNIMPLEMENTED', `${service}.${method} not stubbed`);
-          return handler(request);
-        },
-      },
-    );
+  let calls: Array<{ method: string; request: any }>;
+  let behaviour: Record<string, (request: any) => Promise<any>>;
 
   beforeAll(async () => {
-    const { privateKey, publicKey } = await generateKeyPair('ES256');
-    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
-    sign = (sub, role) =>
-      new SignJWT({ role }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setSubject(sub).setIssuer(issuer).setAudience(ACCESS_TOKEN_AUDIENCE).setExpirationTime('5m').sign(privateKey);
-    const backends = { identity: record('identity'), search: record('search'), appointment: record('appointment'), payment: record('payment'), video: record('video') } as unknown as Backends;
-    const logger = createLogger('gateway-test', 'silent');
-    const stream = new AppointmentStream(new InProcessBus(), 'sse-test', logger);
-    await stream.start();
-    app = await buildGateway({
-      backends,
-      auth: new Authenticator(new AccessTokenVerifier(async () => ({ jwks: { keys: [jwk] }, issuer })), new RevocationList(new MemoryCache(), 60)),
-      trustedProxies: [],
-      stream,
-      logger,
-      maxEventLoopDelayMs: 0,
-      rateLimitPerMinute: 1000,
-      authRateLimitPerMinute: 3,
-    });
+    g = await standInGateway({ authRateLimitPerMinute: 3 });
+    ({ app, calls, behaviour } = g);
+    sign = (sub, role) => g.sign(sub, role);
   });
-  afterAll(() => app.close());
-  beforeEach(() => {
-    calls.length = 0;
-    for (const k of Object.keys(behaviour)) delete behaviour[k];
-  });
+  afterAll(() => g.close());
+  beforeEach(() => g.reset());
 
   const book = async (token: string | undefined, body: unknown) =>
     app.inject({ method: 'POST', url: '/v1/appointments', payload: body as object, headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -175,38 +138,19 @@ describe('gateway HTTP surface', () => {
   it('serves the built web client at / when there is one', async () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'web-'));
     writeFileSync(path.join(root, 'index.html'), '<!doctype html><title>CryptoCare</title>');
-    const logger = createLogger('gateway-test', 'silent');
-    const withWeb = await buildGateway({
-      backends: {} as Backends,
-      auth: new Authenticator(new AccessTokenVerifier(async () => ({ jwks: { keys: [] }, issuer })), new RevocationList(new MemoryCache(), 60)),
-      trustedProxies: [],
-      stream: new AppointmentStream(new InProcessBus(), 'sse-web', logger),
-      logger,
-      maxEventLoopDelayMs: 0,
-      rateLimitPerMinute: 1000,
-      authRateLimitPerMinute: 3,
-      webRoot: root,
-    });
+    const web = await standInGateway({ webRoot: root });
+    const withWeb = web.app;
     const page = await withWeb.inject({ method: 'GET', url: '/' });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<title>CryptoCare</title>');
     expect((await withWeb.inject({ method: 'GET', url: '/v1/nothing' })).json().error.code).toBe('ROUTE_NOT_FOUND');
-    await withWeb.close();
+    await web.close();
     expect((await app.inject({ method: 'GET', url: '/' })).statusCode).toBe(404);
   });
 
   it('sheds load with 503 OVERLOADED and Retry-After when the event loop lags', async () => {
-    const logger = createLogger('gateway-test', 'silent');
-    const busy = await buildGateway({
-      backends: {} as Backends,
-      auth: new Authenticator(new AccessTokenVerifier(async () => ({ jwks: { keys: [] }, issuer })), new RevocationList(new MemoryCache(), 60)),
-      trustedProxies: [],
-      stream: new AppointmentStream(new InProcessBus(), 'sse-busy', logger),
-      logger,
-      maxEventLoopDelayMs: 50,
-      rateLimitPerMinute: 1000,
-      authRateLimitPerMinute: 3,
-    });
+    const shedding = await standInGateway({ maxEventLoopDelayMs: 50 });
+    const busy = shedding.app;
     await busy.ready();
     expect((await busy.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     // Sustained lag (the sampler averages over a second): 100 ms blocks, again and again.
@@ -224,7 +168,7 @@ describe('gateway HTTP surface', () => {
     }, 3_000, 50);
     expect(shed.json().error.code).toBe('OVERLOADED');
     expect(shed.headers['retry-after']).toBe('5');
-    await busy.close();
+    await shedding.close();
   });
 
   it('publishes its OpenAPI document and answers unknown routes with a machine code', async () => {
