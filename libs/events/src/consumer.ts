@@ -1,7 +1,7 @@
 import { context, trace, type Context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { events } from '@cryptocare/contracts';
-import { contextFromTraceparent, counter, histogram, latencyBuckets, sloBuckets } from '@cryptocare/platform';
+import { contextFromTraceparent, counter, histogram, latencyBuckets, redeliveryPolicy, sloBuckets } from '@cryptocare/platform';
 import type { BusMessage, EventBus, Subscription } from './bus';
 import { decodeEnvelope, type AnyDomainEvent, type DomainEvent } from './envelope';
 import { table, type SqlDatabase, type SqlTx } from './sql';
@@ -22,7 +22,10 @@ export interface IdempotentConsumerOptions {
   logger: Logger;
   /** Attempts before the message goes to `<topic>.dlq`. */
   maxAttempts?: number;
+  /** Ceiling of the first retry's delay (jittered down to half of it); doubles each retry. */
   retryDelayMs?: number;
+  /** No retry waits longer than this. */
+  retryMaxDelayMs?: number;
   /** Called after a handler's transaction committed (e.g. to wake the outbox relay). */
   afterCommit?: () => void;
   /**
@@ -64,6 +67,7 @@ export async function startIdempotentConsumer(options: IdempotentConsumerOptions
   const { bus, db, schema, groupId, handlers, logger } = options;
   const maxAttempts = options.maxAttempts ?? 5;
   const retryDelayMs = options.retryDelayMs ?? 200;
+  const retryPolicy = { maxAttempts, initialDelayMs: retryDelayMs, maxDelayMs: options.retryMaxDelayMs ?? 5_000 };
   const processed = table(schema, 'processed_events');
 
   async function handleOnce(event: DomainEvent, handler: (event: DomainEvent, tx: SqlTx) => Promise<void>): Promise<'done' | 'duplicate'> {
@@ -105,34 +109,36 @@ export async function startIdempotentConsumer(options: IdempotentConsumerOptions
       handling.labels(groupId, event.type).observe((Date.now() - started) / 1000);
       span?.setAttribute('cryptocare.event.outcome', outcome);
     };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const outcome = await handleOnce(event, handler);
-        done(outcome);
-        if (outcome === 'done') options.afterCommit?.();
-        return;
-      } catch (err) {
-        if (attempt >= maxAttempts) {
-          logger.error({ err, eventId: event.id, type: event.type, topic: message.topic }, 'event failed; sent to dead-letter topic');
-          await bus.publish(`${message.topic}.dlq`, [
-            {
-              key: message.key,
-              value: message.value,
-              headers: {
-                ...message.headers,
-                'dlq-error': err instanceof Error ? err.message.slice(0, 500) : String(err),
-                'dlq-consumer': groupId,
-                'dlq-partition': String(message.partition ?? ''),
-                'dlq-offset': String(message.offset ?? ''),
-              },
-            },
-          ]);
-          done('dead_lettered');
-          return;
-        }
-        logger.warn({ err, eventId: event.id, type: event.type, attempt }, 'event handler failed; retrying');
-        await new Promise((r) => setTimeout(r, retryDelayMs * 2 ** (attempt - 1)));
-      }
+    // One policy per delivery (a cheap object), so its retry log names this event.
+    const retries = redeliveryPolicy(retryPolicy);
+    retries.onRetry(({ delay, attempt, ...reason }) => {
+      const err = 'error' in reason ? reason.error : undefined;
+      logger.warn({ err, eventId: event.id, type: event.type, attempt, delayMs: delay }, 'event handler failed; retrying');
+    });
+    let attempt = 0;
+    try {
+      const outcome = await retries.execute(async () => {
+        attempt++;
+        return handleOnce(event, handler);
+      });
+      done(outcome);
+      if (outcome === 'done') options.afterCommit?.();
+    } catch (err) {
+      logger.error({ err, eventId: event.id, type: event.type, topic: message.topic, attempts: attempt }, 'event failed; sent to dead-letter topic');
+      await bus.publish(`${message.topic}.dlq`, [
+        {
+          key: message.key,
+          value: message.value,
+          headers: {
+            ...message.headers,
+            'dlq-error': err instanceof Error ? err.message.slice(0, 500) : String(err),
+            'dlq-consumer': groupId,
+            'dlq-partition': String(message.partition ?? ''),
+            'dlq-offset': String(message.offset ?? ''),
+          },
+        },
+      ]);
+      done('dead_lettered');
     }
   }
 

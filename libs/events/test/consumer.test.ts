@@ -2,6 +2,7 @@ import { createLogger } from '@cryptocare/platform';
 import { encodeEnvelope, eventTablesSql, InProcessBus, newEvent, startIdempotentConsumer, type BusMessage } from '@cryptocare/events';
 import { dropSchema, eventually, freshSchema, pgSqlDatabase } from '@cryptocare/testing';
 import type pg from 'pg';
+import { Writable } from 'node:stream';
 
 const logger = createLogger('test', 'silent');
 
@@ -77,6 +78,57 @@ describe('idempotent consumer (real PostgreSQL)', () => {
     expect(rows.rowCount).toBe(0);
     const processed = await pool.query(`SELECT * FROM "${schema}".processed_events WHERE consumer = 'failing'`);
     expect(processed.rowCount).toBe(0);
+    await sub.stop();
+  });
+  it('retries with jittered exponential delays within bounds, then dead-letters after the last attempt', async () => {
+    // The consumer's own log line for each retry carries the delay it chose.
+    const retryLog: Array<{ eventId: string; attempt: number; delayMs: number }> = [];
+    const capture = new Writable({
+      write(chunk, _encoding, callback) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) {
+          const entry = JSON.parse(line) as { msg?: string; eventId: string; attempt: number; delayMs: number };
+          if (entry.msg === 'event handler failed; retrying') retryLog.push({ eventId: entry.eventId, attempt: entry.attempt, delayMs: entry.delayMs });
+        }
+        callback();
+      },
+    });
+    const bus = new InProcessBus();
+    const dlq: BusMessage[] = [];
+    await bus.subscribe({ groupId: 'jitter-dlq-reader', topics: ['appointment.events.v1.dlq'], handle: async (m) => void dlq.push(m) });
+    const attempts = new Map<string, number>();
+    const sub = await startIdempotentConsumer({
+      bus,
+      db: pgSqlDatabase(pool),
+      schema,
+      groupId: 'jitter',
+      topics: ['appointment.events.v1'],
+      logger: createLogger('test', 'warn', capture),
+      maxAttempts: 4,
+      retryDelayMs: 20,
+      retryMaxDelayMs: 50,
+      handlers: {
+        'appointment.expired': async (event) => {
+          attempts.set(event.data.appointmentId, (attempts.get(event.data.appointmentId) ?? 0) + 1);
+          throw new Error('still refused');
+        },
+      },
+    });
+    const poison = ['j-1', 'j-2', 'j-3', 'j-4', 'j-5'].map((id) => message(id));
+    await bus.publish('appointment.events.v1', poison);
+    await eventually(async () => dlq.length === poison.length, 15_000);
+    // Bounded: 4 calls per event, then its dead letter with the last error.
+    expect([...attempts.values()]).toEqual([4, 4, 4, 4, 4]);
+    expect(dlq.map((m) => m.headers['dlq-error'])).toEqual(poison.map(() => 'still refused'));
+    expect(retryLog).toHaveLength(poison.length * 3);
+    // Each delay lies between half and all of its exponential step (20, 40, then capped at 50).
+    const step = (attempt: number) => Math.min(50, 20 * 2 ** (attempt - 1));
+    for (const { attempt, delayMs } of retryLog) {
+      expect(delayMs).toBeGreaterThanOrEqual(step(attempt) / 2);
+      expect(delayMs).toBeLessThanOrEqual(step(attempt));
+    }
+    // Jittered: without jitter the 15 delays would take exactly 3 values (20, 40, 50).
+    expect(new Set(retryLog.map((r) => r.delayMs)).size).toBeGreaterThan(3);
+    expect(new Set(retryLog.filter((r) => r.attempt === 1).map((r) => r.delayMs)).size).toBeGreaterThan(1);
     await sub.stop();
   });
   it('runs the around hook outside the transaction, before and after the handler, for handled events only', async () => {

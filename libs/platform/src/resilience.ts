@@ -2,7 +2,9 @@ import {
   circuitBreaker,
   ConsecutiveBreaker,
   ExponentialBackoff,
+  handleAll,
   handleWhen,
+  halfJitterGenerator,
   retry,
   timeout,
   TimeoutStrategy,
@@ -117,4 +119,25 @@ export function providerPolicy(options: ProviderPolicyOptions): IPolicy & { brea
 function isNetworkError(err: unknown): boolean {
   const code = (err as { code?: string; cause?: { code?: string } })?.cause?.code ?? (err as { code?: string })?.code;
   return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'EPIPE'].includes(code);
+}
+
+export interface RedeliveryPolicyOptions {
+  /** Calls in all (the first one included); the last failure is rethrown. */
+  maxAttempts: number;
+  /** Ceiling of the first retry's delay; each later one doubles, up to maxDelayMs. */
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+/**
+ * Retries of work that may succeed when tried again a little later (e.g. an event handler whose
+ * transaction hit a deadlock or a briefly unreachable database): every failure is retried, with
+ * exponential backoff and half jitter (each delay between half and all of the exponential step),
+ * so consumers that failed together do not all retry in the same millisecond.
+ */
+export function redeliveryPolicy(options: RedeliveryPolicyOptions) {
+  return retry(handleAll, {
+    maxAttempts: Math.max(0, options.maxAttempts - 1), // cockatiel counts retries, not calls
+    backoff: new ExponentialBackoff({ initialDelay: options.initialDelayMs, maxDelay: options.maxDelayMs, generator: halfJitterGenerator }),
+  });
 }
