@@ -8,8 +8,13 @@ import { identityService } from './rpc/identity-rpc';
 import { IdentityStore } from './store/identity-store';
 import { ensureAdmin } from './domain/bootstrap-admin';
 import { ACCESS_TOKEN_SECONDS } from './domain/tokens';
+import { keyEncryptionFromEnv, signingKeyEnv } from './domain/key-encryption';
+import { SigningKeyRing } from './store/signing-keys';
 
 const SERVICE = 'identity';
+
+/** How often each replica checks whether a rotation is due (the advisory lock lets one rotate). */
+const KEY_ROTATION_CHECK_MS = 60 * 60 * 1000;
 
 export const identityEnv = {
   ...backendEnv(SERVICE, 50051, 9101),
@@ -17,6 +22,7 @@ export const identityEnv = {
   /** Creates (or keeps) one admin account at start, e.g. in embedded mode. */
   BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(10).optional(),
+  ...signingKeyEnv,
 };
 
 /** Shared parts injected by the embedded launcher (one process, one bus). */
@@ -34,7 +40,17 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema) });
   const bus = shared.bus ?? busFromEnv(config.KAFKA_BROKERS, SERVICE, logger);
   const outbox = new Outbox(schema, SERVICE);
-  const store = new IdentityStore(db, outbox, schema);
+  const keyRing = new SigningKeyRing(db, keyEncryptionFromEnv(config, logger), schema, { rotationDays: config.KEY_ROTATION_DAYS });
+  const encrypted = await keyRing.encryptStoredKeys();
+  if (encrypted > 0) logger.info({ keys: encrypted }, 'signing keys encrypted with the current SIGNING_KEY_ENCRYPTION_KEY');
+  const store = new IdentityStore(db, outbox, schema, keyRing);
+  const rotateIfDue = () =>
+    keyRing.rotateIfDue().then(
+      (r) => r.rotated && logger.info({ kid: r.kid, activatesAt: r.activatesAt, retired: r.retired }, 'signing key rotated'),
+      (err: unknown) => logger.error({ err }, 'signing key rotation failed, retried at the next check'),
+    );
+  await rotateIfDue();
+  const rotationTimer = setInterval(() => void rotateIfDue(), KEY_ROTATION_CHECK_MS).unref();
   // The revocation list lives where every gateway replica reads it: Redis (prefix `auth`).
   if (!shared.cache && !config.REDIS_URL) logger.warn('REDIS_URL not set: sign-out and erasure end access tokens in this process only');
   const revocationCache = shared.cache ?? (config.REDIS_URL ? new RedisCache(config.REDIS_URL, 'auth') : new MemoryCache());
@@ -57,6 +73,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   return {
     ...hosted,
     async stop() {
+      clearInterval(rotationTimer);
       await hosted.stop();
       if (!shared.cache) await revocationCache.close();
     },

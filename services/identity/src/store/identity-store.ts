@@ -1,7 +1,8 @@
 import { v7 as uuidv7 } from 'uuid';
 import { table, type Outbox } from '@cryptocare/events';
 import type { PrismaClient, RefreshToken, User } from '../generated/prisma';
-import { newSigningKey, REFRESH_TOKEN_DAYS, type KeyPairJwk } from '../domain/tokens';
+import { REFRESH_TOKEN_DAYS } from '../domain/tokens';
+import type { SigningKeyRing } from './signing-keys';
 
 export type { RefreshToken, User };
 
@@ -13,6 +14,7 @@ export class IdentityStore {
     private readonly db: PrismaClient,
     private readonly outbox: Outbox,
     private readonly schema: string,
+    private readonly keyRing: SigningKeyRing,
   ) {}
 
   /** Creates the user and its `identity.user_registered` event in one transaction. */
@@ -107,16 +109,8 @@ export class IdentityStore {
     return erasedAt;
   }
 
-  /** The signing key (created on first use) and every key still valid for verification. */
-  async signingKeys(): Promise<{ current: KeyPairJwk; all: KeyPairJwk[] }> {
-    let keys = await this.db.signingKey.findMany({ where: { retiredAt: null }, orderBy: { createdAt: 'desc' } });
-    if (keys.length === 0) {
-      const key = await newSigningKey();
-      // Replicas starting together may both create one; both are valid, the newest signs.
-      await this.db.signingKey.create({ data: { kid: key.kid, privateJwk: key.privateJwk as object, publicJwk: key.publicJwk as object } });
-      keys = await this.db.signingKey.findMany({ where: { retiredAt: null }, orderBy: { createdAt: 'desc' } });
-    }
-    const all = keys.map((k) => ({ kid: k.kid, privateJwk: k.privateJwk as unknown as KeyPairJwk['privateJwk'], publicJwk: k.publicJwk as unknown as KeyPairJwk['publicJwk'] }));
-    return { current: all[0]!, all };
+  /** The key that signs now and every published public key (rotation: store/signing-keys.ts). */
+  signingKeys() {
+    return this.keyRing.signingKeys();
   }
 }
