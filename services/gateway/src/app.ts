@@ -23,6 +23,7 @@ import { directoryRoutes } from './routes/directory';
 import { appointmentRoutes } from './routes/appointments';
 import { appointmentEventRoutes } from './routes/appointment-events';
 import { webhookRoutes } from './routes/webhooks';
+import { wellKnownRoutes } from './routes/well-known';
 import { ErrorBody } from './routes/schemas';
 import type { AppointmentStream } from './sse/appointment-stream';
 
@@ -156,5 +157,6 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   appointmentRoutes(app, deps.backends, deps.auth);
   appointmentEventRoutes(app, deps);
   await app.register(async (scope) => webhookRoutes(scope, deps.backends));
+  wellKnownRoutes(app, deps.backends);
   return app;
 }
