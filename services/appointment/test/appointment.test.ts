@@ -16,6 +16,9 @@ const professional = { userId: professionalId, role: 'professional' };
 /** Professionals who leave the platform (erasure) in the tests below. */
 const leavingProfessionalId = '0192f1a0-0000-7000-8000-000000000002';
 const closingProfessionalId = '0192f1a0-0000-7000-8000-000000000003';
+/** Professionals whose two opening rules touch (09:00–09:30, 09:30–10:00): adjacent slots, with and without a buffer. */
+const bufferedProfessionalId = '0192f1a0-0000-7000-8000-000000000004';
+const unbufferedProfessionalId = '0192f1a0-0000-7000-8000-000000000005';
 const ERASED = '00000000-0000-0000-0000-000000000000';
 
 /** Next Monday 09:00 Europe/Zurich, at least two days ahead, as a UTC instant. */
@@ -49,7 +52,7 @@ describe('appointment service (real PostgreSQL)', () => {
       services: [
         defineService(search, 'SearchService', {
           async getProfile(req) {
-            if (![professionalId, leavingProfessionalId, closingProfessionalId].includes(req.professionalId)) throw Object.assign(new Error(), { code: status.NOT_FOUND });
+            if (![professionalId, leavingProfessionalId, closingProfessionalId, bufferedProfessionalId, unbufferedProfessionalId].includes(req.professionalId)) throw Object.assign(new Error(), { code: status.NOT_FOUND });
             return { profile: { id: req.professionalId, verified, price: { amount: '120.00', currency: 'CHF' }, timeZone: 'Europe/Zurich' } };
           },
           upsertProfile: async () => ({}),
@@ -143,6 +146,39 @@ describe('appointment service (real PostgreSQL)', () => {
     for (const r of results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) expect(r.reason).toMatchObject({ code: 'SLOT_TAKEN' });
   });
 
+  it('enforces the buffer in the database: of two adjacent slots booked at the same instant, one wins (without a buffer both do)', async () => {
+    const touching = [{ weekday: 1, start: '09:00', end: '09:30' }, { weekday: 1, start: '09:30', end: '10:00' }];
+    const base = { timeZone: 'Europe/Zurich', rules: touching, slotMinutes: 30, minimumNoticeMinutes: 60, horizonDays: 60 };
+    await client.setSchedule({ schedule: { ...base, professionalId: bufferedProfessionalId, bufferMinutes: 10 } });
+    await client.setSchedule({ schedule: { ...base, professionalId: unbufferedProfessionalId, bufferMinutes: 0 } });
+    const race = (pro: string, monday: number) =>
+      Promise.allSettled([0, 30].map((m, i) => client.book({ patientId: [patient.userId, otherPatient.userId][i]!, professionalId: pro, startAt: new Date(monday + m * 60_000).toISOString() })));
+    // Several Mondays: each is one race, so a check that only the service makes would lose some.
+    for (const week of [1, 2, 3, 4]) {
+      const monday = nextMondayNine().getTime() + week * 7 * 86_400_000;
+      const { slots } = await client.listSlots({ professionalId: bufferedProfessionalId, from: new Date(monday).toISOString(), to: new Date(monday + 3_600_000).toISOString() });
+      expect(slots.map((s) => s.startAt)).toEqual([0, 30].map((m) => new Date(monday + m * 60_000).toISOString()));
+      const buffered = await race(bufferedProfessionalId, monday);
+      expect(buffered.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect((buffered.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toMatchObject({ status: status.ALREADY_EXISTS, code: 'SLOT_TAKEN' });
+      const unbuffered = await race(unbufferedProfessionalId, monday);
+      expect(unbuffered.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+    }
+    // The database itself refuses it, whichever side comes first.
+    const monday = nextMondayNine().getTime() + 5 * 7 * 86_400_000;
+    const insert = (startMinutes: number) =>
+      pool.query(
+        `INSERT INTO "${schema}".appointments (id, patient_id, professional_id, start_at, end_at, blocked_until, status, hold_expires_at, price_amount, price_currency, updated_at)
+         VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, 'held', now() + interval '1 hour', 120, 'CHF', now())`,
+        [patient.userId, bufferedProfessionalId, ...[0, 30, 40].map((m) => new Date(monday + (startMinutes + m) * 60_000))],
+      );
+    await insert(40);
+    await expect(insert(5)).rejects.toMatchObject({ code: '23P01' }); // ends 5 min before it
+    await expect(insert(75)).rejects.toMatchObject({ code: '23P01' }); // starts 5 min after it
+    await expect(insert(0)).resolves.toBeDefined(); // ends exactly the buffer before
+    await expect(insert(80)).resolves.toBeDefined(); // starts exactly the buffer after
+  });
+
   it('confirms on payment, attaches the meeting, and shows a booking only to its parties', async () => {
     const start = new Date(nextMondayNine().getTime() + 14 * 86_400_000).toISOString();
     const { appointment: held } = await client.book({ patientId: patient.userId, professionalId, startAt: start });
@@ -202,7 +238,7 @@ describe('appointment service (real PostgreSQL)', () => {
     expect((await client.getAppointment({ appointmentId: id, caller: patient })).appointment!.status).toBe(appointment.AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED);
     // …then the sweeper completes it (the consultation is moved into the past, as time would).
     const pool = new pg.Pool({ connectionString: infraUrls().databaseUrl });
-    await pool.query(`UPDATE "${schema}".appointments SET start_at = now() - interval '2 hours', end_at = now() - interval '90 minutes' WHERE id = $1`, [id]);
+    await pool.query(`UPDATE "${schema}".appointments SET start_at = now() - interval '2 hours', end_at = now() - interval '90 minutes', blocked_until = now() - interval '80 minutes' WHERE id = $1`, [id]);
     await pool.end();
     await eventually(async () => (await client.getAppointment({ appointmentId: id, caller: patient })).appointment!.status === appointment.AppointmentStatus.APPOINTMENT_STATUS_COMPLETED);
   });

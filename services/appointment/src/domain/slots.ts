@@ -13,7 +13,9 @@
 //    reads twice is its first reading.
 // Then a slot is dropped if it overlaps time off, comes within bufferMinutes of a busy (held or
 // confirmed) booking on either side, starts before now + minimumNotice or at/after now + horizonDays,
-// or starts outside [from, to).
+// or starts outside [from, to). The database enforces the same buffer rule: each booking blocks
+// [start, end + buffer) in the exclusion constraint `bookings_no_overlap`, so two bookings conflict
+// exactly when one starts less than the buffer after the other ends (whichever came first).
 
 import { DateTime, IANAZone } from 'luxon';
 import { DomainError } from './errors';

@@ -118,7 +118,7 @@ export class AppointmentStore {
     return this.db.appointment.findUnique({ where: { patientId_idempotencyKey: { patientId, idempotencyKey } } });
   }
 
-  /** Holds a slot: the exclusion constraint refuses it if another active booking overlaps. */
+  /** Holds a slot: the exclusion constraint refuses it if another active booking is closer than the buffer. */
   async hold(input: {
     patientId: string;
     professionalId: string;
@@ -133,11 +133,14 @@ export class AppointmentStore {
         // Shares the lock of the schedule's row: an erasure deleting the schedule waits for this
         // hold to commit (and then cancels it), or this hold waits for the erasure and finds no
         // schedule. So no booking of an erased professional is created after the erasure.
-        const schedule = await tx.$queryRawUnsafe<unknown[]>(
-          `SELECT 1 AS present FROM ${table(this.schema, 'schedules')} WHERE professional_id = $1::uuid FOR SHARE`,
+        const schedule = await tx.$queryRawUnsafe<Array<{ buffer_minutes: number }>>(
+          `SELECT buffer_minutes FROM ${table(this.schema, 'schedules')} WHERE professional_id = $1::uuid FOR SHARE`,
           input.professionalId,
         );
         if (schedule.length === 0) throw new NoScheduleError();
+        // The buffer after the booking is part of what it blocks: the exclusion constraint then
+        // refuses a booking closer than the buffer on either side, as domain/slots.ts computes.
+        const blockedUntil = new Date(input.endAt.getTime() + schedule[0]!.buffer_minutes * 60_000);
         const row = await tx.appointment.create({
           data: {
             id: uuidv7(),
@@ -145,6 +148,7 @@ export class AppointmentStore {
             professionalId: input.professionalId,
             startAt: input.startAt,
             endAt: input.endAt,
+            blockedUntil,
             status: 'held',
             holdExpiresAt: input.holdExpiresAt,
             priceAmount: new Prisma.Decimal(input.price.amount),
