@@ -1,7 +1,7 @@
 import { Kafka, logLevel, CompressionTypes, type Consumer, type Producer, type Admin, type IHeaders } from 'kafkajs';
 import { context, SpanKind, trace, type Attributes } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { contextFromHeaders, contextFromTraceparent, injectHeaders, recordFailure } from '@cryptocare/platform';
+import { contextFromHeaders, contextFromTraceparent, injectHeaders, jitteredBackoffMs, recordFailure } from '@cryptocare/platform';
 import type { BusMessage, EventBus, OutgoingMessage, SubscribeOptions, Subscription } from './bus';
 import './kafkajs-fixes'; // kafkajs is unmaintained: what it gets wrong that we depend on
 
@@ -14,7 +14,14 @@ export interface KafkaBusOptions {
    * broker never see each other's events. Empty in deployments.
    */
   namespace?: string;
+  /** A crashed consumer that kafkajs gives up on is re-created after a jittered delay from here up to 30 s. */
+  restartDelayMs?: number;
+  /** Tests only: stands in for the kafkajs client (e.g. a fake whose consumers crash). */
+  client?: Pick<Kafka, 'consumer' | 'producer' | 'admin'>;
 }
+
+/** Readiness gives up on the broker after this long. */
+const READY_TIMEOUT_MS = 3_000;
 
 const tracerOf = () => trace.getTracer('@cryptocare/events');
 
@@ -33,10 +40,14 @@ const tracerOf = () => trace.getTracer('@cryptocare/events');
  *   messaging convention for consumers, which keeps the hop visible in tools that follow links).
  */
 export class KafkaBus implements EventBus {
-  private readonly kafka: Kafka;
-  private producer: Producer | undefined;
+  private readonly kafka: Pick<Kafka, 'consumer' | 'producer' | 'admin'>;
+  /** For readiness only: fails at once instead of retrying, so a probe answers within its timeout. */
+  private readonly probeKafka: Pick<Kafka, 'admin'>;
+  private probe: Promise<Admin> | undefined;
   private producerReady: Promise<Producer> | undefined;
-  private admin: Admin | undefined;
+  private admin: Promise<Admin> | undefined;
+  private readonly log: Logger;
+  private closed = false;
   private readonly consumers = new Set<Consumer>();
 
   private readonly namespace: string;
@@ -44,17 +55,53 @@ export class KafkaBus implements EventBus {
   constructor(private readonly options: KafkaBusOptions) {
     this.namespace = options.namespace ?? '';
     const log = options.logger.child({ component: 'kafka' });
-    this.kafka = new Kafka({
-      clientId: options.clientId,
-      brokers: options.brokers,
-      logLevel: logLevel.WARN,
-      logCreator: () => ({ level, log: entry }) => {
-        const { message, ...extra } = entry;
-        if (level <= logLevel.ERROR) log.error(extra, message);
-        else log.warn(extra, message);
-      },
-      retry: { initialRetryTime: 100, retries: 8 },
-    });
+    this.log = log;
+    const logCreator = () => ({ level, log: entry }: { level: logLevel; log: { message: string } & Record<string, unknown> }) => {
+      const { message, ...extra } = entry;
+      if (level <= logLevel.ERROR) log.error(extra, message);
+      else log.warn(extra, message);
+    };
+    this.kafka =
+      options.client ??
+      new Kafka({ clientId: options.clientId, brokers: options.brokers, logLevel: logLevel.WARN, logCreator, retry: { initialRetryTime: 100, retries: 8 } });
+    this.probeKafka =
+      options.client ??
+      new Kafka({
+        clientId: `${options.clientId}-readiness`,
+        brokers: options.brokers,
+        logLevel: logLevel.NOTHING,
+        connectionTimeout: 1_000,
+        requestTimeout: READY_TIMEOUT_MS,
+        retry: { retries: 0 },
+      });
+  }
+
+  /**
+   * Readiness: the cluster answers a metadata request within a few seconds. A dedicated admin
+   * client without retries, so an unreachable broker fails the probe instead of hanging it.
+   */
+  async checkReady(): Promise<void> {
+    const probe = (this.probe ??= (async () => {
+      const admin = this.probeKafka.admin();
+      await admin.connect();
+      return admin;
+    })());
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        probe.then((admin) => admin.describeCluster()),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`Kafka did not answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (err) {
+      // Reconnect on the next probe.
+      if (this.probe === probe) this.probe = undefined;
+      void probe.then((admin) => admin.disconnect()).catch(() => undefined);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
@@ -87,17 +134,75 @@ export class KafkaBus implements EventBus {
     }
   }
 
+  /**
+   * kafkajs restarts a consumer itself after a retriable crash (`restart: true`); after any other
+   * (e.g. a broker gone longer than its retries) the consumer stays stopped, and this service
+   * would silently stop consuming. Such a consumer is replaced by a new one after a jittered
+   * delay, again and again until one runs; the subscription object stays the same.
+   */
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const consumer = this.kafka.consumer({
-      groupId: this.ns(options.groupId),
-      sessionTimeout: 15_000,
-      heartbeatInterval: 3_000,
-      rebalanceTimeout: 20_000,
-      retry: { retries: 10 },
-    });
-    this.consumers.add(consumer);
-    await consumer.connect();
-    await consumer.subscribe({ topics: options.topics.map((t) => this.ns(t)), fromBeginning: options.fromBeginning ?? false });
+    let current: Consumer | undefined;
+    let stopped = false;
+    let restartTimer: NodeJS.Timeout | undefined;
+    let failures = 0;
+    const retire = (consumer: Consumer) => {
+      this.consumers.delete(consumer);
+      if (current === consumer) current = undefined;
+      return consumer.disconnect().catch(() => undefined);
+    };
+    const scheduleRestart = () => {
+      if (stopped || this.closed) return;
+      const delay = jitteredBackoffMs(failures++, { initialDelayMs: this.options.restartDelayMs ?? 1_000, maxDelayMs: 30_000 });
+      this.log.warn({ groupId: options.groupId, delayMs: delay }, 'Kafka consumer stopped after a crash; re-creating it');
+      restartTimer = setTimeout(() => {
+        restartTimer = undefined;
+        if (stopped || this.closed) return;
+        start().then(
+          () => {
+            failures = 0;
+          },
+          (err) => {
+            this.log.error({ err, groupId: options.groupId }, 'Kafka consumer could not be re-created; will try again');
+            scheduleRestart();
+          },
+        );
+      }, delay);
+    };
+    const start = async () => {
+      const consumer = this.kafka.consumer({
+        groupId: this.ns(options.groupId),
+        sessionTimeout: 15_000,
+        heartbeatInterval: 3_000,
+        rebalanceTimeout: 20_000,
+        retry: { retries: 10 },
+      });
+      current = consumer;
+      this.consumers.add(consumer);
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        this.log.error({ err: payload.error, groupId: options.groupId, restart: payload.restart }, 'Kafka consumer crashed');
+        if (payload.restart || stopped) return;
+        void retire(consumer).then(scheduleRestart);
+      });
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics: options.topics.map((t) => this.ns(t)), fromBeginning: options.fromBeginning ?? false });
+        await this.run(consumer, options);
+      } catch (err) {
+        await retire(consumer);
+        throw err;
+      }
+    };
+    await start();
+    return {
+      stop: async () => {
+        stopped = true;
+        clearTimeout(restartTimer);
+        if (current) await retire(current);
+      },
+    };
+  }
+
+  private async run(consumer: Consumer, options: SubscribeOptions): Promise<void> {
     await consumer.run({
       // Offsets are committed only for messages whose handler resolved.
       autoCommit: true,
@@ -139,12 +244,6 @@ export class KafkaBus implements EventBus {
         await heartbeat();
       },
     });
-    return {
-      stop: async () => {
-        await consumer.disconnect();
-        this.consumers.delete(consumer);
-      },
-    };
   }
 
   async lag(groupId: string, topics: string[]) {
@@ -164,32 +263,45 @@ export class KafkaBus implements EventBus {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.consumers].map((c) => c.disconnect()));
     this.consumers.clear();
-    if (this.producerReady) await (await this.producerReady).disconnect();
-    if (this.admin) await this.admin.disconnect();
+    const [producer, admin, probe] = await Promise.all([this.producerReady, this.admin, this.probe].map((p) => p?.catch(() => undefined)));
+    await Promise.all([producer?.disconnect(), admin?.disconnect(), probe?.disconnect()]);
   }
 
   private ns(name: string): string {
     return this.namespace + name;
   }
 
+  /**
+   * Connected once and kept (kafkajs reconnects a connected producer by itself). A first connect
+   * that failed (broker down when the service started) is forgotten, so the next publish, e.g.
+   * the outbox relay's next pass, connects again instead of failing forever.
+   */
   private getProducer(): Promise<Producer> {
-    this.producerReady ??= (async () => {
+    const ready = (this.producerReady ??= (async () => {
       const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
       await producer.connect();
-      this.producer = producer;
       return producer;
-    })();
-    return this.producerReady;
+    })());
+    ready.catch(() => {
+      if (this.producerReady === ready) this.producerReady = undefined;
+    });
+    return ready;
   }
 
-  private async getAdmin(): Promise<Admin> {
-    if (!this.admin) {
-      this.admin = this.kafka.admin();
-      await this.admin.connect();
-    }
-    return this.admin;
+  /** As getProducer: a failed first connect is tried again next time. */
+  private getAdmin(): Promise<Admin> {
+    const ready = (this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })());
+    ready.catch(() => {
+      if (this.admin === ready) this.admin = undefined;
+    });
+    return ready;
   }
 }
 

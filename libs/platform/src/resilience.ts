@@ -141,3 +141,11 @@ export function redeliveryPolicy(options: RedeliveryPolicyOptions) {
     backoff: new ExponentialBackoff({ initialDelay: options.initialDelayMs, maxDelay: options.maxDelayMs, generator: halfJitterGenerator }),
   });
 }
+
+/**
+ * The delay before the `attempt`-th (0-based) try of something that keeps failing and is tried
+ * again forever (e.g. restarting a crashed Kafka consumer): exponential, half jitter, capped.
+ */
+export function jitteredBackoffMs(attempt: number, options: { initialDelayMs: number; maxDelayMs: number }): number {
+  return halfJitterGenerator(attempt, { initialDelay: options.initialDelayMs, maxDelay: options.maxDelayMs, exponent: 2, generator: halfJitterGenerator })[0];
+}
