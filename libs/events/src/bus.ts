@@ -35,5 +35,7 @@ export interface EventBus {
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /** Per group and partition: messages published but not yet consumed. */
   lag?(groupId: string, topics: string[]): Promise<Array<{ topic: string; partition: number; lag: number }>>;
+  /** Readiness: rejects when the bus cannot reach its broker. Absent: ready whenever the process is (in memory, or the database's own log). */
+  checkReady?(): Promise<void>;
   close(): Promise<void>;
 }

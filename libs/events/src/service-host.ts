@@ -144,15 +144,25 @@ export async function hostService(options: HostedServiceOptions): Promise<Hosted
   for (const task of options.background ?? []) task.start();
 
   const grpc = await startGrpcServer({ ...options.grpc, services: options.services, logger });
+  let draining = false;
   const readiness: Record<string, ReadinessCheck> = {
+    // From the start of stop(): /readyz answers 503 while in-flight work drains, so a load
+    // balancer probing HTTP stops sending new work here (gRPC health says NOT_SERVING too).
+    shutdown: async () => {
+      if (draining) throw new Error('shutting down: draining in-flight work');
+    },
     database: async () => {
       await db.$queryRawUnsafe('SELECT 1');
+    },
+    // Kafka answering a metadata request; a bus without a broker (in memory, PostgreSQL log) is ready.
+    bus: async () => {
+      await bus.checkReady?.();
     },
     ...options.readiness,
   };
   const ops = await startOpsServer({ ...options.http, logger, readiness, collect: () => collectOnScrape(options, relay) });
   // The gRPC health status of the whole server ("") follows readiness, so Kubernetes' gRPC
-  // readiness probe takes a replica out of rotation when its database is unreachable.
+  // readiness probe takes a replica out of rotation when its database or Kafka is unreachable.
   const readinessLoop = setInterval(() => {
     void checkReadiness(readiness).then((report) => grpc.health.setStatus('', report.ready ? 'SERVING' : 'NOT_SERVING'));
   }, 5_000);
@@ -163,6 +173,7 @@ export async function hostService(options: HostedServiceOptions): Promise<Hosted
     httpPort: ops.port,
     relay,
     async stop() {
+      draining = true;
       clearInterval(readinessLoop);
       await grpc.shutdown();
       for (const task of options.background ?? []) await task.stop();
