@@ -32,6 +32,8 @@ const workspaceOnly = {
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, plugins: [workspaceOnly], logLevel: 'warning' };
 
 await build({ ...common, entryPoints: [path.join(dir, 'src/main.ts')], outfile: path.join(dist, 'main.js') });
+// identity's signing-key rotation command (docs/operations/signing-keys.md): `node dist/rotate-keys.js` in a pod.
+if (existsSync(path.join(dir, 'src/rotate-keys.ts'))) await build({ ...common, entryPoints: [path.join(dir, 'src/rotate-keys.ts')], outfile: path.join(dist, 'rotate-keys.js') });
 
 const hasDatabase = existsSync(path.join(dir, 'prisma/schema.prisma'));
 if (hasDatabase) {
