@@ -179,7 +179,8 @@ export class Bookings {
       const ids = await this.store.finishedConsultations(tx, now);
       for (const id of ids) {
         completeBooking(toBooking((await this.store.find(id, tx))!), now);
-        await this.store.update(tx, id, { status: 'completed' });
+        const row = await this.store.update(tx, id, { status: 'completed' });
+        this.store.availabilityChanged(tx, row.professionalId);
         bookingsTotal.labels('completed').inc();
       }
       return ids.length;
@@ -206,11 +207,13 @@ export class Bookings {
         bookingsTotal.labels('cancelled').inc();
       }
     }
+    this.store.availabilityChanged(tx, userId); // the schedule is gone
     await this.store.anonymiseProfessional(tx, userId);
     await this.store.anonymisePatient(tx, userId);
   }
 
   private async refundCase(tx: Tx, row: Appointment, reason: string, now: Date) {
+    this.store.availabilityChanged(tx, row.professionalId);
     await this.store.update(tx, row.id, { status: 'cancelled', cancelReason: `payment arrived too late: ${reason}`, cancelledBy: 'system', ...NO_MEETING });
     await this.store.outbox.add(tx, 'appointment.cancelled', row.id, { appointmentId: row.id, reason: `payment arrived too late: ${reason}`, wasPaid: true, cancelledBy: 'system' });
     bookingsTotal.labels('cancelled').inc();

@@ -1,5 +1,6 @@
 // appointment's composition root: reads the environment, picks the real adapters, starts.
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
+import { MemoryCache, RedisCache, type Cache } from '@cryptocare/cache';
 import { search } from '@cryptocare/contracts';
 import { backendEnv, createGrpcClient, createLogger, grpcTarget, loadConfig, prismaAdapter, runAsProcess, z, type Logger } from '@cryptocare/platform';
 import { busFromEnv, endpointsFrom, hostService, Outbox, type EventBus } from '@cryptocare/events';
@@ -8,6 +9,7 @@ import { Bookings } from './bookings';
 import { appointmentConsumers } from './events/handlers';
 import { appointmentService } from './rpc/appointment-rpc';
 import { AppointmentStore } from './store/appointment-store';
+import { SlotsCache } from './store/slots-cache';
 
 const SERVICE = 'appointment';
 
@@ -23,6 +25,7 @@ export const appointmentEnv = {
 export interface SharedParts {
   bus?: EventBus;
   logger?: Logger;
+  cache?: Cache;
 }
 
 export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedParts = {}) {
@@ -32,7 +35,11 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema) });
   const bus = shared.bus ?? busFromEnv(config.KAFKA_BROKERS, SERVICE, logger);
   const outbox = new Outbox(schema, SERVICE);
-  const store = new AppointmentStore(db, outbox, schema);
+  const cache = shared.cache ?? (config.REDIS_URL ? new RedisCache(config.REDIS_URL, SERVICE) : new MemoryCache());
+  // RedisCache prefixes its keys with the service; a shared in-process cache needs it in the key.
+  // No readiness check on the cache: without it slots are read from PostgreSQL, slower but correct.
+  const slotsCache = new SlotsCache(cache, logger, shared.cache ? `${SERVICE}:` : '');
+  const store = new AppointmentStore(db, outbox, schema, slotsCache);
   const bookings = new Bookings(store, { invoiceTtlMinutes: config.INVOICE_TTL_MINUTES, onchainMarginMinutes: config.ONCHAIN_MARGIN_MINUTES });
   const searchClient = createGrpcClient(search, 'SearchService', config.SEARCH_ADDR, { deadlineMs: 1_000 });
 
@@ -49,6 +56,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     async stop() {
       clearInterval(sweep);
       searchClient.close();
+      if (!shared.cache) await cache.close();
     },
   };
 

@@ -143,13 +143,13 @@ export function appointmentService(deps: {
         requireUuid(req.professionalId, 'professional_id');
         const from = instant(req.from, 'from');
         const to = instant(req.to, 'to');
-        const schedule = await store.schedule(req.professionalId);
+        const { schedule, timeOff, busy } = await store.slotInputs(req.professionalId, from, to);
         if (!schedule) return { slots: [], timeZone: '' };
         try {
           const slots = computeSlots({
             schedule,
-            timeOff: await store.timeOff(req.professionalId),
-            busy: await store.busy(req.professionalId, new Date(from.getTime() - 86_400_000), new Date(to.getTime() + 86_400_000)),
+            timeOff,
+            busy,
             from,
             to,
             now: new Date(),

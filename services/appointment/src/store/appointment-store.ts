@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { table, type Outbox, type SqlTx } from '@cryptocare/events';
 import { Prisma, type PrismaClient, type Appointment } from '../generated/prisma';
+import type { SlotInputs, SlotsCache } from './slots-cache';
 import { nextAvailable, type Booking, type BookingStatus, type Interval, type Schedule, type TimeOff } from '../domain';
 
 export type { Appointment };
@@ -47,13 +48,42 @@ export class AppointmentStore {
     private readonly db: PrismaClient,
     readonly outbox: Outbox,
     private readonly schema: string,
+    private readonly slotsCache?: SlotsCache,
   ) {}
+
+  /** Professionals whose availability changed, per transaction of `write` (announced after its commit). */
+  private readonly changedIn = new WeakMap<object, Set<string>>();
 
   /** Runs `fn` in a transaction and wakes the outbox relay once it committed. */
   async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const result = await this.db.$transaction(fn, { timeout: 15_000 });
+    const changed = new Set<string>();
+    const result = await this.db.$transaction(async (tx) => {
+      this.changedIn.set(tx, changed);
+      return fn(tx);
+    }, { timeout: 15_000 });
     this.outbox.notifyCommitted();
+    // After the commit: a reader that sees the new version reads the committed change (read-your-writes).
+    if (this.slotsCache) await Promise.all([...changed].map((id) => this.slotsCache!.changed(id)));
     return result;
+  }
+
+  /** The professional's slots change with `tx` (schedule, time off, a booking's status). */
+  availabilityChanged(tx: Tx, professionalId: string): void {
+    const changed = this.changedIn.get(tx);
+    if (changed) changed.add(professionalId);
+    else this.slotsCache?.changedInTransaction(professionalId); // a consumer's transaction, committed by its host
+  }
+
+  /** What the slots of [from, to) are computed from, through the slots cache when there is one. */
+  async slotInputs(professionalId: string, from: Date, to: Date): Promise<SlotInputs> {
+    const load = async (): Promise<SlotInputs> => {
+      const schedule = await this.schedule(professionalId);
+      if (!schedule) return { schedule: undefined, timeOff: [], busy: [] };
+      // A day either side: a booking just outside the range still blocks its buffer inside it.
+      const busy = await this.busy(professionalId, new Date(from.getTime() - 86_400_000), new Date(to.getTime() + 86_400_000));
+      return { schedule, timeOff: await this.timeOff(professionalId), busy };
+    };
+    return this.slotsCache ? this.slotsCache.inputs(professionalId, from, to, load) : load();
   }
 
   async schedule(professionalId: string, tx: Tx | PrismaClient = this.db): Promise<Schedule | undefined> {
@@ -264,6 +294,7 @@ export class AppointmentStore {
 
   /** Recomputes the professional's earliest free slot and publishes it for the search read model. */
   async publishAvailability(tx: Tx, professionalId: string, now = new Date()): Promise<void> {
+    this.availabilityChanged(tx, professionalId);
     const schedule = await this.schedule(professionalId, tx);
     let next = '';
     if (schedule) {
