@@ -26,7 +26,7 @@ export const SERVICES: Record<string, ServiceContract> = {
   gateway: { httpPort: 8080, opsPort: 9090, listenHosts: ['HTTP_HOST', 'OPS_HOST'], callers: [], migrations: false, internet: false, redis: true },
   identity: { ...backend, grpcPort: 50051, httpPort: 9101, opsPort: 9101, callers: ['gateway'], internet: false, redis: true },
   search: { ...backend, grpcPort: 50052, httpPort: 9102, opsPort: 9102, callers: ['gateway', 'appointment'], internet: false, redis: true },
-  appointment: { ...backend, grpcPort: 50053, httpPort: 9103, opsPort: 9103, callers: ['gateway'], internet: false, redis: false },
+  appointment: { ...backend, grpcPort: 50053, httpPort: 9103, opsPort: 9103, callers: ['gateway'], internet: false, redis: true },
   payment: { ...backend, grpcPort: 50054, httpPort: 9104, opsPort: 9104, callers: ['gateway'], internet: true, redis: false },
   video: { ...backend, grpcPort: 50055, httpPort: 9105, opsPort: 9105, callers: ['gateway'], internet: true, redis: true },
 };
