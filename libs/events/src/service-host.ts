@@ -155,16 +155,19 @@ export async function hostService(options: HostedServiceOptions): Promise<Hosted
       await db.$queryRawUnsafe('SELECT 1');
     },
     // Kafka answering a metadata request; a bus without a broker (in memory, PostgreSQL log) is ready.
+    // Advisory (reported as degraded, not unready): every replica shares Kafka, and writes stay safe
+    // in the outbox while it is away, so losing it must not take the whole service out of rotation.
     bus: async () => {
       await bus.checkReady?.();
     },
     ...options.readiness,
   };
-  const ops = await startOpsServer({ ...options.http, logger, readiness, collect: () => collectOnScrape(options, relay) });
+  const advisory = ['bus'];
+  const ops = await startOpsServer({ ...options.http, logger, readiness, advisory, collect: () => collectOnScrape(options, relay) });
   // The gRPC health status of the whole server ("") follows readiness, so Kubernetes' gRPC
-  // readiness probe takes a replica out of rotation when its database or Kafka is unreachable.
+  // readiness probe takes a replica out of rotation when its database is unreachable.
   const readinessLoop = setInterval(() => {
-    void checkReadiness(readiness).then((report) => grpc.health.setStatus('', report.ready ? 'SERVING' : 'NOT_SERVING'));
+    void checkReadiness(readiness, advisory).then((report) => grpc.health.setStatus('', report.ready ? 'SERVING' : 'NOT_SERVING'));
   }, 5_000);
   readinessLoop.unref();
 

@@ -15,9 +15,9 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-async function readyz(service: HostedService): Promise<{ status: number; body: { ready: boolean; checks: Record<string, string> } }> {
+async function readyz(service: HostedService): Promise<{ status: number; body: { ready: boolean; checks: Record<string, string>; degraded: string[] } }> {
   const res = await fetch(`http://127.0.0.1:${service.httpPort}/readyz`);
-  return { status: res.status, body: (await res.json()) as { ready: boolean; checks: Record<string, string> } };
+  return { status: res.status, body: (await res.json()) as { ready: boolean; checks: Record<string, string>; degraded: string[] } };
 }
 
 describe('hosted service: readiness and graceful stop (real PostgreSQL, real Kafka)', () => {
@@ -47,14 +47,15 @@ describe('hosted service: readiness and graceful stop (real PostgreSQL, real Kaf
       ...extra,
     });
 
-  it('reports the bus as failing when Kafka is unreachable, and ready when it answers', async () => {
+  it('reports the bus as degraded when Kafka is unreachable (still ready: the outbox holds events), and ok when it answers', async () => {
     const lost = await host(new KafkaBus({ brokers: [`127.0.0.1:${await closedPort()}`], clientId: 'host-test', logger }));
     try {
       const started = Date.now();
       const report = await readyz(lost);
-      expect(report.status).toBe(503);
+      expect(report.status).toBe(200);
       expect(report.body.checks.database).toBe('ok');
       expect(report.body.checks.bus).not.toBe('ok');
+      expect(report.body.degraded).toEqual(['bus']);
       expect(Date.now() - started).toBeLessThan(5_000); // a probe answers within its timeout
     } finally {
       await lost.stop();

@@ -13,6 +13,8 @@ export async function startOpsServer(opts: {
   port: number;
   logger: Logger;
   readiness: Record<string, ReadinessCheck>;
+  /** Checks that are reported but do not make the process unready (see checkReadiness). */
+  advisory?: readonly string[];
   /** Refreshes gauges that are measured on scrape (e.g. the outbox backlog). */
   collect?: () => Promise<void>;
 }): Promise<{ port: number; close(): Promise<void> }> {
@@ -22,7 +24,7 @@ export async function startOpsServer(opts: {
     const url = req.url?.split('?')[0];
     if (url === '/healthz') return send(res, 200, { status: 'ok' });
     if (url === '/readyz') {
-      const report = await checkReadiness(opts.readiness);
+      const report = await checkReadiness(opts.readiness, opts.advisory);
       return send(res, report.ready ? 200 : 503, report);
     }
     if (url === '/metrics') {
@@ -39,7 +41,12 @@ export async function startOpsServer(opts: {
   return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-export async function checkReadiness(checks: Record<string, ReadinessCheck>) {
+/**
+ * Runs every check. Those named in `advisory` are reported (and listed as `degraded`) without
+ * making the process unready: a dependency every replica shares, whose loss the service survives
+ * (Kafka: the outbox keeps events until it is back), must not take all replicas out at once.
+ */
+export async function checkReadiness(checks: Record<string, ReadinessCheck>, advisory: readonly string[] = []) {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
       try {
@@ -50,7 +57,8 @@ export async function checkReadiness(checks: Record<string, ReadinessCheck>) {
       }
     }),
   );
-  return { ready: entries.every(([, s]) => s === 'ok'), checks: Object.fromEntries(entries) };
+  const failing = entries.filter(([, s]) => s !== 'ok').map(([name]) => name);
+  return { ready: failing.every((name) => advisory.includes(name)), checks: Object.fromEntries(entries), degraded: failing.filter((name) => advisory.includes(name)) };
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown) {
