@@ -102,10 +102,14 @@ export async function startPlatform(options: { logLevel?: string; extraEnv?: Par
     PAYMENT_ADDR: `127.0.0.1:${grpcPorts.payment}`,
     VIDEO_ADDR: `127.0.0.1:${grpcPorts.video}`,
   };
+  // Every platform of the suite runs at once against one Redis and all their clients are
+  // 127.0.0.1: the per-address limits (shared counters in Redis) are lifted so that one test's
+  // traffic cannot starve another's. The limits themselves are tested in hardening.test.ts,
+  // http-surface.test.ts and embedded-flow.test.ts; a test may set them back with extraEnv.
   const envOf = (service: ServiceName): Record<string, string> => {
     const own: Record<string, string> =
       service === 'gateway'
-        ? { HTTP_HOST: '127.0.0.1', HTTP_PORT: String(httpPorts.gateway), OPS_HOST: '127.0.0.1', OPS_PORT: String(gatewayOpsPort), AUTH_RATE_LIMIT_PER_MINUTE: '1000' }
+        ? { HTTP_HOST: '127.0.0.1', HTTP_PORT: String(httpPorts.gateway), OPS_HOST: '127.0.0.1', OPS_PORT: String(gatewayOpsPort), AUTH_RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_PER_MINUTE: '100000' }
         : { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schemas[service], GRPC_HOST: '127.0.0.1', GRPC_PORT: String(grpcPorts[service]), HTTP_PORT: String(httpPorts[service]) };
     const providers: Record<string, string> =
       service === 'payment'
