@@ -1,24 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import { type ChildProcess } from 'node:child_process';
 import { createLogger } from '@cryptocare/platform';
 import { eventTablesSql, KafkaBus, Outbox, OutboxRelay } from '@cryptocare/events';
 import { createKafkaTopics, dropSchema, eventually, freshSchema, infraUrls, pgSqlDatabase, uniqueName } from '@cryptocare/testing';
+import { startConsumer } from './fixtures/start-consumer';
 import type pg from 'pg';
 
 const logger = createLogger('test', 'silent');
-const root = path.resolve(__dirname, '../../..');
 
-function startConsumer(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures/consumer-process.ts')], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines: string[] = [];
-  child.stdout!.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, lines, exited };
-}
 
 describe('outbox → real Kafka → idempotent consumer in another process', () => {
   const { databaseUrl, kafkaBrokers } = infraUrls();

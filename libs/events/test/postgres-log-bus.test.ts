@@ -1,27 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import { type ChildProcess } from 'node:child_process';
 import type pg from 'pg';
 import { createLogger } from '@cryptocare/platform';
 import { eventTablesSql, Outbox, OutboxRelay, PostgresLogBus, type BusMessage } from '@cryptocare/events';
 import { dropSchema, eventually, freshSchema, infraUrls, pgSqlDatabase, uniqueName } from '@cryptocare/testing';
+import { startConsumer } from './fixtures/start-consumer';
 
 const logger = createLogger('test', 'silent');
-const root = path.resolve(__dirname, '../../..');
 
 const out = (key: string, n?: number) => ({ key, value: Buffer.from(`${key}${n === undefined ? '' : `#${n}`}`), headers: { 'event-id': `${key}-${n ?? 0}` } });
 const text = (m: BusMessage) => m.value.toString();
 
-function startConsumer(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures/consumer-process.ts')], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines: string[] = [];
-  child.stdout!.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, lines, exited };
-}
 
 /**
  * The embedded mode's durable bus against the real PostgreSQL, each test in a log schema of its own:

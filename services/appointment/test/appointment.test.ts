@@ -7,6 +7,7 @@ import { createGrpcClient, createLogger, defineService, startGrpcServer, type Gr
 import { decodeEnvelope, encodeEnvelope, InProcessBus, newEvent, type DomainEvent } from '@cryptocare/events';
 import { eventually, infraUrls, migratedSchema } from '@cryptocare/testing';
 import { main } from '../src/main';
+import { nextMondayNine } from './support/next-monday';
 
 const logger = createLogger('test', 'silent');
 const professionalId = '0192f1a0-0000-7000-8000-000000000001';
@@ -21,14 +22,6 @@ const bufferedProfessionalId = '0192f1a0-0000-7000-8000-000000000004';
 const unbufferedProfessionalId = '0192f1a0-0000-7000-8000-000000000005';
 const ERASED = '00000000-0000-0000-0000-000000000000';
 
-/** Next Monday 09:00 Europe/Zurich, at least two days ahead, as a UTC instant. */
-function nextMondayNine(): Date {
-  const d = new Date(Date.now() + 2 * 86_400_000);
-  while (d.getUTCDay() !== 1) d.setUTCDate(d.getUTCDate() + 1);
-  const probe = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), 12));
-  const offsetHours = Number(new Intl.DateTimeFormat('en', { timeZone: 'Europe/Zurich', hour: 'numeric', hourCycle: 'h23' }).format(probe)) - 12;
-  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), 9 - offsetHours));
-}
 
 describe('appointment service (real PostgreSQL)', () => {
   const bus = new InProcessBus();

@@ -6,17 +6,10 @@ import { createGrpcClient, createLogger, defineService, startGrpcServer, type Gr
 import { InProcessBus } from '@cryptocare/events';
 import { infraUrls, migratedSchema } from '@cryptocare/testing';
 import { main } from '../src/main';
+import { nextMondayNine } from './support/next-monday';
 
 const logger = createLogger('test', 'silent');
 
-/** Next Monday 09:00 Europe/Zurich, at least two days ahead, as a UTC instant. */
-function nextMondayNine(): Date {
-  const d = new Date(Date.now() + 2 * 86_400_000);
-  while (d.getUTCDay() !== 1) d.setUTCDate(d.getUTCDate() + 1);
-  const probe = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), 12));
-  const offsetHours = Number(new Intl.DateTimeFormat('en', { timeZone: 'Europe/Zurich', hour: 'numeric', hourCycle: 'h23' }).format(probe)) - 12;
-  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), 9 - offsetHours));
-}
 
 /** Two replicas of appointment sharing the real PostgreSQL schema and the real Redis, and one whose Redis is unreachable. */
 describe('slots cache (real PostgreSQL + Redis, two replicas)', () => {
