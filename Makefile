@@ -14,7 +14,7 @@ endif
 export PATH := $(NODE_BIN):$(PATH)
 export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
 
-.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench breaking
+.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load breaking
 
 help:
 	@echo "make dev         run the whole platform and the web client on http://localhost:8080 (embedded, npm packages only)"
@@ -23,6 +23,7 @@ help:
 	@echo "make infra-down  stop them"
 	@echo "make gen         regenerate gRPC contracts (ts-proto) and Prisma clients"
 	@echo "make bench       run the benchmarks in bench/ and record the results"
+	@echo "make bench-load  the plan's load tests (2 000 users, 5x peak, endurance, scale-out)"
 
 # Installs dependencies (the versions of package-lock.json) when a manifest changed since the last
 # install; runs `gen` (postinstall). Not `npm ci`: npm 11 writes lockfiles without other platforms'
@@ -82,6 +83,11 @@ dev: install web
 
 bench: install infra-up
 	source scripts/infra/env.sh && npx tsx bench/run.ts
+
+# The plan's load tests: 2 000 patients, a 5x peak, a bounded endurance run, baselines and scale-out
+# (bench/load.ts; about 12 minutes; BENCH_* variables documented there).
+bench-load: install infra-up
+	source scripts/infra/env.sh && npx tsx bench/load.ts
 
 # Kubernetes delivery: images, chart checks, deploy (see README, "Deployment").
 include deploy/Makefile.fragment

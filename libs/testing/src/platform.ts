@@ -69,7 +69,14 @@ interface RunningProcess {
  * provider simulators in this process. Each run gets its own schemas, Kafka topics (a namespace
  * prefix) and consumer groups, so runs never see each other's data.
  */
-export async function startPlatform(options: { logLevel?: string; extraEnv?: Partial<Record<ServiceName, Record<string, string>>> } = {}) {
+export async function startPlatform(
+  options: {
+    logLevel?: string;
+    extraEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+    /** Processes per service (default 1), as replicas would run: clients balance round-robin over them. */
+    replicas?: Partial<Record<ServiceName, number>>;
+  } = {},
+) {
   const { databaseUrl, redisUrl, kafkaBrokers } = infraUrls();
   const run = uniqueName('e2e');
   const namespace = `${run}.`;
@@ -79,11 +86,18 @@ export async function startPlatform(options: { logLevel?: string; extraEnv?: Par
   const schemas = Object.fromEntries(backendServices.map((s) => [s, `${run}_${s}`])) as Record<(typeof backendServices)[number], string>;
   await Promise.all(backendServices.map((s) => applyMigrations({ serviceDir: path.join(repoRoot, 'services', s), databaseUrl, schema: schemas[s] })));
 
-  const grpcPorts = Object.fromEntries(await Promise.all(backendServices.map(async (s) => [s, await freePort()]))) as Record<(typeof backendServices)[number], number>;
-  const httpPorts = Object.fromEntries(await Promise.all([...backendServices, 'gateway'].map(async (s) => [s, await freePort()]))) as Record<ServiceName, number>;
+  const replicasOf = (service: ServiceName) => Math.max(1, options.replicas?.[service] ?? 1);
+  const portsFor = async (service: ServiceName) => [service, await Promise.all(Array.from({ length: replicasOf(service) }, freePort))] as const;
+  const grpcPorts = Object.fromEntries(await Promise.all(backendServices.map(portsFor))) as Record<(typeof backendServices)[number], number[]>;
+  const httpPorts = Object.fromEntries(await Promise.all([...backendServices, 'gateway' as const].map(portsFor))) as Record<ServiceName, number[]>;
   // The gateway's /readyz and /metrics live on an ops port of their own, apart from the API.
-  const gatewayOpsPort = await freePort();
-  const gatewayUrl = `http://127.0.0.1:${httpPorts.gateway}`;
+  const gatewayOpsPorts = (await portsFor('gateway'))[1];
+  const gatewayUrls = httpPorts.gateway.map((port) => `http://127.0.0.1:${port}`);
+  const gatewayUrl = gatewayUrls[0]!;
+  // One replica: host:port. Several: grpc-js' ipv4 resolver over every address, balanced
+  // round-robin by the clients (createGrpcClient), as dns:/// over a headless Service is in a cluster.
+  const grpcAddress = (service: (typeof backendServices)[number]) =>
+    grpcPorts[service].length === 1 ? `127.0.0.1:${grpcPorts[service][0]}` : `ipv4:${grpcPorts[service].map((p) => `127.0.0.1:${p}`).join(',')}`;
 
   const sbp = createSwissBitcoinPaySimulator({ apiKey: simulatorSecrets.sbpApiKey, apiSecret: simulatorSecrets.sbpApiSecret });
   const zoom = createZoomSimulator({ accountId: simulatorSecrets.zoomAccountId, clientId: simulatorSecrets.zoomClientId, clientSecret: simulatorSecrets.zoomClientSecret });
@@ -96,21 +110,21 @@ export async function startPlatform(options: { logLevel?: string; extraEnv?: Par
     KAFKA_BROKERS: kafkaBrokers.join(','),
     KAFKA_NAMESPACE: namespace,
     REDIS_URL: redisUrl,
-    IDENTITY_ADDR: `127.0.0.1:${grpcPorts.identity}`,
-    SEARCH_ADDR: `127.0.0.1:${grpcPorts.search}`,
-    APPOINTMENT_ADDR: `127.0.0.1:${grpcPorts.appointment}`,
-    PAYMENT_ADDR: `127.0.0.1:${grpcPorts.payment}`,
-    VIDEO_ADDR: `127.0.0.1:${grpcPorts.video}`,
+    IDENTITY_ADDR: grpcAddress('identity'),
+    SEARCH_ADDR: grpcAddress('search'),
+    APPOINTMENT_ADDR: grpcAddress('appointment'),
+    PAYMENT_ADDR: grpcAddress('payment'),
+    VIDEO_ADDR: grpcAddress('video'),
   };
   // Every platform of the suite runs at once against one Redis and all their clients are
   // 127.0.0.1: the per-address limits (shared counters in Redis) are lifted so that one test's
   // traffic cannot starve another's. The limits themselves are tested in hardening.test.ts,
   // http-surface.test.ts and embedded-flow.test.ts; a test may set them back with extraEnv.
-  const envOf = (service: ServiceName): Record<string, string> => {
+  const envOf = (service: ServiceName, replica: number): Record<string, string> => {
     const own: Record<string, string> =
       service === 'gateway'
-        ? { HTTP_HOST: '127.0.0.1', HTTP_PORT: String(httpPorts.gateway), OPS_HOST: '127.0.0.1', OPS_PORT: String(gatewayOpsPort), AUTH_RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_PER_MINUTE: '100000' }
-        : { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schemas[service], GRPC_HOST: '127.0.0.1', GRPC_PORT: String(grpcPorts[service]), HTTP_PORT: String(httpPorts[service]) };
+        ? { HTTP_HOST: '127.0.0.1', HTTP_PORT: String(httpPorts.gateway[replica]), OPS_HOST: '127.0.0.1', OPS_PORT: String(gatewayOpsPorts[replica]), AUTH_RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_PER_MINUTE: '100000' }
+        : { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schemas[service], GRPC_HOST: '127.0.0.1', GRPC_PORT: String(grpcPorts[service][replica]), HTTP_PORT: String(httpPorts[service][replica]) };
     const providers: Record<string, string> =
       service === 'payment'
         ? { SBP_API_URL: sbpUrl, SBP_API_KEY: simulatorSecrets.sbpApiKey, SBP_API_SECRET: simulatorSecrets.sbpApiSecret, PUBLIC_BASE_URL: gatewayUrl, RECONCILE_EVERY_MS: '2000' }
@@ -122,50 +136,65 @@ export async function startPlatform(options: { logLevel?: string; extraEnv?: Par
     return { ...common, ...own, ...providers, ...(options.extraEnv?.[service] ?? {}) };
   };
 
-  const processes = new Map<ServiceName, RunningProcess>();
-  const start = (service: ServiceName) => {
+  // Keyed by service, one entry per replica.
+  const processes = new Map<ServiceName, RunningProcess[]>();
+  const startReplica = (service: ServiceName, replica: number): RunningProcess => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'services', service, 'src/main.ts')], {
       cwd: repoRoot,
-      env: { ...process.env, ...envOf(service) },
+      env: { ...process.env, ...envOf(service, replica) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output: string[] = [];
     child.stdout!.on('data', (c: Buffer) => output.push(c.toString()));
     child.stderr!.on('data', (c: Buffer) => output.push(c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    processes.set(service, { child, output, exited });
+    return { child, output, exited };
   };
+  const start = (service: ServiceName) => {
+    processes.set(service, Array.from({ length: replicasOf(service) }, (_, replica) => startReplica(service, replica)));
+  };
+  const opsUrl = (service: ServiceName, replica = 0) => `http://127.0.0.1:${service === 'gateway' ? gatewayOpsPorts[replica] : httpPorts[service][replica]}`;
   const ready = async (service: ServiceName) => {
-    const url = service === 'gateway' ? `http://127.0.0.1:${gatewayOpsPort}/readyz` : `http://127.0.0.1:${httpPorts[service]}/readyz`;
-    await eventually(async () => {
-      const p = processes.get(service);
-      if (p && p.child.exitCode !== null) throw new Error(`${service} exited:\n${p.output.join('').slice(-3000)}`);
-      return (await fetch(url)).ok;
-    }, 60_000, 200);
+    await Promise.all(
+      (processes.get(service) ?? []).map((p, replica) =>
+        eventually(async () => {
+          if (p.child.exitCode !== null) throw new Error(`${service} exited:\n${p.output.join('').slice(-3000)}`);
+          return (await fetch(`${opsUrl(service, replica)}/readyz`)).ok;
+        }, 60_000, 200),
+      ),
+    );
   };
+  const allProcesses = () => [...processes.values()].flat();
 
   for (const s of backendServices) start(s);
   start('gateway');
   try {
     await Promise.all([...backendServices, 'gateway' as const].map(ready));
   } catch (err) {
-    for (const p of processes.values()) p.child.kill('SIGKILL');
+    for (const p of allProcesses()) p.child.kill('SIGKILL');
     throw err;
   }
 
   return {
     gatewayUrl,
+    /** Every gateway replica's address (a load generator spreads its connections over them). */
+    gatewayUrls,
     sbp,
     zoom,
     schemas,
     namespace,
-    metricsUrl: (service: ServiceName) => `http://127.0.0.1:${service === 'gateway' ? gatewayOpsPort : httpPorts[service]}/metrics`,
-    output: (service: ServiceName) => processes.get(service)?.output.join('') ?? '',
-    /** Kills a service at once (no graceful shutdown), as a crash would. */
+    metricsUrl: (service: ServiceName, replica = 0) => `${opsUrl(service, replica)}/metrics`,
+    output: (service: ServiceName) => (processes.get(service) ?? []).map((p) => p.output.join('')).join(''),
+    /** The operating-system process ids of each service's replicas (for CPU accounting). */
+    pids: (service: ServiceName) => (processes.get(service) ?? []).map((p) => p.child.pid!),
+    /** Kills every replica of a service at once (no graceful shutdown), as a crash would. */
     async kill(service: ServiceName) {
-      const p = processes.get(service)!;
-      p.child.kill('SIGKILL');
-      await p.exited;
+      await Promise.all(
+        (processes.get(service) ?? []).map((p) => {
+          p.child.kill('SIGKILL');
+          return p.exited;
+        }),
+      );
     },
     async restart(service: ServiceName) {
       start(service);
@@ -173,7 +202,7 @@ export async function startPlatform(options: { logLevel?: string; extraEnv?: Par
     },
     async stop() {
       await Promise.all(
-        [...processes.values()].map(async (p) => {
+        allProcesses().map(async (p) => {
           if (p.child.exitCode === null) {
             p.child.kill('SIGTERM');
             const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);

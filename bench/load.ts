@@ -1,0 +1,233 @@
+// The plan's load tests (seed plan §6.2) on the real stack: every service its own process against the
+// local PostgreSQL, Redis and Kafka, providers simulated, the load generator on the same machine.
+//   baselines   bare fastify and bare grpc-js (a process of their own) vs cached search through the
+//               gateway, each saturated, so the gateway's cost is a ratio;
+//   load        2 000 patients (2x the planned 1 000 active users), closed loop with think time;
+//   peak        5x the planned capacity (5 000 patients), bounded in time;
+//   endurance   80 % of capacity (800 patients), bounded in time (the plan's 24 h is a staging run);
+//   scale-out   the read mix saturated with 1 and then 2 processes of gateway, search and appointment.
+// A patient's visit (bench/load/patient-journey.ts): search with varied filters, a profile, its slots,
+// sometimes their bookings, sometimes a booking paid at once (booking + QR, payment → confirmed,
+// confirmed → meeting link, from the booking's event stream).
+// Run: `make bench-load` (variables below); writes bench/results/load-<date>.md and .json.
+import { execSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Pool } from 'undici';
+import { search } from '@cryptocare/contracts';
+import { createGrpcClient } from '@cryptocare/platform';
+import { ApiClient, seedDemoDirectory, startPlatform, type RunningPlatform, type ServiceName } from '@cryptocare/testing';
+import { AccountPool } from './load/accounts';
+import { GatewayClient } from './load/gateway-client';
+import { patientVisit, routes, type DirectorySample, type JourneyContext } from './load/patient-journey';
+import { measureCpu } from './load/process-cpu';
+import { PhaseStats } from './load/route-stats';
+import { runPhase, saturate, type PhasePlan } from './load/virtual-users';
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const settings = {
+  users: env('BENCH_USERS', 2000),
+  peakUsers: env('BENCH_PEAK_USERS', 5000),
+  enduranceUsers: env('BENCH_ENDURANCE_USERS', 800),
+  rampSeconds: env('BENCH_RAMP_SECONDS', 20),
+  loadSeconds: env('BENCH_LOAD_SECONDS', 120),
+  peakSeconds: env('BENCH_PEAK_SECONDS', 60),
+  enduranceSeconds: env('BENCH_ENDURANCE_SECONDS', 180),
+  saturateSeconds: env('BENCH_SATURATE_SECONDS', 10),
+  thinkMs: env('BENCH_THINK_MS', 5000),
+  bookingShare: env('BENCH_BOOKING_SHARE', 0.05),
+  accounts: env('BENCH_ACCOUNTS', 200),
+  connections: env('BENCH_CONNECTIONS', 128),
+};
+const services: ServiceName[] = ['gateway', 'identity', 'search', 'appointment', 'payment', 'video'];
+const admin = { email: 'admin@cryptocare.test', password: 'admin-password-1' };
+
+async function startStack(replicas: number) {
+  const scaled = { gateway: replicas, search: replicas, appointment: replicas };
+  // Rate limits are per client address and every virtual user here is 127.0.0.1.
+  const platform = await startPlatform({ logLevel: 'error', replicas: scaled, extraEnv: { gateway: { RATE_LIMIT_PER_MINUTE: '100000000' } } });
+  await seedDemoDirectory(platform.gatewayUrl, admin);
+  return platform;
+}
+
+async function sampleDirectory(gatewayUrl: string): Promise<DirectorySample> {
+  const api = new ApiClient(gatewayUrl);
+  const specialties = ((await api.expect(200, 'GET', '/v1/specialties')).items as Array<{ code: string } | string>).map((s) => (typeof s === 'string' ? s : s.code));
+  const countries = ((await api.expect(200, 'GET', '/v1/countries')).items as Array<{ code: string } | string>).map((c) => (typeof c === 'string' ? c : c.code));
+  const sample: DirectorySample = { professionalIds: [], specialties, countries, places: [] };
+  for (const specialty of specialties) {
+    const found = (await api.expect(200, 'GET', `/v1/professionals?specialty=${encodeURIComponent(specialty)}&limit=50`)).items as Array<{ id: string; city: string; latitude: number; longitude: number }>;
+    for (const p of found) {
+      sample.professionalIds.push(p.id);
+      sample.places.push({ city: p.city, latitude: p.latitude, longitude: p.longitude });
+    }
+  }
+  if (sample.professionalIds.length === 0) throw new Error('the directory is empty');
+  return sample;
+}
+
+function pidsOf(platform: RunningPlatform): Record<string, number[]> {
+  const groups: Record<string, number[]> = Object.fromEntries(services.map((s) => [s, platform.pids(s)]));
+  const infra = (pattern: string) => {
+    try {
+      return execSync(`pgrep -o -f '${pattern}'`, { encoding: 'utf8' }).trim().split('\n').map(Number).filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
+  groups.postgresql = infra('postgres -D|bin/postgres');
+  groups.redis = infra('redis-server');
+  groups.kafka = infra('kafka.Kafka');
+  return groups;
+}
+
+/** The read mix without pauses: as many visits' reads as the stack answers. */
+function readMix(gateway: GatewayClient, directory: DirectorySample) {
+  let i = 0;
+  return async () => {
+    const id = directory.professionalIds[i++ % directory.professionalIds.length]!;
+    const step = i % 3;
+    const answer =
+      step === 0
+        ? await gateway.call(routes.search, 'GET', `/v1/professionals?specialty=${encodeURIComponent(directory.specialties[i % directory.specialties.length]!)}&country=${directory.countries[i % directory.countries.length]}`)
+        : step === 1
+          ? await gateway.call(routes.profile, 'GET', `/v1/professionals/${id}`)
+          : await gateway.call(routes.slots, 'GET', `/v1/professionals/${id}/slots`);
+    return answer.status === 200;
+  };
+}
+
+async function baselines(platform: RunningPlatform, seconds: number) {
+  const query = '/v1/professionals?specialty=general-practice&country=CH';
+  const answer = await new ApiClient(platform.gatewayUrl).expect(200, 'GET', query);
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'bench-')), 'answer.json');
+  writeFileSync(file, JSON.stringify(answer));
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'load/bare-servers.ts'), file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [httpPort, grpcPort] = await new Promise<number[]>((resolve) => child.stdout.on('data', (chunk: Buffer) => /^ready (\d+) (\d+)/.test(chunk.toString()) && resolve(chunk.toString().split(' ').slice(1).map(Number))));
+  const concurrency = 64;
+  try {
+    const phase = new PhaseStats();
+    const bareHttp = new GatewayClient([`http://127.0.0.1:${httpPort}`], concurrency, () => phase);
+    const gateway = new GatewayClient(platform.gatewayUrls, concurrency, () => phase);
+    const grpcClient = createGrpcClient(search, 'SearchService', `127.0.0.1:${grpcPort}`, { deadlineMs: 5_000 });
+    const fastify = await saturate(seconds, concurrency, async () => (await bareHttp.call('bare fastify', 'GET', '/search')).status === 200);
+    const grpc = await saturate(seconds, concurrency, () =>
+      grpcClient.searchProfessionals({}).then(
+        () => true,
+        () => false,
+      ),
+    );
+    const cachedSearch = await saturate(seconds, concurrency, async () => (await gateway.call('gateway cached search', 'GET', query)).status === 200);
+    grpcClient.close();
+    await Promise.all([bareHttp.close(), gateway.close()]);
+    return { concurrency, fastify, grpc, cachedSearch, ratioToGrpc: Math.round((cachedSearch.perSecond / grpc.perSecond) * 100) / 100 };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+async function loadPhases(platform: RunningPlatform, directory: DirectorySample, accounts: AccountPool) {
+  let phase = new PhaseStats();
+  const gateway = new GatewayClient(platform.gatewayUrls, settings.connections, () => phase);
+  const streams = new Pool(platform.gatewayUrl, { connections: 1024 });
+  const plans: PhasePlan[] = [
+    { name: `load: ${settings.users} patients (2x capacity)`, users: settings.users, rampSeconds: settings.rampSeconds, holdSeconds: settings.loadSeconds },
+    { name: `peak: ${settings.peakUsers} patients (5x capacity)`, users: settings.peakUsers, rampSeconds: settings.rampSeconds, holdSeconds: settings.peakSeconds },
+    { name: `endurance: ${settings.enduranceUsers} patients (80 % of capacity)`, users: settings.enduranceUsers, rampSeconds: settings.rampSeconds, holdSeconds: settings.enduranceSeconds },
+  ];
+  const results = [];
+  for (const plan of plans) {
+    process.stderr.write(`bench: ${plan.name}, ${plan.rampSeconds} s ramp + ${plan.holdSeconds} s\n`);
+    const { stats, measured: cpuFigures } = await runPhase(
+      plan,
+      (next) => (phase = next),
+      (running) => {
+        const ctx: JourneyContext = { gateway, streams, accounts, directory, phase: () => phase, bookingShare: settings.bookingShare, thinkMs: settings.thinkMs, running };
+        return patientVisit(ctx);
+      },
+      () => measureCpu(pidsOf(platform)),
+    );
+    // Offered: what the users would ask if every answer were instant (one action per pause).
+    const offered = Math.round(plan.users / (settings.thinkMs / 1000));
+    const achieved = Math.round([...stats.routes.values()].reduce((n, r) => n + r.count + r.failures, 0) / stats.seconds);
+    results.push({ ...plan, offeredPerSecond: offered, achievedPerSecond: achieved, routes: Object.fromEntries([...stats.routes].map(([label, r]) => [label, { ...r.summary(), errors: r.errors(label === routes.book ? [409] : []) }])), cpu: cpuFigures });
+  }
+  await gateway.close();
+  await streams.close();
+  return results;
+}
+
+async function scaleOut(replicas: number) {
+  const platform = await startStack(replicas);
+  try {
+    const directory = await sampleDirectory(platform.gatewayUrl);
+    const phase = new PhaseStats();
+    const gateway = new GatewayClient(platform.gatewayUrls, settings.connections, () => phase);
+    const mix = readMix(gateway, directory);
+    await saturate(3, 64, mix); // warm caches and connections
+    const result = await saturate(settings.saturateSeconds, 128, mix);
+    await gateway.close();
+    return { replicas, ...result };
+  } finally {
+    await platform.stop();
+  }
+}
+
+function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<ReturnType<typeof baselines>>, scale: Array<Awaited<ReturnType<typeof scaleOut>>>) {
+  const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const lines = [
+    `# Load benchmark ${new Date().toISOString().slice(0, 10)} (commit ${commit})`,
+    '',
+    `Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; all six services, PostgreSQL, Redis, Kafka and the load generator on this one machine.`,
+    `Command: \`make bench-load\` with ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(', ')}.`,
+    `Closed loop: each virtual patient pauses ${settings.thinkMs / 2000}–${(settings.thinkMs * 1.5) / 1000} s between actions; ${settings.accounts} patient accounts shared; ${settings.connections} keep-alive connections per gateway replica (as a load balancer pools them).`,
+    '',
+    '## Baselines (saturated, 64 in flight)',
+    '',
+    '| what | answers/s | failed |',
+    '|---|---|---|',
+    `| bare fastify, same JSON answer | ${base.fastify.perSecond} | ${base.fastify.failed} |`,
+    `| bare grpc-js unary, same answer | ${base.grpc.perSecond} | ${base.grpc.failed} |`,
+    `| search through the gateway (cached) | ${base.cachedSearch.perSecond} | ${base.cachedSearch.failed} |`,
+    `| gateway cached search / bare grpc-js | **${base.ratioToGrpc}x** | |`,
+    '',
+  ];
+  for (const r of results) {
+    lines.push(`## ${r.name}`, '', `Hold ${r.holdSeconds} s after a ${r.rampSeconds} s ramp. Offered ${r.offeredPerSecond} req/s (if answers were instant), achieved ${r.achievedPerSecond} req/s.`, '');
+    lines.push('| route | count | p50 | p95 | p99 | max | errors | statuses |', '|---|---|---|---|---|---|---|---|');
+    for (const [label, s] of Object.entries(r.routes)) lines.push(`| ${label} | ${s.count} | ${s.p50} ms | ${s.p95} ms | ${s.p99} ms | ${s.max} ms | ${s.errors} | ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')}${s.failures ? `, no answer: ${s.failures}` : ''} |`);
+    lines.push('', `CPU (cores) during the hold: ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
+  }
+  lines.push('## Scale-out (read mix saturated, 128 in flight)', '', '| processes of gateway, search, appointment | answers/s | failed |', '|---|---|---|');
+  for (const s of scale) lines.push(`| ${s.replicas} | ${s.perSecond} | ${s.failed} |`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+async function main() {
+  const run = Date.now().toString(36);
+  const platform = await startStack(1);
+  let results;
+  let base;
+  try {
+    const directory = await sampleDirectory(platform.gatewayUrl);
+    const accounts = await AccountPool.create(platform.gatewayUrl, settings.accounts, run);
+    base = await baselines(platform, settings.saturateSeconds);
+    results = await loadPhases(platform, directory, accounts);
+  } finally {
+    await platform.stop();
+  }
+  const scale = [await scaleOut(1), await scaleOut(2)];
+  const text = report(results, base, scale);
+  const stem = path.join(__dirname, 'results', `load-${new Date().toISOString().slice(0, 10)}`);
+  writeFileSync(`${stem}.md`, text);
+  writeFileSync(`${stem}.json`, JSON.stringify({ settings, baselines: base, phases: results, scaleOut: scale }, null, 2));
+  process.stdout.write(`${text}\nwritten to ${path.relative(process.cwd(), stem)}.md and .json\n`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

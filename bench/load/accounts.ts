@@ -1,0 +1,62 @@
+import { ApiClient } from '@cryptocare/testing';
+import type { Answer } from './gateway-client';
+
+const PASSWORD = 'Bench-patient-passphrase-2026!';
+
+/**
+ * The patients of a benchmark: a few hundred accounts shared by the virtual users (signing up or in
+ * costs an argon2 hash; thousands of them would measure argon2, not the platform). Tokens expire
+ * (15 min): a 401 signs the account in again, once for every user waiting on it.
+ */
+export class AccountPool {
+  private readonly tokens: string[] = [];
+  private readonly emails: string[] = [];
+  private readonly signingIn = new Map<number, Promise<void>>();
+
+  private constructor(private readonly api: ApiClient) {}
+
+  static async create(gatewayUrl: string, size: number, run: string): Promise<AccountPool> {
+    const pool = new AccountPool(new ApiClient(gatewayUrl));
+    const parallel = 8;
+    for (let from = 0; from < size; from += parallel) {
+      await Promise.all(
+        Array.from({ length: Math.min(parallel, size - from) }, async (_, i) => {
+          const email = `bench-${run}-${from + i}@example.ch`;
+          const session = await pool.api.expect(201, 'POST', '/v1/auth/register', { email, password: PASSWORD, role: 'patient', displayName: `Bench patient ${from + i}` });
+          pool.emails[from + i] = email;
+          pool.tokens[from + i] = session.accessToken;
+        }),
+      );
+    }
+    return pool;
+  }
+
+  pick(): number {
+    return Math.floor(Math.random() * this.tokens.length);
+  }
+
+  token(account: number): string {
+    return this.tokens[account]!;
+  }
+
+  async authorised(account: number, call: (token: string) => Promise<Answer>): Promise<Answer> {
+    const answer = await call(this.tokens[account]!);
+    if (answer.status !== 401) return answer;
+    await this.signIn(account);
+    return call(this.tokens[account]!);
+  }
+
+  private signIn(account: number): Promise<void> {
+    let pending = this.signingIn.get(account);
+    if (!pending) {
+      pending = this.api
+        .expect(200, 'POST', '/v1/auth/login', { email: this.emails[account], password: PASSWORD })
+        .then((session) => {
+          this.tokens[account] = session.accessToken;
+        })
+        .finally(() => this.signingIn.delete(account));
+      this.signingIn.set(account, pending);
+    }
+    return pending;
+  }
+}

@@ -1,0 +1,62 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every Linux we run on). */
+const TICKS_PER_SECOND = 100;
+
+/** The fields of /proc/<pid>/stat after the command name (which may contain spaces), or null. */
+function statFields(pid: number): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU seconds used so far by a process and its children: its own user + system time, the time of the
+ * children it has reaped (cutime + cstime: PostgreSQL's backends that ended), and the time of its
+ * children alive now (PostgreSQL's pooled backends). Differences of two readings give the CPU of the
+ * whole tree in between.
+ */
+export function treeCpuSeconds(pid: number): number {
+  const own = statFields(pid);
+  if (!own) return 0;
+  // After the name: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const child = statFields(Number(entry));
+    if (child && Number(child[1]) === pid) ticks += Number(child[11]) + Number(child[12]);
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** Busy CPU seconds of the whole machine (every core) from /proc/stat. */
+export function machineCpuSeconds(): number {
+  const [, ...values] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = values.map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU used by groups of processes over an interval, in cores (1.0 = one core busy the whole time).
+ * Call it to read the counters; call the function it returns to read them again and get the figures.
+ */
+export function measureCpu(groups: Record<string, number[]>): () => Record<string, number> {
+  const read = (): Record<string, number> => {
+    const generator = process.cpuUsage();
+    return {
+      ...Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0)])),
+      'load generator': (generator.user + generator.system) / 1e6,
+      'machine (all)': machineCpuSeconds(),
+    };
+  };
+  const before = read();
+  const t0 = performance.now();
+  return () => {
+    const seconds = (performance.now() - t0) / 1000;
+    const after = read();
+    return Object.fromEntries(Object.entries(after).map(([name, value]) => [name, Math.round(((value - before[name]!) / seconds) * 100) / 100]));
+  };
+}
