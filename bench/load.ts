@@ -45,8 +45,9 @@ const admin = { email: 'admin@cryptocare.test', password: 'admin-password-1' };
 
 async function startStack(replicas: number) {
   const scaled = { gateway: replicas, search: replicas, appointment: replicas };
-  // Rate limits are per client address and every virtual user here is 127.0.0.1.
-  const platform = await startPlatform({ logLevel: 'error', replicas: scaled, extraEnv: { gateway: { RATE_LIMIT_PER_MINUTE: '100000000' } } });
+  // Rate limits are per client address and every virtual user here is 127.0.0.1; the public
+  // micro-cache at its production setting (test platforms turn it off).
+  const platform = await startPlatform({ logLevel: 'error', replicas: scaled, extraEnv: { gateway: { RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5' } } });
   await seedDemoDirectory(platform.gatewayUrl, admin);
   return platform;
 }

@@ -123,7 +123,8 @@ export async function startPlatform(
   const envOf = (service: ServiceName, replica: number): Record<string, string> => {
     const own: Record<string, string> =
       service === 'gateway'
-        ? { HTTP_HOST: '127.0.0.1', HTTP_PORT: String(httpPorts.gateway[replica]), OPS_HOST: '127.0.0.1', OPS_PORT: String(gatewayOpsPorts[replica]), AUTH_RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_PER_MINUTE: '100000' }
+        ? // The public micro-cache is off: tests read the directory right after changing it (its own test is public-read-cache.test.ts).
+          { HTTP_HOST: '127.0.0.1', HTTP_PORT: String(httpPorts.gateway[replica]), OPS_HOST: '127.0.0.1', OPS_PORT: String(gatewayOpsPorts[replica]), AUTH_RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_PER_MINUTE: '100000', PUBLIC_CACHE_SECONDS: '0' }
         : { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schemas[service], GRPC_HOST: '127.0.0.1', GRPC_PORT: String(grpcPorts[service][replica]), HTTP_PORT: String(httpPorts[service][replica]) };
     const providers: Record<string, string> =
       service === 'payment'

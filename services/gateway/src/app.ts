@@ -16,6 +16,7 @@ import type { Backends } from './clients';
 import type { Authenticator } from './auth';
 import { errorBody, HttpError, installErrorHandler } from './http-errors';
 import { refuseNulBytes, schemaValidators } from './input-rules';
+import { registerPublicReadCache } from './public-read-cache';
 import { trackAllowedMethods } from './method-not-allowed';
 import { authRoutes } from './routes/auth';
 import { meRoutes } from './routes/me';
@@ -49,6 +50,8 @@ export interface GatewayDeps {
   /** Event-loop delay (ms) beyond which requests are shed with 503 + Retry-After. */
   maxEventLoopDelayMs: number;
   rateLimitPerMinute: number;
+  /** Seconds anonymous public directory reads stay in this replica's micro-cache (0 or unset: off). */
+  publicCacheSeconds?: number;
   /** The built web client (web/dist), served at `/` when it exists. */
   webRoot?: string;
   /** Per client address on register and login (credential stuffing, account farming). */
@@ -131,6 +134,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     referrerPolicy: { policy: 'no-referrer' },
     crossOriginEmbedderPolicy: false,
   });
+  // Before compression: the cache keeps the plain answer and each hit is compressed for its client.
+  registerPublicReadCache(app, { ttlSeconds: deps.publicCacheSeconds ?? 0 });
   // Never the event streams: compression would hold events back in its buffer.
   await app.register(compress, { threshold: 1024, customTypes: /^(?!text\/event-stream)(text\/|application\/(json|javascript)|image\/svg)/ });
 

@@ -36,6 +36,8 @@ export const gatewayEnv = {
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   LOGIN_RATE_LIMIT_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Seconds an anonymous public directory read stays in each replica's micro-cache (0: off). */
+  PUBLIC_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   /**
    * HMAC key (at least 32 characters) of the tickets that open event streams (POST
    * /v1/appointments/{id}/stream-ticket); the same on every replica. Unset: a random key per
@@ -87,6 +89,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     trustedProxies: config.TRUSTED_PROXIES,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
+    publicCacheSeconds: config.PUBLIC_CACHE_SECONDS,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     authRateLimitPerMinute: config.AUTH_RATE_LIMIT_PER_MINUTE,
     loginRateLimitPerAccount: config.LOGIN_RATE_LIMIT_PER_ACCOUNT,
