@@ -163,13 +163,20 @@ async function scaleOut(replicas: number) {
   const platform = await startStack(replicas);
   try {
     const directory = await sampleDirectory(platform.gatewayUrl);
-    const phase = new PhaseStats();
+    let phase = new PhaseStats();
     const gateway = new GatewayClient(platform.gatewayUrls, settings.connections, () => phase);
     const mix = readMix(gateway, directory);
     await saturate(3, 64, mix); // warm caches and connections
+    const measured = new PhaseStats();
+    phase = measured;
     const result = await saturate(settings.saturateSeconds, 128, mix);
     await gateway.close();
-    return { replicas, ...result };
+    const statuses: Record<string, number> = {};
+    for (const r of measured.routes.values()) {
+      for (const [status, n] of r.statuses) statuses[status] = (statuses[status] ?? 0) + n;
+      if (r.failures) statuses['no answer'] = (statuses['no answer'] ?? 0) + r.failures;
+    }
+    return { replicas, ...result, statuses };
   } finally {
     await platform.stop();
   }
@@ -201,8 +208,8 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
     for (const [label, s] of Object.entries(r.routes)) lines.push(`| ${label} | ${s.count} | ${s.p50} ms | ${s.p95} ms | ${s.p99} ms | ${s.max} ms | ${s.errors} | ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')}${s.failures ? `, no answer: ${s.failures}` : ''} |`);
     lines.push('', `CPU (cores) during the hold: ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
   }
-  lines.push('## Scale-out (read mix saturated, 128 in flight)', '', '| processes of gateway, search, appointment | answers/s | failed |', '|---|---|---|');
-  for (const s of scale) lines.push(`| ${s.replicas} | ${s.perSecond} | ${s.failed} |`);
+  lines.push('## Scale-out (read mix saturated, 128 in flight)', '', '| processes of gateway, search, appointment | answers/s | failed | statuses |', '|---|---|---|---|');
+  for (const s of scale) lines.push(`| ${s.replicas} | ${s.perSecond} | ${s.failed} | ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')} |`);
   lines.push('');
   return lines.join('\n');
 }
