@@ -493,6 +493,13 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
     expect(proxy.spec.provider.kubernetes.envoyPDB).toEqual({ minAvailable: 1 });
   });
 
+  test('the gateway sheds load: a bound on requests in flight and on event-loop delay, per replica', () => {
+    const data = find(objs, 'ConfigMap', 'gateway-config')!.data!;
+    expect(Number(data.MAX_IN_FLIGHT)).toBeGreaterThan(0);
+    expect(Number.isInteger(Number(data.MAX_IN_FLIGHT))).toBe(true);
+    expect(Number(data.MAX_EVENT_LOOP_DELAY_MS)).toBeGreaterThan(0);
+  });
+
   test('the gateway believes X-Forwarded-For only from the Envoy proxies\' pod network: private CIDRs, never everyone', () => {
     const proxies = find(objs, 'ConfigMap', 'gateway-config')!.data!.TRUSTED_PROXIES!.split(',').filter(Boolean);
     expect(proxies.length).toBeGreaterThan(0);

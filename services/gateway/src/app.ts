@@ -5,7 +5,6 @@ import compress from '@fastify/compress';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
-import underPressure from '@fastify/under-pressure';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -26,6 +25,7 @@ import { appointmentEventRoutes } from './routes/appointment-events';
 import { webhookRoutes } from './routes/webhooks';
 import { wellKnownRoutes } from './routes/well-known';
 import { ErrorBody } from './routes/schemas';
+import { installLoadShedding } from './overload';
 import type { AppointmentStream } from './sse/appointment-stream';
 
 const httpDuration = histogram('http_server_request_duration_seconds', 'HTTP requests by route and status', ['method', 'route', 'status_code'], latencyBuckets);
@@ -47,8 +47,10 @@ export interface GatewayDeps {
   trustedProxies: string[];
   /** A request (headers and body) must have arrived within this time, or it is cut (slow-loris). */
   requestTimeoutMs?: number;
-  /** Event-loop delay (ms) beyond which requests are shed with 503 + Retry-After. */
+  /** Event-loop delay (ms) beyond which requests are shed with 503 + Retry-After (overload.ts). */
   maxEventLoopDelayMs: number;
+  /** Requests served at once beyond which the next are shed with 503 + Retry-After; 0 or unset: no bound. */
+  maxInFlight?: number;
   rateLimitPerMinute: number;
   /** Seconds anonymous public directory reads stay in this replica's micro-cache (0 or unset: off). */
   publicCacheSeconds?: number;
@@ -98,14 +100,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     httpDuration.labels(request.method, route, String(reply.statusCode)).observe(reply.elapsedTime / 1000);
   });
 
-  await app.register(underPressure, {
-    maxEventLoopDelay: deps.maxEventLoopDelayMs,
-    retryAfter: 5,
-    exposeStatusRoute: false,
-    pressureHandler: (_request, reply) => {
-      reply.header('retry-after', '5').status(503).send(errorBody('OVERLOADED', 'the service is busy, retry shortly'));
-    },
-  });
+  await installLoadShedding(app, { maxInFlight: deps.maxInFlight ?? 0, maxEventLoopDelayMs: deps.maxEventLoopDelayMs, retryAfterSeconds: 5 });
   await app.register(rateLimit, {
     max: deps.rateLimitPerMinute,
     timeWindow: '1 minute',
@@ -151,7 +146,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   // Liveness only; readiness and metrics are on the ops port (main.ts), never public.
-  app.get('/healthz', { schema: { hide: true }, config: { rateLimit: false } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: { hide: true }, config: { rateLimit: false, shed: false } }, async () => ({ status: 'ok' }));
 
   if (deps.webRoot && existsSync(path.join(deps.webRoot, 'index.html'))) {
     await app.register(fastifyStatic, { root: deps.webRoot, wildcard: false, index: ['index.html'], maxAge: '1h', decorateReply: false });

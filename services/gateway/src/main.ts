@@ -32,6 +32,11 @@ export const gatewayEnv = {
   PAYMENT_ADDR: grpcTarget('127.0.0.1:50054'),
   VIDEO_ADDR: grpcTarget('127.0.0.1:50055'),
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
+  /**
+   * Requests served at once by one gateway process; the next are shed with 503 OVERLOADED +
+   * Retry-After (src/overload.ts). 0: no bound. The default comes from `make bench-overload`.
+   */
+  MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(64),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   LOGIN_RATE_LIMIT_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
@@ -90,6 +95,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
     publicCacheSeconds: config.PUBLIC_CACHE_SECONDS,
+    maxInFlight: config.MAX_IN_FLIGHT,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     authRateLimitPerMinute: config.AUTH_RATE_LIMIT_PER_MINUTE,
     loginRateLimitPerAccount: config.LOGIN_RATE_LIMIT_PER_ACCOUNT,

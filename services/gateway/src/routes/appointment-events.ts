@@ -150,6 +150,8 @@ export function appointmentEventRoutes(app: FastifyInstance, deps: AppointmentEv
         querystring: EventsQuery,
         response: { ...errorResponses },
       },
+      // A stream lasts minutes: it would hold an in-flight slot all along (overload.ts).
+      config: { shed: 'event-loop-only' },
       preHandler: bearerOrTicket,
     },
     async (request, reply) => {

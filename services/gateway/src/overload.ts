@@ -1,0 +1,74 @@
+// Load shedding: when the gateway is asked for more than it can serve, it answers the excess at once
+// with 503 OVERLOADED + Retry-After, so that the requests it accepts keep their latency.
+//
+// Two signals, the first one decisive:
+//  - Requests in flight (a bound, as Envoy's overload manager and most API gateways have): a queue
+//    shows here the moment it forms, before the event loop lags, and refusing costs next to nothing.
+//    By Little's law the bound is the throughput the backends sustain times the latency we accept.
+//  - Event-loop delay (@fastify/under-pressure): the gateway's own CPU saturated, whatever the cause.
+// Routes marked `config: { shed: false }` (liveness) are neither counted nor refused; the long-lived
+// event streams (`shed: 'event-loop-only'`) would hold an in-flight slot for minutes, so they are
+// not counted, but a new one is refused while the event loop lags.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import underPressure from '@fastify/under-pressure';
+import { counter, gauge } from '@cryptocare/platform';
+import { errorBody } from './http-errors';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false: never refused under load nor counted in flight (health). 'event-loop-only': not counted
+     *  in flight, refused only on event-loop delay (long-lived streams). Unset: both. */
+    shed?: false | 'event-loop-only';
+  }
+}
+
+export type ShedReason = 'in_flight' | 'event_loop_delay';
+
+const shedTotal = counter('http_server_shed_requests_total', 'Requests refused with 503 OVERLOADED, by the signal that refused them', ['reason']);
+const inFlightGauge = gauge('http_server_requests_in_flight', 'Requests being served by the gateway (shed-exempt routes excluded)');
+
+export interface SheddingOptions {
+  /** Most requests served at once; the next ones are refused. 0: no bound. */
+  maxInFlight: number;
+  /** Event-loop delay (ms) beyond which requests are refused. 0: not checked. */
+  maxEventLoopDelayMs: number;
+  /** Seconds a refused client is told to wait (Retry-After). */
+  retryAfterSeconds: number;
+}
+
+const shedMode = (request: FastifyRequest) => request.routeOptions.config?.shed;
+
+/** Registers both signals on `app` (call it first, before rate limits: refusing must stay cheap). */
+export async function installLoadShedding(app: FastifyInstance, options: SheddingOptions): Promise<void> {
+  const retryAfter = String(options.retryAfterSeconds);
+  const refuse = (reply: FastifyReply, reason: ShedReason) => {
+    shedTotal.labels(reason).inc();
+    return reply.header('retry-after', retryAfter).status(503).send(errorBody('OVERLOADED', 'the service is busy, retry shortly'));
+  };
+
+  let inFlight = 0;
+  inFlightGauge.set(0);
+  app.addHook('onRequest', async (request, reply) => {
+    if (shedMode(request) !== undefined) return;
+    if (options.maxInFlight > 0 && inFlight >= options.maxInFlight) return refuse(reply, 'in_flight');
+    inFlight += 1;
+    inFlightGauge.set(inFlight);
+    // 'close' fires once for every response, finished or aborted by the client (onResponse does not
+    // run for an abort), so the count cannot leak.
+    reply.raw.once('close', () => {
+      inFlight -= 1;
+      inFlightGauge.set(inFlight);
+    });
+  });
+
+  await app.register(underPressure, {
+    maxEventLoopDelay: options.maxEventLoopDelayMs,
+    retryAfter: options.retryAfterSeconds,
+    exposeStatusRoute: false,
+    // Returning without sending lets the request through (under-pressure calls next()).
+    pressureHandler: (request, reply) => {
+      if (shedMode(request) === false) return;
+      refuse(reply, 'event_loop_delay');
+    },
+  });
+}
