@@ -2,9 +2,12 @@
 // The domain knows nothing of gRPC; `codeToGrpcStatus` names the status the rpc layer should use.
 
 import type { ScheduleProblem, ScheduleProblemCode } from './schedule';
+import type { DateOverrideProblemCode } from './date-overrides';
 
 export type DomainErrorCode =
   | ScheduleProblemCode
+  | DateOverrideProblemCode
+  | 'SCHEDULE_REQUIRED' // a date override needs the weekly schedule (its zone and horizon)
   | 'INVALID_SCHEDULE' // validateSchedule failed; `problems` lists why
   | 'INVALID_RANGE' // slot query with an unreadable or reversed [from, to)
   | 'RANGE_TOO_LARGE' // slot query longer than MAX_SLOT_RANGE_DAYS
@@ -57,4 +60,11 @@ export const codeToGrpcStatus: Readonly<Record<DomainErrorCode, GrpcStatusName>>
   INVALID_TRANSITION: 'FAILED_PRECONDITION',
   CANCEL_TOO_LATE: 'FAILED_PRECONDITION',
   HOLD_NOT_EXPIRED: 'FAILED_PRECONDITION',
+  INVALID_DATE: 'INVALID_ARGUMENT',
+  DATE_OUTSIDE_HORIZON: 'INVALID_ARGUMENT',
+  INVALID_RANGES: 'INVALID_ARGUMENT',
+  RANGE_END_BEFORE_START: 'INVALID_ARGUMENT',
+  RANGES_NOT_ORDERED: 'INVALID_ARGUMENT',
+  RANGES_OVERLAP: 'INVALID_ARGUMENT',
+  SCHEDULE_REQUIRED: 'FAILED_PRECONDITION',
 };

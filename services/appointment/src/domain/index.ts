@@ -2,4 +2,5 @@
 export * from './errors';
 export * from './schedule';
 export * from './slots';
+export * from './date-overrides';
 export * from './booking';

@@ -1,6 +1,7 @@
 // A professional's schedule: weekly opening rules in their own IANA time zone, plus time off.
 
 import { IANAZone } from 'luxon';
+import type { DateOverride } from './date-overrides';
 
 /** One weekly opening, in the schedule's time zone. */
 export interface WeeklyRule {
@@ -25,6 +26,8 @@ export interface Schedule {
   minimumNoticeMinutes: number;
   /** How many days ahead slots are offered. */
   horizonDays: number;
+  /** Dates whose openings replace the weekly rules of their weekday (date-overrides.ts); loaded by the store, never by validateSchedule. */
+  dateOverrides?: DateOverride[];
 }
 
 /** An absence: no slot may overlap [startAt, endAt). */

@@ -11,6 +11,8 @@
 //    a rule 01:30–03:30 is open three real hours and each real instant of the repeated hour is offered
 //    once (02:00 and 02:30 appear twice on the clock, as different instants). A boundary the clock
 //    reads twice is its first reading.
+// A date override (date-overrides.ts) replaces the weekly rules of its local date with its own
+// ranges, read the same way (so DST days behave as above); an override without ranges closes the day.
 // Then a slot is dropped if it overlaps time off, comes within bufferMinutes of a busy (held or
 // confirmed) booking on either side, starts before now + minimumNotice or at/after now + horizonDays,
 // or starts outside [from, to). The database enforces the same buffer rule: each booking blocks
@@ -69,10 +71,12 @@ export function computeSlots(query: SlotQuery): Slot[] {
   const length = schedule.slotMinutes * MINUTE;
   const step = length + buffer;
 
+  const overrides = new Map((schedule.dateOverrides ?? []).map((o) => [o.date, o.ranges]));
   const slots: Slot[] = [];
   for (const date of localDates(zone, earliestStart, endOfStarts)) {
-    for (const rule of schedule.rules) {
-      if (rule.weekday !== date.weekday) continue;
+    // A date override replaces the weekday's rules (no range: closed that day).
+    const openings = overrides.get(isoDate(date)) ?? schedule.rules.filter((rule) => rule.weekday === date.weekday);
+    for (const rule of openings) {
       const opens = firstInstantReading(zone, date, clockToMinutes(rule.start)!);
       const closes = firstInstantReading(zone, date, clockToMinutes(rule.end, true)!);
       for (let start = opens; start + length <= closes; start += step) {
@@ -114,6 +118,8 @@ interface LocalDate {
   /** ISO: 1 = Monday … 7 = Sunday. */
   weekday: number;
 }
+
+const isoDate = (d: Omit<LocalDate, 'weekday'>) => `${d.year}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`;
 
 /** Every calendar date, in `zone`, on which an instant of [fromMs, toMs] falls. */
 function localDates(zone: IANAZone, fromMs: number, toMs: number): LocalDate[] {
