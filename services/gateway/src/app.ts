@@ -20,6 +20,7 @@ import { trackAllowedMethods } from './method-not-allowed';
 import { authRoutes } from './routes/auth';
 import { meRoutes } from './routes/me';
 import { directoryRoutes } from './routes/directory';
+import { dateOverrideRoutes } from './routes/date-overrides';
 import { appointmentRoutes } from './routes/appointments';
 import { appointmentEventRoutes } from './routes/appointment-events';
 import { webhookRoutes } from './routes/webhooks';
@@ -154,6 +155,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   authRoutes(app, deps.backends, { perAddressPerMinute: deps.authRateLimitPerMinute, perAccountPerQuarterHour: deps.loginRateLimitPerAccount ?? 10 });
   meRoutes(app, deps.backends, deps.auth);
   directoryRoutes(app, deps.backends, deps.auth);
+  dateOverrideRoutes(app, deps.backends, deps.auth);
   appointmentRoutes(app, deps.backends, deps.auth);
   appointmentEventRoutes(app, deps);
   await app.register(async (scope) => webhookRoutes(scope, deps.backends));

@@ -2,7 +2,7 @@
 // The domain knows nothing of gRPC; `codeToGrpcStatus` names the status the rpc layer should use.
 
 import type { ScheduleProblem, ScheduleProblemCode } from './schedule';
-import type { DateOverrideProblemCode } from './date-overrides';
+import type { DateOverrideProblem, DateOverrideProblemCode } from './date-overrides';
 
 export type DomainErrorCode =
   | ScheduleProblemCode
@@ -31,8 +31,8 @@ export class DomainError extends Error {
   constructor(
     readonly code: DomainErrorCode,
     message: string,
-    /** Only for INVALID_SCHEDULE: every problem found. */
-    readonly problems: ScheduleProblem[] = [],
+    /** For invalid schedules and date overrides: every problem found. */
+    readonly problems: Array<ScheduleProblem | DateOverrideProblem> = [],
   ) {
     super(message);
   }

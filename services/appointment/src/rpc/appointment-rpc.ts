@@ -10,7 +10,7 @@ import {
   type GrpcClient,
   type Logger,
 } from '@cryptocare/platform';
-import { canView, computeSlots, DomainError, codeToGrpcStatus, validateSchedule, type Caller, type Role } from '../domain';
+import { canView, computeSlots, DomainError, codeToGrpcStatus, parseLocalDate, validateSchedule, type Caller, type Role } from '../domain';
 import type { Bookings } from '../bookings';
 import { toBooking, type Appointment, type AppointmentStore } from '../store/appointment-store';
 
@@ -158,6 +158,29 @@ export function appointmentService(deps: {
         } catch (err) {
           translate(err);
         }
+      },
+
+      async listDateOverrides(req) {
+        requireUuid(req.professionalId, 'professional_id');
+        const found = await store.dateOverrides(req.professionalId);
+        if (!found) throw notFound('SCHEDULE_NOT_FOUND', 'this professional has no schedule');
+        return { items: found.items, timeZone: found.timeZone };
+      },
+
+      async setDateOverride(req) {
+        requireUuid(req.professionalId, 'professional_id');
+        try {
+          return { override: await store.setDateOverride(req.professionalId, { date: req.override?.date, ranges: req.override?.ranges ?? [] }) };
+        } catch (err) {
+          translate(err);
+        }
+      },
+
+      async removeDateOverride(req) {
+        requireUuid(req.professionalId, 'professional_id');
+        if (!parseLocalDate(req.date)) throw invalidArgument('INVALID_DATE', 'date must be a calendar date "YYYY-MM-DD"');
+        if (!(await store.removeDateOverride(req.professionalId, req.date))) throw notFound('DATE_OVERRIDE_NOT_FOUND', 'no override on this date');
+        return {};
       },
 
       async book(req) {

@@ -1,8 +1,9 @@
 import { v7 as uuidv7 } from 'uuid';
+import { DateTime } from 'luxon';
 import { table, type Outbox, type SqlTx } from '@cryptocare/events';
 import { Prisma, type PrismaClient, type Appointment } from '../generated/prisma';
 import type { SlotInputs, SlotsCache } from './slots-cache';
-import { nextAvailable, type Booking, type BookingStatus, type Interval, type Schedule, type TimeOff } from '../domain';
+import { DomainError, nextAvailable, validateDateOverride, type Booking, type BookingStatus, type DateOverride, type Interval, type Schedule, type TimeOff } from '../domain';
 
 export type { Appointment };
 type Tx = Prisma.TransactionClient;
@@ -14,6 +15,12 @@ export class IdempotencyKeyTakenError extends Error {}
 export class NoScheduleError extends Error {}
 
 const ACTIVE: BookingStatus[] = ['held', 'confirmed'];
+const DAY_MS = 86_400_000;
+
+/** A PostgreSQL DATE column as Prisma gives it (UTC midnight) ↔ "YYYY-MM-DD". */
+const dateColumn = (isoDate: string) => new Date(`${isoDate}T00:00:00Z`);
+const isoDateOf = (column: Date) => column.toISOString().slice(0, 10);
+const overrideOf = (row: { date: Date; ranges: unknown }): DateOverride => ({ date: isoDateOf(row.date), ranges: row.ranges as DateOverride['ranges'] });
 
 export function toBooking(row: Appointment): Booking {
   return {
@@ -86,10 +93,15 @@ export class AppointmentStore {
     return this.slotsCache ? this.slotsCache.inputs(professionalId, from, to, load) : load();
   }
 
+  /** The schedule with its date overrides from yesterday (UTC) on: whatever the zone, that covers its today. */
   async schedule(professionalId: string, tx: Tx | PrismaClient = this.db): Promise<Schedule | undefined> {
-    const row = await tx.schedule.findUnique({ where: { professionalId } });
+    const [row, overrides] = await Promise.all([
+      tx.schedule.findUnique({ where: { professionalId } }),
+      tx.dateOverride.findMany({ where: { professionalId, date: { gte: dateColumn(isoDateOf(new Date(Date.now() - DAY_MS))) } }, orderBy: { date: 'asc' } }),
+    ]);
     if (!row) return undefined;
     return {
+      dateOverrides: overrides.map(overrideOf),
       professionalId: row.professionalId,
       timeZone: row.timeZone,
       rules: row.rules as unknown as Schedule['rules'],
@@ -139,6 +151,48 @@ export class AppointmentStore {
   async removeTimeOff(professionalId: string, id: string): Promise<boolean> {
     return this.write(async (tx) => {
       const { count } = await tx.timeOff.deleteMany({ where: { id, professionalId } });
+      if (count > 0) await this.publishAvailability(tx, professionalId);
+      return count > 0;
+    });
+  }
+
+  /** The professional's date overrides from today on (in their zone), by date; undefined without a schedule. */
+  async dateOverrides(professionalId: string): Promise<{ timeZone: string; items: DateOverride[] } | undefined> {
+    const schedule = await this.schedule(professionalId);
+    if (!schedule) return undefined;
+    const today = DateTime.fromJSDate(new Date(), { zone: schedule.timeZone }).toISODate()!;
+    return { timeZone: schedule.timeZone, items: (schedule.dateOverrides ?? []).filter((o) => o.date >= today) };
+  }
+
+  /**
+   * Sets (replaces) the override of one date, checked against the schedule it belongs to (its zone
+   * and horizon). Under the schedule row's lock, as a hold: an erasure cannot leave one behind.
+   */
+  async setDateOverride(professionalId: string, input: { date: unknown; ranges: unknown }, now = new Date()): Promise<DateOverride> {
+    return this.write(async (tx) => {
+      const rows = await tx.$queryRawUnsafe<Array<{ time_zone: string; horizon_days: number }>>(
+        `SELECT time_zone, horizon_days FROM ${table(this.schema, 'schedules')} WHERE professional_id = $1::uuid FOR SHARE`,
+        professionalId,
+      );
+      const schedule = rows[0];
+      if (!schedule) throw new DomainError('SCHEDULE_REQUIRED', 'set the weekly schedule before overriding dates');
+      const result = validateDateOverride(input, { timeZone: schedule.time_zone, horizonDays: schedule.horizon_days }, now);
+      if (!result.ok) {
+        const first = result.problems[0]!;
+        throw new DomainError(first.code, `${first.field}: ${first.message}`, result.problems);
+      }
+      const { date, ranges } = result.override;
+      const data = { ranges: ranges as unknown as Prisma.InputJsonValue };
+      await tx.dateOverride.upsert({ where: { professionalId_date: { professionalId, date: dateColumn(date) } }, create: { professionalId, date: dateColumn(date), ...data }, update: data });
+      await this.publishAvailability(tx, professionalId, now);
+      return result.override;
+    });
+  }
+
+  /** Back to the weekly rules on that date; false if it had no override. */
+  async removeDateOverride(professionalId: string, date: string): Promise<boolean> {
+    return this.write(async (tx) => {
+      const { count } = await tx.dateOverride.deleteMany({ where: { professionalId, date: dateColumn(date) } });
       if (count > 0) await this.publishAvailability(tx, professionalId);
       return count > 0;
     });
@@ -265,10 +319,11 @@ export class AppointmentStore {
     await tx.appointment.updateMany({ where: { patientId }, data: { patientId: ERASED_USER, idempotencyKey: null } });
   }
 
-  /** Erasure of a professional, first step: the schedule and time off go (waits for holds in flight). */
+  /** Erasure of a professional, first step: the schedule, time off and date overrides go (waits for holds in flight). */
   async removeSchedule(tx: Tx, professionalId: string): Promise<void> {
     await tx.schedule.deleteMany({ where: { professionalId } });
     await tx.timeOff.deleteMany({ where: { professionalId } });
+    await tx.dateOverride.deleteMany({ where: { professionalId } });
   }
 
   /**

@@ -50,7 +50,8 @@ export class SlotsCache {
     } catch {
       return load(); // without the version no entry can be trusted: read through
     }
-    const key = `${this.prefix}slots:v1:${professionalId}:${version}:${from.toISOString()}:${to.toISOString()}`;
+    // v2: the schedule carries its date overrides.
+    const key = `${this.prefix}slots:v2:${professionalId}:${version}:${from.toISOString()}:${to.toISOString()}`;
     const stored = await this.aside.getOrLoad<Stored>(key, SLOTS_TTL_SECONDS, async () => toStored(await load()));
     return fromStored(stored);
   }
