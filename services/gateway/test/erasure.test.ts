@@ -116,6 +116,8 @@ describe('erasure leaves nothing of a person anywhere (real PostgreSQL, Redis, K
     await pro.api.expect(200, 'PUT', '/v1/professionals/me/schedule', demoSchedule);
     const offStart = new Date(Date.now() + 40 * 86_400_000);
     await pro.api.expect(201, 'POST', '/v1/professionals/me/time-off', { start: offStart.toISOString(), end: new Date(offStart.getTime() + 3_600_000).toISOString(), reason: `family matters ${marker}` });
+    const closedDate = new Date(Date.now() + 41 * 86_400_000).toISOString().slice(0, 10);
+    await pro.api.expect(200, 'PUT', `/v1/professionals/me/date-overrides/${closedDate}`, { ranges: [] });
     const admin = api.as((await api.expect(200, 'POST', '/v1/auth/login', { email: 'admin@cryptocare.test', password: 'admin-password-1' })).accessToken);
     await admin.expect(200, 'POST', `/v1/admin/professionals/${pro.id}/verify`);
     const { items: slots } = await alice.api.expect(200, 'GET', `/v1/professionals/${pro.id}/slots`);
@@ -172,6 +174,7 @@ describe('erasure leaves nothing of a person anywhere (real PostgreSQL, Redis, K
         'appointment.schedules.professional_id',
         'appointment.time_off.professional_id',
         'appointment.time_off.reason',
+        'appointment.date_overrides.professional_id',
         'appointment.appointments.patient_id',
         'appointment.appointments.professional_id',
         'appointment.appointments.idempotency_key',
