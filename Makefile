@@ -14,7 +14,7 @@ endif
 export PATH := $(NODE_BIN):$(PATH)
 export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
 
-.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load breaking
+.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload breaking
 
 help:
 	@echo "make dev         run the whole platform and the web client on http://localhost:8080 (embedded, npm packages only)"
@@ -24,6 +24,7 @@ help:
 	@echo "make gen         regenerate gRPC contracts (ts-proto) and Prisma clients"
 	@echo "make bench       run the benchmarks in bench/ and record the results"
 	@echo "make bench-load  the plan's load tests (2 000 users, 5x peak, endurance, scale-out)"
+	@echo "make bench-overload  5x the read capacity, open loop: load shedding, latency, recovery (bench/overload.ts)"
 
 # Installs dependencies (the versions of package-lock.json) when a manifest changed since the last
 # install; runs `gen` (postinstall). Not `npm ci`: npm 11 writes lockfiles without other platforms'
@@ -88,6 +89,9 @@ bench: install infra-up
 # (bench/load.ts; about 12 minutes; BENCH_* variables documented there).
 bench-load: install infra-up
 	source scripts/infra/env.sh && npx tsx bench/load.ts
+
+bench-overload: install infra-up
+	source scripts/infra/env.sh && npx tsx bench/overload.ts
 
 # Kubernetes delivery: images, chart checks, deploy (see README, "Deployment").
 include deploy/Makefile.fragment
