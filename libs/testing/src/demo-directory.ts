@@ -39,6 +39,9 @@ export async function seedDemoDirectory(baseUrl: string, admin: { email: string;
   const ids: string[] = [];
   for (const p of demoProfessionals) {
     let session = await api.call('POST', '/v1/auth/login', { email: p.email, password: DEMO_PASSWORD });
+    // Seeded as another region's account by an older version (a data directory of `make dev` from
+    // before deployments had a region): it cannot sign in here any more; left as it is.
+    if (session.status === 421) continue;
     if (session.status !== 200) {
       session = { ...session, body: await api.expect(201, 'POST', '/v1/auth/register', { email: p.email, password: DEMO_PASSWORD, role: 'professional', displayName: p.displayName }) };
     }

@@ -58,7 +58,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const revocationCache = shared.cache ?? (config.REDIS_URL ? new RedisCache(config.REDIS_URL, 'auth') : new MemoryCache());
   const revocations = new RevocationList(revocationCache, ACCESS_TOKEN_SECONDS + 60);
   if (config.BOOTSTRAP_ADMIN_EMAIL && config.BOOTSTRAP_ADMIN_PASSWORD) {
-    await ensureAdmin(store, config.BOOTSTRAP_ADMIN_EMAIL, config.BOOTSTRAP_ADMIN_PASSWORD);
+    await ensureAdmin(store, config.BOOTSTRAP_ADMIN_EMAIL, config.BOOTSTRAP_ADMIN_PASSWORD, config.DATA_REGION);
   }
   const hosted = await hostService({
     name: SERVICE,
