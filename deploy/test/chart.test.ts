@@ -274,6 +274,21 @@ describe.each(TARGETS)('charts/cryptocare for $name', ({ env, region }) => {
     }
   });
 
+  test('data region: every service serves this cluster\'s region; the gateway sends other regions\' users to their own API', () => {
+    for (const name of names) {
+      expect({ name, DATA_REGION: find(objs, 'ConfigMap', `${name}-config`)!.data!.DATA_REGION }).toEqual({ name, DATA_REGION: region.toUpperCase() });
+    }
+    // Each region's gateway.host, as its values files layer it (the region's file wins).
+    const hostOf = (r: string) =>
+      [join(APP_CHART, 'values.yaml'), ...valuesFiles(APP_CHART, env, r)]
+        .map((f) => parse(readFileSync(f, 'utf8'))?.global?.gateway?.host as string | undefined)
+        .filter(Boolean)
+        .pop();
+    const rendered = find(objs, 'ConfigMap', 'gateway-config')!.data!.REGION_BASE_URLS!;
+    const urls = Object.fromEntries(rendered.split(',').map((e) => e.split('=') as [string, string]));
+    expect(urls).toEqual({ CH: `https://${hostOf('ch')}`, EU: `https://${hostOf('eu')}` });
+  });
+
   test('ConfigMaps carry the runtime contract: ports, listen address, dns:///<svc>-headless targets', () => {
     for (const name of names) {
       const cm = find(objs, 'ConfigMap', `${name}-config`)!;

@@ -142,6 +142,16 @@ its ops HTTP both listen on GRPC_HOST; the gateway's public HTTP on HTTP_HOST, i
 {{- /* Peers whose X-Forwarded-For the gateway believes (the Envoy proxies' pods); empty: none. */ -}}
 {{- $_ := set $data "TRUSTED_PROXIES" (join "," ($svc.trustedProxies | default list)) -}}
 {{- end -}}
+{{- /* The data region this cluster serves: identity refuses other regions' sign-ups, the gateway
+other regions' tokens (docs/compliance/data-region.md). Every service gets it: all of its data is that region's. */ -}}
+{{- $_ := set $data "DATA_REGION" (upper $g.region) -}}
+{{- if $svc.public -}}
+{{- $urls := list -}}
+{{- range $r, $u := ($g.regionBaseUrls | default dict) -}}
+{{- $urls = append $urls (printf "%s=%s" (upper $r) $u) -}}
+{{- end -}}
+{{- $_ := set $data "REGION_BASE_URLS" (join "," $urls) -}}
+{{- end -}}
 {{- $_ := set $data "KAFKA_CLIENT_ID" .name -}}
 {{- range $other, $o := $root.Values.services -}}
 {{- if and $o.enabled $o.ports $o.ports.grpc -}}

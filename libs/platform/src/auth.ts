@@ -3,6 +3,14 @@ import { unauthenticated } from './errors';
 
 export type Role = 'patient' | 'professional' | 'admin';
 
+/** The data regions: each is its own deployment, whose databases hold only its users (docs/compliance/data-region.md). */
+export const DATA_REGIONS = ['CH', 'EU'] as const;
+export type DataRegion = (typeof DATA_REGIONS)[number];
+
+export function isDataRegion(value: unknown): value is DataRegion {
+  return typeof value === 'string' && (DATA_REGIONS as readonly string[]).includes(value);
+}
+
 export interface Principal {
   userId: string;
   role: Role;
@@ -10,6 +18,8 @@ export interface Principal {
   sessionId: string;
   /** When the token was issued (ms since epoch). */
   issuedAt: number;
+  /** The data region of the user (the `region` claim); absent in credentials that do not carry it (stream tickets). */
+  region?: DataRegion;
 }
 
 export const ACCESS_TOKEN_AUDIENCE = 'cryptocare-api';
@@ -33,7 +43,13 @@ export class AccessTokenVerifier {
       const { payload } = await jwtVerify(token, this.keys!, { issuer: this.issuer, audience: ACCESS_TOKEN_AUDIENCE, algorithms: ['ES256'] });
       const role = payload.role as Role;
       if (!payload.sub || !['patient', 'professional', 'admin'].includes(role)) throw new Error('claims');
-      return { userId: payload.sub, role, sessionId: typeof payload.sid === 'string' ? payload.sid : '', issuedAt: (payload.iat ?? 0) * 1000 };
+      return {
+        userId: payload.sub,
+        role,
+        sessionId: typeof payload.sid === 'string' ? payload.sid : '',
+        issuedAt: (payload.iat ?? 0) * 1000,
+        ...(isDataRegion(payload.region) ? { region: payload.region } : {}),
+      };
     } catch {
       throw unauthenticated('INVALID_TOKEN', 'the access token is invalid or expired');
     }
@@ -45,6 +61,20 @@ export class AccessTokenVerifier {
     this.kids = new Set(jwks.keys.map((k) => k.kid).filter((k): k is string => !!k));
     this.issuer = issuer;
     this.fetchedAt = Date.now();
+  }
+}
+
+/**
+ * The `region` claim of a token WITHOUT verifying it: for nothing but naming, in a refusal, the
+ * region whose deployment a client should go to (a token signed by another region's identity
+ * cannot verify here). Never a basis to grant anything.
+ */
+export function unverifiedRegionClaim(token: string): DataRegion | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { region?: unknown };
+    return isDataRegion(payload?.region) ? payload.region : undefined;
+  } catch {
+    return undefined;
   }
 }
 

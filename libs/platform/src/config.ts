@@ -32,6 +32,13 @@ export const commonEnv = {
   KAFKA_BROKERS: z.string().regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'expected host:port[,host:port…]').optional(),
 };
 
+/**
+ * DATA_REGION: the data region this deployment serves (CH or EU; lower case accepted, as the chart's
+ * `global.region`). Its databases, Redis and Kafka hold only that region's users.
+ */
+export const dataRegion = () =>
+  z.preprocess((v) => (typeof v === 'string' && v !== '' ? v.toUpperCase() : undefined), z.enum(['CH', 'EU']).default('CH'));
+
 export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
 /** A gRPC target such as `dns:///identity-headless:50051` or `127.0.0.1:50051`. */

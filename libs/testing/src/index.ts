@@ -1,5 +1,7 @@
 export * from './infra';
 export * from './sql-database';
+export * from './column-scan';
+export * from './topic-scan';
 export * from './services';
 export * from './platform';
 export * from './api-client';

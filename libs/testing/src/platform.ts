@@ -69,15 +69,26 @@ interface RunningProcess {
  * provider simulators in this process. Each run gets its own schemas, Kafka topics (a namespace
  * prefix) and consumer groups, so runs never see each other's data.
  */
-export async function startPlatform(
-  options: {
-    logLevel?: string;
-    extraEnv?: Partial<Record<ServiceName, Record<string, string>>>;
-    /** Processes per service (default 1), as replicas would run: clients balance round-robin over them. */
-    replicas?: Partial<Record<ServiceName, number>>;
-  } = {},
-) {
-  const { databaseUrl, redisUrl, kafkaBrokers } = infraUrls();
+export interface PlatformOptions {
+  logLevel?: string;
+  extraEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Processes per service (default 1), as replicas would run: clients balance round-robin over them. */
+  replicas?: Partial<Record<ServiceName, number>>;
+  /** The data region the deployment serves (DATA_REGION of every service; the services' default, CH, without it). */
+  region?: 'CH' | 'EU';
+  /** The (first) gateway's port, when a test must know its URL before the start (another region's REGION_BASE_URLS). */
+  gatewayPort?: number;
+  /**
+   * A Redis database (0-15) of the platform's own, as a region's deployment has a Redis of its own:
+   * every key in it is this platform's. Without it the platforms share database 0.
+   */
+  redisDatabase?: number;
+}
+
+export async function startPlatform(options: PlatformOptions = {}) {
+  const infra = infraUrls();
+  const { databaseUrl, kafkaBrokers } = infra;
+  const redisUrl = options.redisDatabase === undefined ? infra.redisUrl : withDatabase(infra.redisUrl, options.redisDatabase);
   const run = uniqueName('e2e');
   const namespace = `${run}.`;
 
@@ -90,6 +101,7 @@ export async function startPlatform(
   const portsFor = async (service: ServiceName) => [service, await Promise.all(Array.from({ length: replicasOf(service) }, freePort))] as const;
   const grpcPorts = Object.fromEntries(await Promise.all(backendServices.map(portsFor))) as Record<(typeof backendServices)[number], number[]>;
   const httpPorts = Object.fromEntries(await Promise.all([...backendServices, 'gateway' as const].map(portsFor))) as Record<ServiceName, number[]>;
+  if (options.gatewayPort) httpPorts.gateway[0] = options.gatewayPort;
   // The gateway's /readyz and /metrics live on an ops port of their own, apart from the API.
   const gatewayOpsPorts = (await portsFor('gateway'))[1];
   const gatewayUrls = httpPorts.gateway.map((port) => `http://127.0.0.1:${port}`);
@@ -115,6 +127,7 @@ export async function startPlatform(
     APPOINTMENT_ADDR: grpcAddress('appointment'),
     PAYMENT_ADDR: grpcAddress('payment'),
     VIDEO_ADDR: grpcAddress('video'),
+    ...(options.region ? { DATA_REGION: options.region } : {}),
   };
   // Every platform of the suite runs at once against one Redis and all their clients are
   // 127.0.0.1: the per-address limits (shared counters in Redis) are lifted so that one test's
@@ -180,6 +193,8 @@ export async function startPlatform(
     gatewayUrl,
     /** Every gateway replica's address (a load generator spreads its connections over them). */
     gatewayUrls,
+    /** The Redis the platform's services use (its own database with `redisDatabase`). */
+    redisUrl,
     sbp,
     zoom,
     schemas,
@@ -216,6 +231,12 @@ export async function startPlatform(
       await zoom.close();
     },
   };
+}
+
+function withDatabase(redisUrl: string, database: number): string {
+  const url = new URL(redisUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
 }
 
 export type RunningPlatform = Awaited<ReturnType<typeof startPlatform>>;

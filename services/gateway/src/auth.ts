@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AccessTokenVerifier, Principal, Role } from '@cryptocare/platform';
+import { unverifiedRegionClaim, type AccessTokenVerifier, type Principal, type Role } from '@cryptocare/platform';
 import type { RevocationList } from '@cryptocare/cache';
 import { HttpError } from './http-errors';
+import type { DataRegions } from './data-region';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,10 +20,26 @@ export class Authenticator {
   constructor(
     private readonly verifier: AccessTokenVerifier,
     private readonly revocations: RevocationList,
+    /** This deployment's data region: tokens of another region's users are answered WRONG_REGION. */
+    readonly regions?: DataRegions,
   ) {}
 
   async principalOf(token: string): Promise<Principal> {
-    return this.unlessRevoked(await this.verifier.verify(token));
+    let principal: Principal;
+    try {
+      principal = await this.verifier.verify(token);
+    } catch (err) {
+      // Another region's identity signs with keys this one does not have, so its tokens never
+      // verify here. Their unverified `region` claim is read for one thing only: to name, in a
+      // refusal, where the client should go (a public URL). The answer is a refusal either way,
+      // so a forged claim gains nothing but that URL; nothing is granted on an unverified claim.
+      const claimed = unverifiedRegionClaim(token);
+      if (this.regions && claimed && claimed !== this.regions.here) throw this.regions.misdirected(claimed);
+      throw err;
+    }
+    // A verified token of another region (should the regions ever share keys) is refused too.
+    if (this.regions && principal.region && principal.region !== this.regions.here) throw this.regions.misdirected(principal.region);
+    return this.unlessRevoked(principal);
   }
 
   /** The principal of a credential derived from an access token (a stream ticket), if still valid. */

@@ -9,6 +9,7 @@ export class HttpError extends Error {
     readonly statusCode: number,
     readonly code: string,
     message: string,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -19,7 +20,7 @@ const retryHint = ' The request may still have taken effect: retry it with the s
 
 export function installErrorHandler(app: FastifyInstance, allowedMethods: (url: string) => string[] = () => []): void {
   app.setErrorHandler((error: FastifyError | AppError | HttpError | Error, request, reply) => {
-    if (error instanceof HttpError) return reply.status(error.statusCode).send(errorBody(error.code, error.message));
+    if (error instanceof HttpError) return reply.status(error.statusCode).send(errorBody(error.code, error.message, error.details));
     const fe = error as FastifyError;
     if (fe.validation) {
       return reply.status(400).send(errorBody('VALIDATION_FAILED', fe.message, fe.validation.map((v) => ({ path: v.instancePath || v.params?.missingProperty, message: v.message }))));

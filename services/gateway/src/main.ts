@@ -2,10 +2,11 @@
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import os from 'node:os';
 import path from 'node:path';
-import { AccessTokenVerifier, commonEnv, createLogger, grpcTarget, loadConfig, port, runAsProcess, startOpsServer, z, type Logger } from '@cryptocare/platform';
+import { AccessTokenVerifier, commonEnv, createLogger, dataRegion, grpcTarget, loadConfig, port, runAsProcess, startOpsServer, z, type Logger } from '@cryptocare/platform';
 import { busFromEnv, type EventBus } from '@cryptocare/events';
 import { MemoryCache, RedisCache, RevocationList, type Cache } from '@cryptocare/cache';
 import { Authenticator } from './auth';
+import { DataRegions, regionBaseUrlsEnv } from './data-region';
 import { connectBackends } from './clients';
 import { buildGateway } from './app';
 import { AppointmentStream } from './sse/appointment-stream';
@@ -31,6 +32,10 @@ export const gatewayEnv = {
   APPOINTMENT_ADDR: grpcTarget('127.0.0.1:50053'),
   PAYMENT_ADDR: grpcTarget('127.0.0.1:50054'),
   VIDEO_ADDR: grpcTarget('127.0.0.1:50055'),
+  /** The data region this deployment serves: other regions' tokens and sign-ups get 421 WRONG_REGION. */
+  DATA_REGION: dataRegion(),
+  /** Public base URL of each region's deployment, `CH=https://…,EU=https://…`: where WRONG_REGION sends clients. */
+  REGION_BASE_URLS: regionBaseUrlsEnv,
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
   /**
    * Requests served at once by one gateway process; the next are shed with 503 OVERLOADED +
@@ -82,7 +87,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   // Revocations are written by identity under the `auth` prefix (see identity's main.ts).
   if (!shared.cache && !config.REDIS_URL) logger.warn('REDIS_URL not set: revocations by identity are not seen by this gateway');
   const authCache = shared.cache ?? (config.REDIS_URL ? new RedisCache(config.REDIS_URL, 'auth') : new MemoryCache());
-  const auth = new Authenticator(verifier, new RevocationList(authCache, 0));
+  const auth = new Authenticator(verifier, new RevocationList(authCache, 0), new DataRegions(config.DATA_REGION, config.REGION_BASE_URLS));
 
   const app = await buildGateway({
     backends,

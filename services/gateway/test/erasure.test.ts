@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { ApiClient, demoSchedule, eventually, infraUrls, kafkaTopics, startPlatform, type RunningPlatform } from '@cryptocare/testing';
+import { ApiClient, demoSchedule, eventually, infraUrls, kafkaTopics, scanColumns, startPlatform, type ColumnHit, type RunningPlatform } from '@cryptocare/testing';
 
 /**
  * The right to erasure end to end (every service its own process, real PostgreSQL, Redis and
@@ -20,12 +20,6 @@ const ERASED = '00000000-0000-0000-0000-000000000000';
  * a late event or token for it is recognised as erased.
  */
 const tombstones = [{ service: 'identity', table: 'users', column: 'id', rows: 'erased_at IS NOT NULL' }] as const;
-
-interface Hit {
-  column: string;
-  needle: string;
-  rows: number;
-}
 
 describe('erasure leaves nothing of a person anywhere (real PostgreSQL, Redis, Kafka; separate processes)', () => {
   let platform: RunningPlatform;
@@ -60,33 +54,8 @@ describe('erasure leaves nothing of a person anywhere (real PostgreSQL, Redis, K
     return booked.appointment.id as string;
   }
 
-  /** Every column of every table of every service's schema, cast to text (bytea through escape), searched for each needle. */
-  async function scan(needles: string[]): Promise<Hit[]> {
-    const schemas = Object.values(platform.schemas);
-    const { rows: columns } = await db.query<{ table_schema: string; table_name: string; column_name: string; data_type: string }>(
-      `SELECT c.table_schema, c.table_name, c.column_name, c.data_type
-         FROM information_schema.columns c
-         JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
-        WHERE c.table_schema = ANY($1) ORDER BY 1, 2, 3`,
-      [schemas],
-    );
-    expect(new Set(columns.map((c) => c.table_schema)).size).toBe(schemas.length);
-    const hits: Hit[] = [];
-    for (const c of columns) {
-      const value = c.data_type === 'bytea' ? `encode(t."${c.column_name}", 'escape')` : `t."${c.column_name}"::text`;
-      const service = Object.entries(platform.schemas).find(([, s]) => s === c.table_schema)![0];
-      const tombstone = tombstones.find((x) => x.service === service && x.table === c.table_name && x.column === c.column_name);
-      const { rows } = await db.query<{ needle: string; rows: number }>(
-        `SELECT n.needle, count(*)::int AS rows
-           FROM "${c.table_schema}"."${c.table_name}" t, unnest($1::text[]) AS n(needle)
-          WHERE strpos(lower(${value}), lower(n.needle)) > 0 ${tombstone ? `AND NOT (${tombstone.rows})` : ''}
-          GROUP BY n.needle`,
-        [needles],
-      );
-      for (const r of rows) hits.push({ column: `${service}.${c.table_name}.${c.column_name}`, needle: r.needle, rows: r.rows });
-    }
-    return hits;
-  }
+  /** Every column of every table of every service's schema, searched for each needle (beyond the tombstones). */
+  const scan = (needles: string[]) => scanColumns(db, platform.schemas, needles, tombstones);
 
   async function outboxBacklog(): Promise<number> {
     let total = 0;
@@ -203,7 +172,7 @@ describe('erasure leaves nothing of a person anywhere (real PostgreSQL, Redis, K
 
     // Once every service has processed the erasures and published its outbox, nothing of the three
     // is left in any column of any table, beyond the tombstone.
-    let hits: Hit[] = [];
+    let hits: ColumnHit[] = [];
     try {
       await eventually(async () => {
         hits = await scan(needles);

@@ -1,6 +1,6 @@
 // identity's composition root: reads the environment, picks the real adapters, starts.
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
-import { backendEnv, createLogger, loadConfig, prismaAdapter, runAsProcess, z, type Logger } from '@cryptocare/platform';
+import { backendEnv, createLogger, dataRegion, loadConfig, prismaAdapter, runAsProcess, z, type Logger } from '@cryptocare/platform';
 import { busFromEnv, endpointsFrom, hostService, Outbox, type EventBus } from '@cryptocare/events';
 import { MemoryCache, RedisCache, RevocationList, type Cache } from '@cryptocare/cache';
 import { PrismaClient } from './generated/prisma';
@@ -19,6 +19,8 @@ const KEY_ROTATION_CHECK_MS = 60 * 60 * 1000;
 export const identityEnv = {
   ...backendEnv(SERVICE, 50051, 9101),
   JWT_ISSUER: z.string().min(1).default('https://cryptocare.ch'),
+  /** The data region this deployment serves: sign-up for another region is refused (WRONG_REGION). */
+  DATA_REGION: dataRegion(),
   /** Creates (or keeps) one admin account at start, e.g. in embedded mode. */
   BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(10).optional(),
@@ -56,7 +58,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const revocationCache = shared.cache ?? (config.REDIS_URL ? new RedisCache(config.REDIS_URL, 'auth') : new MemoryCache());
   const revocations = new RevocationList(revocationCache, ACCESS_TOKEN_SECONDS + 60);
   if (config.BOOTSTRAP_ADMIN_EMAIL && config.BOOTSTRAP_ADMIN_PASSWORD) {
-    await ensureAdmin(store, config.BOOTSTRAP_ADMIN_EMAIL, config.BOOTSTRAP_ADMIN_PASSWORD);
+    await ensureAdmin(store, config.BOOTSTRAP_ADMIN_EMAIL, config.BOOTSTRAP_ADMIN_PASSWORD, config.DATA_REGION);
   }
   const hosted = await hostService({
     name: SERVICE,
@@ -67,7 +69,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     bus,
     ownsBus: !shared.bus,
     outbox,
-    services: [identityService({ store, issuer: config.JWT_ISSUER, logger, revocations })],
+    services: [identityService({ store, issuer: config.JWT_ISSUER, region: config.DATA_REGION, logger, revocations })],
     // No readiness check on the revocation list: sign-in works without it; sign-out answers 503.
   });
   return {

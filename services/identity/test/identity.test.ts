@@ -20,7 +20,8 @@ describe('identity service (real PostgreSQL)', () => {
     schema = await migratedSchema('identity');
     await bus.subscribe({ groupId: 'test', topics: ['identity.events.v1'], handle: async (m) => void published.push(m) });
     service = await main(
-      { DATABASE_URL: infraUrls().databaseUrl, DATABASE_SCHEMA: schema, GRPC_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', NODE_ENV: 'test' },
+      // The EU deployment: its users are EU's (CH's are refused, see the data region test below).
+      { DATABASE_URL: infraUrls().databaseUrl, DATABASE_SCHEMA: schema, GRPC_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', NODE_ENV: 'test', DATA_REGION: 'eu' },
       { bus },
     );
     client = createGrpcClient(identity, 'IdentityService', `127.0.0.1:${service.grpcPort}`, { deadlineMs: 5_000 });
@@ -41,8 +42,8 @@ describe('identity service (real PostgreSQL)', () => {
       const { jwksJson, issuer } = await client.getJwks({});
       return { jwks: JSON.parse(jwksJson), issuer };
     });
-    // The token names its sign-in (sid), which sign-out and erasure revoke.
-    await expect(verifier.verify(tokens!.accessToken)).resolves.toEqual({ userId: user!.id, role: 'patient', sessionId: expect.stringMatching(/^[0-9a-f-]{36}$/), issuedAt: expect.any(Number) });
+    // The token names its sign-in (sid), which sign-out and erasure revoke, and the user's data region.
+    await expect(verifier.verify(tokens!.accessToken)).resolves.toEqual({ userId: user!.id, role: 'patient', sessionId: expect.stringMatching(/^[0-9a-f-]{36}$/), issuedAt: expect.any(Number), region: 'EU' });
     await expect(verifier.verify(tokens!.accessToken + 'x')).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
     const event = await eventually(async () => published.map((m) => decodeEnvelope(m.value)).find((e) => 'type' in e && e.subject === user!.id));
     expect(event).toMatchObject({ type: 'identity.user_registered', data: { userId: user!.id, role: 'patient', region: 'EU' } });
@@ -57,6 +58,31 @@ describe('identity service (real PostgreSQL)', () => {
     await expect(client.register({ email: 'c@example.ch', password: 'correct horse battery', role: identity.Role.ROLE_ADMIN, displayName: 'x' })).rejects.toMatchObject({ code: 'INVALID_ROLE' });
     await register('dup@example.ch');
     await expect(register('DUP@example.ch')).rejects.toMatchObject({ status: status.ALREADY_EXISTS, code: 'EMAIL_TAKEN' });
+  });
+
+  it("data region: keeps only its region's accounts; another region's sign-up is refused with WRONG_REGION and nothing is written", async () => {
+    // Asked for the other region: refused, naming it; the email stays free (no row, no event).
+    await expect(client.register({ email: 'swiss@example.ch', password: 'correct horse battery', role: identity.Role.ROLE_PATIENT, displayName: 'S', region: common.Region.REGION_CH })).rejects.toMatchObject({
+      status: status.FAILED_PRECONDITION,
+      code: 'WRONG_REGION',
+      details: { region: 'CH' },
+    });
+    await expect(client.login({ email: 'swiss@example.ch', password: 'correct horse battery' })).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    // No region asked: this deployment's, in the account and in its tokens.
+    const { user, tokens } = await client.register({ email: 'unsaid@example.ch', password: 'correct horse battery', role: identity.Role.ROLE_PATIENT, displayName: 'U' });
+    expect(user?.region).toBe(common.Region.REGION_EU);
+    expect(JSON.parse(Buffer.from(tokens!.accessToken.split('.')[1]!, 'base64url').toString())).toMatchObject({ sub: user!.id, region: 'EU' });
+    expect(published.map((m) => decodeEnvelope(m.value)).filter((e) => 'type' in e && e.type === 'identity.user_registered' && (e.data as { region?: string }).region === 'CH')).toEqual([]);
+    // A row of another region (kept from before the deployment had a region) signs in only there,
+    // and only the right password learns that.
+    const pool = new pg.Pool({ connectionString: infraUrls().databaseUrl, max: 1 });
+    try {
+      await pool.query(`UPDATE "${schema}".users SET region = 'CH' WHERE id = $1`, [user!.id]);
+    } finally {
+      await pool.end();
+    }
+    await expect(client.login({ email: 'unsaid@example.ch', password: 'wrong password!!' })).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    await expect(client.login({ email: 'unsaid@example.ch', password: 'correct horse battery' })).rejects.toMatchObject({ code: 'WRONG_REGION', details: { region: 'CH' } });
   });
 
   it('logs in with the right password only', async () => {

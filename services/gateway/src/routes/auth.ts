@@ -6,6 +6,7 @@ import type { Backends } from '../clients';
 import { presentUser } from '../presenters';
 import { HttpError } from '../http-errors';
 import { errorResponses } from './schemas';
+import type { DataRegions } from '../data-region';
 
 const RegisterBody = Type.Object(
   {
@@ -31,7 +32,12 @@ export interface AuthLimits {
   perAccountPerQuarterHour: number;
 }
 
-export function authRoutes(app: FastifyInstance, backends: Backends, limits: AuthLimits) {
+export function authRoutes(app: FastifyInstance, backends: Backends, limits: AuthLimits, regions?: DataRegions) {
+  // identity's WRONG_REGION (sign-up or sign-in for another region) becomes the 421 redirect answer.
+  const redirect = (error: unknown): never => {
+    if (regions) regions.redirectWrongRegion(error);
+    throw error;
+  };
   const limited = { rateLimit: { max: limits.perAddressPerMinute, timeWindow: '1 minute' } };
   // Credential stuffing from many addresses against one account: a second limit, by account,
   // in the same store (Redis across replicas) as the per-address one.
@@ -56,16 +62,19 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
     { schema: { tags: ['auth'], summary: 'Create an account', body: RegisterBody, response: { ...errorResponses } }, config: limited },
     async (request, reply) => {
       const { email, password, role, displayName, region } = request.body;
-      const res = await backends.identity.register(
-        {
-          email,
-          password,
-          displayName,
-          role: role === 'professional' ? identity.Role.ROLE_PROFESSIONAL : identity.Role.ROLE_PATIENT,
-          region: region === 'EU' ? common.Region.REGION_EU : common.Region.REGION_CH,
-        },
-        budget,
-      );
+      const res = await backends.identity
+        .register(
+          {
+            email,
+            password,
+            displayName,
+            role: role === 'professional' ? identity.Role.ROLE_PROFESSIONAL : identity.Role.ROLE_PATIENT,
+            // None asked: identity takes its deployment's region (DATA_REGION).
+            region: region === 'EU' ? common.Region.REGION_EU : region === 'CH' ? common.Region.REGION_CH : common.Region.REGION_UNSPECIFIED,
+          },
+          budget,
+        )
+        .catch(redirect);
       return reply.status(201).send(session(res));
     },
   );
@@ -73,7 +82,7 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
   app.post<{ Body: Static<typeof LoginBody> }>(
     '/v1/auth/login',
     { schema: { tags: ['auth'], summary: 'Log in', body: LoginBody, response: { ...errorResponses } }, config: limited, preHandler: perAccount },
-    async (request) => session(await backends.identity.login(request.body, budget)),
+    async (request) => session(await backends.identity.login(request.body, budget).catch(redirect)),
   );
 
   app.post<{ Body: Static<typeof RefreshBody> }>(

@@ -18,6 +18,8 @@ export const errorResponses = {
   403: ErrorBody,
   404: ErrorBody,
   409: ErrorBody,
+  /** WRONG_REGION: the account lives in another data region's deployment (details.region, details.baseUrl). */
+  421: ErrorBody,
   429: ErrorBody,
   503: ErrorBody,
   504: ErrorBody,

@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { randomUUID } from 'node:crypto';
-import { ACCESS_TOKEN_AUDIENCE, type Role } from '@cryptocare/platform';
+import { ACCESS_TOKEN_AUDIENCE, type DataRegion, type Role } from '@cryptocare/platform';
 
 export const ACCESS_TOKEN_SECONDS = 15 * 60;
 export const REFRESH_TOKEN_DAYS = 30;
@@ -19,10 +19,11 @@ export async function newSigningKey(): Promise<KeyPairJwk> {
 }
 
 /** Short-lived access JWT that every process verifies locally with the JWKS. */
-export async function signAccessToken(key: KeyPairJwk, issuer: string, user: { id: string; role: Role }, sessionId: string): Promise<string> {
+export async function signAccessToken(key: KeyPairJwk, issuer: string, user: { id: string; role: Role; region: DataRegion }, sessionId: string): Promise<string> {
   const privateKey = await importJWK(key.privateJwk, 'ES256');
   // `sid`: the sign-in (refresh token family) it belongs to, so signing out ends it at once.
-  return new SignJWT({ role: user.role, sid: sessionId })
+  // `region`: the user's data region; a gateway of another region answers WRONG_REGION with it.
+  return new SignJWT({ role: user.role, sid: sessionId, region: user.region })
     .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
     .setSubject(user.id)
     .setIssuer(issuer)

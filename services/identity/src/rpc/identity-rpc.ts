@@ -1,6 +1,6 @@
 import { common, identity } from '@cryptocare/contracts';
 import { v7 as uuidv7 } from 'uuid';
-import { alreadyExists, defineService, invalidArgument, isUuid, notFound, unauthenticated, unavailable, type Logger, type Role } from '@cryptocare/platform';
+import { alreadyExists, AppError, defineService, GrpcStatus, invalidArgument, isUuid, notFound, unauthenticated, unavailable, type DataRegion, type Logger, type Role } from '@cryptocare/platform';
 import type { RevocationList } from '@cryptocare/cache';
 import {
   hashPassword,
@@ -44,13 +44,22 @@ function sessionMessage(token: RefreshToken): identity.Session {
   };
 }
 
-export function identityService(deps: { store: IdentityStore; issuer: string; logger: Logger; revocations: RevocationList }) {
+/**
+ * This deployment holds only the users of its data region: another region's user is sent there
+ * (the gateway adds that region's public URL). `details.region` is what clients read.
+ */
+function wrongRegion(region: string) {
+  return new AppError(GrpcStatus.FAILED_PRECONDITION, 'WRONG_REGION', `this deployment serves another data region; use the ${region} deployment`, { region });
+}
+
+export function identityService(deps: { store: IdentityStore; issuer: string; region: DataRegion; logger: Logger; revocations: RevocationList }) {
   const { store, issuer, revocations } = deps;
+  const claims = (user: User) => ({ id: user.id, role: user.role as Role, region: user.region as DataRegion });
 
   async function tokensFor(user: User) {
     const { current } = await store.signingKeys();
     const familyId = uuidv7();
-    const accessToken = await signAccessToken(current, issuer, { id: user.id, role: user.role as Role }, familyId);
+    const accessToken = await signAccessToken(current, issuer, claims(user), familyId);
     const refreshToken = newRefreshToken();
     await store.issueRefreshToken(user.id, hashRefreshToken(refreshToken), familyId);
     return { accessToken, refreshToken, expiresIn: ACCESS_TOKEN_SECONDS };
@@ -76,7 +85,9 @@ export function identityService(deps: { store: IdentityStore; issuer: string; lo
         if (problem) throw invalidArgument(problem, problemMessages[problem]!);
         const role = req.role === identity.Role.ROLE_PROFESSIONAL ? 'professional' : req.role === identity.Role.ROLE_PATIENT ? 'patient' : undefined;
         if (!role) throw invalidArgument('INVALID_ROLE', 'role must be patient or professional');
-        const region = req.region === common.Region.REGION_EU ? 'EU' : 'CH';
+        // No region asked: this deployment's. Another region's account is never created here.
+        const region = req.region === common.Region.REGION_EU ? 'EU' : req.region === common.Region.REGION_CH ? 'CH' : deps.region;
+        if (region !== deps.region) throw wrongRegion(region);
         try {
           const user = await store.createUser({ email, passwordHash: await hashPassword(req.password), role, displayName: req.displayName.trim(), region });
           return { user: userMessage(user), tokens: await tokensFor(user) };
@@ -90,6 +101,9 @@ export function identityService(deps: { store: IdentityStore; issuer: string; lo
         const user = await store.findByEmail(normaliseEmail(req.email));
         const ok = user?.passwordHash ? await verifyPassword(user.passwordHash, req.password) : (await verifyPassword(await timingDummyHash(), req.password), false);
         if (!user || !ok || user.erasedAt) throw unauthenticated('INVALID_CREDENTIALS', 'email or password is wrong');
+        // A row of another region (kept from before the deployment had a region) signs in nowhere
+        // but there; said only after the password matched, so it reveals nothing to a guesser.
+        if (user.region !== deps.region) throw wrongRegion(user.region);
         return { user: userMessage(user), tokens: await tokensFor(user) };
       },
 
@@ -103,7 +117,7 @@ export function identityService(deps: { store: IdentityStore; issuer: string; lo
         }
         if (result.outcome !== 'rotated') throw unauthenticated('INVALID_REFRESH_TOKEN', 'the refresh token is invalid or expired');
         const { current } = await store.signingKeys();
-        const accessToken = await signAccessToken(current, issuer, { id: result.user.id, role: result.user.role as Role }, result.familyId);
+        const accessToken = await signAccessToken(current, issuer, claims(result.user), result.familyId);
         return { user: userMessage(result.user), tokens: { accessToken, refreshToken: next, expiresIn: ACCESS_TOKEN_SECONDS } };
       },
 
