@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import { table } from '@cryptocare/events';
 import { computeSlots, MAX_SLOT_RANGE_DAYS, validateSchedule, type Schedule, type Slot } from '../domain';
+import { NO_SLOT_RECHECK_MS } from '../store/appointment-store';
 
 export interface SeedScheduleInput {
   rules: Array<{ weekday: number; start: string; end: string }>;
@@ -80,10 +81,10 @@ export async function writeSeedBookings(db: pg.Pool | pg.PoolClient, schema: str
   const flushSchedules = async () => {
     if (schedules.length === 0) return;
     await db.query(
-      `INSERT INTO ${table(schema, 'schedules')} (professional_id, time_zone, rules, slot_minutes, buffer_minutes, minimum_notice_minutes, horizon_days, updated_at)
-       SELECT professional_id, time_zone, rules, slot_minutes, buffer_minutes, minimum_notice_minutes, horizon_days, now()
+      `INSERT INTO ${table(schema, 'schedules')} (professional_id, time_zone, rules, slot_minutes, buffer_minutes, minimum_notice_minutes, horizon_days, availability_stale_at, updated_at)
+       SELECT professional_id, time_zone, rules, slot_minutes, buffer_minutes, minimum_notice_minutes, horizon_days, availability_stale_at, now()
          FROM json_to_recordset($1::json) AS r(professional_id uuid, time_zone text, rules jsonb, slot_minutes int, buffer_minutes int,
-              minimum_notice_minutes int, horizon_days int)
+              minimum_notice_minutes int, horizon_days int, availability_stale_at timestamptz)
        ON CONFLICT (professional_id) DO NOTHING`,
       [JSON.stringify(schedules)],
     );
@@ -107,7 +108,7 @@ export async function writeSeedBookings(db: pg.Pool | pg.PoolClient, schema: str
 
   for (const practice of practices) {
     const { schedule, slots } = templates.slots(practice);
-    schedules.push({
+    const scheduleRow: Record<string, unknown> = {
       professional_id: practice.professionalId,
       time_zone: schedule.timeZone,
       rules: schedule.rules,
@@ -115,7 +116,7 @@ export async function writeSeedBookings(db: pg.Pool | pg.PoolClient, schema: str
       buffer_minutes: schedule.bufferMinutes,
       minimum_notice_minutes: schedule.minimumNoticeMinutes,
       horizon_days: schedule.horizonDays,
-    });
+    };
     let next: string | null = null;
     for (const slot of slots) {
       const start = slot.startAt.getTime();
@@ -139,6 +140,11 @@ export async function writeSeedBookings(db: pg.Pool | pg.PoolClient, schema: str
       });
     }
     availability.push({ professionalId: practice.professionalId, nextAvailableAt: next });
+    // As publishAvailability records it: when that answer stops being true as time passes.
+    scheduleRow.availability_stale_at = next
+      ? new Date(new Date(next).getTime() - schedule.minimumNoticeMinutes * 60_000).toISOString()
+      : new Date(options.now.getTime() + NO_SLOT_RECHECK_MS).toISOString();
+    schedules.push(scheduleRow);
     if (schedules.length >= BATCH) await flushSchedules();
     if (bookings.length >= BATCH * 5) await flushBookings();
   }

@@ -61,6 +61,8 @@ export function checkSearch(input: SearchRequestInput, reference: ReferenceData)
   const criteria: SearchCriteria = { limit: SEARCH_LIMITS.defaultLimit };
 
   const query = input.query.trim();
+  // PostgreSQL text cannot hold NUL: refused here rather than failing in the database.
+  if (query.includes('\u0000')) return problem('INVALID_QUERY', 'query must not contain NUL characters');
   if ([...query].length > SEARCH_LIMITS.queryLength) return problem('INVALID_QUERY', `query must be at most ${SEARCH_LIMITS.queryLength} characters`);
   if (query) criteria.query = query;
 
