@@ -14,7 +14,7 @@ endif
 export PATH := $(NODE_BIN):$(PATH)
 export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
 
-.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload breaking
+.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload breaking seed
 
 help:
 	@echo "make dev         run the whole platform and the web client on http://localhost:8080 (embedded, npm packages only)"
@@ -23,6 +23,7 @@ help:
 	@echo "make infra-down  stop them"
 	@echo "make gen         regenerate gRPC contracts (ts-proto) and Prisma clients"
 	@echo "make bench       run the benchmarks in bench/ and record the results"
+	@echo "make seed        a realistic directory of 50 000 professionals in the local PostgreSQL (docs/search.md)"
 	@echo "make bench-load  the plan's load tests (2 000 users, 5x peak, endurance, scale-out)"
 	@echo "make bench-overload  5x the read capacity, open loop: load shedding, latency, recovery (bench/overload.ts)"
 
@@ -81,6 +82,10 @@ test: install advisories lint breaking typecheck infra-up browser fuzzer
 
 dev: install web
 	npm run dev
+
+# A realistic directory at scale in the local PostgreSQL (scripts/seed.ts; SEED_ARGS="--professionals 50000").
+seed: install infra-up
+	source scripts/infra/env.sh && npx tsx scripts/seed.ts $(SEED_ARGS)
 
 bench: install infra-up
 	source scripts/infra/env.sh && npx tsx bench/run.ts

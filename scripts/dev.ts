@@ -7,7 +7,8 @@
 //
 // Each service's variables (e.g. RATE_LIMIT_PER_MINUTE, INVOICE_TTL_MINUTES) are read from the
 // environment as its own main.ts reads them; see serviceEnv for the few dev.ts decides. Its own:
-// PORT_OFFSET, DEV_DATA_DIR, EMBEDDED_PG_PORT, LOG_LEVEL, and ZOOM_SIMULATOR_LATENCY_MS (the Zoom
+// PORT_OFFSET, DEV_DATA_DIR, EMBEDDED_PG_PORT, LOG_LEVEL, SEED_PROFESSIONALS (also seed that many
+// professionals of the directory at scale, scripts/seed.ts), and ZOOM_SIMULATOR_LATENCY_MS (the Zoom
 // simulator answers that much later: try a slow provider).
 //
 // With DATABASE_URL, REDIS_URL and KAFKA_BROKERS set, run each service's own main.ts instead
@@ -20,6 +21,7 @@ import { PostgresLogBus } from '@cryptocare/events';
 import { MemoryCache } from '@cryptocare/cache';
 import { createBtcpaySimulator, createSwissBitcoinPaySimulator, createZoomSimulator } from '@cryptocare/simulators';
 import { seedDemoDirectory, DEMO_PASSWORD, demoProfessionals } from '@cryptocare/testing';
+import { seedDirectory } from './seed';
 import { identityEnv, main as identity } from '../services/identity/src/main';
 import { searchEnv, main as search } from '../services/search/src/main';
 import { appointmentEnv, main as appointment } from '../services/appointment/src/main';
@@ -162,6 +164,12 @@ export async function startEmbedded() {
   const { pg, url } = await startPostgres(logger);
   const services = ['identity', 'search', 'appointment', 'payment', 'video'] as const;
   await Promise.all(services.map((s) => applyMigrations({ serviceDir: path.join(root, 'services', s), databaseUrl: url, schema: s })));
+  // SEED_PROFESSIONALS=n: the seeded directory at scale too (scripts/seed.ts; existing ids are kept).
+  const seedProfessionals = Number(process.env.SEED_PROFESSIONALS ?? 0);
+  if (Number.isInteger(seedProfessionals) && seedProfessionals > 0) {
+    const seeded = await seedDirectory({ databaseUrl: url, professionals: seedProfessionals });
+    logger.warn({ ...seeded }, 'seeded directory');
+  }
 
   const gatewayUrl = `http://localhost:${ports.gateway}`;
   // The simulators keep their invoices and meetings next to the database, and hold their webhooks

@@ -154,6 +154,19 @@ export class Bookings {
     return cancelled;
   }
 
+  /**
+   * Republishes the earliest free slot of professionals whose published one has passed (search's
+   * nextAvailableAt stays true as time passes, not only when bookings change). A batch per call;
+   * safe with several replicas (SKIP LOCKED). Returns how many were republished.
+   */
+  async refreshPassedAvailability(now = new Date(), limit = 200): Promise<number> {
+    return this.store.write(async (tx) => {
+      const ids = await this.store.staleAvailability(tx, now, limit);
+      for (const id of ids) await this.store.publishAvailability(tx, id, now);
+      return ids.length;
+    });
+  }
+
   /** Releases held slots whose hold ended unpaid. Safe with several replicas (SKIP LOCKED). */
   async expireDueHolds(now = new Date()): Promise<number> {
     const expired = await this.store.write(async (tx) => {

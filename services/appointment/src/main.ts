@@ -44,13 +44,14 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const searchClient = createGrpcClient(search, 'SearchService', config.SEARCH_ADDR, { deadlineMs: 1_000 });
 
   let sweep: NodeJS.Timeout | undefined;
-  // Releases unpaid holds and completes consultations that have ended.
+  // Releases unpaid holds, completes consultations that have ended, republishes passed earliest slots.
   const bookingSweeper = {
     name: 'booking-sweeper',
     start() {
       sweep = setInterval(() => {
         bookings.expireDueHolds().catch((err) => logger.warn({ err }, 'hold sweep failed'));
         bookings.completeFinished().catch((err) => logger.warn({ err }, 'completion sweep failed'));
+        bookings.refreshPassedAvailability().catch((err) => logger.warn({ err }, 'availability refresh failed'));
       }, config.HOLD_SWEEP_EVERY_MS);
     },
     async stop() {

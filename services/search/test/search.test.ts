@@ -248,6 +248,43 @@ describe('search service (real PostgreSQL)', () => {
       await expect(client.searchProfessionals({ query: 'x'.repeat(201) })).rejects.toMatchObject({ code: 'INVALID_QUERY' });
     });
 
+    it('finds what people type: accents, city names in four languages, specialty synonyms, typos', async () => {
+      const t = token();
+      const keller = await listed({ displayName: `Dr. Anna Keller ${t}`, city: 'Zürich', ...ZURICH, specialties: ['cardiology'], bio: 'Herzpraxis.' });
+      const favre = await listed({ displayName: `Dr. Claire Favre ${t}`, city: 'Genève', ...GENEVA, specialties: ['dermatology'], bio: 'Peau et allergies.' });
+      const rossi = await listed({ displayName: `Dr. Giulia Rossi ${t}`, city: 'Lugano', ...LUGANO, specialties: ['pediatrics'], bio: 'Pediatra, visite per bambini.' });
+      for (const spelling of ['zurich', 'Zürich', 'ZURICH', 'Zurigo', 'zuerich']) expect([spelling, await ids({ query: `${t} ${spelling}` })]).toEqual([spelling, [keller]]);
+      for (const spelling of ['geneve', 'Genève', 'Geneva', 'Genf', 'Ginevra']) expect([spelling, await ids({ query: `${t} ${spelling}` })]).toEqual([spelling, [favre]]);
+      for (const spelling of ['cardio', 'cardiology', 'cardiologie', 'Kardiologie', 'cardiologia', 'cardiologue', 'Kardiologe']) {
+        expect([spelling, await ids({ query: `${t} ${spelling}` })]).toEqual([spelling, [keller]]);
+      }
+      for (const spelling of ['dermatologue', 'Dermatologie', 'dermatologia', 'Hautarzt', 'derma']) expect([spelling, await ids({ query: `${t} ${spelling}` })]).toEqual([spelling, [favre]]);
+      expect(await ids({ query: `${t} Kinderarzt` })).toEqual([rossi]);
+      // Stemmed in the bio's language: "bambino" finds "bambini" (Italian).
+      expect(await ids({ query: `${t} bambino` })).toEqual([rossi]);
+      // Typos in names, cities and specialties (every word close enough to a word of the profile).
+      expect(await ids({ query: `${t} Kelller` })).toEqual([keller]);
+      expect(await ids({ query: `${t} Genve` })).toEqual([favre]);
+      expect(await ids({ query: `${t} cardiolgy` })).toEqual([keller]);
+      // A word that is nothing like any of them still narrows the search to nothing.
+      expect(await ids({ query: `${t} orthopedics` })).toEqual([]);
+      const notZurich = await ids({ query: `${t} -zurigo` });
+      expect(new Set(notZurich)).toEqual(new Set([favre, rossi]));
+    });
+
+    it('refuses or survives hostile search parameters, never an internal error', async () => {
+      const t = token();
+      await listed({ displayName: `Dr. Hostile ${t}` });
+      for (const query of ['\u0000', `${t}\u0000`, "'''", '\\', ':*', '!!&&||', '<->', '"', '-', 'or or or', '(', 'a:*B', '%_', '\u202e\u0301', 'ｚｕｒｉｃｈ', '🙂 zurich']) {
+        await client.searchProfessionals({ query }).catch((err: { code?: string }) => expect([query, err.code]).toEqual([query, 'INVALID_QUERY']));
+      }
+      await expect(client.searchProfessionals({ query: 'é'.repeat(201) })).rejects.toMatchObject({ code: 'INVALID_QUERY' });
+      await expect(client.searchProfessionals({ latitude: Number.NaN, longitude: 8 })).rejects.toMatchObject({ code: 'INVALID_COORDINATES' });
+      await expect(client.searchProfessionals({ latitude: 47, longitude: 8, radiusKm: Number.POSITIVE_INFINITY })).rejects.toMatchObject({ code: 'INVALID_RADIUS' });
+      const forged = Buffer.from(JSON.stringify({ v: 2, c: 1e308, i: randomUUID() })).toString('base64url');
+      expect((await client.searchProfessionals({ ...ZURICH, cursor: forged })).items).toEqual([]);
+    });
+
     it('searches by place: within the radius, nearest first, with distances', async () => {
       const t = token();
       const zurich = await listed({ bio: t, ...ZURICH, city: 'Zürich' });

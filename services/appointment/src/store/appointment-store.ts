@@ -361,10 +361,33 @@ export class AppointmentStore {
         now,
       });
       next = slot ? slot.startAt.toISOString() : '';
+      // Time passing makes this answer false once the slot can no longer be booked (the slots
+      // before it are gone already, new ones only appear at the horizon): republish then.
+      const staleAt = slot ? new Date(slot.startAt.getTime() - schedule.minimumNoticeMinutes * 60_000) : new Date(now.getTime() + NO_SLOT_RECHECK_MS);
+      await tx.$executeRawUnsafe(
+        `UPDATE ${table(this.schema, 'schedules')} SET availability_stale_at = $2::timestamptz WHERE professional_id = $1::uuid`,
+        professionalId,
+        staleAt.toISOString(),
+      );
     }
     await this.outbox.add(tx, 'appointment.availability_changed', professionalId, { professionalId, nextAvailableAt: next });
   }
+
+  /** Professionals whose published earliest free slot has passed, locked (SKIP LOCKED: one replica each). */
+  async staleAvailability(tx: SqlTx, now: Date, limit: number): Promise<string[]> {
+    const rows = await tx.$queryRawUnsafe<Array<{ id: string }>>(
+      `SELECT professional_id::text AS id FROM ${table(this.schema, 'schedules')}
+        WHERE availability_stale_at <= $1::timestamptz
+        ORDER BY availability_stale_at LIMIT $2::int FOR UPDATE SKIP LOCKED`,
+      now.toISOString(),
+      String(limit),
+    );
+    return rows.map((r) => r.id);
+  }
 }
+
+/** When no slot is free within the horizon, how soon to look again (the horizon moves on). */
+export const NO_SLOT_RECHECK_MS = 60 * 60_000;
 
 /** Stands in for an erased patient on the bookings kept for the professional's records. */
 export const ERASED_USER = '00000000-0000-0000-0000-000000000000';

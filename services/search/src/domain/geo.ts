@@ -41,3 +41,17 @@ export function boundingBox(latitude: number, longitude: number, radiusKm: numbe
   if (minLon >= -Math.PI && maxLon <= Math.PI) box.longitude = { min: deg(minLon) - MARGIN, max: deg(maxLon) + MARGIN };
   return box;
 }
+
+/**
+ * The chord (straight line through the Earth) between two points `km` apart on the surface: what
+ * the spatial index measures (migration `search_people_can_type`, earth_position). Both grow
+ * together, so "within r km" is "chord within chordKm(r)" and nearest-first is smallest chord first.
+ */
+export function chordKm(km: number): number {
+  return 2 * EARTH_RADIUS_KM * Math.sin(Math.min(km, Math.PI * EARTH_RADIUS_KM) / (2 * EARTH_RADIUS_KM));
+}
+
+/** The surface distance of a chord (the inverse of `chordKm`). */
+export function surfaceKm(chord: number): number {
+  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, chord / (2 * EARTH_RADIUS_KM)));
+}

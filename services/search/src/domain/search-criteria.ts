@@ -13,7 +13,8 @@ export const SEARCH_LIMITS = {
 
 /** Where a page ends: the sort key of its last item. */
 export type PageKey =
-  | { by: 'distance'; distanceKm: number; id: string }
+  /** The chord (straight-line) distance in km: what the spatial index orders by (docs/search.md). */
+  | { by: 'distance'; chordKm: number; id: string }
   /** `nextAvailableAt` null sorts last (professionals with no known free slot). */
   | { by: 'availability'; nextAvailableAt: string | null; id: string };
 
@@ -60,6 +61,8 @@ export function checkSearch(input: SearchRequestInput, reference: ReferenceData)
   const criteria: SearchCriteria = { limit: SEARCH_LIMITS.defaultLimit };
 
   const query = input.query.trim();
+  // PostgreSQL text cannot hold NUL: refused here rather than failing in the database.
+  if (query.includes('\u0000')) return problem('INVALID_QUERY', 'query must not contain NUL characters');
   if ([...query].length > SEARCH_LIMITS.queryLength) return problem('INVALID_QUERY', `query must be at most ${SEARCH_LIMITS.queryLength} characters`);
   if (query) criteria.query = query;
 
@@ -124,10 +127,12 @@ export function checkSearch(input: SearchRequestInput, reference: ReferenceData)
 }
 
 // Cursor: base64url of a small JSON document. Opaque to clients, checked strictly on the way in.
+// Version 2 of the distance cursor carries the chord distance (version 1 carried the great-circle
+// distance of the former haversine order: refused, the client starts the search again).
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function encodeCursor(key: PageKey): string {
-  const doc = key.by === 'distance' ? { v: 1, d: key.distanceKm, i: key.id } : { v: 1, t: key.nextAvailableAt, i: key.id };
+  const doc = key.by === 'distance' ? { v: 2, c: key.chordKm, i: key.id } : { v: 1, t: key.nextAvailableAt, i: key.id };
   return Buffer.from(JSON.stringify(doc)).toString('base64url');
 }
 
@@ -140,13 +145,13 @@ export function decodeCursor(cursor: string): PageKey | undefined {
     return undefined;
   }
   if (typeof doc !== 'object' || doc === null) return undefined;
-  const { v, d, t, i } = doc as Record<string, unknown>;
-  if (v !== 1 || typeof i !== 'string' || !UUID.test(i)) return undefined;
-  if ('d' in (doc as object)) {
-    if (typeof d !== 'number' || !Number.isFinite(d) || d < 0) return undefined;
-    return { by: 'distance', distanceKm: d, id: i };
+  const { v, c, t, i } = doc as Record<string, unknown>;
+  if (typeof i !== 'string' || !UUID.test(i)) return undefined;
+  if (v === 2 && 'c' in (doc as object)) {
+    if (typeof c !== 'number' || !Number.isFinite(c) || c < 0) return undefined;
+    return { by: 'distance', chordKm: c, id: i };
   }
-  if ('t' in (doc as object)) {
+  if (v === 1 && 't' in (doc as object)) {
     if (t === null) return { by: 'availability', nextAvailableAt: null, id: i };
     if (typeof t !== 'string' || !parseInstant(t)) return undefined;
     return { by: 'availability', nextAvailableAt: new Date(t).toISOString(), id: i };

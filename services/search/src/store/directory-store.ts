@@ -1,6 +1,6 @@
 import { table, type Outbox, type SqlTx } from '@cryptocare/events';
 import type { PrismaClient, Professional } from '../generated/prisma';
-import { EARTH_RADIUS_KM, boundingBox } from '../domain/geo';
+import { EARTH_RADIUS_KM, chordKm } from '../domain/geo';
 import type { ValidProfile } from '../domain/profile';
 import type { PageKey, SearchCriteria } from '../domain/search-criteria';
 
@@ -13,6 +13,8 @@ export interface ProfileRecord extends ValidProfile {
 export interface SearchHit extends ProfileRecord {
   /** Present when the search was by place. */
   distanceKm?: number;
+  /** The chord distance the order and the cursor use (with distanceKm). */
+  chordKm?: number;
 }
 
 export interface SearchPage {
@@ -59,6 +61,7 @@ interface SearchRow {
   /** ISO text: the driver adapter's Date handling of raw results is not relied upon. */
   next_available_at: string | null;
   distance_km: number | null;
+  chord_km: number | null;
 }
 
 /** search's tables, through Prisma (and raw SQL where the query is beyond it). */
@@ -142,75 +145,104 @@ export class DirectoryStore {
 
   /**
    * Verified profiles matching every filter, one page in keyset order: by distance when searched
-   * by place, else by earliest free slot (unknown last); the id breaks ties.
+   * by place, else by earliest free slot (unknown last); the id breaks ties. Which index serves
+   * which filter is in docs/search.md (and proven by test/search-plans.test.ts).
    */
   async search(criteria: SearchCriteria): Promise<SearchPage> {
-    const params: unknown[] = [];
-    const param = (value: string | number, cast: string) => {
-      // Numbers go as text: the driver adapter sends a JS number with 16 significant digits,
-      // which would not round-trip the exact distance a cursor carries (a repeated row).
-      params.push(typeof value === 'number' ? String(value) : value);
-      return `$${params.length}::${cast}`;
-    };
-    const where = ['verified'];
-    if (criteria.query) where.push(`search_vector @@ websearch_to_tsquery('simple', ${param(criteria.query, 'text')})`);
-    if (criteria.specialty) where.push(`specialties @> ARRAY[${param(criteria.specialty, 'text')}]`);
-    if (criteria.language) where.push(`languages @> ARRAY[${param(criteria.language, 'text')}]`);
-    if (criteria.country) where.push(`country = ${param(criteria.country, 'text')}`);
-    if (criteria.availableBefore) where.push(`next_available_at <= ${param(criteria.availableBefore, 'timestamptz')}`);
-    if (criteria.maxPrice) where.push(`price_amount <= ${param(criteria.maxPrice, 'numeric')}`);
-
-    const columns = `id::text AS id, display_name, specialties, languages, country, city, latitude, longitude,
-      price_amount::text AS price_amount, price_currency, consultation_minutes, time_zone, bio, verified,
-      to_char(next_available_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS next_available_at`;
-    let sql: string;
-    if (criteria.place) {
-      const { latitude, longitude, radiusKm } = criteria.place;
-      const lat = param(latitude, 'float8');
-      const lon = param(longitude, 'float8');
-      const box = boundingBox(latitude, longitude, radiusKm);
-      where.push(`latitude BETWEEN ${param(box.minLatitude, 'float8')} AND ${param(box.maxLatitude, 'float8')}`);
-      if (box.longitude) where.push(`longitude BETWEEN ${param(box.longitude.min, 'float8')} AND ${param(box.longitude.max, 'float8')}`);
-      const distance = `${EARTH_RADIUS_KM} * 2 * asin(least(1, sqrt(
-          power(sin(radians(latitude - ${lat}) / 2), 2)
-          + cos(radians(${lat})) * cos(radians(latitude)) * power(sin(radians(longitude - ${lon}) / 2), 2))))`;
-      const outer = [`distance_km <= ${param(radiusKm, 'float8')}`];
-      if (criteria.after?.by === 'distance') {
-        outer.push(`(distance_km, uid) > (${param(criteria.after.distanceKm, 'float8')}, ${param(criteria.after.id, 'uuid')})`);
-      }
-      // The inner query computes the distance once per candidate, the outer one filters and pages.
-      sql = `SELECT * FROM (SELECT ${columns}, id AS uid, ${distance} AS distance_km FROM ${this.professionals} WHERE ${where.join(' AND ')}) hit
-              WHERE ${outer.join(' AND ')}
-              ORDER BY distance_km, uid
-              LIMIT ${param(criteria.limit + 1, 'int')}`;
-    } else {
-      const after = criteria.after;
-      if (after?.by === 'availability') {
-        const id = param(after.id, 'uuid');
-        if (after.nextAvailableAt === null) {
-          where.push(`(next_available_at IS NULL AND id > ${id})`);
-        } else {
-          const at = param(after.nextAvailableAt, 'timestamptz');
-          where.push(`(next_available_at > ${at} OR (next_available_at = ${at} AND id > ${id}) OR next_available_at IS NULL)`);
-        }
-      }
-      sql = `SELECT ${columns}, NULL::float8 AS distance_km FROM ${this.professionals}
-              WHERE ${where.join(' AND ')}
-              ORDER BY next_available_at ASC NULLS LAST, id
-              LIMIT ${param(criteria.limit + 1, 'int')}`;
-    }
-
+    const { sql, params } = searchStatement(this.schema, criteria);
     const rows = await this.readDb.$queryRawUnsafe<SearchRow[]>(sql, ...params);
     const more = rows.length > criteria.limit;
     const items = rows.slice(0, criteria.limit).map(hit);
     const last = items[items.length - 1];
     if (!more || !last) return { items };
     const next: PageKey =
-      last.distanceKm !== undefined
-        ? { by: 'distance', distanceKm: last.distanceKm, id: last.id }
+      last.chordKm !== undefined
+        ? { by: 'distance', chordKm: last.chordKm, id: last.id }
         : { by: 'availability', nextAvailableAt: last.nextAvailableAt?.toISOString() ?? null, id: last.id };
     return { items, next };
   }
+}
+
+/** The SQL of a search and its parameters (also what the query-plan tests EXPLAIN). */
+export function searchStatement(schema: string, criteria: SearchCriteria): { sql: string; params: string[] } {
+  const professionals = table(schema, 'professionals');
+  const params: string[] = [];
+  const param = (value: string | number, cast: string) => {
+    // Numbers go as text: the driver adapter sends a JS number with 16 significant digits,
+    // which would not round-trip the exact distance a cursor carries (a repeated row).
+    params.push(typeof value === 'number' ? String(value) : value);
+    return `$${params.length}::${cast}`;
+  };
+  const fn = (name: string) => `"${schema}"."${name}"`;
+  const where = ['verified'];
+  if (criteria.query) {
+    // Full text (synonyms, prefixes, stems: search_query), or else a trigram match of the folded
+    // words on name, city and specialties: typos. Operators of websearch syntax (phrases,
+    // exclusions, or) only mean something to the full text, so they turn the trigram match off.
+    // A sub-select: the query is built once (an InitPlan), never once per row of a filter.
+      const text = `search_vector @@ (SELECT ${fn('search_query')}(${param(criteria.query, 'text')}))`;
+    const words = typoTolerant(criteria.query) ? queryWords(criteria.query) : [];
+    const similar = words.map((word) => `${fn('search_fold')}(${param(word, 'text')}) OPERATOR(public.<%) search_text`);
+    where.push(similar.length > 0 ? `(${text} OR (${similar.join(' AND ')}))` : text);
+  }
+  if (criteria.specialty) where.push(`specialties @> ARRAY[${param(criteria.specialty, 'text')}]`);
+  if (criteria.language) where.push(`languages @> ARRAY[${param(criteria.language, 'text')}]`);
+  if (criteria.country) where.push(`country = ${param(criteria.country, 'text')}`);
+  if (criteria.availableBefore) where.push(`next_available_at <= ${param(criteria.availableBefore, 'timestamptz')}`);
+  if (criteria.maxPrice) where.push(`price_amount <= ${param(criteria.maxPrice, 'numeric')}`);
+
+  const columns = `id::text AS id, display_name, specialties, languages, country, city, latitude, longitude,
+    price_amount::text AS price_amount, price_currency, consultation_minutes, time_zone, bio, verified,
+    to_char(next_available_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS next_available_at`;
+  let sql: string;
+  if (criteria.place) {
+    const { latitude, longitude, radiusKm } = criteria.place;
+    // The GiST index on position answers both the box around the circle and the nearest-first
+    // order (a KNN scan on the chord distance <->).
+    const centre = `${fn('earth_position')}(${param(latitude, 'float8')}, ${param(longitude, 'float8')})`;
+    const chord = `(position OPERATOR(public.<->) ${centre})`;
+    const radius = param(chordKm(radiusKm) * (1 + 1e-12), 'float8');
+    where.push(`position OPERATOR(public.<@) public.cube_enlarge(${centre}, ${radius}, 3)`, `${chord} <= ${radius}`);
+    if (criteria.after?.by === 'distance') {
+      const after = param(criteria.after.chordKm, 'float8');
+      where.push(`(${chord} > ${after} OR (${chord} = ${after} AND id > ${param(criteria.after.id, 'uuid')}))`);
+    }
+    sql = `SELECT ${columns}, ${chord} AS chord_km,
+                  ${2 * EARTH_RADIUS_KM} * asin(least(1, ${chord} / ${2 * EARTH_RADIUS_KM})) AS distance_km
+             FROM ${professionals}
+            WHERE ${where.join(' AND ')}
+            ORDER BY ${chord}, id
+            LIMIT ${param(criteria.limit + 1, 'int')}`;
+  } else {
+    const after = criteria.after;
+    if (after?.by === 'availability') {
+      const id = param(after.id, 'uuid');
+      if (after.nextAvailableAt === null) {
+        where.push(`(next_available_at IS NULL AND id > ${id})`);
+      } else {
+        const at = param(after.nextAvailableAt, 'timestamptz');
+        where.push(`(next_available_at > ${at} OR (next_available_at = ${at} AND id > ${id}) OR next_available_at IS NULL)`);
+      }
+    }
+    sql = `SELECT ${columns}, NULL::float8 AS distance_km, NULL::float8 AS chord_km FROM ${professionals}
+            WHERE ${where.join(' AND ')}
+            ORDER BY next_available_at ASC NULLS LAST, id
+            LIMIT ${param(criteria.limit + 1, 'int')}`;
+  }
+  return { sql, params };
+}
+
+/** At most this many words take part in the trigram match (each is one more index condition). */
+const MAX_SIMILAR_WORDS = 6;
+
+/** The words of a query (letters and digits), for the trigram match: each must be found. */
+export function queryWords(query: string): string[] {
+  return query.split(/[^\p{L}\p{N}]+/u).filter((word) => word.length > 0).slice(0, MAX_SIMILAR_WORDS);
+}
+
+/** Whether the query is plain words (no websearch operators): then typos are forgiven. */
+export function typoTolerant(query: string): boolean {
+  return !/["]|(^|\s)-|(^|\s)or(\s|$)/i.test(query);
 }
 
 function hit(row: SearchRow): SearchHit {
@@ -232,5 +264,6 @@ function hit(row: SearchRow): SearchHit {
     nextAvailableAt: row.next_available_at ? new Date(row.next_available_at) : null,
   };
   if (row.distance_km !== null) result.distanceKm = Number(row.distance_km);
+  if (row.chord_km !== null) result.chordKm = Number(row.chord_km);
   return result;
 }

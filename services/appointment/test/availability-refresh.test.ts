@@ -1,0 +1,79 @@
+// search's nextAvailableAt stays true as time passes: appointment republishes a professional's
+// earliest free slot once the one it published can no longer be booked (the booking sweeper).
+import pg from 'pg';
+import { decodeEnvelope, Outbox } from '@cryptocare/events';
+import { prismaAdapter } from '@cryptocare/platform';
+import { infraUrls, migratedSchema } from '@cryptocare/testing';
+import { Bookings } from '../src/bookings';
+import { PrismaClient } from '../src/generated/prisma';
+import { AppointmentStore, NO_SLOT_RECHECK_MS } from '../src/store/appointment-store';
+
+const professionalId = '0192f1a0-0000-7000-8000-0000000000f1';
+const closedId = '0192f1a0-0000-7000-8000-0000000000f2';
+const MINUTE = 60_000;
+
+describe('earliest free slot as time passes (real PostgreSQL)', () => {
+  let schema: string;
+  let db: PrismaClient;
+  let pool: pg.Pool;
+  let store: AppointmentStore;
+  let bookings: Bookings;
+
+  beforeAll(async () => {
+    schema = await migratedSchema('appointment');
+    db = new PrismaClient({ adapter: prismaAdapter(infraUrls().databaseUrl, schema) });
+    pool = new pg.Pool({ connectionString: infraUrls().databaseUrl, max: 2 });
+    store = new AppointmentStore(db, new Outbox(schema, 'appointment'), schema);
+    bookings = new Bookings(store, { invoiceTtlMinutes: 15, onchainMarginMinutes: 30 });
+    // Every day 09:00–10:00 UTC, 30-minute slots, 60 minutes' notice; one professional with no rule
+    // inside a one-day horizon on the days tested (a Sunday-only rule, horizon 1 day, from a Monday).
+    const insert = `INSERT INTO "${schema}".schedules (professional_id, time_zone, rules, slot_minutes, buffer_minutes, minimum_notice_minutes, horizon_days, updated_at)
+                    VALUES ($1, 'UTC', $2::jsonb, 30, 0, 60, $3, now())`;
+    await pool.query(insert, [professionalId, JSON.stringify([1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start: '09:00', end: '10:00' }))), 30]);
+    await pool.query(insert, [closedId, JSON.stringify([{ weekday: 7, start: '09:00', end: '10:00' }]), 1]);
+  });
+
+  afterAll(async () => {
+    await db.$disconnect();
+    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await pool.end();
+  });
+
+  /** The earliest free slots published so far for a professional, oldest first. */
+  async function published(id: string): Promise<string[]> {
+    const { rows } = await pool.query<{ payload: Buffer }>(`SELECT payload FROM "${schema}".outbox WHERE type = 'appointment.availability_changed' AND key = $1 ORDER BY created_at, id`, [id]);
+    return rows.map((r) => {
+      const event = decodeEnvelope(r.payload) as { data: { nextAvailableAt: string } };
+      return event.data.nextAvailableAt;
+    });
+  }
+
+  it('republishes once the published slot can no longer be booked, and not before', async () => {
+    const monday = new Date('2030-01-07T07:00:00.000Z'); // a Monday, 07:00 UTC
+    await store.write((tx) => store.publishAvailability(tx, professionalId, monday));
+    expect(await published(professionalId)).toEqual(['2030-01-07T09:00:00.000Z']);
+
+    // 07:59: 09:00 can still be booked (60 minutes' notice): nothing to republish.
+    expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T07:59:00.000Z'))).toBe(0);
+    expect(await published(professionalId)).toHaveLength(1);
+
+    // 08:00: 09:00 is within the notice now; the earliest is 09:30.
+    expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T08:00:00.000Z'))).toBe(1);
+    expect(await published(professionalId)).toEqual(['2030-01-07T09:00:00.000Z', '2030-01-07T09:30:00.000Z']);
+
+    // 08:31: the day is over for bookings; tomorrow 09:00. Once, not on every sweep.
+    expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T08:31:00.000Z'))).toBe(1);
+    expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T08:32:00.000Z'))).toBe(0);
+    expect((await published(professionalId)).at(-1)).toBe('2030-01-08T09:00:00.000Z');
+  });
+
+  it('looks again later when nothing was free (the horizon moves on)', async () => {
+    const monday = new Date('2030-01-07T07:00:00.000Z');
+    await store.write((tx) => store.publishAvailability(tx, closedId, monday));
+    expect(await published(closedId)).toEqual(['']);
+    expect(await bookings.refreshPassedAvailability(new Date(monday.getTime() + NO_SLOT_RECHECK_MS - MINUTE))).toBe(0);
+    // Saturday 09:00: Sunday 09:00 has come within the one-day horizon.
+    expect(await bookings.refreshPassedAvailability(new Date('2030-01-12T09:00:00.000Z'))).toBeGreaterThanOrEqual(1);
+    expect((await published(closedId)).at(-1)).toBe('2030-01-13T09:00:00.000Z');
+  });
+});

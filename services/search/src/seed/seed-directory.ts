@@ -1,0 +1,79 @@
+// Bulk load of search's own table for the seeded directory (scripts/seed.ts, tests at scale). The
+// service owns its data: this writes only to its schema, after its own migrations, with the same
+// columns UpsertProfile and VerifyProfessional write, and the earliest free slot that appointment
+// computed (what appointment.availability_changed would have carried).
+import type pg from 'pg';
+import { table } from '@cryptocare/events';
+
+export interface SeedProfileRow {
+  id: string;
+  displayName: string;
+  specialties: string[];
+  languages: string[];
+  country: string;
+  city: string;
+  latitude: number;
+  longitude: number;
+  price: { amount: string; currency: string };
+  consultationMinutes: number;
+  timeZone: string;
+  bio: string;
+  verified: boolean;
+  /** ISO instant, or null when nothing is free (or not known). */
+  nextAvailableAt: string | null;
+}
+
+/** Rows per INSERT statement: one JSON document each, parsed by PostgreSQL. */
+const BATCH = 2_000;
+
+/**
+ * Inserts the profiles in multi-row statements (existing ids are left alone: re-running a seed is
+ * harmless). `asOf` is the time the availability was computed. Returns how many were inserted.
+ */
+export async function writeSeedProfessionals(db: pg.Pool | pg.PoolClient, schema: string, rows: Iterable<SeedProfileRow>, asOf: Date): Promise<number> {
+  let inserted = 0;
+  let batch: SeedProfileRow[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const json = JSON.stringify(
+      batch.map((p) => ({
+        id: p.id,
+        display_name: p.displayName,
+        specialties: p.specialties,
+        languages: p.languages,
+        country: p.country,
+        city: p.city,
+        latitude: p.latitude,
+        longitude: p.longitude,
+        price_amount: p.price.amount,
+        price_currency: p.price.currency,
+        consultation_minutes: p.consultationMinutes,
+        time_zone: p.timeZone,
+        bio: p.bio,
+        verified: p.verified,
+        next_available_at: p.nextAvailableAt,
+      })),
+    );
+    const result = await db.query(
+      `INSERT INTO ${table(schema, 'professionals')} (id, display_name, specialties, languages, country, city, latitude, longitude,
+              price_amount, price_currency, consultation_minutes, time_zone, bio, verified, next_available_at, availability_as_of, updated_at)
+       SELECT id, display_name, specialties, languages, country, city, latitude, longitude,
+              price_amount, price_currency, consultation_minutes, time_zone, bio, verified, next_available_at, $2::timestamptz, now()
+         FROM json_to_recordset($1::json) AS r(id uuid, display_name text, specialties text[], languages text[], country text, city text,
+              latitude float8, longitude float8, price_amount numeric, price_currency text, consultation_minutes int, time_zone text,
+              bio text, verified boolean, next_available_at timestamptz)
+       ON CONFLICT (id) DO NOTHING`,
+      [json, asOf.toISOString()],
+    );
+    inserted += result.rowCount ?? 0;
+    batch = [];
+  };
+  for (const row of rows) {
+    batch.push(row);
+    if (batch.length >= BATCH) await flush();
+  }
+  await flush();
+  // Fresh statistics: the planner picks the indexes for a table this size (docs/search.md).
+  await db.query(`ANALYZE ${table(schema, 'professionals')}`);
+  return inserted;
+}

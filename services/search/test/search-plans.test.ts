@@ -1,0 +1,119 @@
+// Query plans at the plan's scale: 50 000 profiles of the seeded directory (libs/testing
+// directory-seed, written by search's own seed module) in a test schema, and for every combination
+// of the filters the API offers, in both orders and on a later page, EXPLAIN shows that an index
+// serves it: never a sequential scan of the professionals table.
+import pg from 'pg';
+import { generateDirectory, prng } from '@cryptocare/testing/src/directory-seed';
+import { infraUrls, migratedSchema } from '@cryptocare/testing';
+import type { SearchCriteria } from '../src/domain/search-criteria';
+import { writeSeedProfessionals } from '../src/seed/seed-directory';
+import { searchStatement } from '../src/store/directory-store';
+
+const PROFESSIONALS = 50_000;
+jest.setTimeout(600_000);
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+function nodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+}
+
+describe(`search query plans at ${PROFESSIONALS} profiles`, () => {
+  let schema: string;
+  let pool: pg.Pool;
+  const now = new Date();
+
+  beforeAll(async () => {
+    schema = await migratedSchema('search');
+    pool = new pg.Pool({ connectionString: infraUrls().databaseUrl, max: 2 });
+    // The earliest free slot as appointment would publish it: within the next weeks, none for some.
+    const random = prng(7);
+    const rows = (function* () {
+      for (const p of generateDirectory({ professionals: PROFESSIONALS, seed: 13 })) {
+        const nextAvailableAt = random() < 0.08 ? null : new Date(now.getTime() + Math.floor(random() * 30 * 24) * 3_600_000).toISOString();
+        yield { ...p, nextAvailableAt };
+      }
+    })();
+    expect(await writeSeedProfessionals(pool, schema, rows, now)).toBe(PROFESSIONALS);
+  });
+
+  afterAll(async () => {
+    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await pool.end();
+  });
+
+  async function plan(criteria: SearchCriteria): Promise<PlanNode[]> {
+    const { sql, params } = searchStatement(schema, criteria);
+    const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
+    return nodes(rows[0]!['QUERY PLAN'][0]!.Plan);
+  }
+
+  const filters: Array<[string, Partial<SearchCriteria>]> = [
+    ['query', { query: 'Kardiologie Zürich' }],
+    ['specialty', { specialty: 'dermatology' }],
+    ['language', { language: 'it' }],
+    ['country', { country: 'AT' }],
+    ['availableBefore', { availableBefore: new Date(now.getTime() + 2 * 86_400_000).toISOString() }],
+    ['maxPrice', { maxPrice: '60.00' }],
+  ];
+  const places = [undefined, { latitude: 47.3769, longitude: 8.5417, radiusKm: 25 }];
+  const combinations: Array<[string, SearchCriteria]> = [];
+  for (let mask = 0; mask < 1 << filters.length; mask++) {
+    for (const place of places) {
+      for (const page of ['first', 'next'] as const) {
+        const chosen = filters.filter((_, i) => mask & (1 << i));
+        const criteria: SearchCriteria = Object.assign({ limit: 20 }, ...chosen.map(([, c]) => c));
+        if (place) criteria.place = place;
+        if (page === 'next') {
+          const id = '7a1c2b3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+          criteria.after = place ? { by: 'distance', chordKm: 3.2, id } : { by: 'availability', nextAvailableAt: now.toISOString(), id };
+        }
+        combinations.push([`${chosen.map(([n]) => n).join('+') || 'no filter'}${place ? ' near Zürich' : ''}, ${page} page`, criteria]);
+      }
+    }
+  }
+
+  it(`serves each of the ${combinations.length} query shapes from an index (no sequential scan of the profiles)`, async () => {
+    const seqScans: string[] = [];
+    const used = new Set<string>();
+    for (const [name, criteria] of combinations) {
+      const planned = await plan(criteria);
+      const scans = planned.filter((n) => n['Relation Name'] === 'professionals');
+      expect(scans.length).toBeGreaterThan(0);
+      if (scans.some((n) => n['Node Type'] === 'Seq Scan')) seqScans.push(name);
+      for (const n of planned) if (n['Index Name']) used.add(n['Index Name']);
+    }
+    expect(seqScans).toEqual([]);
+    // The indexes that exist for these filters are the ones the planner picks.
+    expect([...used].sort()).toEqual(
+      expect.arrayContaining(['professionals_position_idx', 'professionals_search_vector_idx', 'professionals_search_text_idx', 'professionals_next_available_at_id_idx']),
+    );
+  });
+
+  it('finds what people type in the seeded directory: spellings of cities and specialties agree', async () => {
+    const count = async (criteria: Partial<SearchCriteria>) => {
+      const { sql, params } = searchStatement(schema, { limit: 50, ...criteria });
+      return (await pool.query(sql, params)).rowCount;
+    };
+    const idsOf = async (criteria: Partial<SearchCriteria>) => {
+      const { sql, params } = searchStatement(schema, { limit: 50, ...criteria });
+      return (await pool.query<{ id: string }>(sql, params)).rows.map((r) => r.id);
+    };
+    // Every spelling of a city gives the same first page as the one the professionals wrote.
+    const zurich = await idsOf({ query: 'Zürich' });
+    expect(zurich.length).toBe(50);
+    for (const spelling of ['zurich', 'ZURICH', 'Zurigo', 'zuerich']) expect(await idsOf({ query: spelling })).toEqual(zurich);
+    const geneve = await idsOf({ query: 'Genève' });
+    expect(geneve.length).toBe(50);
+    for (const spelling of ['geneve', 'Geneva', 'Genf', 'Ginevra']) expect(await idsOf({ query: spelling })).toEqual(geneve);
+    const cardiology = await idsOf({ query: 'cardiology' });
+    expect(cardiology.length).toBe(50);
+    for (const spelling of ['cardio', 'cardiologie', 'Kardiologie', 'cardiologia', 'cardiologue']) expect(await idsOf({ query: spelling })).toEqual(cardiology);
+    expect(await count({ query: 'Kardiologie Zürich', country: 'CH' })).toBeGreaterThan(0);
+  });
+});
