@@ -17,7 +17,8 @@ import path from 'node:path';
 import { Pool } from 'undici';
 import { search } from '@cryptocare/contracts';
 import { createGrpcClient } from '@cryptocare/platform';
-import { ApiClient, seedDemoDirectory, startPlatform, type RunningPlatform, type ServiceName } from '@cryptocare/testing';
+import { ApiClient, infraUrls, seedDemoDirectory, startPlatform, type RunningPlatform, type ServiceName } from '@cryptocare/testing';
+import { seedDirectory } from '../scripts/seed';
 import { AccountPool } from './load/accounts';
 import { GatewayClient } from './load/gateway-client';
 import { patientVisit, routes, type DirectorySample, type JourneyContext } from './load/patient-journey';
@@ -38,6 +39,8 @@ const settings = {
   thinkMs: env('BENCH_THINK_MS', 5000),
   bookingShare: env('BENCH_BOOKING_SHARE', 0.05),
   accounts: env('BENCH_ACCOUNTS', 200),
+  /** Professionals of the seeded directory (scripts/seed.ts) beside the demo ones; 0: demo only. */
+  directory: env('BENCH_DIRECTORY', 50_000),
   connections: env('BENCH_CONNECTIONS', 128),
 };
 const services: ServiceName[] = ['gateway', 'identity', 'search', 'appointment', 'payment', 'video'];
@@ -49,6 +52,10 @@ async function startStack(replicas: number) {
   // micro-cache at its production setting (test platforms turn it off).
   const platform = await startPlatform({ logLevel: 'error', replicas: scaled, extraEnv: { gateway: { RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5' } } });
   await seedDemoDirectory(platform.gatewayUrl, admin);
+  if (settings.directory > 0) {
+    const seeded = await seedDirectory({ databaseUrl: infraUrls().databaseUrl, professionals: settings.directory, schemas: { search: platform.schemas.search, appointment: platform.schemas.appointment } });
+    process.stderr.write(`bench: seeded ${seeded.professionals} professionals and ${seeded.bookings} bookings in ${Math.round(seeded.seconds)} s\n`);
+  }
   return platform;
 }
 
