@@ -13,7 +13,7 @@ export type { BtcpayInvoiceStatus, BtcpayPaymentMethodId, BtcpaySimulator, Btcpa
 export { createLightningInvoice, decodeBolt11, encodeBolt11, formatHrpAmount, randomSegwitAddress, bech32Verify } from './bolt11';
 export type { AddressHrp, Bolt11Network, DecodedBolt11, EncodeBolt11Input, LightningInvoice } from './bolt11';
 export { hmacSha256Hex } from './webhooks';
-export type { DeliveryAttempt, WebhookDelivery, WebhookRequest } from './webhooks';
+export type { DeliveryAttempt, WebhookDelivery, WebhookFaults, WebhookRequest } from './webhooks';
 export { StateFile } from './state-file';
 export type { SimulatorServer } from './server';
 export { startWebhookReceiver } from './webhook-receiver';

@@ -10,6 +10,13 @@ export interface SimulatorServer {
   readonly baseUrl: string | undefined;
   /** Adds this many milliseconds before every request is handled (0 = off). */
   setLatencyMs(ms: number): void;
+  /**
+   * A provider outage: for the next `forMs` milliseconds every API request is answered `status`
+   * (default 503) with no effect. Simulator-only routes (see exemptFromOutage) keep working.
+   */
+  failFor(forMs: number, status?: number): void;
+  /** Paths (matched on the URL) an outage does not touch: the simulator's own payer-side routes. */
+  exemptFromOutage(pattern: RegExp): void;
   /** Registers a cleanup to run on close (timers, in-flight webhooks). */
   onClose(fn: () => void | Promise<void>): void;
 }
@@ -20,6 +27,8 @@ export function createServer(opts: { logger?: boolean } = {}): SimulatorServer {
   const app = Fastify({ logger: opts.logger ?? false });
   let baseUrl: string | undefined;
   let latencyMs = 0;
+  let outage: { until: number; status: number } | undefined;
+  const exempt: RegExp[] = [];
   const cleanups: (() => void | Promise<void>)[] = [];
 
   // JSON with an empty body is accepted (clients often POST with a JSON content type and no body).
@@ -42,8 +51,11 @@ export function createServer(opts: { logger?: boolean } = {}): SimulatorServer {
   // Anything else is kept as a string rather than answered 415.
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-  app.addHook('onRequest', async () => {
+  app.addHook('onRequest', async (req, reply) => {
     if (latencyMs > 0) await sleep(latencyMs);
+    if (outage && Date.now() < outage.until && !exempt.some((p) => p.test(req.url))) {
+      return reply.code(outage.status).send({ message: 'Service temporarily unavailable (simulated outage)' });
+    }
   });
 
   return {
@@ -67,6 +79,12 @@ export function createServer(opts: { logger?: boolean } = {}): SimulatorServer {
     },
     setLatencyMs(ms: number) {
       latencyMs = Math.max(0, ms);
+    },
+    failFor(forMs: number, status = 503) {
+      outage = forMs > 0 ? { until: Date.now() + forMs, status } : undefined;
+    },
+    exemptFromOutage(pattern: RegExp) {
+      exempt.push(pattern);
     },
     onClose(fn) {
       cleanups.push(fn);

@@ -208,4 +208,21 @@ describe('Swiss Bitcoin Pay simulator', () => {
     const { id: noChain } = (await (await create({ title: 'No chain', amount: 5 })).json()) as { id: string };
     expect((await pay(noChain, { method: 'onchain' })).status).toBe(400);
   });
+
+  it('fault switches: an outage answers the merchant API 503 for a while (the payer still pays), webhooks delayed and duplicated', async () => {
+    const { id } = (await (await create({ title: 'Before', amount: 5, webhook: hook.url })).json()) as { id: string };
+    sim.failFor(60_000);
+    const refused = await create({ title: 'During', amount: 5 });
+    expect(refused.status).toBe(503);
+    expect((await fetch(`${base}/checkout/${id}`)).status).toBe(503);
+    expect(sim.listInvoices()).toHaveLength(1); // nothing half-made
+    sim.setWebhookFaults({ delayMs: 300, duplicates: 2 });
+    const paidAt = Date.now();
+    expect((await pay(id)).status).toBe(200); // the payer's side is not the merchant API
+    const calls = await hook.waitFor(3);
+    expect(calls.map((c) => c.rawBody.toString())).toEqual([calls[0]!.rawBody.toString(), calls[0]!.rawBody.toString(), calls[0]!.rawBody.toString()]);
+    expect(sim.deliveries.every((d) => Date.parse(d.attempts[0]!.at) >= paidAt + 290)).toBe(true);
+    sim.failFor(0);
+    expect((await fetch(`${base}/checkout/${id}`)).status).toBe(200);
+  });
 });

@@ -9,7 +9,7 @@ import { createLightningInvoice, randomSegwitAddress, type AddressHrp, type Bolt
 import { randomPrivateKey, getPublicKey } from './secp256k1';
 import { asRecord, createServer, escapeHtml, isFormPost, publicBase, unrefTimeout, wantsHtml, type SimulatorServer } from './server';
 import { keyFromHex, keyToHex, lightningFromJson, lightningToJson, StateFile, type LightningInvoiceJson } from './state-file';
-import { hmacSha256Hex, WebhookDispatcher, type WebhookDelivery, type WebhookRequest } from './webhooks';
+import { hmacSha256Hex, WebhookDispatcher, type WebhookDelivery, type WebhookFaults, type WebhookRequest } from './webhooks';
 
 export interface SwissBitcoinPaySimulatorOptions {
   /** Value the `api-key` header must carry on POST /checkout. */
@@ -129,6 +129,8 @@ export interface SwissBitcoinPaySimulator extends Omit<SimulatorServer, 'onClose
   reset(): void;
   /** Sends the webhooks held since creation with `webhooksPaused` (restored ones included). */
   resumeWebhooks(): void;
+  /** Delays and/or duplicates the webhooks sent from now on ({} = none). */
+  setWebhookFaults(faults: WebhookFaults): void;
 }
 
 const DEFAULT_SATS_PER_UNIT: Record<string, number> = { CHF: 1000, EUR: 1000, USD: 1000, GBP: 1000, sat: 1, sats: 1, BTC: 100_000_000 };
@@ -159,6 +161,8 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
     onFinished: () => persist(),
   });
   let failCreates = 0;
+  // The payer's side (pay, expire) is not the merchant API: an outage leaves it working.
+  server.exemptFromOutage(/^\/checkout\/[^/?]+\/(pay|expire)(\?|$)/);
   server.onClose(() => {
     closing = true; // what close() interrupts stays as last saved (pending webhooks are sent after a restart)
     dispatcher.close();
@@ -402,6 +406,9 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
       return server.baseUrl;
     },
     setLatencyMs: server.setLatencyMs,
+    failFor: server.failFor,
+    exemptFromOutage: server.exemptFromOutage,
+    setWebhookFaults: (faults) => dispatcher.setFaults(faults),
     get deliveries() {
       return dispatcher.deliveries;
     },
@@ -428,6 +435,7 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
       dispatcher.reset();
       failCreates = 0;
       server.setLatencyMs(0);
+      server.failFor(0);
       persist();
     },
     resumeWebhooks: () => dispatcher.resume(),

@@ -42,6 +42,14 @@ export function hmacSha256Hex(secret: string, body: string | Uint8Array): string
   return createHmac('sha256', secret).update(body).digest('hex');
 }
 
+/** Faults of the provider's webhook sender, for fault-injection runs. */
+export interface WebhookFaults {
+  /** Every new delivery waits this long before its first attempt. */
+  delayMs?: number;
+  /** Every new delivery is sent this many extra times (the same bytes, as a provider's duplicate). */
+  duplicates?: number;
+}
+
 export class WebhookDispatcher {
   readonly deliveries: WebhookDelivery[] = [];
   private readonly pending = new Set<Promise<void>>();
@@ -49,15 +57,27 @@ export class WebhookDispatcher {
   private readonly controllers = new Set<AbortController>();
   private closed = false;
   private gate: { opened: Promise<void>; open: () => void } | undefined;
+  private faults: WebhookFaults = {};
 
   constructor(private readonly opts: WebhookDispatcherOptions) {
     if (opts.paused) this.pause();
   }
 
+  /** Delays and/or duplicates the deliveries enqueued from now on ({} = none). */
+  setFaults(faults: WebhookFaults): void {
+    this.faults = { ...faults };
+  }
+
   enqueue(input: WebhookRequest): WebhookDelivery {
+    const { delayMs = 0, duplicates = 0 } = this.faults;
+    for (let i = 0; i < duplicates; i++) this.start(input, delayMs);
+    return this.start(input, delayMs);
+  }
+
+  private start(input: WebhookRequest, delayMs: number): WebhookDelivery {
     const delivery: WebhookDelivery = { id: randomUUID(), ...input, attempts: [], state: 'pending' };
     this.deliveries.push(delivery);
-    const run = this.run(delivery).finally(() => {
+    const run = this.run(delivery, delayMs).finally(() => {
       this.pending.delete(run);
       if (!this.closed) this.opts.onFinished?.();
     });
@@ -101,12 +121,14 @@ export class WebhookDispatcher {
 
   reset(): void {
     this.deliveries.length = 0;
+    this.faults = {};
   }
 
-  private async run(delivery: WebhookDelivery): Promise<void> {
+  private async run(delivery: WebhookDelivery, delayMs: number): Promise<void> {
     const maxAttempts = this.opts.retryDelaysMs.length + 1;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      if (attempt > 0 && !(await this.wait(this.opts.retryDelaysMs[attempt - 1] ?? 0))) break;
+      const waitMs = attempt > 0 ? (this.opts.retryDelaysMs[attempt - 1] ?? 0) : delayMs;
+      if ((attempt > 0 || delayMs > 0) && !(await this.wait(waitMs))) break;
       while (this.gate && !this.closed) await this.gate.opened;
       if (this.closed) break;
       if (await this.attempt(delivery)) {

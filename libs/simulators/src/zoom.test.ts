@@ -160,4 +160,14 @@ describe('Zoom simulator', () => {
     expect(normalizeStartTime('2030-07-01T09:00:00+02:00', 'UTC')).toBe('2030-07-01T07:00:00Z');
     expect(normalizeStartTime('2030-07-01T09:00:00', undefined)).toBe('2030-07-01T09:00:00Z');
   });
+
+  it('fault switch: an outage answers every API call (token included) with its 5xx until it ends', async () => {
+    const accessToken = await token();
+    sim.failFor(60_000, 500);
+    expect((await createMeeting(accessToken, { topic: 'x' })).status).toBe(500);
+    expect((await fetch(`${base}/oauth/token?grant_type=account_credentials&account_id=${ACCOUNT}`, { method: 'POST', headers: { authorization: basic() } })).status).toBe(500);
+    expect(sim.meetings).toHaveLength(0);
+    sim.failFor(0);
+    expect((await createMeeting(accessToken, { topic: 'x' })).status).toBe(201);
+  });
 });

@@ -372,6 +372,8 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
       return server.baseUrl;
     },
     setLatencyMs: server.setLatencyMs,
+    failFor: server.failFor,
+    exemptFromOutage: server.exemptFromOutage,
     get meetings() {
       return [...meetings.values()];
     },
@@ -408,6 +410,7 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
       failApi = { n: 0, status: 429, retryAfter: undefined };
       failTokens = { n: 0, status: 503 };
       server.setLatencyMs(0);
+      server.failFor(0);
       persist();
     },
   };
