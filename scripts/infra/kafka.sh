@@ -4,7 +4,7 @@
 # from Maven Central jars (kafka/pom.xml), no distribution tarball, no container.
 #   kafka.sh up                 resolve jars (once), format storage (once), start,
 #                               wait until ready, create the topics of kafka/topics.txt
-#   kafka.sh down               stop (data kept)
+#   kafka.sh down               stop (data kept); start/stop: the same as up/down
 #   kafka.sh status             exit 0 when running; lists the topics
 #   kafka.sh topics             list topics ("name partitions")
 #   kafka.sh run-class CLASS .. run a Kafka CLI class with the broker's classpath, e.g.
@@ -208,8 +208,8 @@ cmd_status() {
 }
 
 case "${1:-}" in
-  up) infra_lock kafka; cmd_up ;;
-  down) infra_lock kafka; cmd_down ;;
+  up | start) infra_lock kafka; cmd_up ;;
+  down | stop) infra_lock kafka; cmd_down ;;
   status) cmd_status ;;
   topics) ensure_classes; infra_topics list "$KAFKA_BROKERS" ;;
   run-class)
@@ -217,5 +217,5 @@ case "${1:-}" in
     [[ $# -ge 1 ]] || { echo "usage: $0 run-class CLASS [ARGS...]" >&2; exit 2; }
     exec java "${TOOL_JAVA_OPTS[@]}" -cp "$LIBS/*" "$@"
     ;;
-  *) echo "usage: $0 {up|down|status|topics|run-class CLASS [ARGS...]}" >&2; exit 2 ;;
+  *) echo "usage: $0 {up|start|down|stop|status|topics|run-class CLASS [ARGS...]}" >&2; exit 2 ;;
 esac

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # PostgreSQL for local runs and integration tests, on 127.0.0.1:$PG_PORT.
 #   postgres.sh up      initdb (first time), start, create role/db cryptocare
-#   postgres.sh down    fast shutdown (data kept)
+#   postgres.sh down    fast shutdown (data kept); start/stop: the same as up/down
 #   postgres.sh status  exit 0 when running and accepting connections
 # Data: $INFRA_DIR/postgres/data (unix socket there too), log:
 # $INFRA_DIR/postgres/postgres.log. Runs as the $PG_OS_USER system user.
@@ -151,8 +151,8 @@ cmd_status() {
 }
 
 case "${1:-}" in
-  up) infra_lock postgres; cmd_up ;;
-  down) infra_lock postgres; cmd_down ;;
+  up | start) infra_lock postgres; cmd_up ;;
+  down | stop) infra_lock postgres; cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 {up|down|status}" >&2; exit 2 ;;
+  *) echo "usage: $0 {up|start|down|stop|status}" >&2; exit 2 ;;
 esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Redis for local runs and integration tests, on 127.0.0.1:$REDIS_PORT.
 #   redis.sh up      start daemonized (no persistence: data is lost on down)
-#   redis.sh down    shutdown
+#   redis.sh down    shutdown (start/stop: the same as up/down)
+#   redis.sh kill    SIGKILL, as a crash (fault injection)
 #   redis.sh status  exit 0 when running and answering PING
 # Config, pidfile and log: $INFRA_DIR/redis/.
 set -euo pipefail
@@ -76,6 +77,15 @@ cmd_down() {
   rm -f "$REDIS_PID"
 }
 
+# A crash, for fault injection: SIGKILL, no shutdown (nothing is kept anyway).
+cmd_kill() {
+  if ours_alive; then
+    infra_log "killing (SIGKILL)"
+    kill -KILL "$(<"$REDIS_PID")" 2>/dev/null || true
+  fi
+  rm -f "$REDIS_PID"
+}
+
 cmd_status() {
   if ours_alive && ping_ok; then
     infra_log "running on 127.0.0.1:$REDIS_PORT ($REDIS_URL)"
@@ -86,8 +96,9 @@ cmd_status() {
 }
 
 case "${1:-}" in
-  up) infra_lock redis; cmd_up ;;
-  down) infra_lock redis; cmd_down ;;
+  up | start) infra_lock redis; cmd_up ;;
+  down | stop) infra_lock redis; cmd_down ;;
+  kill) infra_lock redis; cmd_kill ;;
   status) cmd_status ;;
-  *) echo "usage: $0 {up|down|status}" >&2; exit 2 ;;
+  *) echo "usage: $0 {up|start|down|stop|kill|status}" >&2; exit 2 ;;
 esac

@@ -83,19 +83,27 @@ export interface PlatformOptions {
    * every key in it is this platform's. Without it the platforms share database 0.
    */
   redisDatabase?: number;
+  /** PostgreSQL, Redis and Kafka to run on (default: the shared set of infraUrls()). */
+  infra?: { databaseUrl: string; redisUrl: string; kafkaBrokers: string[] };
+  /** What the services are given instead, e.g. the addresses of fault-injecting proxies. */
+  serviceUrls?: { databaseUrl?: string; redisUrl?: string };
+  /** Webhook retry delays of the Swiss Bitcoin Pay simulator (its default otherwise). */
+  sbpWebhookRetryDelaysMs?: number[];
 }
 
 export async function startPlatform(options: PlatformOptions = {}) {
-  const infra = infraUrls();
-  const { databaseUrl, kafkaBrokers } = infra;
-  const redisUrl = options.redisDatabase === undefined ? infra.redisUrl : withDatabase(infra.redisUrl, options.redisDatabase);
+  const infra = options.infra ?? infraUrls();
+  const { kafkaBrokers } = infra;
+  const databaseUrl = options.serviceUrls?.databaseUrl ?? infra.databaseUrl;
+  const servicesRedis = options.serviceUrls?.redisUrl ?? infra.redisUrl;
+  const redisUrl = options.redisDatabase === undefined ? servicesRedis : withDatabase(servicesRedis, options.redisDatabase);
   const run = uniqueName('e2e');
   const namespace = `${run}.`;
 
   await createKafkaTopics(kafkaBrokers, kafkaTopics().map((t) => ({ ...t, topic: namespace + t.topic })));
 
   const schemas = Object.fromEntries(backendServices.map((s) => [s, `${run}_${s}`])) as Record<(typeof backendServices)[number], string>;
-  await Promise.all(backendServices.map((s) => applyMigrations({ serviceDir: path.join(repoRoot, 'services', s), databaseUrl, schema: schemas[s] })));
+  await Promise.all(backendServices.map((s) => applyMigrations({ serviceDir: path.join(repoRoot, 'services', s), databaseUrl: infra.databaseUrl, schema: schemas[s] })));
 
   const replicasOf = (service: ServiceName) => Math.max(1, options.replicas?.[service] ?? 1);
   const portsFor = async (service: ServiceName) => [service, await Promise.all(Array.from({ length: replicasOf(service) }, freePort))] as const;
@@ -111,7 +119,7 @@ export async function startPlatform(options: PlatformOptions = {}) {
   const grpcAddress = (service: (typeof backendServices)[number]) =>
     grpcPorts[service].length === 1 ? `127.0.0.1:${grpcPorts[service][0]}` : `ipv4:${grpcPorts[service].map((p) => `127.0.0.1:${p}`).join(',')}`;
 
-  const sbp = createSwissBitcoinPaySimulator({ apiKey: simulatorSecrets.sbpApiKey, apiSecret: simulatorSecrets.sbpApiSecret });
+  const sbp = createSwissBitcoinPaySimulator({ apiKey: simulatorSecrets.sbpApiKey, apiSecret: simulatorSecrets.sbpApiSecret, webhookRetryDelaysMs: options.sbpWebhookRetryDelaysMs });
   const zoom = createZoomSimulator({ accountId: simulatorSecrets.zoomAccountId, clientId: simulatorSecrets.zoomClientId, clientSecret: simulatorSecrets.zoomClientSecret });
   const sbpUrl = await sbp.listen();
   const zoomUrl = await zoom.listen();
@@ -152,20 +160,23 @@ export async function startPlatform(options: PlatformOptions = {}) {
 
   // Keyed by service, one entry per replica.
   const processes = new Map<ServiceName, RunningProcess[]>();
-  const startReplica = (service: ServiceName, replica: number): RunningProcess => {
+  const startReplica = (service: ServiceName, replica: number, before?: string[]): RunningProcess => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'services', service, 'src/main.ts')], {
       cwd: repoRoot,
       env: { ...process.env, ...envOf(service, replica) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const output: string[] = [];
+    // A restarted service's output follows its previous life's (what it logged before a kill stays).
+    const output: string[] = before ?? [];
+    if (output.length > 0) output.push(`----- ${service} restarted -----\n`);
     child.stdout!.on('data', (c: Buffer) => output.push(c.toString()));
     child.stderr!.on('data', (c: Buffer) => output.push(c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     return { child, output, exited };
   };
   const start = (service: ServiceName) => {
-    processes.set(service, Array.from({ length: replicasOf(service) }, (_, replica) => startReplica(service, replica)));
+    const before = processes.get(service);
+    processes.set(service, Array.from({ length: replicasOf(service) }, (_, replica) => startReplica(service, replica, before?.[replica]?.output)));
   };
   const opsUrl = (service: ServiceName, replica = 0) => `http://127.0.0.1:${service === 'gateway' ? gatewayOpsPorts[replica] : httpPorts[service][replica]}`;
   const ready = async (service: ServiceName) => {
@@ -200,6 +211,8 @@ export async function startPlatform(options: PlatformOptions = {}) {
     schemas,
     namespace,
     metricsUrl: (service: ServiceName, replica = 0) => `${opsUrl(service, replica)}/metrics`,
+    /** The address of a service's /readyz (the gateway's on its ops port). */
+    readyzUrl: (service: ServiceName, replica = 0) => `${opsUrl(service, replica)}/readyz`,
     output: (service: ServiceName) => (processes.get(service) ?? []).map((p) => p.output.join('')).join(''),
     /** The operating-system process ids of each service's replicas (for CPU accounting). */
     pids: (service: ServiceName) => (processes.get(service) ?? []).map((p) => p.child.pid!),
