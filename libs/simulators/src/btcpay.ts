@@ -473,6 +473,8 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
       return server.baseUrl;
     },
     setLatencyMs: server.setLatencyMs,
+    failFor: server.failFor,
+    exemptFromOutage: server.exemptFromOutage,
     storeId,
     get deliveries() {
       return dispatcher.deliveries;

@@ -1,0 +1,33 @@
+import path from 'node:path';
+import { shortFaultRun } from '../src/faults/profiles';
+import { runFaultSuite } from '../src/faults/suite';
+import { repoRoot } from '../src/services';
+
+/**
+ * The short fault-injection run (docs/operations/faults.md; `make faults` is the long one): at
+ * least 60 bookings with payments through every service as its own process, on a PostgreSQL,
+ * Redis and Kafka set of the test's own, while each fault kind is injected once: Kafka stopped
+ * (short and longer), PostgreSQL restarted, Redis killed, each of the six services SIGKILLed and
+ * restarted, provider webhooks delayed and duplicated, providers slow and answering 5xx, a proxy
+ * adding latency to and cutting PostgreSQL and Redis. Then no invariant may be violated.
+ */
+describe('faults survived (short run)', () => {
+  it('nothing lost, nothing doubled, every booking accounted for', async () => {
+    const report = await runFaultSuite({
+      ...shortFaultRun,
+      infraDir: path.join(repoRoot, '.data/faults-infra-test'),
+      ports: { pg: 18432, redis: 18379, kafka: 18092, kafkaController: 18093 },
+      log: () => undefined,
+    });
+    if (report.check.violations.length > 0) console.log(report.text);
+    expect(report.check.violations).toEqual([]);
+    expect(report.check.figures.bookingsAttempted).toBeGreaterThanOrEqual(60);
+    expect(report.check.figures.confirmed + report.check.figures.completed).toBeGreaterThan(0);
+    const kinds = new Set(report.faults.map((f) => f.kind));
+    for (const kind of ['kafka-stopped-short', 'kafka-stopped-full', 'postgres-restarted', 'redis-killed', 'webhooks-delayed-duplicated', 'providers-slow', 'providers-5xx', 'postgres-latency-proxy', 'postgres-cut-proxy', 'redis-cut-proxy']) {
+      expect(kinds).toContain(kind);
+    }
+    for (const s of ['gateway', 'identity', 'search', 'appointment', 'payment', 'video']) expect(kinds).toContain(`sigkill-${s}`);
+    expect(report.faults.filter((f) => f.recoveryMs === undefined)).toEqual([]);
+  }, 600_000);
+});
