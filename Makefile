@@ -14,7 +14,7 @@ endif
 export PATH := $(NODE_BIN):$(PATH)
 export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
 
-.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload breaking seed
+.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload breaking seed faults
 
 help:
 	@echo "make dev         run the whole platform and the web client on http://localhost:8080 (embedded, npm packages only)"
@@ -26,6 +26,7 @@ help:
 	@echo "make seed        a realistic directory of 50 000 professionals in the local PostgreSQL (docs/search.md)"
 	@echo "make bench-load  the plan's load tests (2 000 users, 5x peak, endurance, scale-out)"
 	@echo "make bench-overload  5x the read capacity, open loop: load shedding, latency, recovery (bench/overload.ts)"
+	@echo "make faults      the fault-injection suite: >= 1 000 bookings through Kafka, PostgreSQL, Redis and service failures, then the invariant checker"
 
 # Installs dependencies (the versions of package-lock.json) when a manifest changed since the last
 # install; runs `gen` (postinstall). Not `npm ci`: npm 11 writes lockfiles without other platforms'
@@ -97,6 +98,12 @@ bench-load: install infra-up
 
 bench-overload: install infra-up
 	source scripts/infra/env.sh && npx tsx bench/overload.ts
+
+# The long fault-injection run (docs/operations/faults.md): its own PostgreSQL/Redis/Kafka on loopback
+# ports 17432/17379/17092 (data in .data/faults-infra, torn down at the end), every service its own
+# process; exits non-zero on any invariant violation. The short run is a test inside `make test`.
+faults: install
+	npx tsx scripts/faults.ts run
 
 # Kubernetes delivery: images, chart checks, deploy (see README, "Deployment").
 include deploy/Makefile.fragment

@@ -1,9 +1,10 @@
 import { context, trace, type Context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { events } from '@cryptocare/contracts';
-import { contextFromTraceparent, counter, histogram, latencyBuckets, redeliveryPolicy, sloBuckets } from '@cryptocare/platform';
+import { contextFromTraceparent, counter, histogram, jitteredBackoffMs, latencyBuckets, redeliveryPolicy, sloBuckets } from '@cryptocare/platform';
 import type { BusMessage, EventBus, Subscription } from './bus';
 import { decodeEnvelope, type AnyDomainEvent, type DomainEvent } from './envelope';
+import { isInfrastructureOutage } from './outage';
 import { table, type SqlDatabase, type SqlTx } from './sql';
 
 export type EventHandlers = {
@@ -26,6 +27,12 @@ export interface IdempotentConsumerOptions {
   retryDelayMs?: number;
   /** No retry waits longer than this. */
   retryMaxDelayMs?: number;
+  /**
+   * While the database is unreachable (isInfrastructureOutage), the event is not dead-lettered:
+   * its delivery waits and tries again (first wait about this long, doubling, jittered) until the
+   * database answers or the consumer stops. Default 500 ms, at most 10 s between tries.
+   */
+  outageRetryDelayMs?: number;
   /** Called after a handler's transaction committed (e.g. to wake the outbox relay). */
   afterCommit?: () => void;
   /**
@@ -61,7 +68,9 @@ function handlerContext(traceparent: string): Context {
  * At-least-once delivery, exactly-once effect (ARCHITECTURE section 5): the handler's effect and
  * a `processed_events(consumer, event_id)` row are written in one transaction, so a redelivered
  * event (after a crash before the offset commit) finds its row and does nothing. A handler that
- * keeps failing is retried with backoff, then parked on `<topic>.dlq` with the error.
+ * keeps failing is retried with backoff, then parked on `<topic>.dlq` with the error; but not
+ * while the failure is the database being unreachable (restarting, connections cut): that is no
+ * fault of the event, so its delivery waits for the database and is not dead-lettered.
  */
 export async function startIdempotentConsumer(options: IdempotentConsumerOptions): Promise<Subscription> {
   const { bus, db, schema, groupId, handlers, logger } = options;
@@ -69,6 +78,19 @@ export async function startIdempotentConsumer(options: IdempotentConsumerOptions
   const retryDelayMs = options.retryDelayMs ?? 200;
   const retryPolicy = { maxAttempts, initialDelayMs: retryDelayMs, maxDelayMs: options.retryMaxDelayMs ?? 5_000 };
   const processed = table(schema, 'processed_events');
+  const outageDelayMs = options.outageRetryDelayMs ?? 500;
+  let stopping = false;
+  const wakeOnStop = new Set<() => void>();
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeOnStop.delete(done);
+        resolve();
+      }
+      wakeOnStop.add(done);
+    });
 
   async function handleOnce(event: DomainEvent, handler: (event: DomainEvent, tx: SqlTx) => Promise<void>): Promise<'done' | 'duplicate'> {
     return db.$transaction(
@@ -117,13 +139,30 @@ export async function startIdempotentConsumer(options: IdempotentConsumerOptions
     });
     let attempt = 0;
     try {
-      const outcome = await retries.execute(async () => {
-        attempt++;
-        return handleOnce(event, handler);
-      });
+      let outcome: 'done' | 'duplicate';
+      for (let outage = 0; ; outage++) {
+        try {
+          outcome = await retries.execute(async () => {
+            attempt++;
+            return handleOnce(event, handler);
+          });
+          break;
+        } catch (err) {
+          if (!isInfrastructureOutage(err)) throw err;
+          // Stopping: the message stays uncommitted and is delivered again after the restart.
+          if (stopping) {
+            done('interrupted');
+            throw err;
+          }
+          const delayMs = jitteredBackoffMs(outage, { initialDelayMs: outageDelayMs, maxDelayMs: 10_000 });
+          logger.warn({ err, eventId: event.id, type: event.type, outageRetry: outage + 1, delayMs }, 'database unreachable; the event waits for it (not dead-lettered)');
+          await pause(delayMs);
+        }
+      }
       done(outcome);
       if (outcome === 'done') options.afterCommit?.();
     } catch (err) {
+      if (stopping && isInfrastructureOutage(err)) throw err;
       logger.error({ err, eventId: event.id, type: event.type, topic: message.topic, attempts: attempt }, 'event failed; sent to dead-letter topic');
       await bus.publish(`${message.topic}.dlq`, [
         {
@@ -142,7 +181,14 @@ export async function startIdempotentConsumer(options: IdempotentConsumerOptions
     }
   }
 
-  return bus.subscribe({ groupId, topics: options.topics, fromBeginning: true, handle });
+  const subscription = await bus.subscribe({ groupId, topics: options.topics, fromBeginning: true, handle });
+  return {
+    async stop() {
+      stopping = true;
+      for (const wake of [...wakeOnStop]) wake();
+      await subscription.stop();
+    },
+  };
 }
 
 /** DDL shared by every service's first migration (kept here so the shapes match the code). */

@@ -1,7 +1,7 @@
 import { createLogger } from '@cryptocare/platform';
-import { encodeEnvelope, eventTablesSql, InProcessBus, newEvent, startIdempotentConsumer, type BusMessage } from '@cryptocare/events';
-import { dropSchema, eventually, freshSchema, pgSqlDatabase } from '@cryptocare/testing';
-import type pg from 'pg';
+import { encodeEnvelope, eventTablesSql, InProcessBus, isInfrastructureOutage, newEvent, startIdempotentConsumer, type BusMessage } from '@cryptocare/events';
+import { dropSchema, eventually, freshSchema, infraUrls, pgSqlDatabase, startTcpProxy } from '@cryptocare/testing';
+import pg from 'pg';
 import { Writable } from 'node:stream';
 
 const logger = createLogger('test', 'silent');
@@ -161,5 +161,100 @@ describe('idempotent consumer (real PostgreSQL)', () => {
     await eventually(async () => steps.length === 3);
     expect(steps).toEqual(['before appointment.expired', 'handler a-around in-transaction=true', 'after appointment.expired']);
     await sub.stop();
+  });
+
+  describe('through a database outage (a proxy in front of PostgreSQL cuts every connection)', () => {
+    const outageLog = () => {
+      const lines: string[] = [];
+      const stream = new Writable({
+        write(chunk, _encoding, callback) {
+          for (const line of String(chunk).split('\n').filter(Boolean)) lines.push((JSON.parse(line) as { msg: string }).msg);
+          callback();
+        },
+      });
+      return { lines, logger: createLogger('test', 'warn', stream) };
+    };
+    const proxiedPool = async () => {
+      const url = new URL(infraUrls().databaseUrl);
+      const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(url.port) });
+      url.port = String(proxy.address.port);
+      const proxied = new pg.Pool({ connectionString: url.toString(), max: 2, connectionTimeoutMillis: 2_000 });
+      proxied.on('error', () => undefined); // idle clients cut by the proxy
+      return { proxy, proxied };
+    };
+
+    it('waits for the database instead of dead-lettering the event, then applies it once', async () => {
+      const { proxy, proxied } = await proxiedPool();
+      const { lines, logger: log } = outageLog();
+      const bus = new InProcessBus();
+      const dlq: BusMessage[] = [];
+      await bus.subscribe({ groupId: 'outage-dlq-reader', topics: ['appointment.events.v1.dlq'], handle: async (m) => void dlq.push(m) });
+      const sub = await startIdempotentConsumer({
+        bus,
+        db: pgSqlDatabase(proxied),
+        schema,
+        groupId: 'outage',
+        topics: ['appointment.events.v1'],
+        logger: log,
+        maxAttempts: 2,
+        retryDelayMs: 5,
+        outageRetryDelayMs: 20,
+        handlers: {
+          'appointment.expired': async (event, tx) => {
+            await tx.$executeRawUnsafe(`INSERT INTO "${schema}".effects VALUES ($1)`, event.data.appointmentId);
+          },
+        },
+      });
+      proxy.cut();
+      await bus.publish('appointment.events.v1', [message('a-outage')]);
+      // Far more tries than the retry budget of 2 attempts: before, the event was dead-lettered.
+      await eventually(async () => lines.filter((l) => l.startsWith('database unreachable')).length >= 3, 20_000);
+      expect(dlq).toEqual([]);
+      proxy.restore();
+      await eventually(async () => (await pool.query(`SELECT 1 FROM "${schema}".effects WHERE appointment_id = 'a-outage'`)).rowCount === 1, 20_000);
+      expect(dlq).toEqual([]);
+      await sub.stop();
+      await proxied.end();
+      await proxy.close();
+    });
+
+    it('stops during an outage without dead-lettering the event in hand (it is delivered again after the restart)', async () => {
+      const { proxy, proxied } = await proxiedPool();
+      const { lines, logger: log } = outageLog();
+      const bus = new InProcessBus();
+      const dlq: BusMessage[] = [];
+      await bus.subscribe({ groupId: 'stop-dlq-reader', topics: ['appointment.events.v1.dlq'], handle: async (m) => void dlq.push(m) });
+      const sub = await startIdempotentConsumer({
+        bus,
+        db: pgSqlDatabase(proxied),
+        schema,
+        groupId: 'outage-stop',
+        topics: ['appointment.events.v1'],
+        logger: log,
+        maxAttempts: 2,
+        retryDelayMs: 5,
+        outageRetryDelayMs: 20,
+        handlers: { 'appointment.expired': async () => undefined },
+      });
+      proxy.cut();
+      await bus.publish('appointment.events.v1', [message('a-stop')]);
+      await eventually(async () => lines.some((l) => l.startsWith('database unreachable')), 20_000);
+      await sub.stop();
+      expect(dlq).toEqual([]);
+      await proxied.end();
+      await proxy.close();
+    });
+  });
+
+  it('tells an outage (server gone, connection cut, pool unable to connect) from a failing event', () => {
+    const prisma = (code: string, message: string) => Object.assign(new Error(message), { code });
+    expect(isInfrastructureOutage(prisma('P1017', 'Server has closed the connection.'))).toBe(true);
+    expect(isInfrastructureOutage(prisma('P2024', 'Timed out fetching a new connection from the connection pool.'))).toBe(true);
+    expect(isInfrastructureOutage(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isInfrastructureOutage(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }))).toBe(true);
+    expect(isInfrastructureOutage(new Error('wrapped', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) }))).toBe(true);
+    expect(isInfrastructureOutage(new Error('downstream refused'))).toBe(false);
+    expect(isInfrastructureOutage(Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' }))).toBe(false);
+    expect(isInfrastructureOutage(prisma('P2002', 'Unique constraint failed'))).toBe(false);
   });
 });

@@ -70,7 +70,8 @@ const corruptions: Record<ViolationKind, (s: SystemState) => void> = {
     s.providerMeetings = [];
   },
   double_meeting: (s) => {
-    s.providerMeetings.push({ id: '555' }); // a second meeting made at the provider for one booking
+    s.meetings.push({ appointmentId: 'a-confirmed', provider: 'zoom', providerMeetingId: '555', status: 'active' });
+    s.providerMeetings.push({ id: '555' });
   },
   meeting_of_unconfirmed_booking: (s) => {
     s.meetings.find((m) => m.appointmentId === 'a-refunded')!.status = 'active';
@@ -95,8 +96,9 @@ const corruptions: Record<ViolationKind, (s: SystemState) => void> = {
 
 describe('fault-suite invariant checker', () => {
   it('finds nothing wrong in a settled run, and counts its outcomes', () => {
-    const { violations, figures } = checkInvariants(healthyState());
+    const { violations, leaks, figures } = checkInvariants(healthyState());
     expect(violations).toEqual([]);
+    expect(leaks).toEqual([]);
     expect(figures).toMatchObject({ bookingsAttempted: 4, bookings: 4, confirmed: 1, cancelled: 1, expired: 1, held: 1, invoicesPaid: 2, refunds: 1, meetingsActive: 1, providerInvoicesSettled: 2 });
   });
 
@@ -105,6 +107,15 @@ describe('fault-suite invariant checker', () => {
     corruptions[kind](state);
     const { violations } = checkInvariants(state);
     expect(violations.map((v) => v.kind)).toContain(kind);
+  });
+
+  it('a live provider meeting no booking holds is reported as a leak, not as a violation', () => {
+    const state = healthyState();
+    state.providerMeetings.push({ id: '777' });
+    const { violations, leaks, figures } = checkInvariants(state);
+    expect(violations).toEqual([]);
+    expect(leaks).toEqual([expect.objectContaining({ kind: 'provider_meeting_leaked', subject: 'zoom:777' })]);
+    expect(figures.providerMeetingsLeaked).toBe(1);
   });
 
   it('a dead letter with an explanation is counted, not a violation', () => {

@@ -407,5 +407,6 @@ function report(r: { check: CheckResult; faults: InjectedFault[]; clients: Clien
       ['settling after the last fault (s)', (r.settleMs / 1000).toFixed(1)],
     ]),
     ...r.check.violations.slice(0, 50).map((v) => `VIOLATION ${v.kind} ${v.subject}: ${v.detail}`),
+    ...r.check.leaks.map((l) => `LEAK ${l.kind} ${l.subject}: ${l.detail}`),
   ].join('\n');
 }
