@@ -205,17 +205,21 @@ describe('idempotent consumer (real PostgreSQL)', () => {
           },
         },
       });
-      proxy.cut();
-      await bus.publish('appointment.events.v1', [message('a-outage')]);
-      // Far more tries than the retry budget of 2 attempts: before, the event was dead-lettered.
-      await eventually(async () => lines.filter((l) => l.startsWith('database unreachable')).length >= 3, 20_000);
-      expect(dlq).toEqual([]);
-      proxy.restore();
-      await eventually(async () => (await pool.query(`SELECT 1 FROM "${schema}".effects WHERE appointment_id = 'a-outage'`)).rowCount === 1, 20_000);
-      expect(dlq).toEqual([]);
-      await sub.stop();
-      await proxied.end();
-      await proxy.close();
+      try {
+        proxy.cut();
+        await bus.publish('appointment.events.v1', [message('a-outage')]);
+        // Far more tries than the retry budget of 2 attempts: before, the event was dead-lettered.
+        await eventually(async () => lines.filter((l) => l.startsWith('database unreachable')).length >= 3, 20_000);
+        expect(dlq).toEqual([]);
+        proxy.restore();
+        await eventually(async () => (await pool.query(`SELECT 1 FROM "${schema}".effects WHERE appointment_id = 'a-outage'`)).rowCount === 1, 20_000);
+        expect(dlq).toEqual([]);
+      } finally {
+        proxy.restore();
+        await sub.stop();
+        await proxied.end();
+        await proxy.close();
+      }
     });
 
     it('stops during an outage without dead-lettering the event in hand (it is delivered again after the restart)', async () => {
@@ -236,13 +240,18 @@ describe('idempotent consumer (real PostgreSQL)', () => {
         outageRetryDelayMs: 20,
         handlers: { 'appointment.expired': async () => undefined },
       });
-      proxy.cut();
-      await bus.publish('appointment.events.v1', [message('a-stop')]);
-      await eventually(async () => lines.some((l) => l.startsWith('database unreachable')), 20_000);
-      await sub.stop();
-      expect(dlq).toEqual([]);
-      await proxied.end();
-      await proxy.close();
+      try {
+        proxy.cut();
+        await bus.publish('appointment.events.v1', [message('a-stop')]);
+        await eventually(async () => lines.some((l) => l.startsWith('database unreachable')), 20_000);
+        await sub.stop();
+        expect(dlq).toEqual([]);
+      } finally {
+        proxy.restore();
+        await sub.stop();
+        await proxied.end();
+        await proxy.close();
+      }
     });
   });
 
