@@ -7,3 +7,4 @@ export * from './outbox';
 export * from './consumer';
 export * from './sql';
 export * from './service-host';
+export * from './audit';

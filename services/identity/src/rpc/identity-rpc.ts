@@ -13,6 +13,8 @@ import {
 } from '../domain/credentials';
 import { ACCESS_TOKEN_SECONDS, signAccessToken } from '../domain/tokens';
 import { EmailTakenError, type IdentityStore, type RefreshToken, type User } from '../store/identity-store';
+import type { AuditEntry, AuditFilter } from '../store/audit-trail';
+import { isAuditKind } from '@cryptocare/contracts';
 
 const roleToProto: Record<string, identity.Role> = {
   patient: identity.Role.ROLE_PATIENT,
@@ -56,12 +58,12 @@ export function identityService(deps: { store: IdentityStore; issuer: string; re
   const { store, issuer, revocations } = deps;
   const claims = (user: User) => ({ id: user.id, role: user.role as Role, region: user.region as DataRegion });
 
-  async function tokensFor(user: User) {
+  async function tokensFor(user: User, method: 'password' | 'registration') {
     const { current } = await store.signingKeys();
     const familyId = uuidv7();
     const accessToken = await signAccessToken(current, issuer, claims(user), familyId);
     const refreshToken = newRefreshToken();
-    await store.issueRefreshToken(user.id, hashRefreshToken(refreshToken), familyId);
+    await store.issueRefreshToken(user.id, hashRefreshToken(refreshToken), familyId, method);
     return { accessToken, refreshToken, expiresIn: ACCESS_TOKEN_SECONDS };
   }
 
@@ -90,7 +92,7 @@ export function identityService(deps: { store: IdentityStore; issuer: string; re
         if (region !== deps.region) throw wrongRegion(region);
         try {
           const user = await store.createUser({ email, passwordHash: await hashPassword(req.password), role, displayName: req.displayName.trim(), region });
-          return { user: userMessage(user), tokens: await tokensFor(user) };
+          return { user: userMessage(user), tokens: await tokensFor(user, 'registration') };
         } catch (err) {
           if (err instanceof EmailTakenError) throw alreadyExists('EMAIL_TAKEN', 'an account with this email exists');
           throw err;
@@ -100,11 +102,15 @@ export function identityService(deps: { store: IdentityStore; issuer: string; re
       async login(req) {
         const user = await store.findByEmail(normaliseEmail(req.email));
         const ok = user?.passwordHash ? await verifyPassword(user.passwordHash, req.password) : (await verifyPassword(await timingDummyHash(), req.password), false);
-        if (!user || !ok || user.erasedAt) throw unauthenticated('INVALID_CREDENTIALS', 'email or password is wrong');
+        if (!user || !ok || user.erasedAt) {
+          await store.recordFailedSignIn(user?.id, !user ? 'unknown_account' : user.erasedAt ? 'erased_account' : 'bad_password');
+          throw unauthenticated('INVALID_CREDENTIALS', 'email or password is wrong');
+        }
         // A row of another region (kept from before the deployment had a region) signs in nowhere
         // but there; said only after the password matched, so it reveals nothing to a guesser.
         if (user.region !== deps.region) throw wrongRegion(user.region);
-        return { user: userMessage(user), tokens: await tokensFor(user) };
+        const tokens = await tokensFor(user, 'password');
+        return { user: userMessage(user), tokens };
       },
 
       async refresh(req) {
@@ -151,6 +157,15 @@ export function identityService(deps: { store: IdentityStore; issuer: string; re
         return { sessions: (await store.sessionsOf(user.id)).map(sessionMessage) };
       },
 
+      async listAudit(req) {
+        if (!isUuid(req.callerId)) throw invalidArgument('INVALID_CALLER', 'caller is required');
+        const filter = auditFilterOf(req);
+        const entries = await store.audit.list(filter);
+        const nextCursor = entries.length === filter.limit ? String(entries[entries.length - 1]!.seq) : '';
+        // The read itself is an admin action: recorded after the page was read (it is not in it).
+        await store.audit.recordAlone('admin.audit_read', { actorId: req.callerId, details: auditReadDetails(req) });
+        return { entries: entries.map(auditEntryMessage), nextCursor };
+      },
       async getJwks() {
         const { all } = await store.signingKeys();
         return { jwksJson: JSON.stringify({ keys: all.map((k) => k.publicJwk) }), issuer };
@@ -158,6 +173,62 @@ export function identityService(deps: { store: IdentityStore; issuer: string; re
     },
     deps.logger,
   );
+}
+
+export function auditEntryMessage(e: AuditEntry): identity.AuditEntry {
+  return {
+    seq: String(e.seq),
+    id: e.id,
+    kind: e.kind,
+    source: e.source,
+    actorId: e.actorId ?? '',
+    subjectId: e.subjectId ?? '',
+    objectId: e.objectId ?? '',
+    details: e.details,
+    occurredAt: e.occurredAt.toISOString(),
+    recordedAt: e.recordedAt.toISOString(),
+    hash: e.hash,
+    prevHash: e.prevHash,
+    pruned: e.pruned,
+  };
+}
+
+const MAX_AUDIT_PAGE = 200;
+
+/** The filters of ListAudit, checked (the gateway checks them too; this is the service's own guard). */
+function auditFilterOf(req: identity.ListAuditRequest): AuditFilter {
+  const instant = (name: string, value: string) => {
+    if (!value) return undefined;
+    const t = Date.parse(value);
+    if (!Number.isFinite(t)) throw invalidArgument('INVALID_FILTER', `${name} must be an RFC 3339 instant`);
+    return new Date(t);
+  };
+  const id = (name: string, value: string) => {
+    if (value && !isUuid(value)) throw invalidArgument('INVALID_FILTER', `${name} must be a UUID`);
+    return value ? value.toLowerCase() : undefined;
+  };
+  if (req.kind && !isAuditKind(req.kind)) throw invalidArgument('INVALID_FILTER', 'kind is not an audit kind');
+  if (req.cursor && !/^[1-9][0-9]{0,15}$/.test(req.cursor)) throw invalidArgument('INVALID_CURSOR', 'cursor is not one this API gave');
+  const limit = req.limit > 0 ? Math.min(req.limit, MAX_AUDIT_PAGE) : 50;
+  return {
+    kind: req.kind || undefined,
+    actorId: id('actor', req.actorId),
+    subjectId: id('subject', req.subjectId),
+    from: instant('from', req.from),
+    to: instant('to', req.to),
+    beforeSeq: req.cursor ? Number(req.cursor) : undefined,
+    limit,
+  };
+}
+
+/** Which filters an admin used (codes and ids only), for the admin.audit_read entry. */
+function auditReadDetails(req: identity.ListAuditRequest): Record<string, string> {
+  const details: Record<string, string> = {};
+  if (req.kind) details.kind = req.kind;
+  if (req.actorId) details.actor = req.actorId.toLowerCase();
+  if (req.subjectId) details.subject = req.subjectId.toLowerCase();
+  if (req.cursor) details.page = 'next';
+  return details;
 }
 
 const problemMessages: Record<string, string> = {
