@@ -9,3 +9,4 @@ export * from './demo-directory';
 export * from './otlp-receiver';
 export * from './prometheus-text';
 export * from './embedded';
+export * from './consents';

@@ -13,7 +13,8 @@ import { keyEncryptionFromEnv, signingKeyEnv } from './domain/key-encryption';
 import { SigningKeyRing } from './store/signing-keys';
 import { AuditTrail } from './store/audit-trail';
 import { auditConsumer, auditRetentionJob } from './events/audit-events';
-
+import { ConsentStore } from './store/consents';
+import { loadConsentDocuments } from './domain/consent-documents';
 
 const SERVICE = 'identity';
 
@@ -51,7 +52,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   if (encrypted > 0) logger.info({ keys: encrypted }, 'signing keys encrypted with the current SIGNING_KEY_ENCRYPTION_KEY');
   const audit = new AuditTrail(db, schema);
   const store = new IdentityStore(db, outbox, schema, keyRing, audit);
-
+  const consents = new ConsentStore(db, audit, schema);
+  const published = await consents.publish(loadConsentDocuments());
+  if (published > 0) logger.info({ documents: published }, 'consent documents published');
   const rotateIfDue = () =>
     keyRing.rotateIfDue().then(
       (r) => r.rotated && logger.info({ kid: r.kid, activatesAt: r.activatesAt, retired: r.retired }, 'signing key rotated'),
@@ -75,7 +78,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     bus,
     ownsBus: !shared.bus,
     outbox,
-    services: [identityService({ store, issuer: config.JWT_ISSUER, region: config.DATA_REGION, logger, revocations })],
+    services: [identityService({ store, consents, issuer: config.JWT_ISSUER, region: config.DATA_REGION, logger, revocations })],
     // Other services' audit events, chained once each (by event id).
     consumers: [auditConsumer(audit, consumedTopics(SERVICE, SERVICE), logger)],
     background: [auditRetentionJob(audit, logger)],

@@ -128,6 +128,8 @@ export class IdentityStore {
       if (user.erasedAt) return user.erasedAt;
       await tx.user.update({ where: { id: userId }, data: { email: null, passwordHash: null, displayName: 'Erased user', erasedAt: now } });
       await tx.refreshToken.deleteMany({ where: { userId } });
+      // Consents end with the account; the audit trail keeps their history (ids and versions only).
+      await tx.consent.deleteMany({ where: { userId } });
       await this.outbox.add(tx, 'identity.user_erased', userId, { userId });
       await this.audit.record(tx, 'account.erased', { actorId: userId, subjectId: userId });
       return now;
