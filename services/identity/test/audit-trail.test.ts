@@ -116,14 +116,15 @@ describe('audit trail (real PostgreSQL)', () => {
       const { schema, trail } = await freshTrail();
       await seed(trail, 5);
       await tamper(schema, `DELETE FROM audit_entries WHERE seq = 2`);
-      await tamper(schema, `UPDATE audit_entries SET seq = seq - 1 WHERE seq > 2`);
+      // One row at a time (PostgreSQL checks the primary key after each row).
+      await tamper(schema, `UPDATE audit_entries SET seq = 2 WHERE seq = 3; UPDATE audit_entries SET seq = 3 WHERE seq = 4; UPDATE audit_entries SET seq = 4 WHERE seq = 5`);
       await expect(trail.verify()).resolves.toMatchObject({ checked: 1, broken: { seq: 2, problem: expect.stringMatching(/does not link to entry 1/) } });
     });
 
     it('two entries swapped (reordered)', async () => {
       const { schema, trail } = await freshTrail();
       await seed(trail, 5);
-      await tamper(schema, `UPDATE audit_entries SET seq = CASE seq WHEN 2 THEN 3 ELSE 2 END WHERE seq IN (2, 3)`);
+      await tamper(schema, `UPDATE audit_entries SET seq = -1 WHERE seq = 2; UPDATE audit_entries SET seq = 2 WHERE seq = 3; UPDATE audit_entries SET seq = 3 WHERE seq = -1`);
       await expect(trail.verify()).resolves.toMatchObject({ checked: 1, broken: { seq: 2, problem: expect.stringMatching(/does not link to entry 1/) } });
     });
 

@@ -63,10 +63,8 @@ export class ConsentStore {
       if (stored && stored.sha256 !== doc.sha256) {
         throw new DocumentTextChanged(`docs/legal/${doc.kind}/${doc.version}.${doc.lang}.md differs from the published text (sha256 ${stored.sha256}): publish a new version instead`);
       }
-      if (!stored) {
-        await this.db.consentDocument.create({ data: { ...doc, publishedAt: new Date(base + i) } });
-        added++;
-      }
+      // skipDuplicates: replicas starting together publish the same files once.
+      if (!stored) added += (await this.db.consentDocument.createMany({ data: [{ ...doc, publishedAt: new Date(base + i) }], skipDuplicates: true })).count;
     }
     return added;
   }
