@@ -111,6 +111,9 @@ export class AuditTrail {
     const problem = auditEntryProblem(kind, fields);
     if (problem) throw new AuditEntryRefused(problem);
     await tx.$queryRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext($1))::text`, this.lockKey);
+    // Recorded already (an event delivered again): nothing to add. Checked under the lock (the
+    // append-only rules rule out INSERT … ON CONFLICT).
+    if (options.id && (await tx.$queryRawUnsafe<unknown[]>(`SELECT 1 FROM ${this.entries} WHERE id = $1::uuid`, options.id)).length > 0) return undefined;
     const [last] = await tx.$queryRawUnsafe<Array<{ seq: string; hash: string }>>(`SELECT seq::text AS seq, hash FROM ${this.entries} ORDER BY seq DESC LIMIT 1`);
     // After pruning deleted a prefix the chain continues from the last entry kept (never empty: the anchor stays).
     const seq = last ? Number(last.seq) + 1 : 1;
@@ -130,7 +133,7 @@ export class AuditTrail {
     const rows = await tx.$queryRawUnsafe<Row[]>(
       `INSERT INTO ${this.entries} (seq, id, kind, source, actor_id, subject_id, object_id, details, occurred_at, content_digest, prev_hash, hash)
        VALUES ($1::bigint, $2::uuid, $3, $4, $5::uuid, $6::uuid, $7::uuid, $8::jsonb, $9::timestamptz, $10, $11, $12)
-       ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
+       RETURNING ${COLUMNS}`,
       String(seq),
       content.id,
       kind,
@@ -144,7 +147,7 @@ export class AuditTrail {
       prevHash,
       hash,
     );
-    return rows[0] ? toEntry(rows[0]) : undefined;
+    return toEntry(rows[0]!);
   }
 
   /** Records in a transaction of its own (an action that wrote nothing else, e.g. a failed sign-in). */
