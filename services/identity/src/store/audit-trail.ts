@@ -114,7 +114,7 @@ export class AuditTrail {
     // Recorded already (an event delivered again): nothing to add. Checked under the lock (the
     // append-only rules rule out INSERT … ON CONFLICT).
     if (options.id && (await tx.$queryRawUnsafe<unknown[]>(`SELECT 1 FROM ${this.entries} WHERE id = $1::uuid`, options.id)).length > 0) return undefined;
-    const [last] = await tx.$queryRawUnsafe<Array<{ seq: string; hash: string }>>(`SELECT seq::text AS seq, hash FROM ${this.entries} ORDER BY seq DESC LIMIT 1`);
+    const [last] = await tx.$queryRawUnsafe<Array<{ seq: string; hash: string }>>(`SELECT seq::text AS seq, hash FROM ${this.entries} ORDER BY ${this.entries}.seq DESC LIMIT 1`);
     // After pruning deleted a prefix the chain continues from the last entry kept (never empty: the anchor stays).
     const seq = last ? Number(last.seq) + 1 : 1;
     const prevHash = last?.hash ?? GENESIS_HASH;
@@ -171,7 +171,7 @@ export class AuditTrail {
     if (filter.beforeSeq !== undefined) add('seq < ?::bigint', String(filter.beforeSeq));
     values.push(filter.limit);
     const rows = await this.db.$queryRawUnsafe<Row[]>(
-      `SELECT ${COLUMNS} FROM ${this.entries} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${values.length}`,
+      `SELECT ${COLUMNS} FROM ${this.entries} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${this.entries}.seq DESC LIMIT $${values.length}`,
       ...values,
     );
     return rows.map(toEntry);
@@ -180,7 +180,7 @@ export class AuditTrail {
   /** Every entry naming the person, as actor or subject, oldest first (their export). */
   async entriesOf(userId: string): Promise<AuditEntry[]> {
     const rows = await this.db.$queryRawUnsafe<Row[]>(
-      `SELECT ${COLUMNS} FROM ${this.entries} WHERE actor_id = $1::uuid OR subject_id = $1::uuid ORDER BY seq`,
+      `SELECT ${COLUMNS} FROM ${this.entries} WHERE actor_id = $1::uuid OR subject_id = $1::uuid ORDER BY ${this.entries}.seq`,
       userId,
     );
     return rows.map(toEntry);
@@ -196,7 +196,7 @@ export class AuditTrail {
     let checked = 0;
     let after = '0';
     for (;;) {
-      const rows = await this.db.$queryRawUnsafe<Row[]>(`SELECT ${COLUMNS} FROM ${this.entries} WHERE seq > $1::bigint ORDER BY seq LIMIT $2`, after, batch);
+      const rows = await this.db.$queryRawUnsafe<Row[]>(`SELECT ${COLUMNS} FROM ${this.entries} WHERE seq > $1::bigint ORDER BY ${this.entries}.seq LIMIT $2`, after, batch);
       if (rows.length === 0) break;
       for (const row of rows) {
         const entry = toStored(row);

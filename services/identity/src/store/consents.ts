@@ -115,7 +115,7 @@ export class ConsentStore {
       if (!doc.langs.includes(lang)) throw new ConsentProblem('UNKNOWN_CONSENT', `${doc.kind} version ${doc.version} has no text in "${lang.slice(0, 10)}"`, requiredList);
       if (!ok.some((o) => o.kind === doc.kind)) ok.push({ kind: doc.kind, version: doc.version, lang });
     }
-    const missing = requiredList.filter((r) => !ok.some((o) => o.kind === r.kind));
+    const missing = required.filter((kind) => !ok.some((o) => o.kind === kind)).map((kind) => ({ kind, version: current.get(kind)?.version ?? '' }));
     if (missing.length > 0) {
       throw new ConsentProblem(
         'CONSENTS_REQUIRED',
