@@ -9,7 +9,7 @@ import { execSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { ApiClient, eventually, seedDemoDirectory, startPlatform } from '@cryptocare/testing';
+import { ApiClient, eventually, seedDemoDirectory, startPlatform, currentConsents } from '@cryptocare/testing';
 
 const BOOKINGS = Number(process.env.BENCH_BOOKINGS ?? 30);
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 20);
@@ -23,7 +23,7 @@ const ms = (v: number) => `${Math.round(v)} ms`;
 
 async function bookingSaga(api: ApiClient) {
   const samples = { invoice: [] as number[], confirmation: [] as number[], meeting: [] as number[] };
-  const session = await api.expect(201, 'POST', '/v1/auth/register', { email: `bench-${Date.now()}@example.ch`, password: 'bench-password-1', role: 'patient', displayName: 'Bench' });
+  const session = await api.expect(201, 'POST', '/v1/auth/register', { email: `bench-${Date.now()}@example.ch`, password: 'bench-password-1', role: 'patient', displayName: 'Bench', consents: currentConsents() });
   const patient = api.as(session.accessToken);
   const pros = (await patient.expect(200, 'GET', '/v1/professionals?country=CH&limit=10')).items as Array<{ id: string }>;
   for (let i = 0; i < BOOKINGS; i++) {

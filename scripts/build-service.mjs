@@ -34,6 +34,10 @@ const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs'
 await build({ ...common, entryPoints: [path.join(dir, 'src/main.ts')], outfile: path.join(dist, 'main.js') });
 // identity's signing-key rotation command (docs/operations/signing-keys.md): `node dist/rotate-keys.js` in a pod.
 if (existsSync(path.join(dir, 'src/rotate-keys.ts'))) await build({ ...common, entryPoints: [path.join(dir, 'src/rotate-keys.ts')], outfile: path.join(dist, 'rotate-keys.js') });
+// identity's consent documents (services/identity/src/domain/consent-documents.ts reads dist/legal).
+if (service === 'identity') cpSync(path.join(root, 'docs/legal'), path.join(dist, 'legal'), { recursive: true });
+// identity's audit-chain check (docs/compliance/audit.md): `node dist/verify-audit.js` in a pod.
+if (existsSync(path.join(dir, 'src/verify-audit.ts'))) await build({ ...common, entryPoints: [path.join(dir, 'src/verify-audit.ts')], outfile: path.join(dist, 'verify-audit.js') });
 
 const hasDatabase = existsSync(path.join(dir, 'prisma/schema.prisma'));
 if (hasDatabase) {

@@ -1,4 +1,4 @@
-import { ApiClient } from '@cryptocare/testing';
+import { ApiClient, currentConsents } from '@cryptocare/testing';
 import type { Answer } from './gateway-client';
 
 const PASSWORD = 'Bench-patient-passphrase-2026!';
@@ -22,7 +22,7 @@ export class AccountPool {
       await Promise.all(
         Array.from({ length: Math.min(parallel, size - from) }, async (_, i) => {
           const email = `bench-${run}-${from + i}@example.ch`;
-          const session = await pool.api.expect(201, 'POST', '/v1/auth/register', { email, password: PASSWORD, role: 'patient', displayName: `Bench patient ${from + i}` });
+          const session = await pool.api.expect(201, 'POST', '/v1/auth/register', { email, password: PASSWORD, role: 'patient', displayName: `Bench patient ${from + i}`, consents: currentConsents() });
           pool.emails[from + i] = email;
           pool.tokens[from + i] = session.accessToken;
         }),

@@ -37,8 +37,12 @@ function AccountPanel({ session, onSession }: { session: Session | null; onSessi
     setBusy(true);
     setError(null);
     try {
+      // Signing up accepts the current consent documents, listed under the form (kind and version).
+      const consents = mode === 'register'
+        ? (await call<{ items: Array<{ kind: string; version: string }> }>('GET', '/v1/consent-documents')).items.map((d) => ({ kind: d.kind, version: d.version, lang: 'en' }))
+        : [];
       const s = mode === 'register'
-        ? await call<Session>('POST', '/v1/auth/register', { body: { email, password, role: 'patient', displayName } })
+        ? await call<Session>('POST', '/v1/auth/register', { body: { email, password, role: 'patient', displayName, consents } })
         : await call<Session>('POST', '/v1/auth/login', { body: { email, password } });
       setPassword('');
       onSession(s);
@@ -76,6 +80,10 @@ function AccountPanel({ session, onSession }: { session: Session | null; onSessi
         </label>
         {error && <p role="alert" className="error">{error}</p>}
         <div className="row">
+          {mode === 'register' && (
+            <p className="hint">By signing up you accept the terms of use, the privacy notice, the consent to teleconsultation
+              and the consent to cross-border disclosure (<a href="/v1/consent-documents" target="_blank" rel="noreferrer">read them</a>).</p>
+          )}
           <button type="submit" disabled={busy}>{mode === 'register' ? 'Sign up' : 'Log in'}</button>
           <button type="button" className="link" onClick={() => { setMode(mode === 'register' ? 'login' : 'register'); setError(null); }}>
             {mode === 'register' ? 'I already have an account' : 'Create an account instead'}

@@ -40,7 +40,7 @@ export function contractOf(name: string): ServiceContract {
 
 export const TOPICS = [
   'identity.events.v1', 'search.events.v1', 'appointment.events.v1',
-  'payment.events.v1', 'payment.webhooks.v1', 'video.events.v1',
+  'payment.events.v1', 'payment.webhooks.v1', 'video.events.v1', 'audit.events.v1',
 ];
 
 /** Variables the contract says come from Secrets only. */

@@ -18,6 +18,7 @@ import {
   WebhookReceived,
 } from './gen/cryptocare/events/v1/payment';
 import { MeetingCreated, MeetingDeleted } from './gen/cryptocare/events/v1/video';
+import { AuditRecorded } from './gen/cryptocare/events/v1/audit';
 
 export { EventEnvelope };
 
@@ -29,6 +30,8 @@ export const topics = {
   payment: 'payment.events.v1',
   video: 'video.events.v1',
   paymentWebhooks: 'payment.webhooks.v1',
+  /** Security and data-access events of every service, chained by identity (libs/contracts/src/audit.ts). */
+  audit: 'audit.events.v1',
 } as const;
 
 interface Codec<T> {
@@ -56,6 +59,7 @@ export const eventCodecs = {
   'payment.webhook_received': WebhookReceived as Codec<WebhookReceived>,
   'video.meeting_created': MeetingCreated as Codec<MeetingCreated>,
   'video.meeting_deleted': MeetingDeleted as Codec<MeetingDeleted>,
+  'audit.recorded': AuditRecorded as Codec<AuditRecorded>,
 } as const;
 
 export type EventType = keyof typeof eventCodecs;
@@ -92,4 +96,5 @@ export {
   WebhookReceived,
   MeetingCreated,
   MeetingDeleted,
+  AuditRecorded,
 };

@@ -8,3 +8,4 @@ export * as payment from './gen/cryptocare/payment/v1/payment';
 export * as video from './gen/cryptocare/video/v1/video';
 export * as events from './events';
 export { consumedTopics, consumerGroups, type ConsumerGroups, type Topic } from './consumers';
+export { auditEntryProblem, auditKinds, isAuditKind, type AuditFields, type AuditKind, type AuditKindName } from './audit';

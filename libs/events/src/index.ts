@@ -8,3 +8,4 @@ export * from './consumer';
 export * from './sql';
 export * from './service-host';
 export * from './outage';
+export * from './audit';

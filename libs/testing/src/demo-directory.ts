@@ -1,3 +1,4 @@
+import { currentConsents } from './consents';
 import { ApiClient } from './api-client';
 
 /**
@@ -43,7 +44,7 @@ export async function seedDemoDirectory(baseUrl: string, admin: { email: string;
     // before deployments had a region): it cannot sign in here any more; left as it is.
     if (session.status === 421) continue;
     if (session.status !== 200) {
-      session = { ...session, body: await api.expect(201, 'POST', '/v1/auth/register', { email: p.email, password: DEMO_PASSWORD, role: 'professional', displayName: p.displayName }) };
+      session = { ...session, body: await api.expect(201, 'POST', '/v1/auth/register', { email: p.email, password: DEMO_PASSWORD, role: 'professional', displayName: p.displayName, consents: currentConsents() }) };
     }
     const me = api.as(session.body.accessToken);
     const { email: _email, displayName: _name, ...profile } = p;

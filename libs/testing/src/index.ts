@@ -10,3 +10,4 @@ export * from './otlp-receiver';
 export * from './prometheus-text';
 export * from './embedded';
 export * from './faults/tcp-proxy';
+export * from './consents';

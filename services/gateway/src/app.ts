@@ -25,6 +25,8 @@ import { appointmentRoutes } from './routes/appointments';
 import { appointmentEventRoutes } from './routes/appointment-events';
 import { webhookRoutes } from './routes/webhooks';
 import { wellKnownRoutes } from './routes/well-known';
+import { auditRoutes } from './routes/audit';
+import { consentRoutes } from './routes/consents';
 import { ErrorBody } from './routes/schemas';
 import { installLoadShedding } from './overload';
 import type { AppointmentStream } from './sse/appointment-stream';
@@ -160,5 +162,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   appointmentEventRoutes(app, deps);
   await app.register(async (scope) => webhookRoutes(scope, deps.backends));
   wellKnownRoutes(app, deps.backends);
+  auditRoutes(app, deps.backends, deps.auth);
+  consentRoutes(app, deps.backends, deps.auth);
   return app;
 }

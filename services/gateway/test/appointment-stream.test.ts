@@ -5,7 +5,7 @@ import { AccessTokenVerifier, AppError, ACCESS_TOKEN_AUDIENCE, createLogger, Grp
 import { encodeEnvelope, InProcessBus, newEvent } from '@cryptocare/events';
 import { appointment, events, payment } from '@cryptocare/contracts';
 import { MemoryCache, RevocationList } from '@cryptocare/cache';
-import { ApiClient, seedDemoDirectory, startPlatform, type RunningPlatform } from '@cryptocare/testing';
+import { ApiClient, seedDemoDirectory, startPlatform, type RunningPlatform, currentConsents } from '@cryptocare/testing';
 import { buildGateway } from '../src/app';
 import { Authenticator } from '../src/auth';
 import { AppointmentStream } from '../src/sse/appointment-stream';
@@ -378,7 +378,7 @@ describe('many streams at once against the real gateway process (real PostgreSQL
 
   it('gives each of 400 streams opened at once its snapshot or an explicit error, never a silent open stream', async () => {
     const api = new ApiClient(platform.gatewayUrl);
-    const session = await api.expect(201, 'POST', '/v1/auth/register', { email: `many-${Date.now()}@example.ch`, password: 'patient-password-1', role: 'patient', displayName: 'Many Streams' });
+    const session = await api.expect(201, 'POST', '/v1/auth/register', { email: `many-${Date.now()}@example.ch`, password: 'patient-password-1', role: 'patient', displayName: 'Many Streams', consents: currentConsents() });
     const patient = api.as(session.accessToken);
     const found = await patient.expect(200, 'GET', '/v1/professionals?specialty=general-practice&country=CH');
     const slots = await patient.expect(200, 'GET', `/v1/professionals/${found.items[0].id}/slots`);

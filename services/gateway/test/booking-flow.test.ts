@@ -1,4 +1,4 @@
-import { ApiClient, DEMO_PASSWORD, demoProfessionals, eventually, seedDemoDirectory, startPlatform, type RunningPlatform } from '@cryptocare/testing';
+import { ApiClient, DEMO_PASSWORD, demoProfessionals, eventually, seedDemoDirectory, startPlatform, type RunningPlatform, currentConsents } from '@cryptocare/testing';
 
 /**
  * ARCHITECTURE section 4 end to end: every service its own process, real PostgreSQL, Redis and
@@ -19,7 +19,7 @@ describe('booking through the gateway (real PostgreSQL, Redis, Kafka; separate p
   });
 
   async function newPatient() {
-    const session = await api.expect(201, 'POST', '/v1/auth/register', { email: `p-${Date.now()}-${Math.random()}@example.ch`, password: 'patient-password-1', role: 'patient', displayName: 'Pat Ient' });
+    const session = await api.expect(201, 'POST', '/v1/auth/register', { email: `p-${Date.now()}-${Math.random()}@example.ch`, password: 'patient-password-1', role: 'patient', displayName: 'Pat Ient', consents: currentConsents() });
     return api.as(session.accessToken);
   }
 

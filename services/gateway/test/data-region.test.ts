@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import Redis from 'ioredis';
-import { ApiClient, demoSchedule, eventually, freePort, infraUrls, scanColumns, scanTopics, startPlatform, type RunningPlatform } from '@cryptocare/testing';
+import { ApiClient, demoSchedule, eventually, freePort, infraUrls, scanColumns, scanTopics, startPlatform, type RunningPlatform, currentConsents } from '@cryptocare/testing';
 
 /**
  * Data region (docs/compliance/data-region.md) end to end: two deployments side by side, CH and
@@ -113,7 +113,7 @@ describe('data region: a CH deployment and an EU deployment side by side (real P
   async function register(d: Deployment, role: 'patient' | 'professional', name: string, region?: Region): Promise<Person> {
     const email = `${name.toLowerCase()}-${d.marker}@example.${d.region === 'CH' ? 'ch' : 'fr'}`;
     const displayName = `${name} ${d.marker}`;
-    const session = await d.api.expect(201, 'POST', '/v1/auth/register', { email, password: 'a-long-password-1', role, displayName, ...(region ? { region } : {}) });
+    const session = await d.api.expect(201, 'POST', '/v1/auth/register', { email, password: 'a-long-password-1', role, displayName, consents: currentConsents(), ...(region ? { region } : {}) });
     expect(session.user.region).toBe(d.region);
     return { id: session.user.id, email, displayName, refreshToken: session.refreshToken, accessToken: session.accessToken, api: d.api.as(session.accessToken) };
   }

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { ApiClient, demoSchedule, startPlatform, type RunningPlatform } from '@cryptocare/testing';
+import { ApiClient, demoSchedule, startPlatform, type RunningPlatform, currentConsents } from '@cryptocare/testing';
 
 /**
  * Date overrides through the gateway, against the real services (separate processes, PostgreSQL,
@@ -33,7 +33,7 @@ describe('date overrides of a professional (real platform)', () => {
   beforeAll(async () => {
     platform = await startPlatform();
     api = new ApiClient(platform.gatewayUrl);
-    const session = await api.expect(201, 'POST', '/v1/auth/register', { email: `do-${unique()}@example.ch`, password: 'a-long-password-1', role: 'professional', displayName: 'Dr. Override' });
+    const session = await api.expect(201, 'POST', '/v1/auth/register', { email: `do-${unique()}@example.ch`, password: 'a-long-password-1', role: 'professional', displayName: 'Dr. Override', consents: currentConsents() });
     pro = api.as(session.accessToken);
     proId = session.user.id;
     await pro.expect(200, 'PUT', '/v1/professionals/me', {
@@ -42,7 +42,7 @@ describe('date overrides of a professional (real platform)', () => {
     });
     const admin = api.as((await api.expect(200, 'POST', '/v1/auth/login', { email: 'admin@cryptocare.test', password: 'admin-password-1' })).accessToken);
     await admin.expect(200, 'POST', `/v1/admin/professionals/${proId}/verify`);
-    const p = await api.expect(201, 'POST', '/v1/auth/register', { email: `pa-${unique()}@example.ch`, password: 'a-long-password-1', role: 'patient', displayName: 'Pat' });
+    const p = await api.expect(201, 'POST', '/v1/auth/register', { email: `pa-${unique()}@example.ch`, password: 'a-long-password-1', role: 'patient', displayName: 'Pat', consents: currentConsents() });
     patient = api.as(p.accessToken);
   }, 180_000);
   afterAll(async () => {

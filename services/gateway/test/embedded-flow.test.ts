@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { ApiClient, embeddedPortOffset, eventually, freePort, repoRoot, startEmbeddedDev, type EmbeddedDev } from '@cryptocare/testing';
+import { ApiClient, embeddedPortOffset, eventually, freePort, repoRoot, startEmbeddedDev, type EmbeddedDev, currentConsents } from '@cryptocare/testing';
 
 /** The shell block of README.md's "Try it" section, as a reader would paste it. */
 function tryItBlock(): string {
@@ -74,7 +74,7 @@ describe('embedded mode (make dev)', () => {
   });
 
   async function newPatient(email: string) {
-    const session = await api.expect(201, 'POST', '/v1/auth/register', { email, password: 'patient-password-1', role: 'patient', displayName: 'Emma Bedded' });
+    const session = await api.expect(201, 'POST', '/v1/auth/register', { email, password: 'patient-password-1', role: 'patient', displayName: 'Emma Bedded', consents: currentConsents() });
     return api.as(session.accessToken);
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { ApiClient, demoSchedule, eventually, infraUrls, kafkaTopics, scanColumns, startPlatform, type ColumnHit, type RunningPlatform } from '@cryptocare/testing';
+import { ApiClient, demoSchedule, eventually, infraUrls, kafkaTopics, scanColumns, startPlatform, type ColumnHit, type RunningPlatform, currentConsents } from '@cryptocare/testing';
 
 /**
  * The right to erasure end to end (every service its own process, real PostgreSQL, Redis and
@@ -19,7 +19,13 @@ const ERASED = '00000000-0000-0000-0000-000000000000';
  * erased_at; email, password and name are gone) so that the id is never given to someone else and
  * a late event or token for it is recognised as erased.
  */
-const tombstones = [{ service: 'identity', table: 'users', column: 'id', rows: 'erased_at IS NOT NULL' }] as const;
+const tombstones = [
+  { service: 'identity', table: 'users', column: 'id', rows: 'erased_at IS NOT NULL' },
+  // The audit trail keeps the erased id (and nothing else of them) for its retention: the evidence
+  // of what happened to the account, the erasure included (docs/compliance/audit.md).
+  { service: 'identity', table: 'audit_entries', column: 'actor_id', rows: 'true' },
+  { service: 'identity', table: 'audit_entries', column: 'subject_id', rows: 'true' },
+] as const;
 
 describe('erasure leaves nothing of a person anywhere (real PostgreSQL, Redis, Kafka; separate processes)', () => {
   let platform: RunningPlatform;
@@ -38,7 +44,7 @@ describe('erasure leaves nothing of a person anywhere (real PostgreSQL, Redis, K
   });
 
   async function register(role: 'patient' | 'professional', email: string, displayName: string) {
-    const session = await api.expect(201, 'POST', '/v1/auth/register', { email, password: 'a-long-password-1', role, displayName });
+    const session = await api.expect(201, 'POST', '/v1/auth/register', { email, password: 'a-long-password-1', role, displayName, consents: currentConsents() });
     return { id: session.user.id as string, email, displayName, refreshToken: session.refreshToken as string, api: api.as(session.accessToken) };
   }
 

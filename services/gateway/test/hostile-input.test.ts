@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ApiClient, repoRoot, seedDemoDirectory, startPlatform, type RunningPlatform } from '@cryptocare/testing';
+import { ApiClient, repoRoot, seedDemoDirectory, startPlatform, type RunningPlatform, currentConsents } from '@cryptocare/testing';
 
 const run = promisify(execFile);
 
@@ -30,7 +30,7 @@ describe('hostile input against the real platform (separate processes, real Post
   const unique = () => `${Date.now()}-${Math.random().toString(36).slice(2)}`;
   async function register(role: 'patient' | 'professional' = 'patient') {
     const email = `h-${unique()}@example.ch`;
-    const session = await api.expect(201, 'POST', '/v1/auth/register', { email, password: 'hostile-password-1', role, displayName: 'Hostile Tester' });
+    const session = await api.expect(201, 'POST', '/v1/auth/register', { email, password: 'hostile-password-1', role, displayName: 'Hostile Tester', consents: currentConsents() });
     return { email, session, client: api.as(session.accessToken) };
   }
   async function firstSlot() {

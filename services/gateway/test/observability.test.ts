@@ -11,8 +11,7 @@ import {
   type ReceivedSpan,
   type RunningPlatform,
   type Sample,
-  type ServiceName,
-} from '@cryptocare/testing';
+  type ServiceName, currentConsents } from '@cryptocare/testing';
 
 /**
  * ARCHITECTURE section 9 end to end, on one booking through the six real processes (PostgreSQL,
@@ -41,7 +40,7 @@ describe('observability of a booking (separate processes, OTLP to the test, /met
 
     // One patient, one booking, paid on the provider, until the meeting link is there.
     const api = new ApiClient(platform.gatewayUrl);
-    const session = await api.expect(201, 'POST', '/v1/auth/register', { email: secrets.email, password: secrets.password, role: 'patient', displayName: 'Obs Patient' });
+    const session = await api.expect(201, 'POST', '/v1/auth/register', { email: secrets.email, password: secrets.password, role: 'patient', displayName: 'Obs Patient', consents: currentConsents() });
     const login = await api.expect(200, 'POST', '/v1/auth/login', { email: secrets.email, password: secrets.password });
     secrets.accessToken = login.accessToken;
     secrets.refreshToken = login.refreshToken ?? session.refreshToken ?? '';
@@ -72,7 +71,7 @@ describe('observability of a booking (separate processes, OTLP to the test, /met
     await patient.call('GET', `/v1/appointments?access_token=${secrets.queryToken}&email=${encodeURIComponent(secrets.email)}`);
     await api.call('GET', `/v1/me?token=${secrets.accessToken}`, undefined, { authorization: `Bearer ${secrets.accessToken}`, cookie: `session=${secrets.refreshToken}` });
     await api.call('POST', '/v1/auth/login', { email: secrets.email, password: `${secrets.password}-wrong` });
-    await api.call('POST', '/v1/auth/register', { email: secrets.email, password: secrets.password, role: 'patient', displayName: 'Obs Patient' });
+    await api.call('POST', '/v1/auth/register', { email: secrets.email, password: secrets.password, role: 'patient', displayName: 'Obs Patient', consents: currentConsents() });
     await api.call('POST', '/v1/auth/refresh', { refreshToken: secrets.refreshToken, email: secrets.email });
   }, 240_000);
 

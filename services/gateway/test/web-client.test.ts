@@ -6,8 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
 import {
-  ApiClient, embeddedPortOffset, eventually, freePort, repoRoot, seedDemoDirectory, startEmbeddedDev, startPlatform, type EmbeddedDev, type RunningPlatform,
-} from '@cryptocare/testing';
+  ApiClient, embeddedPortOffset, eventually, freePort, repoRoot, seedDemoDirectory, startEmbeddedDev, startPlatform, type EmbeddedDev, type RunningPlatform, currentConsents } from '@cryptocare/testing';
 
 /**
  * The web client (web/) in Debian's Chromium against the embedded platform (`make dev`): sign up,
@@ -154,7 +153,7 @@ describe('web client (web/) in Chromium', () => {
       });
       return (await res.json()) as any;
     };
-    const other = await api('POST', '/v1/auth/register', { email: `other-${Date.now()}@example.ch`, password: 'other-patient-password', role: 'patient', displayName: 'Other' });
+    const other = await api('POST', '/v1/auth/register', { email: `other-${Date.now()}@example.ch`, password: 'other-patient-password', role: 'patient', displayName: 'Other', consents: currentConsents() });
     const professionals = await api('GET', '/v1/professionals?specialty=general-practice&country=CH');
     const firstSlots = await api('GET', `/v1/professionals/${professionals.items[0].id}/slots`);
     const taken = await api('POST', '/v1/appointments', { professionalId: professionals.items[0].id, start: firstSlots.items[0].start }, other.accessToken);

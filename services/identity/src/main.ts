@@ -2,6 +2,7 @@
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { backendEnv, createLogger, dataRegion, loadConfig, prismaAdapter, runAsProcess, z, type Logger } from '@cryptocare/platform';
 import { busFromEnv, endpointsFrom, hostService, Outbox, type EventBus } from '@cryptocare/events';
+import { consumedTopics } from '@cryptocare/contracts';
 import { MemoryCache, RedisCache, RevocationList, type Cache } from '@cryptocare/cache';
 import { PrismaClient } from './generated/prisma';
 import { identityService } from './rpc/identity-rpc';
@@ -10,6 +11,10 @@ import { ensureAdmin } from './domain/bootstrap-admin';
 import { ACCESS_TOKEN_SECONDS } from './domain/tokens';
 import { keyEncryptionFromEnv, signingKeyEnv } from './domain/key-encryption';
 import { SigningKeyRing } from './store/signing-keys';
+import { AuditTrail } from './store/audit-trail';
+import { auditConsumer, auditRetentionJob } from './events/audit-events';
+import { ConsentStore } from './store/consents';
+import { loadConsentDocuments } from './domain/consent-documents';
 
 const SERVICE = 'identity';
 
@@ -45,7 +50,11 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const keyRing = new SigningKeyRing(db, keyEncryptionFromEnv(config, logger), schema, { rotationDays: config.KEY_ROTATION_DAYS });
   const encrypted = await keyRing.encryptStoredKeys();
   if (encrypted > 0) logger.info({ keys: encrypted }, 'signing keys encrypted with the current SIGNING_KEY_ENCRYPTION_KEY');
-  const store = new IdentityStore(db, outbox, schema, keyRing);
+  const audit = new AuditTrail(db, schema);
+  const store = new IdentityStore(db, outbox, schema, keyRing, audit);
+  const consents = new ConsentStore(db, audit, schema);
+  const published = await consents.publish(loadConsentDocuments());
+  if (published > 0) logger.info({ documents: published }, 'consent documents published');
   const rotateIfDue = () =>
     keyRing.rotateIfDue().then(
       (r) => r.rotated && logger.info({ kid: r.kid, activatesAt: r.activatesAt, retired: r.retired }, 'signing key rotated'),
@@ -69,7 +78,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     bus,
     ownsBus: !shared.bus,
     outbox,
-    services: [identityService({ store, issuer: config.JWT_ISSUER, region: config.DATA_REGION, logger, revocations })],
+    services: [identityService({ store, consents, issuer: config.JWT_ISSUER, region: config.DATA_REGION, logger, revocations })],
+    // Other services' audit events, chained once each (by event id).
+    consumers: [auditConsumer(audit, consumedTopics(SERVICE, SERVICE), logger)],
+    background: [auditRetentionJob(audit, logger)],
     // No readiness check on the revocation list: sign-in works without it; sign-out answers 503.
   });
   return {

@@ -4,7 +4,7 @@ import { status } from '@grpc/grpc-js';
 import { common, identity } from '@cryptocare/contracts';
 import { AccessTokenVerifier, createGrpcClient, type GrpcClient } from '@cryptocare/platform';
 import { InProcessBus, decodeEnvelope, type BusMessage } from '@cryptocare/events';
-import { eventually, infraUrls, migratedSchema } from '@cryptocare/testing';
+import { currentConsents, eventually, infraUrls, migratedSchema } from '@cryptocare/testing';
 import pg from 'pg';
 import { hashRefreshToken } from '../src/domain/credentials';
 import { main } from '../src/main';
@@ -33,7 +33,7 @@ describe('identity service (real PostgreSQL)', () => {
   });
 
   const register = (email: string, role = identity.Role.ROLE_PATIENT) =>
-    client.register({ email, password: 'correct horse battery', role, displayName: 'Alice', region: common.Region.REGION_EU });
+    client.register({ email, password: 'correct horse battery', role, displayName: 'Alice', region: common.Region.REGION_EU, consents: currentConsents() });
 
   it('registers a user, publishes identity.user_registered and issues tokens every process can verify', async () => {
     const { user, tokens } = await register('Alice@Example.ch');

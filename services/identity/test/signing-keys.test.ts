@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { common, identity } from '@cryptocare/contracts';
 import { AccessTokenVerifier, ConfigError, createGrpcClient, prismaAdapter, type GrpcClient } from '@cryptocare/platform';
 import { InProcessBus } from '@cryptocare/events';
-import { infraUrls, migratedSchema } from '@cryptocare/testing';
+import { infraUrls, migratedSchema, currentConsents } from '@cryptocare/testing';
 import pg from 'pg';
 import { main } from '../src/main';
 import { PrismaClient } from '../src/generated/prisma';
@@ -38,7 +38,7 @@ describe('signing keys: rotation with overlap, encryption at rest (real PostgreS
     });
   const publishedKids = async () => (JSON.parse((await client.getJwks({})).jwksJson) as { keys: Array<{ kid: string; d?: string }> }).keys.map((k) => k.kid);
   const signIn = async () =>
-    (await client.register({ email: `keys${++n}@example.ch`, password: 'correct horse battery', role: identity.Role.ROLE_PATIENT, displayName: 'K', region: common.Region.REGION_CH })).tokens!
+    (await client.register({ email: `keys${++n}@example.ch`, password: 'correct horse battery', role: identity.Role.ROLE_PATIENT, displayName: 'K', region: common.Region.REGION_CH, consents: currentConsents() })).tokens!
       .accessToken;
   /** A second process on the same table (another replica, or the rotate command), with its own clock. */
   const ring = (options: { now?: () => Date; encryption?: KeyEncryption } = {}) => {

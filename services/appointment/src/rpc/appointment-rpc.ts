@@ -1,3 +1,4 @@
+import { auditEvent } from '@cryptocare/events';
 import { appointment, search } from '@cryptocare/contracts';
 import {
   AppError,
@@ -210,7 +211,19 @@ export function appointmentService(deps: {
       },
 
       async getAppointment(req) {
-        return { appointment: appointmentMessage(await viewable(req.appointmentId, caller(req.caller))) };
+        const who = caller(req.caller);
+        const row = await viewable(req.appointmentId, who);
+        // A professional or an admin reading a patient's booking learns of a consultation: audited.
+        if ((who.role === 'professional' || who.role === 'admin') && row.patientId !== who.userId && row.patientId !== '00000000-0000-0000-0000-000000000000') {
+          await store.write((tx) =>
+            auditEvent(store.outbox, tx, who.role === 'admin' ? 'booking.read_by_admin' : 'booking.read_by_professional', {
+              actorId: who.userId,
+              subjectId: row.patientId,
+              objectId: row.id,
+            }),
+          );
+        }
+        return { appointment: appointmentMessage(row) };
       },
 
       async listAppointments(req) {

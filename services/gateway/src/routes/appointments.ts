@@ -6,6 +6,7 @@ import { presentAppointment, presentInvoice } from '../presenters';
 import { principalOf, type Authenticator } from '../auth';
 import { HttpError } from '../http-errors';
 import { bearer, errorResponses, IdParams, Uuid } from './schemas';
+import { requireBookingConsents } from './consents';
 
 const BookBody = Type.Object({ professionalId: Uuid, start: Type.String({ format: 'date-time' }) }, { additionalProperties: false });
 const ListQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), cursor: Type.Optional(Type.String({ maxLength: 300 })) });
@@ -34,6 +35,7 @@ export function appointmentRoutes(app: FastifyInstance, backends: Backends, auth
     },
     async (request, reply) => {
       const me = principalOf(request);
+      await requireBookingConsents(backends, me.userId);
       const key = request.headers['idempotency-key'];
       const idempotencyKey = typeof key === 'string' ? key.slice(0, 200) : '';
       const start = new Date(request.body.start).toISOString();

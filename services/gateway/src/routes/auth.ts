@@ -7,6 +7,7 @@ import { presentUser } from '../presenters';
 import { HttpError } from '../http-errors';
 import { errorResponses } from './schemas';
 import type { DataRegions } from '../data-region';
+import { ConsentList } from './consents';
 
 const RegisterBody = Type.Object(
   {
@@ -15,14 +16,23 @@ const RegisterBody = Type.Object(
     role: Type.Union([Type.Literal('patient'), Type.Literal('professional')]),
     displayName: Type.String({ minLength: 1, maxLength: 100 }),
     region: Type.Optional(Type.Union([Type.Literal('CH'), Type.Literal('EU')])),
+    /** Every document of GET /v1/consent-documents, at its current version; missing or outdated: 400 CONSENTS_REQUIRED. */
+    consents: Type.Optional(ConsentList),
   },
   { additionalProperties: false },
 );
 const LoginBody = Type.Object({ email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 256 }) }, { additionalProperties: false });
 const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 
-function session(res: { user?: identity.User; tokens?: identity.Tokens }) {
-  return { user: presentUser(res.user), accessToken: res.tokens?.accessToken, refreshToken: res.tokens?.refreshToken, expiresIn: res.tokens?.expiresIn };
+function session(res: { user?: identity.User; tokens?: identity.Tokens; pendingConsents?: string[] }) {
+  return {
+    user: presentUser(res.user),
+    accessToken: res.tokens?.accessToken,
+    refreshToken: res.tokens?.refreshToken,
+    expiresIn: res.tokens?.expiresIn,
+    // Consents to (re)give (a new version, a withdrawal): GET /v1/me/consents says which.
+    pendingConsents: res.pendingConsents ?? [],
+  };
 }
 
 export interface AuthLimits {
@@ -61,7 +71,7 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
     '/v1/auth/register',
     { schema: { tags: ['auth'], summary: 'Create an account', body: RegisterBody, response: { ...errorResponses } }, config: limited },
     async (request, reply) => {
-      const { email, password, role, displayName, region } = request.body;
+      const { email, password, role, displayName, region, consents } = request.body;
       const res = await backends.identity
         .register(
           {
@@ -71,6 +81,7 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
             role: role === 'professional' ? identity.Role.ROLE_PROFESSIONAL : identity.Role.ROLE_PATIENT,
             // None asked: identity takes its deployment's region (DATA_REGION).
             region: region === 'EU' ? common.Region.REGION_EU : region === 'CH' ? common.Region.REGION_CH : common.Region.REGION_UNSPECIFIED,
+            consents: (consents ?? []).map((c) => ({ kind: c.kind, version: c.version, lang: c.lang ?? 'en' })),
           },
           budget,
         )

@@ -122,7 +122,7 @@ export function directoryRoutes(app: FastifyInstance, backends: Backends, auth: 
   app.post<{ Params: IdParams }>(
     '/v1/admin/professionals/:id/verify',
     { schema: { tags: ['admin'], summary: 'Verify a professional (then listed in search)', security: bearer, params: IdParams, response: { ...errorResponses } }, preHandler: auth.requireRole('admin') },
-    async (request) => presentProfile((await backends.search.verifyProfessional({ professionalId: request.params.id })).profile!),
+    async (request) => presentProfile((await backends.search.verifyProfessional({ professionalId: request.params.id, adminId: principalOf(request).userId })).profile!),
   );
 
   app.put<{ Body: Static<typeof ScheduleBody> }>(

@@ -5,6 +5,7 @@ import type { Backends } from '../clients';
 import { presentAppointment, presentInvoice, presentProfile, presentUser } from '../presenters';
 import { principalOf, type Authenticator } from '../auth';
 import { bearer, errorResponses } from './schemas';
+import { presentAuditEntry } from './audit';
 
 /** A lookup that may rightly find nothing (no profile yet, no invoice yet). */
 async function orNull<T>(lookup: Promise<T>): Promise<T | null> {
@@ -22,6 +23,8 @@ async function exportOf(backends: Backends, me: Principal) {
   const { user } = await backends.identity.getUser({ userId: me.userId });
   // Sign-ins: when each refresh token was issued, rotated, revoked, and until when it was valid.
   const { sessions } = await backends.identity.listSessions({ userId: me.userId });
+  // Consents given and withdrawn, and the audit entries naming me (the export itself among them).
+  const personal = await backends.identity.exportPersonalData({ userId: me.userId });
   const bookings: appointment.AppointmentRecord[] = [];
   // An admin's own data holds no bookings (their list would be everyone's).
   let cursor = me.role === 'patient' || me.role === 'professional' ? '' : undefined;
@@ -48,6 +51,8 @@ async function exportOf(backends: Backends, me: Principal) {
       replacedAt: s.replacedAt || null,
       revokedAt: s.revokedAt || null,
     })),
+    consents: personal.consents,
+    audit: personal.audit.map(presentAuditEntry),
     profile: profile?.profile ? presentProfile(profile.profile) : null,
     schedule: schedule?.schedule ?? null,
     appointments: bookings.map((b) => ({ ...presentAppointment(b.appointment!), cancelledBy: b.cancelledBy || null, idempotencyKey: b.idempotencyKey || null })),

@@ -13,6 +13,10 @@ import {
 } from '../domain/credentials';
 import { ACCESS_TOKEN_SECONDS, signAccessToken } from '../domain/tokens';
 import { EmailTakenError, type IdentityStore, type RefreshToken, type User } from '../store/identity-store';
+import type { AuditEntry, AuditFilter } from '../store/audit-trail';
+import { ConsentProblem, type ConsentStore } from '../store/consents';
+import { CONSENT_LANGS, DEFAULT_LANG, isConsentKind, REQUIRED_CONSENTS, type ConsentKind } from '../domain/consent-documents';
+import { isAuditKind } from '@cryptocare/contracts';
 
 const roleToProto: Record<string, identity.Role> = {
   patient: identity.Role.ROLE_PATIENT,
@@ -52,16 +56,43 @@ function wrongRegion(region: string) {
   return new AppError(GrpcStatus.FAILED_PRECONDITION, 'WRONG_REGION', `this deployment serves another data region; use the ${region} deployment`, { region });
 }
 
-export function identityService(deps: { store: IdentityStore; issuer: string; region: DataRegion; logger: Logger; revocations: RevocationList }) {
-  const { store, issuer, revocations } = deps;
+export function identityService(deps: { store: IdentityStore; consents: ConsentStore; issuer: string; region: DataRegion; logger: Logger; revocations: RevocationList }) {
+  const { store, consents, issuer, revocations } = deps;
   const claims = (user: User) => ({ id: user.id, role: user.role as Role, region: user.region as DataRegion });
+  /** The consents of a user as the API shows them. */
+  async function consentsOf(userId: string) {
+    if (!isUuid(userId)) throw notFound('USER_NOT_FOUND', 'no such user');
+    const user = await store.findById(userId);
+    if (!user || user.erasedAt) throw notFound('USER_NOT_FOUND', 'no such user');
+    const { consents: list, pending } = await consents.statusOf(userId);
+    return {
+      consents: list.map((c) => ({
+        kind: c.kind,
+        currentVersion: c.currentVersion,
+        state: c.state,
+        givenVersion: c.givenVersion ?? '',
+        givenAt: c.givenAt?.toISOString() ?? '',
+        withdrawnAt: c.withdrawnAt?.toISOString() ?? '',
+      })),
+      pending,
+    };
+  }
+  /** Acceptances checked against the current documents (400 naming what is required). */
+  async function checkedConsents(accepted: identity.ConsentAccepted[], required: readonly ConsentKind[]) {
+    try {
+      return await consents.check(accepted, required);
+    } catch (err) {
+      if (err instanceof ConsentProblem) throw invalidArgument(err.code, err.message, { required: err.required });
+      throw err;
+    }
+  }
 
-  async function tokensFor(user: User) {
+  async function tokensFor(user: User, method: 'password' | 'registration') {
     const { current } = await store.signingKeys();
     const familyId = uuidv7();
     const accessToken = await signAccessToken(current, issuer, claims(user), familyId);
     const refreshToken = newRefreshToken();
-    await store.issueRefreshToken(user.id, hashRefreshToken(refreshToken), familyId);
+    await store.issueRefreshToken(user.id, hashRefreshToken(refreshToken), familyId, method);
     return { accessToken, refreshToken, expiresIn: ACCESS_TOKEN_SECONDS };
   }
 
@@ -88,9 +119,12 @@ export function identityService(deps: { store: IdentityStore; issuer: string; re
         // No region asked: this deployment's. Another region's account is never created here.
         const region = req.region === common.Region.REGION_EU ? 'EU' : req.region === common.Region.REGION_CH ? 'CH' : deps.region;
         if (region !== deps.region) throw wrongRegion(region);
+        const given = await checkedConsents(req.consents, REQUIRED_CONSENTS);
         try {
-          const user = await store.createUser({ email, passwordHash: await hashPassword(req.password), role, displayName: req.displayName.trim(), region });
-          return { user: userMessage(user), tokens: await tokensFor(user) };
+          const user = await store.createUser({ email, passwordHash: await hashPassword(req.password), role, displayName: req.displayName.trim(), region }, async (tx, created) => {
+            await consents.grantIn(tx, created.id, given);
+          });
+          return { user: userMessage(user), tokens: await tokensFor(user, 'registration') };
         } catch (err) {
           if (err instanceof EmailTakenError) throw alreadyExists('EMAIL_TAKEN', 'an account with this email exists');
           throw err;
@@ -100,11 +134,15 @@ export function identityService(deps: { store: IdentityStore; issuer: string; re
       async login(req) {
         const user = await store.findByEmail(normaliseEmail(req.email));
         const ok = user?.passwordHash ? await verifyPassword(user.passwordHash, req.password) : (await verifyPassword(await timingDummyHash(), req.password), false);
-        if (!user || !ok || user.erasedAt) throw unauthenticated('INVALID_CREDENTIALS', 'email or password is wrong');
+        if (!user || !ok || user.erasedAt) {
+          await store.recordFailedSignIn(user?.id, !user ? 'unknown_account' : user.erasedAt ? 'erased_account' : 'bad_password');
+          throw unauthenticated('INVALID_CREDENTIALS', 'email or password is wrong');
+        }
         // A row of another region (kept from before the deployment had a region) signs in nowhere
         // but there; said only after the password matched, so it reveals nothing to a guesser.
         if (user.region !== deps.region) throw wrongRegion(user.region);
-        return { user: userMessage(user), tokens: await tokensFor(user) };
+        const tokens = await tokensFor(user, 'password');
+        return { user: userMessage(user), tokens, pendingConsents: (await consents.statusOf(user.id)).pending };
       },
 
       async refresh(req) {
@@ -151,6 +189,48 @@ export function identityService(deps: { store: IdentityStore; issuer: string; re
         return { sessions: (await store.sessionsOf(user.id)).map(sessionMessage) };
       },
 
+      async listAudit(req) {
+        if (!isUuid(req.callerId)) throw invalidArgument('INVALID_CALLER', 'caller is required');
+        const filter = auditFilterOf(req);
+        const entries = await store.audit.list(filter);
+        const nextCursor = entries.length === filter.limit ? String(entries[entries.length - 1]!.seq) : '';
+        // The read itself is an admin action: recorded after the page was read (it is not in it).
+        await store.audit.recordAlone('admin.audit_read', { actorId: req.callerId, details: auditReadDetails(req) });
+        return { entries: entries.map(auditEntryMessage), nextCursor };
+      },
+      async exportPersonalData(req) {
+        if (!isUuid(req.userId)) throw notFound('USER_NOT_FOUND', 'no such user');
+        const user = await store.findById(req.userId);
+        if (!user || user.erasedAt) throw notFound('USER_NOT_FOUND', 'no such user');
+        // Recorded first, so the export shows itself too.
+        await store.audit.recordAlone('account.exported', { actorId: user.id, subjectId: user.id });
+        const [records, audit] = await Promise.all([consents.recordsOf(user.id), store.audit.entriesOf(user.id)]);
+        return {
+          consents: records.map((r) => ({ id: r.id, kind: r.kind, version: r.version, lang: r.lang, sha256: r.textSha256, action: r.action, at: r.at.toISOString() })),
+          audit: audit.map(auditEntryMessage),
+        };
+      },
+      async listConsentDocuments(req) {
+        const lang = (CONSENT_LANGS as readonly string[]).includes(req.lang) ? req.lang : DEFAULT_LANG;
+        const docs = await consents.currentDocuments(lang);
+        return { documents: docs.map((d) => ({ kind: d.kind, version: d.version, lang: d.lang, title: d.title, text: d.text, sha256: d.sha256, langs: d.langs })) };
+      },
+      async getConsents(req) {
+        return consentsOf(req.userId);
+      },
+      async grantConsents(req) {
+        const status = await consentsOf(req.userId);
+        if (req.consents.length === 0) throw invalidArgument('NO_CONSENTS', 'name at least one consent to give');
+        const given = await checkedConsents(req.consents, []);
+        await consents.grant(req.userId, given);
+        return given.length > 0 ? consentsOf(req.userId) : status;
+      },
+      async withdrawConsent(req) {
+        await consentsOf(req.userId);
+        if (!isConsentKind(req.kind)) throw notFound('UNKNOWN_CONSENT', 'no such consent document');
+        await consents.withdraw(req.userId, req.kind);
+        return consentsOf(req.userId);
+      },
       async getJwks() {
         const { all } = await store.signingKeys();
         return { jwksJson: JSON.stringify({ keys: all.map((k) => k.publicJwk) }), issuer };
@@ -158,6 +238,62 @@ export function identityService(deps: { store: IdentityStore; issuer: string; re
     },
     deps.logger,
   );
+}
+
+export function auditEntryMessage(e: AuditEntry): identity.AuditEntry {
+  return {
+    seq: String(e.seq),
+    id: e.id,
+    kind: e.kind,
+    source: e.source,
+    actorId: e.actorId ?? '',
+    subjectId: e.subjectId ?? '',
+    objectId: e.objectId ?? '',
+    details: e.details,
+    occurredAt: e.occurredAt.toISOString(),
+    recordedAt: e.recordedAt.toISOString(),
+    hash: e.hash,
+    prevHash: e.prevHash,
+    pruned: e.pruned,
+  };
+}
+
+const MAX_AUDIT_PAGE = 200;
+
+/** The filters of ListAudit, checked (the gateway checks them too; this is the service's own guard). */
+function auditFilterOf(req: identity.ListAuditRequest): AuditFilter {
+  const instant = (name: string, value: string) => {
+    if (!value) return undefined;
+    const t = Date.parse(value);
+    if (!Number.isFinite(t)) throw invalidArgument('INVALID_FILTER', `${name} must be an RFC 3339 instant`);
+    return new Date(t);
+  };
+  const id = (name: string, value: string) => {
+    if (value && !isUuid(value)) throw invalidArgument('INVALID_FILTER', `${name} must be a UUID`);
+    return value ? value.toLowerCase() : undefined;
+  };
+  if (req.kind && !isAuditKind(req.kind)) throw invalidArgument('INVALID_FILTER', 'kind is not an audit kind');
+  if (req.cursor && !/^[1-9][0-9]{0,15}$/.test(req.cursor)) throw invalidArgument('INVALID_CURSOR', 'cursor is not one this API gave');
+  const limit = req.limit > 0 ? Math.min(req.limit, MAX_AUDIT_PAGE) : 50;
+  return {
+    kind: req.kind || undefined,
+    actorId: id('actor', req.actorId),
+    subjectId: id('subject', req.subjectId),
+    from: instant('from', req.from),
+    to: instant('to', req.to),
+    beforeSeq: req.cursor ? Number(req.cursor) : undefined,
+    limit,
+  };
+}
+
+/** Which filters an admin used (codes and ids only), for the admin.audit_read entry. */
+function auditReadDetails(req: identity.ListAuditRequest): Record<string, string> {
+  const details: Record<string, string> = {};
+  if (req.kind) details.kind = req.kind;
+  if (req.actorId) details.actor = req.actorId.toLowerCase();
+  if (req.subjectId) details.subject = req.subjectId.toLowerCase();
+  if (req.cursor) details.page = 'next';
+  return details;
 }
 
 const problemMessages: Record<string, string> = {

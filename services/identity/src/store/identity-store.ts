@@ -1,12 +1,15 @@
 import { v7 as uuidv7 } from 'uuid';
 import { table, type Outbox } from '@cryptocare/events';
-import type { PrismaClient, RefreshToken, User } from '../generated/prisma';
+import type { Prisma, PrismaClient, RefreshToken, User } from '../generated/prisma';
 import { REFRESH_TOKEN_DAYS } from '../domain/tokens';
 import type { SigningKeyRing } from './signing-keys';
+import type { AuditTrail } from './audit-trail';
 
 export type { RefreshToken, User };
 
 export class EmailTakenError extends Error {}
+
+type Tx = Prisma.TransactionClient;
 
 /** identity's tables, through Prisma. */
 export class IdentityStore {
@@ -15,14 +18,22 @@ export class IdentityStore {
     private readonly outbox: Outbox,
     private readonly schema: string,
     private readonly keyRing: SigningKeyRing,
+    /** Every security event below is chained in the transaction of its change. */
+    readonly audit: AuditTrail,
   ) {}
 
   /** Creates the user and its `identity.user_registered` event in one transaction. */
-  async createUser(input: { email: string; passwordHash: string; role: string; displayName: string; region: string }): Promise<User> {
+  async createUser(
+    input: { email: string; passwordHash: string; role: string; displayName: string; region: string },
+    /** More writes of the sign-up, in its transaction (the consents given). */
+    after?: (tx: Tx, user: User) => Promise<void>,
+  ): Promise<User> {
     try {
       const user = await this.db.$transaction(async (tx) => {
         const created = await tx.user.create({ data: { id: uuidv7(), ...input } });
         await this.outbox.add(tx, 'identity.user_registered', created.id, { userId: created.id, role: created.role, region: created.region });
+        await after?.(tx, created);
+        await this.audit.record(tx, 'account.registered', { subjectId: created.id, details: { role: created.role, region: created.region } });
         return created;
       });
       this.outbox.notifyCommitted();
@@ -41,9 +52,18 @@ export class IdentityStore {
     return this.db.user.findUnique({ where: { id } });
   }
 
-  async issueRefreshToken(userId: string, tokenHash: string, familyId = uuidv7()) {
+  /** A new sign-in (session = token family), recorded as auth.signed_in with how it began. */
+  async issueRefreshToken(userId: string, tokenHash: string, familyId = uuidv7(), method: 'password' | 'registration' = 'password') {
     const expiresAt = new Date(Date.now() + REFRESH_TOKEN_DAYS * 86_400_000);
-    await this.db.refreshToken.create({ data: { id: uuidv7(), familyId, userId, tokenHash, expiresAt } });
+    await this.db.$transaction(async (tx) => {
+      await tx.refreshToken.create({ data: { id: uuidv7(), familyId, userId, tokenHash, expiresAt } });
+      await this.audit.record(tx, 'auth.signed_in', { subjectId: userId, objectId: familyId, details: { method } });
+    });
+  }
+
+  /** A refused sign-in; the account only when the email names one (the email is never recorded). */
+  async recordFailedSignIn(userId: string | undefined, reason: 'bad_password' | 'unknown_account' | 'erased_account') {
+    await this.audit.recordAlone('auth.sign_in_failed', { subjectId: userId ?? null, details: { reason } });
   }
 
   /**
@@ -62,7 +82,8 @@ export class IdentityStore {
       );
       if (!token) return { outcome: 'invalid' as const };
       if (token.replaced_at || token.revoked_at) {
-        await tx.refreshToken.updateMany({ where: { familyId: token.family_id, revokedAt: null }, data: { revokedAt: new Date() } });
+        const revoked = await tx.refreshToken.updateMany({ where: { familyId: token.family_id, revokedAt: null }, data: { revokedAt: new Date() } });
+        await this.audit.record(tx, 'auth.refresh_reused', { subjectId: token.user_id, objectId: token.family_id, details: { tokensRevoked: String(revoked.count) } });
         return { outcome: 'reused' as const, familyId: token.family_id };
       }
       if (token.expires_at.getTime() <= Date.now()) return { outcome: 'invalid' as const };
@@ -78,9 +99,14 @@ export class IdentityStore {
 
   /** Ends the session (family) of a refresh token; returns its family id, if the token exists. */
   async revokeFamilyOf(tokenHash: string): Promise<string | undefined> {
-    const token = await this.db.refreshToken.findUnique({ where: { tokenHash } });
-    if (token) await this.db.refreshToken.updateMany({ where: { familyId: token.familyId, revokedAt: null }, data: { revokedAt: new Date() } });
-    return token?.familyId;
+    return this.db.$transaction(async (tx) => {
+      const token = await tx.refreshToken.findUnique({ where: { tokenHash } });
+      if (!token) return undefined;
+      const revoked = await tx.refreshToken.updateMany({ where: { familyId: token.familyId, revokedAt: null }, data: { revokedAt: new Date() } });
+      // Signing out an already ended session changes nothing and records nothing.
+      if (revoked.count > 0) await this.audit.record(tx, 'auth.signed_out', { actorId: token.userId, subjectId: token.userId, objectId: token.familyId });
+      return token.familyId;
+    });
   }
 
   /** Every refresh token issued to the user, newest first (the export's sign-in history). */
@@ -102,7 +128,10 @@ export class IdentityStore {
       if (user.erasedAt) return user.erasedAt;
       await tx.user.update({ where: { id: userId }, data: { email: null, passwordHash: null, displayName: 'Erased user', erasedAt: now } });
       await tx.refreshToken.deleteMany({ where: { userId } });
+      // Consents end with the account; the audit trail keeps their history (ids and versions only).
+      await tx.consent.deleteMany({ where: { userId } });
       await this.outbox.add(tx, 'identity.user_erased', userId, { userId });
+      await this.audit.record(tx, 'account.erased', { actorId: userId, subjectId: userId });
       return now;
     });
     this.outbox.notifyCommitted();

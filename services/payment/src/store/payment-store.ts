@@ -1,6 +1,6 @@
 import { currentTraceparent } from '@cryptocare/platform';
 import { v7 as uuidv7 } from 'uuid';
-import { table, type Outbox } from '@cryptocare/events';
+import { auditEvent, table, type Outbox } from '@cryptocare/events';
 import type { Invoice, PendingInvoiceRequest, Prisma, PrismaClient, Refund } from '../generated/prisma';
 import {
   decideTransition,
@@ -365,8 +365,9 @@ export class PaymentStore {
   }
 
   private async addRefund(tx: Tx, invoice: Invoice, reason: string): Promise<void> {
+    const refundId = uuidv7();
     const { count } = await tx.refund.createMany({
-      data: [{ id: uuidv7(), invoiceId: invoice.id, appointmentId: invoice.appointmentId, sats: invoice.sats, reason: reason.slice(0, 500), status: 'due' }],
+      data: [{ id: refundId, invoiceId: invoice.id, appointmentId: invoice.appointmentId, sats: invoice.sats, reason: reason.slice(0, 500), status: 'due' }],
       skipDuplicates: true,
     });
     if (count === 0) return;
@@ -375,6 +376,12 @@ export class PaymentStore {
       appointmentId: invoice.appointmentId,
       reason: reason.slice(0, 500),
       sats: Number(invoice.sats),
+    });
+    // The decision, in the audit trail: ids and a cause code, never the reason's text.
+    await auditEvent(this.outbox, tx, 'payment.refund_due', {
+      subjectId: invoice.patientId,
+      objectId: refundId,
+      details: { invoice: invoice.id, cause: invoice.cancelledAt ? 'paid_after_cancellation' : 'booking_cancelled' },
     });
   }
 

@@ -114,7 +114,7 @@ export function searchService(deps: { store: DirectoryStore; cache: DirectoryCac
 
       async verifyProfessional(req) {
         const id = checkId(req.professionalId);
-        const verified = await store.verify(id);
+        const verified = await store.verify(id, isUuid(req.adminId) ? req.adminId.toLowerCase() : undefined);
         if (!verified) throw professionalNotFound();
         await cache.invalidateProfile(id);
         return { profile: profileMessage(verified) };

@@ -1,4 +1,4 @@
-import { table, type Outbox, type SqlTx } from '@cryptocare/events';
+import { auditEvent, table, type Outbox, type SqlTx } from '@cryptocare/events';
 import type { PrismaClient, Professional } from '../generated/prisma';
 import { EARTH_RADIUS_KM, chordKm } from '../domain/geo';
 import type { ValidProfile } from '../domain/profile';
@@ -108,13 +108,14 @@ export class DirectoryStore {
   }
 
   /** Marks a profile verified (idempotent); undefined when there is no such profile. */
-  async verify(id: string): Promise<ProfileRecord | undefined> {
+  async verify(id: string, adminId?: string): Promise<ProfileRecord | undefined> {
     const result = await this.db.$transaction(async (tx) => {
       const [locked] = await tx.$queryRawUnsafe<Array<{ verified: boolean }>>(`SELECT verified FROM ${this.professionals} WHERE id = $1::uuid FOR UPDATE`, id);
       if (!locked) return undefined;
       if (locked.verified) return { row: await tx.professional.findUniqueOrThrow({ where: { id } }), changed: false };
       const row = await tx.professional.update({ where: { id }, data: { verified: true } });
       await this.outbox.add(tx, 'search.profile_updated', id, { professionalId: id, verified: true, timeZone: row.timeZone });
+      await auditEvent(this.outbox, tx, 'professional.verified', { actorId: adminId || null, subjectId: id });
       return { row, changed: true };
     });
     if (result?.changed) this.outbox.notifyCommitted();
