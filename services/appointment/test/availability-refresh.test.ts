@@ -57,8 +57,9 @@ describe('earliest free slot as time passes (real PostgreSQL)', () => {
     expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T07:59:00.000Z'))).toBe(0);
     expect(await published(professionalId)).toHaveLength(1);
 
-    // 08:00: 09:00 is within the notice now; the earliest is 09:30.
-    expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T08:00:00.000Z'))).toBe(1);
+    // 08:00: 09:00 can be booked exactly at the notice. 08:01: it cannot; the earliest is 09:30.
+    expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T08:00:00.000Z'))).toBe(0);
+    expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T08:01:00.000Z'))).toBe(1);
     expect(await published(professionalId)).toEqual(['2030-01-07T09:00:00.000Z', '2030-01-07T09:30:00.000Z']);
 
     // 08:31: the day is over for bookings; tomorrow 09:00. Once, not on every sweep.
@@ -72,8 +73,8 @@ describe('earliest free slot as time passes (real PostgreSQL)', () => {
     await store.write((tx) => store.publishAvailability(tx, closedId, monday));
     expect(await published(closedId)).toEqual(['']);
     expect(await bookings.refreshPassedAvailability(new Date(monday.getTime() + NO_SLOT_RECHECK_MS - MINUTE))).toBe(0);
-    // Saturday 09:00: Sunday 09:00 has come within the one-day horizon.
-    expect(await bookings.refreshPassedAvailability(new Date('2030-01-12T09:00:00.000Z'))).toBeGreaterThanOrEqual(1);
+    // Saturday 09:01: Sunday 09:00 has come within the one-day horizon.
+    expect(await bookings.refreshPassedAvailability(new Date('2030-01-12T09:01:00.000Z'))).toBeGreaterThanOrEqual(1);
     expect((await published(closedId)).at(-1)).toBe('2030-01-13T09:00:00.000Z');
   });
 });

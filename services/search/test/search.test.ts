@@ -264,7 +264,8 @@ describe('search service (real PostgreSQL)', () => {
       expect(await ids({ query: `${t} bambino` })).toEqual([rossi]);
       // Typos in names, cities and specialties (every word close enough to a word of the profile).
       expect(await ids({ query: `${t} Kelller` })).toEqual([keller]);
-      expect(await ids({ query: `${t} Genve` })).toEqual([favre]);
+      expect(await ids({ query: `${t} Genevve` })).toEqual([favre]);
+      expect(await ids({ query: `${t} Favrre dermatolgy` })).toEqual([favre]);
       expect(await ids({ query: `${t} cardiolgy` })).toEqual([keller]);
       // A word that is nothing like any of them still narrows the search to nothing.
       expect(await ids({ query: `${t} orthopedics` })).toEqual([]);

@@ -373,11 +373,14 @@ export class AppointmentStore {
     await this.outbox.add(tx, 'appointment.availability_changed', professionalId, { professionalId, nextAvailableAt: next });
   }
 
-  /** Professionals whose published earliest free slot has passed, locked (SKIP LOCKED: one replica each). */
+  /**
+   * Professionals whose published earliest free slot has passed, locked (SKIP LOCKED: one replica
+   * each). Strictly after: at start minus notice exactly, the slot can still be booked.
+   */
   async staleAvailability(tx: SqlTx, now: Date, limit: number): Promise<string[]> {
     const rows = await tx.$queryRawUnsafe<Array<{ id: string }>>(
       `SELECT professional_id::text AS id FROM ${table(this.schema, 'schedules')}
-        WHERE availability_stale_at <= $1::timestamptz
+        WHERE availability_stale_at < $1::timestamptz
         ORDER BY availability_stale_at LIMIT $2::int FOR UPDATE SKIP LOCKED`,
       now.toISOString(),
       String(limit),

@@ -201,7 +201,7 @@ export function searchStatement(schema: string, criteria: SearchCriteria): { sql
     // The GiST index on position answers both the box around the circle and the nearest-first
     // order (a KNN scan on the chord distance <->).
     const centre = `${fn('earth_position')}(${param(latitude, 'float8')}, ${param(longitude, 'float8')})`;
-    const chord = `(position OPERATOR(public.<->) ${centre})`;
+    const chord = `(p.position OPERATOR(public.<->) ${centre})`;
     const radius = param(chordKm(radiusKm) * (1 + 1e-12), 'float8');
     where.push(`position OPERATOR(public.<@) public.cube_enlarge(${centre}, ${radius}, 3)`, `${chord} <= ${radius}`);
     if (criteria.after?.by === 'distance') {
@@ -210,9 +210,9 @@ export function searchStatement(schema: string, criteria: SearchCriteria): { sql
     }
     sql = `SELECT ${columns}, ${chord} AS chord_km,
                   ${2 * EARTH_RADIUS_KM} * asin(least(1, ${chord} / ${2 * EARTH_RADIUS_KM})) AS distance_km
-             FROM ${professionals}
+             FROM ${professionals} p
             WHERE ${where.join(' AND ')}
-            ORDER BY ${chord}, id
+            ORDER BY ${chord}, p.id
             LIMIT ${param(criteria.limit + 1, 'int')}`;
   } else {
     const after = criteria.after;
@@ -225,9 +225,10 @@ export function searchStatement(schema: string, criteria: SearchCriteria): { sql
         where.push(`(next_available_at > ${at} OR (next_available_at = ${at} AND id > ${id}) OR next_available_at IS NULL)`);
       }
     }
-    sql = `SELECT ${columns}, NULL::float8 AS distance_km, NULL::float8 AS chord_km FROM ${professionals}
+    // Qualified (p.): unqualified, ORDER BY names the output columns (text), which no index serves.
+    sql = `SELECT ${columns}, NULL::float8 AS distance_km, NULL::float8 AS chord_km FROM ${professionals} p
             WHERE ${where.join(' AND ')}
-            ORDER BY next_available_at ASC NULLS LAST, id
+            ORDER BY p.next_available_at ASC NULLS LAST, p.id
             LIMIT ${param(criteria.limit + 1, 'int')}`;
   }
   return { sql, params };

@@ -229,19 +229,24 @@ REFRESH MATERIALIZED VIEW "search_rewrites";
 
 -- A query as people type it (websearch syntax: words, "phrases", -excluded, or), folded: every
 -- word is a prefix and expanded by its synonyms, OR the same query stemmed in each of the four
--- languages (matching the stemmed bio). SET search_path: ts_rewrite's query names search_rewrites
--- unqualified and must find the one of this schema.
+-- languages (matching the stemmed document). With an excluded word the stemmed readings are left
+-- out: they know no synonyms, so -zurigo stemmed would not exclude a profile in Zürich.
+-- SET search_path: ts_rewrite's query names search_rewrites unqualified and must find this schema's.
 CREATE OR REPLACE FUNCTION "search_query"(query text)
 RETURNS tsquery
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path FROM CURRENT
 AS $$
-  SELECT pg_catalog.regexp_replace(
-           pg_catalog.ts_rewrite(pg_catalog.websearch_to_tsquery('pg_catalog.simple'::pg_catalog.regconfig, f.folded), 'SELECT target, substitute FROM search_rewrites')::text,
-           '''((?:[^'']|'''')+)''', '''\1'':*', 'g')::tsquery
-      || pg_catalog.websearch_to_tsquery('pg_catalog.english'::pg_catalog.regconfig, f.folded)
-      || pg_catalog.websearch_to_tsquery('pg_catalog.french'::pg_catalog.regconfig, f.folded)
-      || pg_catalog.websearch_to_tsquery('pg_catalog.german'::pg_catalog.regconfig, f.folded)
-      || pg_catalog.websearch_to_tsquery('pg_catalog.italian'::pg_catalog.regconfig, f.folded)
-    FROM (SELECT public.unaccent('public.unaccent'::regdictionary, pg_catalog.lower(query)) AS folded) f
+  SELECT CASE WHEN f.folded ~ '(^|[[:space:]])-' THEN f.expanded
+         ELSE f.expanded
+           || pg_catalog.websearch_to_tsquery('pg_catalog.english'::pg_catalog.regconfig, f.folded)
+           || pg_catalog.websearch_to_tsquery('pg_catalog.french'::pg_catalog.regconfig, f.folded)
+           || pg_catalog.websearch_to_tsquery('pg_catalog.german'::pg_catalog.regconfig, f.folded)
+           || pg_catalog.websearch_to_tsquery('pg_catalog.italian'::pg_catalog.regconfig, f.folded)
+         END
+    FROM (SELECT w.folded,
+                 pg_catalog.regexp_replace(
+                   pg_catalog.ts_rewrite(pg_catalog.websearch_to_tsquery('pg_catalog.simple'::pg_catalog.regconfig, w.folded), 'SELECT target, substitute FROM search_rewrites')::text,
+                   '''((?:[^'']|'''')+)''', '''\1'':*', 'g')::tsquery AS expanded
+            FROM (SELECT public.unaccent('public.unaccent'::regdictionary, pg_catalog.lower(query)) AS folded) w) f
 $$;
