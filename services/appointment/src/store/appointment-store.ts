@@ -166,12 +166,13 @@ export class AppointmentStore {
 
   /**
    * Sets (replaces) the override of one date, checked against the schedule it belongs to (its zone
-   * and horizon). Under the schedule row's lock, as a hold: an erasure cannot leave one behind.
+   * and horizon). Under the schedule row's lock: an erasure cannot leave one behind. Not FOR SHARE:
+   * publishAvailability updates that row, and two writers each holding a share lock would deadlock.
    */
   async setDateOverride(professionalId: string, input: { date: unknown; ranges: unknown }, now = new Date()): Promise<DateOverride> {
     return this.write(async (tx) => {
       const rows = await tx.$queryRawUnsafe<Array<{ time_zone: string; horizon_days: number }>>(
-        `SELECT time_zone, horizon_days FROM ${table(this.schema, 'schedules')} WHERE professional_id = $1::uuid FOR SHARE`,
+        `SELECT time_zone, horizon_days FROM ${table(this.schema, 'schedules')} WHERE professional_id = $1::uuid FOR NO KEY UPDATE`,
         professionalId,
       );
       const schedule = rows[0];
@@ -214,11 +215,13 @@ export class AppointmentStore {
   }): Promise<Appointment> {
     try {
       return await this.write(async (tx) => {
-        // Shares the lock of the schedule's row: an erasure deleting the schedule waits for this
-        // hold to commit (and then cancels it), or this hold waits for the erasure and finds no
-        // schedule. So no booking of an erased professional is created after the erasure.
+        // Locks the schedule's row: an erasure deleting the schedule waits for this hold to commit
+        // (and then cancels it), or this hold waits for the erasure and finds no schedule. So no
+        // booking of an erased professional is created after the erasure. Not FOR SHARE: the
+        // hold's publishAvailability updates that row (availability_stale_at), and two holds each
+        // holding a share lock deadlock there (two patients racing for a slot got 500/504).
         const schedule = await tx.$queryRawUnsafe<Array<{ buffer_minutes: number }>>(
-          `SELECT buffer_minutes FROM ${table(this.schema, 'schedules')} WHERE professional_id = $1::uuid FOR SHARE`,
+          `SELECT buffer_minutes FROM ${table(this.schema, 'schedules')} WHERE professional_id = $1::uuid FOR NO KEY UPDATE`,
           input.professionalId,
         );
         if (schedule.length === 0) throw new NoScheduleError();
