@@ -19,7 +19,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { applyMigrations, createLogger } from '@cryptocare/platform';
 import { PostgresLogBus } from '@cryptocare/events';
 import { MemoryCache } from '@cryptocare/cache';
-import { createBtcpaySimulator, createSwissBitcoinPaySimulator, createZoomSimulator } from '@cryptocare/simulators';
+import { createBtcpaySimulator, createMailCatcher, createSwissBitcoinPaySimulator, createZoomSimulator } from '@cryptocare/simulators';
 import { seedDemoDirectory, DEMO_PASSWORD, demoProfessionals } from '@cryptocare/testing';
 import { seedDirectory } from './seed';
 import { identityEnv, main as identity } from '../services/identity/src/main';
@@ -39,6 +39,8 @@ const ports = {
   sbp: 8091 + offset,
   zoom: 8092 + offset,
   btcpay: 8093 + offset,
+  mailSmtp: 1025 + offset,
+  mailHttp: 8025 + offset,
   grpc: { identity: 50051 + offset, search: 50052 + offset, appointment: 50053 + offset, payment: 50054 + offset, video: 50055 + offset },
   ops: { gateway: 9100 + offset, identity: 9101 + offset, search: 9102 + offset, appointment: 9103 + offset, payment: 9104 + offset, video: 9105 + offset },
 };
@@ -189,6 +191,10 @@ export async function startEmbedded() {
   await zoom.listen(ports.zoom);
   zoom.setLatencyMs(Number(process.env.ZOOM_SIMULATOR_LATENCY_MS ?? 0) || 0);
   await btcpay.listen(ports.btcpay);
+  // identity's mails (verification, password reset) land in the mail catcher, read over HTTP;
+  // SMTP_URL in the environment sends them to a real server instead.
+  const mail = createMailCatcher();
+  const { smtpUrl } = await mail.listen({ smtp: ports.mailSmtp, http: ports.mailHttp });
 
   // Events are rows in the embedded PostgreSQL: what the outbox relay published is still there
   // after a crash, until every consumer group has committed it.
@@ -217,7 +223,7 @@ export async function startEmbedded() {
     );
 
   const running: Array<{ stop(): Promise<void> }> = [
-    await identity(backend('identity', identityEnv, { BOOTSTRAP_ADMIN_EMAIL: admin.email, BOOTSTRAP_ADMIN_PASSWORD: admin.password }), shared),
+    await identity(backend('identity', identityEnv, { BOOTSTRAP_ADMIN_EMAIL: admin.email, BOOTSTRAP_ADMIN_PASSWORD: admin.password, SMTP_URL: smtpUrl, PUBLIC_BASE_URL: gatewayUrl }), shared),
     await search(backend('search', searchEnv), shared),
     await appointment(backend('appointment', appointmentEnv), shared),
     await payment(
@@ -254,7 +260,8 @@ export async function startEmbedded() {
     shared,
   );
   try {
-    await seedDemoDirectory(`http://127.0.0.1:${seeder.httpPort}`, admin);
+    // The demo professionals' addresses are verified through the mail catcher (not when SMTP_URL sends mails elsewhere).
+    await seedDemoDirectory(`http://127.0.0.1:${seeder.httpPort}`, admin, nonEmpty(process.env.SMTP_URL) ? {} : { mail });
   } finally {
     await seeder.stop();
   }
@@ -267,7 +274,7 @@ export async function startEmbedded() {
     async stop() {
       for (const s of running.reverse()) await s.stop();
       await bus.close();
-      await Promise.all([sbp.close(), zoom.close(), btcpay.close()]);
+      await Promise.all([sbp.close(), zoom.close(), btcpay.close(), mail.close()]);
       await pg.stop();
       rmSync(path.join(dataDir, 'dev.pid'), { force: true });
     },
@@ -287,6 +294,7 @@ if (require.main === module) {
           `  demo directory  ${demoProfessionals.length} verified professionals (CH, FR); e.g. ${first!.email} / ${DEMO_PASSWORD}`,
           `  admin           ${admin.email} / ${admin.password}`,
           `  simulators      Swiss Bitcoin Pay http://localhost:${ports.sbp}, Zoom http://localhost:${ports.zoom}, BTCPay http://localhost:${ports.btcpay}`,
+          `  mail catcher    http://localhost:${ports.mailHttp}/messages (SMTP on ${ports.mailSmtp}): verification and password-reset mails`,
           `  data            ${dataDir} (kept across restarts)`,
           'Walk through a booking with curl: see README.md, "Try it". Ctrl-C stops everything.',
           '',

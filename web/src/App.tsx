@@ -94,6 +94,87 @@ function AccountPanel({ session, onSession }: { session: Session | null; onSessi
   );
 }
 
+/* ---------- 1b. Links from account mails (verification, password reset) and "forgot password" ---------- */
+
+/** The mailed links are `/#/verify-email?token=…` and `/#/reset-password?token=…`: the token stays in the fragment. */
+function mailLink(): { kind: 'verify' | 'reset'; token: string } | null {
+  const match = /^#\/(verify-email|reset-password)\?token=([A-Za-z0-9_-]+)$/.exec(window.location.hash);
+  return match ? { kind: match[1] === 'verify-email' ? 'verify' : 'reset', token: match[2]! } : null;
+}
+
+function MailLinkPanel() {
+  const [link] = useState(mailLink);
+  const [status, setStatus] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [forgotEmail, setForgotEmail] = useState('');
+
+  useEffect(() => {
+    if (link?.kind !== 'verify') return;
+    call('POST', '/v1/auth/verify-email', { body: { token: link.token } }).then(
+      () => setStatus('Your email address is confirmed. Thank you.'),
+      (err) => setError(messageOf(err)),
+    );
+    window.history.replaceState(null, '', window.location.pathname);
+  }, [link]);
+
+  async function reset(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await call('POST', '/v1/auth/password-reset/confirm', { body: { token: link!.token, newPassword: password } });
+      setPassword('');
+      setStatus('Your password is changed and every session is signed out. Log in with the new password.');
+      window.history.replaceState(null, '', window.location.pathname);
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function forgot(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    try {
+      await call('POST', '/v1/auth/password-reset', { body: { email: forgotEmail } });
+      setStatus('If this address has an account, a link to choose a new password is on its way (valid 30 minutes).');
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  }
+
+  if (link?.kind === 'reset' && !status) {
+    return (
+      <section aria-labelledby="reset-title" className="card">
+        <h2 id="reset-title">Choose a new password</h2>
+        <form onSubmit={reset} className="stack">
+          <label>New password
+            <input name="newPassword" type="password" value={password} onChange={(e) => setPassword(e.target.value)} required minLength={10} autoComplete="new-password" />
+          </label>
+          {error && <p role="alert" className="error">{error}</p>}
+          <button type="submit" disabled={busy}>Set the new password</button>
+        </form>
+      </section>
+    );
+  }
+  return (
+    <section aria-label="Trouble signing in" className="card">
+      {status && <p role="status">{status}</p>}
+      {error && <p role="alert" className="error">{error}</p>}
+      <details>
+        <summary>Forgot your password?</summary>
+        <form onSubmit={forgot} className="row">
+          <input name="forgotEmail" type="email" value={forgotEmail} onChange={(e) => setForgotEmail(e.target.value)} required autoComplete="email" aria-label="Address for the reset link" />
+          <button type="submit" className="secondary">Mail me a link</button>
+        </form>
+      </details>
+    </section>
+  );
+}
+
 /* ---------- 2. Search ---------- */
 
 function SearchPanel({ selectedId, onPick }: { selectedId: string | null; onPick: (p: Professional) => void }) {
@@ -441,6 +522,7 @@ export function App() {
       </header>
       <main>
         <AccountPanel session={session} onSession={changeSession} />
+        {!session && <MailLinkPanel />}
         <SearchPanel selectedId={professional?.id ?? null} onPick={pick} />
         {professional && (
           <SlotsPanel key={professional.id} professional={professional} slots={slots} loading={slotsLoading} error={slotsError} notice={slotsNotice}

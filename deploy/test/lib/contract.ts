@@ -13,7 +13,7 @@ export interface ServiceContract {
   callers: string[];
   /** Has a PostgreSQL schema and migrations. */
   migrations: boolean;
-  /** Calls outside providers over HTTPS. */
+  /** Reaches outside the cluster: providers over HTTPS, or (identity) the SMTP relay. */
   internet: boolean;
   /** Uses Redis (and only then may reach it). */
   redis: boolean;
@@ -24,7 +24,7 @@ export interface ServiceContract {
 const backend = { listenHosts: ['GRPC_HOST'], migrations: true };
 export const SERVICES: Record<string, ServiceContract> = {
   gateway: { httpPort: 8080, opsPort: 9090, listenHosts: ['HTTP_HOST', 'OPS_HOST'], callers: [], migrations: false, internet: false, redis: true },
-  identity: { ...backend, grpcPort: 50051, httpPort: 9101, opsPort: 9101, callers: ['gateway'], internet: false, redis: true },
+  identity: { ...backend, grpcPort: 50051, httpPort: 9101, opsPort: 9101, callers: ['gateway'], internet: true, redis: true }, // the SMTP relay (ports 465/587)
   search: { ...backend, grpcPort: 50052, httpPort: 9102, opsPort: 9102, callers: ['gateway', 'appointment'], internet: false, redis: true },
   appointment: { ...backend, grpcPort: 50053, httpPort: 9103, opsPort: 9103, callers: ['gateway'], internet: false, redis: true },
   payment: { ...backend, grpcPort: 50054, httpPort: 9104, opsPort: 9104, callers: ['gateway'], internet: true, redis: false },
@@ -50,7 +50,7 @@ export const SECRET_KEYS = [
   'SBP_API_URL', 'SBP_API_KEY', 'SBP_API_SECRET', 'BTCPAY_URL', 'BTCPAY_API_KEY', 'BTCPAY_STORE_ID',
   'BTCPAY_WEBHOOK_SECRET', 'PUBLIC_BASE_URL', 'ZOOM_API_URL', 'ZOOM_OAUTH_URL', 'ZOOM_ACCOUNT_ID',
   'ZOOM_CLIENT_ID', 'ZOOM_CLIENT_SECRET', 'JITSI_BASE_URL', 'JWT_ISSUER', 'STREAM_TICKET_SECRET',
-  'SIGNING_KEY_ENCRYPTION_KEY', 'SIGNING_KEY_ENCRYPTION_KEYS_OLD',
+  'SIGNING_KEY_ENCRYPTION_KEY', 'SIGNING_KEY_ENCRYPTION_KEYS_OLD', 'SMTP_URL',
 ];
 
 /** Where Envoy Gateway runs the edge proxies (k8s/operators/install.sh installs it there). */

@@ -18,3 +18,5 @@ export { StateFile } from './state-file';
 export type { SimulatorServer } from './server';
 export { startWebhookReceiver } from './webhook-receiver';
 export type { ReceivedWebhook, WebhookReceiver } from './webhook-receiver';
+export { createMailCatcher } from './mail-catcher';
+export type { CaughtMail, MailCatcher } from './mail-catcher';

@@ -1,4 +1,5 @@
 import { currentConsents } from './consents';
+import type { MailCatcher } from '@cryptocare/simulators';
 import { ApiClient } from './api-client';
 
 /**
@@ -15,6 +16,12 @@ export const demoProfessionals = [
   { email: 'dr.bernard@demo.cryptocare.fr', displayName: 'Dr. Sophie Bernard', specialties: ['pediatrics'], languages: ['fr'], country: 'FR', city: 'Paris', latitude: 48.8566, longitude: 2.3522, price: { amount: '70.00', currency: 'EUR' }, timeZone: 'Europe/Paris' },
   { email: 'dr.dubois@demo.cryptocare.fr', displayName: 'Dr. Marc Dubois', specialties: ['nutrition'], languages: ['fr', 'de'], country: 'FR', city: 'Strasbourg', latitude: 48.5734, longitude: 7.7521, price: { amount: '55.00', currency: 'EUR' }, timeZone: 'Europe/Paris' },
 ];
+
+/** The token of the newest verification mail to `to` (waits for it). */
+export async function verificationToken(mail: MailCatcher, to: string): Promise<string> {
+  const message = await mail.waitFor(to, (m) => /confirm your email/i.test(m.subject) && /token: [A-Za-z0-9_-]{43}/.test(m.text));
+  return /token: ([A-Za-z0-9_-]{43})/.exec(message.text)![1]!;
+}
 
 export const DEMO_PASSWORD = 'demo-password-2026';
 
@@ -34,7 +41,11 @@ export const demoSchedule = {
  * Creates (or completes) the demo directory through the public API, as real professionals and an
  * admin would. Idempotent: professionals that can already log in are only re-verified.
  */
-export async function seedDemoDirectory(baseUrl: string, admin: { email: string; password: string }): Promise<string[]> {
+/**
+ * `mail`: where identity's mails land (the mail catcher); each new professional's address is then
+ * verified through its link, so `make dev`'s demo accounts never run into the unverified grace period.
+ */
+export async function seedDemoDirectory(baseUrl: string, admin: { email: string; password: string }, options: { mail?: MailCatcher } = {}): Promise<string[]> {
   const api = new ApiClient(baseUrl);
   const adminToken = (await api.expect(200, 'POST', '/v1/auth/login', admin)).accessToken as string;
   const ids: string[] = [];
@@ -45,6 +56,7 @@ export async function seedDemoDirectory(baseUrl: string, admin: { email: string;
     if (session.status === 421) continue;
     if (session.status !== 200) {
       session = { ...session, body: await api.expect(201, 'POST', '/v1/auth/register', { email: p.email, password: DEMO_PASSWORD, role: 'professional', displayName: p.displayName, consents: currentConsents() }) };
+      if (options.mail) await api.expect(200, 'POST', '/v1/auth/verify-email', { token: await verificationToken(options.mail, p.email) });
     }
     const me = api.as(session.body.accessToken);
     const { email: _email, displayName: _name, ...profile } = p;

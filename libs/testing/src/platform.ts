@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { applyMigrations } from '@cryptocare/platform';
-import { createSwissBitcoinPaySimulator, createZoomSimulator } from '@cryptocare/simulators';
+import { createMailCatcher, createSwissBitcoinPaySimulator, createZoomSimulator } from '@cryptocare/simulators';
 import { createKafkaTopics, eventually, infraUrls, uniqueName } from './infra';
 import { repoRoot } from './services';
 
@@ -123,6 +123,9 @@ export async function startPlatform(options: PlatformOptions = {}) {
   const zoom = createZoomSimulator({ accountId: simulatorSecrets.zoomAccountId, clientId: simulatorSecrets.zoomClientId, clientSecret: simulatorSecrets.zoomClientSecret });
   const sbpUrl = await sbp.listen();
   const zoomUrl = await zoom.listen();
+  // identity's verification and reset mails land here (platform.mail.waitFor(address)).
+  const mail = createMailCatcher();
+  const { smtpUrl } = await mail.listen();
 
   const common = {
     NODE_ENV: 'test',
@@ -153,7 +156,7 @@ export async function startPlatform(options: PlatformOptions = {}) {
         : service === 'video'
           ? { ZOOM_API_URL: zoomUrl, ZOOM_OAUTH_URL: zoomUrl, ZOOM_ACCOUNT_ID: simulatorSecrets.zoomAccountId, ZOOM_CLIENT_ID: simulatorSecrets.zoomClientId, ZOOM_CLIENT_SECRET: simulatorSecrets.zoomClientSecret }
           : service === 'identity'
-            ? { BOOTSTRAP_ADMIN_EMAIL: 'admin@cryptocare.test', BOOTSTRAP_ADMIN_PASSWORD: 'admin-password-1' }
+            ? { BOOTSTRAP_ADMIN_EMAIL: 'admin@cryptocare.test', BOOTSTRAP_ADMIN_PASSWORD: 'admin-password-1', SMTP_URL: smtpUrl, PUBLIC_BASE_URL: gatewayUrl }
             : {};
     return { ...common, ...own, ...providers, ...(options.extraEnv?.[service] ?? {}) };
   };
@@ -208,6 +211,7 @@ export async function startPlatform(options: PlatformOptions = {}) {
     redisUrl,
     sbp,
     zoom,
+    mail,
     schemas,
     namespace,
     metricsUrl: (service: ServiceName, replica = 0) => `${opsUrl(service, replica)}/metrics`,
@@ -242,6 +246,7 @@ export async function startPlatform(options: PlatformOptions = {}) {
       );
       await sbp.close();
       await zoom.close();
+      await mail.close();
     },
   };
 }

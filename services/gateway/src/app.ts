@@ -154,7 +154,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   if (deps.webRoot && existsSync(path.join(deps.webRoot, 'index.html'))) {
     await app.register(fastifyStatic, { root: deps.webRoot, wildcard: false, index: ['index.html'], maxAge: '1h', decorateReply: false });
   }
-  authRoutes(app, deps.backends, { perAddressPerMinute: deps.authRateLimitPerMinute, perAccountPerQuarterHour: deps.loginRateLimitPerAccount ?? 10 }, deps.auth.regions);
+  authRoutes(app, deps.backends, { perAddressPerMinute: deps.authRateLimitPerMinute, perAccountPerQuarterHour: deps.loginRateLimitPerAccount ?? 10 }, deps.auth, deps.auth.regions);
   meRoutes(app, deps.backends, deps.auth);
   directoryRoutes(app, deps.backends, deps.auth);
   dateOverrideRoutes(app, deps.backends, deps.auth);

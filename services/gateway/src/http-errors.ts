@@ -32,6 +32,9 @@ export function installErrorHandler(app: FastifyInstance, allowedMethods: (url: 
     const status = httpStatusOf(appError.status);
     if (status >= 500) request.log.error({ err: error, code: appError.code }, 'request failed');
     if (appError.status === GrpcStatus.UNAVAILABLE || appError.status === GrpcStatus.DEADLINE_EXCEEDED) reply.header('retry-after', '2');
+    // A service that says how long to wait (a locked account) is believed.
+    const retryAfter = appError.details?.retryAfterSeconds;
+    if (status === 429 && typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter > 0) reply.header('retry-after', String(Math.ceil(retryAfter)));
     let message = status === 500 ? 'internal error' : appError.message;
     // A booking whose answer timed out may stand: say how to get it back without a second one.
     if ((status === 503 || status === 504) && request.method === 'POST' && request.headers['idempotency-key']) message += retryHint;

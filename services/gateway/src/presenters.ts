@@ -12,7 +12,7 @@ const regions: Record<number, string> = { [common.Region.REGION_CH]: 'CH', [comm
 
 export function presentUser(user: identity.User | undefined) {
   if (!user) return null;
-  return { id: user.id, email: user.email, role: roles[user.role] ?? 'unknown', displayName: user.displayName, region: regions[user.region] ?? null, createdAt: user.createdAt };
+  return { id: user.id, email: user.email, role: roles[user.role] ?? 'unknown', displayName: user.displayName, region: regions[user.region] ?? null, createdAt: user.createdAt, emailVerified: user.emailVerified };
 }
 
 const statuses: Record<number, string> = {

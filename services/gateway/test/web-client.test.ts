@@ -369,4 +369,38 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     await page.getByRole('img', { name: /QR code/ }).waitFor();
     await page.close();
   }, 90_000);
+
+  it('opens the mailed links: confirms the address; "forgot password" mails a link that sets a new password', async () => {
+    const api = new ApiClient(platform!.gatewayUrl);
+    const email = `web-links-${Date.now()}-${Math.random().toString(36).slice(2)}@example.ch`;
+    await api.expect(201, 'POST', '/v1/auth/register', { email, password: 'web-patient-password', role: 'patient', displayName: 'Web Links' });
+    const linkIn = (text: string, route: string) => new RegExp(`(http\\S+#/${route}\\?token=[A-Za-z0-9_-]+)`).exec(text)![1]!;
+
+    const verifyMail = await platform!.mail.waitFor(email, (m) => /confirm your email/i.test(m.subject));
+    const verifying = await context!.newPage();
+    await verifying.goto(linkIn(verifyMail.text, 'verify-email'));
+    await verifying.getByText('Your email address is confirmed').waitFor();
+    await verifying.close();
+    const session = await api.expect(200, 'POST', '/v1/auth/login', { email, password: 'web-patient-password' });
+    expect((await api.as(session.accessToken).expect(200, 'GET', '/v1/me')).user.emailVerified).toBe(true);
+
+    const asking = await context!.newPage();
+    await asking.goto(platform!.gatewayUrl);
+    await asking.getByText('Forgot your password?').click();
+    await asking.getByLabel('Address for the reset link').fill(email);
+    await asking.getByRole('button', { name: 'Mail me a link' }).click();
+    await asking.getByText(/a link to choose a new password is on its way/).waitFor();
+    await asking.close();
+
+    const resetMail = await platform!.mail.waitFor(email, (m) => /reset your/i.test(m.subject));
+    const resetting = await context!.newPage();
+    await resetting.goto(linkIn(resetMail.text, 'reset-password'));
+    await resetting.getByLabel('New password', { exact: true }).fill('violet-harbor-cactus-42');
+    await resetting.getByRole('button', { name: 'Set the new password' }).click();
+    await resetting.getByText(/Your password is changed/).waitFor();
+    await resetting.close();
+    await api.expect(200, 'POST', '/v1/auth/login', { email, password: 'violet-harbor-cactus-42' });
+    // The session from before the reset has ended.
+    expect((await api.as(session.accessToken).call('GET', '/v1/me')).status).toBe(401);
+  }, 90_000);
 });

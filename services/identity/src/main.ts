@@ -15,6 +15,11 @@ import { AuditTrail } from './store/audit-trail';
 import { auditConsumer, auditRetentionJob } from './events/audit-events';
 import { ConsentStore } from './store/consents';
 import { loadConsentDocuments } from './domain/consent-documents';
+import { AccountMailStore } from './store/account-mail';
+import { LoginThrottle } from './store/login-throttle';
+import { MailWorker } from './mail/mail-worker';
+import { smtpMailer } from './mail/mailer';
+import { judgePassword } from './domain/password-policy';
 
 const SERVICE = 'identity';
 
@@ -30,7 +35,17 @@ export const identityEnv = {
   BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(10).optional(),
   ...signingKeyEnv,
+  /** Where account mails (verification, password reset) go: nodemailer's URL form, e.g. smtps://user:pass@smtp.example.ch:465. Unset: mails wait in mail_jobs. */
+  SMTP_URL: z.string().regex(/^smtps?:\/\/\S+$/, 'smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().min(3).default('CryptoCare <no-reply@cryptocare.ch>'),
+  /** The web client's address, the base of the links in mails. */
+  PUBLIC_BASE_URL: z.string().url().default('http://localhost:8080'),
 };
+
+/** How often the mail worker looks for due mails besides being kicked (retries, a dead replica's jobs). */
+const MAIL_POLL_MS = 5_000;
+/** How often stale sign-in counters, old tokens and finished mail jobs are deleted. */
+const HOUSEKEEPING_MS = 60 * 60 * 1000;
 
 /** Shared parts injected by the embedded launcher (one process, one bus). */
 export interface SharedParts {
@@ -51,10 +66,20 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const encrypted = await keyRing.encryptStoredKeys();
   if (encrypted > 0) logger.info({ keys: encrypted }, 'signing keys encrypted with the current SIGNING_KEY_ENCRYPTION_KEY');
   const audit = new AuditTrail(db, schema);
-  const store = new IdentityStore(db, outbox, schema, keyRing, audit);
   const consents = new ConsentStore(db, audit, schema);
   const published = await consents.publish(loadConsentDocuments());
   if (published > 0) logger.info({ documents: published }, 'consent documents published');
+  const accountMail = new AccountMailStore(db, schema);
+  if (!config.SMTP_URL) logger.warn('SMTP_URL not set: verification and password-reset mails wait in mail_jobs until it is');
+  const mailWorker = config.SMTP_URL
+    ? new MailWorker({ db, mail: accountMail, mailer: smtpMailer(config.SMTP_URL, config.MAIL_FROM), publicBaseUrl: config.PUBLIC_BASE_URL, logger, pollMs: MAIL_POLL_MS })
+    : undefined;
+  const store = new IdentityStore(db, outbox, schema, keyRing, audit, accountMail, () => mailWorker?.kick());
+  const throttle = new LoginThrottle(db, schema);
+  const housekeeping = setInterval(
+    () => void Promise.all([throttle.forgetStale(), accountMail.forgetOld()]).catch((err: unknown) => logger.warn({ err }, 'account housekeeping failed')),
+    HOUSEKEEPING_MS,
+  ).unref();
   const rotateIfDue = () =>
     keyRing.rotateIfDue().then(
       (r) => r.rotated && logger.info({ kid: r.kid, activatesAt: r.activatesAt, retired: r.retired }, 'signing key rotated'),
@@ -78,16 +103,21 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     bus,
     ownsBus: !shared.bus,
     outbox,
-    services: [identityService({ store, consents, issuer: config.JWT_ISSUER, region: config.DATA_REGION, logger, revocations })],
+    services: [identityService({ store, consents, throttle, issuer: config.JWT_ISSUER, region: config.DATA_REGION, logger, revocations })],
     // Other services' audit events, chained once each (by event id).
     consumers: [auditConsumer(audit, consumedTopics(SERVICE, SERVICE), logger)],
     background: [auditRetentionJob(audit, logger)],
     // No readiness check on the revocation list: sign-in works without it; sign-out answers 503.
   });
+  mailWorker?.start();
+  // The password lists load on first use (about half a second): now, not in someone's sign-up.
+  setImmediate(() => judgePassword('warm up the password lists'));
   return {
     ...hosted,
     async stop() {
       clearInterval(rotationTimer);
+      clearInterval(housekeeping);
+      await mailWorker?.stop();
       await hosted.stop();
       if (!shared.cache) await revocationCache.close();
     },

@@ -5,9 +5,10 @@ import { common, identity } from '@cryptocare/contracts';
 import type { Backends } from '../clients';
 import { presentUser } from '../presenters';
 import { HttpError } from '../http-errors';
-import { errorResponses } from './schemas';
+import { bearer, errorResponses } from './schemas';
 import type { DataRegions } from '../data-region';
 import { ConsentList } from './consents';
+import { principalOf, type Authenticator } from '../auth';
 
 const RegisterBody = Type.Object(
   {
@@ -23,6 +24,24 @@ const RegisterBody = Type.Object(
 );
 const LoginBody = Type.Object({ email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 256 }) }, { additionalProperties: false });
 const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+/** A mailed token as identity issues it (256 random bits, base64url). */
+const MailedToken = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' });
+const VerifyEmailBody = Type.Object({ token: MailedToken }, { additionalProperties: false });
+const PasswordResetBody = Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }) }, { additionalProperties: false });
+const PasswordResetConfirmBody = Type.Object({ token: MailedToken, newPassword: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
+const UserBody = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  role: Type.String(),
+  displayName: Type.String(),
+  region: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String(),
+  emailVerified: Type.Boolean(),
+});
+const Accepted = Type.Object({ status: Type.String() });
+
+/** Reset mails per address and hour, whichever client asks (a mailbox is not to be flooded). */
+const RESET_MAILS_PER_ACCOUNT_PER_HOUR = 5;
 
 function session(res: { user?: identity.User; tokens?: identity.Tokens; pendingConsents?: string[] }) {
   return {
@@ -42,7 +61,7 @@ export interface AuthLimits {
   perAccountPerQuarterHour: number;
 }
 
-export function authRoutes(app: FastifyInstance, backends: Backends, limits: AuthLimits, regions?: DataRegions) {
+export function authRoutes(app: FastifyInstance, backends: Backends, limits: AuthLimits, auth: Authenticator, regions?: DataRegions) {
   // identity's WRONG_REGION (sign-up or sign-in for another region) becomes the 421 redirect answer.
   const redirect = (error: unknown): never => {
     if (regions) regions.redirectWrongRegion(error);
@@ -66,6 +85,21 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
     }
   };
   const budget = { deadlineMs: 3_000 }; // argon2 hashing dominates
+  // Reset requests per address, whatever the client: keyed like the login limit (a digest), so an
+  // unknown address is limited exactly like a known one and the 429 reveals nothing.
+  const resetLimit = app.createRateLimit({
+    max: RESET_MAILS_PER_ACCOUNT_PER_HOUR,
+    timeWindow: '1 hour',
+    keyGenerator: (request) =>
+      `reset-account:${createHash('sha256').update(String((request.body as { email?: unknown } | undefined)?.email ?? '').trim().toLowerCase()).digest('base64url')}`,
+  });
+  const perAccountReset = async (request: FastifyRequest, reply: FastifyReply) => {
+    const outcome = await resetLimit(request);
+    if (!outcome.isAllowed && outcome.isExceeded) {
+      reply.header('retry-after', String(outcome.ttlInSeconds));
+      throw new HttpError(429, 'RESET_RATE_LIMITED', `too many reset requests for this address, retry in ${outcome.ttlInSeconds} s`);
+    }
+  };
 
   app.post<{ Body: Static<typeof RegisterBody> }>(
     '/v1/auth/register',
@@ -107,6 +141,63 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
     { schema: { tags: ['auth'], summary: 'End the session of this refresh token', body: RefreshBody, response: { ...errorResponses } } },
     async (request, reply) => {
       await backends.identity.logout({ refreshToken: request.body.refreshToken });
+      return reply.status(204).send();
+    },
+  );
+
+  app.post<{ Body: Static<typeof VerifyEmailBody> }>(
+    '/v1/auth/verify-email',
+    {
+      schema: { tags: ['auth'], summary: 'Verify the email address with the token of the mailed link', body: VerifyEmailBody, response: { 200: Type.Object({ user: UserBody }), ...errorResponses } },
+      config: limited,
+    },
+    async (request) => ({ user: presentUser((await backends.identity.verifyEmail({ token: request.body.token })).user) }),
+  );
+
+  app.post(
+    '/v1/auth/resend-verification',
+    {
+      schema: { tags: ['auth'], summary: 'Mail a new verification link to the signed-in user', security: bearer, response: { 202: Accepted, ...errorResponses } },
+      config: limited,
+      preHandler: auth.requireRole(),
+    },
+    async (request, reply) => {
+      const { alreadyVerified } = await backends.identity.resendVerification({ userId: principalOf(request).userId });
+      return reply.status(202).send({ status: alreadyVerified ? 'already_verified' : 'sent' });
+    },
+  );
+
+  app.post<{ Body: Static<typeof PasswordResetBody> }>(
+    '/v1/auth/password-reset',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Mail a password-reset link; answers 202 whether or not the address has an account',
+        body: PasswordResetBody,
+        response: { 202: Accepted, ...errorResponses },
+      },
+      config: limited,
+      preHandler: perAccountReset,
+    },
+    async (request, reply) => {
+      await backends.identity.requestPasswordReset({ email: request.body.email });
+      return reply.status(202).send({ status: 'accepted' });
+    },
+  );
+
+  app.post<{ Body: Static<typeof PasswordResetConfirmBody> }>(
+    '/v1/auth/password-reset/confirm',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Set a new password with the mailed token; unlocks the account and ends every session',
+        body: PasswordResetConfirmBody,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+      config: limited,
+    },
+    async (request, reply) => {
+      await backends.identity.confirmPasswordReset({ token: request.body.token, newPassword: request.body.newPassword }, budget);
       return reply.status(204).send();
     },
   );

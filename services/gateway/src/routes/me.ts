@@ -4,8 +4,14 @@ import { AppError, GrpcStatus, type Principal } from '@cryptocare/platform';
 import type { Backends } from '../clients';
 import { presentAppointment, presentInvoice, presentProfile, presentUser } from '../presenters';
 import { principalOf, type Authenticator } from '../auth';
+import { Type, type Static } from 'typebox';
 import { bearer, errorResponses } from './schemas';
 import { presentAuditEntry } from './audit';
+
+const ChangePasswordBody = Type.Object(
+  { currentPassword: Type.String({ minLength: 1, maxLength: 256 }), newPassword: Type.String({ minLength: 1, maxLength: 256 }) },
+  { additionalProperties: false },
+);
 
 /** A lookup that may rightly find nothing (no profile yet, no invoice yet). */
 async function orNull<T>(lookup: Promise<T>): Promise<T | null> {
@@ -75,6 +81,28 @@ export function meRoutes(app: FastifyInstance, backends: Backends, auth: Authent
     '/v1/me',
     { schema: { tags: ['me'], summary: 'The signed-in user', security: bearer, response: { ...errorResponses } }, preHandler: signedIn },
     async (request) => ({ user: presentUser((await backends.identity.getUser({ userId: principalOf(request).userId })).user) }),
+  );
+
+  app.post<{ Body: Static<typeof ChangePasswordBody> }>(
+    '/v1/me/password',
+    {
+      schema: {
+        tags: ['me'],
+        summary: 'Change my password (the policy applies); every other session ends',
+        security: bearer,
+        body: ChangePasswordBody,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+      preHandler: signedIn,
+    },
+    async (request, reply) => {
+      const me = principalOf(request);
+      await backends.identity.changePassword(
+        { userId: me.userId, sessionId: me.sessionId, currentPassword: request.body.currentPassword, newPassword: request.body.newPassword },
+        { deadlineMs: 3_000 }, // argon2 twice
+      );
+      return reply.status(204).send();
+    },
   );
 
   app.delete(

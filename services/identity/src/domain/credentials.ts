@@ -17,8 +17,11 @@ export const hashRefreshToken = (token: string) => createHash('sha256').update(t
 export const normaliseEmail = (email: string) => email.trim().toLowerCase();
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// No control characters (PostgreSQL refuses NUL in text; the others have no business in an address).
+const CONTROL = /[\u0000-\u001f\u007f]/;
+export const isEmailAddress = (email: string) => EMAIL.test(email) && email.length <= 254 && !CONTROL.test(email);
 export function registrationProblems(input: { email: string; password: string; displayName: string }): string | undefined {
-  if (!EMAIL.test(input.email) || input.email.length > 254) return 'INVALID_EMAIL';
+  if (!isEmailAddress(input.email)) return 'INVALID_EMAIL';
   if (input.password.length < 10 || input.password.length > 256) return 'WEAK_PASSWORD';
   if (input.displayName.trim().length < 1 || input.displayName.length > 100) return 'INVALID_DISPLAY_NAME';
   return undefined;

@@ -1,10 +1,11 @@
 import { common, identity } from '@cryptocare/contracts';
 import { v7 as uuidv7 } from 'uuid';
-import { alreadyExists, AppError, defineService, GrpcStatus, invalidArgument, isUuid, notFound, unauthenticated, unavailable, type DataRegion, type Logger, type Role } from '@cryptocare/platform';
+import { alreadyExists, AppError, defineService, GrpcStatus, invalidArgument, isUuid, notFound, permissionDenied, unauthenticated, unavailable, type DataRegion, type Logger, type Role } from '@cryptocare/platform';
 import type { RevocationList } from '@cryptocare/cache';
 import {
   hashPassword,
   hashRefreshToken,
+  isEmailAddress,
   newRefreshToken,
   normaliseEmail,
   registrationProblems,
@@ -17,6 +18,10 @@ import type { AuditEntry, AuditFilter } from '../store/audit-trail';
 import { ConsentProblem, type ConsentStore } from '../store/consents';
 import { CONSENT_LANGS, DEFAULT_LANG, isConsentKind, REQUIRED_CONSENTS, type ConsentKind } from '../domain/consent-documents';
 import { isAuditKind } from '@cryptocare/contracts';
+import type { LoginThrottle } from '../store/login-throttle';
+import { judgePassword } from '../domain/password-policy';
+import { emailDigest } from '../domain/lockout';
+import { hashEmailToken, looksLikeEmailToken } from '../domain/email-tokens';
 
 const roleToProto: Record<string, identity.Role> = {
   patient: identity.Role.ROLE_PATIENT,
@@ -33,8 +38,33 @@ function userMessage(user: User): identity.User {
     displayName: user.displayName,
     region: regionToProto[user.region] ?? common.Region.REGION_UNSPECIFIED,
     createdAt: user.createdAt.toISOString(),
+    emailVerified: user.emailVerifiedAt !== null,
   };
 }
+
+/** Refuses a password the policy finds weak, with zxcvbn's feedback as details. */
+function requireStrongPassword(password: string, user: { email: string; displayName: string }) {
+  const verdict = judgePassword(password, [user.email, user.displayName]);
+  if (!verdict.ok) {
+    throw invalidArgument('WEAK_PASSWORD', `password too weak: ${verdict.warning}`, { warning: verdict.warning, suggestions: verdict.suggestions });
+  }
+}
+
+/** The same answer for a locked known address and a locked unknown one. */
+const accountLocked = (seconds: number) =>
+  new AppError(GrpcStatus.RESOURCE_EXHAUSTED, 'ACCOUNT_LOCKED', `too many failed sign-ins: locked, retry in ${seconds} s or reset the password`, { retryAfterSeconds: seconds });
+
+/**
+ * How long an account may be used before its address is verified (docs/operations/mail.md): long
+ * enough to book at once after signing up, short enough that an address nobody proved (mistyped,
+ * someone else's) does not make a lasting account.
+ */
+export const UNVERIFIED_GRACE_DAYS = 7;
+const pastGrace = (user: User, now = Date.now()) => !user.emailVerifiedAt && now - user.createdAt.getTime() > UNVERIFIED_GRACE_DAYS * 86_400_000;
+const notVerified = () =>
+  permissionDenied('EMAIL_NOT_VERIFIED', `confirm your email address first: a new link is on its way (accounts are usable unverified for ${UNVERIFIED_GRACE_DAYS} days)`);
+
+const invalidToken = () => invalidArgument('INVALID_TOKEN', 'the link is invalid, expired or already used');
 
 /** A refresh token as the user's export shows it: never the token or its hash. */
 function sessionMessage(token: RefreshToken): identity.Session {
@@ -56,8 +86,8 @@ function wrongRegion(region: string) {
   return new AppError(GrpcStatus.FAILED_PRECONDITION, 'WRONG_REGION', `this deployment serves another data region; use the ${region} deployment`, { region });
 }
 
-export function identityService(deps: { store: IdentityStore; consents: ConsentStore; issuer: string; region: DataRegion; logger: Logger; revocations: RevocationList }) {
-  const { store, consents, issuer, revocations } = deps;
+export function identityService(deps: { store: IdentityStore; consents: ConsentStore; throttle: LoginThrottle; issuer: string; region: DataRegion; logger: Logger; revocations: RevocationList }) {
+  const { store, consents, throttle, issuer, revocations } = deps;
   const claims = (user: User) => ({ id: user.id, role: user.role as Role, region: user.region as DataRegion });
   /** The consents of a user as the API shows them. */
   async function consentsOf(userId: string) {
@@ -120,6 +150,7 @@ export function identityService(deps: { store: IdentityStore; consents: ConsentS
         const region = req.region === common.Region.REGION_EU ? 'EU' : req.region === common.Region.REGION_CH ? 'CH' : deps.region;
         if (region !== deps.region) throw wrongRegion(region);
         const given = await checkedConsents(req.consents, REQUIRED_CONSENTS);
+        requireStrongPassword(req.password, { email, displayName: req.displayName });
         try {
           const user = await store.createUser({ email, passwordHash: await hashPassword(req.password), role, displayName: req.displayName.trim(), region }, async (tx, created) => {
             await consents.grantIn(tx, created.id, given);
@@ -132,17 +163,87 @@ export function identityService(deps: { store: IdentityStore; consents: ConsentS
       },
 
       async login(req) {
-        const user = await store.findByEmail(normaliseEmail(req.email));
+        const email = normaliseEmail(req.email);
+        // The lock is per address, known or not, and checked before the password: a locked
+        // address answers the same whether the password is right, wrong, or the account exists.
+        const digest = emailDigest(email);
+        const locked = await throttle.lockedFor(digest);
+        if (locked > 0) throw accountLocked(locked);
+        // A malformed address (a NUL byte) has no account: it is not looked up, and fails alike.
+        const user = isEmailAddress(email) ? await store.findByEmail(email) : null;
         const ok = user?.passwordHash ? await verifyPassword(user.passwordHash, req.password) : (await verifyPassword(await timingDummyHash(), req.password), false);
         if (!user || !ok || user.erasedAt) {
+          await throttle.recordFailure(digest);
           await store.recordFailedSignIn(user?.id, !user ? 'unknown_account' : user.erasedAt ? 'erased_account' : 'bad_password');
           throw unauthenticated('INVALID_CREDENTIALS', 'email or password is wrong');
         }
+        await throttle.clear(digest);
         // A row of another region (kept from before the deployment had a region) signs in nowhere
         // but there; said only after the password matched, so it reveals nothing to a guesser.
         if (user.region !== deps.region) throw wrongRegion(user.region);
+        // Only with the right password: the answer says nothing to someone who does not know it.
+        if (pastGrace(user)) {
+          await store.queueVerificationMail(user.id);
+          throw notVerified();
+        }
         const tokens = await tokensFor(user, 'password');
         return { user: userMessage(user), tokens, pendingConsents: (await consents.statusOf(user.id)).pending };
+      },
+
+      async resendVerification(req) {
+        if (!isUuid(req.userId)) throw notFound('USER_NOT_FOUND', 'no such user');
+        const outcome = await store.queueVerificationMail(req.userId);
+        if (outcome === 'no_user') throw notFound('USER_NOT_FOUND', 'no such user');
+        return { alreadyVerified: outcome === 'already_verified' };
+      },
+
+      async verifyEmail(req) {
+        if (!looksLikeEmailToken(req.token)) throw invalidToken();
+        const user = await store.verifyEmail(hashEmailToken(req.token));
+        if (!user) throw invalidToken();
+        return { user: userMessage(user) };
+      },
+
+      async requestPasswordReset(req) {
+        const email = normaliseEmail(req.email);
+        // Unknown, erased and malformed addresses get the same empty answer: nothing to enumerate.
+        if (isEmailAddress(email)) await store.queuePasswordResetMail(email);
+        return {};
+      },
+
+      async confirmPasswordReset(req) {
+        if (!looksLikeEmailToken(req.token)) throw invalidToken();
+        const tokenHash = hashEmailToken(req.token);
+        const user = await store.userOfValidToken('password_reset', tokenHash);
+        if (!user?.email) throw invalidToken();
+        // Judged before the token is used: a refused password leaves the link usable.
+        requireStrongPassword(req.newPassword, { email: user.email, displayName: user.displayName });
+        // Every session's access tokens end first (a failure here leaves nothing half done); the
+        // refresh tokens are revoked with the new password, in one transaction.
+        for (const sessionId of await store.liveSessionIds(user.id)) await revoke(revocations.revokeSession(sessionId));
+        const reset = await store.resetPassword(tokenHash, await hashPassword(req.newPassword));
+        if (!reset) throw invalidToken();
+        return {};
+      },
+
+      async changePassword(req) {
+        if (!isUuid(req.userId) || !isUuid(req.sessionId)) throw notFound('USER_NOT_FOUND', 'no such user');
+        const user = await store.findById(req.userId);
+        if (!user?.email || !user.passwordHash || user.erasedAt) throw notFound('USER_NOT_FOUND', 'no such user');
+        // A stolen access token must not become a way around the lockout: the current password is
+        // checked under the same counter as a sign-in.
+        const digest = emailDigest(user.email);
+        const locked = await throttle.lockedFor(digest);
+        if (locked > 0) throw accountLocked(locked);
+        if (!(await verifyPassword(user.passwordHash, req.currentPassword))) {
+          await throttle.recordFailure(digest);
+          throw permissionDenied('WRONG_PASSWORD', 'the current password is wrong');
+        }
+        requireStrongPassword(req.newPassword, { email: user.email, displayName: user.displayName });
+        // The other sessions' access tokens end first (a failure here leaves nothing half done).
+        for (const sessionId of await store.liveSessionIds(user.id)) if (sessionId !== req.sessionId) await revoke(revocations.revokeSession(sessionId));
+        if (!(await store.changePassword(user.id, await hashPassword(req.newPassword), req.sessionId))) throw notFound('USER_NOT_FOUND', 'no such user');
+        return {};
       },
 
       async refresh(req) {
@@ -154,6 +255,7 @@ export function identityService(deps: { store: IdentityStore; consents: ConsentS
           throw unauthenticated('REFRESH_TOKEN_REUSED', 'this refresh token was already used; the session is revoked');
         }
         if (result.outcome !== 'rotated') throw unauthenticated('INVALID_REFRESH_TOKEN', 'the refresh token is invalid or expired');
+        if (pastGrace(result.user)) throw notVerified();
         const { current } = await store.signingKeys();
         const accessToken = await signAccessToken(current, issuer, claims(result.user), result.familyId);
         return { user: userMessage(result.user), tokens: { accessToken, refreshToken: next, expiresIn: ACCESS_TOKEN_SECONDS } };
@@ -298,6 +400,6 @@ function auditReadDetails(req: identity.ListAuditRequest): Record<string, string
 
 const problemMessages: Record<string, string> = {
   INVALID_EMAIL: 'email is not a valid address',
-  WEAK_PASSWORD: 'password must be 10 to 256 characters',
+  WEAK_PASSWORD: 'password too weak: use 10 to 256 characters',
   INVALID_DISPLAY_NAME: 'display name must be 1 to 100 characters',
 };

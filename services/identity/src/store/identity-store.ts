@@ -4,6 +4,9 @@ import type { Prisma, PrismaClient, RefreshToken, User } from '../generated/pris
 import { REFRESH_TOKEN_DAYS } from '../domain/tokens';
 import type { SigningKeyRing } from './signing-keys';
 import type { AuditTrail } from './audit-trail';
+import type { AccountMailStore } from './account-mail';
+import type { EmailTokenPurpose } from '../domain/email-tokens';
+import { emailDigest } from '../domain/lockout';
 
 export type { RefreshToken, User };
 
@@ -20,23 +23,32 @@ export class IdentityStore {
     private readonly keyRing: SigningKeyRing,
     /** Every security event below is chained in the transaction of its change. */
     readonly audit: AuditTrail,
+    private readonly mail: AccountMailStore,
+    /** Called after a transaction that queued a mail commits (the mail worker sends it now). */
+    private readonly mailQueued: () => void = () => undefined,
   ) {}
 
-  /** Creates the user and its `identity.user_registered` event in one transaction. */
+  /**
+   * Creates the user and its `identity.user_registered` event in one transaction, with the mail
+   * that asks to verify the address (unless `verified`: the bootstrap admin).
+   */
   async createUser(
-    input: { email: string; passwordHash: string; role: string; displayName: string; region: string },
+    input: { email: string; passwordHash: string; role: string; displayName: string; region: string; verified?: boolean },
     /** More writes of the sign-up, in its transaction (the consents given). */
     after?: (tx: Tx, user: User) => Promise<void>,
   ): Promise<User> {
+    const { verified, ...data } = input;
     try {
       const user = await this.db.$transaction(async (tx) => {
-        const created = await tx.user.create({ data: { id: uuidv7(), ...input } });
+        const created = await tx.user.create({ data: { id: uuidv7(), ...data, emailVerifiedAt: verified ? new Date() : null } });
         await this.outbox.add(tx, 'identity.user_registered', created.id, { userId: created.id, role: created.role, region: created.region });
         await after?.(tx, created);
         await this.audit.record(tx, 'account.registered', { subjectId: created.id, details: { role: created.role, region: created.region } });
+        if (!verified) await this.mail.enqueue(tx, created.id, 'verify_email');
         return created;
       });
       this.outbox.notifyCommitted();
+      if (!verified) this.mailQueued();
       return user;
     } catch (err) {
       if ((err as { code?: string }).code === 'P2002') throw new EmailTakenError();
@@ -130,12 +142,107 @@ export class IdentityStore {
       await tx.refreshToken.deleteMany({ where: { userId } });
       // Consents end with the account; the audit trail keeps their history (ids and versions only).
       await tx.consent.deleteMany({ where: { userId } });
+      // Mailed tokens and pending mails go; so does the sign-in counter of the address.
+      await tx.emailToken.deleteMany({ where: { userId } });
+      await tx.mailJob.deleteMany({ where: { userId } });
+      if (user.email) await tx.loginThrottle.deleteMany({ where: { emailDigest: emailDigest(user.email) } });
       await this.outbox.add(tx, 'identity.user_erased', userId, { userId });
       await this.audit.record(tx, 'account.erased', { actorId: userId, subjectId: userId });
       return now;
     });
     this.outbox.notifyCommitted();
     return erasedAt;
+  }
+
+  /** Queues a verification mail, unless the user is unknown, erased or verified already. */
+  async queueVerificationMail(userId: string): Promise<'queued' | 'already_verified' | 'no_user'> {
+    const outcome = await this.db.$transaction(async (tx) => {
+      const user = await tx.user.findUnique({ where: { id: userId } });
+      if (!user || user.erasedAt) return 'no_user' as const;
+      if (user.emailVerifiedAt) return 'already_verified' as const;
+      await this.mail.enqueue(tx, userId, 'verify_email');
+      return 'queued' as const;
+    });
+    if (outcome === 'queued') this.mailQueued();
+    return outcome;
+  }
+
+  /** Queues a reset mail when the address has a (not erased) account; says nothing either way. */
+  async queuePasswordResetMail(email: string): Promise<void> {
+    const queued = await this.db.$transaction(async (tx) => {
+      const user = await tx.user.findUnique({ where: { email } });
+      if (!user || user.erasedAt) return false;
+      await this.mail.enqueue(tx, user.id, 'password_reset');
+      return true;
+    });
+    if (queued) this.mailQueued();
+  }
+
+  /** The user of a token that is unused and unexpired, without using it. */
+  async userOfValidToken(purpose: EmailTokenPurpose, tokenHash: string): Promise<User | undefined> {
+    const token = await this.db.emailToken.findUnique({ where: { tokenHash }, include: { user: true } });
+    if (!token || token.purpose !== purpose || token.usedAt || token.expiresAt.getTime() <= Date.now() || token.user.erasedAt) return undefined;
+    return token.user;
+  }
+
+  /** Uses a token (once: two concurrent uses, one wins) in `tx`; returns its user id. */
+  private async useToken(tx: Prisma.TransactionClient, purpose: EmailTokenPurpose, tokenHash: string): Promise<string | undefined> {
+    const [row] = await tx.$queryRawUnsafe<Array<{ user_id: string }>>(
+      `UPDATE ${table(this.schema, 'email_tokens')} SET used_at = now() WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now() RETURNING user_id`,
+      tokenHash,
+      purpose,
+    );
+    return row?.user_id;
+  }
+
+  /** Uses a verification token; returns the verified user, or undefined for an unknown, used or expired token. */
+  async verifyEmail(tokenHash: string): Promise<User | undefined> {
+    return this.db.$transaction(async (tx) => {
+      const userId = await this.useToken(tx, 'verify_email', tokenHash);
+      if (!userId) return undefined;
+      const user = await tx.user.findUnique({ where: { id: userId } });
+      if (!user || user.erasedAt) return undefined;
+      return user.emailVerifiedAt ? user : tx.user.update({ where: { id: userId }, data: { emailVerifiedAt: new Date() } });
+    });
+  }
+
+  /** The sign-ins of a user that may still have live access tokens (their refresh tokens have not expired). */
+  async liveSessionIds(userId: string): Promise<string[]> {
+    const rows = await this.db.refreshToken.findMany({ where: { userId, expiresAt: { gt: new Date() } }, distinct: ['familyId'], select: { familyId: true } });
+    return rows.map((r) => r.familyId);
+  }
+
+  /**
+   * Uses a reset token and sets the new password in one transaction: every other reset token of
+   * the user is spent, every refresh token revoked, the address unlocked and (the mail reached
+   * its owner) verified. Returns the user id, or undefined when the token is not valid.
+   */
+  async resetPassword(tokenHash: string, passwordHash: string): Promise<string | undefined> {
+    return this.db.$transaction(async (tx) => {
+      const userId = await this.useToken(tx, 'password_reset', tokenHash);
+      if (!userId) return undefined;
+      const user = await tx.user.findUnique({ where: { id: userId } });
+      if (!user?.email || user.erasedAt) return undefined;
+      const now = new Date();
+      await tx.user.update({ where: { id: userId }, data: { passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? now } });
+      await tx.emailToken.updateMany({ where: { userId, purpose: 'password_reset', usedAt: null }, data: { usedAt: now } });
+      await tx.refreshToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
+      await tx.loginThrottle.deleteMany({ where: { emailDigest: emailDigest(user.email) } });
+      return userId;
+    });
+  }
+
+  /**
+   * Sets a new password and revokes the refresh tokens of every sign-in but `keepSessionId`;
+   * returns false when the user is gone.
+   */
+  async changePassword(userId: string, passwordHash: string, keepSessionId: string): Promise<boolean> {
+    return this.db.$transaction(async (tx) => {
+      const updated = await tx.user.updateMany({ where: { id: userId, erasedAt: null }, data: { passwordHash } });
+      if (updated.count === 0) return false;
+      await tx.refreshToken.updateMany({ where: { userId, revokedAt: null, familyId: { not: keepSessionId } }, data: { revokedAt: new Date() } });
+      return true;
+    });
   }
 
   /** The key that signs now and every published public key (rotation: store/signing-keys.ts). */
