@@ -34,6 +34,17 @@ export const auditKinds = {
   'account.registered': { retentionDays: 10 * YEAR, recordedBy: 'identity', description: 'an account created (details: role, region)' },
   'account.erased': { retentionDays: 10 * YEAR, recordedBy: 'identity', description: 'an account erased at its holder’s request (right to erasure)' },
   'account.exported': { retentionDays: 10 * YEAR, recordedBy: 'identity', description: 'a person’s data exported to them (right of access)' },
+  'account.email_verified': { retentionDays: 10 * YEAR, recordedBy: 'identity', description: 'an account’s email address verified through its mailed link' },
+  'account.password_reset': {
+    retentionDays: 10 * YEAR,
+    recordedBy: 'identity',
+    description: 'a password set through a mailed reset link; every session of the account ended (details: sessions revoked)',
+  },
+  'account.password_changed': {
+    retentionDays: 10 * YEAR,
+    recordedBy: 'identity',
+    description: 'a password changed by its signed-in holder; every other session ended (details: sessions revoked)',
+  },
   'account.role_changed': { retentionDays: 10 * YEAR, recordedBy: 'identity', description: 'an account’s role changed (details: from, to)' },
   'consent.granted': { retentionDays: 10 * YEAR, recordedBy: 'identity', description: 'a consent given (details: document kind, version)' },
   'consent.withdrawn': { retentionDays: 10 * YEAR, recordedBy: 'identity', description: 'a consent withdrawn (details: document kind, version)' },

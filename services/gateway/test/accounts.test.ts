@@ -1,6 +1,6 @@
 // Accounts through the public API, every service its own process (real PostgreSQL, Redis, Kafka)
 // and identity's mails read back from the mail catcher's HTTP API.
-import { ApiClient, startPlatform, type RunningPlatform } from '@cryptocare/testing';
+import { ApiClient, currentConsents, startPlatform, type RunningPlatform } from '@cryptocare/testing';
 
 const PASSWORD = 'patient-password-1';
 const NEW_PASSWORD = 'violet-harbor-cactus-42';
@@ -19,7 +19,7 @@ describe('accounts through the gateway: verification, lockout, reset (separate p
   });
 
   const unique = (name: string) => `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.ch`;
-  const register = (email: string, password = PASSWORD) => api.expect(201, 'POST', '/v1/auth/register', { email, password, role: 'patient', displayName: 'Pat Ient' });
+  const register = (email: string, password = PASSWORD) => api.expect(201, 'POST', '/v1/auth/register', { email, password, role: 'patient', displayName: 'Pat Ient', consents: currentConsents() });
 
   /** The token of the newest mail to `to` whose subject matches, read over the catcher's HTTP API. */
   async function mailedToken(to: string, subject: RegExp, notIn: string[] = []): Promise<string> {
@@ -61,7 +61,7 @@ describe('accounts through the gateway: verification, lockout, reset (separate p
   });
 
   it('refuses a weak password at sign-up with 400 WEAK_PASSWORD and feedback', async () => {
-    const res = await api.call('POST', '/v1/auth/register', { email: unique('weak'), password: 'password1234', role: 'patient', displayName: 'Weak' });
+    const res = await api.call('POST', '/v1/auth/register', { email: unique('weak'), password: 'password1234', role: 'patient', displayName: 'Weak', consents: currentConsents() });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 'WEAK_PASSWORD', details: { warning: expect.any(String), suggestions: expect.any(Array) } });
   });

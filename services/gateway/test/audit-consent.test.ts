@@ -36,7 +36,10 @@ describe('consent and audit trail (real PostgreSQL, Redis, Kafka; separate proce
 
   async function register(role: 'patient' | 'professional') {
     const email = `${role}-${unique()}@example.ch`;
-    const session = await api.expect(201, 'POST', '/v1/auth/register', { email, password: 'a-long-password-1', role, displayName: 'Audit Tester', consents: currentConsents() });
+    // The documents current on this platform (a test below publishes a new version of one).
+    const { items } = await api.expect(200, 'GET', '/v1/consent-documents');
+    const consents = (items as Array<{ kind: string; version: string }>).map(({ kind, version }) => ({ kind, version }));
+    const session = await api.expect(201, 'POST', '/v1/auth/register', { email, password: 'a-long-password-1', role, displayName: 'Audit Tester', consents });
     return { id: session.user.id as string, email, refreshToken: session.refreshToken as string, api: api.as(session.accessToken) };
   }
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AppError, GrpcStatus } from '@cryptocare/platform';
 import { appointment } from '@cryptocare/contracts';
-import { eventually } from '@cryptocare/testing';
+import { currentConsents, eventually } from '@cryptocare/testing';
 import { standInGateway } from './support/stand-in-gateway';
 
 /**
@@ -126,7 +126,7 @@ describe('gateway HTTP surface', () => {
     behaviour['identity.register'] = async () => {
       throw new AppError(GrpcStatus.ALREADY_EXISTS, 'EMAIL_TAKEN', 'taken');
     };
-    const body = { email: 'x@example.ch', password: 'long-enough-1', role: 'patient', displayName: 'X' };
+    const body = { email: 'x@example.ch', password: 'long-enough-1', role: 'patient', displayName: 'X', consents: currentConsents() };
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await app.inject({ method: 'POST', url: '/v1/auth/register', payload: body, remoteAddress: '203.0.113.9' })).statusCode);
     expect(statuses).toEqual([409, 409, 409, 429, 429]);

@@ -373,7 +373,7 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
   it('opens the mailed links: confirms the address; "forgot password" mails a link that sets a new password', async () => {
     const api = new ApiClient(platform!.gatewayUrl);
     const email = `web-links-${Date.now()}-${Math.random().toString(36).slice(2)}@example.ch`;
-    await api.expect(201, 'POST', '/v1/auth/register', { email, password: 'web-patient-password', role: 'patient', displayName: 'Web Links' });
+    await api.expect(201, 'POST', '/v1/auth/register', { email, password: 'web-patient-password', role: 'patient', displayName: 'Web Links', consents: currentConsents() });
     const linkIn = (text: string, route: string) => new RegExp(`(http\\S+#/${route}\\?token=[A-Za-z0-9_-]+)`).exec(text)![1]!;
 
     const verifyMail = await platform!.mail.waitFor(email, (m) => /confirm your email/i.test(m.subject));

@@ -7,7 +7,7 @@ import { createGrpcClient, type GrpcClient } from '@cryptocare/platform';
 import { InProcessBus } from '@cryptocare/events';
 import { MemoryCache, RevocationList } from '@cryptocare/cache';
 import { createMailCatcher, type MailCatcher } from '@cryptocare/simulators';
-import { eventually, infraUrls, migratedSchema } from '@cryptocare/testing';
+import { currentConsents, eventually, infraUrls, migratedSchema } from '@cryptocare/testing';
 import pg from 'pg';
 import { main } from '../src/main';
 import { tokenInMail } from '../src/mail/account-mails';
@@ -58,7 +58,7 @@ describe('identity accounts: lockout, password policy, verification, reset (real
   });
 
   const register = (email: string, password = PASSWORD, displayName = 'Alice') =>
-    client.register({ email, password, role: identity.Role.ROLE_PATIENT, displayName, region: common.Region.REGION_CH });
+    client.register({ email, password, role: identity.Role.ROLE_PATIENT, displayName, region: common.Region.REGION_CH, consents: currentConsents() });
   const login = (email: string, password: string) => client.login({ email, password });
   /** SQL with "SCHEMA" standing for this run's schema. */
   const sql = (text: string, ...values: unknown[]) => db.query(text.replaceAll('"SCHEMA"', `"${schema}"`), values);
@@ -75,6 +75,9 @@ describe('identity accounts: lockout, password policy, verification, reset (real
     expect(wait).toBeLessThanOrEqual(seconds);
     expect(wait).toBeGreaterThan(seconds - 5);
   };
+  /** The audit entries of these kinds about a user, oldest first. */
+  const auditOf = async (userId: string, ...kinds: string[]) =>
+    (await sql(`SELECT kind, actor_id, details FROM "SCHEMA".audit_entries WHERE subject_id = $1 AND kind = ANY($2) ORDER BY seq`, userId, kinds)).rows as Array<{ kind: string; actor_id: string | null; details: Record<string, string> | null }>;
   const tokenOf = async (to: string, subject: RegExp, notIn: string[] = []) => {
     const found = await mail.waitFor(to, (m) => subject.test(m.subject) && !notIn.includes(tokenInMail(m.text) ?? ''));
     return tokenInMail(found.text)!;
@@ -159,6 +162,8 @@ describe('identity accounts: lockout, password policy, verification, reset (real
       expect((await client.getUser({ userId: user!.id })).user!.emailVerified).toBe(true);
       await expect(client.verifyEmail({ token })).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_TOKEN' });
       await expect(client.resendVerification({ userId: user!.id })).resolves.toEqual({ alreadyVerified: true });
+      // In the audit trail once, by its holder.
+      expect(await auditOf(user!.id, 'account.email_verified')).toEqual([{ kind: 'account.email_verified', actor_id: user!.id, details: null }]);
     });
 
     it('resends a new link; an expired one is refused', async () => {
@@ -246,6 +251,8 @@ describe('identity accounts: lockout, password policy, verification, reset (real
       }
       const now = sessionOf(fresh.tokens!.accessToken);
       await expect(revocations.isRevoked({ userId: user!.id, sessionId: now.sid, issuedAt: now.iat * 1000 })).resolves.toBe(false);
+      // In the audit trail once, with the sessions it ended (the refused attempts recorded nothing).
+      expect(await auditOf(user!.id, 'account.password_reset')).toEqual([{ kind: 'account.password_reset', actor_id: null, details: { sessionsRevoked: '2' } }]);
     });
 
     it('refuses an expired reset token', async () => {
@@ -309,6 +316,7 @@ describe('identity accounts: lockout, password policy, verification, reset (real
       await expect(revocations.isRevoked({ userId: user!.id, sessionId: theirs.sid, issuedAt: theirs.iat * 1000 })).resolves.toBe(true);
       await expect(revocations.isRevoked({ userId: user!.id, sessionId: mine.sid, issuedAt: mine.iat * 1000 })).resolves.toBe(false);
       await expect(client.refresh({ refreshToken: tokens!.refreshToken })).resolves.toBeDefined();
+      expect(await auditOf(user!.id, 'account.password_changed')).toEqual([{ kind: 'account.password_changed', actor_id: user!.id, details: { sessionsRevoked: '1' } }]);
     });
 
     it('counts wrong current passwords towards the lockout', async () => {

@@ -54,7 +54,7 @@ describe('identity service (real PostgreSQL)', () => {
       status: status.INVALID_ARGUMENT,
       code: 'INVALID_EMAIL',
     });
-    await expect(client.register({ email: 'b@example.ch', password: 'short', role: identity.Role.ROLE_PATIENT, displayName: 'x' })).rejects.toMatchObject({ code: 'WEAK_PASSWORD' });
+    await expect(client.register({ email: 'b@example.ch', password: 'short', role: identity.Role.ROLE_PATIENT, displayName: 'x', consents: currentConsents() })).rejects.toMatchObject({ code: 'WEAK_PASSWORD' });
     await expect(client.register({ email: 'c@example.ch', password: 'correct horse battery', role: identity.Role.ROLE_ADMIN, displayName: 'x' })).rejects.toMatchObject({ code: 'INVALID_ROLE' });
     await register('dup@example.ch');
     await expect(register('DUP@example.ch')).rejects.toMatchObject({ status: status.ALREADY_EXISTS, code: 'EMAIL_TAKEN' });
@@ -69,7 +69,7 @@ describe('identity service (real PostgreSQL)', () => {
     });
     await expect(client.login({ email: 'swiss@example.ch', password: 'correct horse battery' })).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
     // No region asked: this deployment's, in the account and in its tokens.
-    const { user, tokens } = await client.register({ email: 'unsaid@example.ch', password: 'correct horse battery', role: identity.Role.ROLE_PATIENT, displayName: 'U' });
+    const { user, tokens } = await client.register({ email: 'unsaid@example.ch', password: 'correct horse battery', role: identity.Role.ROLE_PATIENT, displayName: 'U', consents: currentConsents() });
     expect(user?.region).toBe(common.Region.REGION_EU);
     expect(JSON.parse(Buffer.from(tokens!.accessToken.split('.')[1]!, 'base64url').toString())).toMatchObject({ sub: user!.id, region: 'EU' });
     expect(published.map((m) => decodeEnvelope(m.value)).filter((e) => 'type' in e && e.type === 'identity.user_registered' && (e.data as { region?: string }).region === 'CH')).toEqual([]);

@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApiClient } from '../api-client';
+import { currentConsents } from '../consents';
 import { seedDemoDirectory } from '../demo-directory';
 import { backendServices, startPlatform, type RunningPlatform, type ServiceName } from '../platform';
 import { checkInvariants, figureRows, formatTable, readDatabases, readDeadLetters, type CheckResult, type SystemState } from './invariants';
@@ -309,7 +310,7 @@ class Client {
 
   async newPatient(api: ApiClient): Promise<Patient> {
     const email = `patient-${Date.now()}-${Math.random().toString(36).slice(2)}@faults.example`;
-    const res = await this.retrying(() => api.call('POST', '/v1/auth/register', { email, password: PATIENT_PASSWORD, role: 'patient', displayName: 'Virtual Patient' }));
+    const res = await this.retrying(() => api.call('POST', '/v1/auth/register', { email, password: PATIENT_PASSWORD, role: 'patient', displayName: 'Virtual Patient', consents: currentConsents() }));
     if (res?.status === 201) return new Patient(api, email, api.as(res.body.accessToken));
     // A register answered 201 that the client never heard (gateway killed): log in instead.
     const login = await this.retrying(() => api.call('POST', '/v1/auth/login', { email, password: PATIENT_PASSWORD }));

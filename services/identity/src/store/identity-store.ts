@@ -202,7 +202,10 @@ export class IdentityStore {
       if (!userId) return undefined;
       const user = await tx.user.findUnique({ where: { id: userId } });
       if (!user || user.erasedAt) return undefined;
-      return user.emailVerifiedAt ? user : tx.user.update({ where: { id: userId }, data: { emailVerifiedAt: new Date() } });
+      if (user.emailVerifiedAt) return user;
+      const verified = await tx.user.update({ where: { id: userId }, data: { emailVerifiedAt: new Date() } });
+      await this.audit.record(tx, 'account.email_verified', { actorId: userId, subjectId: userId });
+      return verified;
     });
   }
 
@@ -226,8 +229,9 @@ export class IdentityStore {
       const now = new Date();
       await tx.user.update({ where: { id: userId }, data: { passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? now } });
       await tx.emailToken.updateMany({ where: { userId, purpose: 'password_reset', usedAt: null }, data: { usedAt: now } });
-      await tx.refreshToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
+      const revoked = await tx.refreshToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
       await tx.loginThrottle.deleteMany({ where: { emailDigest: emailDigest(user.email) } });
+      await this.audit.record(tx, 'account.password_reset', { subjectId: userId, details: { sessionsRevoked: String(revoked.count) } });
       return userId;
     });
   }
@@ -240,7 +244,8 @@ export class IdentityStore {
     return this.db.$transaction(async (tx) => {
       const updated = await tx.user.updateMany({ where: { id: userId, erasedAt: null }, data: { passwordHash } });
       if (updated.count === 0) return false;
-      await tx.refreshToken.updateMany({ where: { userId, revokedAt: null, familyId: { not: keepSessionId } }, data: { revokedAt: new Date() } });
+      const revoked = await tx.refreshToken.updateMany({ where: { userId, revokedAt: null, familyId: { not: keepSessionId } }, data: { revokedAt: new Date() } });
+      await this.audit.record(tx, 'account.password_changed', { actorId: userId, subjectId: userId, details: { sessionsRevoked: String(revoked.count) } });
       return true;
     });
   }

@@ -184,7 +184,11 @@ export function searchStatement(schema: string, criteria: SearchCriteria): { sql
       const text = `search_vector @@ (SELECT ${fn('search_query')}(${param(criteria.query, 'text')}))`;
     const words = typoTolerant(criteria.query) ? queryWords(criteria.query) : [];
     const similar = words.map((word) => `${fn('search_fold')}(${param(word, 'text')}) OPERATOR(public.<%) search_text`);
-    where.push(similar.length > 0 ? `(${text} OR (${similar.join(' AND ')}))` : text);
+    // Typos are forgiven only when the words, as typed, find nobody: otherwise a correct word would
+    // also bring its look-alikes (`Genf` finds Genève, not every "general practice"; `Geneva` not
+    // Genova). Uncorrelated, so PostgreSQL evaluates it once (an InitPlan on the full-text index).
+    const nobodyAsTyped = `NOT EXISTS (SELECT 1 FROM ${professionals} typed WHERE typed.verified AND ${text})`;
+    where.push(similar.length > 0 ? `(${text} OR (${nobodyAsTyped} AND ${similar.join(' AND ')}))` : text);
   }
   if (criteria.specialty) where.push(`specialties @> ARRAY[${param(criteria.specialty, 'text')}]`);
   if (criteria.language) where.push(`languages @> ARRAY[${param(criteria.language, 'text')}]`);
