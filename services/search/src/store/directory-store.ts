@@ -181,14 +181,16 @@ export function searchStatement(schema: string, criteria: SearchCriteria): { sql
     // words on name, city and specialties: typos. Operators of websearch syntax (phrases,
     // exclusions, or) only mean something to the full text, so they turn the trigram match off.
     // A sub-select: the query is built once (an InitPlan), never once per row of a filter.
-      const text = `search_vector @@ (SELECT ${fn('search_query')}(${param(criteria.query, 'text')}))`;
+    const text = `search_vector @@ (SELECT ${fn('search_query')}(${param(criteria.query, 'text')}))`;
     const words = typoTolerant(criteria.query) ? queryWords(criteria.query) : [];
     const similar = words.map((word) => `${fn('search_fold')}(${param(word, 'text')}) OPERATOR(public.<%) search_text`);
-    // Typos are forgiven only when the words, as typed, find nobody: otherwise a correct word would
-    // also bring its look-alikes (`Genf` finds Genève, not every "general practice"; `Geneva` not
-    // Genova). Uncorrelated, so PostgreSQL evaluates it once (an InitPlan on the full-text index).
-    const nobodyAsTyped = `NOT EXISTS (SELECT 1 FROM ${professionals} typed WHERE typed.verified AND ${text})`;
-    where.push(similar.length > 0 ? `(${text} OR (${nobodyAsTyped} AND ${similar.join(' AND ')}))` : text);
+    // Typos are forgiven only when no word is one the directory knows (a specialty or a place in
+    // any of its spellings, search_synonyms): otherwise a correct word would also bring its
+    // look-alikes (`Genf` found every "general practice", `Geneva` Genova). A small table, read
+    // once per search (an InitPlan).
+    const folded = words.map((word) => `${fn('search_fold')}(${param(word, 'text')})`);
+    const noKnownWord = `NOT EXISTS (SELECT 1 FROM ${table(schema, 'search_synonyms')} known WHERE known.term = ANY(ARRAY[${folded.join(', ')}]))`;
+    where.push(similar.length > 0 ? `(${text} OR (${noKnownWord} AND ${similar.join(' AND ')}))` : text);
   }
   if (criteria.specialty) where.push(`specialties @> ARRAY[${param(criteria.specialty, 'text')}]`);
   if (criteria.language) where.push(`languages @> ARRAY[${param(criteria.language, 'text')}]`);
