@@ -60,7 +60,7 @@ describe('gateway hardening', () => {
     };
     const odd = await g.app.inject({ method: 'POST', url: '/v1/appointments', payload: { professionalId, start: '2026-12-07T08:01:00.0+00:01' }, headers: patient });
     expect(odd.statusCode).toBe(409);
-    expect(g.calls[0]!.request.startAt).toBe('2026-12-07T08:00:00.000Z');
+    expect(g.calls.find((c) => c.method === 'appointment.book')!.request.startAt).toBe('2026-12-07T08:00:00.000Z');
   });
 
   it('answers a path with a bad escape in the documented error shape', async () => {

@@ -17,6 +17,11 @@ const issuer = 'https://test.cryptocare';
 export async function standInGateway(options: Partial<Omit<GatewayDeps, 'backends' | 'auth' | 'stream' | 'logger'>> & { authCache?: Cache } = {}) {
   const calls: Array<{ method: string; request: any }> = [];
   const behaviour: Record<string, (request: any) => Promise<any>> = {};
+  // By default every signed-in person has given the consents booking needs (a test may say otherwise).
+  const defaults = () => {
+    behaviour['identity.getConsents'] = async () => ({ consents: [], pending: [] });
+  };
+  defaults();
   const record = (service: string) =>
     new Proxy(
       {},
@@ -66,6 +71,7 @@ export async function standInGateway(options: Partial<Omit<GatewayDeps, 'backend
     reset() {
       calls.length = 0;
       for (const k of Object.keys(behaviour)) delete behaviour[k];
+      defaults();
     },
     async close() {
       await app.close();
