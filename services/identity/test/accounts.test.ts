@@ -75,9 +75,9 @@ describe('identity accounts: lockout, password policy, verification, reset (real
     expect(wait).toBeLessThanOrEqual(seconds);
     expect(wait).toBeGreaterThan(seconds - 5);
   };
-  /** The audit entries of these kinds about a user, oldest first. */
+  /** The audit entries of these kinds about a user, oldest first (details as the chain keeps them: sorted pairs). */
   const auditOf = async (userId: string, ...kinds: string[]) =>
-    (await sql(`SELECT kind, actor_id, details FROM "SCHEMA".audit_entries WHERE subject_id = $1 AND kind = ANY($2) ORDER BY seq`, userId, kinds)).rows as Array<{ kind: string; actor_id: string | null; details: Record<string, string> | null }>;
+    (await sql(`SELECT kind, actor_id, details FROM "SCHEMA".audit_entries WHERE subject_id = $1 AND kind = ANY($2) ORDER BY seq`, userId, kinds)).rows as Array<{ kind: string; actor_id: string | null; details: Array<[string, string]> }>;
   const tokenOf = async (to: string, subject: RegExp, notIn: string[] = []) => {
     const found = await mail.waitFor(to, (m) => subject.test(m.subject) && !notIn.includes(tokenInMail(m.text) ?? ''));
     return tokenInMail(found.text)!;
@@ -163,7 +163,7 @@ describe('identity accounts: lockout, password policy, verification, reset (real
       await expect(client.verifyEmail({ token })).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_TOKEN' });
       await expect(client.resendVerification({ userId: user!.id })).resolves.toEqual({ alreadyVerified: true });
       // In the audit trail once, by its holder.
-      expect(await auditOf(user!.id, 'account.email_verified')).toEqual([{ kind: 'account.email_verified', actor_id: user!.id, details: null }]);
+      expect(await auditOf(user!.id, 'account.email_verified')).toEqual([{ kind: 'account.email_verified', actor_id: user!.id, details: [] }]);
     });
 
     it('resends a new link; an expired one is refused', async () => {
@@ -252,7 +252,7 @@ describe('identity accounts: lockout, password policy, verification, reset (real
       const now = sessionOf(fresh.tokens!.accessToken);
       await expect(revocations.isRevoked({ userId: user!.id, sessionId: now.sid, issuedAt: now.iat * 1000 })).resolves.toBe(false);
       // In the audit trail once, with the sessions it ended (the refused attempts recorded nothing).
-      expect(await auditOf(user!.id, 'account.password_reset')).toEqual([{ kind: 'account.password_reset', actor_id: null, details: { sessionsRevoked: '2' } }]);
+      expect(await auditOf(user!.id, 'account.password_reset')).toEqual([{ kind: 'account.password_reset', actor_id: null, details: [['sessionsRevoked', '2']] }]);
     });
 
     it('refuses an expired reset token', async () => {
@@ -316,7 +316,7 @@ describe('identity accounts: lockout, password policy, verification, reset (real
       await expect(revocations.isRevoked({ userId: user!.id, sessionId: theirs.sid, issuedAt: theirs.iat * 1000 })).resolves.toBe(true);
       await expect(revocations.isRevoked({ userId: user!.id, sessionId: mine.sid, issuedAt: mine.iat * 1000 })).resolves.toBe(false);
       await expect(client.refresh({ refreshToken: tokens!.refreshToken })).resolves.toBeDefined();
-      expect(await auditOf(user!.id, 'account.password_changed')).toEqual([{ kind: 'account.password_changed', actor_id: user!.id, details: { sessionsRevoked: '1' } }]);
+      expect(await auditOf(user!.id, 'account.password_changed')).toEqual([{ kind: 'account.password_changed', actor_id: user!.id, details: [['sessionsRevoked', '1']] }]);
     });
 
     it('counts wrong current passwords towards the lockout', async () => {
