@@ -5,6 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { consumerGroups, consumedTopics } from '@cryptocare/contracts';
+import { identityConsumers } from '../../services/identity/src/events/audit-events';
 import { searchConsumers } from '../../services/search/src/events/search-consumers';
 import { appointmentConsumers } from '../../services/appointment/src/events/handlers';
 import { paymentConsumers } from '../../services/payment/src/events/handlers';
@@ -24,7 +25,7 @@ const build = (factory: (...args: any[]) => Consumer[]) => factory(unused, unuse
  * its source below) and what that factory returns.
  */
 const WIRING: Record<string, { inMain: RegExp | null; consumers: () => Consumer[] }> = {
-  identity: { inMain: null, consumers: () => [] },
+  identity: { inMain: /consumers:\s*identityConsumers\(/, consumers: () => build(identityConsumers) },
   search: { inMain: /consumers:\s*searchConsumers\(/, consumers: () => build(searchConsumers) },
   appointment: { inMain: /consumers:\s*appointmentConsumers\(/, consumers: () => build(appointmentConsumers) },
   payment: { inMain: /consumers:\s*paymentConsumers\(/, consumers: () => build(paymentConsumers) },

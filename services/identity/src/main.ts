@@ -12,7 +12,7 @@ import { ACCESS_TOKEN_SECONDS } from './domain/tokens';
 import { keyEncryptionFromEnv, signingKeyEnv } from './domain/key-encryption';
 import { SigningKeyRing } from './store/signing-keys';
 import { AuditTrail } from './store/audit-trail';
-import { auditConsumer, auditRetentionJob } from './events/audit-events';
+import { identityConsumers, auditRetentionJob } from './events/audit-events';
 import { ConsentStore } from './store/consents';
 import { loadConsentDocuments } from './domain/consent-documents';
 import { AccountMailStore } from './store/account-mail';
@@ -105,7 +105,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     outbox,
     services: [identityService({ store, consents, throttle, issuer: config.JWT_ISSUER, region: config.DATA_REGION, logger, revocations })],
     // Other services' audit events, chained once each (by event id).
-    consumers: [auditConsumer(audit, consumedTopics(SERVICE, SERVICE), logger)],
+    consumers: identityConsumers({ audit, logger }),
     background: [auditRetentionJob(audit, logger)],
     // No readiness check on the revocation list: sign-in works without it; sign-out answers 503.
   });

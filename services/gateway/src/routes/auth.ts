@@ -84,7 +84,9 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
       throw new HttpError(429, 'ACCOUNT_RATE_LIMITED', `too many sign-in attempts for this account, retry in ${outcome.ttlInSeconds} s`);
     }
   };
-  const budget = { deadlineMs: 3_000 }; // argon2 hashing dominates
+  // argon2 hashing and the password policy dominate; on a loaded node a sign-up can take seconds,
+  // which is better than a 504 the client must retry (each retry hashing again).
+  const budget = { deadlineMs: 8_000 };
   // Reset requests per address, whatever the client: keyed like the login limit (a digest), so an
   // unknown address is limited exactly like a known one and the 429 reveals nothing.
   const resetLimit = app.createRateLimit({

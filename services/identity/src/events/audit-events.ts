@@ -1,5 +1,5 @@
 import type { Logger } from '@cryptocare/platform';
-import { isAuditKind } from '@cryptocare/contracts';
+import { consumedTopics, isAuditKind } from '@cryptocare/contracts';
 import type { BackgroundTask, EventHandlers } from '@cryptocare/events';
 import type { AuditTrail } from '../store/audit-trail';
 
@@ -9,7 +9,8 @@ import type { AuditTrail } from '../store/audit-trail';
  * An entry that breaks the rules (unknown kind, a field that is not an id or a code) fails and
  * ends on the dead-letter topic, never in the trail.
  */
-export function auditConsumer(audit: AuditTrail, topics: string[], logger: Logger) {
+export function identityConsumers(deps: { audit: AuditTrail; logger: Logger }) {
+  const { audit, logger } = deps;
   const handlers: EventHandlers = {
     'audit.recorded': async (event, tx) => {
       const { kind, actorId, subjectId, objectId, details, occurredAt } = event.data;
@@ -19,7 +20,7 @@ export function auditConsumer(audit: AuditTrail, topics: string[], logger: Logge
       logger.debug({ eventId: event.id, kind }, 'audit event chained');
     },
   };
-  return { groupId: 'identity', topics, handlers };
+  return [{ groupId: 'identity', topics: consumedTopics('identity', 'identity'), handlers }];
 }
 
 /** Once a day per replica (the chain's lock serialises them): prunes entries past their retention. */
