@@ -24,11 +24,24 @@ export const simulatorSecrets = {
  * may be given to some client socket before our server binds it.
  */
 export async function freePort(): Promise<number> {
+  // Each jest worker draws from its own slice of the range, and never hands out a port twice: a
+  // port is only free when checked, so two workers (or two platforms of one) drawing the same one
+  // before either binds it would collide (EADDRINUSE, seen in CI).
+  const worker = Math.max(1, Number(process.env.JEST_WORKER_ID ?? 1));
+  const slice = 3_000;
+  const base = 20_000 + ((worker - 1) % 4) * slice;
+  if (handedOut.size > slice / 2) handedOut.clear(); // a long run: the oldest platforms are gone
   for (;;) {
-    const candidate = 20_000 + Math.floor(Math.random() * 12_000);
-    if (await canListen(candidate)) return candidate;
+    const candidate = base + Math.floor(Math.random() * slice);
+    if (handedOut.has(candidate)) continue;
+    if (await canListen(candidate)) {
+      handedOut.add(candidate);
+      return candidate;
+    }
   }
 }
+
+const handedOut = new Set<number>();
 
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
