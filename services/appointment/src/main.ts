@@ -44,18 +44,29 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const searchClient = createGrpcClient(search, 'SearchService', config.SEARCH_ADDR, { deadlineMs: 1_000 });
 
   let sweep: NodeJS.Timeout | undefined;
+  let round: Promise<void> | undefined;
+  const sweeps: Array<[string, () => Promise<unknown>]> = [
+    ['hold sweep', () => bookings.expireDueHolds()],
+    ['completion sweep', () => bookings.completeFinished()],
+    ['availability refresh', () => bookings.refreshPassedAvailability()],
+  ];
   // Releases unpaid holds, completes consultations that have ended, republishes passed earliest slots.
+  // One round at a time, its sweeps one after the other: on a loaded database a round can outlast
+  // the interval, and rounds started regardless piled up on the connection pool (a stop then
+  // waited minutes for them). A tick that finds a round still running skips; stop waits for it.
   const bookingSweeper = {
     name: 'booking-sweeper',
     start() {
       sweep = setInterval(() => {
-        bookings.expireDueHolds().catch((err) => logger.warn({ err }, 'hold sweep failed'));
-        bookings.completeFinished().catch((err) => logger.warn({ err }, 'completion sweep failed'));
-        bookings.refreshPassedAvailability().catch((err) => logger.warn({ err }, 'availability refresh failed'));
+        if (round) return;
+        round = (async () => {
+          for (const [name, run] of sweeps) await run().catch((err: unknown) => logger.warn({ err }, `${name} failed`));
+        })().finally(() => (round = undefined));
       }, config.HOLD_SWEEP_EVERY_MS);
     },
     async stop() {
       clearInterval(sweep);
+      await round;
       searchClient.close();
       if (!shared.cache) await cache.close();
     },
