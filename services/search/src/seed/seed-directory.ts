@@ -4,20 +4,11 @@
 // computed (what appointment.availability_changed would have carried).
 import type pg from 'pg';
 import { table } from '@cryptocare/events';
+import type { ProfileInput } from '../domain/profile';
 
-export interface SeedProfileRow {
-  id: string;
-  displayName: string;
-  specialties: string[];
-  languages: string[];
-  country: string;
-  city: string;
-  latitude: number;
-  longitude: number;
+/** What a professional submits (ProfileInput), with its price, verification and earliest free slot. */
+export interface SeedProfileRow extends Omit<ProfileInput, 'price'> {
   price: { amount: string; currency: string };
-  consultationMinutes: number;
-  timeZone: string;
-  bio: string;
   verified: boolean;
   /** ISO instant, or null when nothing is free (or not known). */
   nextAvailableAt: string | null;
