@@ -14,7 +14,7 @@ endif
 export PATH := $(NODE_BIN):$(PATH)
 export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
 
-.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload breaking seed faults
+.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload bench-profile breaking seed faults
 
 help:
 	@echo "make dev         run the whole platform and the web client on http://localhost:8080 (embedded, npm packages only)"
@@ -25,6 +25,7 @@ help:
 	@echo "make bench       run the benchmarks in bench/ and record the results"
 	@echo "make seed        a realistic directory of 50 000 professionals in the local PostgreSQL (docs/search.md)"
 	@echo "make bench-load  the plan's load tests (2 000 users, 5x peak, endurance, scale-out)"
+	@echo "make bench-profile  each read route saturated alone under the CPU profiler: the heaviest functions per service"
 	@echo "make bench-overload  5x the read capacity, open loop: load shedding, latency, recovery (bench/overload.ts)"
 	@echo "make faults      the fault-injection suite: >= 1 000 bookings through Kafka, PostgreSQL, Redis and service failures, then the invariant checker"
 
@@ -98,6 +99,10 @@ bench-load: install infra-up
 
 bench-overload: install infra-up
 	source scripts/infra/env.sh && npx tsx bench/overload.ts
+
+# Where the read path spends its CPU: each read route saturated alone under V8's profiler (bench/profile.ts).
+bench-profile: install infra-up
+	source scripts/infra/env.sh && npx tsx bench/profile.ts
 
 # The long fault-injection run (docs/operations/faults.md): its own PostgreSQL/Redis/Kafka on loopback
 # ports 17432/17379/17092 (data in .data/faults-infra, torn down at the end), every service its own

@@ -21,8 +21,9 @@ import { ApiClient, infraUrls, seedDemoDirectory, startPlatform, type RunningPla
 import { seedDirectory } from '../scripts/seed';
 import { AccountPool } from './load/accounts';
 import { GatewayClient } from './load/gateway-client';
+import { sampleDirectory } from './load/directory-sample';
 import { patientVisit, routes, type DirectorySample, type JourneyContext } from './load/patient-journey';
-import { measureCpu } from './load/process-cpu';
+import { measureCpu, pidsOf } from './load/process-cpu';
 import { PhaseStats } from './load/route-stats';
 import { runPhase, saturate, type PhasePlan } from './load/virtual-users';
 
@@ -57,37 +58,6 @@ async function startStack(replicas: number) {
     process.stderr.write(`bench: seeded ${seeded.professionals} professionals and ${seeded.bookings} bookings in ${Math.round(seeded.seconds)} s\n`);
   }
   return platform;
-}
-
-async function sampleDirectory(gatewayUrl: string): Promise<DirectorySample> {
-  const api = new ApiClient(gatewayUrl);
-  const specialties = ((await api.expect(200, 'GET', '/v1/specialties')).items as Array<{ code: string } | string>).map((s) => (typeof s === 'string' ? s : s.code));
-  const countries = ((await api.expect(200, 'GET', '/v1/countries')).items as Array<{ code: string } | string>).map((c) => (typeof c === 'string' ? c : c.code));
-  const sample: DirectorySample = { professionalIds: [], specialties, countries, places: [] };
-  for (const specialty of specialties) {
-    const found = (await api.expect(200, 'GET', `/v1/professionals?specialty=${encodeURIComponent(specialty)}&limit=50`)).items as Array<{ id: string; city: string; latitude: number; longitude: number }>;
-    for (const p of found) {
-      sample.professionalIds.push(p.id);
-      sample.places.push({ city: p.city, latitude: p.latitude, longitude: p.longitude });
-    }
-  }
-  if (sample.professionalIds.length === 0) throw new Error('the directory is empty');
-  return sample;
-}
-
-function pidsOf(platform: RunningPlatform): Record<string, number[]> {
-  const groups: Record<string, number[]> = Object.fromEntries(services.map((s) => [s, platform.pids(s)]));
-  const infra = (pattern: string) => {
-    try {
-      return execSync(`pgrep -o -f '${pattern}'`, { encoding: 'utf8' }).trim().split('\n').map(Number).filter(Boolean);
-    } catch {
-      return [];
-    }
-  };
-  groups.postgresql = infra('postgres -D|bin/postgres');
-  groups.redis = infra('redis-server');
-  groups.kafka = infra('kafka.Kafka');
-  return groups;
 }
 
 /** The read mix without pauses: as many visits' reads as the stack answers. */
@@ -231,6 +201,10 @@ async function main() {
     const accounts = await AccountPool.create(platform.gatewayUrl, settings.accounts, run);
     base = await baselines(platform, settings.saturateSeconds);
     results = await loadPhases(platform, directory, accounts);
+  } catch (err) {
+    // The services' own words on what failed (their output is otherwise kept only in memory).
+    for (const s of services) process.stderr.write(`----- ${s} -----\n${platform.output(s).slice(-4000)}\n`);
+    throw err;
   } finally {
     await platform.stop();
   }

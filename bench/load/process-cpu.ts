@@ -1,4 +1,8 @@
+import { execSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import type { RunningPlatform, ServiceName } from '@cryptocare/testing';
+
+const services: ServiceName[] = ['gateway', 'identity', 'search', 'appointment', 'payment', 'video'];
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every Linux we run on). */
 const TICKS_PER_SECOND = 100;
@@ -59,4 +63,20 @@ export function measureCpu(groups: Record<string, number[]>): () => Record<strin
     const after = read();
     return Object.fromEntries(Object.entries(after).map(([name, value]) => [name, Math.round(((value - before[name]!) / seconds) * 100) / 100]));
   };
+}
+
+/** The processes whose CPU a benchmark reports: each service's replicas and the infrastructure's servers. */
+export function pidsOf(platform: RunningPlatform): Record<string, number[]> {
+  const groups: Record<string, number[]> = Object.fromEntries(services.map((s) => [s, platform.pids(s)]));
+  const infra = (pattern: string) => {
+    try {
+      return execSync(`pgrep -o -f '${pattern}'`, { encoding: 'utf8' }).trim().split('\n').map(Number).filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
+  groups.postgresql = infra('postgres -D|bin/postgres');
+  groups.redis = infra('redis-server');
+  groups.kafka = infra('kafka.Kafka');
+  return groups;
 }

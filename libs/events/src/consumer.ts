@@ -1,10 +1,9 @@
 import { context, trace, type Context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { events } from '@cryptocare/contracts';
-import { contextFromTraceparent, counter, histogram, jitteredBackoffMs, latencyBuckets, redeliveryPolicy, sloBuckets } from '@cryptocare/platform';
+import { contextFromTraceparent, counter, histogram, isInfrastructureOutage, jitteredBackoffMs, latencyBuckets, redeliveryPolicy, sloBuckets } from '@cryptocare/platform';
 import type { BusMessage, EventBus, Subscription } from './bus';
 import { decodeEnvelope, type AnyDomainEvent, type DomainEvent } from './envelope';
-import { isInfrastructureOutage } from './outage';
 import { table, type SqlDatabase, type SqlTx } from './sql';
 
 export type EventHandlers = {

@@ -7,5 +7,5 @@ export * from './outbox';
 export * from './consumer';
 export * from './sql';
 export * from './service-host';
-export * from './outage';
+export { isInfrastructureOutage } from '@cryptocare/platform';
 export * from './audit';

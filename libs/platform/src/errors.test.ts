@@ -22,4 +22,16 @@ describe('error mapping', () => {
     const internal = fromServiceError(toServiceError(new Error('password=hunter2 in SQL')));
     expect(internal).toMatchObject({ status: GrpcStatus.INTERNAL, code: 'INTERNAL', message: 'internal error' });
   });
+
+  it('answers UNAVAILABLE (503, retryable) when the database or its pool is not there, never INTERNAL', () => {
+    // What Prisma throws when every pooled connection stays busy past maxWait, and when the pool cannot connect.
+    const busy = Object.assign(new Error('Transaction API error: Unable to start a transaction in the given time.'), { code: 'P2028' });
+    const unreachable = Object.assign(new Error('Timed out fetching a new connection from the connection pool.'), { code: 'P2024' });
+    for (const err of [busy, unreachable]) {
+      expect(fromServiceError(toServiceError(err))).toMatchObject({ status: GrpcStatus.UNAVAILABLE, code: 'STORAGE_UNAVAILABLE' });
+    }
+    // Another transaction error stays internal (a transaction that ran past its timeout is a defect to look at).
+    const closed = Object.assign(new Error('Transaction API error: Transaction already closed.'), { code: 'P2028' });
+    expect(fromServiceError(toServiceError(closed))).toMatchObject({ status: GrpcStatus.INTERNAL });
+  });
 });

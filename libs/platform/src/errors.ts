@@ -1,4 +1,5 @@
 import { status as GrpcStatus, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { isInfrastructureOutage } from './outage';
 
 export { GrpcStatus };
 
@@ -37,6 +38,11 @@ export function toServiceError(error: unknown): Partial<ServiceError> {
     metadata.set(ERROR_CODE_KEY, error.code);
     if (error.details) metadata.set(ERROR_DETAILS_KEY, JSON.stringify(error.details));
     return { code: error.status, details: error.message, message: error.message, metadata };
+  }
+  if (isInfrastructureOutage(error)) {
+    // The database (or its pool) is not there right now: retryable, unlike a defect.
+    metadata.set(ERROR_CODE_KEY, 'STORAGE_UNAVAILABLE');
+    return { code: GrpcStatus.UNAVAILABLE, details: 'storage unavailable, retry shortly', message: 'storage unavailable, retry shortly', metadata };
   }
   metadata.set(ERROR_CODE_KEY, 'INTERNAL');
   return { code: GrpcStatus.INTERNAL, details: 'internal error', message: 'internal error', metadata };

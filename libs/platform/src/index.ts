@@ -1,6 +1,7 @@
 export * from './config';
 export * from './logger';
 export * from './errors';
+export * from './outage';
 export * from './grpc';
 export * from './metrics';
 export * from './ops-http';

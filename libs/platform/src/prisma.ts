@@ -13,6 +13,15 @@ export function prismaAdapter(databaseUrl: string, schema: string, pool: pg.Pool
   return new PrismaPg({ connectionString: databaseUrl, max: 10, ...pool }, { schema });
 }
 
+/**
+ * Interactive transactions' defaults for every service's PrismaClient. Prisma waits 2 s for a pooled
+ * connection and then fails the call; under a load burst on two cores a service's short
+ * transactions queue longer than that (identity's sign-ups serialise on the audit chain's lock), so
+ * they wait up to 5 s, still inside the gateway's deadline. A call that waits longer answers
+ * UNAVAILABLE (outage.ts), which the gateway turns into 503 + Retry-After.
+ */
+export const transactionOptions = { maxWait: 5_000, timeout: 10_000 };
+
 /** Environment that keeps the Prisma CLI offline: it never needs the engine files it asks for. */
 export function prismaOfflineEnv(anyExistingFile: string): Record<string, string> {
   return {

@@ -2,7 +2,7 @@
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { MemoryCache, RedisCache, type Cache } from '@cryptocare/cache';
 import { search } from '@cryptocare/contracts';
-import { backendEnv, createGrpcClient, createLogger, grpcTarget, loadConfig, prismaAdapter, runAsProcess, z, type Logger } from '@cryptocare/platform';
+import { backendEnv, createGrpcClient, createLogger, grpcTarget, loadConfig, type Logger, prismaAdapter, runAsProcess, transactionOptions, z } from '@cryptocare/platform';
 import { busFromEnv, endpointsFrom, hostService, Outbox, type EventBus } from '@cryptocare/events';
 import { PrismaClient } from './generated/prisma';
 import { Bookings } from './bookings';
@@ -32,7 +32,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const config = loadConfig(appointmentEnv, env);
   const logger = shared.logger?.child({ service: SERVICE }) ?? createLogger(SERVICE, config.LOG_LEVEL);
   const schema = config.DATABASE_SCHEMA;
-  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema) });
+  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema), transactionOptions });
   const bus = shared.bus ?? busFromEnv(config.KAFKA_BROKERS, SERVICE, logger);
   const outbox = new Outbox(schema, SERVICE);
   const cache = shared.cache ?? (config.REDIS_URL ? new RedisCache(config.REDIS_URL, SERVICE) : new MemoryCache());

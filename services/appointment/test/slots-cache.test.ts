@@ -94,6 +94,16 @@ describe('slots cache (real PostgreSQL + Redis, two replicas)', () => {
     expect(await starts(b, id)).toEqual(all); // the other replica shares the entry through Redis
   });
 
+  it('ranges that start at different instants of the same days share one entry (a range starting "now" still hits)', async () => {
+    const id = await professional();
+    const later = { from: new Date(monday.getTime() + 1_234).toISOString(), to: new Date(monday.getTime() + 3 * 3_600_000 + 5_678).toISOString() };
+    expect(await starts(a, id)).toHaveLength(6);
+    await sneakTimeOff(id, 30);
+    // Not the same range to the millisecond (its first slot starts before it), yet served from the
+    // entry of those days: the time off written behind the service's back is not seen.
+    expect((await a.listSlots({ professionalId: id, ...later })).slots.map((s) => s.startAt)).toEqual([30, 60, 90, 120, 150].map(at));
+  });
+
   it('a booking on one replica is never offered again by any replica once it committed (read-your-writes)', async () => {
     const id = await professional();
     expect(await starts(a, id)).toContain(at(60));

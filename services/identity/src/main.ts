@@ -1,6 +1,6 @@
 // identity's composition root: reads the environment, picks the real adapters, starts.
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
-import { backendEnv, createLogger, dataRegion, loadConfig, prismaAdapter, runAsProcess, z, type Logger } from '@cryptocare/platform';
+import { backendEnv, createLogger, dataRegion, loadConfig, type Logger, prismaAdapter, runAsProcess, transactionOptions, z } from '@cryptocare/platform';
 import { busFromEnv, endpointsFrom, hostService, Outbox, type EventBus } from '@cryptocare/events';
 import { consumedTopics } from '@cryptocare/contracts';
 import { MemoryCache, RedisCache, RevocationList, type Cache } from '@cryptocare/cache';
@@ -59,7 +59,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const config = loadConfig(identityEnv, env);
   const logger = shared.logger?.child({ service: SERVICE }) ?? createLogger(SERVICE, config.LOG_LEVEL);
   const schema = config.DATABASE_SCHEMA;
-  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema) });
+  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema), transactionOptions });
   const bus = shared.bus ?? busFromEnv(config.KAFKA_BROKERS, SERVICE, logger);
   const outbox = new Outbox(schema, SERVICE);
   const keyRing = new SigningKeyRing(db, keyEncryptionFromEnv(config, logger), schema, { rotationDays: config.KEY_ROTATION_DAYS });

@@ -3,7 +3,7 @@
 // Normal: the new key is published now and signs after the publish lead; older keys leave the JWKS
 // once their tokens expired. --emergency (a key leaked): the new key signs at once and every older
 // key leaves the JWKS at once, so every access token signed before dies (users refresh or sign in).
-import { backendEnv, createLogger, loadConfig, prismaAdapter } from '@cryptocare/platform';
+import { backendEnv, createLogger, loadConfig, prismaAdapter, transactionOptions } from '@cryptocare/platform';
 import { PrismaClient } from './generated/prisma';
 import { keyEncryptionFromEnv, signingKeyEnv } from './domain/key-encryption';
 import { SigningKeyRing, type RotationResult } from './store/signing-keys';
@@ -11,7 +11,7 @@ import { SigningKeyRing, type RotationResult } from './store/signing-keys';
 export async function rotateKeysNow(env: NodeJS.ProcessEnv, options: { emergency: boolean }): Promise<RotationResult> {
   const config = loadConfig({ ...backendEnv('identity', 50051, 9101), ...signingKeyEnv }, env);
   const logger = createLogger('identity-rotate-keys', config.LOG_LEVEL);
-  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, config.DATABASE_SCHEMA) });
+  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, config.DATABASE_SCHEMA), transactionOptions });
   try {
     const ring = new SigningKeyRing(db, keyEncryptionFromEnv(config, logger), config.DATABASE_SCHEMA, { rotationDays: config.KEY_ROTATION_DAYS });
     await ring.encryptStoredKeys();

@@ -3,13 +3,13 @@
 // Walks every entry in order, recomputing each hash and link; prints the first broken link and
 // exits 1, or prints the number of entries and the head (worth keeping outside the database: only
 // an outside copy of the head reveals entries cut from the end). Exit 2: usage or configuration.
-import { backendEnv, loadConfig, prismaAdapter } from '@cryptocare/platform';
+import { backendEnv, loadConfig, prismaAdapter, transactionOptions } from '@cryptocare/platform';
 import { PrismaClient } from './generated/prisma';
 import { AuditTrail } from './store/audit-trail';
 
 export async function verifyAudit(env: NodeJS.ProcessEnv) {
   const config = loadConfig(backendEnv('identity', 50051, 9101), env);
-  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, config.DATABASE_SCHEMA) });
+  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, config.DATABASE_SCHEMA), transactionOptions });
   try {
     return await new AuditTrail(db, config.DATABASE_SCHEMA).verify();
   } finally {

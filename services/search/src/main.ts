@@ -2,7 +2,7 @@
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { MemoryCache, RedisCache, type Cache } from '@cryptocare/cache';
 import { busFromEnv, endpointsFrom, hostService, Outbox, type EventBus } from '@cryptocare/events';
-import { backendEnv, createLogger, loadConfig, prismaAdapter, runAsProcess, type Logger, type ReadinessCheck } from '@cryptocare/platform';
+import { backendEnv, createLogger, loadConfig, type Logger, prismaAdapter, type ReadinessCheck, runAsProcess, transactionOptions } from '@cryptocare/platform';
 import { PrismaClient } from './generated/prisma';
 import { searchConsumers } from './events/search-consumers';
 import { searchService } from './rpc/search-rpc';
@@ -26,9 +26,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const config = loadConfig(searchEnv, env);
   const logger = shared.logger?.child({ service: SERVICE }) ?? createLogger(SERVICE, config.LOG_LEVEL);
   const schema = config.DATABASE_SCHEMA;
-  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema) });
+  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema), transactionOptions });
   // The search itself tolerates replication lag; profile reads and writes stay on the primary.
-  const replica = config.DATABASE_REPLICA_URL ? new PrismaClient({ adapter: prismaAdapter(config.DATABASE_REPLICA_URL, schema) }) : undefined;
+  const replica = config.DATABASE_REPLICA_URL ? new PrismaClient({ adapter: prismaAdapter(config.DATABASE_REPLICA_URL, schema), transactionOptions }) : undefined;
   const bus = shared.bus ?? busFromEnv(config.KAFKA_BROKERS, SERVICE, logger);
   const cache = shared.cache ?? (config.REDIS_URL ? new RedisCache(config.REDIS_URL, SERVICE) : new MemoryCache());
   // RedisCache prefixes its keys with the service; a shared in-process cache needs it in the key.

@@ -82,15 +82,21 @@ export class AppointmentStore {
   }
 
   /** What the slots of [from, to) are computed from, through the slots cache when there is one. */
+  /**
+   * What the slots of [from, to) are computed from, for the whole UTC days that hold the range: a
+   * range usually starts "now", and keyed to the millisecond no two requests would share an entry.
+   */
   async slotInputs(professionalId: string, from: Date, to: Date): Promise<SlotInputs> {
+    const dayFrom = new Date(Math.floor(from.getTime() / DAY_MS) * DAY_MS);
+    const dayTo = new Date(Math.ceil(to.getTime() / DAY_MS) * DAY_MS);
     const load = async (): Promise<SlotInputs> => {
       const schedule = await this.schedule(professionalId);
       if (!schedule) return { schedule: undefined, timeOff: [], busy: [] };
       // A day either side: a booking just outside the range still blocks its buffer inside it.
-      const busy = await this.busy(professionalId, new Date(from.getTime() - 86_400_000), new Date(to.getTime() + 86_400_000));
+      const busy = await this.busy(professionalId, new Date(dayFrom.getTime() - DAY_MS), new Date(dayTo.getTime() + DAY_MS));
       return { schedule, timeOff: await this.timeOff(professionalId), busy };
     };
-    return this.slotsCache ? this.slotsCache.inputs(professionalId, from, to, load) : load();
+    return this.slotsCache ? this.slotsCache.inputs(professionalId, dayFrom, dayTo, load) : load();
   }
 
   /** The schedule with its date overrides from yesterday (UTC) on: whatever the zone, that covers its today. */
