@@ -38,8 +38,9 @@ export const gatewayEnv = {
   REGION_BASE_URLS: regionBaseUrlsEnv,
   MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
   /**
-   * Requests served at once by one gateway process; the next are shed with 503 OVERLOADED +
-   * Retry-After (src/overload.ts). 0: no bound. The default comes from `make bench-overload`.
+   * Most requests served at once by one gateway process; the next are shed with 503 OVERLOADED +
+   * Retry-After (src/overload.ts). The bound in force adapts below it to the latency of the served
+   * requests (src/concurrency-limit.ts). 0: no bound. The default comes from `make bench-overload`.
    */
   MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(64),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),

@@ -4,7 +4,10 @@
 // Two signals, the first one decisive:
 //  - Requests in flight (a bound, as Envoy's overload manager and most API gateways have): a queue
 //    shows here the moment it forms, before the event loop lags, and refusing costs next to nothing.
-//    By Little's law the bound is the throughput the backends sustain times the latency we accept.
+//    By Little's law the bound is the throughput the backends sustain times the latency we accept,
+//    and since the throughput changes, so does the bound (concurrency-limit.ts): MAX_IN_FLIGHT is
+//    its ceiling, and it shrinks while served requests miss the plan's objectives (reads 50 ms,
+//    writes 200 ms at p95).
 //  - Event-loop delay (@fastify/under-pressure): the gateway's own CPU saturated, whatever the cause.
 // Routes marked `config: { shed: false }` (liveness) are neither counted nor refused; the long-lived
 // event streams (`shed: 'event-loop-only'`) would hold an in-flight slot for minutes, so they are
@@ -12,6 +15,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import underPressure from '@fastify/under-pressure';
 import { counter, gauge } from '@cryptocare/platform';
+import { ConcurrencyLimit, defaultConcurrencyLimit } from './concurrency-limit';
 import { errorBody } from './http-errors';
 
 declare module 'fastify' {
@@ -26,6 +30,10 @@ export type ShedReason = 'in_flight' | 'event_loop_delay';
 
 const shedTotal = counter('http_server_shed_requests_total', 'Requests refused with 503 OVERLOADED, by the signal that refused them', ['reason']);
 const inFlightGauge = gauge('http_server_requests_in_flight', 'Requests being served by the gateway (shed-exempt routes excluded)');
+const limitGauge = gauge('http_server_in_flight_limit', 'The adaptive bound on requests in flight (concurrency-limit.ts)');
+
+/** The plan's latency objectives (p95) that the adaptive bound holds served requests to. */
+const OBJECTIVE_MS = { read: 50, write: 200 };
 
 export interface SheddingOptions {
   /** Most requests served at once; the next ones are refused. 0: no bound. */
@@ -48,16 +56,26 @@ export async function installLoadShedding(app: FastifyInstance, options: Sheddin
 
   let inFlight = 0;
   inFlightGauge.set(0);
+  const limit = options.maxInFlight > 0 ? new ConcurrencyLimit({ ...defaultConcurrencyLimit, max: options.maxInFlight }) : undefined;
   app.addHook('onRequest', async (request, reply) => {
     if (shedMode(request) !== undefined) return;
-    if (options.maxInFlight > 0 && inFlight >= options.maxInFlight) return refuse(reply, 'in_flight');
+    if (limit && !limit.admits(inFlight)) {
+      limitGauge.set(limit.limit);
+      return refuse(reply, 'in_flight');
+    }
     inFlight += 1;
     inFlightGauge.set(inFlight);
+    const started = performance.now();
+    const objective = request.method === 'GET' || request.method === 'HEAD' ? OBJECTIVE_MS.read : OBJECTIVE_MS.write;
     // 'close' fires once for every response, finished or aborted by the client (onResponse does not
     // run for an abort), so the count cannot leak.
     reply.raw.once('close', () => {
       inFlight -= 1;
       inFlightGauge.set(inFlight);
+      if (limit) {
+        limit.record(performance.now() - started > objective);
+        limitGauge.set(limit.limit);
+      }
     });
   });
 

@@ -204,22 +204,26 @@ export function searchStatement(schema: string, criteria: SearchCriteria): { sql
   let sql: string;
   if (criteria.place) {
     const { latitude, longitude, radiusKm } = criteria.place;
-    // The GiST index on position answers both the box around the circle and the nearest-first
-    // order (a KNN scan on the chord distance <->).
+    // Nearest first by a KNN scan of the GiST index on position (<->), stopped by the LIMIT once a
+    // page is found, and only then cut at the radius: the rows within the radius are a prefix of
+    // the nearest-first order, so the page is the same, and a dense city never reads every
+    // profile inside its circle (a box condition made the planner do that: 17 ms at 50 000).
     const centre = `${fn('earth_position')}(${param(latitude, 'float8')}, ${param(longitude, 'float8')})`;
     const chord = `(p.position OPERATOR(public.<->) ${centre})`;
     const radius = param(chordKm(radiusKm) * (1 + 1e-12), 'float8');
-    where.push(`position OPERATOR(public.<@) public.cube_enlarge(${centre}, ${radius}, 3)`, `${chord} <= ${radius}`);
     if (criteria.after?.by === 'distance') {
       const after = param(criteria.after.chordKm, 'float8');
       where.push(`(${chord} > ${after} OR (${chord} = ${after} AND id > ${param(criteria.after.id, 'uuid')}))`);
     }
-    sql = `SELECT ${columns}, ${chord} AS chord_km,
-                  ${2 * EARTH_RADIUS_KM} * asin(least(1, ${chord} / ${2 * EARTH_RADIUS_KM})) AS distance_km
-             FROM ${professionals} p
-            WHERE ${where.join(' AND ')}
-            ORDER BY ${chord}, p.id
-            LIMIT ${param(criteria.limit + 1, 'int')}`;
+    sql = `SELECT * FROM (
+             SELECT ${columns}, ${chord} AS chord_km,
+                    ${2 * EARTH_RADIUS_KM} * asin(least(1, ${chord} / ${2 * EARTH_RADIUS_KM})) AS distance_km
+               FROM ${professionals} p
+              WHERE ${where.join(' AND ')}
+              ORDER BY ${chord}, p.id
+              LIMIT ${param(criteria.limit + 1, 'int')}) nearest
+            WHERE chord_km <= ${radius}
+            ORDER BY chord_km, id::uuid`;
   } else {
     const after = criteria.after;
     if (after?.by === 'availability') {

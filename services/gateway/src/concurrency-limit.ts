@@ -1,0 +1,68 @@
+// The in-flight bound that follows the backends: additive increase, multiplicative decrease (AIMD,
+// as TCP congestion control and Netflix's concurrency-limits do it) on the latency of the requests
+// served. A fixed bound is right for one machine and one mix only: 64 let accepted reads reach a p95
+// of 478 ms at 5x load on two cores (bench/results/overload-2026-12-01-inflight64.md), 16 shed a
+// quarter of a load the stack could serve. This one shrinks while served requests miss their
+// latency objective and grows back while they meet it and the bound is what limits them.
+
+export interface ConcurrencyLimitOptions {
+  /** The most requests at once, whatever the latency (MAX_IN_FLIGHT). */
+  max: number;
+  /** The fewest: a floor so a slow spell never stops the gateway from serving. */
+  min: number;
+  /** Length of a measurement window (ms): the limit changes at most once per window. */
+  windowMs: number;
+  /** Share of a window's requests allowed to miss their objective (0.05: the p95 objective). */
+  slowShare: number;
+  /** Factor applied to the limit after a window with too many slow requests. */
+  backoff: number;
+}
+
+export const defaultConcurrencyLimit: Omit<ConcurrencyLimitOptions, 'max'> = { min: 4, windowMs: 500, slowShare: 0.05, backoff: 0.75 };
+
+export class ConcurrencyLimit {
+  private current: number;
+  private windowStart: number;
+  private served = 0;
+  private slow = 0;
+  private limited = false;
+
+  constructor(
+    private readonly options: ConcurrencyLimitOptions,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.current = options.max;
+    this.windowStart = now();
+  }
+
+  get limit(): number {
+    return Math.floor(this.current);
+  }
+
+  /** Whether one more request may start with `inFlight` already served (false: shed it). */
+  admits(inFlight: number): boolean {
+    this.roll();
+    if (inFlight < this.limit) return true;
+    this.limited = true;
+    return false;
+  }
+
+  /** A request served: `slow` when it missed its latency objective. */
+  record(slow: boolean): void {
+    this.roll();
+    this.served += 1;
+    if (slow) this.slow += 1;
+  }
+
+  private roll(): void {
+    const now = this.now();
+    if (now - this.windowStart < this.options.windowMs) return;
+    const { min, max, slowShare, backoff } = this.options;
+    if (this.served > 0 && this.slow > this.served * slowShare) this.current = Math.max(Math.min(min, max), this.current * backoff);
+    else if (this.limited) this.current = Math.min(max, this.current + 1);
+    this.windowStart = now;
+    this.served = 0;
+    this.slow = 0;
+    this.limited = false;
+  }
+}
