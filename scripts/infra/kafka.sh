@@ -113,10 +113,11 @@ format_storage() {
   [[ -f "$DATA/meta.properties" ]] && return 0
   local cluster_id
   # A random Kafka Uuid: 16 bytes, base64url without padding (22 chars).
+  # URL-safe base64 may begin with '-': given as --cluster-id=ID, never read as an option (1 run in 64 failed).
   cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
   infra_log "formatting storage in $DATA (cluster id $cluster_id)"
   java "${TOOL_JAVA_OPTS[@]}" -cp "$LIBS/*" kafka.tools.StorageTool format \
-    --cluster-id "$cluster_id" --config "$CONF" --ignore-formatted >"$KAFKA_HOME/format.log" 2>&1 ||
+    --cluster-id="$cluster_id" --config "$CONF" --ignore-formatted >"$KAFKA_HOME/format.log" 2>&1 ||
     infra_die "kafka.tools.StorageTool format failed" "$KAFKA_HOME/format.log"
 }
 
