@@ -22,13 +22,24 @@ export class AccountPool {
       await Promise.all(
         Array.from({ length: Math.min(parallel, size - from) }, async (_, i) => {
           const email = `bench-${run}-${from + i}@example.ch`;
-          const session = await pool.api.expect(201, 'POST', '/v1/auth/register', { email, password: PASSWORD, role: 'patient', displayName: `Bench patient ${from + i}`, consents: currentConsents() });
+          const session = await pool.politely(201, 'POST', '/v1/auth/register', { email, password: PASSWORD, role: 'patient', displayName: `Bench patient ${from + i}`, consents: currentConsents() });
           pool.emails[from + i] = email;
           pool.tokens[from + i] = session.accessToken;
         }),
       );
     }
     return pool;
+  }
+
+  /** A call as a well-behaved client makes it: a 503 or 429 is tried again after its Retry-After. */
+  private async politely(status: number, method: string, path: string, body: unknown): Promise<any> {
+    for (let attempt = 0; ; attempt++) {
+      const answer = await this.api.call(method, path, body);
+      if (answer.status === status) return answer.body;
+      if ((answer.status !== 503 && answer.status !== 429) || attempt >= 10) throw new Error(`${method} ${path}: expected ${status}, got ${answer.status} ${JSON.stringify(answer.body)}`);
+      const retryAfter = Number(answer.headers.get('retry-after') ?? 1);
+      await new Promise((resolve) => setTimeout(resolve, (Number.isFinite(retryAfter) ? retryAfter : 1) * 1000 * (0.5 + Math.random())));
+    }
   }
 
   pick(): number {
@@ -49,8 +60,8 @@ export class AccountPool {
   private signIn(account: number): Promise<void> {
     let pending = this.signingIn.get(account);
     if (!pending) {
-      pending = this.api
-        .expect(200, 'POST', '/v1/auth/login', { email: this.emails[account], password: PASSWORD })
+      pending = this
+        .politely(200, 'POST', '/v1/auth/login', { email: this.emails[account], password: PASSWORD })
         .then((session) => {
           this.tokens[account] = session.accessToken;
         })

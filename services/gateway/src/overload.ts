@@ -23,6 +23,9 @@ declare module 'fastify' {
     /** false: never refused under load nor counted in flight (health). 'event-loop-only': not counted
      *  in flight, refused only on event-loop delay (long-lived streams). Unset: both. */
     shed?: false | 'event-loop-only';
+    /** The latency this route is held to by the adaptive bound (ms); unset: the plan's read or write
+     *  objective. Routes slow by design (a password hash) say so, or they would shrink the bound. */
+    latencyObjectiveMs?: number;
   }
 }
 
@@ -34,6 +37,8 @@ const limitGauge = gauge('http_server_in_flight_limit', 'The adaptive bound on r
 
 /** The plan's latency objectives (p95) that the adaptive bound holds served requests to. */
 const OBJECTIVE_MS = { read: 50, write: 200 };
+/** Routes that hash a password (argon2, about 0.3 s of a core by design): within the gateway's 8 s budget. */
+export const PASSWORD_HASH_OBJECTIVE_MS = 2_000;
 
 export interface SheddingOptions {
   /** Most requests served at once; the next ones are refused. 0: no bound. */
@@ -66,7 +71,7 @@ export async function installLoadShedding(app: FastifyInstance, options: Sheddin
     inFlight += 1;
     inFlightGauge.set(inFlight);
     const started = performance.now();
-    const objective = request.method === 'GET' || request.method === 'HEAD' ? OBJECTIVE_MS.read : OBJECTIVE_MS.write;
+    const objective = request.routeOptions.config?.latencyObjectiveMs ?? (request.method === 'GET' || request.method === 'HEAD' ? OBJECTIVE_MS.read : OBJECTIVE_MS.write);
     // 'close' fires once for every response, finished or aborted by the client (onResponse does not
     // run for an abort), so the count cannot leak.
     reply.raw.once('close', () => {

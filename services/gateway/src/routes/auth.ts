@@ -9,6 +9,7 @@ import { bearer, errorResponses } from './schemas';
 import type { DataRegions } from '../data-region';
 import { ConsentList } from './consents';
 import { principalOf, type Authenticator } from '../auth';
+import { PASSWORD_HASH_OBJECTIVE_MS } from '../overload';
 
 const RegisterBody = Type.Object(
   {
@@ -67,7 +68,7 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
     if (regions) regions.redirectWrongRegion(error);
     throw error;
   };
-  const limited = { rateLimit: { max: limits.perAddressPerMinute, timeWindow: '1 minute' } };
+  const limited = { rateLimit: { max: limits.perAddressPerMinute, timeWindow: '1 minute' }, latencyObjectiveMs: PASSWORD_HASH_OBJECTIVE_MS };
   // Credential stuffing from many addresses against one account: a second limit, by account,
   // in the same store (Redis across replicas) as the per-address one.
   const accountLimit = app.createRateLimit({

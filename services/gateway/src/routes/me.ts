@@ -6,6 +6,7 @@ import { presentAppointment, presentInvoice, presentProfile, presentUser } from 
 import { principalOf, type Authenticator } from '../auth';
 import { Type, type Static } from 'typebox';
 import { bearer, errorResponses } from './schemas';
+import { PASSWORD_HASH_OBJECTIVE_MS } from '../overload';
 import { presentAuditEntry } from './audit';
 
 const ChangePasswordBody = Type.Object(
@@ -93,6 +94,7 @@ export function meRoutes(app: FastifyInstance, backends: Backends, auth: Authent
         body: ChangePasswordBody,
         response: { 204: Type.Null(), ...errorResponses },
       },
+      config: { latencyObjectiveMs: PASSWORD_HASH_OBJECTIVE_MS },
       preHandler: signedIn,
     },
     async (request, reply) => {
