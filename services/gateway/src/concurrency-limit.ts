@@ -3,7 +3,11 @@
 // served. A fixed bound is right for one machine and one mix only: 64 let accepted reads reach a p95
 // of 478 ms at 5x load on two cores (bench/results/overload-2026-12-01-inflight64.md), 16 shed a
 // quarter of a load the stack could serve. This one shrinks while served requests miss their
-// latency objective and grows back while they meet it and the bound is what limits them.
+// latency objective while requests queue at the bound, and grows back while they meet it and the
+// bound is what refuses them. Slow answers with the bound far from reached are not a queue in the
+// gateway (a slow backend, a busy machine): refusing more would not make them faster, so the bound
+// holds (its first version shrank to its floor at 2 000 users and shed 60 % of a load it could serve:
+// bench/results/load-2026-12-01-aimd-v1.md).
 
 export interface ConcurrencyLimitOptions {
   /** The most requests at once, whatever the latency (MAX_IN_FLIGHT). */
@@ -14,11 +18,15 @@ export interface ConcurrencyLimitOptions {
   windowMs: number;
   /** Share of a window's requests allowed to miss their objective (0.05: the p95 objective). */
   slowShare: number;
-  /** Factor applied to the limit after a window with too many slow requests. */
+  /** Factor applied to the limit after a window with too many slow requests while requests queued. */
   backoff: number;
+  /** Share of the limit that in-flight requests must have reached in the window for it to shrink. */
+  queueShare: number;
+  /** Growth per window while the limit refuses and requests are fast: this share of it, at least 1. */
+  growth: number;
 }
 
-export const defaultConcurrencyLimit: Omit<ConcurrencyLimitOptions, 'max'> = { min: 4, windowMs: 500, slowShare: 0.05, backoff: 0.75 };
+export const defaultConcurrencyLimit: Omit<ConcurrencyLimitOptions, 'max'> = { min: 16, windowMs: 500, slowShare: 0.05, backoff: 0.75, queueShare: 0.8, growth: 0.1 };
 
 export class ConcurrencyLimit {
   private current: number;
@@ -26,6 +34,7 @@ export class ConcurrencyLimit {
   private served = 0;
   private slow = 0;
   private limited = false;
+  private peakInFlight = 0;
 
   constructor(
     private readonly options: ConcurrencyLimitOptions,
@@ -42,6 +51,7 @@ export class ConcurrencyLimit {
   /** Whether one more request may start with `inFlight` already served (false: shed it). */
   admits(inFlight: number): boolean {
     this.roll();
+    this.peakInFlight = Math.max(this.peakInFlight, inFlight + 1);
     if (inFlight < this.limit) return true;
     this.limited = true;
     return false;
@@ -57,12 +67,15 @@ export class ConcurrencyLimit {
   private roll(): void {
     const now = this.now();
     if (now - this.windowStart < this.options.windowMs) return;
-    const { min, max, slowShare, backoff } = this.options;
-    if (this.served > 0 && this.slow > this.served * slowShare) this.current = Math.max(Math.min(min, max), this.current * backoff);
-    else if (this.limited) this.current = Math.min(max, this.current + 1);
+    const { min, max, slowShare, backoff, queueShare, growth } = this.options;
+    const slow = this.served > 0 && this.slow > this.served * slowShare;
+    const queued = this.peakInFlight >= this.current * queueShare;
+    if (slow && queued) this.current = Math.max(Math.min(min, max), this.current * backoff);
+    else if (!slow && this.limited) this.current = Math.min(max, this.current + Math.max(1, this.current * growth));
     this.windowStart = now;
     this.served = 0;
     this.slow = 0;
     this.limited = false;
+    this.peakInFlight = 0;
   }
 }

@@ -77,6 +77,16 @@ describe('load shedding at the in-flight bound', () => {
     await Promise.all(pending);
   });
 
+  it('never sheds a provider webhook (a refused one waits for the provider to retry: payments confirm late)', async () => {
+    gateway.behaviour['payment.ingestWebhook'] = async () => ({ accepted: true });
+    const pending = await fillTheBound();
+    const webhook = await fetch(`${base}/webhooks/swiss-bitcoin-pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(webhook.status).toBe(200); // reached payment, not refused at the bound
+    expect(await fetch(`${base}/v1/specialties`).then((r) => r.status)).toBe(503);
+    releaseAll();
+    await Promise.all(pending);
+  });
+
   it('accepts again once the load is gone, also after clients gave up mid-request', async () => {
     // Clients that hang up while the backend holds their request must free their place too.
     const aborts = [new AbortController(), new AbortController()];

@@ -13,10 +13,12 @@ export async function webhookRoutes(app: FastifyInstance, backends: Backends) {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 256 * 1024 }, (_req, body, done) => done(null, body));
 
+  // Never shed (overload.ts): a refused notification waits for the provider's retry, seconds later,
+  // and the patient's payment confirms that much later.
   for (const [path, provider] of Object.entries(PROVIDERS)) {
     app.post(
       `/webhooks/${path}`,
-      { schema: { tags: ['webhooks'], summary: `${provider} payment notifications (signed)` }, config: { rateLimit: false } },
+      { schema: { tags: ['webhooks'], summary: `${provider} payment notifications (signed)` }, config: { rateLimit: false, shed: false } },
       async (request, reply) => {
         const headers: Record<string, string> = {};
         for (const [name, value] of Object.entries(request.headers)) if (typeof value === 'string') headers[name.toLowerCase()] = value;
