@@ -242,8 +242,8 @@ export async function startEmbedded() {
     ),
     await video(
       backend('video', videoEnv, {}, {
-        ZOOM_API_URL: `http://127.0.0.1:${ports.zoom}`,
-        ZOOM_OAUTH_URL: `http://127.0.0.1:${ports.zoom}`,
+        ZOOM_API_URL: `http://127.0.0.1:${ports.zoom}/v2`,
+        ZOOM_OAUTH_URL: `http://127.0.0.1:${ports.zoom}/oauth/token`,
         ZOOM_ACCOUNT_ID: secrets.zoomAccount,
         ZOOM_CLIENT_ID: secrets.zoomClient,
         ZOOM_CLIENT_SECRET: secrets.zoomSecret,

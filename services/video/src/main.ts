@@ -7,7 +7,7 @@ import { PrismaClient } from './generated/prisma';
 import { MeetingEvents } from './events/meeting-events';
 import { JitsiMeetingProvider } from './providers/jitsi';
 import { ResilientMeetingProvider } from './providers/resilient';
-import { ZoomMeetingProvider, type ZoomPolicy } from './providers/zoom';
+import { ZOOM_API_BASE_URL, ZOOM_TOKEN_URL, ZoomMeetingProvider, type ZoomPolicy } from './providers/zoom';
 import { videoService } from './rpc/video-rpc';
 import { MeetingStore } from './store/meeting-store';
 
@@ -18,8 +18,9 @@ const optionalSecret = z.preprocess((value) => (value === '' ? undefined : value
 
 export const videoEnv = {
   ...backendEnv(SERVICE, 50055, 9105),
-  ZOOM_API_URL: z.string().url().default('https://api.zoom.us'),
-  ZOOM_OAUTH_URL: z.string().url().default('https://zoom.us'),
+  /** Zoom's documented API base URL (with /v2) and token endpoint; see zoomEndpoints(). */
+  ZOOM_API_URL: z.string().url().default(ZOOM_API_BASE_URL),
+  ZOOM_OAUTH_URL: z.string().url().default(ZOOM_TOKEN_URL),
   /** Server-to-Server OAuth app; without the three, meetings are on Jitsi only. */
   ZOOM_ACCOUNT_ID: optionalSecret,
   ZOOM_CLIENT_ID: optionalSecret,

@@ -38,9 +38,9 @@ export const defaultZoomPolicy: ZoomPolicy = {
 };
 
 export interface ZoomOptions {
-  /** e.g. https://api.zoom.us */
+  /** Zoom's documented API base URL, https://api.zoom.us/v2 (a base without /v2 is accepted too). */
   apiUrl: string;
-  /** e.g. https://zoom.us */
+  /** Zoom's documented token endpoint, https://zoom.us/oauth/token (a bare origin is accepted too). */
   oauthUrl: string;
   accountId: string;
   clientId: string;
@@ -69,6 +69,32 @@ interface ZoomTokenJson {
 
 type Method = 'POST' | 'DELETE';
 
+/** Zoom's documented production values (developers.zoom.us: "Using Zoom APIs", "Server-to-Server OAuth"). */
+export const ZOOM_API_BASE_URL = 'https://api.zoom.us/v2';
+export const ZOOM_TOKEN_URL = 'https://zoom.us/oauth/token';
+
+export interface ZoomEndpoints {
+  /** The API base, ending in /v2, without a trailing slash: paths like `/users/{userId}/meetings` follow it. */
+  api: string;
+  /** The token endpoint, ending in /oauth/token. */
+  token: string;
+}
+
+/**
+ * Where the adapter sends its calls. The configured values are Zoom's documented ones (the API
+ * base URL with its /v2, the full token endpoint); a bare origin (https://api.zoom.us, https://zoom.us,
+ * or a simulator's http://127.0.0.1:port) gets the missing path added, so that neither form ends up
+ * calling /v2/v2/... or /oauth/token/oauth/token.
+ */
+export function zoomEndpoints(apiUrl: string, oauthUrl: string): ZoomEndpoints {
+  const withPath = (value: string, suffix: string) => {
+    const url = new URL(value);
+    const path = url.pathname.replace(/\/+$/, '');
+    return `${url.origin}${path.endsWith(suffix) ? path : `${path}${suffix}`}`;
+  };
+  return { api: withPath(apiUrl, '/v2'), token: withPath(oauthUrl, '/oauth/token') };
+}
+
 /** Zoom's start_time format: UTC, no fraction. */
 const zoomTime = (at: Date) => at.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -82,14 +108,12 @@ export class ZoomMeetingProvider implements MeetingProvider {
   readonly name = 'zoom' as const;
   private readonly policy: ReturnType<typeof providerPolicy>;
   private readonly settings: ZoomPolicy;
-  private readonly apiUrl: string;
-  private readonly oauthUrl: string;
+  private readonly endpoints: ZoomEndpoints;
   private tokenLoad: Promise<string> | undefined;
 
   constructor(private readonly options: ZoomOptions) {
     this.settings = { ...defaultZoomPolicy, ...options.policy };
-    this.apiUrl = options.apiUrl.replace(/\/+$/, '');
-    this.oauthUrl = options.oauthUrl.replace(/\/+$/, '');
+    this.endpoints = zoomEndpoints(options.apiUrl, options.oauthUrl);
     this.policy = providerPolicy({
       name: 'zoom',
       timeoutMs: this.settings.timeoutMs,
@@ -110,7 +134,7 @@ export class ZoomMeetingProvider implements MeetingProvider {
   }
 
   async createMeeting(request: MeetingRequest): Promise<ProviderMeeting> {
-    const meeting = await this.authorized<ZoomMeetingJson>('POST', '/v2/users/me/meetings', {
+    const meeting = await this.authorized<ZoomMeetingJson>('POST', '/users/me/meetings', {
       topic: request.topic,
       type: 2, // scheduled
       start_time: zoomTime(request.startAt),
@@ -138,7 +162,7 @@ export class ZoomMeetingProvider implements MeetingProvider {
 
   async deleteMeeting(providerMeetingId: string): Promise<void> {
     if (!/^\d{1,20}$/.test(providerMeetingId)) throw new ProviderRejectedError(`not a Zoom meeting id: ${providerMeetingId}`);
-    await this.authorized('DELETE', `/v2/meetings/${providerMeetingId}`, undefined);
+    await this.authorized('DELETE', `/meetings/${providerMeetingId}`, undefined);
   }
 
   /** One call with the current token; on 401, one more with a fresh token. */
@@ -160,9 +184,9 @@ export class ZoomMeetingProvider implements MeetingProvider {
   }
 
   private request<T>(method: Method, path: string, token: string, body: unknown): Promise<T | undefined> {
-    const what = `Zoom ${method} ${path.startsWith('/v2/meetings/') ? '/v2/meetings/{id}' : path}`;
+    const what = `Zoom ${method} /v2${path.startsWith('/meetings/') ? '/meetings/{id}' : path}`;
     return this.policy.execute(async ({ signal }) => {
-      const response = await fetch(`${this.apiUrl}${path}`, {
+      const response = await fetch(`${this.endpoints.api}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${token}`,
@@ -204,7 +228,7 @@ export class ZoomMeetingProvider implements MeetingProvider {
 
   private async requestToken(): Promise<string> {
     const { accountId, clientId, clientSecret } = this.options;
-    const url = `${this.oauthUrl}/oauth/token?grant_type=account_credentials&account_id=${encodeURIComponent(accountId)}`;
+    const url = `${this.endpoints.token}?grant_type=account_credentials&account_id=${encodeURIComponent(accountId)}`;
     const what = 'Zoom POST /oauth/token';
     const json = await this.policy.execute(async ({ signal }) => {
       const response = await fetch(url, {
