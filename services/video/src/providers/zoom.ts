@@ -1,6 +1,6 @@
 import type { Cache } from '@cryptocare/cache';
 import { parseRetryAfter, providerPolicy, TransientProviderError, type Logger } from '@cryptocare/platform';
-import { ProviderRejectedError, type MeetingProvider, type MeetingRequest, type ProviderMeeting } from './meeting-provider';
+import { HostQuotaExhaustedError, ProviderRejectedError, type MeetingProvider, type MeetingRequest, type ProviderMeeting } from './meeting-provider';
 
 /** Where the access token lives, shared by the replicas through the Cache. */
 export const ZOOM_TOKEN_KEY = 'zoom:token';
@@ -67,7 +67,11 @@ interface ZoomTokenJson {
   expires_in?: number;
 }
 
-type Method = 'POST' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+interface ZoomUserJson {
+  id?: string;
+}
 
 /** Zoom's documented production values (developers.zoom.us: "Using Zoom APIs", "Server-to-Server OAuth"). */
 export const ZOOM_API_BASE_URL = 'https://api.zoom.us/v2';
@@ -134,7 +138,8 @@ export class ZoomMeetingProvider implements MeetingProvider {
   }
 
   async createMeeting(request: MeetingRequest): Promise<ProviderMeeting> {
-    const meeting = await this.authorized<ZoomMeetingJson>('POST', '/users/me/meetings', {
+    const host = request.hostUserId ?? 'me';
+    const meeting = await this.authorized<ZoomMeetingJson>('POST', `/users/${encodeURIComponent(host)}/meetings`, {
       topic: request.topic,
       type: 2, // scheduled
       start_time: zoomTime(request.startAt),
@@ -158,6 +163,49 @@ export class ZoomMeetingProvider implements MeetingProvider {
       throw new ProviderRejectedError('Zoom created a meeting without id, join_url or start_url');
     }
     return { providerMeetingId: String(meeting.id), joinUrl: meeting.join_url, hostUrl: meeting.start_url, password: meeting.password ?? '' };
+  }
+
+  /**
+   * The host's link as Zoom issues it now: a start_url works for 2 hours after it is made, so the
+   * one stored at creation is dead for any booking further ahead (GET /v2/meetings/{meetingId}).
+   */
+  async freshHostUrl(providerMeetingId: string): Promise<string> {
+    if (!/^\d{1,20}$/.test(providerMeetingId)) throw new ProviderRejectedError(`not a Zoom meeting id: ${providerMeetingId}`);
+    const meeting = await this.authorized<ZoomMeetingJson>('GET', `/meetings/${providerMeetingId}`, undefined);
+    if (!meeting?.start_url) throw new ProviderRejectedError('Zoom answered a meeting without start_url');
+    return meeting.start_url;
+  }
+
+  /**
+   * The Zoom user with this email, created when missing (POST /v2/users, action custCreate: a
+   * licensed user the API manages, with no invitation mail and no sign-in of its own). Returns its id.
+   */
+  async ensureUser(email: string, displayName: string): Promise<string> {
+    try {
+      const created = await this.authorized<ZoomUserJson>('POST', '/users', {
+        action: 'custCreate',
+        user_info: { email, type: 2, first_name: 'CryptoCare', last_name: 'Host', display_name: displayName },
+      });
+      if (typeof created?.id === 'string' && created.id) return created.id;
+      throw new ProviderRejectedError('Zoom created a user without id');
+    } catch (err) {
+      // 409 (code 1005): the user exists (an earlier attempt, or made by hand): link it.
+      if (!(err instanceof ProviderRejectedError && err.status === 409)) throw err;
+      const existing = await this.authorized<ZoomUserJson>('GET', `/users/${encodeURIComponent(email)}`, undefined);
+      if (typeof existing?.id !== 'string' || !existing.id) throw new ProviderRejectedError('Zoom answered a user without id');
+      return existing.id;
+    }
+  }
+
+  /** The id of the Zoom user with this id or email; undefined when the account has no such user. */
+  async findUser(idOrEmail: string): Promise<string | undefined> {
+    try {
+      const user = await this.authorized<ZoomUserJson>('GET', `/users/${encodeURIComponent(idOrEmail)}`, undefined);
+      return typeof user?.id === 'string' && user.id ? user.id : undefined;
+    } catch (err) {
+      if (err instanceof ProviderRejectedError && err.status === 404) return undefined;
+      throw err;
+    }
   }
 
   async deleteMeeting(providerMeetingId: string): Promise<void> {
@@ -184,7 +232,7 @@ export class ZoomMeetingProvider implements MeetingProvider {
   }
 
   private request<T>(method: Method, path: string, token: string, body: unknown): Promise<T | undefined> {
-    const what = `Zoom ${method} /v2${path.startsWith('/meetings/') ? '/meetings/{id}' : path}`;
+    const what = `Zoom ${method} /v2${path.startsWith('/meetings/') ? '/meetings/{id}' : path.startsWith('/users/') ? '/users/{userId}' + (path.endsWith('/meetings') ? '/meetings' : '') : path}`;
     return this.policy.execute(async ({ signal }) => {
       const response = await fetch(`${this.endpoints.api}${path}`, {
         method,
@@ -202,6 +250,10 @@ export class ZoomMeetingProvider implements MeetingProvider {
       if (method === 'DELETE' && response.status === 404) return undefined;
       const detail = errorDetail(text);
       if (response.status === 401) throw new ZoomUnauthorizedError(`${what}: 401 ${detail.message}`);
+      if (response.status === 429 && /daily/i.test(response.headers.get('x-ratelimit-type') ?? '')) {
+        const host = /^\/users\/([^/]+)\/meetings$/.exec(path)?.[1];
+        throw new HostQuotaExhaustedError(`${what}: 429 ${detail.message}`, host ? decodeURIComponent(host) : 'me');
+      }
       throw this.failure(what, response, detail);
     });
   }
