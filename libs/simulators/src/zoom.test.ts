@@ -218,6 +218,14 @@ describe('Zoom simulator', () => {
       expect(onOwner.host_id).toBe(sim.owner.id);
       const proMeetings = (await (await api(t, 'GET', `/users/${id}/meetings`)).json()) as { meetings: Array<{ id: number }> };
       expect(proMeetings.meetings.map((m) => m.id)).toEqual([onPro.id]);
+
+      // Deleting a user takes their meetings; the owner cannot be deleted.
+      expect((await api(t, 'DELETE', `/users/${id}?action=delete`)).status).toBe(204);
+      expect((await api(t, 'GET', `/users/${id}`)).status).toBe(404);
+      expect(sim.deletedMeetingIds).toEqual([onPro.id]);
+      expect(sim.meetings.map((m) => m.id)).toEqual([onOwner.id]);
+      expect((await api(t, 'DELETE', `/users/${id}?action=delete`)).status).toBe(404);
+      expect((await api(t, 'DELETE', '/users/me')).status).toBe(400);
     });
 
     it('a start_url works for 2 hours after it was issued; GET /v2/meetings/{id} gives a fresh one', async () => {

@@ -1,7 +1,7 @@
 // Zoom simulator: Server-to-Server OAuth token endpoint and the user and meeting endpoints of the REST API v2.
 //
 // Real shapes: POST /oauth/token (grant_type=account_credentials, Basic client credentials), POST /v2/users/:userId/meetings,
-// GET|PATCH|DELETE /v2/meetings/:meetingId, GET /v2/users/:userId/meetings, POST|GET /v2/users, GET /v2/users/:userId.
+// GET|PATCH|DELETE /v2/meetings/:meetingId, GET /v2/users/:userId/meetings, POST|GET /v2/users, GET|DELETE /v2/users/:userId.
 // What the real one enforces and this one too: meetings only on users that exist; a start_url that works for
 // 2 hours after it was issued (GET /v2/meetings/:id issues a fresh one); 100 meeting creations or updates per host
 // user and UTC day (429, X-RateLimit-Type Daily-limit, Retry-After sometimes missing); one live meeting per host.
@@ -401,6 +401,24 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
     const user = findUser(req.params.userId);
     if (!user) return userNotFound(reply, req.params.userId);
     return reply.send(userJson(user));
+  });
+
+  // action=delete removes the user and their meetings; disassociate (Zoom's default) only unlinks the
+  // user from the account: here both remove it from the account, meetings included.
+  app.delete<{ Params: { userId: string } }>('/v2/users/:userId', async (req, reply) => {
+    const user = findUser(req.params.userId);
+    if (!user) return userNotFound(reply, req.params.userId);
+    if (user.id === owner.id) return reply.code(400).send({ code: 200, message: 'The account owner cannot be deleted.' });
+    const action = asRecord(req.query).action ?? 'disassociate';
+    if (action !== 'delete' && action !== 'disassociate') return validation(reply, 'action');
+    users.delete(user.id);
+    for (const m of [...meetings.values()]) {
+      if (m.host_id !== user.id) continue;
+      meetings.delete(m.id);
+      deleted.push(m.id);
+    }
+    persist();
+    return reply.code(204).send();
   });
 
   app.post<{ Params: { userId: string } }>('/v2/users/:userId/meetings', async (req, reply) => {

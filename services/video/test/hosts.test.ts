@@ -161,6 +161,28 @@ describe('professionals host their own meetings', () => {
     }
   });
 
+  it('erasing a professional deletes the Zoom user video made for them, with its meetings, and forgets the link', async () => {
+    const professional = randomUUID();
+    await deliver(bus, events.topics.search, verified(professional));
+    const host = await eventually(async () => hostOf(professional), 10_000, 20);
+    const booking = confirmed(professional, '2030-07-01T09:00:00.000Z');
+    await deliver(bus, events.topics.appointment, booking);
+    const meeting = await created(published, booking.subject);
+    const zoomId = sim.meetings.find((m) => m.join_url === meeting.data.joinUrl)!.id;
+
+    const erased = newEvent('identity', 'identity.user_erased', professional, { userId: professional });
+    sim.failNext(3, 503); // Zoom down at first: the delivery fails and is retried, nothing is forgotten
+    await deliver(bus, events.topics.identity, erased);
+    await eventually(async () => !sim.users.some((u) => u.id === host.id), 20_000, 50);
+    expect(sim.deletedMeetingIds).toContain(zoomId);
+    expect(JSON.stringify(sim.users)).not.toContain(professional);
+    // Its link is gone here too: were the professional to book again, a new user would be made.
+    const again = confirmed(professional, '2030-07-02T09:00:00.000Z');
+    await deliver(bus, events.topics.appointment, again);
+    await created(published, again.subject);
+    expect(hostOf(professional)?.id).not.toBe(host.id);
+  });
+
   it('the 101st creation of the day for one host falls back to Jitsi without calling Zoom', async () => {
     const professional = randomUUID();
     await deliver(bus, events.topics.search, verified(professional));

@@ -1,6 +1,6 @@
 import { consumedTopics } from '@cryptocare/contracts';
 import type { AnyDomainEvent, DomainEvent, EventHandlers } from '@cryptocare/events';
-import { histogram, sloBuckets, type Logger } from '@cryptocare/platform';
+import { histogram, isUuid, sloBuckets, type Logger } from '@cryptocare/platform';
 import { linkSeconds, MEETING_TIME_ZONE, MEETING_TOPIC, meetingWindow } from '../domain/meeting';
 import type { ProvidedMeeting, ResilientMeetingProvider } from '../providers/resilient';
 import type { HostStore } from '../store/host-store';
@@ -30,7 +30,8 @@ type Cancelled = DomainEvent<'appointment.cancelled'>;
  * each host's daily quota and free time (providers/zoom-hosts.ts); a verified professional
  * (`search.profile_updated`) gets their Zoom user at once, and otherwise on their first booking.
  *
- * `identity.user_erased` is not consumed: meetings hold no user data.
+ * `identity.user_erased`: meetings hold no user data, but a professional's Zoom host is linked to
+ * their id (and the Zoom user video made carries it in its email): both go.
  */
 export class MeetingEvents {
   /** Provider work of the events in hand, by event id. */
@@ -74,6 +75,20 @@ export class MeetingEvents {
         await this.providerDeletionFor(event);
         await store.markDeleted(tx, event.data.appointmentId);
         await this.deps.hostStore?.releaseAppointment(event.data.appointmentId, tx);
+      },
+      /**
+       * Erasure of a professional: the Zoom user video made for them (its email names their id) is
+       * deleted at Zoom, then the link here. A Zoom failure fails the delivery, which is retried:
+       * the link stays until the user is gone. A user an admin linked stays at Zoom (not ours).
+       */
+      'identity.user_erased': async (event, tx) => {
+        const { hostStore, hosts } = this.deps;
+        const userId = (event.data.userId || event.subject).toLowerCase();
+        if (!hostStore || !isUuid(userId)) return;
+        const host = await hostStore.professionalHost(userId, tx);
+        if (!host) return;
+        if (host.managed && hosts) await hosts.deleteManagedUser(host.zoomUserId);
+        await hostStore.forgetProfessional(tx, userId);
       },
       'search.profile_updated': async (event) => {
         const { hosts, logger } = this.deps;

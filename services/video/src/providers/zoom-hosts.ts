@@ -44,11 +44,16 @@ export class ZoomHosts {
     const linked = await store.hostOf(professionalId);
     if (linked || !professionalEmailDomain) return linked;
     const zoomUserId = await zoom.ensureUser(professionalHostEmail(professionalId, professionalEmailDomain), 'CryptoCare professional');
-    if (!(await store.linkProfessional(professionalId, zoomUserId))) {
+    if (!(await store.linkProfessional(professionalId, zoomUserId, { managed: true }))) {
       this.options.logger.warn({ professionalId }, 'the Zoom user made for this professional is linked to another; not linked');
       return undefined;
     }
     return zoomUserId;
+  }
+
+  /** Deletes at Zoom a user video made (erasure of its professional). */
+  async deleteManagedUser(zoomUserId: string): Promise<void> {
+    await this.options.zoom.deleteUser(zoomUserId);
   }
 
   /** The hosts that may take this booking's meeting, in the order they are tried. */

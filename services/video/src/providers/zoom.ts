@@ -197,6 +197,19 @@ export class ZoomMeetingProvider implements MeetingProvider {
     }
   }
 
+  /**
+   * Deletes a Zoom user video made (DELETE /v2/users/{userId}?action=delete: the user and their
+   * meetings go, not just their link to the account); a user Zoom no longer knows is gone already.
+   */
+  async deleteUser(zoomUserId: string): Promise<void> {
+    try {
+      await this.authorized('DELETE', `/users/${encodeURIComponent(zoomUserId)}?action=delete`, undefined);
+    } catch (err) {
+      if (err instanceof ProviderRejectedError && err.status === 404) return;
+      throw err;
+    }
+  }
+
   /** The id of the Zoom user with this id or email; undefined when the account has no such user. */
   async findUser(idOrEmail: string): Promise<string | undefined> {
     try {
@@ -246,8 +259,8 @@ export class ZoomMeetingProvider implements MeetingProvider {
       });
       const text = await response.text();
       if (response.ok) return (method === 'DELETE' || !text ? undefined : JSON.parse(text)) as T | undefined;
-      // Deleting what Zoom no longer knows (deleted before, or ended long ago) is done.
-      if (method === 'DELETE' && response.status === 404) return undefined;
+      // Deleting a meeting Zoom no longer knows (deleted before, or ended long ago) is done.
+      if (method === 'DELETE' && response.status === 404 && path.startsWith('/meetings/')) return undefined;
       const detail = errorDetail(text);
       if (response.status === 401) throw new ZoomUnauthorizedError(`${what}: 401 ${detail.message}`);
       if (response.status === 429 && /daily/i.test(response.headers.get('x-ratelimit-type') ?? '')) {

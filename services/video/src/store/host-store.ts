@@ -45,11 +45,11 @@ export class HostStore {
    * Links a Zoom user to a professional (created through the users API, or named by an admin).
    * A professional keeps the user first linked; false when another professional already has it.
    */
-  async linkProfessional(professionalId: string, zoomUserId: string, tx?: SqlTx): Promise<boolean> {
+  async linkProfessional(professionalId: string, zoomUserId: string, options: { managed: boolean }, tx?: SqlTx): Promise<boolean> {
     const client = tx ? asTx(tx) : this.db;
     const existing = await client.zoomHost.findUnique({ where: { zoomUserId } });
     if (existing) return existing.professionalId === professionalId;
-    const { count } = await client.zoomHost.createMany({ data: [{ zoomUserId, professionalId, kind: 'professional' }], skipDuplicates: true });
+    const { count } = await client.zoomHost.createMany({ data: [{ zoomUserId, professionalId, kind: 'professional', managed: options.managed }], skipDuplicates: true });
     return count === 1 || (await client.zoomHost.findUnique({ where: { zoomUserId } }))?.professionalId === professionalId;
   }
 
@@ -66,6 +66,18 @@ export class HostStore {
       await tx.zoomHost.create({ data: { zoomUserId, professionalId, kind: 'professional' } });
       return true;
     });
+  }
+
+  /** The professional's host row (for erasure). */
+  async professionalHost(professionalId: string, tx?: SqlTx): Promise<{ zoomUserId: string; managed: boolean } | undefined> {
+    const client = tx ? asTx(tx) : this.db;
+    const row = await client.zoomHost.findUnique({ where: { professionalId } });
+    return row ? { zoomUserId: row.zoomUserId, managed: row.managed } : undefined;
+  }
+
+  /** Erasure: the link between the professional and their Zoom user goes (the user's usage and reservations name no one). */
+  async forgetProfessional(tx: SqlTx, professionalId: string): Promise<void> {
+    await asTx(tx).zoomHost.deleteMany({ where: { professionalId } });
   }
 
   /** Shared hosts of `kind`, least used today first (spreads the day's load over the pool). */

@@ -6,6 +6,7 @@ CREATE TABLE "zoom_hosts" (
     "zoom_user_id" TEXT NOT NULL,
     "professional_id" UUID,
     "kind" TEXT NOT NULL,
+    "managed" BOOLEAN NOT NULL DEFAULT false,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "zoom_hosts_pkey" PRIMARY KEY ("zoom_user_id")
