@@ -241,9 +241,10 @@ export async function startEmbedded() {
       shared,
     ),
     await video(
-      backend('video', videoEnv, {}, {
-        ZOOM_API_URL: `http://127.0.0.1:${ports.zoom}`,
-        ZOOM_OAUTH_URL: `http://127.0.0.1:${ports.zoom}`,
+      // Each professional hosts their own meetings on the simulator (ZOOM_HOST_POOL instead: a shared pool).
+      backend('video', videoEnv, { ZOOM_HOST_EMAIL_DOMAIN: 'hosts.cryptocare.invalid' }, {
+        ZOOM_API_URL: `http://127.0.0.1:${ports.zoom}/v2`,
+        ZOOM_OAUTH_URL: `http://127.0.0.1:${ports.zoom}/oauth/token`,
         ZOOM_ACCOUNT_ID: secrets.zoomAccount,
         ZOOM_CLIENT_ID: secrets.zoomClient,
         ZOOM_CLIENT_SECRET: secrets.zoomSecret,
