@@ -2,7 +2,9 @@
 //
 // Real endpoints: POST /checkout (header api-key) and GET /checkout/:id (no key needed, as on the real API).
 // Simulator-only endpoints: the HTML checkout page (GET /checkout/:id with Accept: text/html),
-// POST /checkout/:id/pay and POST /checkout/:id/expire.
+// POST /checkout/:id/pay (body: method, sats — on-chain only: less than due = underpaid, more =
+// over-paid), POST /checkout/:id/pending (a payment in flight: isPending), POST /checkout/:id/cancel
+// and POST /checkout/:id/expire.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createLightningInvoice, randomSegwitAddress, type AddressHrp, type Bolt11Network, type LightningInvoice } from './bolt11';
@@ -43,7 +45,7 @@ export interface SwissBitcoinPaySimulatorOptions {
   webhooksPaused?: boolean;
 }
 
-export type SbpStatus = 'open' | 'unconfirmed' | 'settled' | 'expired';
+export type SbpStatus = 'open' | 'pending' | 'unconfirmed' | 'underpaid' | 'settled' | 'expired' | 'canceled';
 export type SbpPaymentMethod = 'lightning' | 'onchain';
 
 /** The invoice as GET /checkout/:id and the webhook present it. */
@@ -51,13 +53,15 @@ export interface SbpInvoiceJson {
   id: string;
   title: string;
   description: string | null;
-  /** Millisatoshis, as the real API (e.g. 93997000 for a 93 997 sat invoice). */
+  /** Satoshis, as the real API (93997 for a 93 997 sat invoice). */
   amount: number;
   /** The amount and unit requested at creation. */
   input: { unit: string; amount: number };
   status: SbpStatus;
   isPaid: boolean;
   isExpired: boolean;
+  /** A payment is in flight. */
+  isPending: boolean;
   /** Unix seconds. */
   time: number;
   createdAt: number;
@@ -89,6 +93,10 @@ interface SbpInvoice {
   delayMs: number;
   status: SbpStatus;
   paidAtMs?: number;
+  /** Satoshis received on-chain (several payments add up while underpaid). */
+  paidSats?: number;
+  /** An underpaid checkout whose time ran out (it keeps the status underpaid). */
+  ended?: boolean;
   paymentMethod?: SbpPaymentMethod;
   txId?: string;
   lightning: LightningInvoice;
@@ -121,6 +129,12 @@ export interface SwissBitcoinPaySimulator extends Omit<SimulatorServer, 'onClose
   listInvoices(): SbpInvoiceJson[];
   /** Same as POST /checkout/:id/pay. Throws if unknown, expired or already paid. */
   pay(id: string, method?: SbpPaymentMethod): SbpInvoiceJson;
+  /** Same as POST /checkout/:id/pay with a `sats` body: an on-chain payment of that many sats. */
+  payOnchain(id: string, sats: number): SbpInvoiceJson;
+  /** Same as POST /checkout/:id/pending. */
+  markPending(id: string): SbpInvoiceJson;
+  /** Same as POST /checkout/:id/cancel. */
+  cancel(id: string): SbpInvoiceJson;
   /** Same as POST /checkout/:id/expire. */
   expire(id: string): SbpInvoiceJson;
   /** Compressed public key (hex) of the simulated Lightning node that signs every `pr`. */
@@ -162,7 +176,7 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
   });
   let failCreates = 0;
   // The payer's side (pay, expire) is not the merchant API: an outage leaves it working.
-  server.exemptFromOutage(/^\/checkout\/[^/?]+\/(pay|expire)(\?|$)/);
+  server.exemptFromOutage(/^\/checkout\/[^/?]+\/(pay|expire|pending|cancel)(\?|$)/);
   server.onClose(() => {
     closing = true; // what close() interrupts stays as last saved (pending webhooks are sent after a restart)
     dispatcher.close();
@@ -186,13 +200,13 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
   for (const { lightning, ...rest } of saved?.invoices ?? []) {
     const inv: SbpInvoice = { ...rest, lightning: lightningFromJson(lightning) };
     invoices.set(inv.id, inv);
-    if (inv.status === 'open') inv.cancelExpiry = unrefTimeout(() => markExpired(inv), inv.createdAtMs + inv.delayMs - Date.now());
+    if (payable(inv)) inv.cancelExpiry = unrefTimeout(() => markExpired(inv), inv.createdAtMs + inv.delayMs - Date.now());
   }
   for (const webhook of saved?.webhooks ?? []) dispatcher.enqueue(webhook);
   persist();
 
   function refresh(inv: SbpInvoice): void {
-    if (inv.status === 'open' && Date.now() >= inv.createdAtMs + inv.delayMs) markExpired(inv);
+    if (payable(inv) && Date.now() >= inv.createdAtMs + inv.delayMs) markExpired(inv);
   }
 
   function toJson(inv: SbpInvoice, req?: FastifyRequest): SbpInvoiceJson {
@@ -211,7 +225,7 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
     if (inv.onChainAddr) {
       const onchain: Record<string, unknown> = { network: 'onchain', address: inv.onChainAddr };
       if (inv.paymentMethod === 'onchain') {
-        Object.assign(onchain, { txId: inv.txId, vout_index: 0, amount: inv.amountSats, confirmations: 1, minConfirmations: 1, paidAt });
+        Object.assign(onchain, { txId: inv.txId, vout_index: 0, amount: inv.paidSats ?? inv.amountSats, confirmations: 1, minConfirmations: 1, paidAt });
       }
       details.push(onchain);
     }
@@ -219,11 +233,12 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
       id: inv.id,
       title: inv.title,
       description: inv.description,
-      amount: inv.amountSats * 1000,
+      amount: inv.amountSats,
       input: { unit: inv.unit, amount: inv.inputAmount },
       status: inv.status,
       isPaid: inv.status === 'settled',
-      isExpired: inv.status === 'expired',
+      isExpired: inv.status === 'expired' || inv.ended === true,
+      isPending: inv.status === 'pending',
       time: sec(inv.createdAtMs),
       createdAt: sec(inv.createdAtMs),
       delay: Math.round(inv.delayMs / 1000),
@@ -261,8 +276,10 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
   }
 
   function markExpired(inv: SbpInvoice): void {
-    if (inv.status !== 'open') return;
-    inv.status = 'expired';
+    if (!payable(inv)) return;
+    // An underpaid checkout stays underpaid, now expired: what came in is the merchant's to return.
+    if (inv.status === 'underpaid') inv.ended = true;
+    else inv.status = 'expired';
     inv.cancelExpiry?.();
     sendWebhook(inv);
     persist();
@@ -275,15 +292,47 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
     return inv;
   }
 
-  function pay(id: string, method: SbpPaymentMethod = 'lightning'): SbpInvoice {
+  function pay(id: string, method: SbpPaymentMethod = 'lightning', sats?: number): SbpInvoice {
     const inv = find(id);
-    if (inv.status === 'expired') throw new SbpError(409, 'Invoice expired');
+    if (inv.status === 'expired' || inv.ended) throw new SbpError(409, 'Invoice expired');
+    if (inv.status === 'canceled') throw new SbpError(409, 'Invoice canceled');
     if (inv.status === 'settled') throw new SbpError(409, 'Invoice already paid');
     if (method === 'onchain' && !inv.onChainAddr) throw new SbpError(400, 'Onchain payment is not enabled for this invoice');
-    inv.status = 'settled';
+    if (sats !== undefined && (method !== 'onchain' || !Number.isSafeInteger(sats) || sats < 1)) {
+      throw new SbpError(400, 'sats: a positive whole number, for an on-chain payment only (Lightning pays the requested amount)');
+    }
+    if (inv.status === 'underpaid' && method !== 'onchain') throw new SbpError(409, 'An underpaid invoice is completed on-chain');
+    const received = (inv.paidSats ?? 0) + (sats ?? inv.amountSats - (inv.paidSats ?? 0));
     inv.paymentMethod = method;
     inv.paidAtMs = Date.now();
-    if (method === 'onchain') inv.txId = randomBytes(32).toString('hex');
+    if (method === 'onchain') {
+      inv.txId = randomBytes(32).toString('hex');
+      inv.paidSats = received;
+    }
+    if (method === 'onchain' && received < inv.amountSats) {
+      inv.status = 'underpaid'; // still payable until its expiry
+    } else {
+      inv.status = 'settled';
+      inv.cancelExpiry?.();
+    }
+    sendWebhook(inv);
+    persist();
+    return inv;
+  }
+
+  function markPending(id: string): SbpInvoice {
+    const inv = find(id);
+    if (inv.status !== 'open') throw new SbpError(409, `Invoice is ${inv.status}`);
+    inv.status = 'pending';
+    sendWebhook(inv);
+    persist();
+    return inv;
+  }
+
+  function cancel(id: string): SbpInvoice {
+    const inv = find(id);
+    if (inv.status !== 'open' && inv.status !== 'pending') throw new SbpError(409, `Invoice is ${inv.status}`);
+    inv.status = 'canceled';
     inv.cancelExpiry?.();
     sendWebhook(inv);
     persist();
@@ -374,15 +423,33 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
 
   app.post<{ Params: { id: string } }>('/checkout/:id/pay', async (req, reply) => {
     try {
-      const requested = asRecord(req.body).method;
-      const method: SbpPaymentMethod = requested === 'onchain' ? 'onchain' : 'lightning';
-      const inv = pay(req.params.id, method);
+      const body = asRecord(req.body);
+      const method: SbpPaymentMethod = body.method === 'onchain' ? 'onchain' : 'lightning';
+      const raw = typeof body.sats === 'string' && body.sats !== '' ? Number(body.sats) : body.sats;
+      if (raw !== undefined && raw !== '' && typeof raw !== 'number') throw new SbpError(400, 'sats must be a number');
+      const inv = pay(req.params.id, method, typeof raw === 'number' ? raw : undefined);
       if (isFormPost(req)) return reply.redirect(inv.redirectAfterPaid ?? checkoutUrl(inv, req), 303);
       return reply.send(toJson(inv, req));
     } catch (err) {
       if (isFormPost(req) && err instanceof SbpError && err.statusCode !== 404) {
         return reply.redirect(`${base(req)}/checkout/${encodeURIComponent(req.params.id)}`, 303);
       }
+      return sendError(reply, err);
+    }
+  });
+
+  app.post<{ Params: { id: string } }>('/checkout/:id/pending', async (req, reply) => {
+    try {
+      return reply.send(toJson(markPending(req.params.id), req));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.post<{ Params: { id: string } }>('/checkout/:id/cancel', async (req, reply) => {
+    try {
+      return reply.send(toJson(cancel(req.params.id), req));
+    } catch (err) {
       return sendError(reply, err);
     }
   });
@@ -422,6 +489,9 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
     },
     listInvoices: () => [...invoices.values()].map((inv) => toJson(inv)),
     pay: (id, method) => toJson(pay(id, method)),
+    payOnchain: (id, sats) => toJson(pay(id, 'onchain', sats)),
+    markPending: (id) => toJson(markPending(id)),
+    cancel: (id) => toJson(cancel(id)),
     expire(id: string) {
       const inv = find(id);
       if (inv.status === 'settled') throw new SbpError(409, 'Invoice already paid');
@@ -442,11 +512,22 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
   };
 }
 
+/** Whether the checkout still takes money (an underpaid one until its time runs out). */
+const payable = (inv: SbpInvoice) => inv.status === 'open' || inv.status === 'pending' || (inv.status === 'underpaid' && !inv.ended);
+
 function checkoutPage(inv: SbpInvoiceJson): string {
-  const sats = inv.amount / 1000;
-  const payable = inv.status === 'open';
-  const statusText = { open: 'Awaiting payment', unconfirmed: 'Payment seen, unconfirmed', settled: 'Paid', expired: 'Expired' }[inv.status];
-  const buttons = payable
+  const sats = inv.amount;
+  const canPay = inv.status === 'open';
+  const statusText = {
+    open: 'Awaiting payment',
+    pending: 'Payment in flight',
+    unconfirmed: 'Payment seen, unconfirmed',
+    underpaid: inv.isExpired ? 'Underpaid, expired' : 'Underpaid',
+    settled: 'Paid',
+    expired: 'Expired',
+    canceled: 'Canceled',
+  }[inv.status];
+  const buttons = canPay
     ? `<form method="post" action="/checkout/${escapeHtml(inv.id)}/pay">
         <input type="hidden" name="method" value="lightning">
         <button type="submit" id="pay" data-testid="pay">Pay ${escapeHtml(sats)} sats (Lightning)</button>

@@ -29,11 +29,13 @@ interface CheckoutCreated {
 
 interface CheckoutStatus {
   id?: string;
-  /** Millisatoshis. */
+  /** Satoshis (not millisatoshis): what the payer is asked for. */
   amount?: number;
   status?: string;
   isPaid?: boolean;
   isExpired?: boolean;
+  /** A payment is in flight (not yet settled). */
+  isPending?: boolean;
   paidAt?: number | null;
   paymentMethod?: string | null;
   confirmations?: number;
@@ -104,22 +106,41 @@ export class SwissBitcoinPay implements PaymentProvider {
   private async satsOf(id: string): Promise<number> {
     const status = await this.status(id);
     if (typeof status.amount !== 'number' || status.amount <= 0) throw new ProviderRequestError('swiss-bitcoin-pay: checkout without an amount');
-    return Math.ceil(status.amount / 1000);
+    return Math.ceil(status.amount);
   }
 }
 
-/** Maps a checkout document to what the finality policy needs. */
+/**
+ * Maps a checkout document to what the finality and amount rules need. Statuses: open, pending
+ * (isPending), unconfirmed, settled (isPaid), underpaid, expired (isExpired), canceled. `amount` is
+ * in sats; what came in on-chain is the on-chain payment detail's `amount` (sats). A Lightning
+ * request has a fixed amount, so a settled Lightning payment is the amount due.
+ */
 export function observe(status: CheckoutStatus): ObservedInvoice {
   const method: PaymentMethod | undefined = status.paymentMethod === 'onchain' ? 'onchain' : status.paymentMethod === 'lightning' ? 'lightning' : undefined;
   const paidAt = typeof status.paidAt === 'number' ? new Date(status.paidAt * 1000) : undefined;
-  const extra = { ...(method ? { method } : {}), ...(paidAt ? { paidAt } : {}) };
+  const dueSats = typeof status.amount === 'number' && Number.isFinite(status.amount) && status.amount > 0 ? Math.ceil(status.amount) : undefined;
+  const paidSats = onchainPaidSats(status);
+  const amounts = { ...(dueSats === undefined ? {} : { dueSats }), ...(paidSats === undefined ? {} : { paidSats }) };
+  const extra = { ...(method ? { method } : {}), ...(paidAt ? { paidAt } : {}), ...amounts };
+  if (status.status === 'underpaid') {
+    // What came in stays owed to the payer once the checkout can no longer be completed.
+    return status.isExpired === true ? { state: 'expired', ...extra } : { state: 'partial', ...extra };
+  }
   if (status.isPaid === true || status.status === 'settled') {
     const confirmations = method === 'onchain' ? onchainConfirmations(status) : undefined;
     return { state: 'paid', ...extra, ...(confirmations === undefined ? {} : { confirmations }) };
   }
-  if (status.status === 'unconfirmed') return { state: 'seen', ...extra };
-  if (status.isExpired === true || status.status === 'expired') return { state: 'expired' };
-  return { state: 'open' };
+  if (status.status === 'unconfirmed' || status.status === 'pending' || status.isPending === true) return { state: 'seen', ...extra };
+  if (status.status === 'canceled') return { state: 'expired', ...amounts };
+  if (status.isExpired === true || status.status === 'expired') return { state: 'expired', ...amounts };
+  return { state: 'open', ...amounts };
+}
+
+function onchainPaidSats(status: CheckoutStatus): number | undefined {
+  if (status.paymentMethod !== 'onchain' && status.status !== 'underpaid') return undefined;
+  const detail = status.paymentDetails?.find((d) => d.network === 'onchain' && typeof d.amount === 'number');
+  return detail ? Math.max(0, Math.floor(detail.amount as number)) : undefined;
 }
 
 function onchainConfirmations(status: CheckoutStatus): number | undefined {
