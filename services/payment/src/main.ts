@@ -20,8 +20,16 @@ const secret = z.string().min(1).optional();
 
 export const paymentEnv = {
   ...backendEnv(SERVICE, 50054, 9104),
-  /** Which provider makes new invoices; the other one, when configured, still serves its invoices. */
+  /**
+   * The primary provider of new invoices. The other one, when configured, takes new invoices while
+   * the primary is unavailable (PAYMENT_FAILOVER) and always serves the invoices it made.
+   */
   PAYMENT_PROVIDER: z.enum(PROVIDER_NAMES).default('swiss-bitcoin-pay'),
+  /** Whether the other configured provider takes new invoices while the primary is down. */
+  PAYMENT_FAILOVER: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   SBP_API_URL: z.string().url().default('https://api.swiss-bitcoin-pay.ch'),
   SBP_API_KEY: secret,
   /** Key of the `sbp-sig` webhook HMAC (the dashboard's API secret). */
@@ -59,7 +67,7 @@ export interface SharedParts {
 }
 
 /** Adapters for every provider whose configuration is complete; the chosen one must be. */
-export function providersFrom(config: PaymentConfig): { providers: Map<ProviderName, PaymentProvider>; active: PaymentProvider } {
+export function providersFrom(config: PaymentConfig): { providers: Map<ProviderName, PaymentProvider>; active: PaymentProvider; order: PaymentProvider[] } {
   const settings: ProviderPolicySettings = {
     timeoutMs: config.PROVIDER_TIMEOUT_MS,
     retries: config.PROVIDER_RETRIES,
@@ -92,12 +100,13 @@ export function providersFrom(config: PaymentConfig): { providers: Map<ProviderN
     const needed = config.PAYMENT_PROVIDER === 'btcpay' ? 'BTCPAY_URL, BTCPAY_API_KEY, BTCPAY_STORE_ID, BTCPAY_WEBHOOK_SECRET' : 'SBP_API_KEY, SBP_API_SECRET';
     throw new ConfigError(`invalid configuration:\n  PAYMENT_PROVIDER=${config.PAYMENT_PROVIDER} needs ${needed}`);
   }
-  return { providers, active };
+  const fallbacks = config.PAYMENT_FAILOVER ? [...providers.values()].filter((p) => p !== active) : [];
+  return { providers, active, order: [active, ...fallbacks] };
 }
 
 export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedParts = {}) {
   const config = loadConfig(paymentEnv, env);
-  const { providers, active } = providersFrom(config);
+  const { providers, order } = providersFrom(config);
   const logger = shared.logger?.child({ service: SERVICE }) ?? createLogger(SERVICE, config.LOG_LEVEL);
   const schema = config.DATABASE_SCHEMA;
   const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema), transactionOptions });
@@ -107,7 +116,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const payments = new Payments(
     store,
     providers,
-    active,
+    order,
     {
       invoiceTtlMinutes: config.INVOICE_TTL_MINUTES,
       finality: { onchainConfirmations: config.ONCHAIN_CONFIRMATIONS },

@@ -2,6 +2,7 @@
 // and address), webhooks signed in `BTCPay-Sig: sha256=<hex HMAC-SHA256 of the raw body>`.
 import { btcToSats } from '../domain/money';
 import type { ObservedInvoice, PaymentMethod } from '../domain/invoice-rules';
+import { CircuitState } from '@cryptocare/platform';
 import { callJson, parseJsonObject, trimSlash, verifyHmacSha256Header, type ProviderPolicy } from './http';
 import {
   ProviderRequestError,
@@ -63,6 +64,10 @@ export class Btcpay implements PaymentProvider {
 
   constructor(private readonly config: BtcpayConfig) {
     this.storeBase = `${trimSlash(config.url)}/api/v1/stores/${encodeURIComponent(config.storeId)}`;
+  }
+
+  available(): boolean {
+    return this.config.policy.breakerState() !== CircuitState.Open;
   }
 
   /**

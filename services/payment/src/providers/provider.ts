@@ -38,6 +38,8 @@ export interface VerifiedWebhook {
 
 export interface PaymentProvider {
   readonly name: ProviderName;
+  /** False while the provider's circuit breaker is open (recent calls kept failing). */
+  available(): boolean;
   createInvoice(input: CreateProviderInvoice): Promise<ProviderInvoice>;
   getInvoice(providerInvoiceId: string): Promise<ObservedInvoice>;
   /** Checks the signature over the raw bytes; throws WebhookSignatureError when it is wrong. */

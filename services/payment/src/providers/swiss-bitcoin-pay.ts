@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { bolt11AmountSats } from '../domain/bolt11';
 import type { ObservedInvoice, PaymentMethod } from '../domain/invoice-rules';
+import { CircuitState } from '@cryptocare/platform';
 import { callJson, parseJsonObject, trimSlash, verifyHmacSha256Header, type ProviderPolicy } from './http';
 import {
   ProviderRequestError,
@@ -48,6 +49,10 @@ export class SwissBitcoinPay implements PaymentProvider {
 
   constructor(private readonly config: SwissBitcoinPayConfig) {
     this.base = trimSlash(config.apiUrl);
+  }
+
+  available(): boolean {
+    return this.config.policy.breakerState() !== CircuitState.Open;
   }
 
   async createInvoice(input: CreateProviderInvoice): Promise<ProviderInvoice> {
