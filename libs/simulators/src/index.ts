@@ -5,6 +5,7 @@ export type {
   SbpInvoiceJson,
   SbpPaymentMethod,
   SbpStatus,
+  SbpTransactionLimit,
 } from './swiss-bitcoin-pay';
 export { createZoomSimulator, normalizeStartTime } from './zoom';
 export type { ZoomMeeting, ZoomSimulator, ZoomSimulatorOptions } from './zoom';

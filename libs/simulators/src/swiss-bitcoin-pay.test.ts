@@ -264,4 +264,14 @@ describe('Swiss Bitcoin Pay simulator', () => {
     await sim.waitForWebhooks();
     expect(new Set(hook.received.map((h) => (h.json as { status: string }).status))).toEqual(new Set(['pending', 'settled', 'underpaid', 'canceled']));
   });
+
+  it('answers GET /transaction-limit/:currency and refuses a checkout outside it', async () => {
+    expect(await (await fetch(`${base}/transaction-limit/chf`)).json()).toEqual({ currency: 'CHF', min: 1, max: 10_000 });
+    sim.setTransactionLimit('EUR', { min: 5, max: 100 });
+    expect(await (await fetch(`${base}/transaction-limit/EUR`)).json()).toEqual({ currency: 'EUR', min: 5, max: 100 });
+    expect((await create({ title: 'Too much', amount: 100.01, unit: 'EUR' })).status).toBe(400);
+    expect((await create({ title: 'Too little', amount: 4.99, unit: 'EUR' })).status).toBe(400);
+    expect((await create({ title: 'Fine', amount: 100, unit: 'EUR' })).status).toBe(201);
+    for (const bad of ['XYZ', '%00', 'C%00F', 'chf%2F..', 'toolongcurrency']) expect((await fetch(`${base}/transaction-limit/${bad}`)).status).toBe(404);
+  });
 });

@@ -1,6 +1,7 @@
 // Swiss Bitcoin Pay merchant API simulator (https://docs.swiss-bitcoin-pay.ch, "Merchant's API" 1.3.0).
 //
-// Real endpoints: POST /checkout (header api-key) and GET /checkout/:id (no key needed, as on the real API).
+// Real endpoints: POST /checkout (header api-key), GET /checkout/:id (no key needed, as on the real API)
+// and GET /transaction-limit/:currency (answer shape {currency, min, max} assumed: not in the public docs).
 // Simulator-only endpoints: the HTML checkout page (GET /checkout/:id with Accept: text/html),
 // POST /checkout/:id/pay (body: method, sats — on-chain only: less than due = underpaid, more =
 // over-paid), POST /checkout/:id/pending (a payment in flight: isPending), POST /checkout/:id/cancel
@@ -43,6 +44,14 @@ export interface SwissBitcoinPaySimulatorOptions {
   stateFile?: string;
   /** Queue webhooks without sending them until resumeWebhooks() (e.g. until the receiver is up). */
   webhooksPaused?: boolean;
+  /** What GET /transaction-limit/:currency answers, per currency; default min 1, max 10 000 of each unit. */
+  transactionLimits?: Record<string, SbpTransactionLimit>;
+}
+
+/** The amounts a checkout may ask for, in the currency's units (POST /checkout refuses others with 400). */
+export interface SbpTransactionLimit {
+  min: number;
+  max: number;
 }
 
 export type SbpStatus = 'open' | 'pending' | 'unconfirmed' | 'underpaid' | 'settled' | 'expired' | 'canceled';
@@ -145,6 +154,8 @@ export interface SwissBitcoinPaySimulator extends Omit<SimulatorServer, 'onClose
   resumeWebhooks(): void;
   /** Delays and/or duplicates the webhooks sent from now on ({} = none). */
   setWebhookFaults(faults: WebhookFaults): void;
+  /** Changes what GET /transaction-limit/:currency answers (and POST /checkout enforces). */
+  setTransactionLimit(currency: string, limit: SbpTransactionLimit): void;
 }
 
 const DEFAULT_SATS_PER_UNIT: Record<string, number> = { CHF: 1000, EUR: 1000, USD: 1000, GBP: 1000, sat: 1, sats: 1, BTC: 100_000_000 };
@@ -175,6 +186,8 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
     onFinished: () => persist(),
   });
   let failCreates = 0;
+  const limits = new Map<string, SbpTransactionLimit>(Object.entries(opts.transactionLimits ?? {}).map(([c, l]) => [c.toUpperCase(), l]));
+  const limitOf = (unit: string): SbpTransactionLimit => limits.get(unit.toUpperCase()) ?? { min: 1, max: 10_000 };
   // The payer's side (pay, expire) is not the merchant API: an outage leaves it working.
   server.exemptFromOutage(/^\/checkout\/[^/?]+\/(pay|expire|pending|cancel)(\?|$)/);
   server.onClose(() => {
@@ -368,6 +381,10 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
     const unit = typeof body.unit === 'string' && body.unit ? body.unit : (opts.defaultUnit ?? 'CHF');
     const rate = rates[unit] ?? rates[unit.toUpperCase()];
     if (rate === undefined) return reply.code(400).send({ reason: `Unsupported unit "${unit}"` });
+    const limit = rate === 1 || rate === 100_000_000 ? undefined : limitOf(unit);
+    if (limit && (amount < limit.min || amount > limit.max)) {
+      return reply.code(400).send({ reason: `Amount must be between ${limit.min} and ${limit.max} ${unit}` });
+    }
     const amountSats = Math.round(amount * rate);
     if (amountSats < 1) return reply.code(400).send({ reason: 'Amount is below 1 sat' });
     const delayMinutes = typeof body.delay === 'number' && body.delay > 0 ? body.delay : (opts.defaultDelayMinutes ?? 10);
@@ -409,6 +426,12 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
     const created: Record<string, string> = { id: inv.id, pr: inv.lightning.paymentRequest, checkoutUrl: url };
     if (inv.onChainAddr) created.onChainAddr = inv.onChainAddr;
     return reply.code(201).send(created);
+  });
+
+  app.get<{ Params: { currency: string } }>('/transaction-limit/:currency', async (req, reply) => {
+    const currency = req.params.currency.toUpperCase();
+    if (!/^[A-Z]{3}$/.test(currency) || rates[currency] === undefined) return reply.code(404).send({ reason: 'Unknown currency' });
+    return reply.send({ currency, ...limitOf(currency) });
   });
 
   app.get<{ Params: { id: string } }>('/checkout/:id', async (req, reply) => {
@@ -476,6 +499,7 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
     failFor: server.failFor,
     exemptFromOutage: server.exemptFromOutage,
     setWebhookFaults: (faults) => dispatcher.setFaults(faults),
+    setTransactionLimit: (currency, limit) => void limits.set(currency.toUpperCase(), limit),
     get deliveries() {
       return dispatcher.deliveries;
     },
@@ -504,6 +528,8 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
       invoices.clear();
       dispatcher.reset();
       failCreates = 0;
+      limits.clear();
+      for (const [c, l] of Object.entries(opts.transactionLimits ?? {})) limits.set(c.toUpperCase(), l);
       server.setLatencyMs(0);
       server.failFor(0);
       persist();

@@ -42,6 +42,10 @@ export class HoldTooShortError extends Error {
 export class UnknownProviderError extends Error {
   override name = 'UnknownProviderError';
 }
+/** Every configured provider refuses this amount (its transaction limits): retrying will not help. */
+export class AmountOutsideLimitsError extends Error {
+  override name = 'AmountOutsideLimitsError';
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -120,7 +124,16 @@ export class Payments {
     // known to be down costs the patient no time; it is tried again once its breaker half-opens.
     const candidates = [...this.order.filter((p) => p.available()), ...this.order.filter((p) => !p.available())];
     const failures: string[] = [];
+    let refusedByLimits = 0;
     for (const provider of candidates) {
+      // The provider's transaction limits: an amount it caps goes to the next provider.
+      const limits = await provider.limits?.(req.price.currency);
+      const amount = Number(req.price.amount);
+      if (limits && ((limits.min !== undefined && amount < limits.min) || (limits.max !== undefined && amount > limits.max))) {
+        refusedByLimits++;
+        failures.push(`${provider.name}: ${req.price.amount} ${req.price.currency} is outside its limits (${limits.min ?? '-'}..${limits.max ?? '-'})`);
+        continue;
+      }
       let created;
       try {
         created = await provider.createInvoice({
@@ -147,6 +160,11 @@ export class Payments {
         this.logger.warn({ appointmentId: req.appointmentId, providerInvoiceId: created.providerInvoiceId }, 'another creator won; the provider invoice made here is left unused');
       }
       return result;
+    }
+    if (refusedByLimits === candidates.length) {
+      await this.store.refuseCreation(req.appointmentId);
+      this.logger.warn({ appointmentId: req.appointmentId, errors: failures }, 'no provider takes this amount; not retried');
+      throw new AmountOutsideLimitsError(`no payment provider accepts ${req.price.amount} ${req.price.currency}`);
     }
     const delay = retryDelayMs(attempts + 1, this.config.pendingRetryBaseMs, this.config.pendingRetryMaxMs);
     await this.store.recordCreationFailure(req.appointmentId, failures.join('; '), delay);
@@ -179,7 +197,7 @@ export class Payments {
           const { invoice, created } = await this.createClaimed(req, row.attempts);
           if (created) this.logger.info({ appointmentId: req.appointmentId, invoiceId: invoice.id, attempts: row.attempts + 1 }, 'pending invoice created');
         } catch (err) {
-          if (!(err instanceof ProviderUnavailableError)) this.logger.error({ err, appointmentId: req.appointmentId }, 'pending invoice creation failed');
+          if (!(err instanceof ProviderUnavailableError) && !(err instanceof AmountOutsideLimitsError)) this.logger.error({ err, appointmentId: req.appointmentId }, 'pending invoice creation failed');
         }
       }),
     );

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { status } from '@grpc/grpc-js';
 import { payment } from '@cryptocare/contracts';
 import { registry } from '@cryptocare/platform';
 import { createBtcpaySimulator, createSwissBitcoinPaySimulator, startWebhookReceiver, type BtcpaySimulator, type SwissBitcoinPaySimulator, type WebhookReceiver } from '@cryptocare/simulators';
@@ -95,5 +96,34 @@ describe('payment failover: Swiss Bitcoin Pay primary, BTCPay secondary', () => 
       return invoice!.provider === 'swiss-bitcoin-pay' ? invoice : undefined;
     });
     expect(after!.provider).toBe('swiss-bitcoin-pay');
+  });
+
+  it("honours Swiss Bitcoin Pay's transaction limits: an amount it caps goes to BTCPay; alone, it is refused with a code and the slot released", async () => {
+    sbp.setTransactionLimit('EUR', { min: 1, max: 100 });
+    const capped = (await svc.client.createInvoice(invoiceRequest(undefined, undefined, 60, '120.00', 'EUR'))).invoice!;
+    expect(capped).toMatchObject({ provider: 'btcpay', amount: { amount: '120.00', currency: 'EUR' } });
+    expect((await svc.client.createInvoice(invoiceRequest(undefined, undefined, 60, '80.00', 'EUR'))).invoice!.provider).toBe('swiss-bitcoin-pay');
+
+    const alone = await startPayment({
+      SBP_API_URL: `http://127.0.0.1:${sbpPort}`,
+      SBP_API_KEY: SBP.apiKey,
+      SBP_API_SECRET: SBP.apiSecret,
+      PAYMENT_FAILOVER: 'false',
+      BTCPAY_URL: btcpay.baseUrl!,
+      BTCPAY_API_KEY: BTCPAY.apiKey,
+      BTCPAY_STORE_ID: BTCPAY.storeId,
+      BTCPAY_WEBHOOK_SECRET: BTCPAY.webhookSecret,
+      PUBLIC_BASE_URL: new URL(hooks.url).origin,
+      PENDING_INVOICE_EVERY_MS: '60000',
+    });
+    try {
+      const req = invoiceRequest(undefined, undefined, 60, '120.00', 'EUR');
+      await expect(alone.client.createInvoice(req)).rejects.toMatchObject({ status: status.FAILED_PRECONDITION, code: 'PAYMENT_AMOUNT_OUTSIDE_LIMITS' });
+      const released = await eventually(async () => alone.eventsOf('payment.expired', req.appointmentId)[0]);
+      expect(released.data).toMatchObject({ appointmentId: req.appointmentId, invoiceId: '' });
+      expect((await alone.db.query(`SELECT count(*)::int AS n FROM "${alone.schema}".pending_invoice_requests`)).rows[0].n).toBe(0);
+    } finally {
+      await alone.stop();
+    }
   });
 });

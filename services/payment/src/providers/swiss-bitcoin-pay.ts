@@ -8,6 +8,7 @@ import { callJson, parseJsonObject, trimSlash, verifyHmacSha256Header, type Prov
 import {
   ProviderRequestError,
   WebhookPayloadError,
+  type AmountLimits,
   type CreateProviderInvoice,
   type PaymentProvider,
   type ProviderInvoice,
@@ -43,9 +44,13 @@ interface CheckoutStatus {
   paymentDetails?: Array<Record<string, unknown>>;
 }
 
+/** How long an answer of GET /transaction-limit/{currency} is used before asking again. */
+const LIMITS_TTL_MS = 10 * 60_000;
+
 export class SwissBitcoinPay implements PaymentProvider {
   readonly name = 'swiss-bitcoin-pay' as const;
   private readonly base: string;
+  private readonly limitCache = new Map<string, { at: number; limits: AmountLimits | undefined }>();
 
   constructor(private readonly config: SwissBitcoinPayConfig) {
     this.base = trimSlash(config.apiUrl);
@@ -85,6 +90,33 @@ export class SwissBitcoinPay implements PaymentProvider {
       sats,
       expiresAt: new Date(startedAt + delay * 60_000),
     };
+  }
+
+  /**
+   * GET /transaction-limit/{currency}: the amounts a checkout may ask for. The answer's shape is not
+   * in the public docs; `min`/`max` (or `minimum`/`maximum`) numbers in the currency's units are read,
+   * anything else counts as unknown. Cached for 10 minutes; a failed read is unknown, not a refusal
+   * (the creation call itself still answers 4xx for an amount out of bounds).
+   */
+  async limits(currency: string): Promise<AmountLimits | undefined> {
+    const key = currency.toUpperCase();
+    const cached = this.limitCache.get(key);
+    if (cached && Date.now() - cached.at < LIMITS_TTL_MS) return cached.limits;
+    let limits: AmountLimits | undefined;
+    try {
+      const body = await callJson<Record<string, unknown>>(this.config.policy, this.name, `${this.base}/transaction-limit/${encodeURIComponent(key)}`, {
+        method: 'GET',
+        headers: { accept: 'application/json', 'api-key': this.config.apiKey },
+      });
+      const num = (...values: unknown[]) => values.find((v): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0);
+      const min = num(body?.min, body?.minimum);
+      const max = num(body?.max, body?.maximum);
+      limits = min === undefined && max === undefined ? undefined : { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) };
+    } catch {
+      return undefined; // not cached: asked again next time
+    }
+    this.limitCache.set(key, { at: Date.now(), limits });
+    return limits;
   }
 
   async getInvoice(providerInvoiceId: string): Promise<ObservedInvoice> {

@@ -184,6 +184,19 @@ export class PaymentStore {
     return this.db.pendingInvoiceRequest.findMany({ where: { appointmentId: { in: rows.map((r) => r.appointment_id) } } });
   }
 
+  /**
+   * No provider takes this booking's amount: the pending request goes, and `payment.expired`
+   * (without an invoice) tells appointment to release the slot now rather than hold it unpayable.
+   */
+  async refuseCreation(appointmentId: string): Promise<void> {
+    await this.transaction(async (tx) => {
+      await this.lockAppointment(tx, appointmentId);
+      await tx.pendingInvoiceRequest.deleteMany({ where: { appointmentId } });
+      if (await tx.invoice.findUnique({ where: { appointmentId }, select: { id: true } })) return;
+      await this.outbox.add(tx, 'payment.expired', appointmentId, { invoiceId: '', appointmentId });
+    });
+  }
+
   async dropPending(appointmentId: string): Promise<void> {
     await this.db.pendingInvoiceRequest.deleteMany({ where: { appointmentId } });
   }
