@@ -34,6 +34,8 @@ export const paymentEnv = {
   SBP_API_KEY: secret,
   /** Key of the `sbp-sig` webhook HMAC (the dashboard's API secret). */
   SBP_API_SECRET: secret,
+  /** Swiss Bitcoin Pay checkouts live at most this long (its rate refresh): a shorter INVOICE_TTL_MINUTES wins. */
+  SBP_RATE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(120).default(10),
   BTCPAY_URL: z.string().url().optional(),
   BTCPAY_API_KEY: secret,
   BTCPAY_STORE_ID: secret,
@@ -79,7 +81,13 @@ export function providersFrom(config: PaymentConfig): { providers: Map<ProviderN
   if (config.SBP_API_KEY && config.SBP_API_SECRET) {
     providers.set(
       'swiss-bitcoin-pay',
-      new SwissBitcoinPay({ apiUrl: config.SBP_API_URL, apiKey: config.SBP_API_KEY, apiSecret: config.SBP_API_SECRET, policy: policyFor('swiss-bitcoin-pay', settings) }),
+      new SwissBitcoinPay({
+        apiUrl: config.SBP_API_URL,
+        apiKey: config.SBP_API_KEY,
+        apiSecret: config.SBP_API_SECRET,
+        rateWindowMinutes: config.SBP_RATE_WINDOW_MINUTES,
+        policy: policyFor('swiss-bitcoin-pay', settings),
+      }),
     );
   }
   if (config.BTCPAY_URL && config.BTCPAY_API_KEY && config.BTCPAY_STORE_ID && config.BTCPAY_WEBHOOK_SECRET) {

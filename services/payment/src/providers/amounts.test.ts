@@ -55,6 +55,13 @@ describe('Swiss Bitcoin Pay adapter against the simulator', () => {
     expect(classifyPayment({ ...ended, dueSats: ended.dueSats! })).toMatchObject({ kind: 'expired', refundSats: 50_000 });
   });
 
+  it('keeps a checkout within the rate window (10 minutes by default, configurable), and shorter when asked', async () => {
+    expect(sim.getInvoice((await sbp.createInvoice(order)).providerInvoiceId)!.delay).toBe(600);
+    expect(sim.getInvoice((await sbp.createInvoice({ ...order, expiresInMinutes: 4.5 })).providerInvoiceId)!.delay).toBe(240);
+    const wider = new SwissBitcoinPay({ apiUrl: sim.baseUrl!, apiKey: 'k', apiSecret: 's', policy, rateWindowMinutes: 12 });
+    expect(sim.getInvoice((await wider.createInvoice(order)).providerInvoiceId)!.delay).toBe(720);
+  });
+
   it('canceled ends the checkout with nothing received', async () => {
     const a = await sbp.createInvoice(order);
     sim.cancel(a.providerInvoiceId);

@@ -20,6 +20,11 @@ export interface SwissBitcoinPayConfig {
   apiKey: string;
   apiSecret: string;
   policy: ProviderPolicy;
+  /**
+   * Swiss Bitcoin Pay refreshes its exchange rate every 10 minutes: a checkout never lives longer,
+   * so no payer holds a Lightning request priced at a stale rate. Default 10.
+   */
+  rateWindowMinutes?: number;
 }
 
 interface CheckoutCreated {
@@ -61,8 +66,9 @@ export class SwissBitcoinPay implements PaymentProvider {
   }
 
   async createInvoice(input: CreateProviderInvoice): Promise<ProviderInvoice> {
-    // `delay` is in whole minutes: rounding down keeps the invoice inside the booking's hold.
-    const delay = Math.max(1, Math.floor(input.expiresInMinutes));
+    // `delay` is in whole minutes: rounding down keeps the invoice inside the booking's hold, and
+    // it never outlives the provider's rate window.
+    const delay = Math.max(1, Math.floor(Math.min(input.expiresInMinutes, this.config.rateWindowMinutes ?? 10)));
     const startedAt = Date.now();
     const created = await callJson<CheckoutCreated>(this.config.policy, this.name, `${this.base}/checkout`, {
       method: 'POST',
