@@ -231,7 +231,8 @@ export async function startEmbedded() {
         SBP_API_URL: `http://127.0.0.1:${ports.sbp}`,
         SBP_API_KEY: secrets.sbpKey,
         SBP_API_SECRET: secrets.sbpSecret,
-        // Both simulators are wired: PAYMENT_PROVIDER=btcpay makes new invoices on BTCPay.
+        // Both simulators are wired: BTCPay takes new invoices while Swiss Bitcoin Pay is down
+        // (failover), and PAYMENT_PROVIDER=btcpay makes it the primary.
         BTCPAY_URL: `http://127.0.0.1:${ports.btcpay}`,
         BTCPAY_API_KEY: secrets.btcpayKey,
         BTCPAY_STORE_ID: btcpay.storeId,
