@@ -17,4 +17,6 @@ module.exports = {
   testTimeout: 60000,
   // Test files run in worker processes (a native crash then fails one file, visibly, not the run).
   maxWorkers: 2,
+  // The slowest files first, so both workers end together (jest.sequencer.js).
+  testSequencer: '<rootDir>/jest.sequencer.js',
 };

@@ -231,7 +231,8 @@ export async function startEmbedded() {
         SBP_API_URL: `http://127.0.0.1:${ports.sbp}`,
         SBP_API_KEY: secrets.sbpKey,
         SBP_API_SECRET: secrets.sbpSecret,
-        // Both simulators are wired: PAYMENT_PROVIDER=btcpay makes new invoices on BTCPay.
+        // Both simulators are wired: BTCPay takes new invoices while Swiss Bitcoin Pay is down
+        // (failover), and PAYMENT_PROVIDER=btcpay makes it the primary.
         BTCPAY_URL: `http://127.0.0.1:${ports.btcpay}`,
         BTCPAY_API_KEY: secrets.btcpayKey,
         BTCPAY_STORE_ID: btcpay.storeId,
@@ -241,9 +242,10 @@ export async function startEmbedded() {
       shared,
     ),
     await video(
-      backend('video', videoEnv, {}, {
-        ZOOM_API_URL: `http://127.0.0.1:${ports.zoom}`,
-        ZOOM_OAUTH_URL: `http://127.0.0.1:${ports.zoom}`,
+      // Each professional hosts their own meetings on the simulator (ZOOM_HOST_POOL instead: a shared pool).
+      backend('video', videoEnv, { ZOOM_HOST_EMAIL_DOMAIN: 'hosts.cryptocare.invalid' }, {
+        ZOOM_API_URL: `http://127.0.0.1:${ports.zoom}/v2`,
+        ZOOM_OAUTH_URL: `http://127.0.0.1:${ports.zoom}/oauth/token`,
         ZOOM_ACCOUNT_ID: secrets.zoomAccount,
         ZOOM_CLIENT_ID: secrets.zoomClient,
         ZOOM_CLIENT_SECRET: secrets.zoomSecret,

@@ -22,6 +22,13 @@ describe('gRPC server and client factories', () => {
           if (request.appointmentId === 'boom') throw new Error('database password=secret leaked?');
           return { meeting: { appointmentId: request.appointmentId, provider: 'zoom', joinUrl: 'https://zoom.example/j/1' } };
         },
+        // Not exercised here: the service's other methods, which defineService requires.
+        async getJoinLink() {
+          throw notFound('MEETING_NOT_FOUND', 'no meeting for this appointment');
+        },
+        async linkHost() {
+          throw notFound('ZOOM_USER_NOT_FOUND', 'no such user');
+        },
       },
       logger,
     );

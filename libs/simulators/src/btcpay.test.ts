@@ -157,4 +157,42 @@ describe('BTCPay Server Greenfield simulator', () => {
     expect((await api('/invoices', { method: 'POST', body: '{"amount":"1"}' })).status).toBe(503);
     expect((await api('/invoices', { method: 'POST', body: '{"amount":"1"}' })).status).toBe(200);
   });
+
+  it('plays every status over HTTP: Processing, PaidPartial then topped up, PaidOver, PaidPartial expired, PaidLate; refuses hostile amounts', async () => {
+    const pay = (id: string, body: Record<string, unknown>) =>
+      fetch(`${base}/i/${id}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const json = async (res: Response) => (await res.json()) as Record<string, any>;
+    const methods = async (id: string) => (await (await api(`/invoices/${id}/payment-methods`)).json()) as Array<Record<string, any>>;
+
+    const a = await createInvoice({ amount: '10' });
+    expect(await json(await pay(a.id, { paymentMethodId: 'BTC-CHAIN', processing: true }))).toMatchObject({ status: 'Processing', additionalStatus: 'None' });
+    expect(await json(await fetch(`${base}/i/${a.id}/settle`, { method: 'POST' }))).toMatchObject({ status: 'Settled' });
+    expect((await fetch(`${base}/i/${a.id}/settle`, { method: 'POST' })).status).toBe(409);
+
+    const b = await createInvoice({ amount: '10' });
+    expect(await json(await pay(b.id, { paymentMethodId: 'BTC-CHAIN', sats: 4000 }))).toMatchObject({ status: 'New', additionalStatus: 'PaidPartial' });
+    expect((await methods(b.id))[0]).toMatchObject({ amount: '0.00010000', totalPaid: '0.00004000', due: '0.00006000' });
+    expect(await json(await pay(b.id, { paymentMethodId: 'BTC-CHAIN', sats: 6000 }))).toMatchObject({ status: 'Settled', additionalStatus: 'None' });
+    expect((await methods(b.id))[0]!.payments).toHaveLength(2);
+
+    const c = await createInvoice({ amount: '10' });
+    expect(await json(await pay(c.id, { paymentMethodId: 'BTC-CHAIN', sats: 12_000 }))).toMatchObject({ status: 'Settled', additionalStatus: 'PaidOver' });
+
+    const d = await createInvoice({ amount: '10' });
+    await pay(d.id, { paymentMethodId: 'BTC-CHAIN', sats: 3000 });
+    expect(await json(await fetch(`${base}/i/${d.id}/expire`, { method: 'POST' }))).toMatchObject({ status: 'Expired', additionalStatus: 'PaidPartial' });
+
+    const e = await createInvoice({ amount: '10' });
+    await fetch(`${base}/i/${e.id}/expire`, { method: 'POST' });
+    expect((await pay(e.id, { paymentMethodId: 'BTC-CHAIN' })).status).toBe(409);
+    expect(await json(await pay(e.id, { paymentMethodId: 'BTC-CHAIN', afterExpiration: true }))).toMatchObject({ status: 'Expired', additionalStatus: 'PaidLate' });
+
+    const f = await createInvoice({ amount: '10' });
+    for (const sats of [-1, 0, 1.5, 'abc', 1e300]) expect((await pay(f.id, { paymentMethodId: 'BTC-CHAIN', sats })).status).toBe(422);
+    expect(sim.getInvoice(f.id)).toMatchObject({ status: 'New', additionalStatus: 'None' });
+
+    await sim.waitForWebhooks();
+    const expired = hook.received.map((h) => h.json as Record<string, unknown>).find((j) => j.invoiceId === d.id && j.type === 'InvoiceExpired');
+    expect(expired).toMatchObject({ partiallyPaid: true });
+  });
 });

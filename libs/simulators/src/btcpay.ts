@@ -3,7 +3,9 @@
 //
 // Real endpoints: POST|GET /api/v1/stores/:storeId/invoices, GET /api/v1/stores/:storeId/invoices/:invoiceId,
 // GET …/:invoiceId/payment-methods, POST …/:invoiceId/status (mark Settled/Invalid).
-// Simulator-only: GET /i/:invoiceId (checkout page = checkoutLink), POST /i/:invoiceId/pay, POST /i/:invoiceId/expire.
+// Simulator-only: GET /i/:invoiceId (checkout page = checkoutLink), POST /i/:invoiceId/pay (body:
+// paymentMethodId, sats (on-chain: less = PaidPartial, more = PaidOver), processing (Processing until
+// POST /i/:invoiceId/settle), afterExpiration (pay an Expired invoice: PaidLate)), POST /i/:invoiceId/expire.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createLightningInvoice, randomSegwitAddress, type AddressHrp, type Bolt11Network, type LightningInvoice } from './bolt11';
@@ -59,6 +61,24 @@ export interface BtcpaySimulatorOptions {
 export type BtcpayInvoiceStatus = 'New' | 'Processing' | 'Expired' | 'Invalid' | 'Settled';
 export type BtcpayPaymentMethodId = 'BTC-CHAIN' | 'BTC-LN';
 
+interface BtcpayPayment {
+  id: string;
+  method: BtcpayPaymentMethodId;
+  receivedDate: number;
+  destination: string;
+  sats: number;
+}
+
+/** How the payer pays (simulator control). */
+export interface BtcpayPayOptions {
+  /** On-chain only: satoshis sent; default what is still due. */
+  sats?: number;
+  /** Leave the invoice Processing (seen, not yet confirmed) until settle(). */
+  processing?: boolean;
+  /** Pay an Expired invoice (BTCPay marks it PaidLate when the full amount arrives). */
+  afterExpiration?: boolean;
+}
+
 interface BtcpayInvoice {
   id: string;
   storeId: string;
@@ -75,7 +95,8 @@ interface BtcpayInvoice {
   additionalStatus: 'None' | 'PaidLate' | 'PaidPartial' | 'Marked' | 'Invalid' | 'PaidOver';
   lightning: LightningInvoice;
   address: string;
-  payment?: { id: string; method: BtcpayPaymentMethodId; receivedDate: number; destination: string };
+  /** Payments received, in order (several when the payer tops up a partial payment). */
+  payments: BtcpayPayment[];
   cancelExpiry?: () => void;
 }
 
@@ -99,7 +120,9 @@ export interface BtcpaySimulator extends Omit<SimulatorServer, 'onClose'> {
   /** InvoiceData JSON as GET …/invoices/:id answers, or undefined. */
   getInvoice(id: string): Record<string, unknown> | undefined;
   /** Same as POST /i/:id/pay. */
-  pay(id: string, paymentMethodId?: BtcpayPaymentMethodId): Record<string, unknown>;
+  pay(id: string, paymentMethodId?: BtcpayPaymentMethodId, options?: BtcpayPayOptions): Record<string, unknown>;
+  /** Same as POST /i/:id/settle: a Processing invoice's payment confirms. */
+  settle(id: string): Record<string, unknown>;
   /** Same as POST /i/:id/expire. */
   expire(id: string): Record<string, unknown>;
   reset(): void;
@@ -170,7 +193,10 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
 
   // A restart: the invoices again, their expiry timers re-armed, undelivered webhooks queued again.
   for (const { lightning, ...rest } of saved?.invoices ?? []) {
-    const inv: BtcpayInvoice = { ...rest, lightning: lightningFromJson(lightning) };
+    // State files written before partial payments kept one `payment` of the full amount.
+    const legacy = (rest as { payment?: Omit<BtcpayPayment, 'sats'> }).payment;
+    const payments = rest.payments ?? (legacy ? [{ ...legacy, sats: rest.sats }] : []);
+    const inv: BtcpayInvoice = { ...rest, payments, lightning: lightningFromJson(lightning) };
     invoices.set(inv.id, inv);
     if (inv.status === 'New') inv.cancelExpiry = unrefTimeout(() => markExpired(inv), inv.expirationTime * 1000 - Date.now());
   }
@@ -185,7 +211,8 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
 
   function invoiceJson(inv: BtcpayInvoice, req?: FastifyRequest): Record<string, unknown> {
     refresh(inv);
-    const paid = inv.status === 'Settled' || (inv.status === 'Invalid' && inv.payment !== undefined);
+    const rate = rates[inv.currency] ?? rates[inv.currency.toUpperCase()] ?? 1;
+    const paidSats = paidOf(inv);
     return {
       metadata: inv.metadata,
       checkout: inv.checkout,
@@ -193,7 +220,7 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
       id: inv.id,
       storeId: inv.storeId,
       amount: inv.amount,
-      paidAmount: paid ? inv.amount : '0',
+      paidAmount: paidSats >= inv.sats ? inv.amount : (paidSats / rate).toFixed(2),
       currency: inv.currency,
       type: 'Standard',
       checkoutLink: `${base(req)}/i/${inv.id}`,
@@ -210,25 +237,30 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
   function paymentMethodsJson(inv: BtcpayInvoice): Record<string, unknown>[] {
     refresh(inv);
     const rate = rates[inv.currency] ?? rates[inv.currency.toUpperCase()] ?? 1;
-    const paidSats = inv.payment ? inv.sats : 0;
+    const paidSats = paidOf(inv);
     const methods: { id: BtcpayPaymentMethodId; destination: string; link: string }[] = [
       { id: 'BTC-CHAIN', destination: inv.address, link: `bitcoin:${inv.address}?amount=${btc(inv.sats)}` },
       { id: 'BTC-LN', destination: inv.lightning.paymentRequest, link: `lightning:${inv.lightning.paymentRequest}` },
     ];
     return methods.map((m) => {
-      const payments =
-        inv.payment?.method === m.id
-          ? [{ id: inv.payment.id, receivedDate: inv.payment.receivedDate, value: btc(inv.sats), fee: '0.0', status: 'Settled', destination: m.destination }]
-          : [];
+      const mine = inv.payments.filter((p) => p.method === m.id);
+      const payments = mine.map((p) => ({
+        id: p.id,
+        receivedDate: p.receivedDate,
+        value: btc(p.sats),
+        fee: '0.0',
+        status: inv.status === 'Processing' ? 'Processing' : inv.status === 'Invalid' ? 'Invalid' : 'Settled',
+        destination: m.destination,
+      }));
       return {
         paymentMethodId: m.id,
         currency: 'BTC',
         destination: m.destination,
         paymentLink: m.link,
         rate: String(1e8 / rate),
-        paymentMethodPaid: inv.payment?.method === m.id ? btc(inv.sats) : '0.00000000',
+        paymentMethodPaid: btc(mine.reduce((n, p) => n + p.sats, 0)),
         totalPaid: btc(paidSats),
-        due: btc(inv.sats - paidSats),
+        due: btc(Math.max(0, inv.sats - paidSats)),
         amount: btc(inv.sats),
         paymentMethodFee: '0.0',
         payments,
@@ -270,7 +302,8 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
     if (inv.status !== 'New') return;
     inv.status = 'Expired';
     inv.cancelExpiry?.();
-    emit(inv, 'InvoiceExpired', { partiallyPaid: false, paymentMethodId: null });
+    const partiallyPaid = inv.additionalStatus === 'PaidPartial';
+    emit(inv, 'InvoiceExpired', { partiallyPaid, paymentMethodId: partiallyPaid ? (inv.payments[0]?.method ?? null) : null });
     persist();
   }
 
@@ -281,20 +314,51 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
     return inv;
   }
 
-  function pay(id: string, method: BtcpayPaymentMethodId = 'BTC-LN'): BtcpayInvoice {
+  function pay(id: string, method: BtcpayPaymentMethodId = 'BTC-LN', options: BtcpayPayOptions = {}): BtcpayInvoice {
     const inv = find(id);
-    if (inv.status === 'Expired') throw new BtcpayError(409, 'invoice-expired', 'The invoice has expired');
-    if (inv.status !== 'New') throw new BtcpayError(409, 'invoice-not-payable', `The invoice is ${inv.status}`);
+    const late = inv.status === 'Expired' && options.afterExpiration === true && inv.additionalStatus !== 'PaidLate';
+    if (inv.status === 'Expired' && !late) throw new BtcpayError(409, 'invoice-expired', 'The invoice has expired');
+    if (inv.status !== 'New' && !late) throw new BtcpayError(409, 'invoice-not-payable', `The invoice is ${inv.status}`);
+    const stillDue = Math.max(0, inv.sats - paidOf(inv));
+    // A Lightning request has a fixed amount: it pays exactly what is still due.
+    const sats = method === 'BTC-LN' || options.sats === undefined ? stillDue : options.sats;
+    if (!Number.isSafeInteger(sats) || sats < 1) throw new BtcpayError(422, 'invalid-amount', 'sats must be a positive whole number');
+    if (method === 'BTC-LN' && inv.payments.length > 0) throw new BtcpayError(409, 'invoice-not-payable', 'Lightning cannot top up a partial on-chain payment in this simulator');
     const destination = method === 'BTC-LN' ? inv.lightning.paymentRequest : inv.address;
     const receivedDate = Math.floor(Date.now() / 1000);
-    const paymentId = method === 'BTC-LN' ? Buffer.from(inv.lightning.paymentHash).toString('hex') : `${randomBytes(32).toString('hex')}-0`;
-    inv.payment = { id: paymentId, method, receivedDate, destination };
+    const paymentId = method === 'BTC-LN' ? Buffer.from(inv.lightning.paymentHash).toString('hex') : `${randomBytes(32).toString('hex')}-${inv.payments.length}`;
+    inv.payments.push({ id: paymentId, method, receivedDate, destination, sats });
+    const total = paidOf(inv);
+    const payment = { id: paymentId, receivedDate, value: btc(sats), fee: '0.0', status: options.processing ? 'Processing' : 'Settled', destination };
+    const afterExpiration = inv.status === 'Expired';
+    emit(inv, 'InvoiceReceivedPayment', { afterExpiration, paymentMethodId: method, payment });
+    if (total < inv.sats) {
+      inv.additionalStatus = 'PaidPartial';
+    } else if (afterExpiration) {
+      // BTCPay keeps a late invoice Expired and flags it PaidLate.
+      inv.additionalStatus = 'PaidLate';
+      emit(inv, 'InvoicePaymentSettled', { afterExpiration, paymentMethodId: method, payment });
+    } else {
+      inv.additionalStatus = total > inv.sats ? 'PaidOver' : 'None';
+      inv.cancelExpiry?.();
+      if (options.processing) {
+        inv.status = 'Processing';
+        emit(inv, 'InvoiceProcessing', { overPaid: total > inv.sats });
+      } else {
+        inv.status = 'Settled';
+        emit(inv, 'InvoicePaymentSettled', { afterExpiration, paymentMethodId: method, payment });
+        emit(inv, 'InvoiceSettled', { manuallyMarked: false, overPaid: total > inv.sats });
+      }
+    }
+    persist();
+    return inv;
+  }
+
+  function settle(id: string): BtcpayInvoice {
+    const inv = find(id);
+    if (inv.status !== 'Processing') throw new BtcpayError(409, 'invoice-not-processing', `The invoice is ${inv.status}`);
     inv.status = 'Settled';
-    inv.cancelExpiry?.();
-    const payment = { id: paymentId, receivedDate, value: btc(inv.sats), fee: '0.0', status: 'Settled', destination };
-    emit(inv, 'InvoiceReceivedPayment', { afterExpiration: false, paymentMethodId: method, payment });
-    emit(inv, 'InvoicePaymentSettled', { afterExpiration: false, paymentMethodId: method, payment });
-    emit(inv, 'InvoiceSettled', { manuallyMarked: false, overPaid: false });
+    emit(inv, 'InvoiceSettled', { manuallyMarked: false, overPaid: inv.additionalStatus === 'PaidOver' });
     persist();
     return inv;
   }
@@ -371,6 +435,7 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
       monitoringExpiration: createdTime + expirationSeconds + Math.round(monitoringMinutes * 60),
       status: 'New',
       additionalStatus: 'None',
+      payments: [],
       lightning: createLightningInvoice({
         amountSats: sats,
         description,
@@ -441,8 +506,8 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
 
   app.post<{ Params: { invoiceId: string } }>('/i/:invoiceId/pay', async (req, reply) => {
     try {
-      const requested = asRecord(req.body).paymentMethodId;
-      const inv = pay(req.params.invoiceId, requested === 'BTC-CHAIN' ? 'BTC-CHAIN' : 'BTC-LN');
+      const body = asRecord(req.body);
+      const inv = pay(req.params.invoiceId, body.paymentMethodId === 'BTC-CHAIN' ? 'BTC-CHAIN' : 'BTC-LN', payOptions(body));
       if (isFormPost(req)) {
         const redirect = typeof inv.checkout.redirectURL === 'string' && inv.checkout.redirectURL ? inv.checkout.redirectURL : `${base(req)}/i/${inv.id}`;
         return reply.redirect(redirect.replace('{InvoiceId}', inv.id).replace('{OrderId}', String(inv.metadata.orderId ?? '')), 303);
@@ -450,6 +515,14 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
       return reply.send(invoiceJson(inv, req));
     } catch (err) {
       if (isFormPost(req) && err instanceof BtcpayError && err.statusCode !== 404) return reply.redirect(`${base(req)}/i/${encodeURIComponent(req.params.invoiceId)}`, 303);
+      return sendError(reply, err);
+    }
+  });
+
+  app.post<{ Params: { invoiceId: string } }>('/i/:invoiceId/settle', async (req, reply) => {
+    try {
+      return reply.send(invoiceJson(settle(req.params.invoiceId), req));
+    } catch (err) {
       return sendError(reply, err);
     }
   });
@@ -491,7 +564,8 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
       const inv = invoices.get(id);
       return inv && invoiceJson(inv);
     },
-    pay: (id, method) => invoiceJson(pay(id, method)),
+    pay: (id, method, options) => invoiceJson(pay(id, method, options)),
+    settle: (id) => invoiceJson(settle(id)),
     expire(id: string) {
       const inv = find(id);
       if (inv.status !== 'New') throw new BtcpayError(409, 'invoice-not-expirable', `The invoice is ${inv.status}`);
@@ -507,6 +581,19 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
       persist();
     },
     resumeWebhooks: () => dispatcher.resume(),
+  };
+}
+
+const paidOf = (inv: BtcpayInvoice) => inv.payments.reduce((n, p) => n + p.sats, 0);
+
+/** Pay options from a JSON or form body (form values are strings). */
+function payOptions(body: Record<string, unknown>): BtcpayPayOptions {
+  const sats = typeof body.sats === 'string' && /^\d{1,15}$/.test(body.sats) ? Number(body.sats) : body.sats;
+  const flag = (v: unknown) => v === true || v === 'true';
+  return {
+    ...(sats === undefined || sats === '' ? {} : { sats: typeof sats === 'number' ? sats : Number.NaN }),
+    ...(flag(body.processing) ? { processing: true } : {}),
+    ...(flag(body.afterExpiration) ? { afterExpiration: true } : {}),
   };
 }
 

@@ -5,11 +5,12 @@ export type {
   SbpInvoiceJson,
   SbpPaymentMethod,
   SbpStatus,
+  SbpTransactionLimit,
 } from './swiss-bitcoin-pay';
-export { createZoomSimulator, normalizeStartTime } from './zoom';
-export type { ZoomMeeting, ZoomSimulator, ZoomSimulatorOptions } from './zoom';
+export { createZoomSimulator, normalizeStartTime, START_URL_TTL_MS } from './zoom';
+export type { ZoomMeeting, ZoomSimulator, ZoomSimulatorOptions, ZoomUser } from './zoom';
 export { createBtcpaySimulator } from './btcpay';
-export type { BtcpayInvoiceStatus, BtcpayPaymentMethodId, BtcpaySimulator, BtcpaySimulatorOptions, BtcpayWebhookEvent } from './btcpay';
+export type { BtcpayInvoiceStatus, BtcpayPaymentMethodId, BtcpayPayOptions, BtcpaySimulator, BtcpaySimulatorOptions, BtcpayWebhookEvent } from './btcpay';
 export { createLightningInvoice, decodeBolt11, encodeBolt11, formatHrpAmount, randomSegwitAddress, bech32Verify } from './bolt11';
 export type { AddressHrp, Bolt11Network, DecodedBolt11, EncodeBolt11Input, LightningInvoice } from './bolt11';
 export { hmacSha256Hex } from './webhooks';

@@ -67,7 +67,7 @@ describe('Swiss Bitcoin Pay simulator', () => {
       id: created.id,
       title: 'Consultation',
       description: 'Dr. House, 30 min',
-      amount: 25_000_000,
+      amount: 25_000,
       input: { unit: 'CHF', amount: 25 },
       status: 'open',
       isPaid: false,
@@ -224,5 +224,54 @@ describe('Swiss Bitcoin Pay simulator', () => {
     expect(sim.deliveries.every((d) => Date.parse(d.attempts[0]!.at) >= paidAt + 290)).toBe(true);
     sim.failFor(0);
     expect((await fetch(`${base}/checkout/${id}`)).status).toBe(200);
+  });
+
+  it('plays every status over HTTP: pending, underpaid then topped up, underpaid then expired, over-paid, canceled; refuses hostile amounts', async () => {
+    const post = (id: string, what: string) => fetch(`${base}/checkout/${id}/${what}`, { method: 'POST' });
+    const checkout = async () => ((await (await create({ title: 'Cases', amount: 10, onChain: true, webhook: hook.url })).json()) as { id: string }).id;
+
+    const a = await checkout();
+    expect(await (await post(a, 'pending')).json()).toMatchObject({ status: 'pending', isPending: true, isPaid: false });
+    expect(await (await pay(a)).json()).toMatchObject({ status: 'settled', isPaid: true, isPending: false, amount: 10_000 });
+
+    const b = await checkout();
+    expect(await (await pay(b, { method: 'onchain', sats: 4000 })).json()).toMatchObject({ status: 'underpaid', isPaid: false, isExpired: false });
+    expect((await pay(b, { method: 'lightning' })).status).toBe(409); // completed on-chain only
+    const topped = (await (await pay(b, { method: 'onchain', sats: '6000' })).json()) as Record<string, any>;
+    expect(topped).toMatchObject({ status: 'settled', isPaid: true });
+    expect(topped.paymentDetails[1]).toMatchObject({ network: 'onchain', amount: 10_000 });
+
+    const c = await checkout();
+    await pay(c, { method: 'onchain', sats: 3000 });
+    expect(await (await post(c, 'expire')).json()).toMatchObject({ status: 'underpaid', isExpired: true });
+    expect((await pay(c, { method: 'onchain', sats: 7000 })).status).toBe(409);
+
+    const d = await checkout();
+    const over = (await (await pay(d, { method: 'onchain', sats: 12_500 })).json()) as Record<string, any>;
+    expect(over).toMatchObject({ status: 'settled', amount: 10_000 });
+    expect(over.paymentDetails[1]).toMatchObject({ amount: 12_500 });
+
+    const e = await checkout();
+    expect(await (await post(e, 'cancel')).json()).toMatchObject({ status: 'canceled', isPaid: false });
+    expect((await pay(e)).status).toBe(409);
+    expect((await post(e, 'cancel')).status).toBe(409);
+
+    const f = await checkout();
+    for (const sats of [-1, 0, 1.5, 'abc', 1e300, { x: 1 }]) expect((await pay(f, { method: 'onchain', sats })).status).toBe(400);
+    expect((await pay(f, { method: 'lightning', sats: 5 })).status).toBe(400);
+    expect((await post('no-such-checkout', 'cancel')).status).toBe(404);
+    expect((await get(f)).status).toBe('open');
+    await sim.waitForWebhooks();
+    expect(new Set(hook.received.map((h) => (h.json as { status: string }).status))).toEqual(new Set(['pending', 'settled', 'underpaid', 'canceled']));
+  });
+
+  it('answers GET /transaction-limit/:currency and refuses a checkout outside it', async () => {
+    expect(await (await fetch(`${base}/transaction-limit/chf`)).json()).toEqual({ currency: 'CHF', min: 1, max: 10_000 });
+    sim.setTransactionLimit('EUR', { min: 5, max: 100 });
+    expect(await (await fetch(`${base}/transaction-limit/EUR`)).json()).toEqual({ currency: 'EUR', min: 5, max: 100 });
+    expect((await create({ title: 'Too much', amount: 100.01, unit: 'EUR' })).status).toBe(400);
+    expect((await create({ title: 'Too little', amount: 4.99, unit: 'EUR' })).status).toBe(400);
+    expect((await create({ title: 'Fine', amount: 100, unit: 'EUR' })).status).toBe(201);
+    for (const bad of ['XYZ', '%00', 'C%00F', 'chf%2F..', 'toolongcurrency']) expect((await fetch(`${base}/transaction-limit/${bad}`)).status).toBe(404);
   });
 });

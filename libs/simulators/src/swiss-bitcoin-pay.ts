@@ -1,8 +1,11 @@
 // Swiss Bitcoin Pay merchant API simulator (https://docs.swiss-bitcoin-pay.ch, "Merchant's API" 1.3.0).
 //
-// Real endpoints: POST /checkout (header api-key) and GET /checkout/:id (no key needed, as on the real API).
+// Real endpoints: POST /checkout (header api-key), GET /checkout/:id (no key needed, as on the real API)
+// and GET /transaction-limit/:currency (answer shape {currency, min, max} assumed: not in the public docs).
 // Simulator-only endpoints: the HTML checkout page (GET /checkout/:id with Accept: text/html),
-// POST /checkout/:id/pay and POST /checkout/:id/expire.
+// POST /checkout/:id/pay (body: method, sats — on-chain only: less than due = underpaid, more =
+// over-paid), POST /checkout/:id/pending (a payment in flight: isPending), POST /checkout/:id/cancel
+// and POST /checkout/:id/expire.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createLightningInvoice, randomSegwitAddress, type AddressHrp, type Bolt11Network, type LightningInvoice } from './bolt11';
@@ -41,9 +44,17 @@ export interface SwissBitcoinPaySimulatorOptions {
   stateFile?: string;
   /** Queue webhooks without sending them until resumeWebhooks() (e.g. until the receiver is up). */
   webhooksPaused?: boolean;
+  /** What GET /transaction-limit/:currency answers, per currency; default min 1, max 10 000 of each unit. */
+  transactionLimits?: Record<string, SbpTransactionLimit>;
 }
 
-export type SbpStatus = 'open' | 'unconfirmed' | 'settled' | 'expired';
+/** The amounts a checkout may ask for, in the currency's units (POST /checkout refuses others with 400). */
+export interface SbpTransactionLimit {
+  min: number;
+  max: number;
+}
+
+export type SbpStatus = 'open' | 'pending' | 'unconfirmed' | 'underpaid' | 'settled' | 'expired' | 'canceled';
 export type SbpPaymentMethod = 'lightning' | 'onchain';
 
 /** The invoice as GET /checkout/:id and the webhook present it. */
@@ -51,13 +62,15 @@ export interface SbpInvoiceJson {
   id: string;
   title: string;
   description: string | null;
-  /** Millisatoshis, as the real API (e.g. 93997000 for a 93 997 sat invoice). */
+  /** Satoshis, as the real API (93997 for a 93 997 sat invoice). */
   amount: number;
   /** The amount and unit requested at creation. */
   input: { unit: string; amount: number };
   status: SbpStatus;
   isPaid: boolean;
   isExpired: boolean;
+  /** A payment is in flight. */
+  isPending: boolean;
   /** Unix seconds. */
   time: number;
   createdAt: number;
@@ -89,6 +102,10 @@ interface SbpInvoice {
   delayMs: number;
   status: SbpStatus;
   paidAtMs?: number;
+  /** Satoshis received on-chain (several payments add up while underpaid). */
+  paidSats?: number;
+  /** An underpaid checkout whose time ran out (it keeps the status underpaid). */
+  ended?: boolean;
   paymentMethod?: SbpPaymentMethod;
   txId?: string;
   lightning: LightningInvoice;
@@ -121,6 +138,12 @@ export interface SwissBitcoinPaySimulator extends Omit<SimulatorServer, 'onClose
   listInvoices(): SbpInvoiceJson[];
   /** Same as POST /checkout/:id/pay. Throws if unknown, expired or already paid. */
   pay(id: string, method?: SbpPaymentMethod): SbpInvoiceJson;
+  /** Same as POST /checkout/:id/pay with a `sats` body: an on-chain payment of that many sats. */
+  payOnchain(id: string, sats: number): SbpInvoiceJson;
+  /** Same as POST /checkout/:id/pending. */
+  markPending(id: string): SbpInvoiceJson;
+  /** Same as POST /checkout/:id/cancel. */
+  cancel(id: string): SbpInvoiceJson;
   /** Same as POST /checkout/:id/expire. */
   expire(id: string): SbpInvoiceJson;
   /** Compressed public key (hex) of the simulated Lightning node that signs every `pr`. */
@@ -131,6 +154,8 @@ export interface SwissBitcoinPaySimulator extends Omit<SimulatorServer, 'onClose
   resumeWebhooks(): void;
   /** Delays and/or duplicates the webhooks sent from now on ({} = none). */
   setWebhookFaults(faults: WebhookFaults): void;
+  /** Changes what GET /transaction-limit/:currency answers (and POST /checkout enforces). */
+  setTransactionLimit(currency: string, limit: SbpTransactionLimit): void;
 }
 
 const DEFAULT_SATS_PER_UNIT: Record<string, number> = { CHF: 1000, EUR: 1000, USD: 1000, GBP: 1000, sat: 1, sats: 1, BTC: 100_000_000 };
@@ -161,8 +186,10 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
     onFinished: () => persist(),
   });
   let failCreates = 0;
+  const limits = new Map<string, SbpTransactionLimit>(Object.entries(opts.transactionLimits ?? {}).map(([c, l]) => [c.toUpperCase(), l]));
+  const limitOf = (unit: string): SbpTransactionLimit => limits.get(unit.toUpperCase()) ?? { min: 1, max: 10_000 };
   // The payer's side (pay, expire) is not the merchant API: an outage leaves it working.
-  server.exemptFromOutage(/^\/checkout\/[^/?]+\/(pay|expire)(\?|$)/);
+  server.exemptFromOutage(/^\/checkout\/[^/?]+\/(pay|expire|pending|cancel)(\?|$)/);
   server.onClose(() => {
     closing = true; // what close() interrupts stays as last saved (pending webhooks are sent after a restart)
     dispatcher.close();
@@ -186,13 +213,13 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
   for (const { lightning, ...rest } of saved?.invoices ?? []) {
     const inv: SbpInvoice = { ...rest, lightning: lightningFromJson(lightning) };
     invoices.set(inv.id, inv);
-    if (inv.status === 'open') inv.cancelExpiry = unrefTimeout(() => markExpired(inv), inv.createdAtMs + inv.delayMs - Date.now());
+    if (payable(inv)) inv.cancelExpiry = unrefTimeout(() => markExpired(inv), inv.createdAtMs + inv.delayMs - Date.now());
   }
   for (const webhook of saved?.webhooks ?? []) dispatcher.enqueue(webhook);
   persist();
 
   function refresh(inv: SbpInvoice): void {
-    if (inv.status === 'open' && Date.now() >= inv.createdAtMs + inv.delayMs) markExpired(inv);
+    if (payable(inv) && Date.now() >= inv.createdAtMs + inv.delayMs) markExpired(inv);
   }
 
   function toJson(inv: SbpInvoice, req?: FastifyRequest): SbpInvoiceJson {
@@ -211,7 +238,7 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
     if (inv.onChainAddr) {
       const onchain: Record<string, unknown> = { network: 'onchain', address: inv.onChainAddr };
       if (inv.paymentMethod === 'onchain') {
-        Object.assign(onchain, { txId: inv.txId, vout_index: 0, amount: inv.amountSats, confirmations: 1, minConfirmations: 1, paidAt });
+        Object.assign(onchain, { txId: inv.txId, vout_index: 0, amount: inv.paidSats ?? inv.amountSats, confirmations: 1, minConfirmations: 1, paidAt });
       }
       details.push(onchain);
     }
@@ -219,11 +246,12 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
       id: inv.id,
       title: inv.title,
       description: inv.description,
-      amount: inv.amountSats * 1000,
+      amount: inv.amountSats,
       input: { unit: inv.unit, amount: inv.inputAmount },
       status: inv.status,
       isPaid: inv.status === 'settled',
-      isExpired: inv.status === 'expired',
+      isExpired: inv.status === 'expired' || inv.ended === true,
+      isPending: inv.status === 'pending',
       time: sec(inv.createdAtMs),
       createdAt: sec(inv.createdAtMs),
       delay: Math.round(inv.delayMs / 1000),
@@ -261,8 +289,10 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
   }
 
   function markExpired(inv: SbpInvoice): void {
-    if (inv.status !== 'open') return;
-    inv.status = 'expired';
+    if (!payable(inv)) return;
+    // An underpaid checkout stays underpaid, now expired: what came in is the merchant's to return.
+    if (inv.status === 'underpaid') inv.ended = true;
+    else inv.status = 'expired';
     inv.cancelExpiry?.();
     sendWebhook(inv);
     persist();
@@ -275,15 +305,47 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
     return inv;
   }
 
-  function pay(id: string, method: SbpPaymentMethod = 'lightning'): SbpInvoice {
+  function pay(id: string, method: SbpPaymentMethod = 'lightning', sats?: number): SbpInvoice {
     const inv = find(id);
-    if (inv.status === 'expired') throw new SbpError(409, 'Invoice expired');
+    if (inv.status === 'expired' || inv.ended) throw new SbpError(409, 'Invoice expired');
+    if (inv.status === 'canceled') throw new SbpError(409, 'Invoice canceled');
     if (inv.status === 'settled') throw new SbpError(409, 'Invoice already paid');
     if (method === 'onchain' && !inv.onChainAddr) throw new SbpError(400, 'Onchain payment is not enabled for this invoice');
-    inv.status = 'settled';
+    if (sats !== undefined && (method !== 'onchain' || !Number.isSafeInteger(sats) || sats < 1)) {
+      throw new SbpError(400, 'sats: a positive whole number, for an on-chain payment only (Lightning pays the requested amount)');
+    }
+    if (inv.status === 'underpaid' && method !== 'onchain') throw new SbpError(409, 'An underpaid invoice is completed on-chain');
+    const received = (inv.paidSats ?? 0) + (sats ?? inv.amountSats - (inv.paidSats ?? 0));
     inv.paymentMethod = method;
     inv.paidAtMs = Date.now();
-    if (method === 'onchain') inv.txId = randomBytes(32).toString('hex');
+    if (method === 'onchain') {
+      inv.txId = randomBytes(32).toString('hex');
+      inv.paidSats = received;
+    }
+    if (method === 'onchain' && received < inv.amountSats) {
+      inv.status = 'underpaid'; // still payable until its expiry
+    } else {
+      inv.status = 'settled';
+      inv.cancelExpiry?.();
+    }
+    sendWebhook(inv);
+    persist();
+    return inv;
+  }
+
+  function markPending(id: string): SbpInvoice {
+    const inv = find(id);
+    if (inv.status !== 'open') throw new SbpError(409, `Invoice is ${inv.status}`);
+    inv.status = 'pending';
+    sendWebhook(inv);
+    persist();
+    return inv;
+  }
+
+  function cancel(id: string): SbpInvoice {
+    const inv = find(id);
+    if (inv.status !== 'open' && inv.status !== 'pending') throw new SbpError(409, `Invoice is ${inv.status}`);
+    inv.status = 'canceled';
     inv.cancelExpiry?.();
     sendWebhook(inv);
     persist();
@@ -319,6 +381,10 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
     const unit = typeof body.unit === 'string' && body.unit ? body.unit : (opts.defaultUnit ?? 'CHF');
     const rate = rates[unit] ?? rates[unit.toUpperCase()];
     if (rate === undefined) return reply.code(400).send({ reason: `Unsupported unit "${unit}"` });
+    const limit = rate === 1 || rate === 100_000_000 ? undefined : limitOf(unit);
+    if (limit && (amount < limit.min || amount > limit.max)) {
+      return reply.code(400).send({ reason: `Amount must be between ${limit.min} and ${limit.max} ${unit}` });
+    }
     const amountSats = Math.round(amount * rate);
     if (amountSats < 1) return reply.code(400).send({ reason: 'Amount is below 1 sat' });
     const delayMinutes = typeof body.delay === 'number' && body.delay > 0 ? body.delay : (opts.defaultDelayMinutes ?? 10);
@@ -362,6 +428,12 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
     return reply.code(201).send(created);
   });
 
+  app.get<{ Params: { currency: string } }>('/transaction-limit/:currency', async (req, reply) => {
+    const currency = req.params.currency.toUpperCase();
+    if (!/^[A-Z]{3}$/.test(currency) || rates[currency] === undefined) return reply.code(404).send({ reason: 'Unknown currency' });
+    return reply.send({ currency, ...limitOf(currency) });
+  });
+
   app.get<{ Params: { id: string } }>('/checkout/:id', async (req, reply) => {
     try {
       const inv = find(req.params.id);
@@ -374,15 +446,33 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
 
   app.post<{ Params: { id: string } }>('/checkout/:id/pay', async (req, reply) => {
     try {
-      const requested = asRecord(req.body).method;
-      const method: SbpPaymentMethod = requested === 'onchain' ? 'onchain' : 'lightning';
-      const inv = pay(req.params.id, method);
+      const body = asRecord(req.body);
+      const method: SbpPaymentMethod = body.method === 'onchain' ? 'onchain' : 'lightning';
+      const raw = typeof body.sats === 'string' && body.sats !== '' ? Number(body.sats) : body.sats;
+      if (raw !== undefined && raw !== '' && typeof raw !== 'number') throw new SbpError(400, 'sats must be a number');
+      const inv = pay(req.params.id, method, typeof raw === 'number' ? raw : undefined);
       if (isFormPost(req)) return reply.redirect(inv.redirectAfterPaid ?? checkoutUrl(inv, req), 303);
       return reply.send(toJson(inv, req));
     } catch (err) {
       if (isFormPost(req) && err instanceof SbpError && err.statusCode !== 404) {
         return reply.redirect(`${base(req)}/checkout/${encodeURIComponent(req.params.id)}`, 303);
       }
+      return sendError(reply, err);
+    }
+  });
+
+  app.post<{ Params: { id: string } }>('/checkout/:id/pending', async (req, reply) => {
+    try {
+      return reply.send(toJson(markPending(req.params.id), req));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.post<{ Params: { id: string } }>('/checkout/:id/cancel', async (req, reply) => {
+    try {
+      return reply.send(toJson(cancel(req.params.id), req));
+    } catch (err) {
       return sendError(reply, err);
     }
   });
@@ -409,6 +499,7 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
     failFor: server.failFor,
     exemptFromOutage: server.exemptFromOutage,
     setWebhookFaults: (faults) => dispatcher.setFaults(faults),
+    setTransactionLimit: (currency, limit) => void limits.set(currency.toUpperCase(), limit),
     get deliveries() {
       return dispatcher.deliveries;
     },
@@ -422,6 +513,9 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
     },
     listInvoices: () => [...invoices.values()].map((inv) => toJson(inv)),
     pay: (id, method) => toJson(pay(id, method)),
+    payOnchain: (id, sats) => toJson(pay(id, 'onchain', sats)),
+    markPending: (id) => toJson(markPending(id)),
+    cancel: (id) => toJson(cancel(id)),
     expire(id: string) {
       const inv = find(id);
       if (inv.status === 'settled') throw new SbpError(409, 'Invoice already paid');
@@ -434,6 +528,8 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
       invoices.clear();
       dispatcher.reset();
       failCreates = 0;
+      limits.clear();
+      for (const [c, l] of Object.entries(opts.transactionLimits ?? {})) limits.set(c.toUpperCase(), l);
       server.setLatencyMs(0);
       server.failFor(0);
       persist();
@@ -442,11 +538,22 @@ export function createSwissBitcoinPaySimulator(opts: SwissBitcoinPaySimulatorOpt
   };
 }
 
+/** Whether the checkout still takes money (an underpaid one until its time runs out). */
+const payable = (inv: SbpInvoice) => inv.status === 'open' || inv.status === 'pending' || (inv.status === 'underpaid' && !inv.ended);
+
 function checkoutPage(inv: SbpInvoiceJson): string {
-  const sats = inv.amount / 1000;
-  const payable = inv.status === 'open';
-  const statusText = { open: 'Awaiting payment', unconfirmed: 'Payment seen, unconfirmed', settled: 'Paid', expired: 'Expired' }[inv.status];
-  const buttons = payable
+  const sats = inv.amount;
+  const canPay = inv.status === 'open';
+  const statusText = {
+    open: 'Awaiting payment',
+    pending: 'Payment in flight',
+    unconfirmed: 'Payment seen, unconfirmed',
+    underpaid: inv.isExpired ? 'Underpaid, expired' : 'Underpaid',
+    settled: 'Paid',
+    expired: 'Expired',
+    canceled: 'Canceled',
+  }[inv.status];
+  const buttons = canPay
     ? `<form method="post" action="/checkout/${escapeHtml(inv.id)}/pay">
         <input type="hidden" name="method" value="lightning">
         <button type="submit" id="pay" data-testid="pay">Pay ${escapeHtml(sats)} sats (Lightning)</button>

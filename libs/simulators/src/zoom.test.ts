@@ -1,4 +1,4 @@
-import { createZoomSimulator, normalizeStartTime, type ZoomSimulator } from './zoom';
+import { createZoomSimulator, normalizeStartTime, START_URL_TTL_MS, type ZoomSimulator } from './zoom';
 
 const ACCOUNT = 'acc-123';
 const CLIENT_ID = 'client-abc';
@@ -17,8 +17,8 @@ describe('Zoom simulator', () => {
     expect(res.status).toBe(200);
     return ((await res.json()) as { access_token: string }).access_token;
   };
-  const createMeeting = (accessToken: string, body: unknown = {}) =>
-    fetch(`${base}/v2/users/me/meetings`, {
+  const createMeeting = (accessToken: string, body: unknown = {}, userId = 'me') =>
+    fetch(`${base}/v2/users/${encodeURIComponent(userId)}/meetings`, {
       method: 'POST',
       headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -169,5 +169,135 @@ describe('Zoom simulator', () => {
     expect(sim.meetings).toHaveLength(0);
     sim.failFor(0);
     expect((await createMeeting(accessToken, { topic: 'x' })).status).toBe(201);
+  });
+  describe('fidelity', () => {
+    const api = (accessToken: string, method: string, path: string, body?: unknown) =>
+      fetch(`${base}/v2${path}`, {
+        method,
+        headers: { authorization: `Bearer ${accessToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const newUser = async (t: string, email: string) => {
+      const res = await api(t, 'POST', '/users', { action: 'custCreate', user_info: { email, type: 2, first_name: 'Pro', last_name: 'Host' } });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const meetingOn = async (t: string, userId: string) => {
+      const res = await createMeeting(t, { topic: 'Consultation', type: 2, start_time: '2030-03-01T09:00:00Z', duration: 30 }, userId);
+      expect(res.status).toBe(201);
+      return (await res.json()) as { id: number; start_url: string; join_url: string; host_id: string; host_email: string };
+    };
+    const start = async (startUrl: string) => {
+      const res = await fetch(startUrl);
+      return { status: res.status, text: await res.text() };
+    };
+
+    it('users API: custCreate, duplicates refused, list, read by id or email; meetings only on users that exist', async () => {
+      const t = await token();
+      const id = await newUser(t, 'pro-1@hosts.cryptocare.test');
+      const again = await api(t, 'POST', '/users', { action: 'custCreate', user_info: { email: 'PRO-1@hosts.cryptocare.test', type: 2 } });
+      expect(again.status).toBe(409);
+      expect(((await again.json()) as { code: number }).code).toBe(1005);
+      expect((await api(t, 'POST', '/users', { action: 'steal', user_info: { email: 'x@y.test', type: 2 } })).status).toBe(400);
+      expect((await api(t, 'POST', '/users', { action: 'custCreate', user_info: { email: 'not an email\u0000', type: 2 } })).status).toBe(400);
+      expect((await api(t, 'POST', '/users', { action: 'custCreate', user_info: { email: 'x@y.test', type: 3 } })).status).toBe(400);
+
+      const list = (await (await api(t, 'GET', '/users?page_size=300')).json()) as { total_records: number; users: Array<{ id: string; email: string }> };
+      expect(list.users.map((u) => u.id)).toEqual([sim.owner.id, id]);
+      expect(((await (await api(t, 'GET', `/users/${id}`)).json()) as { email: string }).email).toBe('pro-1@hosts.cryptocare.test');
+      expect(((await (await api(t, 'GET', '/users/pro-1@hosts.cryptocare.test')).json()) as { id: string }).id).toBe(id);
+
+      const unknown = await createMeeting(t, { topic: 'x' }, 'nobody-here');
+      expect(unknown.status).toBe(404);
+      expect(await unknown.json()).toEqual({ code: 1001, message: 'User does not exist: nobody-here.' });
+      expect(sim.meetings).toHaveLength(0);
+
+      const onPro = await meetingOn(t, id);
+      const onOwner = await meetingOn(t, 'me');
+      expect(onPro).toMatchObject({ host_id: id, host_email: 'pro-1@hosts.cryptocare.test' });
+      expect(onOwner.host_id).toBe(sim.owner.id);
+      const proMeetings = (await (await api(t, 'GET', `/users/${id}/meetings`)).json()) as { meetings: Array<{ id: number }> };
+      expect(proMeetings.meetings.map((m) => m.id)).toEqual([onPro.id]);
+
+      // Deleting a user takes their meetings; the owner cannot be deleted.
+      expect((await api(t, 'DELETE', `/users/${id}?action=delete`)).status).toBe(204);
+      expect((await api(t, 'GET', `/users/${id}`)).status).toBe(404);
+      expect(sim.deletedMeetingIds).toEqual([onPro.id]);
+      expect(sim.meetings.map((m) => m.id)).toEqual([onOwner.id]);
+      expect((await api(t, 'DELETE', `/users/${id}?action=delete`)).status).toBe(404);
+      expect((await api(t, 'DELETE', '/users/me')).status).toBe(400);
+    });
+
+    it('a start_url works for 2 hours after it was issued; GET /v2/meetings/{id} gives a fresh one', async () => {
+      const t = await token();
+      const meeting = await meetingOn(t, 'me');
+      sim.advanceClock(START_URL_TTL_MS + 1_000);
+      const stale = await start(meeting.start_url);
+      expect(stale.status).toBe(401);
+      expect(stale.text).toContain('expired');
+      const fresh = ((await (await api(t, 'GET', `/meetings/${meeting.id}`)).json()) as { start_url: string }).start_url;
+      expect(fresh).not.toBe(meeting.start_url);
+      expect((await start(fresh)).status).toBe(200);
+      expect(sim.getMeeting(meeting.id)?.status).toBe('started');
+      // A zak of another meeting does not start this one.
+      const other = await meetingOn(t, 'me');
+      expect((await start(`${base}/s/${other.id}?${new URL(fresh).searchParams.toString()}`)).status).toBe(401);
+    });
+
+    it('one live meeting per host: a second start waits until the first ended; other hosts are not affected', async () => {
+      const t = await token();
+      const pro = await newUser(t, 'pro-2@hosts.cryptocare.test');
+      const first = await meetingOn(t, pro);
+      const second = await meetingOn(t, pro);
+      const elsewhere = await meetingOn(t, 'me');
+      expect((await start(first.start_url)).status).toBe(200);
+      const refused = await start(second.start_url);
+      expect(refused.status).toBe(409);
+      expect(refused.text).toContain('currently in progress');
+      expect((await start(elsewhere.start_url)).status).toBe(200);
+      expect((await fetch(`${base}/_sim/meetings/${first.id}/end`, { method: 'POST' })).status).toBe(204);
+      expect(sim.getMeeting(first.id)?.status).toBe('finished');
+      expect((await start(second.start_url)).status).toBe(200);
+    });
+
+    it('100 creations or updates per host and UTC day, then 429 Daily-limit with Retry-After to midnight UTC (or without it)', async () => {
+      const t = await token();
+      const pro = await newUser(t, 'pro-3@hosts.cryptocare.test');
+      sim.setNow(Date.parse('2030-03-01T23:00:00Z'));
+      const first = await meetingOn(t, pro);
+      expect((await api(t, 'PATCH', `/meetings/${first.id}`, { duration: 45 })).status).toBe(204); // an update counts
+      for (let i = 0; i < 98; i++) expect((await createMeeting(t, { topic: 'x' }, pro)).status).toBe(201);
+      expect(sim.usedToday(pro)).toBe(100);
+
+      const limited = await createMeeting(t, { topic: 'x' }, pro);
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('x-ratelimit-type')).toBe('Daily-limit');
+      expect(Number(limited.headers.get('retry-after'))).toBe(3600);
+      expect(((await limited.json()) as { code: number }).code).toBe(429);
+      expect((await api(t, 'PATCH', `/meetings/${first.id}`, { duration: 50 })).status).toBe(429);
+      expect(sim.getMeeting(first.id)?.duration).toBe(45);
+      expect((await createMeeting(t, { topic: 'x' }, 'me')).status).toBe(201); // another host has its own quota
+
+      // The control route, as a test over HTTP would use it: no Retry-After on the next refusals.
+      expect((await fetch(`${base}/_sim/quota`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ retryAfter: false }) })).status).toBe(200);
+      const bare = await createMeeting(t, { topic: 'x' }, pro);
+      expect(bare.status).toBe(429);
+      expect(bare.headers.get('retry-after')).toBeNull();
+
+      const clock = await fetch(`${base}/_sim/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ now: '2030-03-02T00:00:01Z' }) });
+      expect(await clock.json()).toEqual({ now: expect.stringMatching(/^2030-03-02T00:00:0[12]/) });
+      expect((await createMeeting(t, { topic: 'x' }, pro)).status).toBe(201);
+      expect(sim.usedToday(pro)).toBe(1);
+    });
+
+    it('control routes refuse bad input and keep working during an outage', async () => {
+      const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect((await post('/_sim/clock', { now: 'yesterday' })).status).toBe(400);
+      expect((await post('/_sim/quota', { dailyLimit: -1 })).status).toBe(400);
+      expect((await post('/_sim/quota', { retryAfter: 'no' })).status).toBe(400);
+      sim.failFor(60_000, 503);
+      expect((await post('/_sim/quota', { dailyLimit: 5 })).status).toBe(200);
+      sim.failFor(0);
+    });
   });
 });

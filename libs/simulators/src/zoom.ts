@@ -1,8 +1,12 @@
-// Zoom simulator: Server-to-Server OAuth token endpoint and the meeting endpoints of the REST API v2.
+// Zoom simulator: Server-to-Server OAuth token endpoint and the user and meeting endpoints of the REST API v2.
 //
 // Real shapes: POST /oauth/token (grant_type=account_credentials, Basic client credentials), POST /v2/users/:userId/meetings,
-// GET|PATCH|DELETE /v2/meetings/:meetingId, GET /v2/users/:userId/meetings. Simulator-only: GET /j/:id and /s/:id
-// (the join/start pages behind join_url and start_url).
+// GET|PATCH|DELETE /v2/meetings/:meetingId, GET /v2/users/:userId/meetings, POST|GET /v2/users, GET|DELETE /v2/users/:userId.
+// What the real one enforces and this one too: meetings only on users that exist; a start_url that works for
+// 2 hours after it was issued (GET /v2/meetings/:id issues a fresh one); 100 meeting creations or updates per host
+// user and UTC day (429, X-RateLimit-Type Daily-limit, Retry-After sometimes missing); one live meeting per host.
+// Simulator-only: GET /j/:id and /s/:id (the join/start pages behind join_url and start_url; /s/ starts the
+// meeting), and the control routes under /_sim/ (clock, quota, ending a meeting).
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { asRecord, createServer, escapeHtml, publicBase, type SimulatorServer } from './server';
@@ -22,7 +26,24 @@ export interface ZoomSimulatorOptions {
   logger?: boolean;
   /** JSON file keeping meetings and tokens across restarts; saved on every change, loaded at creation. */
   stateFile?: string;
+  /** Meeting creations and updates per host user and UTC day; default 100 (as Zoom). */
+  dailyMeetingLimit?: number;
 }
+
+export interface ZoomUser {
+  id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  display_name: string;
+  /** 1 basic, 2 licensed, 4 unassigned without meetings basic, 99 none. */
+  type: number;
+  status: 'active' | 'pending' | 'inactive';
+  created_at: string;
+}
+
+/** How long a start_url works after it is issued (Zoom: two hours for regular users). */
+export const START_URL_TTL_MS = 2 * 60 * 60 * 1000;
 
 /** What the state file holds. */
 interface ZoomState {
@@ -31,6 +52,8 @@ interface ZoomState {
   tokens: Array<[string, number]>;
   meetings: ZoomMeeting[];
   deleted: number[];
+  /** Users other than the account owner (absent in older files). */
+  users?: ZoomUser[];
 }
 
 export interface ZoomMeeting {
@@ -73,6 +96,20 @@ export interface ZoomSimulator extends Omit<SimulatorServer, 'onClose'> {
   /** Makes every issued token expired (API answers 401 code 124 "Access token is expired."). */
   expireTokens(): void;
   getMeeting(id: number): ZoomMeeting | undefined;
+  /** Every user, the account owner (`me`) first. */
+  readonly users: readonly ZoomUser[];
+  /** The account owner, whom `users/me` means. */
+  readonly owner: ZoomUser;
+  /** The simulator's clock (ms): real time plus what setNow/advanceClock moved it by. */
+  now(): number;
+  setNow(ms: number): void;
+  advanceClock(ms: number): void;
+  /** The daily creation/update limit per host, and whether its 429 carries Retry-After (default true). */
+  setDailyLimit(limit: number, options?: { retryAfter?: boolean }): void;
+  /** Creations and updates counted today (the simulator's UTC day) for a user id. */
+  usedToday(userId: string): number;
+  /** Ends a started meeting (as when the host leaves). */
+  endMeeting(id: number): void;
   reset(): void;
 }
 
@@ -152,6 +189,25 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
   const tokens = new Map<string, number>(saved?.tokens ?? []); // token -> expiry (ms)
   const meetings = new Map<number, ZoomMeeting>((saved?.meetings ?? []).map((m) => [m.id, m]));
   const deleted: number[] = [...(saved?.deleted ?? [])];
+  let clockOffsetMs = 0;
+  const now = () => Date.now() + clockOffsetMs;
+  const owner: ZoomUser = {
+    id: hostId,
+    email: hostEmail,
+    first_name: 'CryptoCare',
+    last_name: 'Owner',
+    display_name: 'CryptoCare Owner',
+    type: 2,
+    status: 'active',
+    created_at: zoomTime(Date.now()),
+  };
+  const users = new Map<string, ZoomUser>([[owner.id, owner], ...(saved?.users ?? []).map((u): [string, ZoomUser] => [u.id, u])]);
+  const defaultDailyLimit = opts.dailyMeetingLimit ?? 100;
+  let quota = { limit: defaultDailyLimit, retryAfter: true };
+  /** user id -> [UTC day (yyyy-mm-dd), creations and updates that day] */
+  const used = new Map<string, [string, number]>();
+  /** zak of each issued start_url -> its meeting and expiry (simulator clock, ms). */
+  const startTokens = new Map<string, { meetingId: number; expiresAt: number }>();
   let closing = false;
   server.onClose(() => {
     closing = true;
@@ -161,7 +217,7 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
   function persist(): void {
     if (!store || closing) return;
     const now = Date.now();
-    store.save({ hostId, tokens: [...tokens].filter(([, expiry]) => expiry > now), meetings: [...meetings.values()], deleted });
+    store.save({ hostId, tokens: [...tokens].filter(([, expiry]) => expiry > now), meetings: [...meetings.values()], deleted, users: [...users.values()].filter((u) => u.id !== owner.id) });
   }
   persist();
   let tokenRequests = 0;
@@ -249,7 +305,125 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
     }
   }
 
+  /** `me`, a user id or a user's email (Zoom accepts each for userId). */
+  function findUser(userId: string): ZoomUser | undefined {
+    if (userId === 'me') return owner;
+    const byId = users.get(userId);
+    if (byId) return byId;
+    const email = userId.toLowerCase();
+    return [...users.values()].find((u) => u.email.toLowerCase() === email);
+  }
+
+  function userNotFound(reply: FastifyReply, userId: string) {
+    return reply.code(404).send({ code: 1001, message: `User does not exist: ${userId}.` });
+  }
+
+  const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+  function usedToday(userId: string): number {
+    const entry = used.get(userId);
+    return entry && entry[0] === utcDay(now()) ? entry[1] : 0;
+  }
+
+  /**
+   * Counts one creation or update against the host's daily limit; false (and the 429 sent) when
+   * the limit is reached. Retry-After says when the next UTC day starts, unless switched off (the
+   * real Zoom does not always send it).
+   */
+  function takeQuota(userId: string, reply: FastifyReply): boolean {
+    const today = usedToday(userId);
+    if (today >= quota.limit) {
+      const at = now();
+      const nextDay = Date.UTC(new Date(at).getUTCFullYear(), new Date(at).getUTCMonth(), new Date(at).getUTCDate() + 1);
+      reply.header('X-RateLimit-Category', 'Medium').header('X-RateLimit-Type', 'Daily-limit').header('X-RateLimit-Limit', String(quota.limit)).header('X-RateLimit-Remaining', '0');
+      if (quota.retryAfter) reply.header('Retry-After', String(Math.ceil((nextDay - at) / 1000)));
+      void reply.code(429).send({ code: 429, message: `You have exceeded the daily rate limit (${quota.limit}) of Meeting Create/Update API requests permitted for this particular user. You may resume these requests at GMT 00:00:00.` });
+      return false;
+    }
+    used.set(userId, [utcDay(now()), today + 1]);
+    return true;
+  }
+
+  /** A start_url for the meeting, valid START_URL_TTL_MS from now. */
+  function issueStartUrl(req: FastifyRequest, meetingId: number): string {
+    const zak = b64url(randomBytes(32));
+    startTokens.set(zak, { meetingId, expiresAt: now() + START_URL_TTL_MS });
+    return `${base(req)}/s/${meetingId}?zak=${zak}`;
+  }
+
+  const userJson = (u: ZoomUser) => ({ ...u, pmi: 0, timezone: 'UTC', verified: 1, dept: '', last_login_time: u.created_at, language: 'en-US' });
+
+  app.post('/v2/users', async (req, reply) => {
+    const body = asRecord(req.body);
+    const action = body.action;
+    if (typeof action !== 'string' || !['create', 'autoCreate', 'custCreate', 'ssoCreate'].includes(action)) return validation(reply, 'action');
+    const info = asRecord(body.user_info);
+    const email = info.email;
+    if (typeof email !== 'string' || email.length > 128 || !/^[^\s@\u0000]+@[^\s@\u0000]+\.[^\s@\u0000]+$/.test(email)) return validation(reply, 'user_info.email');
+    const type = info.type;
+    if (typeof type !== 'number' || ![1, 2, 4, 99].includes(type)) return validation(reply, 'user_info.type');
+    const name = (value: unknown) => (typeof value === 'string' ? value.slice(0, 64) : '');
+    if (findUser(email)) return reply.code(409).send({ code: 1005, message: `User already in the account: ${email}` });
+    const user: ZoomUser = {
+      id: b64url(randomBytes(16)).slice(0, 22),
+      email,
+      first_name: name(info.first_name),
+      last_name: name(info.last_name),
+      display_name: name(info.display_name) || `${name(info.first_name)} ${name(info.last_name)}`.trim(),
+      type,
+      // Users created with custCreate or autoCreate need no confirmation; create sends an invitation.
+      status: action === 'create' ? 'pending' : 'active',
+      created_at: zoomTime(now()),
+    };
+    users.set(user.id, user);
+    persist();
+    return reply.code(201).send({ id: user.id, first_name: user.first_name, last_name: user.last_name, email: user.email, type: user.type });
+  });
+
+  app.get('/v2/users', async (req, reply) => {
+    const query = asRecord(req.query);
+    const size = Math.min(300, Math.max(1, Number(query.page_size) || 30));
+    const start = Math.max(0, Number(query.next_page_token) || 0);
+    const status = typeof query.status === 'string' ? query.status : 'active';
+    const all = [...users.values()].filter((u) => u.status === status);
+    const page = all.slice(start, start + size);
+    return reply.send({
+      page_count: Math.ceil(all.length / size),
+      page_number: Math.floor(start / size) + 1,
+      page_size: size,
+      total_records: all.length,
+      next_page_token: start + size < all.length ? String(start + size) : '',
+      users: page.map(userJson),
+    });
+  });
+
+  app.get<{ Params: { userId: string } }>('/v2/users/:userId', async (req, reply) => {
+    const user = findUser(req.params.userId);
+    if (!user) return userNotFound(reply, req.params.userId);
+    return reply.send(userJson(user));
+  });
+
+  // action=delete removes the user and their meetings; disassociate (Zoom's default) only unlinks the
+  // user from the account: here both remove it from the account, meetings included.
+  app.delete<{ Params: { userId: string } }>('/v2/users/:userId', async (req, reply) => {
+    const user = findUser(req.params.userId);
+    if (!user) return userNotFound(reply, req.params.userId);
+    if (user.id === owner.id) return reply.code(400).send({ code: 200, message: 'The account owner cannot be deleted.' });
+    const action = asRecord(req.query).action ?? 'disassociate';
+    if (action !== 'delete' && action !== 'disassociate') return validation(reply, 'action');
+    users.delete(user.id);
+    for (const m of [...meetings.values()]) {
+      if (m.host_id !== user.id) continue;
+      meetings.delete(m.id);
+      deleted.push(m.id);
+    }
+    persist();
+    return reply.code(204).send();
+  });
+
   app.post<{ Params: { userId: string } }>('/v2/users/:userId/meetings', async (req, reply) => {
+    const host = findUser(req.params.userId);
+    if (!host) return userNotFound(reply, req.params.userId);
     if (req.body === undefined || typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
       return reply.code(400).send({ code: 300, message: 'Request Body should be a valid JSON object.' });
     }
@@ -266,11 +440,12 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
       startTime = normalizeStartTime(body.start_time, timezone);
       if (!startTime) return validation(reply, 'start_time');
     } else if (type === 2 || type === 1) {
-      startTime = zoomTime(Date.now());
+      startTime = zoomTime(now());
     }
     if (body.password !== undefined && (typeof body.password !== 'string' || body.password.length > 10)) {
       return validation(reply, 'password', 'Password must be at most 10 characters.');
     }
+    if (!takeQuota(host.id, reply)) return reply;
     const id = newMeetingId();
     const password = typeof body.password === 'string' && body.password ? body.password : b64url(randomBytes(6)).replace(/[-_]/g, 'x').slice(0, 6);
     const encrypted = b64url(randomBytes(24)) + '.1';
@@ -278,8 +453,8 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
     const meeting: ZoomMeeting = {
       uuid: randomBytes(16).toString('base64'),
       id,
-      host_id: hostId,
-      host_email: hostEmail,
+      host_id: host.id,
+      host_email: host.email,
       topic: typeof body.topic === 'string' ? body.topic : 'Zoom meeting',
       type,
       status: 'waiting',
@@ -287,8 +462,8 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
       duration,
       timezone,
       ...(typeof body.agenda === 'string' ? { agenda: body.agenda } : {}),
-      created_at: zoomTime(Date.now()),
-      start_url: `${base(req)}/s/${id}?zak=${b64url(randomBytes(32))}`,
+      created_at: zoomTime(now()),
+      start_url: issueStartUrl(req, id),
       join_url: `${base(req)}/j/${id}?pwd=${encrypted}`,
       password,
       h323_password: String(randomInt(100000, 999999)),
@@ -302,8 +477,10 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
     return reply.code(201).send(meeting);
   });
 
-  app.get<{ Params: { userId: string } }>('/v2/users/:userId/meetings', async (_req, reply) => {
-    const list = [...meetings.values()].map((m) => ({
+  app.get<{ Params: { userId: string } }>('/v2/users/:userId/meetings', async (req, reply) => {
+    const host = findUser(req.params.userId);
+    if (!host) return userNotFound(reply, req.params.userId);
+    const list = [...meetings.values()].filter((m) => m.host_id === host.id).map((m) => ({
       uuid: m.uuid,
       id: m.id,
       host_id: m.host_id,
@@ -321,12 +498,15 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
   app.get<{ Params: { meetingId: string } }>('/v2/meetings/:meetingId', async (req, reply) => {
     const meeting = meetings.get(Number(req.params.meetingId));
     if (!meeting) return notFound(reply, req.params.meetingId);
+    // Every read issues a fresh start_url: the way to get a working one after the first expired.
+    meeting.start_url = issueStartUrl(req, meeting.id);
     return reply.send({ ...meeting, assistant_id: '' });
   });
 
   app.patch<{ Params: { meetingId: string } }>('/v2/meetings/:meetingId', async (req, reply) => {
     const meeting = meetings.get(Number(req.params.meetingId));
     if (!meeting) return notFound(reply, req.params.meetingId);
+    if (!takeQuota(meeting.host_id, reply)) return reply;
     const body = asRecord(req.body);
     if (typeof body.topic === 'string') meeting.topic = body.topic;
     if (typeof body.agenda === 'string') meeting.agenda = body.agenda;
@@ -350,19 +530,71 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
     return reply.code(204).send();
   });
 
-  const page = (role: 'host' | 'participant') => async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
-    const meeting = meetings.get(Number(req.params.id));
-    const title = meeting ? escapeHtml(meeting.topic) : 'Meeting not found';
-    const bodyText = meeting
-      ? `<p>You joined meeting <strong>${escapeHtml(meeting.id)}</strong> as ${role}.</p><p>Starts ${escapeHtml(meeting.start_time ?? '')}, ${escapeHtml(meeting.duration)} min.</p>`
-      : '<p>This meeting does not exist or was cancelled.</p>';
-    return reply
-      .code(meeting ? 200 : 404)
+  const html = (reply: FastifyReply, code: number, title: string, bodyText: string) =>
+    reply
+      .code(code)
       .type('text/html; charset=utf-8')
       .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title} – Zoom (simulator)</title></head><body><p><small>Zoom — local simulator.</small></p><h1 data-testid="meeting-topic">${title}</h1>${bodyText}</body></html>`);
+
+  const page = (role: 'host' | 'participant') => async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
+    const meeting = meetings.get(Number(req.params.id));
+    if (!meeting) return html(reply, 404, 'Meeting not found', '<p>This meeting does not exist or was cancelled.</p>');
+    const title = escapeHtml(meeting.topic);
+    if (role === 'host') {
+      // The host's link starts the meeting: only with a zak issued for it less than 2 hours ago,
+      // and only while the host has no other meeting going on.
+      const zak = asRecord(req.query).zak;
+      const grant = typeof zak === 'string' ? startTokens.get(zak) : undefined;
+      if (!grant || grant.meetingId !== meeting.id || now() >= grant.expiresAt) {
+        return html(reply, 401, title, '<p data-testid="start-refused">This link has expired. Ask for a new start link.</p>');
+      }
+      const live = [...meetings.values()].find((m) => m.host_id === meeting.host_id && m.id !== meeting.id && m.status === 'started');
+      if (live) return html(reply, 409, title, '<p data-testid="start-refused">You have a meeting that is currently in progress. Please end it to start a new meeting.</p>');
+      if (meeting.status !== 'started') {
+        meeting.status = 'started';
+        persist();
+      }
+    }
+    return html(
+      reply,
+      200,
+      title,
+      `<p>You joined meeting <strong>${escapeHtml(meeting.id)}</strong> as ${role}.</p><p>Starts ${escapeHtml(meeting.start_time ?? '')}, ${escapeHtml(meeting.duration)} min.</p>`,
+    );
   };
   app.get('/j/:id', page('participant'));
   app.get('/s/:id', page('host'));
+
+  function endMeeting(id: number): boolean {
+    const meeting = meetings.get(id);
+    if (!meeting || meeting.status !== 'started') return false;
+    meeting.status = 'finished';
+    persist();
+    return true;
+  }
+
+  // Control routes for tests and demos (not Zoom's): the clock, the daily limit, ending a meeting.
+  server.exemptFromOutage(/^\/_sim\//);
+  app.post('/_sim/clock', async (req, reply) => {
+    const body = asRecord(req.body);
+    if (typeof body.now === 'string' && !Number.isNaN(Date.parse(body.now))) clockOffsetMs = Date.parse(body.now) - Date.now();
+    else if (typeof body.advanceMs === 'number' && Number.isFinite(body.advanceMs)) clockOffsetMs += body.advanceMs;
+    else return reply.code(400).send({ message: 'give now (an ISO instant) or advanceMs (a number)' });
+    return reply.send({ now: new Date(now()).toISOString() });
+  });
+  app.post('/_sim/quota', async (req, reply) => {
+    const body = asRecord(req.body);
+    if (body.dailyLimit !== undefined && !(typeof body.dailyLimit === 'number' && Number.isInteger(body.dailyLimit) && body.dailyLimit >= 0)) {
+      return reply.code(400).send({ message: 'dailyLimit is a whole number >= 0' });
+    }
+    if (body.retryAfter !== undefined && typeof body.retryAfter !== 'boolean') return reply.code(400).send({ message: 'retryAfter is a boolean' });
+    quota = { limit: typeof body.dailyLimit === 'number' ? body.dailyLimit : quota.limit, retryAfter: typeof body.retryAfter === 'boolean' ? body.retryAfter : quota.retryAfter };
+    return reply.send(quota);
+  });
+  app.post<{ Params: { id: string } }>('/_sim/meetings/:id/end', async (req, reply) => {
+    if (!endMeeting(Number(req.params.id))) return reply.code(409).send({ message: 'no such started meeting' });
+    return reply.code(204).send();
+  });
 
   return {
     app,
@@ -400,10 +632,33 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
       persist();
     },
     getMeeting: (id: number) => meetings.get(id),
+    get users() {
+      return [...users.values()];
+    },
+    owner,
+    now,
+    setNow(ms: number) {
+      clockOffsetMs = ms - Date.now();
+    },
+    advanceClock(ms: number) {
+      clockOffsetMs += ms;
+    },
+    setDailyLimit(limit: number, options: { retryAfter?: boolean } = {}) {
+      quota = { limit, retryAfter: options.retryAfter ?? true };
+    },
+    usedToday,
+    endMeeting(id: number) {
+      endMeeting(id);
+    },
     reset() {
       tokens.clear();
       meetings.clear();
       deleted.length = 0;
+      for (const id of [...users.keys()]) if (id !== owner.id) users.delete(id);
+      used.clear();
+      startTokens.clear();
+      clockOffsetMs = 0;
+      quota = { limit: defaultDailyLimit, retryAfter: true };
       tokenRequests = 0;
       tokensIssued = 0;
       apiRequests = 0;

@@ -167,7 +167,7 @@ export async function startPlatform(options: PlatformOptions = {}) {
       service === 'payment'
         ? { SBP_API_URL: sbpUrl, SBP_API_KEY: simulatorSecrets.sbpApiKey, SBP_API_SECRET: simulatorSecrets.sbpApiSecret, PUBLIC_BASE_URL: gatewayUrl, RECONCILE_EVERY_MS: '2000' }
         : service === 'video'
-          ? { ZOOM_API_URL: zoomUrl, ZOOM_OAUTH_URL: zoomUrl, ZOOM_ACCOUNT_ID: simulatorSecrets.zoomAccountId, ZOOM_CLIENT_ID: simulatorSecrets.zoomClientId, ZOOM_CLIENT_SECRET: simulatorSecrets.zoomClientSecret }
+          ? { ZOOM_API_URL: `${zoomUrl}/v2`, ZOOM_OAUTH_URL: `${zoomUrl}/oauth/token`, ZOOM_HOST_EMAIL_DOMAIN: 'hosts.cryptocare.test', ZOOM_ACCOUNT_ID: simulatorSecrets.zoomAccountId, ZOOM_CLIENT_ID: simulatorSecrets.zoomClientId, ZOOM_CLIENT_SECRET: simulatorSecrets.zoomClientSecret }
           : service === 'identity'
             ? { BOOTSTRAP_ADMIN_EMAIL: 'admin@cryptocare.test', BOOTSTRAP_ADMIN_PASSWORD: 'admin-password-1', SMTP_URL: smtpUrl, PUBLIC_BASE_URL: gatewayUrl }
             : {};

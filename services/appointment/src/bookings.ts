@@ -8,6 +8,7 @@ import {
   completeBooking,
   expireHold,
   holdExpiry,
+  releaseUnpayableHold,
   isBookableSlot,
   DomainError,
   PROFESSIONAL_LEFT,
@@ -126,6 +127,23 @@ export class Bookings {
       invoiceId,
     });
     if (result.late) await this.store.publishAvailability(tx, row.professionalId, now);
+  }
+
+  /**
+   * payment.expired: the invoice of a booking still held can no longer be paid, so the slot is
+   * released now, not when the hold ends. A payment that still lands later (the provider's late
+   * payment) takes onPaymentConfirmed's late path: confirmed if the slot is still free, else refunded.
+   */
+  async onPaymentExpired(event: DomainEvent<'payment.expired'>, tx: Tx, now = new Date()): Promise<void> {
+    const { appointmentId } = event.data;
+    await this.store.lock(tx, appointmentId);
+    const row = await this.store.find(appointmentId, tx);
+    if (!row || row.status !== 'held') return;
+    releaseUnpayableHold(toBooking(row));
+    await this.store.update(tx, row.id, { status: 'expired' });
+    await this.store.outbox.add(tx, 'appointment.expired', row.id, { appointmentId: row.id });
+    await this.store.publishAvailability(tx, row.professionalId, now);
+    bookingsTotal.labels('expired').inc();
   }
 
   /** video.meeting_created: the join link goes on the booking. */

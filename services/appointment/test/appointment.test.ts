@@ -213,6 +213,31 @@ describe('appointment service (real PostgreSQL)', () => {
     await expect(client.book({ patientId: otherPatient.userId, professionalId, startAt: start })).resolves.toBeDefined();
   });
 
+  it('releases a held slot at once when its invoice expired at the provider (payment.expired); a confirmed booking keeps its slot', async () => {
+    // Wednesdays 14:00 (no other test books them).
+    const start = new Date(nextMondayNine().getTime() + 16 * 86_400_000 + 5 * 3_600_000).toISOString();
+    const { appointment: held } = await client.book({ patientId: patient.userId, professionalId, startAt: start });
+    // The hold would last another hour: the release comes from the invoice's expiry, not the sweeper.
+    expect(Date.parse(held!.holdExpiresAt!) - Date.now()).toBeGreaterThan(30 * 60_000);
+    const expired = await deliver('payment.events.v1', 'payment.expired', held!.id, { invoiceId: 'inv-expired', appointmentId: held!.id });
+    await eventually(async () => published.find((e) => e.type === 'appointment.expired' && e.subject === held!.id));
+    expect((await client.getAppointment({ appointmentId: held!.id, caller: patient })).appointment!.status).toBe(appointment.AppointmentStatus.APPOINTMENT_STATUS_EXPIRED);
+    await expect(client.book({ patientId: otherPatient.userId, professionalId, startAt: start })).resolves.toBeDefined();
+    expect(await processed(expired.id)).toBe(true);
+
+    const laterStart = new Date(nextMondayNine().getTime() + 23 * 86_400_000 + 5 * 3_600_000).toISOString();
+    const { appointment: paid } = await client.book({ patientId: patient.userId, professionalId, startAt: laterStart });
+    await deliver('payment.events.v1', 'payment.confirmed', paid!.id, { invoiceId: 'inv-paid', appointmentId: paid!.id, sats: 1, method: 'lightning', paidAt: new Date().toISOString() });
+    await eventually(async () => (await client.getAppointment({ appointmentId: paid!.id, caller: patient })).appointment!.status === appointment.AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED);
+    const late = await deliver('payment.events.v1', 'payment.expired', paid!.id, { invoiceId: 'inv-paid', appointmentId: paid!.id });
+    await eventually(async () => processed(late.id));
+    expect((await client.getAppointment({ appointmentId: paid!.id, caller: patient })).appointment!.status).toBe(appointment.AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED);
+    // Hostile: an event naming no appointment is consumed without effect (no dead letter).
+    const junk = await deliver('payment.events.v1', 'payment.expired', 'x', { invoiceId: 'inv-x', appointmentId: 'not-a-uuid\u0000' });
+    await eventually(async () => processed(junk.id));
+    expect(deadLettered).toEqual([]);
+  });
+
   it('does not book an unverified professional', async () => {
     verified = false;
     const start = new Date(nextMondayNine().getTime() + 35 * 86_400_000).toISOString();

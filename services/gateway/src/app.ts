@@ -22,6 +22,7 @@ import { meRoutes } from './routes/me';
 import { directoryRoutes } from './routes/directory';
 import { dateOverrideRoutes } from './routes/date-overrides';
 import { appointmentRoutes } from './routes/appointments';
+import { videoRoutes } from './routes/video';
 import { appointmentEventRoutes } from './routes/appointment-events';
 import { webhookRoutes } from './routes/webhooks';
 import { wellKnownRoutes } from './routes/well-known';
@@ -159,6 +160,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   directoryRoutes(app, deps.backends, deps.auth);
   dateOverrideRoutes(app, deps.backends, deps.auth);
   appointmentRoutes(app, deps.backends, deps.auth);
+  videoRoutes(app, deps.backends, deps.auth);
   appointmentEventRoutes(app, deps);
   await app.register(async (scope) => webhookRoutes(scope, deps.backends));
   wellKnownRoutes(app, deps.backends);

@@ -20,12 +20,22 @@ const secret = z.string().min(1).optional();
 
 export const paymentEnv = {
   ...backendEnv(SERVICE, 50054, 9104),
-  /** Which provider makes new invoices; the other one, when configured, still serves its invoices. */
+  /**
+   * The primary provider of new invoices. The other one, when configured, takes new invoices while
+   * the primary is unavailable (PAYMENT_FAILOVER) and always serves the invoices it made.
+   */
   PAYMENT_PROVIDER: z.enum(PROVIDER_NAMES).default('swiss-bitcoin-pay'),
+  /** Whether the other configured provider takes new invoices while the primary is down. */
+  PAYMENT_FAILOVER: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   SBP_API_URL: z.string().url().default('https://api.swiss-bitcoin-pay.ch'),
   SBP_API_KEY: secret,
   /** Key of the `sbp-sig` webhook HMAC (the dashboard's API secret). */
   SBP_API_SECRET: secret,
+  /** Swiss Bitcoin Pay checkouts live at most this long (its rate refresh): a shorter INVOICE_TTL_MINUTES wins. */
+  SBP_RATE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(120).default(10),
   BTCPAY_URL: z.string().url().optional(),
   BTCPAY_API_KEY: secret,
   BTCPAY_STORE_ID: secret,
@@ -59,7 +69,7 @@ export interface SharedParts {
 }
 
 /** Adapters for every provider whose configuration is complete; the chosen one must be. */
-export function providersFrom(config: PaymentConfig): { providers: Map<ProviderName, PaymentProvider>; active: PaymentProvider } {
+export function providersFrom(config: PaymentConfig): { providers: Map<ProviderName, PaymentProvider>; active: PaymentProvider; order: PaymentProvider[] } {
   const settings: ProviderPolicySettings = {
     timeoutMs: config.PROVIDER_TIMEOUT_MS,
     retries: config.PROVIDER_RETRIES,
@@ -71,7 +81,13 @@ export function providersFrom(config: PaymentConfig): { providers: Map<ProviderN
   if (config.SBP_API_KEY && config.SBP_API_SECRET) {
     providers.set(
       'swiss-bitcoin-pay',
-      new SwissBitcoinPay({ apiUrl: config.SBP_API_URL, apiKey: config.SBP_API_KEY, apiSecret: config.SBP_API_SECRET, policy: policyFor('swiss-bitcoin-pay', settings) }),
+      new SwissBitcoinPay({
+        apiUrl: config.SBP_API_URL,
+        apiKey: config.SBP_API_KEY,
+        apiSecret: config.SBP_API_SECRET,
+        rateWindowMinutes: config.SBP_RATE_WINDOW_MINUTES,
+        policy: policyFor('swiss-bitcoin-pay', settings),
+      }),
     );
   }
   if (config.BTCPAY_URL && config.BTCPAY_API_KEY && config.BTCPAY_STORE_ID && config.BTCPAY_WEBHOOK_SECRET) {
@@ -92,12 +108,13 @@ export function providersFrom(config: PaymentConfig): { providers: Map<ProviderN
     const needed = config.PAYMENT_PROVIDER === 'btcpay' ? 'BTCPAY_URL, BTCPAY_API_KEY, BTCPAY_STORE_ID, BTCPAY_WEBHOOK_SECRET' : 'SBP_API_KEY, SBP_API_SECRET';
     throw new ConfigError(`invalid configuration:\n  PAYMENT_PROVIDER=${config.PAYMENT_PROVIDER} needs ${needed}`);
   }
-  return { providers, active };
+  const fallbacks = config.PAYMENT_FAILOVER ? [...providers.values()].filter((p) => p !== active) : [];
+  return { providers, active, order: [active, ...fallbacks] };
 }
 
 export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedParts = {}) {
   const config = loadConfig(paymentEnv, env);
-  const { providers, active } = providersFrom(config);
+  const { providers, order } = providersFrom(config);
   const logger = shared.logger?.child({ service: SERVICE }) ?? createLogger(SERVICE, config.LOG_LEVEL);
   const schema = config.DATABASE_SCHEMA;
   const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema), transactionOptions });
@@ -107,7 +124,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const payments = new Payments(
     store,
     providers,
-    active,
+    order,
     {
       invoiceTtlMinutes: config.INVOICE_TTL_MINUTES,
       finality: { onchainConfirmations: config.ONCHAIN_CONFIRMATIONS },

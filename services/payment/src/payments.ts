@@ -7,7 +7,7 @@ import { invoiceExpiry, MIN_INVOICE_LIFETIME_MS, retryDelayMs, type FinalityPoli
 import { paymentUri } from './domain/payment-uri';
 import { refundReason } from './domain/refund-reason';
 import type { Price } from './domain/money';
-import { invoiceCreationSeconds, invoiceTransitions, pendingInvoicesAbandoned, webhookToConfirmationSeconds } from './metrics';
+import { invoiceCreationSeconds, invoiceProvider, invoiceTransitions, pendingInvoicesAbandoned, providerFailovers, webhookToConfirmationSeconds } from './metrics';
 import { PROVIDER_NAMES, type PaymentProvider, type ProviderName } from './providers/provider';
 import type { AppliedObservation, CreationRequest, Invoice, PaymentStore, Tx } from './store/payment-store';
 
@@ -42,6 +42,10 @@ export class HoldTooShortError extends Error {
 export class UnknownProviderError extends Error {
   override name = 'UnknownProviderError';
 }
+/** Every configured provider refuses this amount (its transaction limits): retrying will not help. */
+export class AmountOutsideLimitsError extends Error {
+  override name = 'AmountOutsideLimitsError';
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -52,14 +56,22 @@ export class Payments {
   constructor(
     private readonly store: PaymentStore,
     private readonly providers: ReadonlyMap<ProviderName, PaymentProvider>,
-    /** The provider new invoices are made with; the others still serve their older invoices. */
-    private readonly active: PaymentProvider,
+    /**
+     * Who makes new invoices, in order: the primary, then the fallbacks taking over while the ones
+     * before them are unavailable (breaker open, or the call failed). An invoice is always served
+     * (status, webhooks, reconciliation) by the provider that made it.
+     */
+    private readonly order: readonly PaymentProvider[],
     private readonly config: PaymentsConfig,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    if (order.length === 0) throw new Error('Payments needs at least one provider');
+    for (const p of order) invoiceProvider.labels(p.name).set(p === order[0] ? 1 : 0);
+  }
 
+  /** The provider the next invoice is tried with first: the first one whose breaker is not open. */
   get activeProvider(): ProviderName {
-    return this.active.name;
+    return (this.order.find((p) => p.available()) ?? this.order[0]!).name;
   }
 
   // ---------------------------------------------------------------- creation --
@@ -71,8 +83,8 @@ export class Payments {
    */
   async createInvoice(req: CreationRequest, waitUntil: number): Promise<{ invoice: Invoice; outcome: 'created' | 'existing' }> {
     const started = process.hrtime.bigint();
-    const observe = (outcome: string) =>
-      invoiceCreationSeconds.labels(this.active.name, outcome).observe(Number(process.hrtime.bigint() - started) / 1e9);
+    const observe = (outcome: string, provider: string = this.activeProvider) =>
+      invoiceCreationSeconds.labels(provider, outcome).observe(Number(process.hrtime.bigint() - started) / 1e9);
     try {
       const existing = await this.store.findInvoiceByAppointment(req.appointmentId);
       if (existing) {
@@ -88,7 +100,7 @@ export class Payments {
         }
         if (claim.kind === 'claimed') {
           const { invoice, created } = await this.createClaimed(req, claim.attempts);
-          observe(created ? 'created' : 'existing');
+          observe(created ? 'created' : 'existing', invoice.provider);
           return { invoice, outcome: created ? 'created' : 'existing' };
         }
         const left = waitUntil - Date.now();
@@ -106,31 +118,58 @@ export class Payments {
    * provider policy's retries) the pending request keeps it for a later try.
    */
   private async createClaimed(req: CreationRequest, attempts: number): Promise<{ invoice: Invoice; created: boolean }> {
-    const provider = this.active;
     const now = new Date();
     const expiresAt = invoiceExpiry(now, this.config.invoiceTtlMinutes, req.holdExpiresAt);
-    let created;
-    try {
-      created = await provider.createInvoice({
-        orderId: req.appointmentId,
-        amount: req.price.amount,
-        currency: req.price.currency,
-        title: INVOICE_TITLE,
-        description: invoiceDescription(req.appointmentId),
-        expiresInMinutes: (expiresAt.getTime() - now.getTime()) / 60_000,
-        webhookUrl: `${this.config.publicBaseUrl}/webhooks/${provider.name}`,
-      });
-    } catch (err) {
-      const delay = retryDelayMs(attempts + 1, this.config.pendingRetryBaseMs, this.config.pendingRetryMaxMs);
-      await this.store.recordCreationFailure(req.appointmentId, describe(err), delay);
-      this.logger.warn({ provider: provider.name, appointmentId: req.appointmentId, attempts: attempts + 1, error: describe(err) }, 'provider could not create the invoice; kept pending');
-      throw new ProviderUnavailableError(`${provider.name} is unavailable`);
+    // Providers whose breaker is open are skipped (tried last, in case every one is): a provider
+    // known to be down costs the patient no time; it is tried again once its breaker half-opens.
+    const candidates = [...this.order.filter((p) => p.available()), ...this.order.filter((p) => !p.available())];
+    const failures: string[] = [];
+    let refusedByLimits = 0;
+    for (const provider of candidates) {
+      // The provider's transaction limits: an amount it caps goes to the next provider.
+      const limits = await provider.limits?.(req.price.currency);
+      const amount = Number(req.price.amount);
+      if (limits && ((limits.min !== undefined && amount < limits.min) || (limits.max !== undefined && amount > limits.max))) {
+        refusedByLimits++;
+        failures.push(`${provider.name}: ${req.price.amount} ${req.price.currency} is outside its limits (${limits.min ?? '-'}..${limits.max ?? '-'})`);
+        continue;
+      }
+      let created;
+      try {
+        created = await provider.createInvoice({
+          orderId: req.appointmentId,
+          amount: req.price.amount,
+          currency: req.price.currency,
+          title: INVOICE_TITLE,
+          description: invoiceDescription(req.appointmentId),
+          expiresInMinutes: (expiresAt.getTime() - now.getTime()) / 60_000,
+          webhookUrl: `${this.config.publicBaseUrl}/webhooks/${provider.name}`,
+        });
+      } catch (err) {
+        failures.push(`${provider.name}: ${describe(err)}`);
+        this.logger.warn({ provider: provider.name, appointmentId: req.appointmentId, error: describe(err) }, 'provider could not create the invoice; trying the next one');
+        continue;
+      }
+      if (provider !== this.order[0]) {
+        providerFailovers.labels(this.order[0]!.name, provider.name).inc();
+        this.logger.warn({ provider: provider.name, primary: this.order[0]!.name, appointmentId: req.appointmentId }, 'invoice created by the fallback provider');
+      }
+      for (const p of this.order) invoiceProvider.labels(p.name).set(p === provider ? 1 : 0);
+      const result = await this.store.finishCreation(req, provider.name, created, paymentUri(created));
+      if (!result.created) {
+        this.logger.warn({ appointmentId: req.appointmentId, providerInvoiceId: created.providerInvoiceId }, 'another creator won; the provider invoice made here is left unused');
+      }
+      return result;
     }
-    const result = await this.store.finishCreation(req, provider.name, created, paymentUri(created));
-    if (!result.created) {
-      this.logger.warn({ appointmentId: req.appointmentId, providerInvoiceId: created.providerInvoiceId }, 'another creator won; the provider invoice made here is left unused');
+    if (refusedByLimits === candidates.length) {
+      await this.store.refuseCreation(req.appointmentId);
+      this.logger.warn({ appointmentId: req.appointmentId, errors: failures }, 'no provider takes this amount; not retried');
+      throw new AmountOutsideLimitsError(`no payment provider accepts ${req.price.amount} ${req.price.currency}`);
     }
-    return result;
+    const delay = retryDelayMs(attempts + 1, this.config.pendingRetryBaseMs, this.config.pendingRetryMaxMs);
+    await this.store.recordCreationFailure(req.appointmentId, failures.join('; '), delay);
+    this.logger.warn({ appointmentId: req.appointmentId, attempts: attempts + 1, errors: failures }, 'no provider could create the invoice; kept pending');
+    throw new ProviderUnavailableError(`no payment provider is available (${candidates.map((p) => p.name).join(', ')})`);
   }
 
   /** Background: retries the pending requests that are due; gives up on those whose hold ended. */
@@ -158,7 +197,7 @@ export class Payments {
           const { invoice, created } = await this.createClaimed(req, row.attempts);
           if (created) this.logger.info({ appointmentId: req.appointmentId, invoiceId: invoice.id, attempts: row.attempts + 1 }, 'pending invoice created');
         } catch (err) {
-          if (!(err instanceof ProviderUnavailableError)) this.logger.error({ err, appointmentId: req.appointmentId }, 'pending invoice creation failed');
+          if (!(err instanceof ProviderUnavailableError) && !(err instanceof AmountOutsideLimitsError)) this.logger.error({ err, appointmentId: req.appointmentId }, 'pending invoice creation failed');
         }
       }),
     );

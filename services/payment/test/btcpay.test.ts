@@ -17,7 +17,14 @@ describe('payment service with BTCPay Server Greenfield (real PostgreSQL, simula
   beforeAll(async () => {
     hooks = await startWebhookReceiver({ path: '/webhooks/btcpay' });
     // BTCPay posts to the webhook configured on the store (here: where the gateway would listen).
-    sim = createBtcpaySimulator({ apiKey: API_KEY, storeId: STORE, webhookUrl: hooks.url, webhookSecret: SECRET, webhookRetryDelaysMs: [50] });
+    sim = createBtcpaySimulator({
+      apiKey: API_KEY,
+      storeId: STORE,
+      webhookUrl: hooks.url,
+      webhookSecret: SECRET,
+      webhookRetryDelaysMs: [50],
+      webhookEvents: ['InvoiceSettled', 'InvoiceExpired', 'InvoiceInvalid', 'InvoiceReceivedPayment', 'InvoiceProcessing'],
+    });
     const base = await sim.listen();
     svc = await startPayment({
       PAYMENT_PROVIDER: 'btcpay',
@@ -45,6 +52,8 @@ describe('payment service with BTCPay Server Greenfield (real PostgreSQL, simula
 
   const settledHookFor = (invoiceId: string) =>
     eventually(async () => hooks.received.find((h) => (h.json as { invoiceId?: string; type?: string })?.invoiceId === invoiceId && (h.json as { type?: string }).type === 'InvoiceSettled'));
+  const hookFor = (invoiceId: string, type: string, nth = 0) =>
+    eventually(async () => hooks.received.filter((h) => (h.json as { invoiceId?: string; type?: string })?.invoiceId === invoiceId && (h.json as { type?: string }).type === type)[nth]);
   const providerIdOf = (invoice: payment.Invoice) => invoice.checkoutUrl.slice(invoice.checkoutUrl.lastIndexOf('/') + 1);
 
   it('creates the invoice with a BOLT11 request, an address, a BIP21 URI and no health data', async () => {
@@ -113,5 +122,80 @@ describe('payment service with BTCPay Server Greenfield (real PostgreSQL, simula
     sim.failNextCreates(0);
     const created = await eventually(async () => svc.eventsOf('payment.invoice_created', req.appointmentId)[0]);
     expect(created.data.provider).toBe('btcpay');
+  });
+
+  describe('amounts: what was due and what came in', () => {
+    it('PaidOver: confirms the booking and records a refund of the excess', async () => {
+      const appointmentId = newId();
+      const { invoice } = await svc.client.createInvoice(invoiceRequest(appointmentId));
+      sim.pay(providerIdOf(invoice!), 'BTC-CHAIN', { sats: 150_000 });
+      await svc.client.ingestWebhook(forwarded('btcpay', await settledHookFor(providerIdOf(invoice!))));
+      const confirmed = await eventually(async () => svc.eventsOf('payment.confirmed', appointmentId)[0]);
+      expect(confirmed.data).toMatchObject({ sats: 120_000, method: 'onchain' });
+      const refund = await eventually(async () => svc.eventsOf('payment.refund_requested', appointmentId)[0]);
+      expect(refund.data).toMatchObject({ invoiceId: invoice!.id, sats: 30_000, reason: 'paid more than due' });
+      const answer = await svc.client.getInvoice({ appointmentId });
+      expect(answer.invoice!.status).toBe(payment.InvoiceStatus.INVOICE_STATUS_PAID);
+      expect(answer.refund).toMatchObject({ sats: 30_000, status: 'due' });
+      const row = (await svc.db.query(`SELECT paid_sats::int AS paid FROM "${svc.schema}".invoices WHERE id = $1`, [invoice!.id])).rows[0];
+      expect(row.paid).toBe(150_000);
+    });
+
+    it('a cancellation after an over-payment owes back all that was paid, in one refund', async () => {
+      const appointmentId = newId();
+      const { invoice } = await svc.client.createInvoice(invoiceRequest(appointmentId));
+      sim.pay(providerIdOf(invoice!), 'BTC-CHAIN', { sats: 130_000 });
+      await svc.client.ingestWebhook(forwarded('btcpay', await settledHookFor(providerIdOf(invoice!))));
+      await eventually(async () => svc.eventsOf('payment.refund_requested', appointmentId)[0]);
+      await svc.publish('appointment.cancelled', appointmentId, { appointmentId, reason: '', cancelledBy: 'patient', wasPaid: true });
+      const raised = await eventually(async () => svc.eventsOf('payment.refund_requested', appointmentId)[1]);
+      expect(raised.data).toMatchObject({ sats: 130_000, reason: 'cancelled by the patient' });
+      expect((await svc.client.getInvoice({ appointmentId })).refund).toMatchObject({ sats: 130_000, status: 'due' });
+    });
+
+    it('PaidPartial keeps the invoice open (seen); when it expires the slot is released and what came in is owed back', async () => {
+      const appointmentId = newId();
+      const { invoice } = await svc.client.createInvoice(invoiceRequest(appointmentId));
+      sim.pay(providerIdOf(invoice!), 'BTC-CHAIN', { sats: 40_000 });
+      await svc.client.ingestWebhook(forwarded('btcpay', await hookFor(providerIdOf(invoice!), 'InvoiceReceivedPayment')));
+      await eventually(async () => svc.eventsOf('payment.payment_seen', appointmentId)[0]);
+      expect((await svc.client.getInvoice({ appointmentId })).invoice!.status).toBe(payment.InvoiceStatus.INVOICE_STATUS_OPEN);
+      expect(svc.eventsOf('payment.confirmed', appointmentId)).toHaveLength(0);
+
+      sim.expire(providerIdOf(invoice!));
+      const expiredHook = await hookFor(providerIdOf(invoice!), 'InvoiceExpired');
+      expect(expiredHook.json).toMatchObject({ partiallyPaid: true });
+      await svc.client.ingestWebhook(forwarded('btcpay', expiredHook));
+      await eventually(async () => svc.eventsOf('payment.expired', appointmentId)[0]);
+      const refund = await eventually(async () => svc.eventsOf('payment.refund_requested', appointmentId)[0]);
+      expect(refund.data).toMatchObject({ sats: 40_000, reason: 'paid less than due before the invoice ended' });
+      const answer = await svc.client.getInvoice({ appointmentId });
+      expect(answer.invoice!.status).toBe(payment.InvoiceStatus.INVOICE_STATUS_EXPIRED);
+      expect(answer.refund).toMatchObject({ sats: 40_000, status: 'due' });
+    });
+
+    it('PaidLate confirms (the booking decides what a late payment means); Invalid expires the invoice', async () => {
+      const late = newId();
+      const { invoice } = await svc.client.createInvoice(invoiceRequest(late));
+      sim.expire(providerIdOf(invoice!));
+      await svc.client.ingestWebhook(forwarded('btcpay', await hookFor(providerIdOf(invoice!), 'InvoiceExpired')));
+      await eventually(async () => svc.eventsOf('payment.expired', late)[0]);
+      sim.pay(providerIdOf(invoice!), 'BTC-CHAIN', { afterExpiration: true });
+      await svc.client.ingestWebhook(forwarded('btcpay', await hookFor(providerIdOf(invoice!), 'InvoiceReceivedPayment')));
+      const confirmed = await eventually(async () => svc.eventsOf('payment.confirmed', late)[0]);
+      expect(confirmed.data).toMatchObject({ invoiceId: invoice!.id, method: 'onchain' });
+
+      const invalid = newId();
+      const second = (await svc.client.createInvoice(invoiceRequest(invalid))).invoice!;
+      const res = await fetch(`${sim.baseUrl}/api/v1/stores/${STORE}/invoices/${providerIdOf(second)}/status`, {
+        method: 'POST',
+        headers: { authorization: `token ${API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ status: 'Invalid' }),
+      });
+      expect(res.status).toBe(200);
+      await svc.client.ingestWebhook(forwarded('btcpay', await hookFor(providerIdOf(second), 'InvoiceInvalid')));
+      await eventually(async () => svc.eventsOf('payment.expired', invalid)[0]);
+      expect(svc.eventsOf('payment.refund_requested', invalid)).toHaveLength(0);
+    });
   });
 });

@@ -7,9 +7,12 @@ import { PrismaClient } from './generated/prisma';
 import { MeetingEvents } from './events/meeting-events';
 import { JitsiMeetingProvider } from './providers/jitsi';
 import { ResilientMeetingProvider } from './providers/resilient';
-import { ZoomMeetingProvider, type ZoomPolicy } from './providers/zoom';
+import { ZOOM_API_BASE_URL, ZOOM_TOKEN_URL, ZoomMeetingProvider, type ZoomPolicy } from './providers/zoom';
 import { videoService } from './rpc/video-rpc';
 import { MeetingStore } from './store/meeting-store';
+import { HostStore } from './store/host-store';
+import { ZoomHosts } from './providers/zoom-hosts';
+import { parseHostPool, ZOOM_DAILY_MEETING_LIMIT } from './domain/hosts';
 
 const SERVICE = 'video';
 
@@ -18,13 +21,29 @@ const optionalSecret = z.preprocess((value) => (value === '' ? undefined : value
 
 export const videoEnv = {
   ...backendEnv(SERVICE, 50055, 9105),
-  ZOOM_API_URL: z.string().url().default('https://api.zoom.us'),
-  ZOOM_OAUTH_URL: z.string().url().default('https://zoom.us'),
+  /** Zoom's documented API base URL (with /v2) and token endpoint; see zoomEndpoints(). */
+  ZOOM_API_URL: z.string().url().default(ZOOM_API_BASE_URL),
+  ZOOM_OAUTH_URL: z.string().url().default(ZOOM_TOKEN_URL),
   /** Server-to-Server OAuth app; without the three, meetings are on Jitsi only. */
   ZOOM_ACCOUNT_ID: optionalSecret,
   ZOOM_CLIENT_ID: optionalSecret,
   ZOOM_CLIENT_SECRET: optionalSecret,
   JITSI_BASE_URL: z.string().url().default('https://meet.jit.si'),
+  /**
+   * Who hosts the meetings (docs/operations/video-hosts.md). With a domain, each verified professional
+   * gets their own Zoom user pro-<id>@<domain> (users API, custCreate) and hosts their meetings.
+   */
+  ZOOM_HOST_EMAIL_DOMAIN: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .regex(/^(?=.{1,200}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'a domain name such as hosts.example.ch')
+      .optional(),
+  ),
+  /** The alternative for a small practice: licensed Zoom users (ids or emails, comma separated) shared by every professional without their own. */
+  ZOOM_HOST_POOL: z.string().default(''),
+  /** Meeting creations per host and UTC day (Zoom's limit is 100). */
+  ZOOM_HOST_DAILY_LIMIT: z.coerce.number().int().min(1).max(100_000).default(ZOOM_DAILY_MEETING_LIMIT),
 };
 
 export type VideoConfig = ReturnType<typeof loadVideoConfig>;
@@ -76,7 +95,19 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
       : undefined;
   if (!zoom) logger.warn('Zoom is not configured (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET): every meeting is on Jitsi');
   const provider = new ResilientMeetingProvider(zoom, new JitsiMeetingProvider(config.JITSI_BASE_URL), logger);
-  const meetingEvents = new MeetingEvents({ store, provider, logger });
+  const hostStore = new HostStore(db, schema);
+  const hosts = zoom
+    ? new ZoomHosts({
+        store: hostStore,
+        zoom,
+        logger,
+        pool: parseHostPool(config.ZOOM_HOST_POOL),
+        ...(config.ZOOM_HOST_EMAIL_DOMAIN ? { professionalEmailDomain: config.ZOOM_HOST_EMAIL_DOMAIN } : {}),
+        dailyLimit: config.ZOOM_HOST_DAILY_LIMIT,
+      })
+    : undefined;
+  await hosts?.start();
+  const meetingEvents = new MeetingEvents({ store, provider, logger, ...(hosts ? { hosts, hostStore } : {}) });
 
   const service = await hostService({
     name: SERVICE,
@@ -87,7 +118,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     bus,
     ownsBus: !shared.bus,
     outbox,
-    services: [videoService({ store, logger })],
+    services: [videoService({ store, logger, ...(zoom ? { hostLinks: zoom, hostStore } : {}) })],
     consumers: [meetingEvents.consumer()],
   });
   return {

@@ -18,16 +18,22 @@ const zoomPolicy = { timeoutMs: 1_000, retries: 2, initialDelayMs: 10, maxDelayM
 type Service = Awaited<ReturnType<typeof main>>;
 
 const startAt = '2030-03-01T09:00:00.000Z';
-const endAt = '2030-03-01T09:30:00.000Z';
-const confirmed = (appointmentId: string) =>
-  newEvent('appointment', 'appointment.confirmed', appointmentId, {
+/**
+ * Each booking its own hour from 2030-03-01T09:00Z on: without professionals' own Zoom users or a
+ * pool, every meeting is on the account's user, who hosts one meeting at a time.
+ */
+let bookings = 0;
+const confirmed = (appointmentId: string) => {
+  const start = Date.parse(startAt) + bookings++ * 3_600_000;
+  return newEvent('appointment', 'appointment.confirmed', appointmentId, {
     appointmentId,
     patientId: randomUUID(),
     professionalId: randomUUID(),
-    startAt,
-    endAt,
+    startAt: new Date(start).toISOString(),
+    endAt: new Date(start + 30 * 60_000).toISOString(),
     invoiceId: randomUUID(),
   });
+};
 const cancelled = (appointmentId: string) =>
   newEvent('appointment', 'appointment.cancelled', appointmentId, { appointmentId, reason: 'patient', wasPaid: true, cancelledBy: 'patient' });
 
@@ -43,8 +49,8 @@ function startService(sim: ZoomSimulator, schema: string, bus: EventBus) {
       HTTP_PORT: '0',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       NODE_ENV: 'test',
-      ZOOM_API_URL: sim.baseUrl,
-      ZOOM_OAUTH_URL: sim.baseUrl,
+      ZOOM_API_URL: `${sim.baseUrl}/v2`,
+      ZOOM_OAUTH_URL: `${sim.baseUrl}/oauth/token`,
       ZOOM_ACCOUNT_ID: ACCOUNT,
       ZOOM_CLIENT_ID: CLIENT_ID,
       ZOOM_CLIENT_SECRET: CLIENT_SECRET,
@@ -201,6 +207,28 @@ describe('video service (real PostgreSQL, Zoom simulator)', () => {
     await meetingCreated(later);
     expect(publishedFor(appointmentId, 'video.meeting_deleted')).toHaveLength(1);
     expect(sim.deletedMeetingIds.filter((id) => id === zoomId)).toHaveLength(1);
+  });
+
+  it('issues the host a fresh Zoom start link at each request (the stored one is dead 2 hours after it was made)', async () => {
+    const appointmentId = randomUUID();
+    await deliver(bus, confirmed(appointmentId));
+    const event = await meetingCreated(appointmentId);
+    const stored = sim.meetings.find((m) => m.join_url === event.data.joinUrl)!.start_url;
+    sim.advanceClock(2 * 60 * 60 * 1000 + 1_000);
+    try {
+      expect((await fetch(stored)).status).toBe(401);
+      const host = await client.getJoinLink({ appointmentId, asHost: true });
+      expect(host).toMatchObject({ provider: 'zoom', role: 'host' });
+      expect(host.url).not.toBe(stored);
+      expect((await fetch(host.url)).status).toBe(200); // starts the meeting on the simulator
+      const again = await client.getJoinLink({ appointmentId, asHost: true });
+      expect(again.url).not.toBe(host.url); // never cached
+      const patient = await client.getJoinLink({ appointmentId, asHost: false });
+      expect(patient).toEqual({ provider: 'zoom', url: event.data.joinUrl, password: event.data.password, role: 'participant' });
+    } finally {
+      sim.setNow(Date.now());
+    }
+    await expect(client.getJoinLink({ appointmentId: randomUUID(), asHost: true })).rejects.toMatchObject({ status: status.NOT_FOUND, code: 'MEETING_NOT_FOUND' });
   });
 
   it('answers MEETING_NOT_FOUND for a booking without a meeting and refuses ids that are not UUIDs', async () => {

@@ -173,7 +173,9 @@ export async function runFaultSuite(opts: FaultSuiteOptions): Promise<FaultSuite
     };
     const window = opts.faultWindowMs;
     const schedule: Array<[string, () => Promise<void>]> = [
-      ['kafka-stopped-short', async () => { await infra.stop('kafka'); await sleep(4_000); await infra.start('kafka'); }],
+      // A short stop besides the long one; a run whose Kafka stop is short already (the CI run) skips
+      // it: each Kafka fault costs about 35 s of recovery on two cores.
+      ...(opts.kafkaStopMs > 10_000 ? [['kafka-stopped-short', async () => { await infra.stop('kafka'); await sleep(4_000); await infra.start('kafka'); }] as [string, () => Promise<void>]] : []),
       ['kafka-stopped-full', async () => { await infra.stop('kafka'); await sleep(opts.kafkaStopMs); await infra.start('kafka'); }],
       ['postgres-restarted', async () => { await infra.stop('postgres'); await infra.start('postgres'); }],
       ['redis-killed', async () => { await infra.kill('redis'); await sleep(2_000); await infra.start('redis'); }],

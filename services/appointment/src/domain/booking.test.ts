@@ -6,6 +6,7 @@ import {
   completeBooking,
   confirmBooking,
   expireHold,
+  releaseUnpayableHold,
   holdExpiry,
   type Booking,
   type Caller,
@@ -158,6 +159,13 @@ describe('expireHold', () => {
   it('refuses before the expiry, and for a booking that is no longer held', () => {
     expectCode(() => expireHold(held, at('2026-01-05T10:59:59Z')), 'HOLD_NOT_EXPIRED');
     expectCode(() => expireHold(confirmed, at('2026-01-05T12:00:00Z')), 'INVALID_TRANSITION');
+  });
+});
+
+describe('releaseUnpayableHold', () => {
+  it('releases a hold before its end (its invoice can no longer be paid), never a booking past held', () => {
+    expect(releaseUnpayableHold(held)).toEqual({ ...held, status: 'expired' });
+    expectCode(() => releaseUnpayableHold(confirmed), 'INVALID_TRANSITION');
   });
 });
 

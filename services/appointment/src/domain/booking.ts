@@ -145,6 +145,14 @@ export function expireHold(booking: Booking, now: Date): Booking {
   return expired;
 }
 
+/**
+ * The booking's invoice can no longer be paid (it expired at the provider or was invalidated): the
+ * hold is released at once rather than blocking the slot with nothing to pay until it ends.
+ */
+export function releaseUnpayableHold(booking: Booking): Booking {
+  return moveTo(booking, 'expired');
+}
+
 /** A confirmed appointment is completed once its end has passed. */
 export function completeBooking(booking: Booking, now: Date): Booking {
   const completed = moveTo(booking, 'completed');

@@ -10,6 +10,9 @@ type Tx = Prisma.TransactionClient;
 export function appointmentConsumers(bookings: Bookings) {
   const handlers: EventHandlers = {
     'payment.confirmed': (event, tx) => bookings.onPaymentConfirmed(event, tx as Tx),
+    'payment.expired': async (event, tx) => {
+      if (isUuid(event.data.appointmentId)) await bookings.onPaymentExpired(event, tx as Tx);
+    },
     'video.meeting_created': (event, tx) => bookings.onMeetingCreated(event, tx as Tx),
     'identity.user_erased': async (event, tx) => {
       if (isUuid(event.data.userId)) await bookings.onUserErased(event.data.userId, tx as Tx);

@@ -22,26 +22,46 @@ describe('finality policy', () => {
 });
 
 describe('transitions', () => {
-  const open = { status: 'open' as const, seen: false };
+  const open = { status: 'open' as const, seen: false, sats: 1000 };
 
   it('confirms a final payment, also on an invoice expired locally', () => {
-    expect(decideTransition(open, { state: 'paid', method: 'lightning', paidAt }, policy)).toEqual({ kind: 'confirm', method: 'lightning', paidAt });
-    expect(decideTransition({ status: 'expired', seen: false }, { state: 'paid', method: 'lightning', paidAt }, policy).kind).toBe('confirm');
+    expect(decideTransition(open, { state: 'paid', method: 'lightning', paidAt }, policy)).toEqual({ kind: 'confirm', method: 'lightning', paidAt, paidSats: 1000, excessSats: 0 });
+    expect(decideTransition({ status: 'expired', seen: false, sats: 1000 }, { state: 'paid', method: 'lightning', paidAt }, policy).kind).toBe('confirm');
   });
 
   it('reports an unconfirmed on-chain payment as seen, once', () => {
     const pending = { state: 'paid' as const, method: 'onchain' as const, confirmations: 1 };
     expect(decideTransition(open, pending, policy)).toEqual({ kind: 'seen', method: 'onchain' });
-    expect(decideTransition({ status: 'open', seen: true }, pending, policy)).toEqual({ kind: 'none' });
+    expect(decideTransition({ status: 'open', seen: true, sats: 1000 }, pending, policy)).toEqual({ kind: 'none' });
     expect(recordedProviderState(pending, policy)).toBe('seen');
   });
 
   it('expires an open invoice only, and never moves a paid one', () => {
-    expect(decideTransition(open, { state: 'expired' }, policy)).toEqual({ kind: 'expire' });
-    expect(decideTransition({ status: 'expired', seen: false }, { state: 'expired' }, policy)).toEqual({ kind: 'none' });
-    expect(decideTransition({ status: 'paid', seen: false }, { state: 'expired' }, policy)).toEqual({ kind: 'none' });
-    expect(decideTransition({ status: 'refund_due', seen: false }, { state: 'paid', method: 'lightning' }, policy)).toEqual({ kind: 'none' });
+    expect(decideTransition(open, { state: 'expired' }, policy)).toEqual({ kind: 'expire', refundSats: 0 });
+    expect(decideTransition({ status: 'expired', seen: false, sats: 1000 }, { state: 'expired' }, policy)).toEqual({ kind: 'none' });
+    expect(decideTransition({ status: 'paid', seen: false, sats: 1000 }, { state: 'expired' }, policy)).toEqual({ kind: 'none' });
+    expect(decideTransition({ status: 'refund_due', seen: false, sats: 1000 }, { state: 'paid', method: 'lightning' }, policy)).toEqual({ kind: 'none' });
     expect(decideTransition(open, { state: 'open' }, policy)).toEqual({ kind: 'none' });
+  });
+
+  it('confirms an over-payment with its excess, and holds an under-payment open until it ends', () => {
+    const over = { state: 'paid' as const, method: 'onchain' as const, confirmations: 2, paidAt, dueSats: 1000, paidSats: 1300 };
+    expect(decideTransition(open, over, policy)).toEqual({ kind: 'confirm', method: 'onchain', paidAt, paidSats: 1300, excessSats: 300 });
+    const partial = { state: 'partial' as const, method: 'onchain' as const, dueSats: 1000, paidSats: 400 };
+    expect(decideTransition(open, partial, policy)).toEqual({ kind: 'seen', method: 'onchain' });
+    expect(decideTransition({ ...open, seen: true }, partial, policy)).toEqual({ kind: 'none' });
+    expect(recordedProviderState(partial, policy)).toBe('seen');
+    // A "paid" below the amount (provider tolerance) does not confirm.
+    expect(decideTransition({ ...open, seen: true }, { state: 'paid', method: 'onchain', confirmations: 3, dueSats: 1000, paidSats: 999 }, policy)).toEqual({ kind: 'none' });
+  });
+
+  it('refunds what an ended invoice received, once, also after a local expiry', () => {
+    const endedPartial = { state: 'expired' as const, dueSats: 1000, paidSats: 400 };
+    expect(decideTransition(open, endedPartial, policy)).toEqual({ kind: 'expire', refundSats: 400 });
+    expect(decideTransition({ ...open, status: 'expired' }, endedPartial, policy)).toEqual({ kind: 'refund_partial', refundSats: 400 });
+    expect(decideTransition({ ...open, status: 'expired', refunded: true }, endedPartial, policy)).toEqual({ kind: 'none' });
+    expect(decideTransition(open, { state: 'invalid' }, policy)).toEqual({ kind: 'expire', refundSats: 0 });
+    expect(recordedProviderState({ state: 'invalid' }, policy)).toBe('expired');
   });
 
   it('keeps the provider state moving forward only', () => {

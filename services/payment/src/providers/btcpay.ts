@@ -2,6 +2,7 @@
 // and address), webhooks signed in `BTCPay-Sig: sha256=<hex HMAC-SHA256 of the raw body>`.
 import { btcToSats } from '../domain/money';
 import type { ObservedInvoice, PaymentMethod } from '../domain/invoice-rules';
+import { CircuitState } from '@cryptocare/platform';
 import { callJson, parseJsonObject, trimSlash, verifyHmacSha256Header, type ProviderPolicy } from './http';
 import {
   ProviderRequestError,
@@ -36,7 +37,12 @@ interface PaymentMethodData {
   /** BTCPay 1.x: BTC, BTC-LightningNetwork. */
   paymentMethod?: string;
   destination?: string;
+  /** Due in BTC for the whole invoice. */
   amount?: string;
+  /** Received so far for the invoice, in BTC, across payment methods. */
+  totalPaid?: string;
+  /** Fiat per BTC. */
+  rate?: string;
   activated?: boolean;
   payments?: Array<{ receivedDate?: number; status?: string }>;
 }
@@ -58,6 +64,10 @@ export class Btcpay implements PaymentProvider {
 
   constructor(private readonly config: BtcpayConfig) {
     this.storeBase = `${trimSlash(config.url)}/api/v1/stores/${encodeURIComponent(config.storeId)}`;
+  }
+
+  available(): boolean {
+    return this.config.policy.breakerState() !== CircuitState.Open;
   }
 
   /**
@@ -95,17 +105,35 @@ export class Btcpay implements PaymentProvider {
     };
   }
 
+  /**
+   * Greenfield statuses: New, Processing, Settled, Expired, Invalid, with additionalStatus None,
+   * PaidPartial, PaidOver, PaidLate, Marked, Invalid. Amounts (due, received, rate) come from the
+   * invoice's payment methods.
+   */
   async getInvoice(providerInvoiceId: string): Promise<ObservedInvoice> {
     const invoice = await this.call<InvoiceData>(`/invoices/${encodeURIComponent(providerInvoiceId)}`, { method: 'GET' });
-    const paidLate = invoice.status === 'Expired' && invoice.additionalStatus === 'PaidLate';
-    if (invoice.status === 'Settled' || invoice.status === 'Processing' || paidLate) {
-      const payment = paymentOf(await this.paymentMethods(providerInvoiceId));
+    const extra = invoice.additionalStatus;
+    if (invoice.status === 'New' && extra !== 'PaidPartial') return { state: 'open' };
+    const methods = await this.paymentMethods(providerInvoiceId);
+    const amounts = amountsOf(methods);
+    // Marked settled by the merchant: the provider's word stands for the full amount.
+    if (extra === 'Marked') delete amounts.paidSats;
+    const observed = { ...paymentOf(methods), ...amounts };
+    switch (invoice.status) {
+      case 'New':
+        return { state: 'partial', ...observed };
+      case 'Processing':
+        return { state: 'seen', ...observed };
       // Settled = final under the store's speed policy (set from our finality policy at creation).
-      const state = invoice.status === 'Processing' ? 'seen' : 'paid';
-      return { state, ...payment };
+      case 'Settled':
+        return { state: 'paid', ...observed, ...(extra === 'PaidLate' ? { late: true } : {}) };
+      case 'Expired':
+        return extra === 'PaidLate' ? { state: 'paid', ...observed, late: true } : { state: 'expired', ...observed };
+      case 'Invalid':
+        return { state: 'invalid', ...observed };
+      default:
+        throw new ProviderRequestError(`btcpay: unknown invoice status ${String(invoice.status).slice(0, 40)}`);
     }
-    if (invoice.status === 'Expired' || invoice.status === 'Invalid') return { state: 'expired' };
-    return { state: 'open' };
   }
 
   verifyWebhook(rawBody: Buffer, headers: Record<string, string>): VerifiedWebhook {
@@ -139,4 +167,19 @@ function paymentOf(methods: PaymentMethodData[]): { method?: PaymentMethod; paid
     return { ...(method ? { method } : {}), ...(typeof payment.receivedDate === 'number' ? { paidAt: new Date(payment.receivedDate * 1000) } : {}) };
   }
   return {};
+}
+
+function amountsOf(methods: PaymentMethodData[]): { dueSats?: number; paidSats?: number; rate?: string } {
+  const m = methods.find((x) => typeof x.amount === 'string' && ONCHAIN_IDS.has(methodId(x))) ?? methods.find((x) => typeof x.amount === 'string');
+  if (!m) return {};
+  const sats = (btc: string | undefined) => {
+    try {
+      return btc === undefined ? undefined : btcToSats(btc);
+    } catch {
+      return undefined;
+    }
+  };
+  const dueSats = sats(m.amount);
+  const paidSats = sats(m.totalPaid);
+  return { ...(dueSats === undefined ? {} : { dueSats }), ...(paidSats === undefined ? {} : { paidSats }), ...(typeof m.rate === 'string' ? { rate: m.rate } : {}) };
 }

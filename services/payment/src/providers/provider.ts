@@ -19,6 +19,12 @@ export interface CreateProviderInvoice {
   webhookUrl: string;
 }
 
+/** Inclusive bounds, in units of the currency (e.g. CHF). */
+export interface AmountLimits {
+  min?: number;
+  max?: number;
+}
+
 export interface ProviderInvoice {
   providerInvoiceId: string;
   /** BOLT11 payment request. */
@@ -38,6 +44,10 @@ export interface VerifiedWebhook {
 
 export interface PaymentProvider {
   readonly name: ProviderName;
+  /** False while the provider's circuit breaker is open (recent calls kept failing). */
+  available(): boolean;
+  /** The fiat amounts the provider accepts for an invoice, when it says (undefined: unknown, not enforced here). */
+  limits?(currency: string): Promise<AmountLimits | undefined>;
   createInvoice(input: CreateProviderInvoice): Promise<ProviderInvoice>;
   getInvoice(providerInvoiceId: string): Promise<ObservedInvoice>;
   /** Checks the signature over the raw bytes; throws WebhookSignatureError when it is wrong. */

@@ -1,7 +1,7 @@
 import { payment } from '@cryptocare/contracts';
 import { defineService, failedPrecondition, invalidArgument, isUuid, notFound, unauthenticated, unavailable, type Logger } from '@cryptocare/platform';
 import { parsePrice } from '../domain/money';
-import { HoldTooShortError, MAX_WEBHOOK_BYTES, ProviderUnavailableError, UnknownProviderError, type Payments } from '../payments';
+import { AmountOutsideLimitsError, HoldTooShortError, MAX_WEBHOOK_BYTES, ProviderUnavailableError, UnknownProviderError, type Payments } from '../payments';
 import { WebhookPayloadError, WebhookSignatureError } from '../providers/provider';
 import type { Invoice, PaymentStore, Refund } from '../store/payment-store';
 import { webhooksReceived } from '../metrics';
@@ -68,6 +68,7 @@ export function paymentService(deps: { payments: Payments; store: PaymentStore; 
             throw unavailable('PAYMENT_PROVIDER_UNAVAILABLE', 'the payment provider is unavailable; the invoice will be created as soon as it is back');
           }
           if (err instanceof HoldTooShortError) throw failedPrecondition('HOLD_EXPIRED', 'the booking hold ends too soon to pay it');
+          if (err instanceof AmountOutsideLimitsError) throw failedPrecondition('PAYMENT_AMOUNT_OUTSIDE_LIMITS', 'no payment provider accepts this amount');
           throw err;
         }
       },

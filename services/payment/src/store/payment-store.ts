@@ -184,6 +184,19 @@ export class PaymentStore {
     return this.db.pendingInvoiceRequest.findMany({ where: { appointmentId: { in: rows.map((r) => r.appointment_id) } } });
   }
 
+  /**
+   * No provider takes this booking's amount: the pending request goes, and `payment.expired`
+   * (without an invoice) tells appointment to release the slot now rather than hold it unpayable.
+   */
+  async refuseCreation(appointmentId: string): Promise<void> {
+    await this.transaction(async (tx) => {
+      await this.lockAppointment(tx, appointmentId);
+      await tx.pendingInvoiceRequest.deleteMany({ where: { appointmentId } });
+      if (await tx.invoice.findUnique({ where: { appointmentId }, select: { id: true } })) return;
+      await this.outbox.add(tx, 'payment.expired', appointmentId, { invoiceId: '', appointmentId });
+    });
+  }
+
   async dropPending(appointmentId: string): Promise<void> {
     await this.db.pendingInvoiceRequest.deleteMany({ where: { appointmentId } });
   }
@@ -257,7 +270,13 @@ export class PaymentStore {
   async applyObservation(tx: Tx, invoiceId: string, observed: ObservedInvoice, policy: FinalityPolicy, now = new Date()): Promise<AppliedObservation | undefined> {
     const invoice = await this.lockInvoice(tx, invoiceId);
     if (!invoice) return undefined;
-    const transition = decideTransition({ status: invoice.status as InvoiceStatus, seen: invoice.seenAt !== null }, observed, policy, now);
+    const refunded = (await tx.refund.count({ where: { invoiceId: invoice.id } })) > 0;
+    const transition = decideTransition(
+      { status: invoice.status as InvoiceStatus, seen: invoice.seenAt !== null, sats: Number(invoice.sats), refunded },
+      observed,
+      policy,
+      now,
+    );
     const data: Prisma.InvoiceUpdateInput = {
       providerState: laterProviderState(invoice.providerState as ProviderState, recordedProviderState(observed, policy)),
       lastCheckedAt: now,
@@ -266,15 +285,17 @@ export class PaymentStore {
     const ids = { invoiceId: invoice.id, appointmentId: invoice.appointmentId };
     switch (transition.kind) {
       case 'confirm': {
-        Object.assign(data, { status: invoice.cancelledAt ? 'refund_due' : 'paid', paidAt: transition.paidAt, paymentMethod: transition.method });
+        Object.assign(data, { status: invoice.cancelledAt ? 'refund_due' : 'paid', paidAt: transition.paidAt, paymentMethod: transition.method, paidSats: BigInt(transition.paidSats) });
         await this.outbox.add(tx, 'payment.confirmed', invoice.id, {
           ...ids,
           sats: Number(invoice.sats),
           method: transition.method,
           paidAt: transition.paidAt.toISOString(),
         });
-        // The booking was cancelled before the money arrived: it is owed back.
-        if (invoice.cancelledAt) await this.addRefund(tx, invoice, 'paid after the booking was cancelled');
+        // The booking was cancelled before the money arrived: all of it is owed back.
+        if (invoice.cancelledAt) await this.addRefund(tx, invoice, 'paid after the booking was cancelled', transition.paidSats, 'paid_after_cancellation');
+        // More than due: the booking is paid, the excess goes back.
+        else if (transition.excessSats > 0) await this.addRefund(tx, invoice, 'paid more than due', transition.excessSats, 'overpaid');
         firstWebhookAt = await this.closeInbox(tx, invoice, now);
         break;
       }
@@ -285,6 +306,15 @@ export class PaymentStore {
       case 'expire':
         data.status = 'expired';
         await this.outbox.add(tx, 'payment.expired', invoice.id, ids);
+        if (transition.refundSats > 0) {
+          data.paidSats = BigInt(transition.refundSats);
+          await this.addRefund(tx, invoice, 'paid less than due before the invoice ended', transition.refundSats, 'underpaid');
+        }
+        await this.closeInbox(tx, invoice, now);
+        break;
+      case 'refund_partial':
+        data.paidSats = BigInt(transition.refundSats);
+        await this.addRefund(tx, invoice, 'paid less than due before the invoice ended', transition.refundSats, 'underpaid');
         await this.closeInbox(tx, invoice, now);
         break;
       case 'none':
@@ -354,7 +384,8 @@ export class PaymentStore {
     if (!invoice) return { refund: false };
     const cancelledAt = invoice.cancelledAt ?? new Date();
     if (invoice.status === 'paid') {
-      await this.addRefund(tx, invoice, reason || 'booking cancelled');
+      // All that was paid goes back (an over-payment's excess refund grows to the whole).
+      await this.addRefund(tx, invoice, reason || 'booking cancelled', Number(invoice.paidSats ?? invoice.sats), 'booking_cancelled');
       return { refund: true, invoice: await tx.invoice.update({ where: { id: invoice.id }, data: { status: 'refund_due', cancelledAt } }) };
     }
     if (invoice.status === 'open') {
@@ -364,24 +395,38 @@ export class PaymentStore {
     return { refund: false, invoice: await tx.invoice.update({ where: { id: invoice.id }, data: { cancelledAt } }) };
   }
 
-  private async addRefund(tx: Tx, invoice: Invoice, reason: string): Promise<void> {
-    const refundId = uuidv7();
-    const { count } = await tx.refund.createMany({
-      data: [{ id: refundId, invoiceId: invoice.id, appointmentId: invoice.appointmentId, sats: invoice.sats, reason: reason.slice(0, 500), status: 'due' }],
-      skipDuplicates: true,
-    });
-    if (count === 0) return;
+  /**
+   * Records that `sats` in all are owed back for this invoice (one refund row per invoice): a new
+   * row, or a due row raised to the new total. Each change is a `payment.refund_requested` event
+   * carrying the total, and an audit entry.
+   */
+  private async addRefund(tx: Tx, invoice: Invoice, reason: string, sats: number, cause: 'booking_cancelled' | 'paid_after_cancellation' | 'overpaid' | 'underpaid'): Promise<void> {
+    if (!(sats > 0)) return;
+    const existing = await tx.refund.findUnique({ where: { invoiceId: invoice.id } });
+    let refundId: string;
+    if (!existing) {
+      refundId = uuidv7();
+      const { count } = await tx.refund.createMany({
+        data: [{ id: refundId, invoiceId: invoice.id, appointmentId: invoice.appointmentId, sats: BigInt(sats), reason: reason.slice(0, 500), status: 'due' }],
+        skipDuplicates: true,
+      });
+      if (count === 0) return;
+    } else {
+      if (existing.status !== 'due' || existing.sats >= BigInt(sats)) return;
+      refundId = existing.id;
+      await tx.refund.update({ where: { id: existing.id }, data: { sats: BigInt(sats), reason: reason.slice(0, 500) } });
+    }
     await this.outbox.add(tx, 'payment.refund_requested', invoice.id, {
       invoiceId: invoice.id,
       appointmentId: invoice.appointmentId,
       reason: reason.slice(0, 500),
-      sats: Number(invoice.sats),
+      sats,
     });
     // The decision, in the audit trail: ids and a cause code, never the reason's text.
     await auditEvent(this.outbox, tx, 'payment.refund_due', {
       subjectId: invoice.patientId,
       objectId: refundId,
-      details: { invoice: invoice.id, cause: invoice.cancelledAt ? 'paid_after_cancellation' : 'booking_cancelled' },
+      details: { invoice: invoice.id, cause },
     });
   }
 

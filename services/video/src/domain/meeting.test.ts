@@ -25,6 +25,7 @@ describe('meeting rules', () => {
       durationMinutes: 30,
       status: 'active',
       createdAt: new Date(),
+      hostId: '8vBQ3yTGQ9yEu2jX3f4mZA',
     };
     expect(meetingView(meeting, false).hostUrl).toBe('');
     expect(meetingView(meeting, true).hostUrl).toBe(meeting.hostUrl);

@@ -28,6 +28,8 @@ export interface Meeting {
   durationMinutes: number;
   status: string;
   createdAt: Date;
+  /** The Zoom user hosting it; null on Jitsi. */
+  hostId: string | null;
 }
 
 export class InvalidBookingTimesError extends Error {

@@ -1,9 +1,11 @@
 import { consumedTopics } from '@cryptocare/contracts';
 import type { AnyDomainEvent, DomainEvent, EventHandlers } from '@cryptocare/events';
-import { histogram, sloBuckets, type Logger } from '@cryptocare/platform';
+import { histogram, isUuid, sloBuckets, type Logger } from '@cryptocare/platform';
 import { linkSeconds, MEETING_TIME_ZONE, MEETING_TOPIC, meetingWindow } from '../domain/meeting';
 import type { ProvidedMeeting, ResilientMeetingProvider } from '../providers/resilient';
+import type { HostStore } from '../store/host-store';
 import type { MeetingStore } from '../store/meeting-store';
+import type { ZoomHosts } from '../providers/zoom-hosts';
 
 /** The SLI of "meeting link < 2 s": booking confirmed (its event's time) → meeting recorded. */
 const linkLatency = histogram('meeting_link_seconds', 'Booking confirmation (event time) to its meeting being recorded', ['provider'], sloBuckets);
@@ -24,7 +26,12 @@ type Cancelled = DomainEvent<'appointment.cancelled'>;
  * delivery, a provider meeting that did not end up recorded (another delivery of the booking won,
  * or the event was dead-lettered) is deleted, best effort.
  *
- * `identity.user_erased` is not consumed: meetings hold no user data.
+ * Zoom hosts: with `hosts`, each meeting goes to the professional's own Zoom user, else the pool, within
+ * each host's daily quota and free time (providers/zoom-hosts.ts); a verified professional
+ * (`search.profile_updated`) gets their Zoom user at once, and otherwise on their first booking.
+ *
+ * `identity.user_erased`: meetings hold no user data, but a professional's Zoom host is linked to
+ * their id (and the Zoom user video made carries it in its email): both go.
  */
 export class MeetingEvents {
   /** Provider work of the events in hand, by event id. */
@@ -35,6 +42,9 @@ export class MeetingEvents {
       store: MeetingStore;
       provider: ResilientMeetingProvider;
       logger: Logger;
+      /** Present when Zoom is configured. */
+      hosts?: ZoomHosts;
+      hostStore?: HostStore;
     },
   ) {}
 
@@ -58,11 +68,37 @@ export class MeetingEvents {
         const window = meetingWindow(startAt, endAt);
         // Undefined when a racing delivery recorded the booking's meeting first: ours is then
         // deleted at the provider once this delivery is done (see settle).
-        await store.addMeeting(tx, { appointmentId, ...created, startAt: window.startAt, durationMinutes: window.durationMinutes });
+        const { hostId, reservationId: _reservation, ...meeting } = created;
+        await store.addMeeting(tx, { appointmentId, ...meeting, hostId: hostId ?? null, startAt: window.startAt, durationMinutes: window.durationMinutes });
       },
       'appointment.cancelled': async (event, tx) => {
         await this.providerDeletionFor(event);
         await store.markDeleted(tx, event.data.appointmentId);
+        await this.deps.hostStore?.releaseAppointment(event.data.appointmentId, tx);
+      },
+      /**
+       * Erasure of a professional: the Zoom user video made for them (its email names their id) is
+       * deleted at Zoom, then the link here. A Zoom failure fails the delivery, which is retried:
+       * the link stays until the user is gone. A user an admin linked stays at Zoom (not ours).
+       */
+      'identity.user_erased': async (event, tx) => {
+        const { hostStore, hosts } = this.deps;
+        const userId = (event.data.userId || event.subject).toLowerCase();
+        if (!hostStore || !isUuid(userId)) return;
+        const host = await hostStore.professionalHost(userId, tx);
+        if (!host) return;
+        if (host.managed && hosts) await hosts.deleteManagedUser(host.zoomUserId);
+        await hostStore.forgetProfessional(tx, userId);
+      },
+      'search.profile_updated': async (event) => {
+        const { hosts, logger } = this.deps;
+        if (!hosts || !event.data.verified) return;
+        try {
+          await hosts.ensureProfessionalHost(event.data.professionalId);
+        } catch (err) {
+          // Not worth a redelivery: the professional's first booking tries again.
+          logger.warn({ err: err instanceof Error ? err.message : String(err), professionalId: event.data.professionalId }, 'could not make the verified professional’s Zoom user');
+        }
       },
     };
   }
@@ -88,10 +124,12 @@ export class MeetingEvents {
   /** The booking's new provider meeting, or undefined when the booking already has a meeting. */
   private providerMeetingFor(event: Confirmed): Promise<ProvidedMeeting | undefined> {
     return this.once(event.id, async () => {
-      const { appointmentId, startAt, endAt } = event.data;
+      const { appointmentId, professionalId, startAt, endAt } = event.data;
       if (await this.deps.store.findByAppointment(appointmentId)) return undefined;
       const window = meetingWindow(startAt, endAt);
-      return this.deps.provider.createMeeting({ topic: MEETING_TOPIC, startAt: window.startAt, durationMinutes: window.durationMinutes, timeZone: MEETING_TIME_ZONE });
+      const endsAt = new Date(window.startAt.getTime() + window.durationMinutes * 60_000);
+      const hosts = this.deps.hosts ? await this.deps.hosts.choiceFor({ professionalId, appointmentId, startAt: window.startAt, endAt: endsAt }) : undefined;
+      return this.deps.provider.createMeeting({ topic: MEETING_TOPIC, startAt: window.startAt, durationMinutes: window.durationMinutes, timeZone: MEETING_TIME_ZONE }, hosts);
     });
   }
 
@@ -141,6 +179,7 @@ export class MeetingEvents {
       return;
     }
     logger.info({ eventId: event.id, provider: created.provider }, 'provider meeting not recorded (the booking has another); deleting it');
+    if (created.reservationId) await this.deps.hostStore?.release(created.reservationId).catch(() => undefined);
     await provider.deleteMeeting(created.provider, created.providerMeetingId).catch((err: unknown) =>
       logger.warn({ err: err instanceof Error ? err.message : String(err), provider: created.provider }, 'could not delete an unrecorded provider meeting'),
     );

@@ -7,6 +7,8 @@ export interface MeetingRequest {
   durationMinutes: number;
   /** IANA zone the provider displays the time in. */
   timeZone: string;
+  /** The Zoom user who hosts it (a user id or email); the account's own user (`me`) when absent. */
+  hostUserId?: string;
 }
 
 export interface ProviderMeeting {
@@ -24,6 +26,22 @@ export interface MeetingProvider {
   createMeeting(request: MeetingRequest): Promise<ProviderMeeting>;
   /** Resolves when the meeting is gone, including when the provider no longer knows it. */
   deleteMeeting(providerMeetingId: string): Promise<void>;
+}
+
+/**
+ * The host has used its meeting creations for the day (Zoom: 100 creations or updates per user and
+ * UTC day; 429 with X-RateLimit-Type Daily-limit, Retry-After sometimes missing). Another host may
+ * still take the meeting; retrying this one before midnight UTC is pointless, and it says nothing
+ * about Zoom's health (the breaker does not count it).
+ */
+export class HostQuotaExhaustedError extends Error {
+  override name = 'HostQuotaExhaustedError';
+  constructor(
+    message: string,
+    readonly hostUserId: string,
+  ) {
+    super(message);
+  }
 }
 
 /** A provider's answer that no retry will change (bad credentials, validation, long rate limit). */

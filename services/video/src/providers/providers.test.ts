@@ -3,7 +3,7 @@ import { createLogger, registry } from '@cryptocare/platform';
 import { createZoomSimulator, type ZoomSimulator } from '@cryptocare/simulators';
 import { base32, JitsiMeetingProvider } from './jitsi';
 import { ResilientMeetingProvider } from './resilient';
-import { ZOOM_TOKEN_KEY, ZoomMeetingProvider, type ZoomPolicy } from './zoom';
+import { ZOOM_API_BASE_URL, ZOOM_TOKEN_KEY, ZOOM_TOKEN_URL, zoomEndpoints, ZoomMeetingProvider, type ZoomPolicy } from './zoom';
 
 const ACCOUNT = 'acc-video';
 const CLIENT_ID = 'client-video';
@@ -23,8 +23,9 @@ async function fallbacks(reason: string): Promise<number> {
 describe('Zoom provider (against the Zoom simulator)', () => {
   let sim: ZoomSimulator;
   let base: string;
+  // The simulator's URLs in the documented form: API base with /v2, the full token endpoint.
   const zoom = (cache = new MemoryCache(), policy: Partial<ZoomPolicy> = {}) =>
-    new ZoomMeetingProvider({ apiUrl: base, oauthUrl: base, accountId: ACCOUNT, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, cache, logger, policy: { ...FAST, ...policy } });
+    new ZoomMeetingProvider({ apiUrl: `${base}/v2`, oauthUrl: `${base}/oauth/token`, accountId: ACCOUNT, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, cache, logger, policy: { ...FAST, ...policy } });
 
   beforeAll(async () => {
     sim = createZoomSimulator({ accountId: ACCOUNT, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
@@ -127,8 +128,14 @@ describe('Zoom provider (against the Zoom simulator)', () => {
     expect(sim.apiRequests).toBe(calls);
   });
 
+  it('also works when configured with the bare origins', async () => {
+    const provider = new ZoomMeetingProvider({ apiUrl: base, oauthUrl: base, accountId: ACCOUNT, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, cache: new MemoryCache(), logger, policy: FAST });
+    const created = await provider.createMeeting(request);
+    expect(sim.meetings.map((m) => String(m.id))).toEqual([created.providerMeetingId]);
+  });
+
   it('rejects bad credentials without retrying', async () => {
-    const provider = new ZoomMeetingProvider({ apiUrl: base, oauthUrl: base, accountId: ACCOUNT, clientId: CLIENT_ID, clientSecret: 'wrong', cache: new MemoryCache(), logger, policy: FAST });
+    const provider = new ZoomMeetingProvider({ apiUrl: `${base}/v2`, oauthUrl: `${base}/oauth/token`, accountId: ACCOUNT, clientId: CLIENT_ID, clientSecret: 'wrong', cache: new MemoryCache(), logger, policy: FAST });
     await expect(provider.createMeeting(request)).rejects.toMatchObject({ name: 'ProviderRejectedError', status: 400 });
     expect(sim.tokenRequests).toBe(1);
   });
@@ -173,6 +180,47 @@ describe('Zoom provider (against the Zoom simulator)', () => {
       await provider.deleteMeeting('zoom', meeting.providerMeetingId);
       expect(sim.deletedMeetingIds).toEqual([Number(meeting.providerMeetingId)]);
     });
+  });
+});
+
+describe('Zoom URL building', () => {
+  it('uses the documented production values as they are', () => {
+    expect(ZOOM_API_BASE_URL).toBe('https://api.zoom.us/v2');
+    expect(ZOOM_TOKEN_URL).toBe('https://zoom.us/oauth/token');
+    expect(zoomEndpoints('https://api.zoom.us/v2', 'https://zoom.us/oauth/token')).toEqual({ api: 'https://api.zoom.us/v2', token: 'https://zoom.us/oauth/token' });
+    expect(zoomEndpoints('https://api.zoom.us/v2/', 'https://zoom.us/oauth/token/')).toEqual({ api: 'https://api.zoom.us/v2', token: 'https://zoom.us/oauth/token' });
+  });
+
+  it('completes bare origins and keeps a path prefix (a proxy or the simulator)', () => {
+    expect(zoomEndpoints('https://api.zoom.us', 'https://zoom.us')).toEqual({ api: 'https://api.zoom.us/v2', token: 'https://zoom.us/oauth/token' });
+    expect(zoomEndpoints('http://127.0.0.1:4010/', 'http://127.0.0.1:4010')).toEqual({ api: 'http://127.0.0.1:4010/v2', token: 'http://127.0.0.1:4010/oauth/token' });
+    expect(zoomEndpoints('https://egress.internal/zoom-api', 'https://egress.internal/zoom-oauth')).toEqual({
+      api: 'https://egress.internal/zoom-api/v2',
+      token: 'https://egress.internal/zoom-oauth/oauth/token',
+    });
+  });
+
+  it('calls the documented production URLs, never /v2/v2 or /oauth/token/oauth/token', async () => {
+    const calls: Array<{ method: string; url: string }> = [];
+    const fetchMock = jest.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+      const url = String(input);
+      calls.push({ method: init?.method ?? 'GET', url });
+      if (url.startsWith('https://zoom.us/')) return new Response(JSON.stringify({ access_token: 'tok', token_type: 'bearer', expires_in: 3600 }), { status: 200 });
+      if (init?.method === 'POST') return new Response(JSON.stringify({ id: 85746065432, join_url: 'https://zoom.us/j/85746065432?pwd=x', start_url: 'https://zoom.us/s/85746065432?zak=y', password: 'p' }), { status: 201 });
+      return new Response(null, { status: 204 });
+    });
+    try {
+      const provider = new ZoomMeetingProvider({ apiUrl: ZOOM_API_BASE_URL, oauthUrl: ZOOM_TOKEN_URL, accountId: 'acc 1', clientId: 'c', clientSecret: 's', cache: new MemoryCache(), logger, policy: FAST });
+      const created = await provider.createMeeting(request);
+      await provider.deleteMeeting(created.providerMeetingId);
+    } finally {
+      fetchMock.mockRestore();
+    }
+    expect(calls).toEqual([
+      { method: 'POST', url: 'https://zoom.us/oauth/token?grant_type=account_credentials&account_id=acc%201' },
+      { method: 'POST', url: 'https://api.zoom.us/v2/users/me/meetings' },
+      { method: 'DELETE', url: 'https://api.zoom.us/v2/meetings/85746065432' },
+    ]);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Cache } from '@cryptocare/cache';
 import { parseRetryAfter, providerPolicy, TransientProviderError, type Logger } from '@cryptocare/platform';
-import { ProviderRejectedError, type MeetingProvider, type MeetingRequest, type ProviderMeeting } from './meeting-provider';
+import { HostQuotaExhaustedError, ProviderRejectedError, type MeetingProvider, type MeetingRequest, type ProviderMeeting } from './meeting-provider';
 
 /** Where the access token lives, shared by the replicas through the Cache. */
 export const ZOOM_TOKEN_KEY = 'zoom:token';
@@ -38,9 +38,9 @@ export const defaultZoomPolicy: ZoomPolicy = {
 };
 
 export interface ZoomOptions {
-  /** e.g. https://api.zoom.us */
+  /** Zoom's documented API base URL, https://api.zoom.us/v2 (a base without /v2 is accepted too). */
   apiUrl: string;
-  /** e.g. https://zoom.us */
+  /** Zoom's documented token endpoint, https://zoom.us/oauth/token (a bare origin is accepted too). */
   oauthUrl: string;
   accountId: string;
   clientId: string;
@@ -67,7 +67,37 @@ interface ZoomTokenJson {
   expires_in?: number;
 }
 
-type Method = 'POST' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+interface ZoomUserJson {
+  id?: string;
+}
+
+/** Zoom's documented production values (developers.zoom.us: "Using Zoom APIs", "Server-to-Server OAuth"). */
+export const ZOOM_API_BASE_URL = 'https://api.zoom.us/v2';
+export const ZOOM_TOKEN_URL = 'https://zoom.us/oauth/token';
+
+export interface ZoomEndpoints {
+  /** The API base, ending in /v2, without a trailing slash: paths like `/users/{userId}/meetings` follow it. */
+  api: string;
+  /** The token endpoint, ending in /oauth/token. */
+  token: string;
+}
+
+/**
+ * Where the adapter sends its calls. The configured values are Zoom's documented ones (the API
+ * base URL with its /v2, the full token endpoint); a bare origin (https://api.zoom.us, https://zoom.us,
+ * or a simulator's http://127.0.0.1:port) gets the missing path added, so that neither form ends up
+ * calling /v2/v2/... or /oauth/token/oauth/token.
+ */
+export function zoomEndpoints(apiUrl: string, oauthUrl: string): ZoomEndpoints {
+  const withPath = (value: string, suffix: string) => {
+    const url = new URL(value);
+    const path = url.pathname.replace(/\/+$/, '');
+    return `${url.origin}${path.endsWith(suffix) ? path : `${path}${suffix}`}`;
+  };
+  return { api: withPath(apiUrl, '/v2'), token: withPath(oauthUrl, '/oauth/token') };
+}
 
 /** Zoom's start_time format: UTC, no fraction. */
 const zoomTime = (at: Date) => at.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -82,14 +112,12 @@ export class ZoomMeetingProvider implements MeetingProvider {
   readonly name = 'zoom' as const;
   private readonly policy: ReturnType<typeof providerPolicy>;
   private readonly settings: ZoomPolicy;
-  private readonly apiUrl: string;
-  private readonly oauthUrl: string;
+  private readonly endpoints: ZoomEndpoints;
   private tokenLoad: Promise<string> | undefined;
 
   constructor(private readonly options: ZoomOptions) {
     this.settings = { ...defaultZoomPolicy, ...options.policy };
-    this.apiUrl = options.apiUrl.replace(/\/+$/, '');
-    this.oauthUrl = options.oauthUrl.replace(/\/+$/, '');
+    this.endpoints = zoomEndpoints(options.apiUrl, options.oauthUrl);
     this.policy = providerPolicy({
       name: 'zoom',
       timeoutMs: this.settings.timeoutMs,
@@ -110,7 +138,8 @@ export class ZoomMeetingProvider implements MeetingProvider {
   }
 
   async createMeeting(request: MeetingRequest): Promise<ProviderMeeting> {
-    const meeting = await this.authorized<ZoomMeetingJson>('POST', '/v2/users/me/meetings', {
+    const host = request.hostUserId ?? 'me';
+    const meeting = await this.authorized<ZoomMeetingJson>('POST', `/users/${encodeURIComponent(host)}/meetings`, {
       topic: request.topic,
       type: 2, // scheduled
       start_time: zoomTime(request.startAt),
@@ -136,9 +165,65 @@ export class ZoomMeetingProvider implements MeetingProvider {
     return { providerMeetingId: String(meeting.id), joinUrl: meeting.join_url, hostUrl: meeting.start_url, password: meeting.password ?? '' };
   }
 
+  /**
+   * The host's link as Zoom issues it now: a start_url works for 2 hours after it is made, so the
+   * one stored at creation is dead for any booking further ahead (GET /v2/meetings/{meetingId}).
+   */
+  async freshHostUrl(providerMeetingId: string): Promise<string> {
+    if (!/^\d{1,20}$/.test(providerMeetingId)) throw new ProviderRejectedError(`not a Zoom meeting id: ${providerMeetingId}`);
+    const meeting = await this.authorized<ZoomMeetingJson>('GET', `/meetings/${providerMeetingId}`, undefined);
+    if (!meeting?.start_url) throw new ProviderRejectedError('Zoom answered a meeting without start_url');
+    return meeting.start_url;
+  }
+
+  /**
+   * The Zoom user with this email, created when missing (POST /v2/users, action custCreate: a
+   * licensed user the API manages, with no invitation mail and no sign-in of its own). Returns its id.
+   */
+  async ensureUser(email: string, displayName: string): Promise<string> {
+    try {
+      const created = await this.authorized<ZoomUserJson>('POST', '/users', {
+        action: 'custCreate',
+        user_info: { email, type: 2, first_name: 'CryptoCare', last_name: 'Host', display_name: displayName },
+      });
+      if (typeof created?.id === 'string' && created.id) return created.id;
+      throw new ProviderRejectedError('Zoom created a user without id');
+    } catch (err) {
+      // 409 (code 1005): the user exists (an earlier attempt, or made by hand): link it.
+      if (!(err instanceof ProviderRejectedError && err.status === 409)) throw err;
+      const existing = await this.authorized<ZoomUserJson>('GET', `/users/${encodeURIComponent(email)}`, undefined);
+      if (typeof existing?.id !== 'string' || !existing.id) throw new ProviderRejectedError('Zoom answered a user without id');
+      return existing.id;
+    }
+  }
+
+  /**
+   * Deletes a Zoom user video made (DELETE /v2/users/{userId}?action=delete: the user and their
+   * meetings go, not just their link to the account); a user Zoom no longer knows is gone already.
+   */
+  async deleteUser(zoomUserId: string): Promise<void> {
+    try {
+      await this.authorized('DELETE', `/users/${encodeURIComponent(zoomUserId)}?action=delete`, undefined);
+    } catch (err) {
+      if (err instanceof ProviderRejectedError && err.status === 404) return;
+      throw err;
+    }
+  }
+
+  /** The id of the Zoom user with this id or email; undefined when the account has no such user. */
+  async findUser(idOrEmail: string): Promise<string | undefined> {
+    try {
+      const user = await this.authorized<ZoomUserJson>('GET', `/users/${encodeURIComponent(idOrEmail)}`, undefined);
+      return typeof user?.id === 'string' && user.id ? user.id : undefined;
+    } catch (err) {
+      if (err instanceof ProviderRejectedError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
   async deleteMeeting(providerMeetingId: string): Promise<void> {
     if (!/^\d{1,20}$/.test(providerMeetingId)) throw new ProviderRejectedError(`not a Zoom meeting id: ${providerMeetingId}`);
-    await this.authorized('DELETE', `/v2/meetings/${providerMeetingId}`, undefined);
+    await this.authorized('DELETE', `/meetings/${providerMeetingId}`, undefined);
   }
 
   /** One call with the current token; on 401, one more with a fresh token. */
@@ -160,9 +245,9 @@ export class ZoomMeetingProvider implements MeetingProvider {
   }
 
   private request<T>(method: Method, path: string, token: string, body: unknown): Promise<T | undefined> {
-    const what = `Zoom ${method} ${path.startsWith('/v2/meetings/') ? '/v2/meetings/{id}' : path}`;
+    const what = `Zoom ${method} /v2${path.startsWith('/meetings/') ? '/meetings/{id}' : path.startsWith('/users/') ? '/users/{userId}' + (path.endsWith('/meetings') ? '/meetings' : '') : path}`;
     return this.policy.execute(async ({ signal }) => {
-      const response = await fetch(`${this.apiUrl}${path}`, {
+      const response = await fetch(`${this.endpoints.api}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${token}`,
@@ -174,10 +259,14 @@ export class ZoomMeetingProvider implements MeetingProvider {
       });
       const text = await response.text();
       if (response.ok) return (method === 'DELETE' || !text ? undefined : JSON.parse(text)) as T | undefined;
-      // Deleting what Zoom no longer knows (deleted before, or ended long ago) is done.
-      if (method === 'DELETE' && response.status === 404) return undefined;
+      // Deleting a meeting Zoom no longer knows (deleted before, or ended long ago) is done.
+      if (method === 'DELETE' && response.status === 404 && path.startsWith('/meetings/')) return undefined;
       const detail = errorDetail(text);
       if (response.status === 401) throw new ZoomUnauthorizedError(`${what}: 401 ${detail.message}`);
+      if (response.status === 429 && /daily/i.test(response.headers.get('x-ratelimit-type') ?? '')) {
+        const host = /^\/users\/([^/]+)\/meetings$/.exec(path)?.[1];
+        throw new HostQuotaExhaustedError(`${what}: 429 ${detail.message}`, host ? decodeURIComponent(host) : 'me');
+      }
       throw this.failure(what, response, detail);
     });
   }
@@ -204,7 +293,7 @@ export class ZoomMeetingProvider implements MeetingProvider {
 
   private async requestToken(): Promise<string> {
     const { accountId, clientId, clientSecret } = this.options;
-    const url = `${this.oauthUrl}/oauth/token?grant_type=account_credentials&account_id=${encodeURIComponent(accountId)}`;
+    const url = `${this.endpoints.token}?grant_type=account_credentials&account_id=${encodeURIComponent(accountId)}`;
     const what = 'Zoom POST /oauth/token';
     const json = await this.policy.execute(async ({ signal }) => {
       const response = await fetch(url, {

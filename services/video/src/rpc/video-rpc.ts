@@ -1,10 +1,25 @@
 import { video } from '@cryptocare/contracts';
-import { defineService, invalidArgument, isUuid, notFound, type Logger } from '@cryptocare/platform';
+import { alreadyExists, defineService, failedPrecondition, invalidArgument, isUuid, notFound, unavailable, type Logger } from '@cryptocare/platform';
+import type { HostStore } from '../store/host-store';
 import { meetingView } from '../domain/meeting';
 import type { MeetingStore } from '../store/meeting-store';
 
-export function videoService(deps: { store: MeetingStore; logger: Logger }) {
-  const { store } = deps;
+/** What gives the host a working link now: Zoom's GET /v2/meetings/{id} (absent when Zoom is not configured). */
+export interface HostLinks {
+  freshHostUrl(providerMeetingId: string): Promise<string>;
+  findUser(idOrEmail: string): Promise<string | undefined>;
+}
+
+export function videoService(deps: { store: MeetingStore; logger: Logger; hostLinks?: HostLinks; hostStore?: HostStore }) {
+  const { store, logger, hostLinks, hostStore } = deps;
+
+  async function activeMeeting(appointmentId: string) {
+    if (!isUuid(appointmentId)) throw invalidArgument('INVALID_APPOINTMENT_ID', 'appointment_id must be a UUID');
+    const meeting = await store.findByAppointment(appointmentId);
+    if (!meeting || meeting.status !== 'active') throw notFound('MEETING_NOT_FOUND', 'this booking has no meeting');
+    return meeting;
+  }
+
   return defineService(
     video,
     'VideoService',
@@ -14,12 +29,44 @@ export function videoService(deps: { store: MeetingStore; logger: Logger }) {
        * is calling, asks for it for the booking's professional only.
        */
       async getMeeting(req) {
-        if (!isUuid(req.appointmentId)) throw invalidArgument('INVALID_APPOINTMENT_ID', 'appointment_id must be a UUID');
-        const meeting = await store.findByAppointment(req.appointmentId);
-        if (!meeting || meeting.status !== 'active') throw notFound('MEETING_NOT_FOUND', 'this booking has no meeting');
-        return { meeting: meetingView(meeting, req.asHost) };
+        return { meeting: meetingView(await activeMeeting(req.appointmentId), req.asHost) };
+      },
+
+      /**
+       * The link to enter the consultation. For the host of a Zoom meeting, a start_url Zoom issues
+       * now (the stored one is dead 2 hours after it was made); never stored, never cached.
+       */
+      async getJoinLink(req) {
+        const meeting = await activeMeeting(req.appointmentId);
+        if (!req.asHost) return { provider: meeting.provider, url: meeting.joinUrl, password: meeting.password, role: 'participant' };
+        if (meeting.provider !== 'zoom') return { provider: meeting.provider, url: meeting.hostUrl, password: meeting.password, role: 'host' };
+        if (!hostLinks) throw unavailable('HOST_LINK_UNAVAILABLE', 'Zoom is not configured: no host link can be issued');
+        try {
+          return { provider: 'zoom', url: await hostLinks.freshHostUrl(meeting.providerMeetingId), password: meeting.password, role: 'host' };
+        } catch (err) {
+          logger.warn({ err: err instanceof Error ? err.message : String(err), meetingId: meeting.id }, 'Zoom gave no fresh host link');
+          throw unavailable('HOST_LINK_UNAVAILABLE', 'Zoom did not issue a host link; try again shortly');
+        }
+      },
+
+      /** An admin links an existing Zoom user as the professional's host (the gateway checks the role). */
+      async linkHost(req) {
+        if (!isUuid(req.professionalId)) throw invalidArgument('INVALID_PROFESSIONAL_ID', 'professional_id must be a UUID');
+        const wanted = req.zoomUser.trim();
+        if (!wanted || wanted.length > 128 || /[\s\u0000-\u001f\u007f/?#]/.test(wanted)) throw invalidArgument('INVALID_ZOOM_USER', 'zoom_user is a Zoom user id or email');
+        if (!hostLinks || !hostStore) throw failedPrecondition('ZOOM_NOT_CONFIGURED', 'Zoom is not configured: meetings are on Jitsi');
+        let zoomUserId: string | undefined;
+        try {
+          zoomUserId = await hostLinks.findUser(wanted);
+        } catch (err) {
+          logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'Zoom did not answer a user lookup');
+          throw unavailable('ZOOM_UNAVAILABLE', 'Zoom did not answer; try again shortly');
+        }
+        if (!zoomUserId) throw notFound('ZOOM_USER_NOT_FOUND', 'the Zoom account has no such user');
+        if (!(await hostStore.relinkProfessional(req.professionalId, zoomUserId))) throw alreadyExists('ZOOM_USER_TAKEN', 'this Zoom user already hosts for another professional or the pool');
+        return { professionalId: req.professionalId, zoomUserId };
       },
     },
-    deps.logger,
+    logger,
   );
 }

@@ -16,6 +16,8 @@ export interface NewMeeting {
   password: string;
   startAt: Date;
   durationMinutes: number;
+  /** The Zoom user hosting it; null on Jitsi. */
+  hostId?: string | null;
 }
 
 /** video's tables, through Prisma; every change writes its event through the outbox. */

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { appointment } from '@cryptocare/contracts';
+import { AppError, GrpcStatus } from '@cryptocare/platform';
+import { standInGateway } from './support/stand-in-gateway';
+
+const { AppointmentStatus } = appointment;
+
+describe('GET /v1/appointments/{id}/join', () => {
+  let g: Awaited<ReturnType<typeof standInGateway>>;
+  const patientId = randomUUID();
+  const professionalId = randomUUID();
+  const id = randomUUID();
+  let hostLinksIssued = 0;
+
+  /** The booking as appointment answers it to one of its parties; someone else gets NOT_FOUND. */
+  const booking = (status: number, startInMs: number) => {
+    g.behaviour['appointment.getAppointment'] = async (req: { appointmentId: string; caller: { userId: string; role: string } }) => {
+      const party = req.caller.userId === patientId || req.caller.userId === professionalId || req.caller.role === 'admin';
+      if (req.appointmentId !== id || !party) throw new AppError(GrpcStatus.NOT_FOUND, 'APPOINTMENT_NOT_FOUND', 'no such appointment');
+      const start = Date.now() + startInMs;
+      return { appointment: { id, patientId, professionalId, startAt: new Date(start).toISOString(), endAt: new Date(start + 30 * 60_000).toISOString(), status } };
+    };
+  };
+  const join = async (userId: string, role: string, appointmentId = id) =>
+    g.app.inject({ method: 'GET', url: `/v1/appointments/${appointmentId}/join`, headers: { authorization: `Bearer ${await g.sign(userId, role)}` } });
+
+  beforeAll(async () => {
+    g = await standInGateway();
+  });
+  afterAll(() => g.close());
+  beforeEach(() => {
+    g.reset();
+    g.behaviour['video.getJoinLink'] = async (req: { appointmentId: string; asHost: boolean }) =>
+      req.asHost
+        ? { provider: 'zoom', url: `https://zoom.test/s/81234567890?zak=fresh-${++hostLinksIssued}`, password: 'pw', role: 'host' }
+        : { provider: 'zoom', url: 'https://zoom.test/j/81234567890?pwd=x', password: 'pw', role: 'participant' };
+  });
+
+  it('gives the patient the join link and the professional a host link fetched at each request, never cached', async () => {
+    booking(AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED, 5 * 60_000);
+    const patient = await join(patientId, 'patient');
+    expect(patient.statusCode).toBe(200);
+    expect(patient.json()).toMatchObject({ appointmentId: id, provider: 'zoom', role: 'participant', url: 'https://zoom.test/j/81234567890?pwd=x', password: 'pw' });
+    expect(patient.body).not.toContain('zak=');
+    expect(patient.headers['cache-control']).toBe('no-store, private');
+
+    const first = await join(professionalId, 'professional');
+    const second = await join(professionalId, 'professional');
+    expect(first.json()).toMatchObject({ role: 'host', url: expect.stringContaining('zak=fresh-') });
+    expect(second.json().url).not.toBe(first.json().url);
+    expect(second.headers['cache-control']).toBe('no-store, private');
+    const videoCalls = g.calls.filter((c) => c.method === 'video.getJoinLink').map((c) => c.request);
+    expect(videoCalls).toEqual([
+      { appointmentId: id, asHost: false },
+      { appointmentId: id, asHost: true },
+      { appointmentId: id, asHost: true },
+    ]);
+  });
+
+  it('opens 10 minutes before the start and closes at the end', async () => {
+    booking(AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED, 11 * 60_000);
+    const early = await join(patientId, 'patient');
+    expect(early.statusCode).toBe(409);
+    expect(early.json().error).toMatchObject({ code: 'JOIN_NOT_OPEN_YET', details: { opensAt: expect.any(String) } });
+    booking(AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED, 9 * 60_000);
+    expect((await join(patientId, 'patient')).statusCode).toBe(200);
+    booking(AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED, -31 * 60_000);
+    const late = await join(professionalId, 'professional');
+    expect(late.statusCode).toBe(409);
+    expect(late.json().error.code).toBe('CONSULTATION_OVER');
+  });
+
+  it('shows no link for a cancelled, unpaid or completed booking', async () => {
+    for (const [status, code] of [
+      [AppointmentStatus.APPOINTMENT_STATUS_CANCELLED, 'BOOKING_CANCELLED'],
+      [AppointmentStatus.APPOINTMENT_STATUS_HELD, 'BOOKING_NOT_CONFIRMED'],
+      [AppointmentStatus.APPOINTMENT_STATUS_EXPIRED, 'BOOKING_NOT_CONFIRMED'],
+      [AppointmentStatus.APPOINTMENT_STATUS_COMPLETED, 'CONSULTATION_OVER'],
+    ] as const) {
+      booking(status, 0);
+      const res = await join(patientId, 'patient');
+      expect({ status: res.statusCode, code: res.json().error.code }).toEqual({ status: 409, code });
+    }
+    expect(g.calls.some((c) => c.method === 'video.getJoinLink')).toBe(false);
+  });
+
+  it('answers 404 to anyone but the booking’s patient and professional (another professional, another patient, an admin)', async () => {
+    booking(AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED, 0);
+    for (const [userId, role] of [
+      [randomUUID(), 'professional'],
+      [randomUUID(), 'patient'],
+      [randomUUID(), 'admin'],
+      [patientId, 'professional'], // the patient's id with another role is not the booking's professional
+    ] as const) {
+      const res = await join(userId, role);
+      expect({ status: res.statusCode, code: res.json().error.code }).toEqual({ status: 404, code: 'APPOINTMENT_NOT_FOUND' });
+    }
+    expect(g.calls.some((c) => c.method === 'video.getJoinLink')).toBe(false);
+    expect((await join(patientId, 'patient', randomUUID())).statusCode).toBe(404);
+  });
+
+  it('says the meeting is not ready while video has not recorded it, and 503 when Zoom gives no host link', async () => {
+    booking(AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED, 0);
+    g.behaviour['video.getJoinLink'] = async () => {
+      throw new AppError(GrpcStatus.NOT_FOUND, 'MEETING_NOT_FOUND', 'this booking has no meeting');
+    };
+    const pending = await join(patientId, 'patient');
+    expect({ status: pending.statusCode, code: pending.json().error.code }).toEqual({ status: 409, code: 'MEETING_NOT_READY' });
+    g.behaviour['video.getJoinLink'] = async () => {
+      throw new AppError(GrpcStatus.UNAVAILABLE, 'HOST_LINK_UNAVAILABLE', 'Zoom did not issue a host link');
+    };
+    const down = await join(professionalId, 'professional');
+    expect({ status: down.statusCode, code: down.json().error.code }).toEqual({ status: 503, code: 'HOST_LINK_UNAVAILABLE' });
+  });
+
+  it('refuses requests without a token and ids that are not UUIDs, and is declared in the OpenAPI document', async () => {
+    expect((await g.app.inject({ method: 'GET', url: `/v1/appointments/${id}/join` })).statusCode).toBe(401);
+    const bad = await g.app.inject({ method: 'GET', url: '/v1/appointments/not-a-uuid%00/join', headers: { authorization: `Bearer ${await g.sign(patientId, 'patient')}` } });
+    expect(bad.statusCode).toBe(400);
+    const doc = (await g.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, { get?: { responses?: Record<string, unknown> } }> };
+    expect(Object.keys(doc.paths['/v1/appointments/{id}/join']?.get?.responses ?? {})).toEqual(expect.arrayContaining(['200', '404', '409']));
+  });
+});
+
+describe('PUT /v1/admin/professionals/{id}/zoom-host', () => {
+  let g: Awaited<ReturnType<typeof standInGateway>>;
+  const professionalId = randomUUID();
+  beforeAll(async () => {
+    g = await standInGateway();
+  });
+  afterAll(() => g.close());
+  beforeEach(() => g.reset());
+
+  const put = async (role: string, body: unknown, id = professionalId) =>
+    g.app.inject({ method: 'PUT', url: `/v1/admin/professionals/${id}/zoom-host`, headers: { authorization: `Bearer ${await g.sign(randomUUID(), role)}` }, payload: body as object });
+
+  it('lets an admin link a Zoom user, and passes video’s refusals on', async () => {
+    g.behaviour['video.linkHost'] = async (req: { professionalId: string; zoomUser: string }) => ({ professionalId: req.professionalId, zoomUserId: 'z-123' });
+    const ok = await put('admin', { zoomUser: 'dr.muster@clinic.test' });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toEqual({ professionalId, zoomUserId: 'z-123' });
+    expect(g.calls.find((c) => c.method === 'video.linkHost')?.request).toEqual({ professionalId, zoomUser: 'dr.muster@clinic.test' });
+
+    g.behaviour['video.linkHost'] = async () => {
+      throw new AppError(GrpcStatus.ALREADY_EXISTS, 'ZOOM_USER_TAKEN', 'taken');
+    };
+    const taken = await put('admin', { zoomUser: 'z-999' });
+    expect({ status: taken.statusCode, code: taken.json().error.code }).toEqual({ status: 409, code: 'ZOOM_USER_TAKEN' });
+  });
+
+  it('is for admins only and refuses malformed users', async () => {
+    for (const role of ['patient', 'professional']) expect((await put(role, { zoomUser: 'x@y.test' })).statusCode).toBe(403);
+    for (const body of [{}, { zoomUser: '' }, { zoomUser: 'a b' }, { zoomUser: '../me' }, { zoomUser: 'x'.repeat(129) }, { zoomUser: 'x@y.test', extra: 1 }]) {
+      expect((await put('admin', body)).statusCode).toBe(400);
+    }
+    expect(g.calls.some((c) => c.method === 'video.linkHost')).toBe(false);
+  });
+});
