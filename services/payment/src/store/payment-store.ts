@@ -417,7 +417,9 @@ export class PaymentStore {
     } else {
       if (existing.status !== 'due' || existing.sats >= BigInt(sats)) return;
       refundId = existing.id;
-      await tx.refund.update({ where: { id: existing.id }, data: { sats: BigInt(sats), reason: reason.slice(0, 500) } });
+      // A Lightning invoice given for the old amount can no longer pay this one: the patient gives another.
+      const staleInvoice = existing.destinationKind === 'bolt11' ? { destinationKind: null, destination: null, destinationSetAt: null } : {};
+      await tx.refund.update({ where: { id: existing.id }, data: { sats: BigInt(sats), reason: reason.slice(0, 500), ...staleInvoice } });
     }
     await this.outbox.add(tx, 'payment.refund_requested', invoice.id, {
       invoiceId: invoice.id,
