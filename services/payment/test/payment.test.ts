@@ -361,6 +361,20 @@ describe('payment service with Swiss Bitcoin Pay (real PostgreSQL, simulator)', 
       expect(row).toEqual({ destination: null, destination_kind: 'lightning_address', sats: '120000', status: 'due' });
     });
 
+    it('a BOLT11 given for an excess no longer fits once the booking is cancelled and all is owed: it is dropped', async () => {
+      const appointmentId = newId();
+      const req = invoiceRequest(appointmentId);
+      const { invoice } = await svc.client.createInvoice(req);
+      sim.payOnchain(providerIdOf(invoice!), 125_000);
+      await svc.client.ingestWebhook(forwarded('swiss-bitcoin-pay', await webhookFor(providerIdOf(invoice!), 'settled')));
+      await eventually(async () => svc.eventsOf('payment.refund_requested', appointmentId)[0]);
+      const pr = createLightningInvoice({ amountSats: 5_000, description: 'excess', expirySeconds: 3600, network: 'bc' }).paymentRequest;
+      expect((await svc.client.setRefundDestination({ appointmentId, patientId: req.patientId, destination: pr })).refund).toMatchObject({ sats: 5_000, destinationKind: 'bolt11' });
+      await svc.publish('appointment.cancelled', appointmentId, { appointmentId, reason: '', wasPaid: true, cancelledBy: 'patient' });
+      await eventually(async () => svc.eventsOf('payment.refund_requested', appointmentId).length === 2);
+      expect((await svc.client.getInvoice({ appointmentId })).refund).toMatchObject({ sats: 125_000, status: 'due', destinationKind: '', destination: '' });
+    });
+
     it('ten changes at the same instant: each answered, the stored destination is one of them, one event each', async () => {
       const { patientId, appointmentId } = await owedBack();
       const wanted = Array.from({ length: 10 }, (_, i) => `p${i}@example.com`);
