@@ -65,6 +65,11 @@ export const auditKinds = {
     recordedBy: 'payment',
     description: 'a refund decided (object: the refund; details: cause code), e.g. a paid booking cancelled',
   },
+  'payment.refund_destination_set': {
+    retentionDays: 10 * YEAR,
+    recordedBy: 'payment',
+    description: 'a patient (subject) said where a refund (object) goes (details: the destination kind, never the destination)',
+  },
   'payment.refund_paid': { retentionDays: 10 * YEAR, recordedBy: 'payment', description: 'a refund paid out (object: the refund)' },
   'audit.pruned': {
     retentionDays: Number.POSITIVE_INFINITY,

@@ -15,6 +15,8 @@ import {
   PaymentExpired,
   PaymentSeen,
   RefundRequested,
+  RefundDestinationSet,
+  RefundPaid,
   WebhookReceived,
 } from './gen/cryptocare/events/v1/payment';
 import { MeetingCreated, MeetingDeleted } from './gen/cryptocare/events/v1/video';
@@ -56,6 +58,8 @@ export const eventCodecs = {
   'payment.confirmed': PaymentConfirmed as Codec<PaymentConfirmed>,
   'payment.expired': PaymentExpired as Codec<PaymentExpired>,
   'payment.refund_requested': RefundRequested as Codec<RefundRequested>,
+  'payment.refund_destination_set': RefundDestinationSet as Codec<RefundDestinationSet>,
+  'payment.refund_paid': RefundPaid as Codec<RefundPaid>,
   'payment.webhook_received': WebhookReceived as Codec<WebhookReceived>,
   'video.meeting_created': MeetingCreated as Codec<MeetingCreated>,
   'video.meeting_deleted': MeetingDeleted as Codec<MeetingDeleted>,
@@ -93,6 +97,8 @@ export {
   PaymentConfirmed,
   PaymentExpired,
   RefundRequested,
+  RefundDestinationSet,
+  RefundPaid,
   WebhookReceived,
   MeetingCreated,
   MeetingDeleted,

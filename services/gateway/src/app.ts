@@ -27,6 +27,7 @@ import { appointmentEventRoutes } from './routes/appointment-events';
 import { webhookRoutes } from './routes/webhooks';
 import { wellKnownRoutes } from './routes/well-known';
 import { auditRoutes } from './routes/audit';
+import { refundRoutes } from './routes/refunds';
 import { consentRoutes } from './routes/consents';
 import { ErrorBody } from './routes/schemas';
 import { installLoadShedding } from './overload';
@@ -165,6 +166,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   await app.register(async (scope) => webhookRoutes(scope, deps.backends));
   wellKnownRoutes(app, deps.backends);
   auditRoutes(app, deps.backends, deps.auth);
+  refundRoutes(app, deps.backends, deps.auth);
   consentRoutes(app, deps.backends, deps.auth);
   return app;
 }

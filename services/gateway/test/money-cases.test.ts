@@ -1,3 +1,4 @@
+import { randomSegwitAddress } from '@cryptocare/simulators';
 import { ApiClient, eventually, seedDemoDirectory, startPlatform, type RunningPlatform, currentConsents } from '@cryptocare/testing';
 
 /**
@@ -75,6 +76,45 @@ describe('money cases through the gateway: exact, over, under then top-up, under
     expect(shortInvoice.refund).toMatchObject({ sats: 50_000, status: 'due', reason: 'paid less than due before the invoice ended' });
     const other = await newPatient();
     await other.expect(201, 'POST', '/v1/appointments', { professionalId: short.professionalId, start: short.start });
+  }, 90_000);
+
+  it('the patient says where the excess goes (shown in the booking and the export; bad or foreign requests refused with codes); an admin marks it paid once', async () => {
+    const patient = await newPatient();
+    const over = await book(patient);
+    expect((await sendOnchain(over.invoice.checkoutUrl, 125_000)).ok).toBe(true);
+    await eventually(async () => (await invoiceInExport(patient, over.appointment.id))?.refund ?? undefined, 30_000);
+    const url = `/v1/appointments/${over.appointment.id}/refund-destination`;
+    const set = await patient.expect(200, 'PUT', url, { destination: 'Pat@Wallet.Example.com' });
+    expect(set.refund).toMatchObject({ sats: 5_000, status: 'due', destinationKind: 'lightning_address', destination: 'pat@wallet.example.com' });
+    expect((await patient.expect(200, 'GET', `/v1/appointments/${over.appointment.id}`)).refund).toMatchObject({ destination: 'pat@wallet.example.com' });
+    expect((await invoiceInExport(patient, over.appointment.id))!.refund).toMatchObject({ destinationKind: 'lightning_address', destination: 'pat@wallet.example.com' });
+
+    // The simulator's invoices are mainnet (lnbc…): a regtest address is for another network.
+    expect((await patient.expect(400, 'PUT', url, { destination: randomSegwitAddress('bcrt') })).error.code).toBe('WRONG_NETWORK');
+    expect((await patient.expect(400, 'PUT', url, { destination: 'pat\u0000@example.com' })).error.code).toBeDefined();
+    await patient.expect(400, 'PUT', url, { destination: 'pat@example.com', extra: 1 });
+    await patient.expect(400, 'PUT', url, { destination: 'x'.repeat(5000) });
+    const stranger = await newPatient();
+    expect((await stranger.expect(404, 'PUT', url, { destination: 'thief@example.com' })).error.code).toBe('BOOKING_NOT_FOUND');
+    expect((await patient.expect(200, 'GET', `/v1/appointments/${over.appointment.id}`)).refund).toMatchObject({ destination: 'pat@wallet.example.com' });
+
+    // The admin queue lists it with its destination; marking it paid shows to the patient, once.
+    await patient.expect(403, 'GET', '/v1/admin/refunds?status=due');
+    const admin = api.as((await api.expect(200, 'POST', '/v1/auth/login', { email: 'admin@cryptocare.test', password: 'admin-password-1' })).accessToken);
+    const queued = await eventually(async () => {
+      const page = await admin.expect(200, 'GET', '/v1/admin/refunds?status=due&limit=200');
+      return (page.items as Array<{ id: string; appointmentId: string; destination: string }>).find((r) => r.appointmentId === over.appointment.id);
+    });
+    expect(queued).toMatchObject({ id: set.refund.id, destination: 'pat@wallet.example.com', sats: 5_000 });
+    await admin.expect(400, 'POST', `/v1/admin/refunds/${queued.id}/paid`, { txReference: 'bad\u0000reference' });
+    await admin.expect(400, 'GET', '/v1/admin/refunds?status=lost');
+    const txReference = 'e'.repeat(64);
+    const paid = await admin.expect(200, 'POST', `/v1/admin/refunds/${queued.id}/paid`, { txReference });
+    expect(paid.refund).toMatchObject({ status: 'paid', txReference });
+    expect((await admin.expect(200, 'POST', `/v1/admin/refunds/${queued.id}/paid`, { txReference })).refund).toEqual(paid.refund);
+    expect((await admin.expect(409, 'POST', `/v1/admin/refunds/${queued.id}/paid`, { txReference: 'd'.repeat(64) })).error.code).toBe('REFUND_ALREADY_PAID');
+    expect((await patient.expect(200, 'GET', `/v1/appointments/${over.appointment.id}`)).refund).toMatchObject({ status: 'paid', txReference });
+    expect((await patient.expect(409, 'PUT', url, { destination: 'late@example.com' })).error.code).toBe('REFUND_IN_PROGRESS');
   }, 90_000);
 
   it('a checkout cancelled at the provider releases the slot at once, with nothing owed', async () => {

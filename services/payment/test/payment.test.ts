@@ -4,7 +4,7 @@ import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { payment } from '@cryptocare/contracts';
 import { registry } from '@cryptocare/platform';
-import { createSwissBitcoinPaySimulator, decodeBolt11, startWebhookReceiver, type SwissBitcoinPaySimulator, type WebhookReceiver } from '@cryptocare/simulators';
+import { createLightningInvoice, createSwissBitcoinPaySimulator, decodeBolt11, randomSegwitAddress, startWebhookReceiver, type SwissBitcoinPaySimulator, type WebhookReceiver } from '@cryptocare/simulators';
 import { eventually } from '@cryptocare/testing';
 import { forwarded, invoiceRequest, newId, sleep, startPayment, type PaymentInstance } from './support';
 
@@ -297,6 +297,166 @@ describe('payment service with Swiss Bitcoin Pay (real PostgreSQL, simulator)', 
     const refund = await eventually(async () => svc.eventsOf('payment.refund_requested', appointmentId)[0]);
     expect(refund.data).toMatchObject({ invoiceId: invoice!.id, sats: 120_000 });
     expect((await svc.client.getInvoice({ appointmentId })).invoice!.status).toBe(INVOICE_STATUS_REFUND_DUE);
+  });
+
+  describe('refund destination', () => {
+    /** A paid booking cancelled by its patient: 120 000 sats owed back, on mainnet (the simulator's lnbc requests). */
+    async function owedBack() {
+      const { invoice } = await paidThroughWebhook(svc);
+      const { rows } = await svc.db.query(`SELECT patient_id::text FROM "${svc.schema}".invoices WHERE id = $1`, [invoice.id]);
+      await svc.publish('appointment.cancelled', invoice.appointmentId, { appointmentId: invoice.appointmentId, reason: '', wasPaid: true, cancelledBy: 'patient' });
+      await eventually(async () => svc.eventsOf('payment.refund_requested', invoice.appointmentId)[0]);
+      return { invoice, patientId: rows[0].patient_id as string, appointmentId: invoice.appointmentId };
+    }
+    const refused = (req: { appointmentId: string; patientId: string; destination: string }, grpcStatus: number, code: string) =>
+      expect(svc.client.setRefundDestination(req)).rejects.toMatchObject({ status: grpcStatus, code });
+
+    it('the patient gives a Lightning address: stored, announced (the kind only), shown with the invoice', async () => {
+      const { invoice, patientId, appointmentId } = await owedBack();
+      const { refund } = await svc.client.setRefundDestination({ appointmentId, patientId, destination: ' Alice@Wallet.Example.com' });
+      expect(refund).toMatchObject({ invoiceId: invoice.id, status: 'due', sats: 120_000, destinationKind: 'lightning_address', destination: 'alice@wallet.example.com' });
+      const event = await eventually(async () => svc.eventsOf('payment.refund_destination_set', appointmentId)[0]);
+      expect(event.data).toEqual({ refundId: refund!.id, invoiceId: invoice.id, appointmentId, destinationKind: 'lightning_address' });
+      expect((await svc.client.getInvoice({ appointmentId })).refund).toMatchObject({ destinationKind: 'lightning_address', destination: 'alice@wallet.example.com' });
+    });
+
+    it('a BOLT11 must ask for exactly the sats owed on the payment\'s network; an on-chain address must be of that network', async () => {
+      const { patientId, appointmentId } = await owedBack();
+      const pr = (amountSats: number, network: 'bc' | 'bcrt' = 'bc') => createLightningInvoice({ amountSats, description: 'refund', expirySeconds: 3600, network }).paymentRequest;
+      await refused({ appointmentId, patientId, destination: pr(119_999) }, status.INVALID_ARGUMENT, 'INVOICE_AMOUNT_MISMATCH');
+      await refused({ appointmentId, patientId, destination: pr(120_000, 'bcrt') }, status.INVALID_ARGUMENT, 'WRONG_NETWORK');
+      await refused({ appointmentId, patientId, destination: randomSegwitAddress('bcrt') }, status.INVALID_ARGUMENT, 'WRONG_NETWORK');
+      await refused({ appointmentId, patientId, destination: 'alice\u0000@example.com' }, status.INVALID_ARGUMENT, 'INVALID_REFUND_DESTINATION');
+      await refused({ appointmentId, patientId, destination: 'x'.repeat(100_000) }, status.INVALID_ARGUMENT, 'INVALID_REFUND_DESTINATION');
+      expect(svc.eventsOf('payment.refund_destination_set', appointmentId)).toHaveLength(0);
+      const good = pr(120_000);
+      expect((await svc.client.setRefundDestination({ appointmentId, patientId, destination: good })).refund).toMatchObject({ destinationKind: 'bolt11', destination: good });
+      const address = randomSegwitAddress('bc');
+      expect((await svc.client.setRefundDestination({ appointmentId, patientId, destination: address })).refund).toMatchObject({ destinationKind: 'onchain', destination: address });
+    });
+
+    it("another patient's booking and a booking with nothing owed answer NOT_FOUND; after the payout started, REFUND_IN_PROGRESS", async () => {
+      const { invoice, patientId, appointmentId } = await owedBack();
+      await refused({ appointmentId, patientId: newId(), destination: 'bob@example.com' }, status.NOT_FOUND, 'BOOKING_NOT_FOUND');
+      await refused({ appointmentId: newId(), patientId, destination: 'bob@example.com' }, status.NOT_FOUND, 'BOOKING_NOT_FOUND');
+      await refused({ appointmentId: 'nope', patientId, destination: 'bob@example.com' }, status.INVALID_ARGUMENT, 'INVALID_APPOINTMENT_ID');
+      const unpaid = invoiceRequest();
+      await svc.client.createInvoice(unpaid);
+      await refused({ appointmentId: unpaid.appointmentId, patientId: unpaid.patientId, destination: 'bob@example.com' }, status.NOT_FOUND, 'NO_REFUND_DUE');
+
+      await svc.client.setRefundDestination({ appointmentId, patientId, destination: 'first@example.com' });
+      await svc.db.query(`UPDATE "${svc.schema}".refunds SET status = 'paid' WHERE invoice_id = $1`, [invoice.id]);
+      await refused({ appointmentId, patientId, destination: 'second@example.com' }, status.FAILED_PRECONDITION, 'REFUND_IN_PROGRESS');
+      expect((await svc.client.getInvoice({ appointmentId })).refund).toMatchObject({ destination: 'first@example.com' });
+    });
+
+    it('identity.user_erased drops the destination (it can name the person) and keeps the refund owed', async () => {
+      const { invoice, patientId, appointmentId } = await owedBack();
+      await svc.client.setRefundDestination({ appointmentId, patientId, destination: 'ann.smith@example.com' });
+      await svc.publish('identity.user_erased', patientId, { userId: patientId });
+      const row = await eventually(async () => {
+        const { rows } = await svc.db.query(`SELECT destination, destination_kind, sats, status FROM "${svc.schema}".refunds WHERE invoice_id = $1`, [invoice.id]);
+        return rows[0]?.destination === null && rows[0];
+      });
+      expect(row).toEqual({ destination: null, destination_kind: 'lightning_address', sats: '120000', status: 'due' });
+    });
+
+    it('a BOLT11 given for an excess no longer fits once the booking is cancelled and all is owed: it is dropped', async () => {
+      const appointmentId = newId();
+      const req = invoiceRequest(appointmentId);
+      const { invoice } = await svc.client.createInvoice(req);
+      sim.payOnchain(providerIdOf(invoice!), 125_000);
+      await svc.client.ingestWebhook(forwarded('swiss-bitcoin-pay', await webhookFor(providerIdOf(invoice!), 'settled')));
+      await eventually(async () => svc.eventsOf('payment.refund_requested', appointmentId)[0]);
+      const pr = createLightningInvoice({ amountSats: 5_000, description: 'excess', expirySeconds: 3600, network: 'bc' }).paymentRequest;
+      expect((await svc.client.setRefundDestination({ appointmentId, patientId: req.patientId, destination: pr })).refund).toMatchObject({ sats: 5_000, destinationKind: 'bolt11' });
+      await svc.publish('appointment.cancelled', appointmentId, { appointmentId, reason: '', wasPaid: true, cancelledBy: 'patient' });
+      await eventually(async () => svc.eventsOf('payment.refund_requested', appointmentId).length === 2);
+      expect((await svc.client.getInvoice({ appointmentId })).refund).toMatchObject({ sats: 125_000, status: 'due', destinationKind: '', destination: '' });
+    });
+
+    it('ten changes at the same instant: each answered, the stored destination is one of them, one event each', async () => {
+      const { patientId, appointmentId } = await owedBack();
+      const wanted = Array.from({ length: 10 }, (_, i) => `p${i}@example.com`);
+      const answers = await Promise.all(wanted.map((destination) => svc.client.setRefundDestination({ appointmentId, patientId, destination })));
+      expect(answers.map((a) => a.refund!.destination).sort()).toEqual([...wanted].sort());
+      expect(wanted).toContain((await svc.client.getInvoice({ appointmentId })).refund!.destination);
+      await eventually(async () => svc.eventsOf('payment.refund_destination_set', appointmentId).length === 10);
+    });
+  });
+
+  describe('admin refund queue', () => {
+    async function owedBackTo(destination?: string) {
+      const { invoice } = await paidThroughWebhook(svc);
+      const { rows } = await svc.db.query(`SELECT patient_id::text FROM "${svc.schema}".invoices WHERE id = $1`, [invoice.id]);
+      await svc.publish('appointment.cancelled', invoice.appointmentId, { appointmentId: invoice.appointmentId, reason: '', wasPaid: true, cancelledBy: 'patient' });
+      await eventually(async () => svc.eventsOf('payment.refund_requested', invoice.appointmentId)[0]);
+      const patientId = rows[0].patient_id as string;
+      if (destination) await svc.client.setRefundDestination({ appointmentId: invoice.appointmentId, patientId, destination });
+      const refund = (await svc.client.getInvoice({ appointmentId: invoice.appointmentId })).refund!;
+      return { invoice, patientId, appointmentId: invoice.appointmentId, refund };
+    }
+    /** Every refund of one status, through all pages of `limit`. */
+    async function allOf(status: string, limit: number) {
+      const out: payment.Refund[] = [];
+      let cursor = '';
+      do {
+        const page = await svc.client.listRefunds({ status, limit, cursor });
+        expect(page.refunds.length).toBeLessThanOrEqual(limit);
+        out.push(...page.refunds);
+        cursor = page.nextCursor;
+      } while (cursor);
+      return out;
+    }
+    const admin = newId();
+
+    it('lists refunds owed with their destination; marks one paid once (same reference: the same answer; another: REFUND_ALREADY_PAID); the patient sees it', async () => {
+      const { appointmentId, patientId, refund } = await owedBackTo('pat@example.com');
+      const queued = (await allOf('due', 2)).find((r) => r.id === refund.id);
+      expect(queued).toMatchObject({ appointmentId, sats: 120_000, status: 'due', destinationKind: 'lightning_address', destination: 'pat@example.com', paidAt: '', txReference: '' });
+
+      const txReference = 'a'.repeat(64);
+      const { refund: paid } = await svc.client.markRefundPaid({ refundId: refund.id, adminId: admin, txReference });
+      expect(paid).toMatchObject({ id: refund.id, status: 'paid', txReference });
+      expect(paid!.paidAt).not.toBe('');
+      const event = await eventually(async () => svc.eventsOf('payment.refund_paid', appointmentId)[0]);
+      expect(event.data).toEqual({ refundId: refund.id, invoiceId: refund.invoiceId, appointmentId, sats: 120_000, paidAt: paid!.paidAt });
+
+      expect((await svc.client.markRefundPaid({ refundId: refund.id, adminId: admin, txReference })).refund).toEqual(paid);
+      await expect(svc.client.markRefundPaid({ refundId: refund.id, adminId: admin, txReference: 'b'.repeat(64) })).rejects.toMatchObject({ status: status.FAILED_PRECONDITION, code: 'REFUND_ALREADY_PAID' });
+      await expect(svc.client.setRefundDestination({ appointmentId, patientId, destination: 'other@example.com' })).rejects.toMatchObject({ status: status.FAILED_PRECONDITION, code: 'REFUND_IN_PROGRESS' });
+      expect((await svc.client.getInvoice({ appointmentId })).refund).toEqual(paid);
+      expect((await allOf('due', 50)).map((r) => r.id)).not.toContain(refund.id);
+      expect((await allOf('paid', 1)).map((r) => r.id)).toContain(refund.id);
+      await sleep(200);
+      expect(svc.eventsOf('payment.refund_paid', appointmentId)).toHaveLength(1);
+    });
+
+    it('five admins marking it paid at the same instant with different references: one wins, the others are refused, one event', async () => {
+      const { appointmentId, refund } = await owedBackTo('pat@example.com');
+      const refs = Array.from({ length: 5 }, (_, i) => `txid-${i}-${'f'.repeat(56)}`);
+      const results = await Promise.allSettled(refs.map((txReference) => svc.client.markRefundPaid({ refundId: refund.id, adminId: newId(), txReference })));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'REFUND_ALREADY_PAID' });
+      await eventually(async () => svc.eventsOf('payment.refund_paid', appointmentId).length === 1);
+      await sleep(200);
+      expect(svc.eventsOf('payment.refund_paid', appointmentId)).toHaveLength(1);
+    });
+
+    it('refuses to mark paid a refund with no destination, an unknown one, and bad input, with codes', async () => {
+      const { refund } = await owedBackTo();
+      const refused = (req: { refundId: string; adminId: string; txReference: string }, grpcStatus: number, code: string) =>
+        expect(svc.client.markRefundPaid(req)).rejects.toMatchObject({ status: grpcStatus, code });
+      await refused({ refundId: refund.id, adminId: admin, txReference: 'c'.repeat(64) }, status.FAILED_PRECONDITION, 'NO_REFUND_DESTINATION');
+      await refused({ refundId: newId(), adminId: admin, txReference: 'c'.repeat(64) }, status.NOT_FOUND, 'REFUND_NOT_FOUND');
+      await refused({ refundId: 'x', adminId: admin, txReference: 'c'.repeat(64) }, status.INVALID_ARGUMENT, 'INVALID_REFUND_ID');
+      await refused({ refundId: refund.id, adminId: admin, txReference: 'abc\u0000defgh' }, status.INVALID_ARGUMENT, 'INVALID_TX_REFERENCE');
+      await refused({ refundId: refund.id, adminId: admin, txReference: 'x'.repeat(201) }, status.INVALID_ARGUMENT, 'INVALID_TX_REFERENCE');
+      await expect(svc.client.listRefunds({ status: 'lost', limit: 10, cursor: '' })).rejects.toMatchObject({ code: 'INVALID_REFUND_STATUS' });
+      await expect(svc.client.listRefunds({ status: 'due', limit: 100_000, cursor: '' })).rejects.toMatchObject({ code: 'INVALID_LIMIT' });
+      await expect(svc.client.listRefunds({ status: 'due', limit: 10, cursor: 'bm9wZQ' })).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
+      expect((await svc.client.getInvoice({ appointmentId: refund.appointmentId })).refund).toMatchObject({ status: 'due', txReference: '' });
+    });
   });
 
   it('identity.user_erased anonymises the patient on invoices and keeps the accounting', async () => {

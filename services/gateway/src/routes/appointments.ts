@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { AppError, GrpcStatus, type Principal } from '@cryptocare/platform';
+import type { payment } from '@cryptocare/contracts';
 import type { Backends } from '../clients';
 import { presentAppointment, presentInvoice } from '../presenters';
 import { principalOf, type Authenticator } from '../auth';
@@ -11,15 +12,47 @@ import { requireBookingConsents } from './consents';
 const BookBody = Type.Object({ professionalId: Uuid, start: Type.String({ format: 'date-time' }) }, { additionalProperties: false });
 const ListQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), cursor: Type.Optional(Type.String({ maxLength: 300 })) });
 const CancelBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false });
+/** A Lightning address (user@domain), a BOLT11 for exactly the sats owed, or an on-chain address; payment checks it. */
+const RefundDestinationBody = Type.Object({ destination: Type.String({ minLength: 1, maxLength: 2048 }) }, { additionalProperties: false });
+export const RefundBody = Type.Object({
+  id: Uuid,
+  sats: Type.Integer({ minimum: 0 }),
+  reason: Type.String(),
+  status: Type.String(),
+  createdAt: Type.String(),
+  destinationKind: Type.Union([Type.Literal('lightning_address'), Type.Literal('bolt11'), Type.Literal('onchain'), Type.Null()]),
+  destination: Type.Union([Type.String(), Type.Null()]),
+  destinationSetAt: Type.Union([Type.String(), Type.Null()]),
+  paidAt: Type.Union([Type.String(), Type.Null()]),
+  txReference: Type.Union([Type.String(), Type.Null()]),
+});
+type RefundView = Static<typeof RefundBody>;
+
+/** A refund as the patient sees it (in GET of the booking, the export and the destination answer). */
+export function presentRefund(refund: payment.Refund | undefined): RefundView | null {
+  if (!refund) return null;
+  return {
+    id: refund.id,
+    sats: refund.sats,
+    reason: refund.reason,
+    status: refund.status,
+    createdAt: refund.createdAt,
+    destinationKind: (refund.destinationKind || null) as RefundView['destinationKind'],
+    destination: refund.destination || null,
+    destinationSetAt: refund.destinationSetAt || null,
+    paidAt: refund.paidAt || null,
+    txReference: refund.txReference || null,
+  };
+}
 
 const caller = (p: Principal) => ({ userId: p.userId, role: p.role });
 
-/** The invoice of a booking, or null when there is none yet (provider down: it comes on SSE). */
-async function invoiceOf(backends: Backends, appointmentId: string) {
+/** The invoice of a booking and its refund, or nothing when there is none yet (provider down: it comes on SSE). */
+async function invoiceOf(backends: Backends, appointmentId: string): Promise<{ invoice?: payment.Invoice; refund?: payment.Refund }> {
   try {
-    return (await backends.payment.getInvoice({ appointmentId }, { deadlineMs: 800 })).invoice;
+    return await backends.payment.getInvoice({ appointmentId }, { deadlineMs: 800 });
   } catch (err) {
-    if (err instanceof AppError && err.status === GrpcStatus.NOT_FOUND) return undefined;
+    if (err instanceof AppError && err.status === GrpcStatus.NOT_FOUND) return {};
     throw err;
   }
 }
@@ -75,8 +108,34 @@ export function appointmentRoutes(app: FastifyInstance, backends: Backends, auth
     '/v1/appointments/:id',
     { schema: { tags: ['appointments'], summary: 'One booking, with its invoice', security: bearer, params: IdParams, response: { ...errorResponses } }, preHandler: party },
     async (request) => {
-      const { appointment: a } = await backends.appointment.getAppointment({ appointmentId: request.params.id, caller: caller(principalOf(request)) });
-      return { appointment: presentAppointment(a!), invoice: await presentInvoice(await invoiceOf(backends, a!.id)) };
+      const me = principalOf(request);
+      const { appointment: a } = await backends.appointment.getAppointment({ appointmentId: request.params.id, caller: caller(me) });
+      const { invoice, refund } = await invoiceOf(backends, a!.id);
+      // The refund (and where it goes) is the patient's and the admins', not the professional's.
+      return { appointment: presentAppointment(a!), invoice: await presentInvoice(invoice), ...(me.role === 'professional' ? {} : { refund: presentRefund(refund) }) };
+    },
+  );
+
+  app.put<{ Params: IdParams; Body: Static<typeof RefundDestinationBody> }>(
+    '/v1/appointments/:id/refund-destination',
+    {
+      schema: {
+        tags: ['appointments'],
+        summary: 'Where the money owed back for my booking goes: a Lightning address, a Lightning invoice for the exact sats, or an on-chain address',
+        security: bearer,
+        params: IdParams,
+        body: RefundDestinationBody,
+        response: { 200: Type.Object({ refund: RefundBody }), ...errorResponses },
+      },
+      preHandler: auth.requireRole('patient'),
+    },
+    async (request) => {
+      // payment checks that the booking is this patient's (404 otherwise, as for a booking that does not exist).
+      const { refund } = await backends.payment.setRefundDestination(
+        { appointmentId: request.params.id, patientId: principalOf(request).userId, destination: request.body.destination },
+        { deadlineMs: 1_500 },
+      );
+      return { refund: presentRefund(refund)! };
     },
   );
 

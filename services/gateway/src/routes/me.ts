@@ -8,6 +8,7 @@ import { Type, type Static } from 'typebox';
 import { bearer, errorResponses } from './schemas';
 import { PASSWORD_HASH_OBJECTIVE_MS } from '../overload';
 import { presentAuditEntry } from './audit';
+import { presentRefund } from './appointments';
 
 const ChangePasswordBody = Type.Object(
   { currentPassword: Type.String({ minLength: 1, maxLength: 256 }), newPassword: Type.String({ minLength: 1, maxLength: 256 }) },
@@ -68,7 +69,7 @@ async function exportOf(backends: Backends, me: Principal) {
         appointmentId: invoice!.appointmentId,
         ...(await presentInvoice(invoice, { qrCode: false })),
         paidAt: invoice!.paidAt || null,
-        refund: refund ? { id: refund.id, sats: refund.sats, reason: refund.reason, status: refund.status, createdAt: refund.createdAt } : null,
+        refund: presentRefund(refund),
       })),
     ),
   };

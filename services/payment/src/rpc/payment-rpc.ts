@@ -39,7 +39,27 @@ export function refundMessage(refund: Refund): payment.Refund {
     reason: refund.reason,
     status: refund.status,
     createdAt: refund.createdAt.toISOString(),
+    destinationKind: refund.destinationKind ?? '',
+    destination: refund.destination ?? '',
+    destinationSetAt: refund.destinationSetAt?.toISOString() ?? '',
+    paidAt: refund.paidAt?.toISOString() ?? '',
+    txReference: refund.txReference ?? '',
   };
+}
+
+/** A payout's reference: a txid, a payment hash or preimage, a provider's payout id. */
+const TX_REFERENCE = /^[\x21-\x7e]{8,200}$/;
+
+/** The queue's cursor: the last row's creation instant and id, opaque to callers. */
+function refundCursor(refund: Refund): string {
+  return Buffer.from(`${refund.createdAt.toISOString()}|${refund.id}`).toString('base64url');
+}
+
+function parseRefundCursor(cursor: string): { createdAt: Date; id: string } | null {
+  if (cursor.length > 200) return null;
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(at ?? '');
+  return id && isUuid(id) && !Number.isNaN(createdAt.getTime()) ? { createdAt, id } : null;
 }
 
 /** How long CreateInvoice waits for another creator of the same invoice, at most. */
@@ -79,6 +99,54 @@ export function paymentService(deps: { payments: Payments; store: PaymentStore; 
         if (!invoice) throw notFound('INVOICE_NOT_FOUND', 'no invoice for this appointment');
         const refund = await store.findRefund(invoice.id);
         return { invoice: invoiceMessage(invoice), ...(refund ? { refund: refundMessage(refund) } : {}) };
+      },
+
+      async setRefundDestination(req) {
+        if (!isUuid(req.appointmentId)) throw invalidArgument('INVALID_APPOINTMENT_ID', 'appointment_id must be a UUID');
+        if (!isUuid(req.patientId)) throw invalidArgument('INVALID_PATIENT_ID', 'patient_id must be a UUID');
+        const result = await store.setRefundDestination(req.appointmentId, req.patientId, req.destination);
+        if (typeof result !== 'string') return { refund: refundMessage(result) };
+        switch (result) {
+          case 'BOOKING_NOT_FOUND':
+            throw notFound(result, 'no such booking');
+          case 'NO_REFUND_DUE':
+            throw notFound(result, 'nothing is owed back for this booking');
+          case 'REFUND_IN_PROGRESS':
+            throw failedPrecondition(result, 'the refund is already being paid; its destination can no longer change');
+          case 'WRONG_NETWORK':
+            throw invalidArgument(result, 'the destination is for another Bitcoin network than the payment');
+          case 'INVOICE_AMOUNT_MISMATCH':
+            throw invalidArgument(result, 'a Lightning invoice for a refund must ask for exactly the sats owed');
+          case 'INVOICE_EXPIRED':
+            throw invalidArgument(result, 'the Lightning invoice has expired');
+          case 'UNSUPPORTED_ADDRESS_TYPE':
+            throw invalidArgument(result, 'give a segwit address (bc1…), a Lightning address or a Lightning invoice');
+          default:
+            throw invalidArgument('INVALID_REFUND_DESTINATION', 'give a Lightning address (user@domain), a Lightning invoice or an on-chain address');
+        }
+      },
+
+      async listRefunds(req) {
+        if (req.status !== 'due' && req.status !== 'paid') throw invalidArgument('INVALID_REFUND_STATUS', 'status must be "due" or "paid"');
+        const limit = req.limit === 0 ? 50 : req.limit;
+        if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw invalidArgument('INVALID_LIMIT', 'limit must be 1 to 200');
+        const after = req.cursor ? parseRefundCursor(req.cursor) : undefined;
+        if (after === null) throw invalidArgument('INVALID_CURSOR', 'cursor is not one this service gave');
+        const rows = await store.listRefunds(req.status, limit + 1, after);
+        const page = rows.slice(0, limit);
+        const last = page[page.length - 1];
+        return { refunds: page.map(refundMessage), nextCursor: rows.length > limit && last ? refundCursor(last) : '' };
+      },
+
+      async markRefundPaid(req) {
+        if (!isUuid(req.refundId)) throw invalidArgument('INVALID_REFUND_ID', 'refund_id must be a UUID');
+        if (!isUuid(req.adminId)) throw invalidArgument('INVALID_ADMIN_ID', 'admin_id must be a UUID');
+        if (!TX_REFERENCE.test(req.txReference)) throw invalidArgument('INVALID_TX_REFERENCE', 'tx_reference must be 8 to 200 printable ASCII characters (a transaction id or payment hash)');
+        const result = await store.markRefundPaid(req.refundId, req.adminId, req.txReference);
+        if (typeof result !== 'string') return { refund: refundMessage(result) };
+        if (result === 'REFUND_NOT_FOUND') throw notFound(result, 'no such refund');
+        if (result === 'REFUND_ALREADY_PAID') throw failedPrecondition(result, 'this refund was already paid with another transaction');
+        throw failedPrecondition(result, 'the patient has not said where this refund goes yet');
       },
 
       async ingestWebhook(req) {

@@ -13,10 +13,13 @@ import {
   type Transition,
 } from '../domain/invoice-rules';
 import type { Price } from '../domain/money';
+import { networkOfPaymentRequest, parseRefundDestination, type RefundDestinationError } from '../domain/refund-destination';
 import type { ProviderInvoice, VerifiedWebhook } from '../providers/provider';
 
 export type { Invoice, PendingInvoiceRequest, Refund };
 export type Tx = Prisma.TransactionClient;
+export type MarkPaidRefusal = 'REFUND_NOT_FOUND' | 'REFUND_ALREADY_PAID' | 'NO_REFUND_DESTINATION';
+export type SetDestinationRefusal = RefundDestinationError | 'BOOKING_NOT_FOUND' | 'NO_REFUND_DUE' | 'REFUND_IN_PROGRESS';
 
 /** What an invoice is created from: the booking, its locked price and its hold. */
 export interface CreationRequest {
@@ -414,7 +417,9 @@ export class PaymentStore {
     } else {
       if (existing.status !== 'due' || existing.sats >= BigInt(sats)) return;
       refundId = existing.id;
-      await tx.refund.update({ where: { id: existing.id }, data: { sats: BigInt(sats), reason: reason.slice(0, 500) } });
+      // A Lightning invoice given for the old amount can no longer pay this one: the patient gives another.
+      const staleInvoice = existing.destinationKind === 'bolt11' ? { destinationKind: null, destination: null, destinationSetAt: null } : {};
+      await tx.refund.update({ where: { id: existing.id }, data: { sats: BigInt(sats), reason: reason.slice(0, 500), ...staleInvoice } });
     }
     await this.outbox.add(tx, 'payment.refund_requested', invoice.id, {
       invoiceId: invoice.id,
@@ -430,12 +435,94 @@ export class PaymentStore {
     });
   }
 
+  /**
+   * The patient's refund destination, checked against the invoice (its network, the sats owed) on
+   * the locked invoice row, so it cannot change under a payout that starts at the same moment.
+   */
+  async setRefundDestination(appointmentId: string, patientId: string, raw: string, now = new Date()): Promise<Refund | SetDestinationRefusal> {
+    const result = await this.db.$transaction(async (tx) => {
+      const found = await tx.invoice.findUnique({ where: { appointmentId }, select: { id: true } });
+      const invoice = found && (await this.lockInvoice(tx, found.id));
+      // Another patient's booking answers exactly as a booking that does not exist.
+      if (!invoice || invoice.patientId !== patientId) return 'BOOKING_NOT_FOUND' as const;
+      const refund = await tx.refund.findUnique({ where: { invoiceId: invoice.id } });
+      if (!refund) return 'NO_REFUND_DUE' as const;
+      if (refund.status !== 'due') return 'REFUND_IN_PROGRESS' as const;
+      const network = networkOfPaymentRequest(invoice.lightningInvoice) ?? 'mainnet';
+      const destination = parseRefundDestination(raw, { network, owedSats: refund.sats, now });
+      if (typeof destination === 'string') return destination;
+      const updated = await tx.refund.update({
+        where: { id: refund.id },
+        data: { destinationKind: destination.kind, destination: destination.value, destinationSetAt: now },
+      });
+      await this.outbox.add(tx, 'payment.refund_destination_set', invoice.id, {
+        refundId: refund.id,
+        invoiceId: invoice.id,
+        appointmentId,
+        destinationKind: destination.kind,
+      });
+      await auditEvent(this.outbox, tx, 'payment.refund_destination_set', {
+        subjectId: patientId,
+        objectId: refund.id,
+        details: { invoice: invoice.id, kind: destination.kind },
+      });
+      return updated;
+    });
+    if (typeof result !== 'string') this.outbox.notifyCommitted();
+    return result;
+  }
+
+  /** The admin queue: refunds of one status, oldest first, after the cursor (createdAt, id). */
+  listRefunds(status: 'due' | 'paid', limit: number, after?: { createdAt: Date; id: string }) {
+    return this.db.refund.findMany({
+      where: {
+        status,
+        ...(after ? { OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }] } : {}),
+      },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: limit,
+    });
+  }
+
+  /**
+   * An admin paid the refund out by hand. On the locked refund row: recorded once; the same
+   * reference again answers the recorded refund (a retried request), another one is refused.
+   */
+  async markRefundPaid(refundId: string, adminId: string, txReference: string, now = new Date()): Promise<Refund | MarkPaidRefusal> {
+    const result = await this.db.$transaction(async (tx) => {
+      const found = await tx.refund.findUnique({ where: { id: refundId }, select: { invoiceId: true } });
+      // The invoice row is the lock every refund change takes (setRefundDestination too).
+      const invoice = found && (await this.lockInvoice(tx, found.invoiceId));
+      const refund = invoice && (await tx.refund.findUnique({ where: { id: refundId } }));
+      if (!invoice || !refund) return 'REFUND_NOT_FOUND' as const;
+      if (refund.status === 'paid') return refund.txReference === txReference ? { unchanged: refund } : ('REFUND_ALREADY_PAID' as const);
+      if (!refund.destination) return 'NO_REFUND_DESTINATION' as const;
+      const paid = await tx.refund.update({ where: { id: refund.id }, data: { status: 'paid', paidAt: now, txReference, paidBy: adminId } });
+      await this.outbox.add(tx, 'payment.refund_paid', invoice.id, {
+        refundId: refund.id,
+        invoiceId: invoice.id,
+        appointmentId: refund.appointmentId,
+        sats: Number(refund.sats),
+        paidAt: now.toISOString(),
+      });
+      await auditEvent(this.outbox, tx, 'payment.refund_paid', { actorId: adminId, subjectId: invoice.patientId, objectId: refund.id, details: { invoice: invoice.id } });
+      return paid;
+    });
+    if (typeof result === 'string') return result;
+    if ('unchanged' in result) return result.unchanged;
+    this.outbox.notifyCommitted();
+    return result;
+  }
+
   findRefund(invoiceId: string) {
     return this.db.refund.findUnique({ where: { invoiceId } });
   }
 
   /** `identity.user_erased`: the accounting stays, the link to the person goes. */
   async anonymisePatient(tx: Tx, userId: string): Promise<void> {
+    // A refund destination (a Lightning address names its owner) is the person's data: it goes too;
+    // the kind stays for the accounting.
+    await tx.refund.updateMany({ where: { invoice: { patientId: userId }, destination: { not: null } }, data: { destination: null } });
     await tx.invoice.updateMany({ where: { patientId: userId }, data: { patientId: null } });
     await tx.pendingInvoiceRequest.updateMany({ where: { patientId: userId }, data: { patientId: null } });
   }
