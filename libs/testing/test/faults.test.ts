@@ -24,7 +24,8 @@ describe('faults survived (short run)', () => {
     expect(report.check.figures.bookingsAttempted).toBeGreaterThanOrEqual(60);
     expect(report.check.figures.confirmed + report.check.figures.completed).toBeGreaterThan(0);
     const kinds = new Set(report.faults.map((f) => f.kind));
-    for (const kind of ['kafka-stopped-short', 'kafka-stopped-full', 'postgres-restarted', 'redis-killed', 'webhooks-delayed-duplicated', 'providers-slow', 'providers-5xx', 'postgres-latency-proxy', 'postgres-cut-proxy', 'redis-cut-proxy']) {
+    // The short run stops Kafka once (its stop is short already); the long run also has kafka-stopped-short.
+    for (const kind of ['kafka-stopped-full', 'postgres-restarted', 'redis-killed', 'webhooks-delayed-duplicated', 'providers-slow', 'providers-5xx', 'postgres-latency-proxy', 'postgres-cut-proxy', 'redis-cut-proxy']) {
       expect(kinds).toContain(kind);
     }
     for (const s of ['gateway', 'identity', 'search', 'appointment', 'payment', 'video']) expect(kinds).toContain(`sigkill-${s}`);

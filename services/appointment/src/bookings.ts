@@ -58,6 +58,10 @@ export class Bookings {
     const query = { schedule, timeOff: await this.store.timeOff(input.professionalId), now, startAt: input.startAt };
     if (!isBookableSlot({ ...query, busy: [] })) throw new DomainError('SLOT_NOT_AVAILABLE', 'this time is not a free slot of this professional');
     if (!isBookableSlot({ ...query, busy: await this.store.busy(input.professionalId, dayBefore, dayAfter) })) {
+      // The same request sent twice at once, the other one committed between our key lookup and
+      // this read: the slot is taken by this very booking, which is the answer.
+      const winner = input.idempotencyKey ? await this.store.findByIdempotencyKey(input.patientId, input.idempotencyKey) : null;
+      if (winner) return winner;
       throw new DomainError('SLOT_TAKEN', 'this slot is already taken');
     }
     try {
