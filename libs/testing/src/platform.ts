@@ -156,12 +156,15 @@ export async function startPlatform(options: PlatformOptions = {}) {
   // Every platform of the suite runs at once against one Redis and all their clients are
   // 127.0.0.1: the per-address limits (shared counters in Redis) are lifted so that one test's
   // traffic cannot starve another's. The limits themselves are tested in hardening.test.ts,
-  // http-surface.test.ts and embedded-flow.test.ts; a test may set them back with extraEnv.
+  // http-surface.test.ts and embedded-flow.test.ts; a test may set them back with extraEnv. The
+  // per-account sign-in limit too: every platform's bootstrap admin has one email, and the platforms
+  // share one Redis, so their admins' sign-ins counted against one key (429 in a clean-clone run).
+  // It is tested in hardening.test.ts.
   const envOf = (service: ServiceName, replica: number): Record<string, string> => {
     const own: Record<string, string> =
       service === 'gateway'
         ? // The public micro-cache is off: tests read the directory right after changing it (its own test is public-read-cache.test.ts).
-          { HTTP_HOST: '127.0.0.1', HTTP_PORT: String(httpPorts.gateway[replica]), OPS_HOST: '127.0.0.1', OPS_PORT: String(gatewayOpsPorts[replica]), AUTH_RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_PER_MINUTE: '100000', PUBLIC_CACHE_SECONDS: '0' }
+          { HTTP_HOST: '127.0.0.1', HTTP_PORT: String(httpPorts.gateway[replica]), OPS_HOST: '127.0.0.1', OPS_PORT: String(gatewayOpsPorts[replica]), AUTH_RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_PER_MINUTE: '100000', LOGIN_RATE_LIMIT_PER_ACCOUNT: '100000', PUBLIC_CACHE_SECONDS: '0' }
         : { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schemas[service], GRPC_HOST: '127.0.0.1', GRPC_PORT: String(grpcPorts[service][replica]), HTTP_PORT: String(httpPorts[service][replica]) };
     const providers: Record<string, string> =
       service === 'payment'
