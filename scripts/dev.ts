@@ -1,7 +1,7 @@
 // `make dev`: the whole platform on this machine with nothing but npm packages (ARCHITECTURE
 // section 10): embedded PostgreSQL (one schema per service), a durable event bus in that same
 // PostgreSQL (schema `bus`: at-least-once delivery as with Kafka), an in-process cache, the Swiss
-// Bitcoin Pay, BTCPay and Zoom simulators, every service its own gRPC server on loopback, and a
+// Bitcoin Pay, BTCPay, Zoom and Jitsi simulators, every service its own gRPC server on loopback, and a
 // seeded demo directory. Data (database and simulators' state) lives in .data/embedded and survives
 // a restart, and a crash.
 //
@@ -19,7 +19,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { applyMigrations, createLogger } from '@cryptocare/platform';
 import { PostgresLogBus } from '@cryptocare/events';
 import { MemoryCache } from '@cryptocare/cache';
-import { createBtcpaySimulator, createMailCatcher, createSwissBitcoinPaySimulator, createZoomSimulator } from '@cryptocare/simulators';
+import { createBtcpaySimulator, createJitsiSimulator, createMailCatcher, createSwissBitcoinPaySimulator, createZoomSimulator } from '@cryptocare/simulators';
 import { seedDemoDirectory, DEMO_PASSWORD, demoProfessionals } from '@cryptocare/testing';
 import { seedDirectory } from './seed';
 import { identityEnv, main as identity } from '../services/identity/src/main';
@@ -39,6 +39,7 @@ const ports = {
   sbp: 8091 + offset,
   zoom: 8092 + offset,
   btcpay: 8093 + offset,
+  jitsi: 8094 + offset,
   mailSmtp: 1025 + offset,
   mailHttp: 8025 + offset,
   grpc: { identity: 50051 + offset, search: 50052 + offset, appointment: 50053 + offset, payment: 50054 + offset, video: 50055 + offset },
@@ -46,7 +47,7 @@ const ports = {
 };
 // The bootstrap admin (who verifies the demo professionals): from the environment, as identity reads it.
 const admin = { email: nonEmpty(process.env.BOOTSTRAP_ADMIN_EMAIL) ?? 'admin@cryptocare.local', password: nonEmpty(process.env.BOOTSTRAP_ADMIN_PASSWORD) ?? 'admin-password-2026' };
-const secrets = { sbpKey: 'dev-sbp-key', sbpSecret: 'dev-sbp-secret', zoomAccount: 'dev-account', zoomClient: 'dev-client', zoomSecret: 'dev-zoom-secret', btcpayKey: 'dev-btcpay-key', btcpaySecret: 'dev-btcpay-secret' };
+const secrets = { sbpKey: 'dev-sbp-key', sbpSecret: 'dev-sbp-secret', zoomAccount: 'dev-account', zoomClient: 'dev-client', zoomSecret: 'dev-zoom-secret', btcpayKey: 'dev-btcpay-key', btcpaySecret: 'dev-btcpay-secret', jitsiAppId: 'cryptocare-dev', jitsiAppSecret: 'dev-jitsi-app-secret-of-32-characters' };
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
@@ -191,6 +192,9 @@ export async function startEmbedded() {
   await zoom.listen(ports.zoom);
   zoom.setLatencyMs(Number(process.env.ZOOM_SIMULATOR_LATENCY_MS ?? 0) || 0);
   await btcpay.listen(ports.btcpay);
+  // The fallback's Jitsi (when Zoom is down or a host is out of creations), with token authentication.
+  const jitsi = createJitsiSimulator({ appId: secrets.jitsiAppId, appSecret: secrets.jitsiAppSecret, publicBaseUrl: `http://localhost:${ports.jitsi}` });
+  await jitsi.listen(ports.jitsi);
   // identity's mails (verification, password reset) land in the mail catcher, read over HTTP;
   // SMTP_URL in the environment sends them to a real server instead.
   const mail = createMailCatcher();
@@ -243,7 +247,8 @@ export async function startEmbedded() {
     ),
     await video(
       // Each professional hosts their own meetings on the simulator (ZOOM_HOST_POOL instead: a shared pool).
-      backend('video', videoEnv, { ZOOM_HOST_EMAIL_DOMAIN: 'hosts.cryptocare.invalid' }, {
+      // The fallback is the Jitsi simulator unless the environment names a Jitsi of its own (JITSI_URL, JITSI_APP_ID, …).
+      backend('video', videoEnv, { ZOOM_HOST_EMAIL_DOMAIN: 'hosts.cryptocare.invalid', JITSI_URL: `http://localhost:${ports.jitsi}`, JITSI_APP_ID: secrets.jitsiAppId, JITSI_APP_SECRET: secrets.jitsiAppSecret }, {
         ZOOM_API_URL: `http://127.0.0.1:${ports.zoom}/v2`,
         ZOOM_OAUTH_URL: `http://127.0.0.1:${ports.zoom}/oauth/token`,
         ZOOM_ACCOUNT_ID: secrets.zoomAccount,
@@ -276,7 +281,7 @@ export async function startEmbedded() {
     async stop() {
       for (const s of running.reverse()) await s.stop();
       await bus.close();
-      await Promise.all([sbp.close(), zoom.close(), btcpay.close(), mail.close()]);
+      await Promise.all([sbp.close(), zoom.close(), btcpay.close(), jitsi.close(), mail.close()]);
       await pg.stop();
       rmSync(path.join(dataDir, 'dev.pid'), { force: true });
     },
@@ -295,7 +300,7 @@ if (require.main === module) {
           `  health          http://localhost:${ports.ops.gateway}/readyz`,
           `  demo directory  ${demoProfessionals.length} verified professionals (CH, FR); e.g. ${first!.email} / ${DEMO_PASSWORD}`,
           `  admin           ${admin.email} / ${admin.password}`,
-          `  simulators      Swiss Bitcoin Pay http://localhost:${ports.sbp}, Zoom http://localhost:${ports.zoom}, BTCPay http://localhost:${ports.btcpay}`,
+          `  simulators      Swiss Bitcoin Pay http://localhost:${ports.sbp}, Zoom http://localhost:${ports.zoom}, BTCPay http://localhost:${ports.btcpay}, Jitsi http://localhost:${ports.jitsi}`,
           `  mail catcher    http://localhost:${ports.mailHttp}/messages (SMTP on ${ports.mailSmtp}): verification and password-reset mails`,
           `  data            ${dataDir} (kept across restarts)`,
           'Walk through a booking with curl: see README.md, "Try it". Ctrl-C stops everything.',

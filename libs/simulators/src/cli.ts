@@ -1,11 +1,12 @@
 // Starts the provider simulators for local runs and the one-command demo ("embedded mode"):
-//   npx tsx libs/simulators/src/cli.ts --sbp-port 8091 --zoom-port 8092 --btcpay-port 8093 [--host 127.0.0.1]
+//   npx tsx libs/simulators/src/cli.ts --sbp-port 8091 --zoom-port 8092 --btcpay-port 8093 --jitsi-port 8094 [--host 127.0.0.1]
 // A simulator whose port flag is absent is not started. Secrets come from the environment (dev defaults otherwise):
 //   SBP_API_KEY, SBP_API_SECRET, ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET,
-//   BTCPAY_API_KEY, BTCPAY_WEBHOOK_SECRET, BTCPAY_WEBHOOK_URL, BTCPAY_STORE_ID (optional),
+//   BTCPAY_API_KEY, BTCPAY_WEBHOOK_SECRET, BTCPAY_WEBHOOK_URL, BTCPAY_STORE_ID (optional), JITSI_APP_ID, JITSI_APP_SECRET,
 //   SIM_PUBLIC_HOST (optional: host name put in checkout/join URLs instead of the listening host).
 // Never mounted in production.
 import { createBtcpaySimulator } from './btcpay';
+import { createJitsiSimulator } from './jitsi';
 import { createSwissBitcoinPaySimulator } from './swiss-bitcoin-pay';
 import { createZoomSimulator } from './zoom';
 
@@ -50,7 +51,7 @@ function env(name: string, fallback: string): string {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const known = new Set(['sbp-port', 'zoom-port', 'btcpay-port', 'host']);
+  const known = new Set(['sbp-port', 'zoom-port', 'btcpay-port', 'jitsi-port', 'host']);
   for (const key of args.keys()) if (!known.has(key)) throw new Error(`unknown option --${key}`);
   const host = args.get('host') ?? '127.0.0.1';
   const publicHost = process.env.SIM_PUBLIC_HOST;
@@ -60,8 +61,9 @@ async function main(): Promise<void> {
   const sbpPort = port(args, 'sbp-port');
   const zoomPort = port(args, 'zoom-port');
   const btcpayPort = port(args, 'btcpay-port');
-  if (sbpPort === undefined && zoomPort === undefined && btcpayPort === undefined) {
-    throw new Error('nothing to start: give at least one of --sbp-port, --zoom-port, --btcpay-port');
+  const jitsiPort = port(args, 'jitsi-port');
+  if (sbpPort === undefined && zoomPort === undefined && btcpayPort === undefined && jitsiPort === undefined) {
+    throw new Error('nothing to start: give at least one of --sbp-port, --zoom-port, --btcpay-port, --jitsi-port');
   }
 
   if (sbpPort !== undefined) {
@@ -92,6 +94,15 @@ async function main(): Promise<void> {
     const url = await sim.listen(btcpayPort, host);
     started.push({ name: `btcpay (store ${sim.storeId})`, url, close: sim.close });
     if (!process.env.BTCPAY_WEBHOOK_URL) console.warn('BTCPAY_WEBHOOK_URL is not set: the BTCPay simulator will send no webhooks');
+  }
+
+  if (jitsiPort !== undefined) {
+    const sim = createJitsiSimulator({
+      appId: env('JITSI_APP_ID', 'cryptocare-dev'),
+      appSecret: env('JITSI_APP_SECRET', 'dev-jitsi-app-secret-of-32-characters'),
+      publicBaseUrl: publicUrl(jitsiPort),
+    });
+    started.push({ name: 'jitsi', url: await sim.listen(jitsiPort, host), close: sim.close });
   }
 
   if (defaulted.length > 0) console.warn(`using development defaults for: ${defaulted.join(', ')}`);

@@ -9,6 +9,8 @@ export type {
 } from './swiss-bitcoin-pay';
 export { createZoomSimulator, normalizeStartTime, START_URL_TTL_MS } from './zoom';
 export type { ZoomMeeting, ZoomSimulator, ZoomSimulatorOptions, ZoomUser } from './zoom';
+export { createJitsiSimulator } from './jitsi';
+export type { JitsiJoin, JitsiRefusal, JitsiRoom, JitsiSimulator, JitsiSimulatorOptions } from './jitsi';
 export { createBtcpaySimulator } from './btcpay';
 export type { BtcpayInvoiceStatus, BtcpayPaymentMethodId, BtcpayPayOptions, BtcpaySimulator, BtcpaySimulatorOptions, BtcpayWebhookEvent } from './btcpay';
 export { createLightningInvoice, decodeBolt11, encodeBolt11, formatHrpAmount, randomSegwitAddress, bech32Verify } from './bolt11';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { applyMigrations } from '@cryptocare/platform';
-import { createMailCatcher, createSwissBitcoinPaySimulator, createZoomSimulator } from '@cryptocare/simulators';
+import { createJitsiSimulator, createMailCatcher, createSwissBitcoinPaySimulator, createZoomSimulator } from '@cryptocare/simulators';
 import { createKafkaTopics, eventually, infraUrls, uniqueName } from './infra';
 import { repoRoot } from './services';
 
@@ -16,6 +16,8 @@ export const simulatorSecrets = {
   zoomAccountId: 'acc-test',
   zoomClientId: 'zoom-client',
   zoomClientSecret: 'zoom-secret',
+  jitsiAppId: 'cryptocare-test',
+  jitsiAppSecret: 'jitsi-test-app-secret-of-32-chars',
 };
 
 /**
@@ -136,6 +138,9 @@ export async function startPlatform(options: PlatformOptions = {}) {
   const zoom = createZoomSimulator({ accountId: simulatorSecrets.zoomAccountId, clientId: simulatorSecrets.zoomClientId, clientSecret: simulatorSecrets.zoomClientSecret });
   const sbpUrl = await sbp.listen();
   const zoomUrl = await zoom.listen();
+  // The fallback's Jitsi, with token authentication as a self-hosted deployment has it.
+  const jitsi = createJitsiSimulator({ appId: simulatorSecrets.jitsiAppId, appSecret: simulatorSecrets.jitsiAppSecret });
+  const jitsiUrl = await jitsi.listen();
   // identity's verification and reset mails land here (platform.mail.waitFor(address)).
   const mail = createMailCatcher();
   const { smtpUrl } = await mail.listen();
@@ -170,7 +175,7 @@ export async function startPlatform(options: PlatformOptions = {}) {
       service === 'payment'
         ? { SBP_API_URL: sbpUrl, SBP_API_KEY: simulatorSecrets.sbpApiKey, SBP_API_SECRET: simulatorSecrets.sbpApiSecret, PUBLIC_BASE_URL: gatewayUrl, RECONCILE_EVERY_MS: '2000' }
         : service === 'video'
-          ? { ZOOM_API_URL: `${zoomUrl}/v2`, ZOOM_OAUTH_URL: `${zoomUrl}/oauth/token`, ZOOM_HOST_EMAIL_DOMAIN: 'hosts.cryptocare.test', ZOOM_ACCOUNT_ID: simulatorSecrets.zoomAccountId, ZOOM_CLIENT_ID: simulatorSecrets.zoomClientId, ZOOM_CLIENT_SECRET: simulatorSecrets.zoomClientSecret }
+          ? { ZOOM_API_URL: `${zoomUrl}/v2`, ZOOM_OAUTH_URL: `${zoomUrl}/oauth/token`, ZOOM_HOST_EMAIL_DOMAIN: 'hosts.cryptocare.test', ZOOM_ACCOUNT_ID: simulatorSecrets.zoomAccountId, ZOOM_CLIENT_ID: simulatorSecrets.zoomClientId, ZOOM_CLIENT_SECRET: simulatorSecrets.zoomClientSecret, JITSI_URL: jitsiUrl, JITSI_APP_ID: simulatorSecrets.jitsiAppId, JITSI_APP_SECRET: simulatorSecrets.jitsiAppSecret }
           : service === 'identity'
             ? { BOOTSTRAP_ADMIN_EMAIL: 'admin@cryptocare.test', BOOTSTRAP_ADMIN_PASSWORD: 'admin-password-1', SMTP_URL: smtpUrl, PUBLIC_BASE_URL: gatewayUrl }
             : {};
@@ -227,6 +232,7 @@ export async function startPlatform(options: PlatformOptions = {}) {
     redisUrl,
     sbp,
     zoom,
+    jitsi,
     mail,
     schemas,
     namespace,
@@ -262,6 +268,7 @@ export async function startPlatform(options: PlatformOptions = {}) {
       );
       await sbp.close();
       await zoom.close();
+      await jitsi.close();
       await mail.close();
     },
   };

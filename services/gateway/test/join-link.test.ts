@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appointment } from '@cryptocare/contracts';
 import { AppError, GrpcStatus } from '@cryptocare/platform';
+import { ApiClient, currentConsents, eventually, startPlatform, type RunningPlatform } from '@cryptocare/testing';
 import { standInGateway } from './support/stand-in-gateway';
 
 const { AppointmentStatus } = appointment;
@@ -155,4 +156,91 @@ describe('PUT /v1/admin/professionals/{id}/zoom-host', () => {
     }
     expect(g.calls.some((c) => c.method === 'video.linkHost')).toBe(false);
   });
+});
+
+/**
+ * The Jitsi fallback end to end (real services, PostgreSQL, Redis, Kafka; the Zoom and Jitsi
+ * simulators): Zoom has no meeting creation left today, so the confirmed booking gets a Jitsi room;
+ * the links the join route mints start it for the professional and let the patient in, and the
+ * simulated Jitsi refuses a token for another room or outside the consultation's window.
+ */
+describe('GET /v1/appointments/{id}/join on the Jitsi fallback (real platform)', () => {
+  let platform: RunningPlatform;
+  const unique = () => `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+
+  beforeAll(async () => {
+    platform = await startPlatform();
+  }, 180_000);
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it('with Zoom out of creations, the professional’s link starts the room, the patient’s joins it, and nothing else gets in', async () => {
+    const api = new ApiClient(platform.gatewayUrl);
+    // A professional bookable every 5 minutes of every day, at no notice: the next slot starts
+    // within 5 minutes, inside the join window (from 10 minutes before the start).
+    const proSession = await api.expect(201, 'POST', '/v1/auth/register', { email: `jitsi-pro-${unique()}@example.ch`, password: 'a-long-password-1', role: 'professional', displayName: 'Dr. Fallback', consents: currentConsents() });
+    const pro = api.as(proSession.accessToken);
+    await pro.expect(200, 'PUT', '/v1/professionals/me', {
+      specialties: ['general-practice'], languages: ['de'], country: 'CH', city: 'Bern', latitude: 46.95, longitude: 7.45,
+      price: { amount: '80.00', currency: 'CHF' }, consultationMinutes: 10, timeZone: 'UTC',
+    });
+    await pro.expect(200, 'PUT', '/v1/professionals/me/schedule', {
+      rules: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start: '00:00', end: '23:55' })),
+      slotMinutes: 5, bufferMinutes: 0, minimumNoticeMinutes: 0, horizonDays: 1,
+    });
+    const admin = api.as((await api.expect(200, 'POST', '/v1/auth/login', { email: 'admin@cryptocare.test', password: 'admin-password-1' })).accessToken);
+    await admin.expect(200, 'POST', `/v1/admin/professionals/${proSession.user.id}/verify`);
+    const patientSession = await api.expect(201, 'POST', '/v1/auth/register', { email: `jitsi-pa-${unique()}@example.ch`, password: 'a-long-password-1', role: 'patient', displayName: 'Pat', consents: currentConsents() });
+    const patient = api.as(patientSession.accessToken);
+
+    platform.zoom.setDailyLimit(0); // every Zoom host answers 429 Daily-limit: the meeting goes to Jitsi
+    const { items: slots } = await patient.expect(200, 'GET', `/v1/professionals/${proSession.user.id}/slots`);
+    const booked = await patient.expect(201, 'POST', '/v1/appointments', { professionalId: proSession.user.id, start: slots[0].start });
+    expect((await fetch(`${booked.invoice.checkoutUrl}/pay`, { method: 'POST' })).ok).toBe(true);
+    const appointmentId: string = booked.appointment.id;
+    const confirmed = await eventually(async () => {
+      const { appointment } = await patient.expect(200, 'GET', `/v1/appointments/${appointmentId}`);
+      return appointment.status === 'confirmed' && appointment.meeting ? appointment : undefined;
+    }, 30_000);
+    expect(confirmed.meeting.provider).toBe('jitsi');
+    expect(confirmed.meeting.joinUrl).toMatch(new RegExp(`^${platform.jitsi.baseUrl}/CryptoCare-[a-z2-7]{26}$`)); // no token at rest
+    const room = confirmed.meeting.joinUrl.slice(`${platform.jitsi.baseUrl}/`.length);
+
+    const linkOf = async (as: ApiClient) => {
+      const link = await as.expect(200, 'GET', `/v1/appointments/${appointmentId}/join`);
+      expect(link).toMatchObject({ provider: 'jitsi', password: '' });
+      expect(link.url).toMatch(new RegExp(`^${confirmed.meeting.joinUrl}\\?jwt=`));
+      return link as { url: string; role: string };
+    };
+    const enter = async (url: string) => {
+      const res = await fetch(url);
+      return { status: res.status, body: (await res.json()) as { role?: string; state?: string; error?: string } };
+    };
+    const patientLink = await linkOf(patient);
+    const proLink = await linkOf(pro);
+    expect([patientLink.role, proLink.role]).toEqual(['participant', 'host']);
+
+    // The patient first waits for the host; the professional's link starts the room; then the patient is in.
+    expect(await enter(patientLink.url)).toMatchObject({ status: 200, body: { role: 'guest', state: 'waiting' } });
+    expect(await enter(proLink.url)).toMatchObject({ status: 200, body: { role: 'moderator', state: 'started' } });
+    expect(await enter(patientLink.url)).toMatchObject({ status: 200, body: { role: 'guest', state: 'joined' } });
+    expect(platform.jitsi.room(room)).toMatchObject({ started: true, moderators: 1, guests: 2 });
+
+    // A token is for its room only, and for the consultation's time only.
+    const token = new URL(patientLink.url).searchParams.get('jwt')!;
+    expect(await enter(`${platform.jitsi.baseUrl}/CryptoCare-${'a'.repeat(26)}?jwt=${token}`)).toEqual({ status: 403, body: { error: 'wrong_room' } });
+    const start = Date.parse(confirmed.start);
+    platform.jitsi.setNow(start - 11 * 60_000);
+    expect(await enter(patientLink.url)).toEqual({ status: 401, body: { error: 'token_not_yet_valid' } });
+    platform.jitsi.setNow(Date.parse(confirmed.end) + 31 * 60_000);
+    expect(await enter(proLink.url)).toEqual({ status: 401, body: { error: 'token_expired' } });
+    expect(await enter(confirmed.meeting.joinUrl)).toEqual({ status: 401, body: { error: 'token_required' } });
+    platform.jitsi.setNow(Date.now());
+    expect(platform.jitsi.joins.map((j) => [j.moderator, j.outcome])).toEqual([
+      [false, 'waiting'],
+      [true, 'started'],
+      [false, 'joined'],
+    ]);
+  }, 120_000);
 });

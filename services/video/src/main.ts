@@ -6,6 +6,7 @@ import { backendEnv, ConfigError, createLogger, loadConfig, type Logger, prismaA
 import { PrismaClient } from './generated/prisma';
 import { MeetingEvents } from './events/meeting-events';
 import { JitsiMeetingProvider } from './providers/jitsi';
+import { JitsiTokens, MIN_APP_SECRET_LENGTH, type JitsiSigning } from './providers/jitsi-tokens';
 import { ResilientMeetingProvider } from './providers/resilient';
 import { ZOOM_API_BASE_URL, ZOOM_TOKEN_URL, ZoomMeetingProvider, type ZoomPolicy } from './providers/zoom';
 import { videoService } from './rpc/video-rpc';
@@ -28,7 +29,18 @@ export const videoEnv = {
   ZOOM_ACCOUNT_ID: optionalSecret,
   ZOOM_CLIENT_ID: optionalSecret,
   ZOOM_CLIENT_SECRET: optionalSecret,
-  JITSI_BASE_URL: z.string().url().default('https://meet.jit.si'),
+  /**
+   * The fallback's Jitsi (docs/operations/video-hosts.md): a self-hosted deployment with token
+   * authentication (JITSI_APP_ID + JITSI_APP_SECRET, HS256) or 8x8 JaaS (JITSI_URL=https://8x8.vc,
+   * JITSI_APP_ID = the vpaas-magic-cookie-… app id, JITSI_PRIVATE_KEY + JITSI_KID, RS256). Without
+   * them the rooms carry no token, and meet.jit.si starts none until a moderator signs in.
+   */
+  JITSI_URL: z.string().url().default('https://meet.jit.si'),
+  JITSI_APP_ID: z.preprocess((value) => (value === '' ? undefined : value), z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'an application id (letters, digits, . _ -)').optional()),
+  JITSI_APP_SECRET: z.preprocess((value) => (value === '' ? undefined : value), z.string().min(MIN_APP_SECRET_LENGTH, `at least ${MIN_APP_SECRET_LENGTH} characters (HS256 wants 256 bits of key)`).optional()),
+  /** PEM (PKCS#8 or PKCS#1) RSA private key of the JaaS API key; `\n` escapes are read as line breaks. */
+  JITSI_PRIVATE_KEY: optionalSecret,
+  JITSI_KID: z.preprocess((value) => (value === '' ? undefined : value), z.string().regex(/^[\x21-\x7e]{1,256}$/, 'the API key id JaaS lists').optional()),
   /**
    * Who hosts the meetings (docs/operations/video-hosts.md). With a domain, each verified professional
    * gets their own Zoom user pro-<id>@<domain> (users API, custCreate) and hosts their meetings.
@@ -55,7 +67,29 @@ export function loadVideoConfig(env: NodeJS.ProcessEnv = process.env) {
   if (missing.length > 0 && missing.length < zoomVars.length) {
     throw new ConfigError(`invalid configuration:\n${missing.map((name) => `  ${name}: required when any of ${zoomVars.join(', ')} is set`).join('\n')}`);
   }
+  const jitsiProblem = jitsiSigningProblem(config);
+  if (jitsiProblem) throw new ConfigError(`invalid configuration:\n  ${jitsiProblem}`);
   return config;
+}
+
+type JitsiVars = { JITSI_APP_ID?: string | undefined; JITSI_APP_SECRET?: string | undefined; JITSI_PRIVATE_KEY?: string | undefined; JITSI_KID?: string | undefined };
+
+function jitsiSigningProblem(c: JitsiVars): string | undefined {
+  const secret = Boolean(c.JITSI_APP_SECRET);
+  const key = Boolean(c.JITSI_PRIVATE_KEY) || Boolean(c.JITSI_KID);
+  if (!c.JITSI_APP_ID) return secret || key ? 'JITSI_APP_ID: required when JITSI_APP_SECRET, JITSI_PRIVATE_KEY or JITSI_KID is set' : undefined;
+  if (secret && key) return 'JITSI_APP_SECRET: set either it (self-hosted, HS256) or JITSI_PRIVATE_KEY and JITSI_KID (JaaS, RS256), not both';
+  if (!secret && !key) return 'JITSI_APP_SECRET: JITSI_APP_ID needs JITSI_APP_SECRET (self-hosted, HS256) or JITSI_PRIVATE_KEY and JITSI_KID (JaaS, RS256)';
+  if (key && !(c.JITSI_PRIVATE_KEY && c.JITSI_KID)) return `${c.JITSI_KID ? 'JITSI_PRIVATE_KEY' : 'JITSI_KID'}: JaaS signs with both the private key and its id`;
+  return undefined;
+}
+
+/** How the fallback's tokens are signed; undefined when Jitsi has no token authentication configured. */
+export function jitsiSigningFrom(c: JitsiVars): JitsiSigning | undefined {
+  if (!c.JITSI_APP_ID) return undefined;
+  if (c.JITSI_APP_SECRET) return { kind: 'self-hosted', appId: c.JITSI_APP_ID, appSecret: c.JITSI_APP_SECRET };
+  if (c.JITSI_PRIVATE_KEY && c.JITSI_KID) return { kind: 'jaas', appId: c.JITSI_APP_ID, kid: c.JITSI_KID, privateKey: c.JITSI_PRIVATE_KEY.replace(/\\n/g, '\n') };
+  return undefined;
 }
 
 /** Shared parts injected by the embedded launcher (one process, one bus, one cache). */
@@ -94,7 +128,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
         })
       : undefined;
   if (!zoom) logger.warn('Zoom is not configured (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET): every meeting is on Jitsi');
-  const provider = new ResilientMeetingProvider(zoom, new JitsiMeetingProvider(config.JITSI_BASE_URL), logger);
+  const jitsiSigning = jitsiSigningFrom(config);
+  let jitsiTokens: JitsiTokens | undefined;
+  try {
+    jitsiTokens = jitsiSigning ? new JitsiTokens(jitsiSigning, config.JITSI_URL) : undefined;
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  JITSI_PRIVATE_KEY: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!jitsiTokens) logger.warn({ jitsiUrl: config.JITSI_URL }, 'Jitsi token authentication is not configured (JITSI_APP_ID with JITSI_APP_SECRET, or JITSI_PRIVATE_KEY and JITSI_KID): fallback rooms carry no token and meet.jit.si will not start them');
+  const provider = new ResilientMeetingProvider(zoom, new JitsiMeetingProvider(config.JITSI_URL, jitsiTokens), logger);
   const hostStore = new HostStore(db, schema);
   const hosts = zoom
     ? new ZoomHosts({
@@ -118,7 +160,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     bus,
     ownsBus: !shared.bus,
     outbox,
-    services: [videoService({ store, logger, ...(zoom ? { hostLinks: zoom, hostStore } : {}) })],
+    services: [videoService({ store, logger, ...(zoom ? { hostLinks: zoom, hostStore } : {}), ...(jitsiTokens ? { jitsiTokens } : {}) })],
     consumers: [meetingEvents.consumer()],
   });
   return {

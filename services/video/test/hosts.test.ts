@@ -62,7 +62,7 @@ async function start(sim: ZoomSimulator, bus: EventBus, env: Record<string, stri
       ZOOM_ACCOUNT_ID: ACCOUNT,
       ZOOM_CLIENT_ID: CLIENT_ID,
       ZOOM_CLIENT_SECRET: CLIENT_SECRET,
-      JITSI_BASE_URL: 'https://jitsi.test',
+      JITSI_URL: 'https://jitsi.test',
       ...env,
     },
     { bus, cache: new MemoryCache() },

@@ -3,6 +3,7 @@ import { status } from '@grpc/grpc-js';
 import { MemoryCache } from '@cryptocare/cache';
 import { events, video } from '@cryptocare/contracts';
 import { decodeEnvelope, encodeEnvelope, InProcessBus, newEvent, type DomainEvent, type EventBus } from '@cryptocare/events';
+import { jwtVerify } from 'jose';
 import { createGrpcClient, registry, type GrpcClient } from '@cryptocare/platform';
 import { createZoomSimulator, type ZoomSimulator } from '@cryptocare/simulators';
 import { eventually, infraUrls, migratedSchema } from '@cryptocare/testing';
@@ -12,6 +13,7 @@ const ACCOUNT = 'acc-cryptocare';
 const CLIENT_ID = 'client-cryptocare';
 const CLIENT_SECRET = 'secret-cryptocare';
 const JITSI = 'https://jitsi.test';
+const JITSI_SECRET = 'jitsi-app-secret-for-the-video-tests';
 /** Short waits between Zoom attempts so the suite stays fast; Retry-After is still honoured. */
 const zoomPolicy = { timeoutMs: 1_000, retries: 2, initialDelayMs: 10, maxDelayMs: 2_000, breakAfter: 3, halfOpenAfterMs: 60_000 };
 
@@ -54,7 +56,9 @@ function startService(sim: ZoomSimulator, schema: string, bus: EventBus) {
       ZOOM_ACCOUNT_ID: ACCOUNT,
       ZOOM_CLIENT_ID: CLIENT_ID,
       ZOOM_CLIENT_SECRET: CLIENT_SECRET,
-      JITSI_BASE_URL: JITSI,
+      JITSI_URL: JITSI,
+      JITSI_APP_ID: 'cryptocare-test',
+      JITSI_APP_SECRET: JITSI_SECRET,
     },
     { bus, cache: new MemoryCache() },
     { zoomPolicy },
@@ -182,6 +186,28 @@ describe('video service (real PostgreSQL, Zoom simulator)', () => {
       expect(event.data.joinUrl).toMatch(/^https:\/\/jitsi\.test\/CryptoCare-[a-z2-7]{26}$/);
       const { meeting } = await client.getMeeting({ appointmentId, asHost: true });
       expect(meeting).toMatchObject({ provider: 'jitsi', joinUrl: event.data.joinUrl, hostUrl: event.data.joinUrl });
+
+      // The links are minted at each request: a moderator token for the professional, a guest
+      // token for the patient, both for this room only and valid around the consultation.
+      const room = event.data.joinUrl.slice(`${JITSI}/`.length);
+      const start = Date.parse(meeting!.startAt);
+      const tokenOf = async (asHost: boolean) => {
+        const link = await client.getJoinLink({ appointmentId, asHost });
+        expect(link).toMatchObject({ provider: 'jitsi', password: '', role: asHost ? 'host' : 'participant' });
+        const url = new URL(link.url);
+        expect(`${url.origin}${url.pathname}`).toBe(event.data.joinUrl);
+        const { payload } = await jwtVerify(url.searchParams.get('jwt')!, new TextEncoder().encode(JITSI_SECRET), {
+          algorithms: ['HS256'],
+          audience: 'jitsi',
+          issuer: 'cryptocare-test',
+          subject: 'jitsi.test',
+          currentDate: new Date(start),
+        });
+        expect(payload).toMatchObject({ room, nbf: (start - 10 * 60_000) / 1000, exp: (start + 60 * 60_000) / 1000 });
+        return payload as { context: { user: { moderator: string } } };
+      };
+      expect((await tokenOf(true)).context.user.moderator).toBe('true');
+      expect((await tokenOf(false)).context.user.moderator).toBe('false');
     } finally {
       sim.failNext(0);
     }

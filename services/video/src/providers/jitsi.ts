@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { JitsiTokens } from './jitsi-tokens';
 import type { MeetingProvider, MeetingRequest, ProviderMeeting } from './meeting-provider';
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
@@ -22,21 +23,27 @@ export function base32(bytes: Uint8Array): string {
 }
 
 /**
- * Jitsi Meet as the fallback: no API and no account, so it cannot fail. The room name carries
- * 128 random bits, which is what keeps strangers out (a Jitsi room is open to whoever knows its
- * name); host and participants share the one URL.
+ * Jitsi Meet as the fallback: no API to call, so it cannot fail. The room name carries 128 random
+ * bits and belongs to one booking (video's meetings table). With `tokens` (JWT: a self-hosted
+ * deployment with token authentication, or 8x8 JaaS) nobody enters without a token for that room,
+ * minted per party by GetJoinLink, so the URL stored and announced carries none. Without them the
+ * room is open to whoever knows its name, and meet.jit.si does not start it until a moderator signs
+ * in with an account of their own (docs/operations/video-hosts.md).
  */
 export class JitsiMeetingProvider implements MeetingProvider {
   readonly name = 'jitsi' as const;
   private readonly baseUrl: string;
 
-  constructor(baseUrl: string) {
+  constructor(
+    baseUrl: string,
+    readonly tokens?: JitsiTokens,
+  ) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
   async createMeeting(_request: MeetingRequest): Promise<ProviderMeeting> {
     const room = `CryptoCare-${base32(randomBytes(16))}`;
-    const url = `${this.baseUrl}/${room}`;
+    const url = this.tokens ? this.tokens.roomUrl(room) : `${this.baseUrl}/${room}`;
     return { providerMeetingId: room, joinUrl: url, hostUrl: url, password: '' };
   }
 

@@ -1,7 +1,8 @@
 import { video } from '@cryptocare/contracts';
 import { alreadyExists, defineService, failedPrecondition, invalidArgument, isUuid, notFound, unavailable, type Logger } from '@cryptocare/platform';
 import type { HostStore } from '../store/host-store';
-import { meetingView } from '../domain/meeting';
+import { meetingView, type Meeting } from '../domain/meeting';
+import type { JitsiTokens } from '../providers/jitsi-tokens';
 import type { MeetingStore } from '../store/meeting-store';
 
 /** What gives the host a working link now: Zoom's GET /v2/meetings/{id} (absent when Zoom is not configured). */
@@ -10,8 +11,21 @@ export interface HostLinks {
   findUser(idOrEmail: string): Promise<string | undefined>;
 }
 
-export function videoService(deps: { store: MeetingStore; logger: Logger; hostLinks?: HostLinks; hostStore?: HostStore }) {
-  const { store, logger, hostLinks, hostStore } = deps;
+export function videoService(deps: { store: MeetingStore; logger: Logger; hostLinks?: HostLinks; hostStore?: HostStore; jitsiTokens?: JitsiTokens }) {
+  const { store, logger, hostLinks, hostStore, jitsiTokens } = deps;
+
+  /**
+   * A Jitsi room's link for one party, with a token minted now (moderator for the professional,
+   * guest for the patient; valid from start − 10 min to end + 30 min). The user fields name a role,
+   * not a person: Jitsi shows and reports them.
+   */
+  async function jitsiLink(meeting: Meeting, asHost: boolean): Promise<string> {
+    if (!jitsiTokens) return asHost ? meeting.hostUrl : meeting.joinUrl; // no token auth configured: the bare room
+    const startAt = meeting.startAt;
+    const endAt = new Date(startAt.getTime() + meeting.durationMinutes * 60_000);
+    const user = asHost ? { id: `${meeting.id}/professional`, name: 'Professional' } : { id: `${meeting.id}/patient`, name: 'Patient' };
+    return jitsiTokens.link(meeting.joinUrl, { room: meeting.providerMeetingId, moderator: asHost, user, startAt, endAt });
+  }
 
   async function activeMeeting(appointmentId: string) {
     if (!isUuid(appointmentId)) throw invalidArgument('INVALID_APPOINTMENT_ID', 'appointment_id must be a UUID');
@@ -34,12 +48,13 @@ export function videoService(deps: { store: MeetingStore; logger: Logger; hostLi
 
       /**
        * The link to enter the consultation. For the host of a Zoom meeting, a start_url Zoom issues
-       * now (the stored one is dead 2 hours after it was made); never stored, never cached.
+       * now (the stored one is dead 2 hours after it was made); for a Jitsi room, the room's URL with
+       * a token minted now for that party. Never stored, never cached.
        */
       async getJoinLink(req) {
         const meeting = await activeMeeting(req.appointmentId);
+        if (meeting.provider === 'jitsi') return { provider: 'jitsi', url: await jitsiLink(meeting, req.asHost), password: '', role: req.asHost ? 'host' : 'participant' };
         if (!req.asHost) return { provider: meeting.provider, url: meeting.joinUrl, password: meeting.password, role: 'participant' };
-        if (meeting.provider !== 'zoom') return { provider: meeting.provider, url: meeting.hostUrl, password: meeting.password, role: 'host' };
         if (!hostLinks) throw unavailable('HOST_LINK_UNAVAILABLE', 'Zoom is not configured: no host link can be issued');
         try {
           return { provider: 'zoom', url: await hostLinks.freshHostUrl(meeting.providerMeetingId), password: meeting.password, role: 'host' };
