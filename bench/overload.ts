@@ -11,12 +11,13 @@
 // first whole second whose accepted requests have p95 under the SLO and none of which was shed.
 // Run: `make bench-overload` (never in tests); writes bench/results/overload-<date>.{json,md}.
 import os from 'node:os';
-import http from 'node:http';
 import { execSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { Pool } from 'undici';
 import { seedDemoDirectory, startPlatform } from '@cryptocare/testing';
+import { measureCpu, pidsOf } from './load/process-cpu';
 
 const SLO_P95_MS = 50;
 const CAPACITY_SECONDS = Number(process.env.BENCH_CAPACITY_SECONDS ?? 10);
@@ -34,6 +35,10 @@ const MAX_IN_FLIGHT = process.env.BENCH_MAX_IN_FLIGHT;
  */
 const PUBLIC_CACHE_SECONDS = process.env.BENCH_PUBLIC_CACHE_SECONDS ?? '0';
 const REQUEST_TIMEOUT_MS = 10_000;
+/** The generator's keep-alive connections (all opened before the open-loop phases). */
+const CONNECTIONS = 512;
+/** A directory for the gateway's V8 CPU profile of the whole run (`node --cpu-prof`); unset: none. */
+const PROFILE_GATEWAY_DIR = process.env.BENCH_PROFILE_GATEWAY_DIR;
 
 interface Outcome {
   /** Scheduled start, ms since the phase began. */
@@ -45,7 +50,11 @@ interface Outcome {
   status: number;
   retryAfter: boolean;
   code?: string;
+  /** The kind of read: search, profile or slots. */
+  kind: string;
 }
+
+const kindOf = (url: string) => (url.includes('/slots') ? 'slots' : url.includes('?') ? 'search' : 'profile');
 
 function quantile(sorted: number[], q: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
@@ -64,57 +73,85 @@ function readMix(ids: string[]): string[] {
   return [...searches, ...ids.map((id) => `/v1/professionals/${id}`), ...ids.slice(0, 4).map((id) => `/v1/professionals/${id}/slots`)];
 }
 
-/** Sends `rate` requests per second for `seconds`, on schedule whatever the answers (open loop). */
-async function openLoop(base: URL, paths: string[], rate: number, seconds: number): Promise<Outcome[]> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+/**
+ * Sends `rate` requests per second for `seconds`, on schedule whatever the answers (open loop). undici's
+ * pool, not node:http: at 5x it costs the generator about half the CPU, and the generator shares the
+ * machine with the stack it measures.
+ */
+async function openLoop(pool: Pool, paths: string[], rate: number, seconds: number): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   const pending: Promise<void>[] = [];
   const total = Math.round(rate * seconds);
   const started = performance.now();
   let sent = 0;
-  const send = (index: number) => {
+  const send = async (index: number): Promise<void> => {
     const scheduledAt = (index / rate) * 1000;
     const sendLagMs = performance.now() - started - scheduledAt;
     const url = paths[index % paths.length]!;
-    pending.push(
-      new Promise<void>((resolve) => {
-        const done = (status: number, retryAfter: boolean, code?: string) => {
-          outcomes.push({ scheduledAt, sendLagMs, latencyMs: performance.now() - started - scheduledAt, status, retryAfter, ...(code ? { code } : {}) });
-          resolve();
-        };
-        const req = http.get({ host: base.hostname, port: base.port, path: url, agent, timeout: REQUEST_TIMEOUT_MS }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            let code: string | undefined;
-            if (res.statusCode !== 200) {
-              try {
-                code = JSON.parse(Buffer.concat(chunks).toString()).error?.code;
-              } catch {
-                code = undefined;
-              }
-            }
-            done(res.statusCode ?? 0, res.headers['retry-after'] !== undefined, code);
-          });
-          res.on('error', () => done(0, false, 'RESPONSE_ERROR'));
-        });
-        req.on('timeout', () => req.destroy(new Error('timeout')));
-        req.on('error', (err) => done(0, false, err.message === 'timeout' ? 'TIMEOUT' : 'CONNECTION_ERROR'));
-      }),
-    );
+    const done = (status: number, retryAfter: boolean, code?: string) =>
+      outcomes.push({ kind: kindOf(url), scheduledAt, sendLagMs, latencyMs: performance.now() - started - scheduledAt, status, retryAfter, ...(code ? { code } : {}) });
+    try {
+      const res = await pool.request({ method: 'GET', path: url });
+      let code: string | undefined;
+      if (res.statusCode === 200) await res.body.dump();
+      else code = ((await res.body.json().catch(() => ({}))) as { error?: { code?: string } }).error?.code;
+      done(res.statusCode, res.headers['retry-after'] !== undefined, code);
+    } catch (err) {
+      done(0, false, (err as { code?: string }).code?.includes('TIMEOUT') ? 'TIMEOUT' : 'CONNECTION_ERROR');
+    }
   };
   await new Promise<void>((resolve) => {
     const tick = () => {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
-      while (sent < due) send(sent++);
+      while (sent < due) pending.push(send(sent++));
       if (sent >= total) return resolve();
       setImmediate(tick);
     };
     tick();
   });
   await Promise.all(pending);
-  agent.destroy();
   return outcomes;
+}
+
+/**
+ * The generator's connections, opened before the phases: in production the gateway sits behind an
+ * ingress that keeps warm keep-alive connections to it, so a load peak arrives on open connections;
+ * a storm of new connections is another test (and one the ingress absorbs).
+ */
+async function warmPool(base: URL): Promise<Pool> {
+  const pool = new Pool(base.origin, { connections: CONNECTIONS, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS });
+  await Promise.all(Array.from({ length: CONNECTIONS }, async () => (await pool.request({ method: 'GET', path: '/healthz' })).body.dump()));
+  return pool;
+}
+
+/** Samples the gateway's adaptive in-flight bound (its /metrics gauge) every 250 ms until the returned stop is called. */
+function sampleInFlightLimit(metricsUrl: string): () => Promise<Array<{ at: number; limit: number }>> {
+  const samples: Array<{ at: number; limit: number }> = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const text = await (await fetch(metricsUrl)).text().catch(() => '');
+      const match = /^http_server_in_flight_limit(?:\{[^}]*\})? (\d+(?:\.\d+)?)$/m.exec(text);
+      if (match) samples.push({ at: performance.now(), limit: Number(match[1]) });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+    return samples;
+  };
+}
+
+/** The bound's lowest, median and highest value sampled in [from, to), and its median per second. */
+function limitsBetween(samples: Array<{ at: number; limit: number }>, from: number, to: number) {
+  const inPhase = samples.filter((s) => s.at >= from && s.at < to);
+  const sorted = inPhase.map((s) => s.limit).sort((a, b) => a - b);
+  const perSecond = Array.from({ length: Math.ceil((to - from) / 1000) }, (_, second) => {
+    const values = inPhase.filter((s) => Math.floor((s.at - from) / 1000) === second).map((s) => s.limit).sort((a, b) => a - b);
+    return quantile(values, 0.5);
+  });
+  return { min: sorted[0] ?? NaN, median: quantile(sorted, 0.5), max: sorted[sorted.length - 1] ?? NaN, perSecond };
 }
 
 function summarise(outcomes: Outcome[], seconds: number, rate: number) {
@@ -136,6 +173,9 @@ function summarise(outcomes: Outcome[], seconds: number, rate: number) {
     shedWithRetryAfter: shed.filter((o) => o.retryAfter).length,
     shed: shed.length,
     acceptedMs: { p50: Math.round(quantile(accepted, 0.5)), p95: Math.round(quantile(accepted, 0.95)), p99: Math.round(quantile(accepted, 0.99)) },
+    acceptedP95ByKind: Object.fromEntries(
+      ['search', 'profile', 'slots'].map((kind) => [kind, Math.round(quantile(outcomes.filter((o) => o.status === 200 && o.kind === kind).map((o) => o.latencyMs).sort((a, b) => a - b), 0.95))]),
+    ),
     otherErrors: other.length,
     otherByKind,
     generatorSendLagMs: (() => {
@@ -149,6 +189,7 @@ function summarise(outcomes: Outcome[], seconds: number, rate: number) {
 async function main() {
   const gatewayEnv: Record<string, string> = { RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS };
   if (MAX_IN_FLIGHT !== undefined) gatewayEnv.MAX_IN_FLIGHT = MAX_IN_FLIGHT;
+  if (PROFILE_GATEWAY_DIR) gatewayEnv.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${path.resolve(PROFILE_GATEWAY_DIR)}`;
   // The per-client rate limit would otherwise answer most of the load with 429 (one address).
   const platform = await startPlatform({ logLevel: 'error', extraEnv: { gateway: gatewayEnv } });
   try {
@@ -165,8 +206,17 @@ async function main() {
 
     const overloadRate = capacity * OVERLOAD_FACTOR;
     const lowRate = Math.max(1, capacity * LOW_FACTOR);
-    const overload = summarise(await openLoop(base, paths, overloadRate, OVERLOAD_SECONDS), OVERLOAD_SECONDS, overloadRate);
-    const low = summarise(await openLoop(base, paths, lowRate, LOW_SECONDS), LOW_SECONDS, lowRate);
+    const pool = await warmPool(base);
+    const cpuDuringOverload = measureCpu(pidsOf(platform));
+    const stopSampling = sampleInFlightLimit(platform.metricsUrl('gateway'));
+    const overloadStart = performance.now();
+    const overload = summarise(await openLoop(pool, paths, overloadRate, OVERLOAD_SECONDS), OVERLOAD_SECONDS, overloadRate);
+    const overloadCpu = cpuDuringOverload();
+    const lowStart = performance.now();
+    const low = summarise(await openLoop(pool, paths, lowRate, LOW_SECONDS), LOW_SECONDS, lowRate);
+    const limitSamples = await stopSampling();
+    const inFlightLimit = { overload: limitsBetween(limitSamples, overloadStart, lowStart), low: limitsBetween(limitSamples, lowStart, performance.now()) };
+    await pool.close();
     const firstGood = low.perSecond.find((s) => s.shed === 0 && s.accepted > 0 && s.p95 < SLO_P95_MS);
     const recoverySeconds = firstGood ? firstGood.second + 1 : null;
 
@@ -174,7 +224,7 @@ async function main() {
     const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
     const date = new Date().toISOString().slice(0, 10);
     const command = `make bench-overload (BENCH_CAPACITY_CONNECTIONS=${CAPACITY_CONNECTIONS}, BENCH_OVERLOAD_FACTOR=${OVERLOAD_FACTOR}, BENCH_OVERLOAD_SECONDS=${OVERLOAD_SECONDS}, BENCH_LOW_FACTOR=${LOW_FACTOR}, BENCH_LOW_SECONDS=${LOW_SECONDS}, BENCH_PUBLIC_CACHE_SECONDS=${PUBLIC_CACHE_SECONDS}${MAX_IN_FLIGHT !== undefined ? `, BENCH_MAX_IN_FLIGHT=${MAX_IN_FLIGHT}` : ''})`;
-    const result = { date, commit, machine, command, sloP95Ms: SLO_P95_MS, maxInFlight: MAX_IN_FLIGHT ?? 'gateway default', publicCacheSeconds: Number(PUBLIC_CACHE_SECONDS), readMix: paths.length, capacity: capacityRun, overload, low, recoverySeconds };
+    const result = { date, commit, machine, command, sloP95Ms: SLO_P95_MS, maxInFlight: MAX_IN_FLIGHT ?? 'gateway default', publicCacheSeconds: Number(PUBLIC_CACHE_SECONDS), readMix: paths.length, capacity: capacityRun, overload, overloadCpuCores: overloadCpu, inFlightLimit, low, recoverySeconds };
 
     const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
     const row = (name: string, r: ReturnType<typeof summarise>) =>
@@ -192,7 +242,13 @@ async function main() {
       row(`${OVERLOAD_FACTOR}x capacity, ${OVERLOAD_SECONDS} s`, overload),
       row(`${LOW_FACTOR}x capacity, ${LOW_SECONDS} s (after the drop)`, low),
       '',
+      `Accepted p95 by kind of read: overload ${Object.entries(overload.acceptedP95ByKind).map(([k, v]) => `${k} ${v} ms`).join(', ')}; after the drop ${Object.entries(low.acceptedP95ByKind).map(([k, v]) => `${k} ${v} ms`).join(', ')}.`,
+      '',
       `Generator send lag (scheduled → sent) p50 / p95: overload ${overload.generatorSendLagMs.p50} / ${overload.generatorSendLagMs.p95} ms, after the drop ${low.generatorSendLagMs.p50} / ${low.generatorSendLagMs.p95} ms (counted in the latencies; large values mean the generator fell behind).`,
+      '',
+      `Gateway's adaptive in-flight bound (sampled every 250 ms), min / median / max: during the overload ${inFlightLimit.overload.min} / ${inFlightLimit.overload.median} / ${inFlightLimit.overload.max}, after the drop ${inFlightLimit.low.min} / ${inFlightLimit.low.median} / ${inFlightLimit.low.max}; median per second after the drop: ${inFlightLimit.low.perSecond.join(' ')}. The generator's ${CONNECTIONS} keep-alive connections are opened before the phases (as an ingress keeps them).`,
+      '',
+      `CPU during the overload (cores; the machine has ${os.cpus().length}): ${Object.entries(overloadCpu).map(([name, cores]) => `${name} ${cores}`).join(', ')}.`,
       '',
       `Recovery: ${recoverySeconds === null ? 'not within the low phase' : `${recoverySeconds} s`} after the drop (end of the first whole second with p95 < ${SLO_P95_MS} ms and nothing shed).`,
       '',

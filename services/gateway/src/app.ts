@@ -30,7 +30,7 @@ import { auditRoutes } from './routes/audit';
 import { refundRoutes } from './routes/refunds';
 import { consentRoutes } from './routes/consents';
 import { ErrorBody } from './routes/schemas';
-import { installLoadShedding } from './overload';
+import { createLoadShedding } from './overload';
 import type { AppointmentStream } from './sse/appointment-stream';
 
 const httpDuration = histogram('http_server_request_duration_seconds', 'HTTP requests by route and status', ['method', 'route', 'status_code'], latencyBuckets);
@@ -70,6 +70,7 @@ export interface GatewayDeps {
 /** The public HTTP surface: REST + OpenAPI, auth, rate limits, webhook ingress, SSE, ops. */
 export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
   const requestTimeoutMs = deps.requestTimeoutMs ?? 30_000;
+  const shedding = createLoadShedding({ maxInFlight: deps.maxInFlight ?? 0, maxEventLoopDelayMs: deps.maxEventLoopDelayMs, retryAfterSeconds: 5 });
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     requestIdHeader: 'x-request-id',
@@ -79,7 +80,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     // Node's own limits on how long a request may take to arrive (fastify's default is none);
     // checked every second so a slow sender is cut close to the limit.
     serverFactory: (handler) =>
-      http.createServer({ requestTimeout: requestTimeoutMs, headersTimeout: Math.min(requestTimeoutMs, 10_000), connectionsCheckingInterval: 1_000 }, handler),
+      http.createServer({ requestTimeout: requestTimeoutMs, headersTimeout: Math.min(requestTimeoutMs, 10_000), connectionsCheckingInterval: 1_000 }, shedding.gate(handler)),
     // Errors fastify raises before routing (e.g. a path with a bad percent escape) get our body too.
     frameworkErrors: (error, _request, reply) => {
       const code = error.code === 'FST_ERR_BAD_URL' ? 'BAD_URL' : (error.code?.replace(/^FST_ERR_/, '') ?? 'BAD_REQUEST');
@@ -105,7 +106,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     httpDuration.labels(request.method, route, String(reply.statusCode)).observe(reply.elapsedTime / 1000);
   });
 
-  await installLoadShedding(app, { maxInFlight: deps.maxInFlight ?? 0, maxEventLoopDelayMs: deps.maxEventLoopDelayMs, retryAfterSeconds: 5 });
+  await shedding.install(app);
   await app.register(rateLimit, {
     max: deps.rateLimitPerMinute,
     timeWindow: '1 minute',

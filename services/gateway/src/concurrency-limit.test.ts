@@ -2,11 +2,14 @@ import { ConcurrencyLimit } from './concurrency-limit';
 
 describe('adaptive in-flight limit (AIMD on latency while requests queue)', () => {
   let clock = 0;
-  const limit = (max = 64) => new ConcurrencyLimit({ max, min: 16, windowMs: 500, slowShare: 0.05, backoff: 0.75, queueShare: 0.8, growth: 0.1 }, () => clock);
-  /** One window: requests admitted up to `peak` in flight, `served` of them answered, `slow` too slowly. */
-  const window = (l: ConcurrencyLimit, { served, slow, peak }: { served: number; slow: number; peak: number }) => {
+  const limit = (max = 64) => new ConcurrencyLimit({ max, min: 16, windowMs: 500, slowShare: 0.05, backoff: 0.75, queueShare: 0.8, growth: 0.1, littleShare: 0.5 }, () => clock);
+  /**
+   * One window of 500 ms: requests admitted up to `peak` in flight, `served` of them answered against a
+   * `objectiveMs` objective, `slow` of them too slowly.
+   */
+  const window = (l: ConcurrencyLimit, { served, slow, peak, objectiveMs = 200 }: { served: number; slow: number; peak: number; objectiveMs?: number }) => {
     l.admits(peak - 1);
-    for (let i = 0; i < served; i++) l.record(i < slow);
+    for (let i = 0; i < served; i++) l.record(i < slow ? objectiveMs + 1 : objectiveMs - 1, objectiveMs);
     clock += 500;
     l.admits(0); // the next request rolls the window
   };
@@ -20,10 +23,26 @@ describe('adaptive in-flight limit (AIMD on latency while requests queue)', () =
 
   it('shrinks while more than 5 % of the answers miss their objective and requests queue near the bound, never below the floor', () => {
     const l = limit();
-    window(l, { served: 100, slow: 10, peak: 64 });
+    window(l, { served: 400, slow: 40, peak: 64 });
     expect(l.limit).toBe(48);
-    for (let i = 0; i < 20; i++) window(l, { served: 100, slow: 50, peak: l.limit });
+    for (let i = 0; i < 20; i++) window(l, { served: 400, slow: 200, peak: l.limit });
     expect(l.limit).toBe(16);
+  });
+
+  it("cuts at once to the Little's-law concurrency of the window when it is below the multiplicative step", () => {
+    const l = limit();
+    // 300 answers in 0.5 s at a 50 ms objective: 600/s × 0.05 s = 30 in flight keep them at the
+    // objective on average; half of it, 15, is under the floor.
+    window(l, { served: 300, slow: 200, peak: 64, objectiveMs: 50 });
+    expect(l.limit).toBe(16);
+    const wide = limit();
+    // 400 answers at 200 ms: 800/s × 0.2 s = 160, half 80, above 64 × 0.75: the step applies.
+    window(wide, { served: 400, slow: 200, peak: 64, objectiveMs: 200 });
+    expect(wide.limit).toBe(48);
+    const mid = limit();
+    // 200 answers at 100 ms: 400/s × 0.1 s = 40, half 20.
+    window(mid, { served: 200, slow: 100, peak: 64, objectiveMs: 100 });
+    expect(mid.limit).toBe(20);
   });
 
   it('holds when answers are slow but nothing queues at the bound (a slow backend or a busy machine, not the gateway)', () => {
@@ -34,12 +53,12 @@ describe('adaptive in-flight limit (AIMD on latency while requests queue)', () =
 
   it('keeps its limit when few answers are slow, and grows back only while the limit is what refuses', () => {
     const l = limit();
-    window(l, { served: 100, slow: 10, peak: 64 });
+    window(l, { served: 400, slow: 40, peak: 64 });
     expect(l.limit).toBe(48);
-    window(l, { served: 100, slow: 5, peak: 48 }); // 5 %: within the objective, nothing refused
+    window(l, { served: 400, slow: 20, peak: 48 }); // 5 %: within the objective, nothing refused
     expect(l.limit).toBe(48);
     expect(l.admits(48)).toBe(false); // refused: the limit binds
-    window(l, { served: 100, slow: 0, peak: 48 });
+    window(l, { served: 400, slow: 0, peak: 48 });
     expect(l.limit).toBe(52); // + 10 %
   });
 

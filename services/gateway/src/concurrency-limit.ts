@@ -8,6 +8,13 @@
 // gateway (a slow backend, a busy machine): refusing more would not make them faster, so the bound
 // holds (its first version shrank to its floor at 2 000 users and shed 60 % of a load it could serve:
 // bench/results/load-2026-12-01-aimd-v1.md).
+//
+// A multiplicative decrease alone takes seconds to come down from the ceiling (64 → 4 at × 0.75 is ten
+// windows), and at 5x load every one of those windows serves slowly. So a slow window with requests
+// queued also cuts the bound at once to what Little's law says keeps answers within their objective:
+// in flight = throughput × time in the system; with each request's objective as its time, the sum of
+// the window's objectives over the window's length is the concurrency that serves it at its objectives
+// on average, and half of it (mean latency at half the objective) leaves room for the p95.
 
 export interface ConcurrencyLimitOptions {
   /** The most requests at once, whatever the latency (MAX_IN_FLIGHT). */
@@ -24,15 +31,19 @@ export interface ConcurrencyLimitOptions {
   queueShare: number;
   /** Growth per window while the limit refuses and requests are fast: this share of it, at least 1. */
   growth: number;
+  /** Share of the Little's-law concurrency (Σ objectives / window) a slow, queued window cuts to at once. */
+  littleShare: number;
 }
 
-export const defaultConcurrencyLimit: Omit<ConcurrencyLimitOptions, 'max'> = { min: 16, windowMs: 500, slowShare: 0.05, backoff: 0.75, queueShare: 0.8, growth: 0.1 };
+export const defaultConcurrencyLimit: Omit<ConcurrencyLimitOptions, 'max'> = { min: 4, windowMs: 250, slowShare: 0.05, backoff: 0.75, queueShare: 0.8, growth: 0.1, littleShare: 0.5 };
 
 export class ConcurrencyLimit {
   private current: number;
   private windowStart: number;
   private served = 0;
   private slow = 0;
+  /** Sum of the latency objectives (ms) of the requests served in this window. */
+  private objectivesMs = 0;
   private limited = false;
   private peakInFlight = 0;
 
@@ -57,24 +68,27 @@ export class ConcurrencyLimit {
     return false;
   }
 
-  /** A request served: `slow` when it missed its latency objective. */
-  record(slow: boolean): void {
+  /** A request served in `latencyMs` against its objective. */
+  record(latencyMs: number, objectiveMs: number): void {
     this.roll();
     this.served += 1;
-    if (slow) this.slow += 1;
+    this.objectivesMs += objectiveMs;
+    if (latencyMs > objectiveMs) this.slow += 1;
   }
 
   private roll(): void {
     const now = this.now();
     if (now - this.windowStart < this.options.windowMs) return;
-    const { min, max, slowShare, backoff, queueShare, growth } = this.options;
+    const { min, max, slowShare, backoff, queueShare, growth, littleShare } = this.options;
     const slow = this.served > 0 && this.slow > this.served * slowShare;
     const queued = this.peakInFlight >= this.current * queueShare;
-    if (slow && queued) this.current = Math.max(Math.min(min, max), this.current * backoff);
+    const little = (littleShare * this.objectivesMs) / (now - this.windowStart);
+    if (slow && queued) this.current = Math.max(Math.min(min, max), Math.min(this.current * backoff, little));
     else if (!slow && this.limited) this.current = Math.min(max, this.current + Math.max(1, this.current * growth));
     this.windowStart = now;
     this.served = 0;
     this.slow = 0;
+    this.objectivesMs = 0;
     this.limited = false;
     this.peakInFlight = 0;
   }

@@ -68,6 +68,33 @@ describe('load shedding at the in-flight bound', () => {
     for (const response of await Promise.all(pending)) expect(response.status).toBe(200);
   });
 
+  it('refuses at the bound before fastify builds the request (no hook, no route timing), with a request id', async () => {
+    const timed = async () => {
+      const metric = (await registry.getSingleMetric('http_server_request_duration_seconds')?.get())?.values ?? [];
+      return metric.filter((v) => v.metricName?.endsWith('_count') && v.labels.status_code === '503').reduce((sum, v) => sum + v.value, 0);
+    };
+    const pending = await fillTheBound();
+    const timedBefore = await timed();
+    const shedBefore = await shedCount('in_flight');
+
+    const refused = await Promise.all([
+      fetch(`${base}/v1/specialties?x=1`, { headers: { 'x-request-id': 'client-chosen-id' } }),
+      fetch(`${base}/v1/professionals/00000000-0000-4000-8000-000000000000`, { headers: { 'x-request-id': 'an id with spaces' } }),
+      fetch(`${base}/no-such-route`),
+    ]);
+    expect(refused.map((r) => r.status)).toEqual([503, 503, 503]);
+    expect(refused.map((r) => r.headers.get('retry-after'))).toEqual(['5', '5', '5']);
+    expect(refused[0]!.headers.get('x-request-id')).toBe('client-chosen-id');
+    expect(refused[1]!.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    for (const r of refused) expect(await r.json()).toEqual({ error: { code: 'OVERLOADED', message: expect.any(String) } });
+    expect(await shedCount('in_flight')).toBe(shedBefore + 3);
+    // fastify's onResponse hook times every request it served: these three it never saw.
+    expect(await timed()).toBe(timedBefore);
+
+    releaseAll();
+    await Promise.all(pending);
+  });
+
   it('never sheds liveness, even with the bound reached', async () => {
     const pending = await fillTheBound();
     const health = await fetch(`${base}/healthz`);
