@@ -1,7 +1,7 @@
 import { currentTraceparent } from '@cryptocare/platform';
 import { v7 as uuidv7 } from 'uuid';
 import { auditEvent, table, type Outbox } from '@cryptocare/events';
-import type { Invoice, PendingInvoiceRequest, Prisma, PrismaClient, Refund } from '../generated/prisma';
+import type { Invoice, LedgerEntry, PendingInvoiceRequest, Prisma, PrismaClient, Refund } from '../generated/prisma';
 import {
   decideTransition,
   laterProviderState,
@@ -13,10 +13,11 @@ import {
   type Transition,
 } from '../domain/invoice-rules';
 import type { Price } from '../domain/money';
+import { fiatMinorOf, rateOf, receiptKind, toMinor, type LedgerKind } from '../domain/ledger';
 import { networkOfPaymentRequest, parseRefundDestination, type RefundDestinationError } from '../domain/refund-destination';
 import type { ProviderInvoice, VerifiedWebhook } from '../providers/provider';
 
-export type { Invoice, PendingInvoiceRequest, Refund };
+export type { Invoice, LedgerEntry, PendingInvoiceRequest, Refund };
 export type Tx = Prisma.TransactionClient;
 export type MarkPaidRefusal = 'REFUND_NOT_FOUND' | 'REFUND_ALREADY_PAID' | 'NO_REFUND_DESTINATION';
 export type SetDestinationRefusal = RefundDestinationError | 'BOOKING_NOT_FOUND' | 'NO_REFUND_DUE' | 'REFUND_IN_PROGRESS';
@@ -150,6 +151,7 @@ export class PaymentStore {
         expiresAt: invoice.expiresAt.toISOString(),
         provider,
       });
+      await this.recordMovement(tx, invoice, 'invoice_created', Number(invoice.sats));
       return { invoice, created: true };
     }, TX);
     if (result.created) this.outbox.notifyCommitted();
@@ -289,6 +291,7 @@ export class PaymentStore {
     switch (transition.kind) {
       case 'confirm': {
         Object.assign(data, { status: invoice.cancelledAt ? 'refund_due' : 'paid', paidAt: transition.paidAt, paymentMethod: transition.method, paidSats: BigInt(transition.paidSats) });
+        await this.recordReceipt(tx, invoice, transition.paidSats);
         await this.outbox.add(tx, 'payment.confirmed', invoice.id, {
           ...ids,
           sats: Number(invoice.sats),
@@ -311,12 +314,14 @@ export class PaymentStore {
         await this.outbox.add(tx, 'payment.expired', invoice.id, ids);
         if (transition.refundSats > 0) {
           data.paidSats = BigInt(transition.refundSats);
+          await this.recordReceipt(tx, invoice, transition.refundSats);
           await this.addRefund(tx, invoice, 'paid less than due before the invoice ended', transition.refundSats, 'underpaid');
         }
         await this.closeInbox(tx, invoice, now);
         break;
       case 'refund_partial':
         data.paidSats = BigInt(transition.refundSats);
+        await this.recordReceipt(tx, invoice, transition.refundSats);
         await this.addRefund(tx, invoice, 'paid less than due before the invoice ended', transition.refundSats, 'underpaid');
         await this.closeInbox(tx, invoice, now);
         break;
@@ -414,12 +419,15 @@ export class PaymentStore {
         skipDuplicates: true,
       });
       if (count === 0) return;
+      await this.recordMovement(tx, invoice, 'refund_due', sats, refundId);
     } else {
       if (existing.status !== 'due' || existing.sats >= BigInt(sats)) return;
       refundId = existing.id;
       // A Lightning invoice given for the old amount can no longer pay this one: the patient gives another.
       const staleInvoice = existing.destinationKind === 'bolt11' ? { destinationKind: null, destination: null, destinationSetAt: null } : {};
       await tx.refund.update({ where: { id: existing.id }, data: { sats: BigInt(sats), reason: reason.slice(0, 500), ...staleInvoice } });
+      // The ledger records the movement: only what the refund grew by.
+      await this.recordMovement(tx, invoice, 'refund_due', sats - Number(existing.sats), refundId);
     }
     await this.outbox.add(tx, 'payment.refund_requested', invoice.id, {
       invoiceId: invoice.id,
@@ -498,6 +506,7 @@ export class PaymentStore {
       if (refund.status === 'paid') return refund.txReference === txReference ? { unchanged: refund } : ('REFUND_ALREADY_PAID' as const);
       if (!refund.destination) return 'NO_REFUND_DESTINATION' as const;
       const paid = await tx.refund.update({ where: { id: refund.id }, data: { status: 'paid', paidAt: now, txReference, paidBy: adminId } });
+      await this.recordMovement(tx, invoice, 'refund_paid', Number(refund.sats), refund.id);
       await this.outbox.add(tx, 'payment.refund_paid', invoice.id, {
         refundId: refund.id,
         invoiceId: invoice.id,
@@ -512,6 +521,71 @@ export class PaymentStore {
     if ('unchanged' in result) return result.unchanged;
     this.outbox.notifyCommitted();
     return result;
+  }
+
+  // ------------------------------------------------------------------ ledger --
+
+  /**
+   * Appends one money movement of the invoice's booking, in the caller's transaction (the one of the
+   * state change it records), in the invoice's fiat at its locked rate.
+   */
+  private async recordMovement(tx: Tx, invoice: Invoice, kind: LedgerKind, sats: number, refundId?: string): Promise<void> {
+    if (!(sats > 0)) return;
+    const amountMinor = toMinor(invoice.amount.toFixed(2));
+    const invoiceSats = Number(invoice.sats);
+    await tx.ledgerEntry.create({
+      data: {
+        id: uuidv7(),
+        appointmentId: invoice.appointmentId,
+        invoiceId: invoice.id,
+        kind,
+        sats: BigInt(sats),
+        fiatMinor: BigInt(fiatMinorOf(sats, amountMinor, invoiceSats)),
+        currency: invoice.currency,
+        rate: rateOf(amountMinor, invoiceSats),
+        provider: invoice.provider,
+        providerInvoiceId: invoice.providerInvoiceId,
+        refundId: refundId ?? null,
+      },
+    });
+  }
+
+  /**
+   * Money received for the invoice, `totalSats` in all as the provider reports it: the ledger gets
+   * what is new since its last receipt for this invoice (a provider reporting the total twice
+   * records it once), named by how the total compares with what was due.
+   */
+  private async recordReceipt(tx: Tx, invoice: Invoice, totalSats: number): Promise<void> {
+    const before = await tx.ledgerEntry.aggregate({ where: { invoiceId: invoice.id, kind: { in: ['paid', 'over', 'under'] } }, _sum: { sats: true } });
+    const delta = totalSats - Number(before._sum.sats ?? 0n);
+    await this.recordMovement(tx, invoice, receiptKind(totalSats, Number(invoice.sats)), delta);
+  }
+
+  /** A booking's movements, oldest first. */
+  ledgerOf(appointmentId: string): Promise<LedgerEntry[]> {
+    return this.db.ledgerEntry.findMany({ where: { appointmentId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+  }
+
+  /** Receipts per invoice created in [from, to), for the reconciliation report (at most `limit` invoices). */
+  async reconciliationRows(from: Date, to: Date, limit: number) {
+    const invoices = await this.db.invoice.findMany({
+      where: { createdAt: { gte: from, lt: to } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: limit,
+      select: { id: true, appointmentId: true, provider: true, providerInvoiceId: true, currency: true, amount: true, sats: true, status: true, createdAt: true },
+    });
+    if (invoices.length === 0) return [];
+    const sums = await this.db.ledgerEntry.groupBy({
+      by: ['invoiceId', 'kind'],
+      where: { invoiceId: { in: invoices.map((i) => i.id) } },
+      _sum: { sats: true, fiatMinor: true },
+    });
+    return invoices.map((invoice) => {
+      const of = (...kinds: LedgerKind[]) => sums.filter((s) => s.invoiceId === invoice.id && (kinds as string[]).includes(s.kind));
+      const total = (rows: typeof sums, key: 'sats' | 'fiatMinor') => rows.reduce((n, r) => n + Number(r._sum[key] ?? 0n), 0);
+      const receipts = of('paid', 'over', 'under');
+      return { invoice, ledgerPaidSats: total(receipts, 'sats'), ledgerPaidFiatMinor: total(receipts, 'fiatMinor'), ledgerRefundedSats: total(of('refund_paid'), 'sats') };
+    });
   }
 
   findRefund(invoiceId: string) {
