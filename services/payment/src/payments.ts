@@ -319,6 +319,43 @@ export class Payments {
     }
   }
 
+  // ------------------------------------------------ refunds paid by provider --
+
+  /**
+   * One pass of the payout task: due refunds of invoices whose provider pays refunds out (BTCPay)
+   * are sent to it (a pull payment the patient claims); sent ones are checked, and recorded paid
+   * once the provider's payout completed. Others (Swiss Bitcoin Pay) stay in the admin queue.
+   */
+  async payOutRefundsOnce(batch = 20): Promise<boolean> {
+    const payers = [...this.providers.values()].filter((p) => p.refund && p.payoutState);
+    if (payers.length === 0) return false;
+    const lease = this.config.creationLeaseMs;
+    const toSend = await this.store.claimRefundsToSend(payers.map((p) => p.name), batch, lease);
+    for (const { refund, invoice } of toSend) {
+      const provider = this.providers.get(invoice.provider as ProviderName)!;
+      try {
+        const sent = await provider.refund!(invoice.providerInvoiceId, { sats: Number(refund.sats), name: refund.id, description: `CryptoCare refund ${refund.id}` });
+        await this.store.recordRefundSent(refund.id, provider.name, sent.payoutId, sent.claimLink);
+        this.logger.info({ refundId: refund.id, invoiceId: invoice.id, provider: provider.name }, 'refund sent through the provider');
+      } catch (err) {
+        this.logger.warn({ refundId: refund.id, provider: provider.name, error: describe(err) }, 'the provider could not take the refund; tried again later');
+        await this.store.releaseRefundPayout(refund.id, this.config.reconcileEveryMs);
+      }
+    }
+    const toCheck = await this.store.claimSentRefunds(batch, this.config.reconcileEveryMs / 2);
+    for (const { refund, invoice } of toCheck) {
+      const provider = this.providers.get(invoice.provider as ProviderName);
+      if (!provider?.payoutState || !refund.payoutId) continue;
+      try {
+        const state = await provider.payoutState(refund.payoutId);
+        if (state.paid) await this.store.settleSentRefund(refund.id, state.reference ?? refund.payoutId);
+      } catch (err) {
+        this.logger.warn({ refundId: refund.id, provider: provider.name, error: describe(err) }, 'could not read the refund payout');
+      }
+    }
+    return toSend.length === batch || toCheck.length === batch;
+  }
+
   // ------------------------------------------------- ledger reconciliation --
 
   /**

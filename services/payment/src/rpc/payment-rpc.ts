@@ -45,6 +45,7 @@ export function refundMessage(refund: Refund): payment.Refund {
     destinationSetAt: refund.destinationSetAt?.toISOString() ?? '',
     paidAt: refund.paidAt?.toISOString() ?? '',
     txReference: refund.txReference ?? '',
+    claimLink: refund.claimLink ?? '',
   };
 }
 
@@ -177,6 +178,7 @@ export function paymentService(deps: { payments: Payments; store: PaymentStore; 
         if (typeof result !== 'string') return { refund: refundMessage(result) };
         if (result === 'REFUND_NOT_FOUND') throw notFound(result, 'no such refund');
         if (result === 'REFUND_ALREADY_PAID') throw failedPrecondition(result, 'this refund was already paid with another transaction');
+        if (result === 'REFUND_IN_PROGRESS') throw failedPrecondition(result, 'the payment provider pays this refund out (the patient claims it)');
         throw failedPrecondition(result, 'the patient has not said where this refund goes yet');
       },
 

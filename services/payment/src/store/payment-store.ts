@@ -19,7 +19,7 @@ import type { ProviderInvoice, VerifiedWebhook } from '../providers/provider';
 
 export type { Invoice, LedgerEntry, PendingInvoiceRequest, Refund };
 export type Tx = Prisma.TransactionClient;
-export type MarkPaidRefusal = 'REFUND_NOT_FOUND' | 'REFUND_ALREADY_PAID' | 'NO_REFUND_DESTINATION';
+export type MarkPaidRefusal = 'REFUND_NOT_FOUND' | 'REFUND_ALREADY_PAID' | 'NO_REFUND_DESTINATION' | 'REFUND_IN_PROGRESS';
 export type SetDestinationRefusal = RefundDestinationError | 'BOOKING_NOT_FOUND' | 'NO_REFUND_DUE' | 'REFUND_IN_PROGRESS';
 
 /** What an invoice is created from: the booking, its locked price and its hold. */
@@ -48,14 +48,14 @@ const TX = { timeout: 15_000, maxWait: 10_000 };
 
 /** payment's tables, through Prisma. */
 export class PaymentStore {
-  private readonly t: { invoices: string; pending: string; inbox: string };
+  private readonly t: { invoices: string; pending: string; inbox: string; refunds: string };
 
   constructor(
     private readonly db: PrismaClient,
     private readonly outbox: Outbox,
     schema: string,
   ) {
-    this.t = { invoices: table(schema, 'invoices'), pending: table(schema, 'pending_invoice_requests'), inbox: table(schema, 'webhook_inbox') };
+    this.t = { invoices: table(schema, 'invoices'), pending: table(schema, 'pending_invoice_requests'), inbox: table(schema, 'webhook_inbox'), refunds: table(schema, 'refunds') };
   }
 
   /** Runs `fn` in a transaction and wakes the outbox relay after it committed. */
@@ -421,7 +421,13 @@ export class PaymentStore {
       if (count === 0) return;
       await this.recordMovement(tx, invoice, 'refund_due', sats, refundId);
     } else {
-      if (existing.status !== 'due' || existing.sats >= BigInt(sats)) return;
+      if (existing.sats >= BigInt(sats)) return;
+      if (existing.status !== 'due') {
+        // Already sent or paid for the old amount: the row cannot grow under its payout. The ledger
+        // still records what more is owed, so the booking shows unbalanced until an admin settles it.
+        await this.recordMovement(tx, invoice, 'refund_due', sats - Number(existing.sats), existing.id);
+        return;
+      }
       refundId = existing.id;
       // A Lightning invoice given for the old amount can no longer pay this one: the patient gives another.
       const staleInvoice = existing.destinationKind === 'bolt11' ? { destinationKind: null, destination: null, destinationSetAt: null } : {};
@@ -504,6 +510,8 @@ export class PaymentStore {
       const refund = invoice && (await tx.refund.findUnique({ where: { id: refundId } }));
       if (!invoice || !refund) return 'REFUND_NOT_FOUND' as const;
       if (refund.status === 'paid') return refund.txReference === txReference ? { unchanged: refund } : ('REFUND_ALREADY_PAID' as const);
+      // The provider pays this one out (the patient claims it): not an admin's to pay by hand.
+      if (refund.status === 'sent') return 'REFUND_IN_PROGRESS' as const;
       if (!refund.destination) return 'NO_REFUND_DESTINATION' as const;
       const paid = await tx.refund.update({ where: { id: refund.id }, data: { status: 'paid', paidAt: now, txReference, paidBy: adminId } });
       await this.recordMovement(tx, invoice, 'refund_paid', Number(refund.sats), refund.id);
@@ -586,6 +594,109 @@ export class PaymentStore {
       const receipts = of('paid', 'over', 'under');
       return { invoice, ledgerPaidSats: total(receipts, 'sats'), ledgerPaidFiatMinor: total(receipts, 'fiatMinor'), ledgerRefundedSats: total(of('refund_paid'), 'sats') };
     });
+  }
+
+  // ------------------------------------------------- refunds the provider pays --
+
+  /**
+   * Due refunds of invoices made by `providers` (those that pay refunds out), leased to this replica
+   * for `leaseMs` so that one payout is asked for per refund, oldest first.
+   */
+  async claimRefundsToSend(providers: string[], limit: number, leaseMs: number): Promise<Array<{ refund: Refund; invoice: Invoice }>> {
+    if (providers.length === 0) return [];
+    const rows = await this.db.$queryRawUnsafe<Array<{ id: string }>>(
+      `UPDATE ${this.t.refunds} SET payout_locked_until = now() + $3::int * interval '1 millisecond'
+       WHERE id IN (
+         SELECT r.id FROM ${this.t.refunds} r JOIN ${this.t.invoices} i ON i.id = r.invoice_id
+         WHERE r.status = 'due' AND i.provider = ANY($1::text[]) AND (r.payout_locked_until IS NULL OR r.payout_locked_until < now())
+         ORDER BY r.created_at
+         LIMIT $2
+         FOR UPDATE OF r SKIP LOCKED)
+       RETURNING id::text AS id`,
+      providers,
+      limit,
+      Math.round(leaseMs),
+    );
+    return this.refundsWithInvoices(rows.map((r) => r.id));
+  }
+
+  /** Sent refunds whose payout was not checked for `intervalMs`, leased the same way. */
+  async claimSentRefunds(limit: number, intervalMs: number): Promise<Array<{ refund: Refund; invoice: Invoice }>> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ id: string }>>(
+      `UPDATE ${this.t.refunds} SET payout_locked_until = now() + $2::int * interval '1 millisecond'
+       WHERE id IN (
+         SELECT id FROM ${this.t.refunds}
+         WHERE status = 'sent' AND (payout_locked_until IS NULL OR payout_locked_until < now())
+         ORDER BY sent_at
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED)
+       RETURNING id::text AS id`,
+      limit,
+      Math.round(intervalMs),
+    );
+    return this.refundsWithInvoices(rows.map((r) => r.id));
+  }
+
+  private async refundsWithInvoices(ids: string[]) {
+    if (ids.length === 0) return [];
+    const refunds = await this.db.refund.findMany({ where: { id: { in: ids } }, include: { invoice: true } });
+    return refunds.map(({ invoice, ...refund }) => ({ refund: refund as Refund, invoice }));
+  }
+
+  /** The provider's payout failed: the refund stays due, tried again after `delayMs`. */
+  async releaseRefundPayout(refundId: string, delayMs: number): Promise<void> {
+    await this.db.$executeRawUnsafe(`UPDATE ${this.t.refunds} SET payout_locked_until = now() + $2::int * interval '1 millisecond' WHERE id = $1::uuid`, refundId, Math.round(delayMs));
+  }
+
+  /**
+   * The provider took the refund (a pull payment the patient claims at `claimLink`): recorded once,
+   * on the locked invoice row, with `payment.refund_sent`. A refund that is no longer due is left.
+   */
+  async recordRefundSent(refundId: string, provider: string, payoutId: string, claimLink: string, now = new Date()): Promise<Refund | undefined> {
+    const result = await this.db.$transaction(async (tx) => {
+      const found = await tx.refund.findUnique({ where: { id: refundId }, select: { invoiceId: true } });
+      const invoice = found && (await this.lockInvoice(tx, found.invoiceId));
+      const refund = invoice && (await tx.refund.findUnique({ where: { id: refundId } }));
+      if (!invoice || !refund || refund.status !== 'due') return undefined;
+      const sent = await tx.refund.update({ where: { id: refund.id }, data: { status: 'sent', payoutId, claimLink: claimLink.slice(0, 2048), sentAt: now, payoutLockedUntil: null } });
+      await this.outbox.add(tx, 'payment.refund_sent', invoice.id, {
+        refundId: refund.id,
+        invoiceId: invoice.id,
+        appointmentId: refund.appointmentId,
+        sats: Number(refund.sats),
+        provider,
+        sentAt: now.toISOString(),
+      });
+      return sent;
+    }, TX);
+    if (result) this.outbox.notifyCommitted();
+    return result;
+  }
+
+  /**
+   * The provider's payout of a sent refund completed: the refund is paid (its reference recorded),
+   * the ledger gets the movement and `payment.refund_paid` goes out, in one transaction, once.
+   */
+  async settleSentRefund(refundId: string, reference: string, now = new Date()): Promise<Refund | undefined> {
+    const result = await this.db.$transaction(async (tx) => {
+      const found = await tx.refund.findUnique({ where: { id: refundId }, select: { invoiceId: true } });
+      const invoice = found && (await this.lockInvoice(tx, found.invoiceId));
+      const refund = invoice && (await tx.refund.findUnique({ where: { id: refundId } }));
+      if (!invoice || !refund || refund.status !== 'sent') return undefined;
+      const paid = await tx.refund.update({ where: { id: refund.id }, data: { status: 'paid', paidAt: now, txReference: reference.slice(0, 200), payoutLockedUntil: null } });
+      await this.recordMovement(tx, invoice, 'refund_paid', Number(refund.sats), refund.id);
+      await this.outbox.add(tx, 'payment.refund_paid', invoice.id, {
+        refundId: refund.id,
+        invoiceId: invoice.id,
+        appointmentId: refund.appointmentId,
+        sats: Number(refund.sats),
+        paidAt: now.toISOString(),
+      });
+      await auditEvent(this.outbox, tx, 'payment.refund_paid', { subjectId: invoice.patientId, objectId: refund.id, details: { invoice: invoice.id, via: invoice.provider } });
+      return paid;
+    }, TX);
+    if (result) this.outbox.notifyCommitted();
+    return result;
   }
 
   findRefund(invoiceId: string) {
