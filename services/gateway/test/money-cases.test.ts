@@ -10,7 +10,7 @@ describe('money cases through the gateway: exact, over, under then top-up, under
   let api: ApiClient;
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    platform = await startPlatform({ btcpay: true });
     api = new ApiClient(platform.gatewayUrl);
     await seedDemoDirectory(platform.gatewayUrl, { email: 'admin@cryptocare.test', password: 'admin-password-1' });
   }, 180_000);
@@ -158,6 +158,35 @@ describe('money cases through the gateway: exact, over, under then top-up, under
     expect((await invoiceInExport(patient, cancelled.appointment.id))!.refund).toBeNull();
     expect((await ledgerOf(patient, cancelled.appointment.id)).balance).toMatchObject({ state: 'nothing_paid', balanced: true });
   }, 60_000);
+
+  it('an over-payment to BTCPay (Swiss Bitcoin Pay failing): the excess goes out as a BTCPay pull payment the patient claims, then paid, the ledger balanced', async () => {
+    const patient = await newPatient();
+    // Swiss Bitcoin Pay refuses the next creations: the booking's invoice comes from BTCPay.
+    platform.sbp.failNextCreates(1_000);
+    const viaBtcpay = await book(patient).finally(() => platform.sbp.failNextCreates(0));
+    expect(viaBtcpay.invoice.provider).toBe('btcpay');
+    const paid = await fetch(`${viaBtcpay.invoice.checkoutUrl}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ paymentMethodId: 'BTC-CHAIN', sats: 125_000 }) });
+    expect(paid.ok).toBe(true);
+    await eventually(async () => (await statusOf(patient, viaBtcpay.appointment.id)) === 'confirmed', 30_000);
+
+    // Sent through BTCPay: the patient sees where to claim it; no destination to give, nothing for the admin queue.
+    const sent = await eventually(async () => {
+      const { refund } = await patient.expect(200, 'GET', `/v1/appointments/${viaBtcpay.appointment.id}`);
+      return refund?.status === 'sent' ? refund : undefined;
+    }, 30_000);
+    expect(sent).toMatchObject({ sats: 5_000, claimLink: expect.stringMatching(/\/pull-payments\/[1-9A-HJ-NP-Za-km-z]+$/) });
+    expect((await invoiceInExport(patient, viaBtcpay.appointment.id))!.refund).toMatchObject({ status: 'sent', claimLink: sent.claimLink });
+    expect((await patient.expect(409, 'PUT', `/v1/appointments/${viaBtcpay.appointment.id}/refund-destination`, { destination: 'pat@wallet.example.com' })).error.code).toBe('REFUND_IN_PROGRESS');
+    expect(platform.btcpay!.listPullPayments().filter((p) => p.name === sent.id)).toEqual([expect.objectContaining({ amount: '0.00005', currency: 'BTC' })]);
+    expect((await ledgerOf(patient, viaBtcpay.appointment.id)).balance).toMatchObject({ state: 'refund_outstanding', outstandingSats: 5_000 });
+
+    // The patient claims it at the link; BTCPay pays it (simulated): paid, and the ledger balances.
+    expect((await fetch(`${sent.claimLink}/pay`, { method: 'POST' })).ok).toBe(true);
+    await eventually(async () => (await patient.expect(200, 'GET', `/v1/appointments/${viaBtcpay.appointment.id}`)).refund?.status === 'paid', 30_000);
+    const ledger = await ledgerOf(patient, viaBtcpay.appointment.id);
+    expect(ledger.entries.map((e) => [e.kind, e.sats])).toEqual([['invoice_created', 120_000], ['over', 125_000], ['refund_due', 5_000], ['refund_paid', 5_000]]);
+    expect(ledger.balance).toMatchObject({ state: 'paid', balanced: true });
+  }, 90_000);
 
   it("the ledger is the booking's patient's and the admins'; the reconciliation report (JSON and CSV) is the admins', and refuses bad ranges with codes", async () => {
     const from = new Date(Date.now() - 1_000).toISOString();
