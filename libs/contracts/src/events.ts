@@ -17,6 +17,7 @@ import {
   RefundRequested,
   RefundDestinationSet,
   RefundPaid,
+  RefundSent,
   WebhookReceived,
 } from './gen/cryptocare/events/v1/payment';
 import { MeetingCreated, MeetingDeleted } from './gen/cryptocare/events/v1/video';
@@ -60,6 +61,7 @@ export const eventCodecs = {
   'payment.refund_requested': RefundRequested as Codec<RefundRequested>,
   'payment.refund_destination_set': RefundDestinationSet as Codec<RefundDestinationSet>,
   'payment.refund_paid': RefundPaid as Codec<RefundPaid>,
+  'payment.refund_sent': RefundSent as Codec<RefundSent>,
   'payment.webhook_received': WebhookReceived as Codec<WebhookReceived>,
   'video.meeting_created': MeetingCreated as Codec<MeetingCreated>,
   'video.meeting_deleted': MeetingDeleted as Codec<MeetingDeleted>,
@@ -99,6 +101,7 @@ export {
   RefundRequested,
   RefundDestinationSet,
   RefundPaid,
+  RefundSent,
   WebhookReceived,
   MeetingCreated,
   MeetingDeleted,

@@ -100,6 +100,20 @@ interface BtcpayInvoice {
   cancelExpiry?: () => void;
 }
 
+/** A pull payment made by an invoice refund, and the payouts the claimant got from it (in memory only). */
+interface BtcpayPullPayment {
+  id: string;
+  name: string;
+  description: string;
+  invoiceId: string;
+  /** What may be claimed, in sats (the pull payment's currency is BTC). */
+  sats: number;
+  startsAt: number;
+  payouts: Array<{ id: string; state: 'AwaitingApproval' | 'AwaitingPayment' | 'Completed'; sats: number; date: number; transactionId?: string }>;
+}
+
+const REFUND_VARIANTS = ['RateThen', 'CurrentRate', 'OverpaidAmount', 'Fiat', 'Custom'];
+
 /** What the state file holds. */
 interface BtcpayState {
   storeId: string;
@@ -125,6 +139,10 @@ export interface BtcpaySimulator extends Omit<SimulatorServer, 'onClose'> {
   settle(id: string): Record<string, unknown>;
   /** Same as POST /i/:id/expire. */
   expire(id: string): Record<string, unknown>;
+  /** PullPaymentData JSON of the store's pull payments (made by invoice refunds). */
+  listPullPayments(): Record<string, unknown>[];
+  /** Same as POST /pull-payments/:id/pay: the claimant claims the rest and the store pays it (a Completed payout). */
+  payPullPayment(id: string): Record<string, unknown>;
   reset(): void;
   /** Sends the webhooks held since creation with `webhooksPaused` (restored ones included). */
   resumeWebhooks(): void;
@@ -163,6 +181,7 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
   const rates = { ...DEFAULT_SATS_PER_UNIT, ...(opts.satsPerUnit ?? {}) };
   const nodeKey = saved ? keyFromHex(saved.nodeKey) : randomPrivateKey();
   const invoices = new Map<string, BtcpayInvoice>();
+  const pullPayments = new Map<string, BtcpayPullPayment>();
   let closing = false;
   const dispatcher = new WebhookDispatcher({
     retryDelaysMs: opts.webhookRetryDelaysMs ?? [250, 1000, 4000],
@@ -371,6 +390,8 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
   // Greenfield authentication: `Authorization: token <apikey>`; the key only has rights on its store.
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/api/v1/')) return;
+    // Greenfield's public pull-payment routes (the claimant's) need no key.
+    if (req.url.startsWith('/api/v1/pull-payments/')) return;
     const m = /^token\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     if (m?.[1] !== opts.apiKey) {
       return reply.code(401).send({ code: 'unauthenticated', message: 'Authentication is required for accessing this endpoint' });
@@ -493,6 +514,143 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
     }
   });
 
+  function pullPaymentJson(pp: BtcpayPullPayment, req?: FastifyRequest): Record<string, unknown> {
+    return {
+      id: pp.id,
+      name: pp.name,
+      description: pp.description,
+      currency: 'BTC',
+      amount: satsToBtcString(pp.sats),
+      period: null,
+      BOLT11Expiration: '30',
+      autoApproveClaims: false,
+      archived: false,
+      startsAt: pp.startsAt,
+      expiresAt: null,
+      viewLink: `${base(req)}/pull-payments/${pp.id}`,
+    };
+  }
+
+  function payoutJson(pp: BtcpayPullPayment, p: BtcpayPullPayment['payouts'][number]): Record<string, unknown> {
+    return {
+      id: p.id,
+      revision: 0,
+      pullPaymentId: pp.id,
+      date: p.date,
+      destination: 'bcrt1q-claimed-by-the-patient',
+      originalCurrency: 'BTC',
+      originalAmount: satsToBtcString(p.sats),
+      payoutCurrency: 'BTC',
+      payoutAmount: satsToBtcString(p.sats),
+      amount: satsToBtcString(p.sats),
+      payoutMethodId: 'BTC-CHAIN',
+      state: p.state,
+      paymentProof: p.transactionId ? { proofType: 'PayoutTransactionOnChainBlob', transactionId: p.transactionId } : null,
+    };
+  }
+
+  function findPullPayment(id: string): BtcpayPullPayment {
+    const pp = pullPayments.get(id);
+    if (!pp) throw new BtcpayError(404, 'pullpayment-not-found', 'The pull payment was not found');
+    return pp;
+  }
+
+  function payPullPayment(id: string): BtcpayPullPayment {
+    const pp = findPullPayment(id);
+    const claimed = pp.payouts.reduce((n, p) => n + p.sats, 0);
+    if (claimed >= pp.sats) throw new BtcpayError(409, 'pullpayment-fully-claimed', 'Nothing is left to claim');
+    pp.payouts.push({ id: base58Id(22), state: 'Completed', sats: pp.sats - claimed, date: Math.floor(Date.now() / 1000), transactionId: randomBytes(32).toString('hex') });
+    return pp;
+  }
+
+  // Greenfield's invoice refund: a pull payment of what the variant says, which the payer claims.
+  app.post<{ Params: { storeId: string; invoiceId: string } }>('/api/v1/stores/:storeId/invoices/:invoiceId/refund', async (req, reply) => {
+    try {
+      const inv = find(req.params.invoiceId);
+      const body = asRecord(req.body);
+      const known = new Set(['name', 'description', 'payoutMethodId', 'refundVariant', 'subtractPercentage', 'customAmount', 'customCurrency']);
+      const unknown = Object.keys(body).find((k) => !known.has(k));
+      if (unknown) return reply.code(400).send([{ path: unknown, message: `${unknown} is not a field of this request` }]);
+      if (typeof body.refundVariant !== 'string' || !REFUND_VARIANTS.includes(body.refundVariant)) {
+        return reply.code(400).send([{ path: 'refundVariant', message: `refundVariant must be one of ${REFUND_VARIANTS.join(', ')}` }]);
+      }
+      const paid = paidOf(inv);
+      if (paid === 0) return reply.code(400).send([{ path: 'refundVariant', message: 'The invoice has no payment to refund' }]);
+      const rate = rates[inv.currency] ?? rates[inv.currency.toUpperCase()] ?? 1;
+      let sats: number;
+      switch (body.refundVariant) {
+        case 'Custom': {
+          const amount = typeof body.customAmount === 'string' ? Number(body.customAmount) : Number.NaN;
+          const currency = typeof body.customCurrency === 'string' ? body.customCurrency.toUpperCase() : '';
+          const unit = rates[currency];
+          if (!(amount > 0) || unit === undefined) return reply.code(400).send([{ path: 'customAmount', message: 'customAmount (a positive decimal) and a supported customCurrency are required for Custom' }]);
+          sats = Math.round(amount * unit);
+          break;
+        }
+        case 'OverpaidAmount':
+          sats = paid - inv.sats;
+          if (sats <= 0) return reply.code(400).send([{ path: 'refundVariant', message: 'The invoice was not overpaid' }]);
+          break;
+        case 'Fiat':
+          sats = Math.round(Number(inv.amount) * rate);
+          break;
+        default:
+          sats = paid;
+      }
+      if (sats > paid) return reply.code(400).send([{ path: 'customAmount', message: 'The refund exceeds what the invoice received (simulator rule)' }]);
+      const pp: BtcpayPullPayment = {
+        id: base58Id(22),
+        name: typeof body.name === 'string' && body.name ? body.name : `Refund ${inv.id}`,
+        description: typeof body.description === 'string' ? body.description : '',
+        invoiceId: inv.id,
+        sats,
+        startsAt: Math.floor(Date.now() / 1000),
+        payouts: [],
+      };
+      pullPayments.set(pp.id, pp);
+      return reply.send(pullPaymentJson(pp, req));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.get<{ Params: { storeId: string } }>('/api/v1/stores/:storeId/pull-payments', async (req, reply) => reply.send([...pullPayments.values()].map((pp) => pullPaymentJson(pp, req))));
+
+  app.get<{ Params: { pullPaymentId: string } }>('/api/v1/pull-payments/:pullPaymentId', async (req, reply) => {
+    try {
+      return reply.send(pullPaymentJson(findPullPayment(req.params.pullPaymentId), req));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.get<{ Params: { pullPaymentId: string } }>('/api/v1/pull-payments/:pullPaymentId/payouts', async (req, reply) => {
+    try {
+      const pp = findPullPayment(req.params.pullPaymentId);
+      return reply.send(pp.payouts.map((p) => payoutJson(pp, p)));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  // The claim page (viewLink) and, for tests and the web client, the claim paid at once.
+  app.get<{ Params: { pullPaymentId: string } }>('/pull-payments/:pullPaymentId', async (req, reply) => {
+    try {
+      const pp = findPullPayment(req.params.pullPaymentId);
+      return reply.send({ ...pullPaymentJson(pp, req), payouts: pp.payouts.map((p) => payoutJson(pp, p)) });
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.post<{ Params: { pullPaymentId: string } }>('/pull-payments/:pullPaymentId/pay', async (req, reply) => {
+    try {
+      return reply.send(pullPaymentJson(payPullPayment(req.params.pullPaymentId), req));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
   app.get<{ Params: { invoiceId: string } }>('/i/:invoiceId', async (req, reply) => {
     try {
       const inv = find(req.params.invoiceId);
@@ -572,9 +730,12 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
       markExpired(inv);
       return invoiceJson(inv);
     },
+    listPullPayments: () => [...pullPayments.values()].map((pp) => pullPaymentJson(pp)),
+    payPullPayment: (id) => pullPaymentJson(payPullPayment(id)),
     reset() {
       for (const inv of invoices.values()) inv.cancelExpiry?.();
       invoices.clear();
+      pullPayments.clear();
       dispatcher.reset();
       failCreates = 0;
       server.setLatencyMs(0);
@@ -585,6 +746,9 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
 }
 
 const paidOf = (inv: BtcpayInvoice) => inv.payments.reduce((n, p) => n + p.sats, 0);
+
+/** 30000 → "0.0003" (Greenfield decimals). */
+const satsToBtcString = (sats: number) => (sats / 100_000_000).toFixed(8).replace(/\.?0+$/, '');
 
 /** Pay options from a JSON or form body (form values are strings). */
 function payOptions(body: Record<string, unknown>): BtcpayPayOptions {

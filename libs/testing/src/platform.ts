@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { applyMigrations } from '@cryptocare/platform';
-import { createJitsiSimulator, createMailCatcher, createSwissBitcoinPaySimulator, createZoomSimulator } from '@cryptocare/simulators';
+import { createBtcpaySimulator, createJitsiSimulator, createMailCatcher, createSwissBitcoinPaySimulator, createZoomSimulator, type BtcpaySimulator } from '@cryptocare/simulators';
 import { createKafkaTopics, eventually, infraUrls, uniqueName } from './infra';
 import { repoRoot } from './services';
 
@@ -18,6 +18,9 @@ export const simulatorSecrets = {
   zoomClientSecret: 'zoom-secret',
   jitsiAppId: 'cryptocare-test',
   jitsiAppSecret: 'jitsi-test-app-secret-of-32-chars',
+  btcpayApiKey: 'btcpay-test-key',
+  btcpayStoreId: 'TestStore1234567890abcdefghijkmnopqrstuvwxyz',
+  btcpayWebhookSecret: 'btcpay-webhook-secret',
 };
 
 /**
@@ -104,6 +107,12 @@ export interface PlatformOptions {
   serviceUrls?: { databaseUrl?: string; redisUrl?: string };
   /** Webhook retry delays of the Swiss Bitcoin Pay simulator (its default otherwise). */
   sbpWebhookRetryDelaysMs?: number[];
+  /**
+   * Also run the BTCPay simulator, configured in payment as the second provider (it takes new
+   * invoices while Swiss Bitcoin Pay fails; its store webhook posts to the gateway). Off by default:
+   * tests that stop Swiss Bitcoin Pay expect no invoice then.
+   */
+  btcpay?: boolean;
 }
 
 export async function startPlatform(options: PlatformOptions = {}) {
@@ -141,6 +150,16 @@ export async function startPlatform(options: PlatformOptions = {}) {
   // The fallback's Jitsi, with token authentication as a self-hosted deployment has it.
   const jitsi = createJitsiSimulator({ appId: simulatorSecrets.jitsiAppId, appSecret: simulatorSecrets.jitsiAppSecret });
   const jitsiUrl = await jitsi.listen();
+  let btcpay: BtcpaySimulator | undefined;
+  if (options.btcpay) {
+    btcpay = createBtcpaySimulator({
+      apiKey: simulatorSecrets.btcpayApiKey,
+      storeId: simulatorSecrets.btcpayStoreId,
+      webhookUrl: `${gatewayUrl}/webhooks/btcpay`,
+      webhookSecret: simulatorSecrets.btcpayWebhookSecret,
+    });
+    await btcpay.listen();
+  }
   // identity's verification and reset mails land here (platform.mail.waitFor(address)).
   const mail = createMailCatcher();
   const { smtpUrl } = await mail.listen();
@@ -173,7 +192,16 @@ export async function startPlatform(options: PlatformOptions = {}) {
         : { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schemas[service], GRPC_HOST: '127.0.0.1', GRPC_PORT: String(grpcPorts[service][replica]), HTTP_PORT: String(httpPorts[service][replica]) };
     const providers: Record<string, string> =
       service === 'payment'
-        ? { SBP_API_URL: sbpUrl, SBP_API_KEY: simulatorSecrets.sbpApiKey, SBP_API_SECRET: simulatorSecrets.sbpApiSecret, PUBLIC_BASE_URL: gatewayUrl, RECONCILE_EVERY_MS: '2000' }
+        ? {
+            SBP_API_URL: sbpUrl,
+            SBP_API_KEY: simulatorSecrets.sbpApiKey,
+            SBP_API_SECRET: simulatorSecrets.sbpApiSecret,
+            PUBLIC_BASE_URL: gatewayUrl,
+            RECONCILE_EVERY_MS: '2000',
+            ...(btcpay
+              ? { BTCPAY_URL: btcpay.baseUrl!, BTCPAY_API_KEY: simulatorSecrets.btcpayApiKey, BTCPAY_STORE_ID: simulatorSecrets.btcpayStoreId, BTCPAY_WEBHOOK_SECRET: simulatorSecrets.btcpayWebhookSecret }
+              : {}),
+          }
         : service === 'video'
           ? { ZOOM_API_URL: `${zoomUrl}/v2`, ZOOM_OAUTH_URL: `${zoomUrl}/oauth/token`, ZOOM_HOST_EMAIL_DOMAIN: 'hosts.cryptocare.test', ZOOM_ACCOUNT_ID: simulatorSecrets.zoomAccountId, ZOOM_CLIENT_ID: simulatorSecrets.zoomClientId, ZOOM_CLIENT_SECRET: simulatorSecrets.zoomClientSecret, JITSI_URL: jitsiUrl, JITSI_APP_ID: simulatorSecrets.jitsiAppId, JITSI_APP_SECRET: simulatorSecrets.jitsiAppSecret }
           : service === 'identity'
@@ -231,6 +259,8 @@ export async function startPlatform(options: PlatformOptions = {}) {
     /** The Redis the platform's services use (its own database with `redisDatabase`). */
     redisUrl,
     sbp,
+    /** Only with `btcpay: true`. */
+    btcpay,
     zoom,
     jitsi,
     mail,
@@ -267,6 +297,7 @@ export async function startPlatform(options: PlatformOptions = {}) {
         }),
       );
       await sbp.close();
+      await btcpay?.close();
       await zoom.close();
       await jitsi.close();
       await mail.close();

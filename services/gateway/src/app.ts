@@ -28,6 +28,7 @@ import { webhookRoutes } from './routes/webhooks';
 import { wellKnownRoutes } from './routes/well-known';
 import { auditRoutes } from './routes/audit';
 import { refundRoutes } from './routes/refunds';
+import { ledgerRoutes } from './routes/ledger';
 import { consentRoutes } from './routes/consents';
 import { ErrorBody } from './routes/schemas';
 import { createLoadShedding } from './overload';
@@ -168,6 +169,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   wellKnownRoutes(app, deps.backends);
   auditRoutes(app, deps.backends, deps.auth);
   refundRoutes(app, deps.backends, deps.auth);
+  ledgerRoutes(app, deps.backends, deps.auth);
   consentRoutes(app, deps.backends, deps.auth);
   return app;
 }

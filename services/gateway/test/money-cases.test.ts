@@ -10,7 +10,7 @@ describe('money cases through the gateway: exact, over, under then top-up, under
   let api: ApiClient;
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    platform = await startPlatform({ btcpay: true });
     api = new ApiClient(platform.gatewayUrl);
     await seedDemoDirectory(platform.gatewayUrl, { email: 'admin@cryptocare.test', password: 'admin-password-1' });
   }, 180_000);
@@ -41,6 +41,18 @@ describe('money cases through the gateway: exact, over, under then top-up, under
   const invoiceInExport = async (patient: ApiClient, id: string) =>
     ((await patient.expect(200, 'GET', '/v1/me/export')).invoices as Array<{ appointmentId: string; status: string; refund: { sats: number; status: string; reason: string } | null }>).find((i) => i.appointmentId === id);
 
+  /** The booking's ledger as its patient sees it. */
+  const ledgerOf = async (patient: ApiClient, id: string) => (await patient.expect(200, 'GET', `/v1/appointments/${id}/ledger`)) as { entries: Array<{ kind: string; sats: number; fiatMinor: number; currency: string; rate: string }>; balance: { state: string; balanced: boolean; outstandingSats: number; keptSats: number } };
+  const adminToken = async () => (await api.expect(200, 'POST', '/v1/auth/login', { email: 'admin@cryptocare.test', password: 'admin-password-1' })).accessToken as string;
+  const signInAdmin = async () => api.as(await adminToken());
+  /** The patient says where the refund goes, an admin pays it out from the queue: the ledger then balances. */
+  async function payBack(patient: ApiClient, id: string) {
+    const { refund } = await patient.expect(200, 'PUT', `/v1/appointments/${id}/refund-destination`, { destination: 'pat@wallet.example.com' });
+    const admin = await signInAdmin();
+    await admin.expect(200, 'POST', `/v1/admin/refunds/${refund.id}/paid`, { txReference: `${id.replace(/-/g, '')}ff` });
+    return refund as { sats: number };
+  }
+
   it('exact and over-payment confirm; the excess is owed back and shown to the patient', async () => {
     const patient = await newPatient();
     const exact = await book(patient);
@@ -54,6 +66,20 @@ describe('money cases through the gateway: exact, over, under then top-up, under
       return i?.refund ? i : undefined;
     });
     expect(overInvoice.refund).toMatchObject({ sats: 30_000, status: 'due', reason: 'paid more than due' });
+
+    // The ledger: the exact one balances at once; the over-payment once its excess is paid back.
+    expect(await ledgerOf(patient, exact.appointment.id)).toMatchObject({
+      entries: [
+        { kind: 'invoice_created', sats: 120_000, fiatMinor: 12_000, currency: 'CHF', rate: '100000.00' },
+        { kind: 'paid', sats: 120_000, fiatMinor: 12_000 },
+      ],
+      balance: { state: 'paid', balanced: true },
+    });
+    expect((await ledgerOf(patient, over.appointment.id)).balance).toMatchObject({ state: 'refund_outstanding', balanced: false, outstandingSats: 30_000 });
+    await payBack(patient, over.appointment.id);
+    const overLedger = await ledgerOf(patient, over.appointment.id);
+    expect(overLedger.entries.map((e) => [e.kind, e.sats])).toEqual([['invoice_created', 120_000], ['over', 150_000], ['refund_due', 30_000], ['refund_paid', 30_000]]);
+    expect(overLedger.balance).toMatchObject({ state: 'paid', balanced: true, keptSats: 120_000 });
   }, 90_000);
 
   it('under-payment: a top-up within the invoice confirms; one that ends short releases the slot at once and owes back what came in', async () => {
@@ -63,6 +89,7 @@ describe('money cases through the gateway: exact, over, under then top-up, under
     expect((await sendOnchain(topped.invoice.checkoutUrl, 70_000)).ok).toBe(true);
     await eventually(async () => (await statusOf(patient, topped.appointment.id)) === 'confirmed', 30_000);
     expect((await invoiceInExport(patient, topped.appointment.id))!.refund).toBeNull();
+    expect(await ledgerOf(patient, topped.appointment.id)).toMatchObject({ entries: [{ kind: 'invoice_created' }, { kind: 'paid', sats: 120_000 }], balance: { state: 'paid', balanced: true } });
 
     const short = await book(patient);
     expect((await sendOnchain(short.invoice.checkoutUrl, 50_000)).ok).toBe(true);
@@ -76,6 +103,11 @@ describe('money cases through the gateway: exact, over, under then top-up, under
     expect(shortInvoice.refund).toMatchObject({ sats: 50_000, status: 'due', reason: 'paid less than due before the invoice ended' });
     const other = await newPatient();
     await other.expect(201, 'POST', '/v1/appointments', { professionalId: short.professionalId, start: short.start });
+    expect((await ledgerOf(patient, short.appointment.id)).balance).toMatchObject({ state: 'refund_outstanding', balanced: false, keptSats: 0, outstandingSats: 50_000 });
+    await payBack(patient, short.appointment.id);
+    const shortLedger = await ledgerOf(patient, short.appointment.id);
+    expect(shortLedger.entries.map((e) => [e.kind, e.sats])).toEqual([['invoice_created', 120_000], ['under', 50_000], ['refund_due', 50_000], ['refund_paid', 50_000]]);
+    expect(shortLedger.balance).toMatchObject({ state: 'refunded', balanced: true });
   }, 90_000);
 
   it('the patient says where the excess goes (shown in the booking and the export; bad or foreign requests refused with codes); an admin marks it paid once', async () => {
@@ -115,6 +147,7 @@ describe('money cases through the gateway: exact, over, under then top-up, under
     expect((await admin.expect(409, 'POST', `/v1/admin/refunds/${queued.id}/paid`, { txReference: 'd'.repeat(64) })).error.code).toBe('REFUND_ALREADY_PAID');
     expect((await patient.expect(200, 'GET', `/v1/appointments/${over.appointment.id}`)).refund).toMatchObject({ status: 'paid', txReference });
     expect((await patient.expect(409, 'PUT', url, { destination: 'late@example.com' })).error.code).toBe('REFUND_IN_PROGRESS');
+    expect((await ledgerOf(patient, over.appointment.id)).balance).toMatchObject({ state: 'paid', balanced: true });
   }, 90_000);
 
   it('a checkout cancelled at the provider releases the slot at once, with nothing owed', async () => {
@@ -123,5 +156,84 @@ describe('money cases through the gateway: exact, over, under then top-up, under
     expect((await fetch(`${cancelled.invoice.checkoutUrl}/cancel`, { method: 'POST' })).ok).toBe(true);
     await eventually(async () => (await statusOf(patient, cancelled.appointment.id)) === 'expired', 30_000);
     expect((await invoiceInExport(patient, cancelled.appointment.id))!.refund).toBeNull();
+    expect((await ledgerOf(patient, cancelled.appointment.id)).balance).toMatchObject({ state: 'nothing_paid', balanced: true });
   }, 60_000);
+
+  it('an over-payment to BTCPay (Swiss Bitcoin Pay failing): the excess goes out as a BTCPay pull payment the patient claims, then paid, the ledger balanced', async () => {
+    const patient = await newPatient();
+    // Swiss Bitcoin Pay refuses the next creations: the booking's invoice comes from BTCPay.
+    platform.sbp.failNextCreates(1_000);
+    const viaBtcpay = await book(patient).finally(() => platform.sbp.failNextCreates(0));
+    expect(viaBtcpay.invoice.provider).toBe('btcpay');
+    const paid = await fetch(`${viaBtcpay.invoice.checkoutUrl}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ paymentMethodId: 'BTC-CHAIN', sats: 125_000 }) });
+    expect(paid.ok).toBe(true);
+    await eventually(async () => (await statusOf(patient, viaBtcpay.appointment.id)) === 'confirmed', 30_000);
+
+    // Sent through BTCPay: the patient sees where to claim it; no destination to give, nothing for the admin queue.
+    const sent = await eventually(async () => {
+      const { refund } = await patient.expect(200, 'GET', `/v1/appointments/${viaBtcpay.appointment.id}`);
+      return refund?.status === 'sent' ? refund : undefined;
+    }, 30_000);
+    expect(sent).toMatchObject({ sats: 5_000, claimLink: expect.stringMatching(/\/pull-payments\/[1-9A-HJ-NP-Za-km-z]+$/) });
+    expect((await invoiceInExport(patient, viaBtcpay.appointment.id))!.refund).toMatchObject({ status: 'sent', claimLink: sent.claimLink });
+    expect((await patient.expect(409, 'PUT', `/v1/appointments/${viaBtcpay.appointment.id}/refund-destination`, { destination: 'pat@wallet.example.com' })).error.code).toBe('REFUND_IN_PROGRESS');
+    expect(platform.btcpay!.listPullPayments().filter((p) => p.name === sent.id)).toEqual([expect.objectContaining({ amount: '0.00005', currency: 'BTC' })]);
+    expect((await ledgerOf(patient, viaBtcpay.appointment.id)).balance).toMatchObject({ state: 'refund_outstanding', outstandingSats: 5_000 });
+
+    // The patient claims it at the link; BTCPay pays it (simulated): paid, and the ledger balances.
+    expect((await fetch(`${sent.claimLink}/pay`, { method: 'POST' })).ok).toBe(true);
+    await eventually(async () => (await patient.expect(200, 'GET', `/v1/appointments/${viaBtcpay.appointment.id}`)).refund?.status === 'paid', 30_000);
+    const ledger = await ledgerOf(patient, viaBtcpay.appointment.id);
+    expect(ledger.entries.map((e) => [e.kind, e.sats])).toEqual([['invoice_created', 120_000], ['over', 125_000], ['refund_due', 5_000], ['refund_paid', 5_000]]);
+    expect(ledger.balance).toMatchObject({ state: 'paid', balanced: true });
+  }, 90_000);
+
+  it("the ledger is the booking's patient's and the admins'; the reconciliation report (JSON and CSV) is the admins', and refuses bad ranges with codes", async () => {
+    const from = new Date(Date.now() - 1_000).toISOString();
+    const patient = await newPatient();
+    const paid = await book(patient);
+    expect((await sendOnchain(paid.invoice.checkoutUrl)).ok).toBe(true);
+    await eventually(async () => (await statusOf(patient, paid.appointment.id)) === 'confirmed', 30_000);
+    const to = new Date(Date.now() + 60_000).toISOString();
+
+    const stranger = await newPatient();
+    await stranger.expect(404, 'GET', `/v1/appointments/${paid.appointment.id}/ledger`);
+    await patient.expect(400, 'GET', '/v1/appointments/not-a-uuid/ledger');
+    const token = await adminToken();
+    const admin = api.as(token);
+    expect((await admin.expect(200, 'GET', `/v1/appointments/${paid.appointment.id}/ledger`)).balance).toMatchObject({ state: 'paid', balanced: true });
+
+    const range = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+    await patient.expect(403, 'GET', `/v1/admin/ledger/reconciliation?${range}`);
+    const report = await admin.expect(200, 'GET', `/v1/admin/ledger/reconciliation?${range}`);
+    expect(report.rows.find((r: { appointmentId: string }) => r.appointmentId === paid.appointment.id)).toMatchObject({
+      provider: 'swiss-bitcoin-pay',
+      currency: 'CHF',
+      dueSats: 120_000,
+      ledgerPaidSats: 120_000,
+      ledgerPaidFiatMinor: 12_000,
+      providerPaidSats: 120_000,
+      providerState: 'paid',
+      outcome: 'match',
+    });
+    const csv = await fetch(`${platform.gatewayUrl}/v1/admin/ledger/reconciliation?${range}&format=csv`, { headers: { authorization: `Bearer ${token}` } });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = (await csv.text()).split('\r\n');
+    expect(lines[0]).toBe('invoice_id,appointment_id,provider,provider_invoice_id,created_at,currency,due_sats,ledger_paid_sats,ledger_paid_fiat,provider_paid_sats,provider_state,outcome');
+    expect(lines.find((l) => l.includes(paid.appointment.id))).toMatch(/,CHF,120000,120000,120\.00,120000,paid,match$/);
+    expect(lines).toHaveLength(report.rows.length + 2); // the header, the rows, the final CRLF
+
+    const bad = async (query: string, code?: string) => {
+      const res = await admin.expect(400, 'GET', `/v1/admin/ledger/reconciliation?${query}`);
+      expect(res.error.code).toEqual(code ?? expect.any(String));
+    };
+    await bad(`from=${encodeURIComponent(to)}&to=${encodeURIComponent(from)}`, 'INVALID_RANGE');
+    await bad(`from=1900-01-01T00:00:00Z&to=${encodeURIComponent(to)}`); // the gateway's date-time format already refuses it
+    await bad(`from=2026-01-01T00:00:00Z&to=2026-12-01T00:00:00Z`, 'RANGE_TOO_WIDE');
+    await bad(`from=${encodeURIComponent(from)}%00&to=${encodeURIComponent(to)}`);
+    await bad(`from=yesterday&to=${encodeURIComponent(to)}`);
+    await bad(`to=${encodeURIComponent(to)}`);
+    await bad(`${range}&format=xlsx`);
+  }, 90_000);
 });

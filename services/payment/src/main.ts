@@ -154,6 +154,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     background: [
       periodicTask('pending-invoice-creator', config.PENDING_INVOICE_EVERY_MS, () => payments.createDuePending(), logger),
       periodicTask('reconciliation', config.RECONCILE_EVERY_MS, () => payments.reconcileOnce(), logger),
+      // Refunds a provider pays out (BTCPay pull payments): sent, then checked, at the reconciliation's pace.
+      periodicTask('refund-payouts', config.RECONCILE_EVERY_MS, () => payments.payOutRefundsOnce(), logger),
     ],
     // inbox_backlog / inbox_oldest_age_seconds: verified webhooks not yet processed.
     inbox: { table: 'webhook_inbox', receivedAt: 'received_at', processedAt: 'processed_at' },

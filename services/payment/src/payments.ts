@@ -5,6 +5,7 @@ import { continueTrace, type Logger } from '@cryptocare/platform';
 import type { DomainEvent } from '@cryptocare/events';
 import { invoiceExpiry, MIN_INVOICE_LIFETIME_MS, retryDelayMs, type FinalityPolicy } from './domain/invoice-rules';
 import { paymentUri } from './domain/payment-uri';
+import { classifyPayment } from './domain/payment-class';
 import { refundReason } from './domain/refund-reason';
 import type { Price } from './domain/money';
 import { invoiceCreationSeconds, invoiceProvider, invoiceTransitions, pendingInvoicesAbandoned, providerFailovers, webhookToConfirmationSeconds } from './metrics';
@@ -45,6 +46,21 @@ export class UnknownProviderError extends Error {
 /** Every configured provider refuses this amount (its transaction limits): retrying will not help. */
 export class AmountOutsideLimitsError extends Error {
   override name = 'AmountOutsideLimitsError';
+}
+
+/** One report covers this many invoices at most (the range is narrowed for more). */
+export const RECONCILIATION_MAX_INVOICES = 2_000;
+const RECONCILIATION_CONCURRENCY = 8;
+
+export interface ReconciliationLine {
+  invoice: { id: string; appointmentId: string; provider: string; providerInvoiceId: string; currency: string; createdAt: Date };
+  dueSats: number;
+  ledgerPaidSats: number;
+  ledgerPaidFiatMinor: number;
+  /** -1: the provider could not be read. */
+  providerPaidSats: number;
+  providerState: string;
+  outcome: 'match' | 'mismatch' | 'pending' | 'unknown';
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -301,6 +317,80 @@ export class Payments {
     if (applied.transition.kind === 'confirm' && applied.firstWebhookAt) {
       webhookToConfirmationSeconds.labels(applied.invoice.provider).observe(Math.max(0, Date.now() - applied.firstWebhookAt.getTime()) / 1000);
     }
+  }
+
+  // ------------------------------------------------ refunds paid by provider --
+
+  /**
+   * One pass of the payout task: due refunds of invoices whose provider pays refunds out (BTCPay)
+   * are sent to it (a pull payment the patient claims); sent ones are checked, and recorded paid
+   * once the provider's payout completed. Others (Swiss Bitcoin Pay) stay in the admin queue.
+   */
+  async payOutRefundsOnce(batch = 20): Promise<boolean> {
+    const payers = [...this.providers.values()].filter((p) => p.refund && p.payoutState);
+    if (payers.length === 0) return false;
+    const lease = this.config.creationLeaseMs;
+    const toSend = await this.store.claimRefundsToSend(payers.map((p) => p.name), batch, lease);
+    for (const { refund, invoice } of toSend) {
+      const provider = this.providers.get(invoice.provider as ProviderName)!;
+      try {
+        const sent = await provider.refund!(invoice.providerInvoiceId, { sats: Number(refund.sats), name: refund.id, description: `CryptoCare refund ${refund.id}` });
+        await this.store.recordRefundSent(refund.id, provider.name, sent.payoutId, sent.claimLink);
+        this.logger.info({ refundId: refund.id, invoiceId: invoice.id, provider: provider.name }, 'refund sent through the provider');
+      } catch (err) {
+        this.logger.warn({ refundId: refund.id, provider: provider.name, error: describe(err) }, 'the provider could not take the refund; tried again later');
+        await this.store.releaseRefundPayout(refund.id, this.config.reconcileEveryMs);
+      }
+    }
+    const toCheck = await this.store.claimSentRefunds(batch, this.config.reconcileEveryMs / 2);
+    for (const { refund, invoice } of toCheck) {
+      const provider = this.providers.get(invoice.provider as ProviderName);
+      if (!provider?.payoutState || !refund.payoutId) continue;
+      try {
+        const state = await provider.payoutState(refund.payoutId);
+        if (state.paid) await this.store.settleSentRefund(refund.id, state.reference ?? refund.payoutId);
+      } catch (err) {
+        this.logger.warn({ refundId: refund.id, provider: provider.name, error: describe(err) }, 'could not read the refund payout');
+      }
+    }
+    return toSend.length === batch || toCheck.length === batch;
+  }
+
+  // ------------------------------------------------- ledger reconciliation --
+
+  /**
+   * The accountant's report: per invoice created in [from, to), what our ledger received against
+   * what its provider says now (asked a few at a time). A provider that cannot be read leaves its
+   * rows "unknown"; an invoice the provider still takes payment for is "pending", not a mismatch.
+   */
+  async reconciliationReport(from: Date, to: Date, limit = RECONCILIATION_MAX_INVOICES): Promise<{ rows: ReconciliationLine[]; truncated: boolean }> {
+    const found = await this.store.reconciliationRows(from, to, limit + 1);
+    const rows = found.slice(0, limit);
+    const lines: ReconciliationLine[] = new Array(rows.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < rows.length; i = next++) {
+        const { invoice, ledgerPaidSats, ledgerPaidFiatMinor } = rows[i]!;
+        const base = { invoice, dueSats: Number(invoice.sats), ledgerPaidSats, ledgerPaidFiatMinor };
+        const provider = this.providers.get(invoice.provider as ProviderName);
+        let observed;
+        try {
+          if (!provider) throw new UnknownProviderError(`provider ${invoice.provider} is not configured`);
+          observed = await provider.getInvoice(invoice.providerInvoiceId);
+        } catch (err) {
+          this.logger.warn({ provider: invoice.provider, invoiceId: invoice.id, error: describe(err) }, 'reconciliation report could not read the invoice');
+          lines[i] = { ...base, providerPaidSats: -1, providerState: 'unreachable', outcome: 'unknown' };
+          continue;
+        }
+        const providerPaidSats = classifyPayment({ state: observed.state, dueSats: observed.dueSats ?? Number(invoice.sats), ...(observed.paidSats === undefined ? {} : { paidSats: observed.paidSats }) }).paidSats;
+        // Money the provider holds for an invoice still payable is recorded once the invoice ends.
+        const payable = observed.state === 'open' || observed.state === 'seen' || observed.state === 'partial';
+        const outcome = providerPaidSats === ledgerPaidSats ? 'match' : payable && ledgerPaidSats === 0 ? 'pending' : 'mismatch';
+        lines[i] = { ...base, providerPaidSats, providerState: observed.state, outcome };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(RECONCILIATION_CONCURRENCY, rows.length) }, worker));
+    return { rows: lines, truncated: found.length > limit };
   }
 
   // --------------------------------------------------- appointment lifecycle --

@@ -3,6 +3,8 @@ import { status } from '@grpc/grpc-js';
 import { payment } from '@cryptocare/contracts';
 import { createBtcpaySimulator, decodeBolt11, startWebhookReceiver, type BtcpaySimulator, type WebhookReceiver } from '@cryptocare/simulators';
 import { eventually } from '@cryptocare/testing';
+import { Btcpay } from '../src/providers/btcpay';
+import { policyFor } from '../src/providers/http';
 import { forwarded, invoiceRequest, newId, sleep, startPayment, type PaymentInstance } from './support';
 
 const API_KEY = 'btcpay-test-key';
@@ -196,6 +198,89 @@ describe('payment service with BTCPay Server Greenfield (real PostgreSQL, simula
       await svc.client.ingestWebhook(forwarded('btcpay', await hookFor(providerIdOf(second), 'InvoiceInvalid')));
       await eventually(async () => svc.eventsOf('payment.expired', invalid)[0]);
       expect(svc.eventsOf('payment.refund_requested', invalid)).toHaveLength(0);
+    });
+  });
+
+  describe('refunds paid out through BTCPay (Greenfield invoice refund: a pull payment the patient claims)', () => {
+    /** Runs the payout task (and reconciliation) every 100 ms. */
+    let payer: PaymentInstance;
+    beforeAll(async () => {
+      payer = await startPayment({
+        PAYMENT_PROVIDER: 'btcpay',
+        BTCPAY_URL: sim.baseUrl!,
+        BTCPAY_API_KEY: API_KEY,
+        BTCPAY_STORE_ID: STORE,
+        BTCPAY_WEBHOOK_SECRET: SECRET,
+        PUBLIC_BASE_URL: new URL(hooks.url).origin,
+        PROVIDER_TIMEOUT_MS: '1000',
+        PROVIDER_RETRIES: '1',
+        PROVIDER_RETRY_DELAY_MS: '10',
+        PROVIDER_BREAK_AFTER: '1000',
+        RECONCILE_EVERY_MS: '100',
+        RECONCILE_MIN_AGE_MS: '0',
+      });
+    });
+    afterAll(async () => {
+      await payer?.stop();
+    });
+
+    it('an excess is sent as a pull payment for exactly the sats owed; the patient sees the claim link; paid once the payout completes, with the ledger balanced', async () => {
+      const appointmentId = newId();
+      const req = invoiceRequest(appointmentId);
+      const { invoice } = await payer.client.createInvoice(req);
+      sim.pay(providerIdOf(invoice!), 'BTC-CHAIN', { sats: 150_000 });
+      await eventually(async () => payer.eventsOf('payment.confirmed', appointmentId)[0]);
+
+      const sent = await eventually(async () => payer.eventsOf('payment.refund_sent', appointmentId)[0]);
+      const { refund } = await payer.client.getInvoice({ appointmentId });
+      expect(sent.data).toMatchObject({ refundId: refund!.id, invoiceId: invoice!.id, sats: 30_000, provider: 'btcpay' });
+      const pulls = sim.listPullPayments().filter((p) => p.name === refund!.id);
+      expect(pulls).toHaveLength(1);
+      expect(pulls[0]).toMatchObject({ currency: 'BTC', amount: '0.0003' });
+      expect(refund).toMatchObject({ status: 'sent', sats: 30_000, claimLink: pulls[0]!.viewLink });
+      expect(refund!.claimLink).toBe(`${sim.baseUrl}/pull-payments/${pulls[0]!.id}`);
+
+      // Not the patient's destination nor an admin's to pay by hand any more.
+      await expect(payer.client.setRefundDestination({ appointmentId, patientId: req.patientId, destination: 'pat@example.com' })).rejects.toMatchObject({ code: 'REFUND_IN_PROGRESS' });
+      await expect(payer.client.markRefundPaid({ refundId: refund!.id, adminId: newId(), txReference: 'a'.repeat(64) })).rejects.toMatchObject({ status: status.FAILED_PRECONDITION, code: 'REFUND_IN_PROGRESS' });
+      await sleep(400); // several passes: still one pull payment, still waiting for the claim
+      expect(sim.listPullPayments().filter((p) => p.name === refund!.id)).toHaveLength(1);
+      expect((await payer.client.getLedger({ appointmentId })).balance).toMatchObject({ state: 'refund_outstanding', outstandingSats: 30_000, balanced: false });
+
+      // The patient claims it at the link and the store pays it (simulated).
+      expect((await fetch(`${refund!.claimLink}/pay`, { method: 'POST' })).ok).toBe(true);
+      const paid = await eventually(async () => payer.eventsOf('payment.refund_paid', appointmentId)[0]);
+      expect(paid.data).toMatchObject({ refundId: refund!.id, sats: 30_000 });
+      expect((await payer.client.getInvoice({ appointmentId })).refund).toMatchObject({ status: 'paid', txReference: expect.stringMatching(/^[0-9a-f]{64}$/), claimLink: refund!.claimLink });
+      const ledger = await payer.client.getLedger({ appointmentId });
+      expect(ledger.entries.map((e) => [e.kind, e.sats])).toEqual([['invoice_created', 120_000], ['over', 150_000], ['refund_due', 30_000], ['refund_paid', 30_000]]);
+      expect(ledger.balance).toMatchObject({ state: 'paid', balanced: true });
+      await sleep(300);
+      expect(payer.eventsOf('payment.refund_paid', appointmentId)).toHaveLength(1);
+      expect(payer.eventsOf('payment.refund_sent', appointmentId)).toHaveLength(1);
+    });
+
+    it('the adapter asks once per refund: a retry after a lost answer finds the pull payment by its name', async () => {
+      const adapter = new Btcpay({
+        url: sim.baseUrl!,
+        apiKey: API_KEY,
+        storeId: STORE,
+        webhookSecret: SECRET,
+        onchainConfirmations: 1,
+        policy: policyFor('btcpay', { timeoutMs: 1000, retries: 0, initialDelayMs: 10, breakAfter: 1000, halfOpenAfterMs: 1000 }),
+      });
+      const { invoice } = await svc.client.createInvoice(invoiceRequest());
+      sim.pay(providerIdOf(invoice!), 'BTC-CHAIN', { sats: 125_000 });
+      const name = newId();
+      const first = await adapter.refund(providerIdOf(invoice!), { sats: 5_000, name, description: 'excess' });
+      const again = await adapter.refund(providerIdOf(invoice!), { sats: 5_000, name, description: 'excess' });
+      expect(again).toEqual(first);
+      expect(sim.listPullPayments().filter((p) => p.name === name)).toEqual([expect.objectContaining({ amount: '0.00005' })]);
+      expect(await adapter.payoutState(first.payoutId)).toEqual({ paid: false });
+      sim.payPullPayment(first.payoutId);
+      expect(await adapter.payoutState(first.payoutId)).toEqual({ paid: true, reference: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      // More than the invoice received is refused by the simulator (as a guard against our own bugs).
+      await expect(adapter.refund(providerIdOf(invoice!), { sats: 200_000, name: newId(), description: 'too much' })).rejects.toThrow();
     });
   });
 });

@@ -490,6 +490,110 @@ describe('payment service with Swiss Bitcoin Pay (real PostgreSQL, simulator)', 
     expect(invoices.map((i) => rows.find((r) => r.invoice_id === i.id)?.reason)).toEqual(['booking cancelled', 'professional left', 'payment arrived too late: SLOT_TAKEN', 'paid after the booking was cancelled']);
   });
 
+  describe('ledger', () => {
+    const movements = async (appointmentId: string) =>
+      (await svc.client.getLedger({ appointmentId })).entries.map((e) => [e.kind, e.sats, e.fiatMinor, e.currency, e.rate, e.refundId === '' ? '' : 'refund']);
+
+    it('records each money movement with the state change: over-paid, cancelled (the refund raised), paid back; balanced at the end only', async () => {
+      const appointmentId = newId();
+      const req = invoiceRequest(appointmentId);
+      const { invoice } = await svc.client.createInvoice(req);
+      expect(await movements(appointmentId)).toEqual([['invoice_created', 120_000, 12_000, 'CHF', '100000.00', '']]);
+      expect((await svc.client.getLedger({ appointmentId })).balance).toMatchObject({ state: 'nothing_paid', balanced: true, currency: 'CHF' });
+
+      sim.payOnchain(providerIdOf(invoice!), 125_000);
+      const hook = await webhookFor(providerIdOf(invoice!), 'settled');
+      await svc.client.ingestWebhook(forwarded('swiss-bitcoin-pay', hook));
+      await eventually(async () => svc.eventsOf('payment.refund_requested', appointmentId)[0]);
+      // The provider's repeated webhook records nothing twice.
+      await svc.client.ingestWebhook(forwarded('swiss-bitcoin-pay', hook));
+      await sleep(200);
+      expect((await svc.client.getLedger({ appointmentId })).balance).toMatchObject({ state: 'refund_outstanding', balanced: false, keptSats: 120_000, outstandingSats: 5_000, outstandingFiatMinor: 500 });
+
+      await svc.publish('appointment.cancelled', appointmentId, { appointmentId, reason: '', wasPaid: true, cancelledBy: 'patient' });
+      await eventually(async () => svc.eventsOf('payment.refund_requested', appointmentId).length === 2);
+      const { refund } = await svc.client.setRefundDestination({ appointmentId, patientId: req.patientId, destination: 'pat@example.com' });
+      await svc.client.markRefundPaid({ refundId: refund!.id, adminId: newId(), txReference: 'a'.repeat(64) });
+
+      expect(await movements(appointmentId)).toEqual([
+        ['invoice_created', 120_000, 12_000, 'CHF', '100000.00', ''],
+        ['over', 125_000, 12_500, 'CHF', '100000.00', ''],
+        ['refund_due', 5_000, 500, 'CHF', '100000.00', 'refund'],
+        ['refund_due', 120_000, 12_000, 'CHF', '100000.00', 'refund'],
+        ['refund_paid', 125_000, 12_500, 'CHF', '100000.00', 'refund'],
+      ]);
+      expect((await svc.client.getLedger({ appointmentId })).balance).toEqual({
+        dueSats: 120_000,
+        receivedSats: 125_000,
+        refundDueSats: 125_000,
+        refundPaidSats: 125_000,
+        keptSats: 0,
+        outstandingSats: 0,
+        dueFiatMinor: 12_000,
+        receivedFiatMinor: 12_500,
+        keptFiatMinor: 0,
+        outstandingFiatMinor: 0,
+        state: 'refunded',
+        balanced: true,
+        currency: 'CHF',
+      });
+    });
+
+    it('an under-payment that ends: what came in and the refund of it, in one transaction with the expiry', async () => {
+      const appointmentId = newId();
+      const { invoice } = await svc.client.createInvoice(invoiceRequest(appointmentId, newId(), 60, '80.00', 'EUR'));
+      sim.payOnchain(providerIdOf(invoice!), 30_000);
+      sim.expire(providerIdOf(invoice!));
+      // Any of its webhooks will do: payment re-reads the checkout, which has ended underpaid.
+      await svc.client.ingestWebhook(forwarded('swiss-bitcoin-pay', await webhookFor(providerIdOf(invoice!), 'underpaid')));
+      await eventually(async () => svc.eventsOf('payment.expired', appointmentId)[0]);
+      expect(await movements(appointmentId)).toEqual([
+        ['invoice_created', 80_000, 8_000, 'EUR', '100000.00', ''],
+        ['under', 30_000, 3_000, 'EUR', '100000.00', ''],
+        ['refund_due', 30_000, 3_000, 'EUR', '100000.00', 'refund'],
+      ]);
+      expect((await svc.client.getLedger({ appointmentId })).balance).toMatchObject({ state: 'refund_outstanding', balanced: false, keptSats: 0, outstandingSats: 30_000 });
+    });
+
+    it('is append-only: the database refuses to change or delete a movement', async () => {
+      const appointmentId = newId();
+      await svc.client.createInvoice(invoiceRequest(appointmentId));
+      const table = `"${svc.schema}".ledger_entries`;
+      await expect(svc.db.query(`UPDATE ${table} SET sats = 1 WHERE appointment_id = $1`, [appointmentId])).rejects.toThrow(/append-only \(UPDATE refused\)/);
+      await expect(svc.db.query(`DELETE FROM ${table} WHERE appointment_id = $1`, [appointmentId])).rejects.toThrow(/append-only \(DELETE refused\)/);
+      expect(await movements(appointmentId)).toEqual([['invoice_created', 120_000, 12_000, 'CHF', '100000.00', '']]);
+      await expect(svc.client.getLedger({ appointmentId: 'nope' })).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_APPOINTMENT_ID' });
+      expect((await svc.client.getLedger({ appointmentId: newId() }))).toMatchObject({ entries: [], balance: { state: 'nothing_paid', balanced: true, currency: '' } });
+    });
+
+    it('reconciliation report: per invoice in the range, our received amount against the provider\'s; a lost webhook is a mismatch; bad ranges refused', async () => {
+      const from = new Date(Date.now() - 1_000).toISOString();
+      const paid = await paidThroughWebhook(svc);
+      // Paid at the provider, its webhook never forwarded (and this instance does not poll): we have nothing.
+      const lostId = newId();
+      const { invoice: lost } = await svc.client.createInvoice(invoiceRequest(lostId));
+      sim.pay(providerIdOf(lost!), 'lightning');
+      const open = (await svc.client.createInvoice(invoiceRequest())).invoice!;
+      const to = new Date(Date.now() + 1_000).toISOString();
+      const report = await svc.client.getReconciliation({ from, to });
+      const row = (id: string) => report.rows.find((r) => r.invoiceId === id);
+      expect(row(paid.invoice.id)).toMatchObject({ provider: 'swiss-bitcoin-pay', dueSats: 120_000, ledgerPaidSats: 120_000, ledgerPaidFiatMinor: 12_000, providerPaidSats: 120_000, providerState: 'paid', outcome: 'match' });
+      expect(row(lost!.id)).toMatchObject({ appointmentId: lostId, ledgerPaidSats: 0, providerPaidSats: 120_000, providerState: 'paid', outcome: 'mismatch' });
+      expect(row(open.id)).toMatchObject({ ledgerPaidSats: 0, providerPaidSats: 0, providerState: 'open', outcome: 'match' });
+      expect(report.mismatches).toBeGreaterThanOrEqual(1);
+      expect(report.truncated).toBe(false);
+
+      const refused = (req: { from: string; to: string }, code: string) => expect(svc.client.getReconciliation(req)).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code });
+      await refused({ from: to, to: from }, 'INVALID_RANGE');
+      await refused({ from, to: from }, 'INVALID_RANGE');
+      await refused({ from: '1900-01-01T00:00:00Z', to }, 'INVALID_RANGE');
+      await refused({ from, to: '275760-09-13T00:00:00Z' }, 'INVALID_RANGE');
+      await refused({ from: `${from}\u0000`, to }, 'INVALID_RANGE');
+      await refused({ from: 'yesterday', to }, 'INVALID_RANGE');
+      await refused({ from: '2026-01-01T00:00:00Z', to: '2026-12-01T00:00:00Z' }, 'RANGE_TOO_WIDE');
+    });
+  });
+
   describe('reconciliation', () => {
     it('confirms a payment whose webhook was lost', async () => {
       const appointmentId = newId();

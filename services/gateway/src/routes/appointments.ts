@@ -25,6 +25,8 @@ export const RefundBody = Type.Object({
   destinationSetAt: Type.Union([Type.String(), Type.Null()]),
   paidAt: Type.Union([Type.String(), Type.Null()]),
   txReference: Type.Union([Type.String(), Type.Null()]),
+  /** Where the patient claims a refund the provider pays out (status "sent"); null otherwise. */
+  claimLink: Type.Union([Type.String(), Type.Null()]),
 });
 type RefundView = Static<typeof RefundBody>;
 
@@ -42,6 +44,7 @@ export function presentRefund(refund: payment.Refund | undefined): RefundView | 
     destinationSetAt: refund.destinationSetAt || null,
     paidAt: refund.paidAt || null,
     txReference: refund.txReference || null,
+    claimLink: refund.claimLink || null,
   };
 }
 

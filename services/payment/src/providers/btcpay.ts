@@ -1,6 +1,6 @@
 // BTCPay Server Greenfield API (the second provider): store invoices, their payment methods (BOLT11
 // and address), webhooks signed in `BTCPay-Sig: sha256=<hex HMAC-SHA256 of the raw body>`.
-import { btcToSats } from '../domain/money';
+import { btcToSats, satsToBtc } from '../domain/money';
 import type { ObservedInvoice, PaymentMethod } from '../domain/invoice-rules';
 import { CircuitState } from '@cryptocare/platform';
 import { callJson, parseJsonObject, trimSlash, verifyHmacSha256Header, type ProviderPolicy } from './http';
@@ -10,6 +10,8 @@ import {
   type CreateProviderInvoice,
   type PaymentProvider,
   type ProviderInvoice,
+  type ProviderPayoutState,
+  type ProviderRefund,
   type VerifiedWebhook,
 } from './provider';
 
@@ -29,6 +31,22 @@ interface InvoiceData {
   expirationTime?: number;
   status?: string;
   additionalStatus?: string;
+}
+
+/** Greenfield PullPaymentData (what the invoice refund answers). */
+interface PullPaymentData {
+  id?: string;
+  name?: string | null;
+  viewLink?: string;
+}
+
+/** Greenfield PayoutData: AwaitingApproval, AwaitingPayment, InProgress, Completed, Cancelled. */
+interface PayoutData {
+  id?: string;
+  state?: string;
+  /** In the pull payment's currency (BTC here). */
+  amount?: string;
+  paymentProof?: { transactionId?: string; proofType?: string } | null;
 }
 
 interface PaymentMethodData {
@@ -134,6 +152,46 @@ export class Btcpay implements PaymentProvider {
       default:
         throw new ProviderRequestError(`btcpay: unknown invoice status ${String(invoice.status).slice(0, 40)}`);
     }
+  }
+
+  /**
+   * POST …/invoices/{id}/refund with refundVariant Custom in BTC: exactly the sats we owe, not a
+   * fiat amount at today's rate. Answers a pull payment (its viewLink is the patient's claim page).
+   * The pull payment carries our refund id as its name: a retry after a lost answer finds it in the
+   * store's pull payments instead of making a second one.
+   */
+  async refund(providerInvoiceId: string, input: { sats: number; name: string; description: string }): Promise<ProviderRefund> {
+    const existing = (await this.call<PullPaymentData[]>('/pull-payments?includeArchived=true', { method: 'GET' })).find((p) => p.name === input.name);
+    const pull =
+      existing ??
+      (await this.call<PullPaymentData>(`/invoices/${encodeURIComponent(providerInvoiceId)}/refund`, {
+        method: 'POST',
+        body: JSON.stringify({ name: input.name, description: input.description, refundVariant: 'Custom', customAmount: satsToBtc(input.sats), customCurrency: 'BTC' }),
+      }));
+    if (typeof pull.id !== 'string' || !pull.id || typeof pull.viewLink !== 'string') throw new ProviderRequestError('btcpay: refund answer lacks the pull payment id or viewLink');
+    return { payoutId: pull.id, claimLink: pull.viewLink };
+  }
+
+  /** GET /api/v1/pull-payments/{id}/payouts: paid once completed payouts add up to the whole pull payment. */
+  async payoutState(payoutId: string): Promise<ProviderPayoutState> {
+    const url = `${trimSlash(this.config.url)}/api/v1/pull-payments/${encodeURIComponent(payoutId)}`;
+    const [pull, payouts] = await Promise.all([
+      callJson<PullPaymentData & { amount?: string }>(this.config.policy, this.name, url, { method: 'GET', headers: { accept: 'application/json' } }),
+      callJson<PayoutData[]>(this.config.policy, this.name, `${url}/payouts`, { method: 'GET', headers: { accept: 'application/json' } }),
+    ]);
+    const sats = (btc: string | undefined) => {
+      try {
+        return btc === undefined ? 0 : btcToSats(btc);
+      } catch {
+        return 0;
+      }
+    };
+    const completed = payouts.filter((p) => p.state === 'Completed');
+    const owed = sats(pull.amount);
+    const paid = owed > 0 && completed.reduce((n, p) => n + sats(p.amount), 0) >= owed;
+    const last = completed[completed.length - 1];
+    const reference = last?.paymentProof?.transactionId ?? last?.id;
+    return { paid, ...(paid && reference ? { reference } : {}) };
   }
 
   verifyWebhook(rawBody: Buffer, headers: Record<string, string>): VerifiedWebhook {

@@ -42,6 +42,20 @@ export interface VerifiedWebhook {
   providerInvoiceId: string;
 }
 
+/** A refund the provider pays out: the patient claims it at `claimLink`. */
+export interface ProviderRefund {
+  /** The provider's payout handle (BTCPay: the pull payment id). */
+  payoutId: string;
+  claimLink: string;
+}
+
+/** Where a provider payout stands: `paid` once what was claimed has been sent in full. */
+export interface ProviderPayoutState {
+  paid: boolean;
+  /** The completed payout's reference (its id, a txid or payment hash when the provider gives one). */
+  reference?: string;
+}
+
 export interface PaymentProvider {
   readonly name: ProviderName;
   /** False while the provider's circuit breaker is open (recent calls kept failing). */
@@ -50,6 +64,14 @@ export interface PaymentProvider {
   limits?(currency: string): Promise<AmountLimits | undefined>;
   createInvoice(input: CreateProviderInvoice): Promise<ProviderInvoice>;
   getInvoice(providerInvoiceId: string): Promise<ObservedInvoice>;
+  /**
+   * Pays `sats` of this invoice back through the provider (BTCPay: a pull payment the patient
+   * claims), named `name` so that a retry finds the one already made instead of making another.
+   * Absent: the provider cannot, and the refund goes to the admin queue.
+   */
+  refund?(providerInvoiceId: string, input: { sats: number; name: string; description: string }): Promise<ProviderRefund>;
+  /** How the payout of a refund sent through `refund` stands. */
+  payoutState?(payoutId: string): Promise<ProviderPayoutState>;
   /** Checks the signature over the raw bytes; throws WebhookSignatureError when it is wrong. */
   verifyWebhook(rawBody: Buffer, headers: Record<string, string>): VerifiedWebhook;
 }

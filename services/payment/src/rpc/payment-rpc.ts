@@ -1,9 +1,10 @@
 import { payment } from '@cryptocare/contracts';
 import { defineService, failedPrecondition, invalidArgument, isUuid, notFound, unauthenticated, unavailable, type Logger } from '@cryptocare/platform';
+import { balanceOf, type LedgerKind } from '../domain/ledger';
 import { parsePrice } from '../domain/money';
 import { AmountOutsideLimitsError, HoldTooShortError, MAX_WEBHOOK_BYTES, ProviderUnavailableError, UnknownProviderError, type Payments } from '../payments';
 import { WebhookPayloadError, WebhookSignatureError } from '../providers/provider';
-import type { Invoice, PaymentStore, Refund } from '../store/payment-store';
+import type { Invoice, LedgerEntry, PaymentStore, Refund } from '../store/payment-store';
 import { webhooksReceived } from '../metrics';
 
 const statusToProto: Record<string, payment.InvoiceStatus> = {
@@ -44,7 +45,38 @@ export function refundMessage(refund: Refund): payment.Refund {
     destinationSetAt: refund.destinationSetAt?.toISOString() ?? '',
     paidAt: refund.paidAt?.toISOString() ?? '',
     txReference: refund.txReference ?? '',
+    claimLink: refund.claimLink ?? '',
   };
+}
+
+export function ledgerEntryMessage(entry: LedgerEntry): payment.LedgerEntry {
+  return {
+    id: entry.id,
+    invoiceId: entry.invoiceId,
+    kind: entry.kind,
+    sats: Number(entry.sats),
+    fiatMinor: Number(entry.fiatMinor),
+    currency: entry.currency,
+    rate: entry.rate.toFixed(2),
+    provider: entry.provider,
+    refundId: entry.refundId ?? '',
+    createdAt: entry.createdAt.toISOString(),
+  };
+}
+
+/** The widest range one reconciliation report covers. */
+const MAX_RECONCILIATION_DAYS = 92;
+/** Instants a report may name: nothing before the product existed nor far in the future. */
+const EARLIEST = Date.UTC(2020, 0, 1);
+const LATEST = Date.UTC(2100, 0, 1);
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+function reportInstant(raw: string, name: string): Date {
+  const at = ISO_INSTANT.test(raw) ? new Date(raw) : new Date(Number.NaN);
+  if (Number.isNaN(at.getTime()) || at.getTime() < EARLIEST || at.getTime() > LATEST) {
+    throw invalidArgument('INVALID_RANGE', `${name} must be an ISO 8601 instant between 2020 and 2100`);
+  }
+  return at;
 }
 
 /** A payout's reference: a txid, a payment hash or preimage, a provider's payout id. */
@@ -146,7 +178,59 @@ export function paymentService(deps: { payments: Payments; store: PaymentStore; 
         if (typeof result !== 'string') return { refund: refundMessage(result) };
         if (result === 'REFUND_NOT_FOUND') throw notFound(result, 'no such refund');
         if (result === 'REFUND_ALREADY_PAID') throw failedPrecondition(result, 'this refund was already paid with another transaction');
+        if (result === 'REFUND_IN_PROGRESS') throw failedPrecondition(result, 'the payment provider pays this refund out (the patient claims it)');
         throw failedPrecondition(result, 'the patient has not said where this refund goes yet');
+      },
+
+      async getLedger(req) {
+        if (!isUuid(req.appointmentId)) throw invalidArgument('INVALID_APPOINTMENT_ID', 'appointment_id must be a UUID');
+        const entries = await store.ledgerOf(req.appointmentId);
+        const b = balanceOf(entries.map((e) => ({ kind: e.kind as LedgerKind, sats: Number(e.sats), fiatMinor: Number(e.fiatMinor) })));
+        return {
+          entries: entries.map(ledgerEntryMessage),
+          balance: {
+            dueSats: b.dueSats,
+            receivedSats: b.receivedSats,
+            refundDueSats: b.refundDueSats,
+            refundPaidSats: b.refundPaidSats,
+            keptSats: b.keptSats,
+            outstandingSats: b.outstandingSats,
+            dueFiatMinor: b.fiat.dueMinor,
+            receivedFiatMinor: b.fiat.receivedMinor,
+            keptFiatMinor: b.fiat.keptMinor,
+            outstandingFiatMinor: b.fiat.outstandingMinor,
+            state: b.state,
+            balanced: b.balanced,
+            currency: entries[0]?.currency ?? '',
+          },
+        };
+      },
+
+      async getReconciliation(req) {
+        const from = reportInstant(req.from, 'from');
+        const to = reportInstant(req.to, 'to');
+        if (from.getTime() >= to.getTime()) throw invalidArgument('INVALID_RANGE', 'from must be before to');
+        if (to.getTime() - from.getTime() > MAX_RECONCILIATION_DAYS * 86_400_000) throw invalidArgument('RANGE_TOO_WIDE', `one report covers at most ${MAX_RECONCILIATION_DAYS} days`);
+        const { rows, truncated } = await payments.reconciliationReport(from, to);
+        return {
+          rows: rows.map((r) => ({
+            invoiceId: r.invoice.id,
+            appointmentId: r.invoice.appointmentId,
+            provider: r.invoice.provider,
+            providerInvoiceId: r.invoice.providerInvoiceId,
+            createdAt: r.invoice.createdAt.toISOString(),
+            currency: r.invoice.currency,
+            dueSats: r.dueSats,
+            ledgerPaidSats: r.ledgerPaidSats,
+            ledgerPaidFiatMinor: r.ledgerPaidFiatMinor,
+            providerPaidSats: r.providerPaidSats,
+            providerState: r.providerState,
+            outcome: r.outcome,
+          })),
+          mismatches: rows.filter((r) => r.outcome === 'mismatch').length,
+          unknown: rows.filter((r) => r.outcome === 'unknown').length,
+          truncated,
+        };
       },
 
       async ingestWebhook(req) {

@@ -1,7 +1,7 @@
 import { currentTraceparent } from '@cryptocare/platform';
 import { v7 as uuidv7 } from 'uuid';
 import { auditEvent, table, type Outbox } from '@cryptocare/events';
-import type { Invoice, PendingInvoiceRequest, Prisma, PrismaClient, Refund } from '../generated/prisma';
+import type { Invoice, LedgerEntry, PendingInvoiceRequest, Prisma, PrismaClient, Refund } from '../generated/prisma';
 import {
   decideTransition,
   laterProviderState,
@@ -13,12 +13,13 @@ import {
   type Transition,
 } from '../domain/invoice-rules';
 import type { Price } from '../domain/money';
+import { fiatMinorOf, rateOf, receiptKind, toMinor, type LedgerKind } from '../domain/ledger';
 import { networkOfPaymentRequest, parseRefundDestination, type RefundDestinationError } from '../domain/refund-destination';
 import type { ProviderInvoice, VerifiedWebhook } from '../providers/provider';
 
-export type { Invoice, PendingInvoiceRequest, Refund };
+export type { Invoice, LedgerEntry, PendingInvoiceRequest, Refund };
 export type Tx = Prisma.TransactionClient;
-export type MarkPaidRefusal = 'REFUND_NOT_FOUND' | 'REFUND_ALREADY_PAID' | 'NO_REFUND_DESTINATION';
+export type MarkPaidRefusal = 'REFUND_NOT_FOUND' | 'REFUND_ALREADY_PAID' | 'NO_REFUND_DESTINATION' | 'REFUND_IN_PROGRESS';
 export type SetDestinationRefusal = RefundDestinationError | 'BOOKING_NOT_FOUND' | 'NO_REFUND_DUE' | 'REFUND_IN_PROGRESS';
 
 /** What an invoice is created from: the booking, its locked price and its hold. */
@@ -47,14 +48,14 @@ const TX = { timeout: 15_000, maxWait: 10_000 };
 
 /** payment's tables, through Prisma. */
 export class PaymentStore {
-  private readonly t: { invoices: string; pending: string; inbox: string };
+  private readonly t: { invoices: string; pending: string; inbox: string; refunds: string };
 
   constructor(
     private readonly db: PrismaClient,
     private readonly outbox: Outbox,
     schema: string,
   ) {
-    this.t = { invoices: table(schema, 'invoices'), pending: table(schema, 'pending_invoice_requests'), inbox: table(schema, 'webhook_inbox') };
+    this.t = { invoices: table(schema, 'invoices'), pending: table(schema, 'pending_invoice_requests'), inbox: table(schema, 'webhook_inbox'), refunds: table(schema, 'refunds') };
   }
 
   /** Runs `fn` in a transaction and wakes the outbox relay after it committed. */
@@ -150,6 +151,7 @@ export class PaymentStore {
         expiresAt: invoice.expiresAt.toISOString(),
         provider,
       });
+      await this.recordMovement(tx, invoice, 'invoice_created', Number(invoice.sats));
       return { invoice, created: true };
     }, TX);
     if (result.created) this.outbox.notifyCommitted();
@@ -289,6 +291,7 @@ export class PaymentStore {
     switch (transition.kind) {
       case 'confirm': {
         Object.assign(data, { status: invoice.cancelledAt ? 'refund_due' : 'paid', paidAt: transition.paidAt, paymentMethod: transition.method, paidSats: BigInt(transition.paidSats) });
+        await this.recordReceipt(tx, invoice, transition.paidSats);
         await this.outbox.add(tx, 'payment.confirmed', invoice.id, {
           ...ids,
           sats: Number(invoice.sats),
@@ -311,12 +314,14 @@ export class PaymentStore {
         await this.outbox.add(tx, 'payment.expired', invoice.id, ids);
         if (transition.refundSats > 0) {
           data.paidSats = BigInt(transition.refundSats);
+          await this.recordReceipt(tx, invoice, transition.refundSats);
           await this.addRefund(tx, invoice, 'paid less than due before the invoice ended', transition.refundSats, 'underpaid');
         }
         await this.closeInbox(tx, invoice, now);
         break;
       case 'refund_partial':
         data.paidSats = BigInt(transition.refundSats);
+        await this.recordReceipt(tx, invoice, transition.refundSats);
         await this.addRefund(tx, invoice, 'paid less than due before the invoice ended', transition.refundSats, 'underpaid');
         await this.closeInbox(tx, invoice, now);
         break;
@@ -414,12 +419,21 @@ export class PaymentStore {
         skipDuplicates: true,
       });
       if (count === 0) return;
+      await this.recordMovement(tx, invoice, 'refund_due', sats, refundId);
     } else {
-      if (existing.status !== 'due' || existing.sats >= BigInt(sats)) return;
+      if (existing.sats >= BigInt(sats)) return;
+      if (existing.status !== 'due') {
+        // Already sent or paid for the old amount: the row cannot grow under its payout. The ledger
+        // still records what more is owed, so the booking shows unbalanced until an admin settles it.
+        await this.recordMovement(tx, invoice, 'refund_due', sats - Number(existing.sats), existing.id);
+        return;
+      }
       refundId = existing.id;
       // A Lightning invoice given for the old amount can no longer pay this one: the patient gives another.
       const staleInvoice = existing.destinationKind === 'bolt11' ? { destinationKind: null, destination: null, destinationSetAt: null } : {};
       await tx.refund.update({ where: { id: existing.id }, data: { sats: BigInt(sats), reason: reason.slice(0, 500), ...staleInvoice } });
+      // The ledger records the movement: only what the refund grew by.
+      await this.recordMovement(tx, invoice, 'refund_due', sats - Number(existing.sats), refundId);
     }
     await this.outbox.add(tx, 'payment.refund_requested', invoice.id, {
       invoiceId: invoice.id,
@@ -496,8 +510,11 @@ export class PaymentStore {
       const refund = invoice && (await tx.refund.findUnique({ where: { id: refundId } }));
       if (!invoice || !refund) return 'REFUND_NOT_FOUND' as const;
       if (refund.status === 'paid') return refund.txReference === txReference ? { unchanged: refund } : ('REFUND_ALREADY_PAID' as const);
+      // The provider pays this one out (the patient claims it): not an admin's to pay by hand.
+      if (refund.status === 'sent') return 'REFUND_IN_PROGRESS' as const;
       if (!refund.destination) return 'NO_REFUND_DESTINATION' as const;
       const paid = await tx.refund.update({ where: { id: refund.id }, data: { status: 'paid', paidAt: now, txReference, paidBy: adminId } });
+      await this.recordMovement(tx, invoice, 'refund_paid', Number(refund.sats), refund.id);
       await this.outbox.add(tx, 'payment.refund_paid', invoice.id, {
         refundId: refund.id,
         invoiceId: invoice.id,
@@ -511,6 +528,174 @@ export class PaymentStore {
     if (typeof result === 'string') return result;
     if ('unchanged' in result) return result.unchanged;
     this.outbox.notifyCommitted();
+    return result;
+  }
+
+  // ------------------------------------------------------------------ ledger --
+
+  /**
+   * Appends one money movement of the invoice's booking, in the caller's transaction (the one of the
+   * state change it records), in the invoice's fiat at its locked rate.
+   */
+  private async recordMovement(tx: Tx, invoice: Invoice, kind: LedgerKind, sats: number, refundId?: string): Promise<void> {
+    if (!(sats > 0)) return;
+    const amountMinor = toMinor(invoice.amount.toFixed(2));
+    const invoiceSats = Number(invoice.sats);
+    await tx.ledgerEntry.create({
+      data: {
+        id: uuidv7(),
+        appointmentId: invoice.appointmentId,
+        invoiceId: invoice.id,
+        kind,
+        sats: BigInt(sats),
+        fiatMinor: BigInt(fiatMinorOf(sats, amountMinor, invoiceSats)),
+        currency: invoice.currency,
+        rate: rateOf(amountMinor, invoiceSats),
+        provider: invoice.provider,
+        providerInvoiceId: invoice.providerInvoiceId,
+        refundId: refundId ?? null,
+      },
+    });
+  }
+
+  /**
+   * Money received for the invoice, `totalSats` in all as the provider reports it: the ledger gets
+   * what is new since its last receipt for this invoice (a provider reporting the total twice
+   * records it once), named by how the total compares with what was due.
+   */
+  private async recordReceipt(tx: Tx, invoice: Invoice, totalSats: number): Promise<void> {
+    const before = await tx.ledgerEntry.aggregate({ where: { invoiceId: invoice.id, kind: { in: ['paid', 'over', 'under'] } }, _sum: { sats: true } });
+    const delta = totalSats - Number(before._sum.sats ?? 0n);
+    await this.recordMovement(tx, invoice, receiptKind(totalSats, Number(invoice.sats)), delta);
+  }
+
+  /** A booking's movements, oldest first. */
+  ledgerOf(appointmentId: string): Promise<LedgerEntry[]> {
+    return this.db.ledgerEntry.findMany({ where: { appointmentId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+  }
+
+  /** Receipts per invoice created in [from, to), for the reconciliation report (at most `limit` invoices). */
+  async reconciliationRows(from: Date, to: Date, limit: number) {
+    const invoices = await this.db.invoice.findMany({
+      where: { createdAt: { gte: from, lt: to } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: limit,
+      select: { id: true, appointmentId: true, provider: true, providerInvoiceId: true, currency: true, amount: true, sats: true, status: true, createdAt: true },
+    });
+    if (invoices.length === 0) return [];
+    const sums = await this.db.ledgerEntry.groupBy({
+      by: ['invoiceId', 'kind'],
+      where: { invoiceId: { in: invoices.map((i) => i.id) } },
+      _sum: { sats: true, fiatMinor: true },
+    });
+    return invoices.map((invoice) => {
+      const of = (...kinds: LedgerKind[]) => sums.filter((s) => s.invoiceId === invoice.id && (kinds as string[]).includes(s.kind));
+      const total = (rows: typeof sums, key: 'sats' | 'fiatMinor') => rows.reduce((n, r) => n + Number(r._sum[key] ?? 0n), 0);
+      const receipts = of('paid', 'over', 'under');
+      return { invoice, ledgerPaidSats: total(receipts, 'sats'), ledgerPaidFiatMinor: total(receipts, 'fiatMinor'), ledgerRefundedSats: total(of('refund_paid'), 'sats') };
+    });
+  }
+
+  // ------------------------------------------------- refunds the provider pays --
+
+  /**
+   * Due refunds of invoices made by `providers` (those that pay refunds out), leased to this replica
+   * for `leaseMs` so that one payout is asked for per refund, oldest first.
+   */
+  async claimRefundsToSend(providers: string[], limit: number, leaseMs: number): Promise<Array<{ refund: Refund; invoice: Invoice }>> {
+    if (providers.length === 0) return [];
+    const rows = await this.db.$queryRawUnsafe<Array<{ id: string }>>(
+      `UPDATE ${this.t.refunds} SET payout_locked_until = now() + $3::int * interval '1 millisecond'
+       WHERE id IN (
+         SELECT r.id FROM ${this.t.refunds} r JOIN ${this.t.invoices} i ON i.id = r.invoice_id
+         WHERE r.status = 'due' AND i.provider = ANY($1::text[]) AND (r.payout_locked_until IS NULL OR r.payout_locked_until < now())
+         ORDER BY r.created_at
+         LIMIT $2
+         FOR UPDATE OF r SKIP LOCKED)
+       RETURNING id::text AS id`,
+      providers,
+      limit,
+      Math.round(leaseMs),
+    );
+    return this.refundsWithInvoices(rows.map((r) => r.id));
+  }
+
+  /** Sent refunds whose payout was not checked for `intervalMs`, leased the same way. */
+  async claimSentRefunds(limit: number, intervalMs: number): Promise<Array<{ refund: Refund; invoice: Invoice }>> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ id: string }>>(
+      `UPDATE ${this.t.refunds} SET payout_locked_until = now() + $2::int * interval '1 millisecond'
+       WHERE id IN (
+         SELECT id FROM ${this.t.refunds}
+         WHERE status = 'sent' AND (payout_locked_until IS NULL OR payout_locked_until < now())
+         ORDER BY sent_at
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED)
+       RETURNING id::text AS id`,
+      limit,
+      Math.round(intervalMs),
+    );
+    return this.refundsWithInvoices(rows.map((r) => r.id));
+  }
+
+  private async refundsWithInvoices(ids: string[]) {
+    if (ids.length === 0) return [];
+    const refunds = await this.db.refund.findMany({ where: { id: { in: ids } }, include: { invoice: true } });
+    return refunds.map(({ invoice, ...refund }) => ({ refund: refund as Refund, invoice }));
+  }
+
+  /** The provider's payout failed: the refund stays due, tried again after `delayMs`. */
+  async releaseRefundPayout(refundId: string, delayMs: number): Promise<void> {
+    await this.db.$executeRawUnsafe(`UPDATE ${this.t.refunds} SET payout_locked_until = now() + $2::int * interval '1 millisecond' WHERE id = $1::uuid`, refundId, Math.round(delayMs));
+  }
+
+  /**
+   * The provider took the refund (a pull payment the patient claims at `claimLink`): recorded once,
+   * on the locked invoice row, with `payment.refund_sent`. A refund that is no longer due is left.
+   */
+  async recordRefundSent(refundId: string, provider: string, payoutId: string, claimLink: string, now = new Date()): Promise<Refund | undefined> {
+    const result = await this.db.$transaction(async (tx) => {
+      const found = await tx.refund.findUnique({ where: { id: refundId }, select: { invoiceId: true } });
+      const invoice = found && (await this.lockInvoice(tx, found.invoiceId));
+      const refund = invoice && (await tx.refund.findUnique({ where: { id: refundId } }));
+      if (!invoice || !refund || refund.status !== 'due') return undefined;
+      const sent = await tx.refund.update({ where: { id: refund.id }, data: { status: 'sent', payoutId, claimLink: claimLink.slice(0, 2048), sentAt: now, payoutLockedUntil: null } });
+      await this.outbox.add(tx, 'payment.refund_sent', invoice.id, {
+        refundId: refund.id,
+        invoiceId: invoice.id,
+        appointmentId: refund.appointmentId,
+        sats: Number(refund.sats),
+        provider,
+        sentAt: now.toISOString(),
+      });
+      return sent;
+    }, TX);
+    if (result) this.outbox.notifyCommitted();
+    return result;
+  }
+
+  /**
+   * The provider's payout of a sent refund completed: the refund is paid (its reference recorded),
+   * the ledger gets the movement and `payment.refund_paid` goes out, in one transaction, once.
+   */
+  async settleSentRefund(refundId: string, reference: string, now = new Date()): Promise<Refund | undefined> {
+    const result = await this.db.$transaction(async (tx) => {
+      const found = await tx.refund.findUnique({ where: { id: refundId }, select: { invoiceId: true } });
+      const invoice = found && (await this.lockInvoice(tx, found.invoiceId));
+      const refund = invoice && (await tx.refund.findUnique({ where: { id: refundId } }));
+      if (!invoice || !refund || refund.status !== 'sent') return undefined;
+      const paid = await tx.refund.update({ where: { id: refund.id }, data: { status: 'paid', paidAt: now, txReference: reference.slice(0, 200), payoutLockedUntil: null } });
+      await this.recordMovement(tx, invoice, 'refund_paid', Number(refund.sats), refund.id);
+      await this.outbox.add(tx, 'payment.refund_paid', invoice.id, {
+        refundId: refund.id,
+        invoiceId: invoice.id,
+        appointmentId: refund.appointmentId,
+        sats: Number(refund.sats),
+        paidAt: now.toISOString(),
+      });
+      await auditEvent(this.outbox, tx, 'payment.refund_paid', { subjectId: invoice.patientId, objectId: refund.id, details: { invoice: invoice.id, via: invoice.provider } });
+      return paid;
+    }, TX);
+    if (result) this.outbox.notifyCommitted();
     return result;
   }
 
