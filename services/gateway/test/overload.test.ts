@@ -71,7 +71,7 @@ describe('load shedding at the in-flight bound', () => {
   it('refuses at the bound before fastify builds the request (no hook, no route timing), with a request id', async () => {
     const timed = async () => {
       const metric = (await registry.getSingleMetric('http_server_request_duration_seconds')?.get())?.values ?? [];
-      return metric.filter((v) => v.metricName?.endsWith('_count') && v.labels.status_code === '503').reduce((sum, v) => sum + v.value, 0);
+      return metric.filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count') && v.labels.status_code === '503').reduce((sum, v) => sum + v.value, 0);
     };
     const pending = await fillTheBound();
     const timedBefore = await timed();
