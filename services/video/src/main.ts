@@ -156,8 +156,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
       })
     : undefined;
   await hosts?.start();
-  const meetingEvents = new MeetingEvents({ store, provider, logger, ...(hosts ? { hosts, hostStore } : {}) });
   const zoomWebhooks = new ZoomWebhooks({ db, schema, outbox, logger, ...(config.ZOOM_WEBHOOK_SECRET_TOKEN ? { secretToken: config.ZOOM_WEBHOOK_SECRET_TOKEN } : {}) });
+  const meetingEvents = new MeetingEvents({ store, provider, logger, zoomWebhooks, ...(hosts ? { hosts, hostStore } : {}) });
 
   const service = await hostService({
     name: SERVICE,
