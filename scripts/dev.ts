@@ -47,7 +47,7 @@ const ports = {
 };
 // The bootstrap admin (who verifies the demo professionals): from the environment, as identity reads it.
 const admin = { email: nonEmpty(process.env.BOOTSTRAP_ADMIN_EMAIL) ?? 'admin@cryptocare.local', password: nonEmpty(process.env.BOOTSTRAP_ADMIN_PASSWORD) ?? 'admin-password-2026' };
-const secrets = { sbpKey: 'dev-sbp-key', sbpSecret: 'dev-sbp-secret', zoomAccount: 'dev-account', zoomClient: 'dev-client', zoomSecret: 'dev-zoom-secret', btcpayKey: 'dev-btcpay-key', btcpaySecret: 'dev-btcpay-secret', jitsiAppId: 'cryptocare-dev', jitsiAppSecret: 'dev-jitsi-app-secret-of-32-characters' };
+const secrets = { sbpKey: 'dev-sbp-key', sbpSecret: 'dev-sbp-secret', zoomAccount: 'dev-account', zoomClient: 'dev-client', zoomSecret: 'dev-zoom-secret', zoomWebhookSecret: 'dev-zoom-webhook-secret', btcpayKey: 'dev-btcpay-key', btcpaySecret: 'dev-btcpay-secret', jitsiAppId: 'cryptocare-dev', jitsiAppSecret: 'dev-jitsi-app-secret-of-32-characters' };
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
@@ -179,7 +179,7 @@ export async function startEmbedded() {
   // (those not delivered before a stop included) until the gateway is up.
   const simState = (name: string) => path.join(dataDir, 'simulators', `${name}.json`);
   const sbp = createSwissBitcoinPaySimulator({ apiKey: secrets.sbpKey, apiSecret: secrets.sbpSecret, publicBaseUrl: `http://localhost:${ports.sbp}`, stateFile: simState('swiss-bitcoin-pay'), webhooksPaused: true });
-  const zoom = createZoomSimulator({ accountId: secrets.zoomAccount, clientId: secrets.zoomClient, clientSecret: secrets.zoomSecret, publicBaseUrl: `http://localhost:${ports.zoom}`, stateFile: simState('zoom') });
+  const zoom = createZoomSimulator({ accountId: secrets.zoomAccount, clientId: secrets.zoomClient, clientSecret: secrets.zoomSecret, webhookSecretToken: secrets.zoomWebhookSecret, publicBaseUrl: `http://localhost:${ports.zoom}`, stateFile: simState('zoom') });
   const btcpay = createBtcpaySimulator({
     apiKey: secrets.btcpayKey,
     webhookSecret: secrets.btcpaySecret,
@@ -254,6 +254,7 @@ export async function startEmbedded() {
         ZOOM_ACCOUNT_ID: secrets.zoomAccount,
         ZOOM_CLIENT_ID: secrets.zoomClient,
         ZOOM_CLIENT_SECRET: secrets.zoomSecret,
+        ZOOM_WEBHOOK_SECRET_TOKEN: secrets.zoomWebhookSecret,
       }),
       shared,
     ),
@@ -275,6 +276,11 @@ export async function startEmbedded() {
   running.push(await gateway(gatewayEnvFor({ HTTP_PORT: String(ports.gateway), OPS_PORT: String(ports.ops.gateway) }), shared));
   sbp.resumeWebhooks();
   btcpay.resumeWebhooks();
+  // As saving the Zoom app's event subscription does: the endpoint answers Zoom's challenge, then
+  // meetings started, joined and ended on the simulator are reported to it (completed / no_show).
+  await zoom.subscribeWebhooks(`http://127.0.0.1:${ports.gateway}/webhooks/zoom`).catch((err: unknown) =>
+    process.stderr.write(`Zoom simulator: webhooks not subscribed (${err instanceof Error ? err.message : String(err)})\n`),
+  );
 
   return {
     gatewayUrl,

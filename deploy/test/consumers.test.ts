@@ -111,8 +111,9 @@ describe.each([
       expect({ service, triggers: sorted(lagTriggers(objs, service)) }).toEqual({ service, triggers: sorted(subscribed(service)) });
     }
     // video reads appointment events, search's (a verified professional gets a Zoom host) and
-    // identity's (an erased professional's Zoom host goes): it consumes each, so each lag drains
-    expect(lagTriggers(objs, 'video')).toEqual({ video: ['appointment.events.v1', 'search.events.v1', 'identity.events.v1'] });
+    // identity's (an erased professional's Zoom host goes) and its own Zoom webhook inbox's work items:
+    // it consumes each, so each lag drains
+    expect(lagTriggers(objs, 'video')).toEqual({ video: ['appointment.events.v1', 'search.events.v1', 'identity.events.v1', 'video.webhooks.v1'] });
   });
 
   test("the gateway's per-replica SSE groups get no lag trigger", () => {

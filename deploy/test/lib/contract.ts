@@ -40,7 +40,7 @@ export function contractOf(name: string): ServiceContract {
 
 export const TOPICS = [
   'identity.events.v1', 'search.events.v1', 'appointment.events.v1',
-  'payment.events.v1', 'payment.webhooks.v1', 'video.events.v1', 'audit.events.v1',
+  'payment.events.v1', 'payment.webhooks.v1', 'video.events.v1', 'video.webhooks.v1', 'audit.events.v1',
 ];
 
 /** Variables the contract says come from Secrets only. */
@@ -49,7 +49,7 @@ export const SECRET_KEYS = [
   'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'KAFKA_SASL_MECHANISM',
   'SBP_API_URL', 'SBP_API_KEY', 'SBP_API_SECRET', 'BTCPAY_URL', 'BTCPAY_API_KEY', 'BTCPAY_STORE_ID',
   'BTCPAY_WEBHOOK_SECRET', 'PUBLIC_BASE_URL', 'ZOOM_API_URL', 'ZOOM_OAUTH_URL', 'ZOOM_ACCOUNT_ID',
-  'ZOOM_CLIENT_ID', 'ZOOM_CLIENT_SECRET', 'JITSI_URL', 'JITSI_APP_ID', 'JITSI_APP_SECRET', 'JITSI_PRIVATE_KEY', 'JITSI_KID', 'JWT_ISSUER', 'STREAM_TICKET_SECRET',
+  'ZOOM_CLIENT_ID', 'ZOOM_CLIENT_SECRET', 'ZOOM_WEBHOOK_SECRET_TOKEN', 'JITSI_URL', 'JITSI_APP_ID', 'JITSI_APP_SECRET', 'JITSI_PRIVATE_KEY', 'JITSI_KID', 'JWT_ISSUER', 'STREAM_TICKET_SECRET',
   'SIGNING_KEY_ENCRYPTION_KEY', 'SIGNING_KEY_ENCRYPTION_KEYS_OLD', 'SMTP_URL',
 ];
 

@@ -20,7 +20,7 @@ import {
   RefundSent,
   WebhookReceived,
 } from './gen/cryptocare/events/v1/payment';
-import { MeetingCreated, MeetingDeleted } from './gen/cryptocare/events/v1/video';
+import { ConsultationEnded, MeetingCreated, MeetingDeleted, ZoomWebhookReceived } from './gen/cryptocare/events/v1/video';
 import { AuditRecorded } from './gen/cryptocare/events/v1/audit';
 
 export { EventEnvelope };
@@ -33,6 +33,8 @@ export const topics = {
   payment: 'payment.events.v1',
   video: 'video.events.v1',
   paymentWebhooks: 'payment.webhooks.v1',
+  /** Work items of video's Zoom webhook inbox (consumed by video only). */
+  videoWebhooks: 'video.webhooks.v1',
   /** Security and data-access events of every service, chained by identity (libs/contracts/src/audit.ts). */
   audit: 'audit.events.v1',
 } as const;
@@ -65,6 +67,8 @@ export const eventCodecs = {
   'payment.webhook_received': WebhookReceived as Codec<WebhookReceived>,
   'video.meeting_created': MeetingCreated as Codec<MeetingCreated>,
   'video.meeting_deleted': MeetingDeleted as Codec<MeetingDeleted>,
+  'video.consultation_ended': ConsultationEnded as Codec<ConsultationEnded>,
+  'video.zoom_webhook_received': ZoomWebhookReceived as Codec<ZoomWebhookReceived>,
   'audit.recorded': AuditRecorded as Codec<AuditRecorded>,
 } as const;
 
@@ -105,5 +109,7 @@ export {
   WebhookReceived,
   MeetingCreated,
   MeetingDeleted,
+  ConsultationEnded,
+  ZoomWebhookReceived,
   AuditRecorded,
 };

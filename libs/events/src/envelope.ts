@@ -53,6 +53,7 @@ export function decodeEnvelope(value: Uint8Array): AnyDomainEvent | { unknownTyp
 /** The topic each producer's events go to. */
 export function topicOf(type: EventType): string {
   if (type === 'payment.webhook_received') return events.topics.paymentWebhooks;
+  if (type === 'video.zoom_webhook_received') return events.topics.videoWebhooks;
   const source = type.slice(0, type.indexOf('.')) as keyof typeof events.topics;
   return events.topics[source];
 }

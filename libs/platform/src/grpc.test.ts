@@ -29,6 +29,9 @@ describe('gRPC server and client factories', () => {
         async linkHost() {
           throw notFound('ZOOM_USER_NOT_FOUND', 'no such user');
         },
+        async ingestZoomWebhook() {
+          throw notFound('ZOOM_WEBHOOKS_NOT_CONFIGURED', 'not configured');
+        },
       },
       logger,
     );

@@ -1,7 +1,8 @@
 // Starts the provider simulators for local runs and the one-command demo ("embedded mode"):
 //   npx tsx libs/simulators/src/cli.ts --sbp-port 8091 --zoom-port 8092 --btcpay-port 8093 --jitsi-port 8094 [--host 127.0.0.1]
 // A simulator whose port flag is absent is not started. Secrets come from the environment (dev defaults otherwise):
-//   SBP_API_KEY, SBP_API_SECRET, ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET,
+//   SBP_API_KEY, SBP_API_SECRET, ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET, ZOOM_WEBHOOK_SECRET_TOKEN
+//   (its webhooks go to an endpoint subscribed with POST /_sim/webhooks {"url"}),
 //   BTCPAY_API_KEY, BTCPAY_WEBHOOK_SECRET, BTCPAY_WEBHOOK_URL, BTCPAY_STORE_ID (optional), JITSI_APP_ID, JITSI_APP_SECRET,
 //   SIM_PUBLIC_HOST (optional: host name put in checkout/join URLs instead of the listening host).
 // Never mounted in production.
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
       accountId: env('ZOOM_ACCOUNT_ID', 'zoom-dev-account'),
       clientId: env('ZOOM_CLIENT_ID', 'zoom-dev-client'),
       clientSecret: env('ZOOM_CLIENT_SECRET', 'zoom-dev-secret'),
+      webhookSecretToken: env('ZOOM_WEBHOOK_SECRET_TOKEN', 'zoom-dev-webhook-secret'),
       publicBaseUrl: publicUrl(zoomPort),
     });
     started.push({ name: 'zoom', url: await sim.listen(zoomPort, host), close: sim.close });

@@ -8,7 +8,7 @@ export type {
   SbpTransactionLimit,
 } from './swiss-bitcoin-pay';
 export { createZoomSimulator, normalizeStartTime, START_URL_TTL_MS } from './zoom';
-export type { ZoomMeeting, ZoomSimulator, ZoomSimulatorOptions, ZoomUser } from './zoom';
+export type { ZoomJoinRole, ZoomMeeting, ZoomSimulator, ZoomSimulatorOptions, ZoomUser } from './zoom';
 export { createJitsiSimulator } from './jitsi';
 export type { JitsiJoin, JitsiRefusal, JitsiRoom, JitsiSimulator, JitsiSimulatorOptions } from './jitsi';
 export { createBtcpaySimulator } from './btcpay';

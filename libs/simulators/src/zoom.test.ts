@@ -1,3 +1,6 @@
+import { createHmac } from 'node:crypto';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createZoomSimulator, normalizeStartTime, START_URL_TTL_MS, type ZoomSimulator } from './zoom';
 
 const ACCOUNT = 'acc-123';
@@ -299,5 +302,112 @@ describe('Zoom simulator', () => {
       expect((await post('/_sim/quota', { dailyLimit: 5 })).status).toBe(200);
       sim.failFor(0);
     });
+  });
+});
+
+describe('Zoom simulator webhooks', () => {
+  const SECRET = 'webhook-secret-token';
+  let sim: ZoomSimulator;
+  let base: string;
+  let endpoint: string;
+  let server: Server;
+  /** How the endpoint answers the challenge: right, with a wrong token, or 500. */
+  let answer: 'right' | 'wrong' | 'error' = 'right';
+  const received: Array<{ headers: Record<string, string>; body: string }> = [];
+
+  const signedByZoom = (headers: Record<string, string>, body: string) =>
+    headers['x-zm-signature'] === `v0=${createHmac('sha256', SECRET).update(`v0:${headers['x-zm-request-timestamp']}:${body}`).digest('hex')}` &&
+    Math.abs(Date.now() / 1000 - Number(headers['x-zm-request-timestamp'])) < 300;
+  const events = () => received.map((r) => JSON.parse(r.body) as { event: string; event_ts: number; payload: { account_id: string; object: Record<string, any> } }).filter((e) => e.event !== 'endpoint.url_validation');
+  const meetingOn = async () => {
+    const tokenRes = await fetch(`${base}/oauth/token?grant_type=account_credentials&account_id=${ACCOUNT}`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}` } });
+    const { access_token } = (await tokenRes.json()) as { access_token: string };
+    const res = await fetch(`${base}/v2/users/me/meetings`, { method: 'POST', headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' }, body: JSON.stringify({ topic: 'T', type: 2, duration: 30 }) });
+    return (await res.json()) as { id: number; uuid: string; host_id: string; start_url: string; join_url: string };
+  };
+
+  beforeAll(async () => {
+    sim = createZoomSimulator({ accountId: ACCOUNT, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, webhookSecretToken: SECRET, webhookRetryDelaysMs: [10] });
+    base = await sim.listen();
+    server = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+        received.push({ headers, body });
+        const parsed = JSON.parse(body) as { event: string; payload: { plainToken?: string } };
+        if (parsed.event !== 'endpoint.url_validation') return res.writeHead(200).end();
+        if (answer === 'error') return res.writeHead(500).end();
+        const plainToken = parsed.payload.plainToken!;
+        const encryptedToken = createHmac('sha256', answer === 'right' ? SECRET : 'not-the-secret').update(plainToken).digest('hex');
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ plainToken, encryptedToken }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/zoom`;
+  });
+  afterAll(async () => {
+    await sim.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  beforeEach(() => {
+    received.length = 0;
+    answer = 'right';
+  });
+
+  it('refuses an endpoint that fails the url_validation challenge, and sends it nothing', async () => {
+    answer = 'wrong';
+    await expect(sim.subscribeWebhooks(endpoint)).rejects.toThrow(/URL validation failed/);
+    answer = 'error';
+    const refused = await fetch(`${base}/_sim/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: endpoint }) });
+    expect(refused.status).toBe(400);
+    expect(sim.webhookUrl).toBeUndefined();
+    // The challenge itself was signed as Zoom signs every request.
+    expect(received).toHaveLength(2);
+    for (const r of received) expect(signedByZoom(r.headers, r.body)).toBe(true);
+    const meeting = await meetingOn();
+    expect(sim.startMeeting(meeting.id)).toBe(true);
+    sim.endMeeting(meeting.id);
+    await sim.waitForWebhooks();
+    expect(events()).toEqual([]);
+  });
+
+  it('after a good challenge, reports start, the host’s and the patient’s joins and the end, signed, with Zoom’s payload shapes', async () => {
+    const ok = await fetch(`${base}/_sim/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: endpoint }) });
+    expect(ok.status).toBe(200);
+    expect(sim.webhookUrl).toBe(endpoint);
+    const meeting = await meetingOn();
+
+    // The patient waits for the host: no join before the meeting started.
+    expect((await fetch(`${base}/_sim/meetings/${meeting.id}/join`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"role":"patient"}' })).status).toBe(409);
+    expect(await (await fetch(meeting.join_url)).text()).toContain('waiting-for-host');
+    expect((await fetch(meeting.start_url)).status).toBe(200); // the host's link starts it
+    expect((await fetch(meeting.join_url)).status).toBe(200); // the patient joins
+    expect((await fetch(`${base}/_sim/meetings/${meeting.id}/end`, { method: 'POST' })).status).toBe(204);
+    await sim.waitForWebhooks();
+
+    for (const r of received) expect(signedByZoom(r.headers, r.body)).toBe(true);
+    const got = events();
+    expect(got.map((e) => e.event)).toEqual(['meeting.started', 'meeting.participant_joined', 'meeting.participant_joined', 'meeting.ended']);
+    const object = { id: String(meeting.id), uuid: meeting.uuid, host_id: meeting.host_id, topic: 'T', type: 2, duration: 30 };
+    for (const e of got) expect(e.payload).toMatchObject({ account_id: ACCOUNT, object });
+    expect(got[1]!.payload.object.participant).toMatchObject({ id: meeting.host_id, user_id: expect.any(String), participant_uuid: expect.any(String), join_time: expect.any(String) });
+    expect(got[2]!.payload.object.participant).toMatchObject({ id: '', user_name: 'Patient' });
+    expect(got[3]!.payload.object.end_time).toEqual(expect.any(String));
+  });
+
+  it('control routes: start, join as host or patient, and refuse what Zoom would', async () => {
+    await sim.subscribeWebhooks(endpoint);
+    const meeting = await meetingOn();
+    const post = (path: string, body?: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+    expect((await post(`/_sim/meetings/${meeting.id}/join`, { role: 'nurse' })).status).toBe(400);
+    expect((await post(`/_sim/meetings/1/start`)).status).toBe(404);
+    expect((await post(`/_sim/meetings/${meeting.id}/start`)).status).toBe(204);
+    expect((await post(`/_sim/meetings/${meeting.id}/join`, { role: 'patient' })).status).toBe(204);
+    const other = await meetingOn(); // the same host, another meeting while one is live
+    expect((await post(`/_sim/meetings/${other.id}/join`, { role: 'host' })).status).toBe(409);
+    expect((await post(`/_sim/webhooks`, { url: 'ftp://x' })).status).toBe(400);
+    await sim.waitForWebhooks();
+    expect(events().map((e) => e.event)).toEqual(['meeting.started', 'meeting.participant_joined', 'meeting.participant_joined']);
   });
 });

@@ -6,11 +6,16 @@
 // 2 hours after it was issued (GET /v2/meetings/:id issues a fresh one); 100 meeting creations or updates per host
 // user and UTC day (429, X-RateLimit-Type Daily-limit, Retry-After sometimes missing); one live meeting per host.
 // Simulator-only: GET /j/:id and /s/:id (the join/start pages behind join_url and start_url; /s/ starts the
-// meeting), and the control routes under /_sim/ (clock, quota, ending a meeting).
-import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+// meeting), and the control routes under /_sim/ (clock, quota, starting, joining and ending a meeting).
+// Webhooks as Zoom sends them (developers.zoom.us/docs/api/webhooks): an endpoint is taken only after it
+// answers the endpoint.url_validation challenge; then meeting.started, meeting.participant_joined and
+// meeting.ended are POSTed with x-zm-request-timestamp and x-zm-signature ("v0=" + hex HMAC-SHA256 of
+// "v0:{timestamp}:{body}" under the Secret Token), retried on failure.
+import { createHmac, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { asRecord, createServer, escapeHtml, publicBase, type SimulatorServer } from './server';
 import { StateFile } from './state-file';
+import { WebhookDispatcher, type WebhookDelivery } from './webhooks';
 
 export interface ZoomSimulatorOptions {
   accountId: string;
@@ -28,7 +33,14 @@ export interface ZoomSimulatorOptions {
   stateFile?: string;
   /** Meeting creations and updates per host user and UTC day; default 100 (as Zoom). */
   dailyMeetingLimit?: number;
+  /** The Secret Token of the app's event subscription (signs the webhooks); without it no webhook is sent. */
+  webhookSecretToken?: string;
+  /** Waits before each webhook retry (default 1 s, 5 s, 30 s). */
+  webhookRetryDelaysMs?: number[];
 }
+
+/** Who joins a meeting through the control routes. */
+export type ZoomJoinRole = 'host' | 'patient';
 
 export interface ZoomUser {
   id: string;
@@ -108,8 +120,23 @@ export interface ZoomSimulator extends Omit<SimulatorServer, 'onClose'> {
   setDailyLimit(limit: number, options?: { retryAfter?: boolean }): void;
   /** Creations and updates counted today (the simulator's UTC day) for a user id. */
   usedToday(userId: string): number;
-  /** Ends a started meeting (as when the host leaves). */
+  /** Ends a started meeting (as when the host leaves): meeting.ended. */
   endMeeting(id: number): void;
+  /** The host starts the meeting (meeting.started, then the host's meeting.participant_joined); false if it does not exist or the host is busy. */
+  startMeeting(id: number): boolean;
+  /** The host or the patient joins (meeting.participant_joined); the patient only once the meeting started. */
+  joinMeeting(id: number, role: ZoomJoinRole): boolean;
+  /**
+   * Subscribes `url` to the meeting events after the endpoint.url_validation challenge, as Zoom does
+   * when an app's event subscription is saved; throws (the endpoint is not taken) if the answer is wrong.
+   */
+  subscribeWebhooks(url: string): Promise<void>;
+  /** The subscribed endpoint, once validated. */
+  readonly webhookUrl: string | undefined;
+  /** Every webhook sent (with its attempts). */
+  readonly webhookDeliveries: readonly WebhookDelivery[];
+  /** Resolves once every webhook sent so far was delivered or given up. */
+  waitForWebhooks(): Promise<void>;
   reset(): void;
 }
 
@@ -209,9 +236,62 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
   /** zak of each issued start_url -> its meeting and expiry (simulator clock, ms). */
   const startTokens = new Map<string, { meetingId: number; expiresAt: number }>();
   let closing = false;
+  const dispatcher = new WebhookDispatcher({ retryDelaysMs: opts.webhookRetryDelaysMs ?? [1_000, 5_000, 30_000], timeoutMs: 3_000 });
+  let webhookUrl: string | undefined;
   server.onClose(() => {
     closing = true;
+    dispatcher.close();
   });
+
+  const signWebhook = (secret: string, body: string) => {
+    // Zoom's clock, not the simulated one (setNow moves the meetings' time, not the signatures').
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+    return { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Zoom Marketplace/1.0a', 'x-zm-request-timestamp': timestamp, 'x-zm-signature': signature };
+  };
+
+  /** The meeting as Zoom's meeting webhooks carry it in payload.object. */
+  const eventObject = (m: ZoomMeeting) => ({
+    id: String(m.id),
+    uuid: m.uuid,
+    host_id: m.host_id,
+    topic: m.topic,
+    type: m.type,
+    start_time: m.start_time ?? zoomTime(now()),
+    timezone: m.timezone,
+    duration: m.duration,
+  });
+
+  /** POSTs a signed event to the subscribed endpoint (nothing without one). */
+  function sendWebhook(event: string, meeting: ZoomMeeting, extra: Record<string, unknown> = {}): void {
+    if (!webhookUrl || !opts.webhookSecretToken) return;
+    const body = JSON.stringify({ event, payload: { account_id: opts.accountId, object: { ...eventObject(meeting), ...extra } }, event_ts: Date.now() });
+    dispatcher.enqueue({ url: webhookUrl, event, invoiceId: String(meeting.id), headers: signWebhook(opts.webhookSecretToken, body), body });
+  }
+
+  /** meeting.participant_joined: the host (signed in: participant.id is their user id) or a guest (empty id). */
+  function sendJoined(meeting: ZoomMeeting, role: ZoomJoinRole): void {
+    const host = users.get(meeting.host_id) ?? (meeting.host_id === owner.id ? owner : undefined);
+    sendWebhook('meeting.participant_joined', meeting, {
+      participant:
+        role === 'host'
+          ? { user_id: String(randomInt(16_000_000, 17_000_000)), user_name: host?.display_name || 'Host', id: meeting.host_id, participant_uuid: randomUUID(), join_time: zoomTime(now()), email: host?.email ?? '', participant_user_id: meeting.host_id }
+          : { user_id: String(randomInt(16_000_000, 17_000_000)), user_name: 'Patient', id: '', participant_uuid: randomUUID(), join_time: zoomTime(now()), email: '' },
+    });
+  }
+
+  /** The host starts the meeting; false when the host has another meeting going on. */
+  function startMeeting(meeting: ZoomMeeting): boolean {
+    const live = [...meetings.values()].find((m) => m.host_id === meeting.host_id && m.id !== meeting.id && m.status === 'started');
+    if (live) return false;
+    if (meeting.status !== 'started') {
+      meeting.status = 'started';
+      persist();
+      sendWebhook('meeting.started', meeting);
+    }
+    sendJoined(meeting, 'host');
+    return true;
+  }
 
   /** Saves the whole state after a change, before it is answered. */
   function persist(): void {
@@ -548,12 +628,11 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
       if (!grant || grant.meetingId !== meeting.id || now() >= grant.expiresAt) {
         return html(reply, 401, title, '<p data-testid="start-refused">This link has expired. Ask for a new start link.</p>');
       }
-      const live = [...meetings.values()].find((m) => m.host_id === meeting.host_id && m.id !== meeting.id && m.status === 'started');
-      if (live) return html(reply, 409, title, '<p data-testid="start-refused">You have a meeting that is currently in progress. Please end it to start a new meeting.</p>');
-      if (meeting.status !== 'started') {
-        meeting.status = 'started';
-        persist();
-      }
+      if (!startMeeting(meeting)) return html(reply, 409, title, '<p data-testid="start-refused">You have a meeting that is currently in progress. Please end it to start a new meeting.</p>');
+    } else {
+      // The waiting room: nobody joins before the host started the meeting.
+      if (meeting.status !== 'started') return html(reply, 200, title, '<p data-testid="waiting-for-host">Please wait, the meeting host will let you in soon.</p>');
+      sendJoined(meeting, 'patient');
     }
     return html(
       reply,
@@ -570,7 +649,35 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
     if (!meeting || meeting.status !== 'started') return false;
     meeting.status = 'finished';
     persist();
+    sendWebhook('meeting.ended', meeting, { end_time: zoomTime(now()) });
     return true;
+  }
+
+  function joinMeeting(meeting: ZoomMeeting, role: ZoomJoinRole): boolean {
+    if (role === 'host') return startMeeting(meeting);
+    if (meeting.status !== 'started') return false;
+    sendJoined(meeting, 'patient');
+    return true;
+  }
+
+  /** endpoint.url_validation: the endpoint must echo plainToken with its HMAC under the Secret Token. */
+  async function subscribeWebhooks(url: string): Promise<void> {
+    const secret = opts.webhookSecretToken;
+    if (!secret) throw new Error('the simulator has no webhookSecretToken');
+    const plainToken = b64url(randomBytes(16));
+    const body = JSON.stringify({ payload: { plainToken }, event_ts: Date.now(), event: 'endpoint.url_validation' });
+    let answer: unknown;
+    try {
+      const res = await fetch(url, { method: 'POST', headers: signWebhook(secret, body), body, redirect: 'manual', signal: AbortSignal.timeout(3_000) });
+      if (res.status !== 200) throw new Error(`answered HTTP ${res.status}`);
+      answer = await res.json();
+    } catch (err) {
+      throw new Error(`URL validation failed for ${url}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const expected = createHmac('sha256', secret).update(plainToken).digest('hex');
+    const got = asRecord(answer);
+    if (got.plainToken !== plainToken || got.encryptedToken !== expected) throw new Error(`URL validation failed for ${url}: wrong plainToken or encryptedToken`);
+    webhookUrl = url;
   }
 
   // Control routes for tests and demos (not Zoom's): the clock, the daily limit, ending a meeting.
@@ -590,6 +697,30 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
     if (body.retryAfter !== undefined && typeof body.retryAfter !== 'boolean') return reply.code(400).send({ message: 'retryAfter is a boolean' });
     quota = { limit: typeof body.dailyLimit === 'number' ? body.dailyLimit : quota.limit, retryAfter: typeof body.retryAfter === 'boolean' ? body.retryAfter : quota.retryAfter };
     return reply.send(quota);
+  });
+  app.post('/_sim/webhooks', async (req, reply) => {
+    const url = asRecord(req.body).url;
+    if (typeof url !== 'string' || !/^https?:\/\//.test(url)) return reply.code(400).send({ message: 'give url (http or https)' });
+    try {
+      await subscribeWebhooks(url);
+    } catch (err) {
+      return reply.code(400).send({ message: err instanceof Error ? err.message : String(err) });
+    }
+    return reply.send({ url });
+  });
+  app.post<{ Params: { id: string } }>('/_sim/meetings/:id/start', async (req, reply) => {
+    const meeting = meetings.get(Number(req.params.id));
+    if (!meeting) return reply.code(404).send({ message: 'no such meeting' });
+    if (!startMeeting(meeting)) return reply.code(409).send({ message: 'the host has another meeting in progress' });
+    return reply.code(204).send();
+  });
+  app.post<{ Params: { id: string } }>('/_sim/meetings/:id/join', async (req, reply) => {
+    const meeting = meetings.get(Number(req.params.id));
+    const role = asRecord(req.body).role;
+    if (role !== 'host' && role !== 'patient') return reply.code(400).send({ message: 'role is host or patient' });
+    if (!meeting) return reply.code(404).send({ message: 'no such meeting' });
+    if (!joinMeeting(meeting, role)) return reply.code(409).send({ message: role === 'patient' ? 'the meeting has not started: the patient waits for the host' : 'the host has another meeting in progress' });
+    return reply.code(204).send();
   });
   app.post<{ Params: { id: string } }>('/_sim/meetings/:id/end', async (req, reply) => {
     if (!endMeeting(Number(req.params.id))) return reply.code(409).send({ message: 'no such started meeting' });
@@ -650,6 +781,22 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
     endMeeting(id: number) {
       endMeeting(id);
     },
+    startMeeting(id: number) {
+      const meeting = meetings.get(id);
+      return !!meeting && startMeeting(meeting);
+    },
+    joinMeeting(id: number, role: ZoomJoinRole) {
+      const meeting = meetings.get(id);
+      return !!meeting && joinMeeting(meeting, role);
+    },
+    subscribeWebhooks,
+    get webhookUrl() {
+      return webhookUrl;
+    },
+    get webhookDeliveries() {
+      return dispatcher.deliveries;
+    },
+    waitForWebhooks: () => dispatcher.idle(),
     reset() {
       tokens.clear();
       meetings.clear();
@@ -664,6 +811,7 @@ export function createZoomSimulator(opts: ZoomSimulatorOptions): ZoomSimulator {
       apiRequests = 0;
       failApi = { n: 0, status: 429, retryAfter: undefined };
       failTokens = { n: 0, status: 503 };
+      dispatcher.reset(); // the subscribed endpoint stays (it is configuration, as the secret)
       server.setLatencyMs(0);
       server.failFor(0);
       persist();

@@ -21,6 +21,8 @@ export const simulatorSecrets = {
   btcpayApiKey: 'btcpay-test-key',
   btcpayStoreId: 'TestStore1234567890abcdefghijkmnopqrstuvwxyz',
   btcpayWebhookSecret: 'btcpay-webhook-secret',
+  /** The Zoom app's webhook Secret Token (video checks x-zm-signature with it). */
+  zoomWebhookSecretToken: 'zoom-webhook-secret-token',
 };
 
 /**
@@ -144,7 +146,8 @@ export async function startPlatform(options: PlatformOptions = {}) {
     grpcPorts[service].length === 1 ? `127.0.0.1:${grpcPorts[service][0]}` : `ipv4:${grpcPorts[service].map((p) => `127.0.0.1:${p}`).join(',')}`;
 
   const sbp = createSwissBitcoinPaySimulator({ apiKey: simulatorSecrets.sbpApiKey, apiSecret: simulatorSecrets.sbpApiSecret, webhookRetryDelaysMs: options.sbpWebhookRetryDelaysMs });
-  const zoom = createZoomSimulator({ accountId: simulatorSecrets.zoomAccountId, clientId: simulatorSecrets.zoomClientId, clientSecret: simulatorSecrets.zoomClientSecret });
+  // Its webhooks go nowhere until a test subscribes the gateway: zoom.subscribeWebhooks(`${gatewayUrl}/webhooks/zoom`).
+  const zoom = createZoomSimulator({ accountId: simulatorSecrets.zoomAccountId, clientId: simulatorSecrets.zoomClientId, clientSecret: simulatorSecrets.zoomClientSecret, webhookSecretToken: simulatorSecrets.zoomWebhookSecretToken });
   const sbpUrl = await sbp.listen();
   const zoomUrl = await zoom.listen();
   // The fallback's Jitsi, with token authentication as a self-hosted deployment has it.
@@ -203,7 +206,7 @@ export async function startPlatform(options: PlatformOptions = {}) {
               : {}),
           }
         : service === 'video'
-          ? { ZOOM_API_URL: `${zoomUrl}/v2`, ZOOM_OAUTH_URL: `${zoomUrl}/oauth/token`, ZOOM_HOST_EMAIL_DOMAIN: 'hosts.cryptocare.test', ZOOM_ACCOUNT_ID: simulatorSecrets.zoomAccountId, ZOOM_CLIENT_ID: simulatorSecrets.zoomClientId, ZOOM_CLIENT_SECRET: simulatorSecrets.zoomClientSecret, JITSI_URL: jitsiUrl, JITSI_APP_ID: simulatorSecrets.jitsiAppId, JITSI_APP_SECRET: simulatorSecrets.jitsiAppSecret }
+          ? { ZOOM_API_URL: `${zoomUrl}/v2`, ZOOM_OAUTH_URL: `${zoomUrl}/oauth/token`, ZOOM_HOST_EMAIL_DOMAIN: 'hosts.cryptocare.test', ZOOM_ACCOUNT_ID: simulatorSecrets.zoomAccountId, ZOOM_CLIENT_ID: simulatorSecrets.zoomClientId, ZOOM_CLIENT_SECRET: simulatorSecrets.zoomClientSecret, ZOOM_WEBHOOK_SECRET_TOKEN: simulatorSecrets.zoomWebhookSecretToken, JITSI_URL: jitsiUrl, JITSI_APP_ID: simulatorSecrets.jitsiAppId, JITSI_APP_SECRET: simulatorSecrets.jitsiAppSecret }
           : service === 'identity'
             ? { BOOTSTRAP_ADMIN_EMAIL: 'admin@cryptocare.test', BOOTSTRAP_ADMIN_PASSWORD: 'admin-password-1', SMTP_URL: smtpUrl, PUBLIC_BASE_URL: gatewayUrl }
             : {};

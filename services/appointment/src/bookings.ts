@@ -6,6 +6,7 @@ import {
   closeForDeparture,
   confirmBooking,
   completeBooking,
+  recordConsultationOutcome,
   expireHold,
   holdExpiry,
   releaseUnpayableHold,
@@ -159,6 +160,23 @@ export class Bookings {
     await this.store.update(tx, row.id, { meetingJoinUrl: joinUrl, meetingProvider: provider, meetingPassword: password || null });
     await this.store.outbox.add(tx, 'appointment.meeting_ready', row.id, { appointmentId: row.id, joinUrl, provider });
     bookingsTotal.labels('meeting_ready').inc();
+  }
+
+  /**
+   * `video.consultation_ended`: the booking's meeting ended at its provider, with who joined. Both:
+   * completed (before the clock would); one side or neither: no_show, saying who. A booking with
+   * no such report is completed by the clock (completeFinished), as before.
+   */
+  async onConsultationEnded(event: DomainEvent<'video.consultation_ended'>, tx: Tx): Promise<void> {
+    const { appointmentId, hostJoined, patientJoined } = event.data;
+    await this.store.lock(tx, appointmentId);
+    const row = await this.store.find(appointmentId, tx);
+    if (!row) return;
+    const next = recordConsultationOutcome(toBooking(row), { professionalJoined: hostJoined, patientJoined });
+    if (!next) return;
+    await this.store.update(tx, row.id, { status: next.status, noShowBy: next.noShowBy ?? null });
+    if (row.status === 'confirmed') this.store.availabilityChanged(tx, row.professionalId);
+    bookingsTotal.labels(next.status).inc();
   }
 
   async cancel(id: string, caller: Caller, reason: string, now = new Date()): Promise<Appointment> {

@@ -259,6 +259,19 @@ describe('appointment service (real PostgreSQL)', () => {
     await pool.query(`UPDATE "${schema}".appointments SET start_at = now() - interval '2 hours', end_at = now() - interval '90 minutes', blocked_until = now() - interval '80 minutes' WHERE id = $1`, [id]);
     await pool.end();
     await eventually(async () => (await client.getAppointment({ appointmentId: id, caller: patient })).appointment!.status === appointment.AppointmentStatus.APPOINTMENT_STATUS_COMPLETED);
+
+    // Zoom's report comes after the clock: the patient never joined. It is believed over the clock…
+    const meetingEnded = (patientJoined: boolean) => deliver('video.events.v1', 'video.consultation_ended', id, { meetingId: 'm-2', appointmentId: id, hostJoined: true, patientJoined, endedAt: new Date().toISOString() });
+    await meetingEnded(false);
+    const noShow = await eventually(async () => {
+      const a = (await client.getAppointment({ appointmentId: id, caller: patient })).appointment!;
+      return a.status === appointment.AppointmentStatus.APPOINTMENT_STATUS_NO_SHOW ? a : undefined;
+    });
+    expect(noShow.noShowBy).toBe('patient');
+    // …and a later report (the patient's join told late) over it.
+    const late = await meetingEnded(true);
+    await eventually(() => processed(late.id));
+    expect((await client.getAppointment({ appointmentId: id, caller: patient })).appointment).toMatchObject({ status: appointment.AppointmentStatus.APPOINTMENT_STATUS_COMPLETED, noShowBy: '' });
   });
   /** Delivers an event to the service as another service would publish it. */
   async function deliver<T extends events.EventType>(topic: string, type: T, subject: string, data: events.EventData<T>) {

@@ -21,6 +21,7 @@ const statuses: Record<number, string> = {
   [appointment.AppointmentStatus.APPOINTMENT_STATUS_COMPLETED]: 'completed',
   [appointment.AppointmentStatus.APPOINTMENT_STATUS_CANCELLED]: 'cancelled',
   [appointment.AppointmentStatus.APPOINTMENT_STATUS_EXPIRED]: 'expired',
+  [appointment.AppointmentStatus.APPOINTMENT_STATUS_NO_SHOW]: 'no_show',
 };
 
 export function presentAppointment(a: appointment.Appointment) {
@@ -35,6 +36,8 @@ export function presentAppointment(a: appointment.Appointment) {
     price: a.price ?? null,
     meeting: a.meeting?.joinUrl ? { joinUrl: a.meeting.joinUrl, provider: a.meeting.provider, password: a.meeting.password || null } : null,
     cancelReason: a.cancelReason || null,
+    /** no_show only: "patient", "professional" or "both" (who never joined the meeting). */
+    noShowBy: a.noShowBy || null,
     createdAt: a.createdAt,
     updatedAt: a.updatedAt,
   };

@@ -121,6 +121,7 @@ describe('booking event stream (gateway, stand-in backends)', () => {
     createdAt: '2026-11-30T07:00:00.000Z',
     updatedAt: '2026-11-30T07:00:00.000Z',
     cancelReason: '',
+    noShowBy: '',
     ...overrides,
   });
   const invoice: payment.Invoice = {

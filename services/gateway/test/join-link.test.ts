@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { appointment } from '@cryptocare/contracts';
 import { AppError, GrpcStatus } from '@cryptocare/platform';
 import { ApiClient, currentConsents, eventually, startPlatform, type RunningPlatform } from '@cryptocare/testing';
@@ -164,7 +164,7 @@ describe('PUT /v1/admin/professionals/{id}/zoom-host', () => {
  * the links the join route mints start it for the professional and let the patient in, and the
  * simulated Jitsi refuses a token for another room or outside the consultation's window.
  */
-describe('GET /v1/appointments/{id}/join on the Jitsi fallback (real platform)', () => {
+describe('GET /v1/appointments/{id}/join on the real platform: the Jitsi fallback, and Zoom’s webhooks ending a consultation', () => {
   let platform: RunningPlatform;
   const unique = () => `${Date.now()}-${Math.random().toString(36).slice(2)}`;
 
@@ -243,4 +243,126 @@ describe('GET /v1/appointments/{id}/join on the Jitsi fallback (real platform)',
       [false, 'joined'],
     ]);
   }, 120_000);
+
+  /**
+   * The consultation on Zoom walked through the same platform: Zoom's webhooks decide the booking's end.
+   */
+  describe('a consultation on Zoom, ended by Zoom’s webhooks', () => {
+    let api: ApiClient;
+    let professional: ApiClient;
+    let professionalId: string;
+    let slots: string[];
+
+    beforeAll(async () => {
+      platform.zoom.setDailyLimit(100); // the Jitsi case above left Zoom out of creations
+      api = new ApiClient(platform.gatewayUrl);
+      // As saving the Zoom app's event subscription: the gateway answers the challenge (video's secret).
+      await platform.zoom.subscribeWebhooks(`${platform.gatewayUrl}/webhooks/zoom`);
+
+      const session = await api.expect(201, 'POST', '/v1/auth/register', { email: `zoom-pro-${Date.now()}@example.ch`, password: 'professional-password-1', role: 'professional', displayName: 'Dr. Zoom', consents: currentConsents() });
+      professional = api.as(session.accessToken);
+      professionalId = session.user.id;
+      await professional.expect(200, 'PUT', '/v1/professionals/me', {
+        specialties: ['general-practice'], languages: ['en'], country: 'CH', city: 'Bern', latitude: 46.948, longitude: 7.4474,
+        price: { amount: '120.00', currency: 'CHF' }, timeZone: 'UTC', consultationMinutes: 10, bio: 'Consults on Zoom.',
+      });
+      // Two 5-minute slots opening 2 minutes from now (UTC), so that both links are open at once.
+      const opens = new Date(Math.ceil((Date.now() + 2 * 60_000) / 60_000) * 60_000);
+      const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+      const weekday = ((opens.getUTCDay() + 6) % 7) + 1;
+      await professional.expect(200, 'PUT', '/v1/professionals/me/schedule', {
+        rules: [{ weekday, start: hhmm(opens), end: hhmm(new Date(opens.getTime() + 10 * 60_000)) }],
+        slotMinutes: 5, bufferMinutes: 0, minimumNoticeMinutes: 0, horizonDays: 1,
+      });
+      const admin = api.as((await api.expect(200, 'POST', '/v1/auth/login', { email: 'admin@cryptocare.test', password: 'admin-password-1' })).accessToken);
+      await admin.expect(200, 'POST', `/v1/admin/professionals/${professionalId}/verify`);
+      slots = ((await api.expect(200, 'GET', `/v1/professionals/${professionalId}/slots`)).items as Array<{ start: string }>).map((s) => s.start);
+      expect(slots.length).toBeGreaterThanOrEqual(2);
+    }, 60_000);
+
+    /** A patient books the slot and pays; resolves with the booking once its Zoom meeting is recorded. */
+    async function bookedConsultation(start: string) {
+      const session = await api.expect(201, 'POST', '/v1/auth/register', { email: `zoom-pat-${Date.now()}-${Math.random()}@example.ch`, password: 'patient-password-1', role: 'patient', displayName: 'Pat', consents: currentConsents() });
+      const patient = api.as(session.accessToken);
+      const booked = await patient.expect(201, 'POST', '/v1/appointments', { professionalId, start });
+      const paid = await fetch(`${booked.invoice.checkoutUrl}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: 'onchain' }) });
+      expect(paid.ok).toBe(true);
+      const id = booked.appointment.id as string;
+      await eventually(async () => (await patient.expect(200, 'GET', `/v1/appointments/${id}`)).appointment.meeting?.provider === 'zoom', 30_000);
+      return { id, patient };
+    }
+    const statusOf = async (who: ApiClient, id: string) => (await who.expect(200, 'GET', `/v1/appointments/${id}`)).appointment as { status: string; noShowBy: string | null };
+
+    it('professional takes the fresh host link, both join, Zoom says the meeting ended: the booking is completed', async () => {
+      const { id, patient } = await bookedConsultation(slots[0]!);
+      const host = await professional.expect(200, 'GET', `/v1/appointments/${id}/join`);
+      expect(host).toMatchObject({ role: 'host', provider: 'zoom', url: expect.stringContaining('zak=') });
+      const guest = await patient.expect(200, 'GET', `/v1/appointments/${id}/join`);
+      expect(guest).toMatchObject({ role: 'participant', provider: 'zoom' });
+
+      expect((await fetch(host.url)).status).toBe(200); // the host starts the meeting
+      expect(await (await fetch(guest.url)).text()).toContain('as participant'); // the patient is let in
+      const meeting = platform.zoom.meetings.find((m) => m.join_url === guest.url)!;
+      expect(meeting.status).toBe('started');
+      platform.zoom.endMeeting(meeting.id);
+      await platform.zoom.waitForWebhooks();
+      expect(platform.zoom.webhookDeliveries.filter((d) => d.invoiceId === String(meeting.id)).map((d) => [d.event, d.attempts.at(-1)?.status])).toEqual([
+        ['meeting.started', 200],
+        ['meeting.participant_joined', 200],
+        ['meeting.participant_joined', 200],
+        ['meeting.ended', 200],
+      ]);
+
+      // Completed now, long before the clock would (the slot ends minutes from now).
+      const done = await eventually(async () => {
+        const a = await statusOf(patient, id);
+        return a.status === 'completed' ? a : undefined;
+      }, 30_000);
+      expect(done.noShowBy).toBeNull();
+      expect((await statusOf(professional, id)).status).toBe('completed');
+      const after = await patient.call('GET', `/v1/appointments/${id}/join`);
+      expect({ status: after.status, code: after.body.error.code }).toEqual({ status: 409, code: 'CONSULTATION_OVER' });
+    }, 90_000);
+
+    it('the patient never joins: the booking ends no_show by the patient', async () => {
+      const { id, patient } = await bookedConsultation(slots[1]!);
+      const host = await professional.expect(200, 'GET', `/v1/appointments/${id}/join`);
+      expect((await fetch(host.url)).status).toBe(200);
+      const meeting = platform.zoom.meetings.find((m) => host.url.includes(`/s/${m.id}?`))!;
+      platform.zoom.endMeeting(meeting.id);
+      const ended = await eventually(async () => {
+        const a = await statusOf(patient, id);
+        return a.status === 'no_show' ? a : undefined;
+      }, 30_000);
+      expect(ended.noShowBy).toBe('patient');
+    }, 90_000);
+
+    it('POST /webhooks/zoom: forged, stale, unsigned, NUL-laden or huge requests get a 4xx, never a 500; a replay is a no-op', async () => {
+      const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
+        fetch(`${platform.gatewayUrl}/webhooks/zoom`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      const body = JSON.stringify({ event: 'meeting.ended', event_ts: Date.now(), payload: { account_id: 'x', object: { id: '81234567890', uuid: 'u', host_id: 'h' } } });
+      const now = String(Math.floor(Date.now() / 1000));
+      const sign = (ts: string, raw: string, secret = 'zoom-webhook-secret-token') => `v0=${createHmac('sha256', secret).update(`v0:${ts}:${raw}`).digest('hex')}`;
+      const cases: Array<[string, Promise<Response>, number]> = [
+        ['unsigned', post(body), 401],
+        ['forged', post(body, { 'x-zm-request-timestamp': now, 'x-zm-signature': sign(now, body, 'guessed') }), 401],
+        ['stale', post(body, { 'x-zm-request-timestamp': String(Number(now) - 600), 'x-zm-signature': sign(String(Number(now) - 600), body) }), 401],
+        ['NUL in the signature header', post(body, { 'x-zm-request-timestamp': now, 'x-zm-signature': 'v0=%00' }), 401],
+        ['NUL bytes in a signed body', post(`{"event":"meeting.ended\u0000","payload":\u0000}`, { 'x-zm-request-timestamp': now, 'x-zm-signature': sign(now, `{"event":"meeting.ended\u0000","payload":\u0000}`) }), 400],
+        ['raw NUL bytes, unsigned', post(Buffer.from([0, 0, 0, 123, 0])), 401],
+        ['empty', post(''), 400],
+        ['huge', post('x'.repeat(300 * 1024)), 413],
+      ];
+      for (const [name, response, expected] of cases) {
+        const res = await response;
+        const answer = (await res.json()) as { error?: { code: string } };
+        expect({ name, status: res.status, coded: typeof answer.error?.code }).toEqual({ name, status: expected, coded: 'string' });
+      }
+      // Signed right, for a meeting not ours: taken; the same bytes again, re-signed: a no-op.
+      const first = await post(body, { 'x-zm-request-timestamp': now, 'x-zm-signature': sign(now, body) });
+      expect({ status: first.status, body: await first.json() }).toEqual({ status: 200, body: { received: true, duplicate: false } });
+      const replay = await post(body, { 'x-zm-request-timestamp': now, 'x-zm-signature': sign(now, body) });
+      expect({ status: replay.status, body: await replay.json() }).toEqual({ status: 200, body: { received: true, duplicate: true } });
+    }, 30_000);
+  });
 });

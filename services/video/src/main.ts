@@ -14,6 +14,7 @@ import { MeetingStore } from './store/meeting-store';
 import { HostStore } from './store/host-store';
 import { ZoomHosts } from './providers/zoom-hosts';
 import { parseHostPool, ZOOM_DAILY_MEETING_LIMIT } from './domain/hosts';
+import { ZoomWebhooks } from './events/zoom-webhooks';
 
 const SERVICE = 'video';
 
@@ -54,6 +55,12 @@ export const videoEnv = {
   ),
   /** The alternative for a small practice: licensed Zoom users (ids or emails, comma separated) shared by every professional without their own. */
   ZOOM_HOST_POOL: z.string().default(''),
+  /**
+   * Secret Token of the Zoom app's event subscription: signs Zoom's webhooks (x-zm-signature) and
+   * answers its endpoint.url_validation challenge. Unset: POST /webhooks/zoom is refused (404) and
+   * bookings are completed by the clock only.
+   */
+  ZOOM_WEBHOOK_SECRET_TOKEN: optionalSecret,
   /** Meeting creations per host and UTC day (Zoom's limit is 100). */
   ZOOM_HOST_DAILY_LIMIT: z.coerce.number().int().min(1).max(100_000).default(ZOOM_DAILY_MEETING_LIMIT),
 };
@@ -149,7 +156,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
       })
     : undefined;
   await hosts?.start();
-  const meetingEvents = new MeetingEvents({ store, provider, logger, ...(hosts ? { hosts, hostStore } : {}) });
+  const zoomWebhooks = new ZoomWebhooks({ db, schema, outbox, logger, ...(config.ZOOM_WEBHOOK_SECRET_TOKEN ? { secretToken: config.ZOOM_WEBHOOK_SECRET_TOKEN } : {}) });
+  const meetingEvents = new MeetingEvents({ store, provider, logger, zoomWebhooks, ...(hosts ? { hosts, hostStore } : {}) });
 
   const service = await hostService({
     name: SERVICE,
@@ -160,7 +168,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     bus,
     ownsBus: !shared.bus,
     outbox,
-    services: [videoService({ store, logger, ...(zoom ? { hostLinks: zoom, hostStore } : {}), ...(jitsiTokens ? { jitsiTokens } : {}) })],
+    services: [videoService({ store, logger, zoomWebhooks, ...(zoom ? { hostLinks: zoom, hostStore } : {}), ...(jitsiTokens ? { jitsiTokens } : {}) })],
     consumers: [meetingEvents.consumer()],
   });
   return {

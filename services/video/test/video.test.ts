@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { MemoryCache } from '@cryptocare/cache';
 import { events, video } from '@cryptocare/contracts';
@@ -8,12 +8,14 @@ import { createGrpcClient, registry, type GrpcClient } from '@cryptocare/platfor
 import { createZoomSimulator, type ZoomSimulator } from '@cryptocare/simulators';
 import { eventually, infraUrls, migratedSchema } from '@cryptocare/testing';
 import { main } from '../src/main';
+import { zoomSignature } from '../src/domain/zoom-webhook';
 
 const ACCOUNT = 'acc-cryptocare';
 const CLIENT_ID = 'client-cryptocare';
 const CLIENT_SECRET = 'secret-cryptocare';
 const JITSI = 'https://jitsi.test';
 const JITSI_SECRET = 'jitsi-app-secret-for-the-video-tests';
+const WEBHOOK_SECRET = 'zoom-webhook-secret';
 /** Short waits between Zoom attempts so the suite stays fast; Retry-After is still honoured. */
 const zoomPolicy = { timeoutMs: 1_000, retries: 2, initialDelayMs: 10, maxDelayMs: 2_000, breakAfter: 3, halfOpenAfterMs: 60_000 };
 
@@ -59,6 +61,7 @@ function startService(sim: ZoomSimulator, schema: string, bus: EventBus) {
       JITSI_URL: JITSI,
       JITSI_APP_ID: 'cryptocare-test',
       JITSI_APP_SECRET: JITSI_SECRET,
+      ZOOM_WEBHOOK_SECRET_TOKEN: WEBHOOK_SECRET,
     },
     { bus, cache: new MemoryCache() },
     { zoomPolicy },
@@ -255,6 +258,69 @@ describe('video service (real PostgreSQL, Zoom simulator)', () => {
       sim.setNow(Date.now());
     }
     await expect(client.getJoinLink({ appointmentId: randomUUID(), asHost: true })).rejects.toMatchObject({ status: status.NOT_FOUND, code: 'MEETING_NOT_FOUND' });
+  });
+
+  describe('Zoom webhooks (IngestZoomWebhook)', () => {
+    /** A Zoom event body as Zoom's meeting webhooks carry it. */
+    const zoomEvent = (event: string, meeting: { id: number; uuid: string; host_id: string }, extra: Record<string, unknown> = {}, eventTs = Date.now()) =>
+      JSON.stringify({ event, event_ts: eventTs, payload: { account_id: ACCOUNT, object: { id: String(meeting.id), uuid: meeting.uuid, host_id: meeting.host_id, topic: 'CryptoCare consultation', type: 2, ...extra } } });
+    const joinedAs = (meeting: { id: number; uuid: string; host_id: string }, who: 'host' | 'patient') =>
+      zoomEvent('meeting.participant_joined', meeting, {
+        participant: { user_id: String(Math.floor(Math.random() * 1e8)), user_name: who, id: who === 'host' ? meeting.host_id : '', participant_uuid: randomUUID(), join_time: new Date().toISOString(), email: '' },
+      });
+    const ingest = (body: string, atMs = Date.now(), secret = WEBHOOK_SECRET) => {
+      const timestamp = String(Math.floor(atMs / 1000));
+      return client.ingestZoomWebhook({ rawBody: Buffer.from(body), headers: { 'x-zm-request-timestamp': timestamp, 'x-zm-signature': zoomSignature(secret, timestamp, body) } });
+    };
+    const ended = (appointmentId: string) => publishedFor(appointmentId, 'video.consultation_ended') as Array<DomainEvent<'video.consultation_ended'>>;
+    const zoomMeetingOf = async (appointmentId: string) => {
+      await deliver(bus, confirmed(appointmentId));
+      const created = await meetingCreated(appointmentId);
+      return { created, zoom: sim.meetings.find((m) => m.join_url === created.data.joinUrl)! };
+    };
+
+    it('records who joined and tells when the meeting ended; a replay or Zoom’s retry of an event does nothing', async () => {
+      const appointmentId = randomUUID();
+      const { created, zoom } = await zoomMeetingOf(appointmentId);
+      const bodies = [zoomEvent('meeting.started', zoom), joinedAs(zoom, 'host'), joinedAs(zoom, 'patient'), zoomEvent('meeting.ended', zoom, { end_time: new Date().toISOString() })];
+      for (const body of bodies) expect(await ingest(body)).toEqual({ accepted: true, plainToken: '', encryptedToken: '' });
+      const [event] = await eventually(async () => (ended(appointmentId).length > 0 ? ended(appointmentId) : undefined), 10_000, 20);
+      expect(event!.data).toEqual({ meetingId: created.data.meetingId, appointmentId, hostJoined: true, patientJoined: true, endedAt: expect.any(String) });
+
+      // The same events again, signed anew (Zoom's retries carry a new timestamp): stored once.
+      for (const body of bodies) expect((await ingest(body)).accepted).toBe(false);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(ended(appointmentId)).toHaveLength(1);
+    });
+
+    it('says the patient never joined when only the host did, and tells again when Zoom reports the patient’s join late', async () => {
+      const appointmentId = randomUUID();
+      const { zoom } = await zoomMeetingOf(appointmentId);
+      await ingest(joinedAs(zoom, 'host'));
+      await ingest(zoomEvent('meeting.ended', zoom));
+      const first = await eventually(async () => ended(appointmentId)[0], 10_000, 20);
+      expect(first.data).toMatchObject({ hostJoined: true, patientJoined: false });
+      await ingest(joinedAs(zoom, 'patient'));
+      const second = await eventually(async () => ended(appointmentId)[1], 10_000, 20);
+      expect(second.data).toMatchObject({ hostJoined: true, patientJoined: true });
+    });
+
+    it('answers the url_validation challenge; refuses forged, stale and unreadable requests; ignores meetings not ours', async () => {
+      const plainToken = 'pl41nT0ken';
+      const challenge = await ingest(JSON.stringify({ payload: { plainToken }, event_ts: Date.now(), event: 'endpoint.url_validation' }));
+      expect(challenge).toEqual({ accepted: true, plainToken, encryptedToken: createHmac('sha256', WEBHOOK_SECRET).update(plainToken).digest('hex') });
+
+      const stranger = { id: 81_000_000_001, uuid: 'not-ours', host_id: 'nobody' };
+      const body = zoomEvent('meeting.ended', stranger);
+      await expect(ingest(body, Date.now(), 'another-secret')).rejects.toMatchObject({ status: status.UNAUTHENTICATED, code: 'ZOOM_SIGNATURE_INVALID' });
+      await expect(ingest(body, Date.now() - 6 * 60_000)).rejects.toMatchObject({ status: status.UNAUTHENTICATED, code: 'ZOOM_SIGNATURE_INVALID' });
+      await expect(client.ingestZoomWebhook({ rawBody: Buffer.from(body), headers: {} })).rejects.toMatchObject({ status: status.UNAUTHENTICATED });
+      await expect(ingest('{"event":"meeting.ended","payload":\u0000')).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_WEBHOOK_BODY' });
+      await expect(ingest('x'.repeat(70 * 1024))).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'WEBHOOK_TOO_LARGE' });
+      // A meeting video does not know (made by hand in the account): stored, processed, nothing told.
+      expect((await ingest(body)).accepted).toBe(true);
+      expect((await ingest(zoomEvent('recording.completed', stranger))).accepted).toBe(false);
+    });
   });
 
   it('answers MEETING_NOT_FOUND for a booking without a meeting and refuses ids that are not UUIDs', async () => {

@@ -8,6 +8,7 @@ import {
   expireHold,
   releaseUnpayableHold,
   holdExpiry,
+  recordConsultationOutcome,
   type Booking,
   type Caller,
 } from './booking';
@@ -174,6 +175,34 @@ describe('completeBooking', () => {
     expect(completeBooking(confirmed, at('2026-01-05T14:30:00Z'))).toEqual({ ...confirmed, status: 'completed' });
     expectCode(() => completeBooking(confirmed, at('2026-01-05T14:29:00Z')), 'INVALID_TRANSITION');
     expectCode(() => completeBooking(held, at('2026-01-05T15:00:00Z')), 'INVALID_TRANSITION');
+  });
+});
+
+describe('recordConsultationOutcome (the meeting ended, video says who joined)', () => {
+  const both = { professionalJoined: true, patientJoined: true };
+  const noPatient = { professionalJoined: true, patientJoined: false };
+  const noProfessional = { professionalJoined: false, patientJoined: true };
+
+  it('completes a confirmed booking when both joined (before the clock would), no_show saying who otherwise', () => {
+    expect(recordConsultationOutcome(confirmed, both)).toEqual({ ...confirmed, status: 'completed' });
+    expect(recordConsultationOutcome(confirmed, noPatient)).toEqual({ ...confirmed, status: 'no_show', noShowBy: 'patient' });
+    expect(recordConsultationOutcome(confirmed, noProfessional)).toEqual({ ...confirmed, status: 'no_show', noShowBy: 'professional' });
+    expect(recordConsultationOutcome(confirmed, { professionalJoined: false, patientJoined: false })).toEqual({ ...confirmed, status: 'no_show', noShowBy: 'both' });
+  });
+
+  it('believes the report over the clock’s completion, and a later report (a join told late) over an earlier one', () => {
+    const completed: Booking = { ...confirmed, status: 'completed' };
+    expect(recordConsultationOutcome(completed, noPatient)).toEqual({ ...confirmed, status: 'no_show', noShowBy: 'patient' });
+    expect(recordConsultationOutcome(completed, both)).toBeUndefined();
+    const noShow: Booking = { ...confirmed, status: 'no_show', noShowBy: 'patient' };
+    expect(recordConsultationOutcome(noShow, both)).toEqual({ ...confirmed, status: 'completed' });
+    expect(recordConsultationOutcome(noShow, noPatient)).toBeUndefined();
+    expect(recordConsultationOutcome(noShow, noProfessional)).toEqual({ ...noShow, noShowBy: 'professional' });
+  });
+
+  it.each(['held', 'cancelled', 'expired'] as const)('leaves a %s booking as it is', (status) => {
+    expect(recordConsultationOutcome({ ...held, status }, both)).toBeUndefined();
+    expect(recordConsultationOutcome({ ...held, status }, noPatient)).toBeUndefined();
   });
 });
 

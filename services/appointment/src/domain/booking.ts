@@ -1,6 +1,7 @@
 // A booking and its lifecycle (ARCHITECTURE section 4):
 //
 //   held ──payment──▶ confirmed ──after its end──▶ completed
+//     │                  │  └──meeting ended, one side absent──▶ no_show   (video's webhooks)
 //     │                  │
 //     ├──▶ cancelled ◀───┘   (by the patient or the professional, before the start)
 //     └──▶ expired ──▶ confirmed   (hold lapsed unpaid; a late payment may still confirm, section 4.4)
@@ -10,7 +11,10 @@
 
 import { DomainError } from './errors';
 
-export type BookingStatus = 'held' | 'confirmed' | 'completed' | 'cancelled' | 'expired';
+export type BookingStatus = 'held' | 'confirmed' | 'completed' | 'no_show' | 'cancelled' | 'expired';
+
+/** Who never joined a meeting that ended. */
+export type NoShowBy = 'patient' | 'professional' | 'both';
 
 export interface Booking {
   id: string;
@@ -23,6 +27,8 @@ export interface Booking {
   holdExpiresAt: Date;
   /** Set once cancelled: by one of its parties, or by the platform (e.g. the professional left). */
   cancelledBy?: 'patient' | 'professional' | 'system';
+  /** Set once no_show. */
+  noShowBy?: NoShowBy;
 }
 
 export type Role = 'patient' | 'professional' | 'admin';
@@ -34,8 +40,11 @@ export interface Caller {
 
 const NEXT: Readonly<Record<BookingStatus, readonly BookingStatus[]>> = {
   held: ['confirmed', 'cancelled', 'expired'],
-  confirmed: ['completed', 'cancelled'],
-  completed: [],
+  confirmed: ['completed', 'no_show', 'cancelled'],
+  // Only by what the meeting's provider reports (recordConsultationOutcome): the clock completes a
+  // booking whose meeting reported nothing, and a later report of who joined is believed over it.
+  completed: ['no_show'],
+  no_show: ['completed'],
   cancelled: [],
   expired: ['confirmed'], // only by a late payment, see confirmBooking
 };
@@ -151,6 +160,27 @@ export function expireHold(booking: Booking, now: Date): Booking {
  */
 export function releaseUnpayableHold(booking: Booking): Booking {
   return moveTo(booking, 'expired');
+}
+
+export interface Attendance {
+  /** The professional (the meeting's host) joined. */
+  professionalJoined: boolean;
+  patientJoined: boolean;
+}
+
+/**
+ * The booking's meeting ended (video's `video.consultation_ended`): completed when both joined,
+ * no_show (saying who never came) otherwise. The report is evidence and wins over the clock's
+ * completion; a later report (a join Zoom told late) may change no_show to completed or the side.
+ * Returns undefined when nothing changes (a cancelled or expired booking, or the same outcome).
+ */
+export function recordConsultationOutcome(booking: Booking, attendance: Attendance): Booking | undefined {
+  if (booking.status !== 'confirmed' && booking.status !== 'completed' && booking.status !== 'no_show') return undefined;
+  const noShowBy: NoShowBy | undefined =
+    attendance.patientJoined && attendance.professionalJoined ? undefined : !attendance.patientJoined && !attendance.professionalJoined ? 'both' : attendance.patientJoined ? 'professional' : 'patient';
+  if (!noShowBy) return booking.status === 'completed' ? undefined : { ...moveTo(booking, 'completed'), noShowBy: undefined };
+  if (booking.status === 'no_show' && booking.noShowBy === noShowBy) return undefined;
+  return { ...(booking.status === 'no_show' ? booking : moveTo(booking, 'no_show')), noShowBy };
 }
 
 /** A confirmed appointment is completed once its end has passed. */

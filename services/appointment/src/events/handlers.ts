@@ -14,6 +14,9 @@ export function appointmentConsumers(bookings: Bookings) {
       if (isUuid(event.data.appointmentId)) await bookings.onPaymentExpired(event, tx as Tx);
     },
     'video.meeting_created': (event, tx) => bookings.onMeetingCreated(event, tx as Tx),
+    'video.consultation_ended': async (event, tx) => {
+      if (isUuid(event.data.appointmentId)) await bookings.onConsultationEnded(event, tx as Tx);
+    },
     'identity.user_erased': async (event, tx) => {
       if (isUuid(event.data.userId)) await bookings.onUserErased(event.data.userId, tx as Tx);
     },

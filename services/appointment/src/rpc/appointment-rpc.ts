@@ -21,6 +21,7 @@ const statusToProto: Record<string, appointment.AppointmentStatus> = {
   completed: appointment.AppointmentStatus.APPOINTMENT_STATUS_COMPLETED,
   cancelled: appointment.AppointmentStatus.APPOINTMENT_STATUS_CANCELLED,
   expired: appointment.AppointmentStatus.APPOINTMENT_STATUS_EXPIRED,
+  no_show: appointment.AppointmentStatus.APPOINTMENT_STATUS_NO_SHOW,
 };
 
 export function appointmentMessage(row: Appointment): appointment.Appointment {
@@ -37,6 +38,7 @@ export function appointmentMessage(row: Appointment): appointment.Appointment {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     cancelReason: row.cancelReason ?? '',
+    noShowBy: row.status === 'no_show' ? (row.noShowBy ?? '') : '',
   };
 }
 

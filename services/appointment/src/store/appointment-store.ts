@@ -32,6 +32,7 @@ export function toBooking(row: Appointment): Booking {
     status: row.status as BookingStatus,
     holdExpiresAt: row.holdExpiresAt,
     ...(row.cancelledBy ? { cancelledBy: row.cancelledBy as NonNullable<Booking['cancelledBy']> } : {}),
+    ...(row.noShowBy ? { noShowBy: row.noShowBy as NonNullable<Booking['noShowBy']> } : {}),
   };
 }
 

@@ -84,7 +84,7 @@ async function snapshot(backends: Backends, id: string, who: appointment.Caller,
   const out: Frame[] = [];
   if (invoice) out.push({ name: 'invoice_ready', data: { invoice: await presentOnce(invoice) } });
   const status = presentAppointment(a!).status;
-  if (status === 'confirmed' || status === 'completed') out.push({ name: 'confirmed', data: {} });
+  if (status === 'confirmed' || status === 'completed' || status === 'no_show') out.push({ name: 'confirmed', data: {} });
   if (a!.meeting?.joinUrl) out.push({ name: 'meeting_ready', data: { joinUrl: a!.meeting.joinUrl, provider: a!.meeting.provider } });
   if (status === 'expired') out.push({ name: 'expired', data: {} });
   if (status === 'cancelled') out.push({ name: 'cancelled', data: { reason: a!.cancelReason } });

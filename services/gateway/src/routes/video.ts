@@ -81,7 +81,7 @@ export function videoRoutes(app: FastifyInstance, backends: Backends, auth: Auth
       if (!asHost && !asPatient) throw new HttpError(404, 'APPOINTMENT_NOT_FOUND', 'no such appointment');
 
       if (a.status === AppointmentStatus.APPOINTMENT_STATUS_CANCELLED) throw new HttpError(409, 'BOOKING_CANCELLED', 'this booking was cancelled: it has no consultation');
-      if (a.status === AppointmentStatus.APPOINTMENT_STATUS_COMPLETED) throw new HttpError(409, 'CONSULTATION_OVER', 'this consultation is over');
+      if (a.status === AppointmentStatus.APPOINTMENT_STATUS_COMPLETED || a.status === AppointmentStatus.APPOINTMENT_STATUS_NO_SHOW) throw new HttpError(409, 'CONSULTATION_OVER', 'this consultation is over');
       if (a.status !== AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED) throw new HttpError(409, 'BOOKING_NOT_CONFIRMED', 'this booking is not paid and confirmed');
       const start = Date.parse(a.startAt);
       const end = Date.parse(a.endAt);

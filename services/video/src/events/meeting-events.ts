@@ -6,6 +6,7 @@ import type { ProvidedMeeting, ResilientMeetingProvider } from '../providers/res
 import type { HostStore } from '../store/host-store';
 import type { MeetingStore } from '../store/meeting-store';
 import type { ZoomHosts } from '../providers/zoom-hosts';
+import type { ZoomWebhooks } from './zoom-webhooks';
 
 /** The SLI of "meeting link < 2 s": booking confirmed (its event's time) → meeting recorded. */
 const linkLatency = histogram('meeting_link_seconds', 'Booking confirmation (event time) to its meeting being recorded', ['provider'], sloBuckets);
@@ -45,6 +46,8 @@ export class MeetingEvents {
       /** Present when Zoom is configured. */
       hosts?: ZoomHosts;
       hostStore?: HostStore;
+      /** The Zoom webhook inbox, whose work items (video.webhooks.v1) this consumer group processes. */
+      zoomWebhooks?: ZoomWebhooks;
     },
   ) {}
 
@@ -89,6 +92,9 @@ export class MeetingEvents {
         if (!host) return;
         if (host.managed && hosts) await hosts.deleteManagedUser(host.zoomUserId);
         await hostStore.forgetProfessional(tx, userId);
+      },
+      'video.zoom_webhook_received': async (event, tx) => {
+        await this.deps.zoomWebhooks?.process(event, tx);
       },
       'search.profile_updated': async (event) => {
         const { hosts, logger } = this.deps;

@@ -1,5 +1,7 @@
 import { video } from '@cryptocare/contracts';
-import { alreadyExists, defineService, failedPrecondition, invalidArgument, isUuid, notFound, unavailable, type Logger } from '@cryptocare/platform';
+import { alreadyExists, defineService, failedPrecondition, invalidArgument, isUuid, notFound, unauthenticated, unavailable, type Logger } from '@cryptocare/platform';
+import { MAX_ZOOM_WEBHOOK_BYTES, ZoomWebhookRejected } from '../domain/zoom-webhook';
+import type { ZoomWebhooks } from '../events/zoom-webhooks';
 import type { HostStore } from '../store/host-store';
 import { meetingView, type Meeting } from '../domain/meeting';
 import type { JitsiTokens } from '../providers/jitsi-tokens';
@@ -11,8 +13,8 @@ export interface HostLinks {
   findUser(idOrEmail: string): Promise<string | undefined>;
 }
 
-export function videoService(deps: { store: MeetingStore; logger: Logger; hostLinks?: HostLinks; hostStore?: HostStore; jitsiTokens?: JitsiTokens }) {
-  const { store, logger, hostLinks, hostStore, jitsiTokens } = deps;
+export function videoService(deps: { store: MeetingStore; logger: Logger; hostLinks?: HostLinks; hostStore?: HostStore; jitsiTokens?: JitsiTokens; zoomWebhooks?: ZoomWebhooks }) {
+  const { store, logger, hostLinks, hostStore, jitsiTokens, zoomWebhooks } = deps;
 
   /**
    * A Jitsi room's link for one party, with a token minted now (moderator for the professional,
@@ -80,6 +82,23 @@ export function videoService(deps: { store: MeetingStore; logger: Logger; hostLi
         if (!zoomUserId) throw notFound('ZOOM_USER_NOT_FOUND', 'the Zoom account has no such user');
         if (!(await hostStore.relinkProfessional(req.professionalId, zoomUserId))) throw alreadyExists('ZOOM_USER_TAKEN', 'this Zoom user already hosts for another professional or the pool');
         return { professionalId: req.professionalId, zoomUserId };
+      },
+
+      /** A Zoom webhook's raw bytes and headers, from the gateway's POST /webhooks/zoom. */
+      async ingestZoomWebhook(req) {
+        if (!zoomWebhooks?.configured) throw notFound('ZOOM_WEBHOOKS_NOT_CONFIGURED', 'ZOOM_WEBHOOK_SECRET_TOKEN is not set: Zoom webhooks are not taken');
+        if (req.rawBody.length === 0) throw invalidArgument('EMPTY_WEBHOOK', 'raw_body is empty');
+        if (req.rawBody.length > MAX_ZOOM_WEBHOOK_BYTES) throw invalidArgument('WEBHOOK_TOO_LARGE', `raw_body exceeds ${MAX_ZOOM_WEBHOOK_BYTES} bytes`);
+        try {
+          const result = await zoomWebhooks.ingest(Buffer.from(req.rawBody), req.headers);
+          return { accepted: result.accepted, plainToken: result.challenge?.plainToken ?? '', encryptedToken: result.challenge?.encryptedToken ?? '' };
+        } catch (err) {
+          if (err instanceof ZoomWebhookRejected) {
+            if (err.reason === 'bad_body') throw invalidArgument('INVALID_WEBHOOK_BODY', err.message);
+            throw unauthenticated('ZOOM_SIGNATURE_INVALID', err.message);
+          }
+          throw err;
+        }
       },
     },
     logger,
