@@ -19,7 +19,12 @@ import { Pool } from 'undici';
 import { seedDemoDirectory, startPlatform } from '@cryptocare/testing';
 import { measureCpu, pidsOf } from './load/process-cpu';
 
+/**
+ * The gateway's read objective (p95), which its adaptive bound holds served reads to; recovery is
+ * counted against it. The plan's API SLO (ARCHITECTURE section 1, the chart's alerts) is p95 < 500 ms.
+ */
 const SLO_P95_MS = 50;
+const PLAN_SLO_P95_MS = 500;
 const CAPACITY_SECONDS = Number(process.env.BENCH_CAPACITY_SECONDS ?? 10);
 const CAPACITY_CONNECTIONS = Number(process.env.BENCH_CAPACITY_CONNECTIONS ?? 32);
 const OVERLOAD_FACTOR = Number(process.env.BENCH_OVERLOAD_FACTOR ?? 5);
@@ -233,7 +238,7 @@ async function main() {
       `# Overload benchmark ${date} (commit ${commit})`,
       '',
       `Machine: ${machine}; all six services, PostgreSQL, Redis, Kafka and the load generator on this one machine.`,
-      `Command: \`${command}\`. Gateway in-flight bound: ${result.maxInFlight}. SLO: accepted requests p95 < ${SLO_P95_MS} ms.`,
+      `Command: \`${command}\`. Gateway in-flight bound: ${result.maxInFlight}. The plan's SLO: API p95 < ${PLAN_SLO_P95_MS} ms; the gateway's read objective: p95 < ${SLO_P95_MS} ms (recovery is counted against it).`,
       '',
       `Capacity of the read mix (${paths.length} URLs: searches, profiles, slots), closed loop, ${CAPACITY_CONNECTIONS} connections, ${CAPACITY_SECONDS} s: **${capacity} req/s** (2xx only; p50 ${closed.latency.p50} ms, p97.5 ${closed.latency.p97_5} ms, p99 ${closed.latency.p99} ms, non-2xx ${closed.non2xx}).`,
       '',
