@@ -175,7 +175,7 @@ describe('GET /v1/appointments/{id}/join on the real platform: the Jitsi fallbac
     await platform?.stop();
   });
 
-  it('with Zoom out of creations, the professional’s link starts the room, the patient’s joins it, and nothing else gets in', async () => {
+  it('with Zoom down (every call 503), the professional’s link starts the room, the patient’s joins it, and nothing else gets in', async () => {
     const api = new ApiClient(platform.gatewayUrl);
     // A professional bookable every 5 minutes of every day, at no notice: the next slot starts
     // within 5 minutes, inside the join window (from 10 minutes before the start).
@@ -194,7 +194,9 @@ describe('GET /v1/appointments/{id}/join on the real platform: the Jitsi fallbac
     const patientSession = await api.expect(201, 'POST', '/v1/auth/register', { email: `jitsi-pa-${unique()}@example.ch`, password: 'a-long-password-1', role: 'patient', displayName: 'Pat', consents: currentConsents() });
     const patient = api.as(patientSession.accessToken);
 
-    platform.zoom.setDailyLimit(0); // every Zoom host answers 429 Daily-limit: the meeting goes to Jitsi
+    // Zoom down: every API call answers 503 until the meeting exists; the meeting goes to Jitsi. (A host
+    // out of its daily quota falls back too: services/video/test/hosts.test.ts.)
+    platform.zoom.failFor(120_000);
     const { items: slots } = await patient.expect(200, 'GET', `/v1/professionals/${proSession.user.id}/slots`);
     const booked = await patient.expect(201, 'POST', '/v1/appointments', { professionalId: proSession.user.id, start: slots[0].start });
     expect((await fetch(`${booked.invoice.checkoutUrl}/pay`, { method: 'POST' })).ok).toBe(true);
@@ -203,6 +205,7 @@ describe('GET /v1/appointments/{id}/join on the real platform: the Jitsi fallbac
       const { appointment } = await patient.expect(200, 'GET', `/v1/appointments/${appointmentId}`);
       return appointment.status === 'confirmed' && appointment.meeting ? appointment : undefined;
     }, 30_000);
+    platform.zoom.failFor(0);
     expect(confirmed.meeting.provider).toBe('jitsi');
     expect(confirmed.meeting.joinUrl).toMatch(new RegExp(`^${platform.jitsi.baseUrl}/CryptoCare-[a-z2-7]{26}$`)); // no token at rest
     const room = confirmed.meeting.joinUrl.slice(`${platform.jitsi.baseUrl}/`.length);
@@ -254,7 +257,6 @@ describe('GET /v1/appointments/{id}/join on the real platform: the Jitsi fallbac
     let slots: string[];
 
     beforeAll(async () => {
-      platform.zoom.setDailyLimit(100); // the Jitsi case above left Zoom out of creations
       api = new ApiClient(platform.gatewayUrl);
       // As saving the Zoom app's event subscription: the gateway answers the challenge (video's secret).
       await platform.zoom.subscribeWebhooks(`${platform.gatewayUrl}/webhooks/zoom`);
