@@ -52,6 +52,8 @@ export interface BookingDetail { appointment: Appointment; invoice: Invoice | nu
 export interface Page<T> { items: T[]; nextCursor: string | null }
 export interface Invoice {
   id: string;
+  /** open, paid, expired, refund_due */
+  status?: string;
   amount: Money | null;
   sats: number;
   lightningInvoice: string;
@@ -69,8 +71,14 @@ export class ApiError extends Error {
   }
 }
 
+/** The page's language, sent as Accept-Language (reference data and messages in it); set by i18n.ts. */
+let language = 'en';
+export function setApiLanguage(lang: string): void {
+  language = lang;
+}
+
 export async function call<T>(method: string, path: string, options: { body?: unknown; token?: string | null; idempotencyKey?: string } = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json', 'accept-language': document.documentElement.lang || 'en' };
+  const headers: Record<string, string> = { accept: 'application/json', 'accept-language': language };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;

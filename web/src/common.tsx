@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { ApiError, call, type Appointment, type Professional } from './api';
+import { ApiError, call, type Appointment, type CodeName, type Professional } from './api';
 import { useFormat } from './format';
 import { useSession } from './session';
 
@@ -61,4 +61,10 @@ export function JoinLink({ appointment }: { appointment: Appointment }) {
   if (link.error) return <ErrorText error={link.error} />;
   if (!url) return <p className="muted">{t('common.loading')}</p>;
   return <a className="button" href={url} target="_blank" rel="noopener noreferrer">{t('join.now')}</a>;
+}
+
+/** Specialties or countries, named in the page's language (the API answers by Accept-Language). */
+export function useReference(kind: 'specialties' | 'countries') {
+  const { i18n } = useTranslation();
+  return useQuery({ queryKey: [kind, i18n.language], queryFn: () => call<{ items: CodeName[] }>('GET', `/v1/${kind}`), staleTime: 3_600_000 });
 }

@@ -1,5 +1,6 @@
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
+import { setApiLanguage } from './api';
 import en from './locales/en.json';
 import fr from './locales/fr.json';
 import de from './locales/de.json';
@@ -41,6 +42,7 @@ export function chooseLanguage(lang: Language) {
 
 i18n.on('languageChanged', (lang) => {
   document.documentElement.lang = lang;
+  setApiLanguage(lang);
 });
 
 void i18n.use(initReactI18next).init({
@@ -51,5 +53,6 @@ void i18n.use(initReactI18next).init({
   returnNull: false,
 });
 document.documentElement.lang = i18n.language;
+setApiLanguage(i18n.language);
 
 export default i18n;

@@ -60,7 +60,10 @@ function InvoiceView({ invoice }: { invoice: Invoice }) {
   );
 }
 
-function RefundView({ refund }: { refund: Refund | null | undefined }) {
+/** Cancelled after paying: the refund case is opened by payment a moment later (an event away). */
+const refundComing = (b: BookingDetail | undefined) => b?.appointment.status === 'cancelled' && b.invoice?.status === 'paid' && !b.refund;
+
+function RefundView({ refund, coming }: { refund: Refund | null | undefined; coming: boolean }) {
   const { t } = useTranslation();
   const f = useFormat();
   const { token } = useSession();
@@ -72,7 +75,7 @@ function RefundView({ refund }: { refund: Refund | null | undefined }) {
     onSuccess: () => queries.invalidateQueries({ queryKey: ['booking'] }),
   });
   const { id = '' } = useParams();
-  if (!refund) return <p data-testid="refund-outcome">{t('booking.nothingToRefund')}</p>;
+  if (!refund) return <p data-testid="refund-outcome">{coming ? t('booking.refundPending') : t('booking.nothingToRefund')}</p>;
   return (
     <div className="stack" data-testid="refund-outcome">
       <p>{refund.status === 'paid'
@@ -106,6 +109,7 @@ export function BookingPage() {
     queryKey: key,
     queryFn: () => call<BookingDetail>('GET', `/v1/appointments/${encodeURIComponent(id)}`, { token: token() }),
     staleTime: 10_000,
+    refetchInterval: (q) => (refundComing(q.state.data) ? 1_000 : false),
   });
   const professional = useProfessional(booking.data?.appointment.professionalId);
   const [liveStatus, setLiveStatus] = useState<string | null>(null);
@@ -201,7 +205,7 @@ export function BookingPage() {
         {ended && <p role="alert" className="error">{ended}</p>}
         {liveStatus && !a.meeting && !ended && <p className="muted">{liveStatus}</p>}
       </div>
-      {a.status === 'cancelled' && 'refund' in b && <RefundView refund={b.refund} />}
+      {a.status === 'cancelled' && 'refund' in b && <RefundView refund={b.refund} coming={refundComing(b)} />}
       {cancellable(a, now) && (
         <div className="row cancel">
           {!confirming

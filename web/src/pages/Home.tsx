@@ -2,8 +2,8 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { call, type CodeName, type Page, type Professional, type Role, type Session } from '../api';
-import { ErrorText, messageOf } from '../common';
+import { call, type Page, type Professional, type Role, type Session } from '../api';
+import { ErrorText, messageOf, useReference } from '../common';
 import { useFormat } from '../format';
 import { useSession } from '../session';
 
@@ -178,8 +178,8 @@ function SearchPanel() {
   const [placeError, setPlaceError] = useState<string | null>(null);
   const set = (k: (typeof SEARCH_FIELDS)[number]) => (e: { target: { value: string } }) => setForm((prev) => ({ ...prev, [k]: e.target.value }));
 
-  const specialties = useQuery({ queryKey: ['specialties'], queryFn: () => call<{ items: CodeName[] }>('GET', '/v1/specialties'), staleTime: 3_600_000 });
-  const countries = useQuery({ queryKey: ['countries'], queryFn: () => call<{ items: CodeName[] }>('GET', '/v1/countries'), staleTime: 3_600_000 });
+  const specialties = useReference('specialties');
+  const countries = useReference('countries');
   const names = new Map((specialties.data?.items ?? []).map((s) => [s.code, s.name]));
 
   // The search is in the URL (shareable, survives a reload); it runs once asked.

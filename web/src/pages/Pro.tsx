@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { call, type CodeName, type Professional, type Slots } from '../api';
-import { ErrorText, useNow, useProfessional } from '../common';
+import { call, type Professional, type Slots } from '../api';
+import { ErrorText, useNow, useProfessional, useReference } from '../common';
 import { useFormat } from '../format';
 import { useSession } from '../session';
 import { BookingList, splitBookings, useMyBookings } from './Bookings';
@@ -17,8 +17,8 @@ function ProfileEditor({ me }: { me: string }) {
   const queries = useQueryClient();
   // Only a verified profile can be read back today (GET /v1/professionals/{id}); see the TODO in the page.
   const current = useProfessional(me);
-  const specialties = useQuery({ queryKey: ['specialties'], queryFn: () => call<{ items: CodeName[] }>('GET', '/v1/specialties'), staleTime: 3_600_000 });
-  const countries = useQuery({ queryKey: ['countries'], queryFn: () => call<{ items: CodeName[] }>('GET', '/v1/countries'), staleTime: 3_600_000 });
+  const specialties = useReference('specialties');
+  const countries = useReference('countries');
   const [form, setForm] = useState<Record<string, string> | null>(null);
   const p = current.data;
   const values = form ?? {

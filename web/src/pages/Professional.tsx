@@ -2,8 +2,8 @@ import { useEffect, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { ApiError, bookAppointment, call, isRetryable, newIdempotencyKey, type BookingDetail, type CodeName, type Slots } from '../api';
-import { ErrorText, messageOf, useProfessional } from '../common';
+import { ApiError, bookAppointment, call, isRetryable, newIdempotencyKey, type BookingDetail, type Slots } from '../api';
+import { ErrorText, messageOf, useProfessional, useReference } from '../common';
 import { useFormat } from '../format';
 import { useSession } from '../session';
 
@@ -18,7 +18,7 @@ export function ProfessionalPage() {
   const queries = useQueryClient();
   const { session, token } = useSession();
   const profile = useProfessional(id);
-  const specialties = useQuery({ queryKey: ['specialties'], queryFn: () => call<{ items: CodeName[] }>('GET', '/v1/specialties'), staleTime: 3_600_000 });
+  const specialties = useReference('specialties');
   const slots = useQuery({
     queryKey: ['slots', id],
     queryFn: () => call<Slots>('GET', `/v1/professionals/${encodeURIComponent(id)}/slots`),
