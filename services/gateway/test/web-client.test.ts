@@ -243,6 +243,21 @@ describe('web client (web/) in Chromium', () => {
     await page.getByTestId('join-url').waitFor();
     expect(await page.getByTestId('booking-status').textContent()).toBe('confirmed');
 
+    // …and renews the access token before it expires (15 min): the page's clock jumps 14.5 min ahead.
+    const later = await context!.newPage();
+    await later.clock.install();
+    const refreshes: number[] = [];
+    later.on('response', (r) => {
+      if (new URL(r.url()).pathname === '/v1/auth/refresh') refreshes.push(r.status());
+    });
+    await later.goto(page.url());
+    await later.getByTestId('signed-in').waitFor();
+    expect(refreshes).toEqual([200]);
+    await later.clock.fastForward('14:30');
+    await eventually(async () => refreshes.length >= 2);
+    expect(refreshes).toEqual([200, 200]);
+    await later.close();
+
     // 7. My bookings lists it as upcoming; signing out ends the session and the cookie.
     await page.getByRole('link', { name: 'My bookings' }).first().click();
     await page.getByRole('list', { name: 'Upcoming' }).getByRole('listitem').first().waitFor();

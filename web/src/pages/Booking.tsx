@@ -156,6 +156,12 @@ export function BookingPage() {
             break;
         }
       },
+    }, {
+      interrupted: t('live.interrupted'),
+      stillTrying: t('live.stillTrying'),
+      signInAgain: t('live.signInAgain'),
+      unavailable: (reason) => t('live.unavailable', { reason }),
+      stopped: (reason) => t('live.stopped', { reason }),
     });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id, waiting]);
