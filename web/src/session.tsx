@@ -20,11 +20,14 @@ const SessionContext = createContext<SessionState | null>(null);
 
 /**
  * One renewal at a time, whoever asks: refresh tokens rotate, and a token presented twice is taken
- * for a stolen one (identity revokes the session). Shared by the whole page.
+ * for a stolen one (identity revokes the session). Within the page one promise is shared; across
+ * the tabs of the browser a Web Lock makes them take turns, so each sends the cookie the previous
+ * one's answer rotated.
  */
 let renewing: Promise<Session | null> | null = null;
 function renew(): Promise<Session | null> {
-  renewing ??= call<Session>('POST', '/v1/auth/refresh', { body: {} })
+  const ask = () => call<Session>('POST', '/v1/auth/refresh', { body: {} });
+  renewing ??= (typeof navigator !== 'undefined' && navigator.locks ? (navigator.locks.request('cryptocare-refresh', ask) as Promise<Session>) : ask())
     .catch(() => null)
     .finally(() => {
       renewing = null;

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Request, type Route } from 'playwright-core';
 import {
   ApiClient, embeddedPortOffset, eventually, freePort, repoRoot, seedDemoDirectory, startEmbeddedDev, startPlatform, type EmbeddedDev, type RunningPlatform, currentConsents } from '@cryptocare/testing';
 
@@ -257,6 +257,24 @@ describe('web client (web/) in Chromium', () => {
     await eventually(async () => refreshes.length >= 2);
     expect(refreshes).toEqual([200, 200]);
     await later.close();
+
+    // Tabs opened at the same moment take turns with the rotating refresh token (none is taken for a
+    // reuse): each answer reaches the browser half a second late, as on a slow network, so without
+    // turns the next tab would send the cookie the server has just rotated.
+    const slowRefresh = async (route: Route) => {
+      const answer = await route.fetch();
+      await new Promise((r) => setTimeout(r, 500));
+      await route.fulfill({ response: answer });
+    };
+    await context!.route('**/v1/auth/refresh', slowRefresh);
+    const tabs = await Promise.all([context!.newPage(), context!.newPage(), context!.newPage()]);
+    const answers: number[] = [];
+    for (const tab of tabs) tab.on('response', (r) => new URL(r.url()).pathname === '/v1/auth/refresh' && answers.push(r.status()));
+    await Promise.all(tabs.map((tab) => tab.goto(page.url())));
+    await Promise.all(tabs.map((tab) => tab.getByTestId('signed-in').waitFor()));
+    expect(answers).toEqual([200, 200, 200]);
+    await Promise.all(tabs.map((tab) => tab.close()));
+    await context!.unroute('**/v1/auth/refresh', slowRefresh);
 
     // 7. My bookings lists it as upcoming; signing out ends the session and the cookie.
     await page.getByRole('link', { name: 'My bookings' }).first().click();
