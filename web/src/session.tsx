@@ -27,7 +27,7 @@ const SessionContext = createContext<SessionState | null>(null);
 let renewing: Promise<Session | null> | null = null;
 function renew(): Promise<Session | null> {
   const ask = () => call<Session>('POST', '/v1/auth/refresh', { body: {} });
-  renewing ??= (typeof navigator !== 'undefined' && navigator.locks ? (navigator.locks.request('cryptocare-refresh', ask) as Promise<Session>) : ask())
+  renewing ??= (typeof navigator !== 'undefined' && navigator.locks ? navigator.locks.request('cryptocare-refresh', ask).then((s) => s) : ask())
     .catch(() => null)
     .finally(() => {
       renewing = null;
