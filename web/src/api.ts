@@ -1,8 +1,10 @@
 /** The public API of the gateway (ARCHITECTURE section 13), called on the same origin. */
 
 export interface Money { amount: string; currency: string }
-export interface User { id: string; email: string; role: string; displayName: string }
-export interface Session { user: User; accessToken: string; refreshToken: string }
+export type Role = 'patient' | 'professional' | 'admin';
+export interface User { id: string; email: string; role: Role; displayName: string; emailVerified?: boolean }
+/** What sign-up, sign-in and refresh answer. The refresh token also comes as an httpOnly cookie, which is what the page uses. */
+export interface Session { user: User; accessToken: string; refreshToken?: string; expiresIn?: number }
 export interface CodeName { code: string; name: string }
 export interface Professional {
   id: string;
@@ -14,20 +16,44 @@ export interface Professional {
   price: Money | null;
   consultationMinutes: number;
   timeZone: string;
+  bio?: string;
+  verified?: boolean;
+  latitude?: number;
+  longitude?: number;
   nextAvailableAt: string | null;
+  distanceKm?: number;
 }
 export interface Slot { start: string; end: string }
 export interface Slots { timeZone: string | null; items: Slot[] }
 export interface Appointment {
   id: string;
+  patientId?: string;
   professionalId: string;
   start: string;
   end: string;
   status: string;
   meeting: { joinUrl: string } | null;
+  price?: Money | null;
+  cancelReason?: string | null;
 }
+export interface Refund {
+  id: string;
+  sats: number;
+  reason: string;
+  status: string;
+  createdAt: string;
+  destinationKind: string | null;
+  destination: string | null;
+  paidAt: string | null;
+  txReference: string | null;
+}
+/** GET /v1/appointments/{id}: the refund is absent for the professional. */
+export interface BookingDetail { appointment: Appointment; invoice: Invoice | null; refund?: Refund | null }
+export interface Page<T> { items: T[]; nextCursor: string | null }
 export interface Invoice {
   id: string;
+  /** open, paid, expired, refund_due */
+  status?: string;
   amount: Money | null;
   sats: number;
   lightningInvoice: string;
@@ -45,14 +71,21 @@ export class ApiError extends Error {
   }
 }
 
+/** The page's language, sent as Accept-Language (reference data and messages in it); set by i18n.ts. */
+let language = 'en';
+export function setApiLanguage(lang: string): void {
+  language = lang;
+}
+
 export async function call<T>(method: string, path: string, options: { body?: unknown; token?: string | null; idempotencyKey?: string } = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept: 'application/json', 'accept-language': language };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+    // Same origin: the refresh cookie goes along to /v1/auth (and nowhere else: its path).
+    res = await fetch(path, { method, headers, credentials: 'same-origin', body: options.body === undefined ? undefined : JSON.stringify(options.body) });
   } catch {
     throw new ApiError(0, 'NETWORK', 'The service cannot be reached. Check your connection and try again.');
   }
@@ -105,36 +138,6 @@ export async function bookAppointment(
 export function newIdempotencyKey(): string {
   if (typeof crypto !== 'undefined' && 'randomUUID' in crypto) return crypto.randomUUID();
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-}
-
-export function formatMoney(money: Money | null | undefined): string {
-  if (!money) return '—';
-  const value = Number(money.amount);
-  try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency: money.currency }).format(value);
-  } catch {
-    return `${money.amount} ${money.currency}`;
-  }
-}
-
-export function formatInstant(iso: string, timeZone: string | null | undefined, withDate = true): string {
-  const options: Intl.DateTimeFormatOptions = withDate
-    ? { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }
-    : { hour: '2-digit', minute: '2-digit' };
-  try {
-    return new Intl.DateTimeFormat(undefined, { ...options, timeZone: timeZone || undefined }).format(new Date(iso));
-  } catch {
-    return new Intl.DateTimeFormat(undefined, options).format(new Date(iso));
-  }
-}
-
-export function formatDay(iso: string, timeZone: string | null | undefined): string {
-  const options: Intl.DateTimeFormatOptions = { weekday: 'long', day: 'numeric', month: 'long' };
-  try {
-    return new Intl.DateTimeFormat(undefined, { ...options, timeZone: timeZone || undefined }).format(new Date(iso));
-  } catch {
-    return new Intl.DateTimeFormat(undefined, options).format(new Date(iso));
-  }
 }
 
 export function svgDataUrl(svg: string): string {

@@ -10,6 +10,22 @@ export interface LiveHandlers {
   onStatus(message: string | null): void;
 }
 
+/** The lines shown about the live connection, in the page's language. */
+export interface LiveMessages {
+  interrupted: string;
+  stillTrying: string;
+  signInAgain: string;
+  unavailable(reason: string): string;
+  stopped(reason: string): string;
+}
+export const ENGLISH_LIVE_MESSAGES: LiveMessages = {
+  interrupted: 'Live updates interrupted, reconnecting…',
+  stillTrying: 'Live updates are unavailable right now; still trying (or reload the page).',
+  signInAgain: 'Sign in again to see live updates.',
+  unavailable: (reason) => `Live updates are unavailable: ${reason}`,
+  stopped: (reason) => `Live updates stopped: ${reason}`,
+};
+
 /** What the server says in an `error` event before it ends a stream. */
 interface StreamFailure {
   code: string;
@@ -25,7 +41,7 @@ interface StreamFailure {
  * stream with an `error` event, we reconnect with a new ticket and `?lastEventId=` after a growing
  * pause, so no event is missed and none is seen twice. Returns the function that stops it.
  */
-export function followBooking(appointmentId: string, accessToken: () => string | null, handlers: LiveHandlers): () => void {
+export function followBooking(appointmentId: string, accessToken: () => string | null, handlers: LiveHandlers, messages: LiveMessages = ENGLISH_LIVE_MESSAGES): () => void {
   let source: EventSource | null = null;
   let lastEventId = '';
   let failures = 0;
@@ -48,7 +64,7 @@ export function followBooking(appointmentId: string, accessToken: () => string |
   const retryLater = () => {
     if (stopped) return;
     failures++;
-    handlers.onStatus(failures >= 4 ? 'Live updates are unavailable right now; still trying (or reload the page).' : 'Live updates interrupted, reconnecting…');
+    handlers.onStatus(failures >= 4 ? messages.stillTrying : messages.interrupted);
     const delay = Math.min(30_000, 1_000 * 2 ** (failures - 1)) * (0.75 + Math.random() / 2);
     timer = setTimeout(() => void connect(), delay);
   };
@@ -56,12 +72,12 @@ export function followBooking(appointmentId: string, accessToken: () => string |
   async function connect() {
     if (stopped) return;
     const token = accessToken();
-    if (!token) return giveUp('Sign in again to see live updates.');
+    if (!token) return giveUp(messages.signInAgain);
     let ticket: string;
     try {
       ({ ticket } = await call<{ ticket: string; expiresAt: string }>('POST', `/v1/appointments/${encodeURIComponent(appointmentId)}/stream-ticket`, { token }));
     } catch (err) {
-      if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 429) return giveUp(`Live updates are unavailable: ${err.message}`);
+      if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 429) return giveUp(messages.unavailable(err.message));
       return retryLater();
     }
     if (stopped) return;
@@ -98,7 +114,7 @@ export function followBooking(appointmentId: string, accessToken: () => string |
         }
         closeSource();
         if (failure.retryable) retryLater();
-        else giveUp(`Live updates stopped: ${failure.message}`);
+        else giveUp(messages.stopped(failure.message));
         return;
       }
       if (es.readyState === EventSource.CLOSED) {
@@ -106,7 +122,7 @@ export function followBooking(appointmentId: string, accessToken: () => string |
         closeSource();
         retryLater();
       } else {
-        handlers.onStatus('Live updates interrupted, reconnecting…');
+        handlers.onStatus(messages.interrupted);
       }
     });
   }

@@ -5,9 +5,7 @@ import compress from '@fastify/compress';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
-import fastifyStatic from '@fastify/static';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
+import cookie from '@fastify/cookie';
 import type Redis from 'ioredis';
 import { trace } from '@opentelemetry/api';
 import { histogram, latencyBuckets, type Logger } from '@cryptocare/platform';
@@ -33,6 +31,7 @@ import { consentRoutes } from './routes/consents';
 import { ErrorBody } from './routes/schemas';
 import { createLoadShedding } from './overload';
 import type { AppointmentStream } from './sse/appointment-stream';
+import { registerWebClient, type WebClient } from './web-client';
 
 const httpDuration = histogram('http_server_request_duration_seconds', 'HTTP requests by route and status', ['method', 'route', 'status_code'], latencyBuckets);
 
@@ -90,7 +89,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   });
   app.setValidatorCompiler(schemaValidators());
   const allowedMethods = trackAllowedMethods(app);
-  installErrorHandler(app, allowedMethods);
+  // Filled below once web/dist is known to exist: pages the router did not match answer index.html.
+  let webClient: WebClient | undefined;
+  installErrorHandler(app, allowedMethods, (request, reply) => webClient?.servePage(request, reply));
   app.addSchema(ErrorBody);
   app.addHook('preValidation', refuseNulBytes);
 
@@ -155,9 +156,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   // Liveness only; readiness and metrics are on the ops port (main.ts), never public.
   app.get('/healthz', { schema: { hide: true }, config: { rateLimit: false, shed: false } }, async () => ({ status: 'ok' }));
 
-  if (deps.webRoot && existsSync(path.join(deps.webRoot, 'index.html'))) {
-    await app.register(fastifyStatic, { root: deps.webRoot, wildcard: false, index: ['index.html'], maxAge: '1h', decorateReply: false });
-  }
+  if (deps.webRoot) webClient = await registerWebClient(app, deps.webRoot, deps.backends);
+  // The browser's refresh token (refresh-cookie.ts).
+  await app.register(cookie);
   authRoutes(app, deps.backends, { perAddressPerMinute: deps.authRateLimitPerMinute, perAccountPerQuarterHour: deps.loginRateLimitPerAccount ?? 10 }, deps.auth, deps.auth.regions);
   meRoutes(app, deps.backends, deps.auth);
   directoryRoutes(app, deps.backends, deps.auth);

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, fromServiceError, httpStatusOf, GrpcStatus } from '@cryptocare/platform';
 
 /** An error body of ARCHITECTURE section 13: `{ error: { code, message } }`. */
@@ -18,7 +18,12 @@ export class HttpError extends Error {
 /** Whether a write that answered 503/504 may still have taken effect (the client should retry it). */
 const retryHint = ' The request may still have taken effect: retry it with the same Idempotency-Key to get its result.';
 
-export function installErrorHandler(app: FastifyInstance, allowedMethods: (url: string) => string[] = () => []): void {
+export function installErrorHandler(
+  app: FastifyInstance,
+  allowedMethods: (url: string) => string[] = () => [],
+  /** Answers a browser's GET of a page the router does not know (the web client's index.html), or not. */
+  pageFallback: (request: FastifyRequest, reply: FastifyReply) => FastifyReply | undefined = () => undefined,
+): void {
   app.setErrorHandler((error: FastifyError | AppError | HttpError | Error, request, reply) => {
     if (error instanceof HttpError) return reply.status(error.statusCode).send(errorBody(error.code, error.message, error.details));
     const fe = error as FastifyError;
@@ -46,6 +51,8 @@ export function installErrorHandler(app: FastifyInstance, allowedMethods: (url: 
     if (allowed.length > 0) {
       return reply.status(405).header('allow', allowed.join(', ')).send(errorBody('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`));
     }
+    const page = pageFallback(request, reply);
+    if (page) return page;
     return reply.status(404).send(errorBody('ROUTE_NOT_FOUND', `no route ${request.method} ${path}`));
   });
 }

@@ -4,13 +4,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Request, type Route } from 'playwright-core';
 import {
   ApiClient, embeddedPortOffset, eventually, freePort, repoRoot, seedDemoDirectory, startEmbeddedDev, startPlatform, type EmbeddedDev, type RunningPlatform, currentConsents } from '@cryptocare/testing';
 
 /**
  * The web client (web/) in Debian's Chromium against the embedded platform (`make dev`): sign up,
- * search, pick, book, see the invoice, pay through the simulator, see the meeting link.
+ * search, open a professional's page, book, see the invoice, pay through the simulator, see the
+ * meeting link, reload and still be signed in. Every page visited is checked with axe-core (no
+ * serious or critical violation) and photographed (into WEB_SCREENSHOTS_DIR, e.g. docs/screenshots).
  *
  * The gateway serves web/dist at / (built here before the platform starts); the page calls the API
  * on its own origin. A fallback static server proxying /v1 and /webhooks covers a gateway without it.
@@ -29,6 +31,24 @@ const types: Record<string, string> = {
   '.ico': 'image/x-icon',
   '.png': 'image/png',
 };
+
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core in the page (evaluated through the DevTools protocol, so the page's CSP does not stop it): no serious or critical violation. */
+async function expectAccessible(page: Page, where: string): Promise<void> {
+  await page.evaluate(`typeof axe === 'undefined' ? (0, eval)(${JSON.stringify(axeSource)}) : undefined`);
+  const violations = await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) })))`);
+  expect({ where, violations }).toEqual({ where, violations: [] });
+}
+
+const shotsDir = process.env.WEB_SCREENSHOTS_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'cryptocare-shots-'));
+const MOBILE = { width: 360, height: 800 };
+const DESKTOP = { width: 1280, height: 900 };
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true, animations: 'disabled' });
+}
 
 function staticAndProxy(dist: string, upstream: URL): http.Server {
   return http.createServer((req, res) => {
@@ -49,11 +69,13 @@ function staticAndProxy(dist: string, upstream: URL): http.Server {
       res.on('close', () => proxied.destroy());
       return;
     }
-    const file = path.join(dist, url.pathname === '/' ? 'index.html' : path.normalize(url.pathname));
-    if (!file.startsWith(dist) || !existsSync(file)) {
+    let file = path.join(dist, url.pathname === '/' ? 'index.html' : path.normalize(url.pathname));
+    if (!file.startsWith(dist)) {
       res.writeHead(404).end('not found');
       return;
     }
+    // The client's pages (/bookings/…, /professionals/…) are index.html.
+    if (!existsSync(file)) file = path.join(dist, 'index.html');
     res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
     res.end(readFileSync(file));
   });
@@ -63,10 +85,14 @@ function launchChromium(profileDir: string): Promise<BrowserContext> {
   return chromium.launchPersistentContext(profileDir, {
     executablePath: chromiumPath,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 360, height: 800 },
+    args: LAUNCH_ARGS,
+    viewport: MOBILE,
+    timezoneId: 'Europe/Zurich',
+    locale: 'en-GB',
   });
 }
+
+const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** web/dist, built once for the whole file (under a second). */
 beforeAll(() => {
@@ -114,7 +140,7 @@ describe('web client (web/) in Chromium', () => {
     rmSync(profileDir, { recursive: true, force: true });
   }, 60_000);
 
-  it('signs up, finds a GP in Switzerland, books, pays and shows the meeting link', async () => {
+  it('signs up, finds a GP in Switzerland, opens their page, books, pays, shows the meeting link, and is still signed in after a reload', async () => {
     const page = await context!.newPage();
     const problems: string[] = [];
     page.on('pageerror', (err) => problems.push(String(err)));
@@ -122,7 +148,12 @@ describe('web client (web/) in Chromium', () => {
     page.on('request', (r) => {
       if (new URL(r.url()).pathname.endsWith('/events')) streams.push(r.url());
     });
+    await page.setViewportSize(DESKTOP);
     await page.goto(siteUrl);
+    await page.getByRole('heading', { name: 'Create an account' }).waitFor();
+    await expectAccessible(page, 'home');
+    await screenshot(page, 'home-desktop');
+    await page.setViewportSize(MOBILE);
 
     // 1. Sign up.
     await page.getByLabel('Your name').fill('Web Patient');
@@ -131,7 +162,7 @@ describe('web client (web/) in Chromium', () => {
     await page.getByRole('button', { name: 'Sign up' }).click();
     await page.getByTestId('signed-in').waitFor();
 
-    // 2. Search: the selects are filled from /v1/specialties and /v1/countries.
+    // 2. Search: the selects are filled from /v1/specialties and /v1/countries; the search is in the URL.
     await page.getByLabel('Specialty').selectOption('general-practice');
     await page.getByLabel('Country').selectOption('CH');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
@@ -139,12 +170,20 @@ describe('web client (web/) in Chromium', () => {
     await results.first().waitFor();
     expect(await results.count()).toBeGreaterThan(0);
     expect(await results.first().textContent()).toMatch(/Next available/);
+    expect(new URL(page.url()).searchParams.get('specialty')).toBe('general-practice');
+    await expectAccessible(page, 'search results');
 
-    // 3. Pick the first professional: slots in the professional's time zone.
-    await results.first().getByRole('button').click();
-    await page.getByText(/time zone \(Europe\/Zurich\)/).waitFor();
+    // 3. The professional's page (a real URL): slots in the patient's time zone (here also theirs).
+    const name = (await results.first().getByRole('heading').textContent())!;
+    await results.first().getByRole('link', { name: /See slots/ }).click();
+    await page.waitForURL(/\/professionals\/[0-9a-f-]{36}$/);
+    await page.getByRole('heading', { name, level: 1 }).waitFor();
+    await page.getByText('Times in your time zone (Europe/Zurich).').waitFor();
+    expect(await page.title()).toBe(`${name} · CryptoCare`);
     let slot = page.getByRole('button', { name: /^Book / }).first();
     await slot.waitFor();
+    await expectAccessible(page, 'professional page');
+    await screenshot(page, 'professional-mobile');
 
     // Someone else takes the first slot meanwhile: 409 SLOT_TAKEN, a clear message, slots reloaded.
     const api = async (method: string, route: string, body?: unknown, token?: string) => {
@@ -165,19 +204,24 @@ describe('web client (web/) in Chromium', () => {
     slot = page.getByRole('button', { name: /^Book / }).first();
     await eventually(async () => (await slot.getAttribute('aria-label')) !== null && (await slot.isEnabled()));
 
-    // 4. Book: the invoice with its QR code (an <img> of an SVG data URL), BOLT11 and checkout link.
+    // 4. Book: the booking's own page, with the invoice's QR code (an <img> of an SVG data URL), BOLT11, wallet and checkout links.
     const booked = page.waitForResponse((r) => r.url().endsWith('/v1/appointments') && r.request().method() === 'POST');
     await slot.click();
     expect((await booked).status()).toBe(201);
+    await page.waitForURL(/\/bookings\/[0-9a-f-]{36}$/);
     const qr = page.getByRole('img', { name: /QR code/ });
     await qr.waitFor();
     expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml;utf8,%3Csvg/i);
     const bolt11 = await page.getByLabel('Lightning invoice (BOLT11)').inputValue();
     expect(bolt11).toMatch(/^lnbc/);
     expect(await page.getByTestId('sats').textContent()).toMatch(/sats/);
+    expect(await page.getByRole('link', { name: 'Open in wallet' }).getAttribute('href')).toMatch(/^(bitcoin|lightning):/i);
+    expect(await page.getByTestId('countdown').textContent()).toMatch(/^Pay within \d+:\d\d$/);
     const checkoutUrl = await page.getByRole('link', { name: 'Open checkout' }).getAttribute('href');
     expect(checkoutUrl).toMatch(/^https?:\/\//);
     await page.locator('[data-step="invoice_ready"].done').waitFor({ timeout: 10_000 });
+    await expectAccessible(page, 'booking with invoice');
+    await screenshot(page, 'invoice-mobile');
 
     // 5. Pay through the simulator; the live stream brings confirmed, then meeting_ready.
     expect((await fetch(`${checkoutUrl}/pay`, { method: 'POST' })).ok).toBe(true);
@@ -186,9 +230,62 @@ describe('web client (web/) in Chromium', () => {
     expect(await join.getAttribute('href')).toMatch(/^https?:\/\//);
     expect(await page.locator('.steps li.done').count()).toBe(3);
 
-    if (process.env.WEB_SCREENSHOT) await page.screenshot({ path: process.env.WEB_SCREENSHOT, fullPage: true });
     // The page fits a 360 px screen.
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
+
+    // 6. A reload keeps the session: the refresh token is an httpOnly cookie the page cannot read.
+    const cookie = (await context!.cookies(siteUrl + 'v1/auth/refresh')).find((c) => c.name === 'cc_refresh');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/v1/auth' });
+    expect(await page.evaluate('document.cookie')).not.toContain('cc_refresh');
+    expect(await page.evaluate('JSON.stringify({ ...localStorage, ...sessionStorage })')).not.toMatch(/eyJ|refresh/i);
+    await page.reload();
+    await page.getByTestId('signed-in').waitFor();
+    await page.getByTestId('join-url').waitFor();
+    expect(await page.getByTestId('booking-status').textContent()).toBe('confirmed');
+
+    // …and renews the access token before it expires (15 min): the page's clock jumps 14.5 min ahead.
+    const later = await context!.newPage();
+    await later.clock.install();
+    const refreshes: number[] = [];
+    later.on('response', (r) => {
+      if (new URL(r.url()).pathname === '/v1/auth/refresh') refreshes.push(r.status());
+    });
+    await later.goto(page.url());
+    await later.getByTestId('signed-in').waitFor();
+    expect(refreshes).toEqual([200]);
+    await later.clock.fastForward('14:30');
+    await eventually(async () => refreshes.length >= 2);
+    expect(refreshes).toEqual([200, 200]);
+    await later.close();
+
+    // Tabs opened at the same moment take turns with the rotating refresh token (none is taken for a
+    // reuse): each answer reaches the browser half a second late, as on a slow network, so without
+    // turns the next tab would send the cookie the server has just rotated.
+    const slowRefresh = async (route: Route) => {
+      const answer = await route.fetch();
+      await new Promise((r) => setTimeout(r, 500));
+      await route.fulfill({ response: answer });
+    };
+    await context!.route('**/v1/auth/refresh', slowRefresh);
+    const tabs = await Promise.all([context!.newPage(), context!.newPage(), context!.newPage()]);
+    const answers: number[] = [];
+    for (const tab of tabs) tab.on('response', (r) => new URL(r.url()).pathname === '/v1/auth/refresh' && answers.push(r.status()));
+    await Promise.all(tabs.map((tab) => tab.goto(page.url())));
+    await Promise.all(tabs.map((tab) => tab.getByTestId('signed-in').waitFor()));
+    expect(answers).toEqual([200, 200, 200]);
+    await Promise.all(tabs.map((tab) => tab.close()));
+    await context!.unroute('**/v1/auth/refresh', slowRefresh);
+
+    // 7. My bookings lists it as upcoming; signing out ends the session and the cookie.
+    await page.getByRole('link', { name: 'My bookings' }).first().click();
+    await page.getByRole('list', { name: 'Upcoming' }).getByRole('listitem').first().waitFor();
+    await expectAccessible(page, 'my bookings');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor({ state: 'detached' });
+    await eventually(async () => !(await context!.cookies(siteUrl + 'v1/auth/refresh')).some((c) => c.name === 'cc_refresh'));
+    await page.reload();
+    await page.getByText('Sign in to see this page.').waitFor();
+
     expect(problems).toEqual([]);
     // The live stream opens with a short-lived stream ticket, never with the access token in the URL.
     expect(streams.length).toBeGreaterThan(0);
@@ -198,6 +295,21 @@ describe('web client (web/) in Chromium', () => {
     }
     await page.close();
   }, 90_000);
+
+  it('answers a page per professional with their name in the HTML, and the client routes on reload', async () => {
+    const list = (await (await fetch(new URL('/v1/professionals?country=CH', gatewayUrl))).json()) as { items: Array<{ id: string; displayName: string }> };
+    const one = list.items[0]!;
+    const res = await fetch(new URL(`/professionals/${one.id}`, siteUrl), { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain(`<title>${one.displayName} · CryptoCare</title>`);
+    const page = await context!.newPage();
+    await page.goto(new URL('/no/such/page', siteUrl).href);
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    await page.goto(new URL('/privacy', siteUrl).href);
+    await page.getByText(/^Placeholder:/).waitFor();
+    await expectAccessible(page, 'privacy');
+    await page.close();
+  }, 30_000);
 });
 
 /**
@@ -205,28 +317,30 @@ describe('web client (web/) in Chromium', () => {
  * where the test holds the payment provider simulator: a provider outage at booking time, a
  * booking whose answer is lost, a stream that fails.
  */
-describe('web client in Chromium: provider outage, lost answers, failing streams', () => {
-  const profileDir = mkdtempSync(path.join(os.tmpdir(), 'cryptocare-chromium-'));
+describe('web client in Chromium: provider outage, lost answers, failing streams; each role in two languages', () => {
   let platform: RunningPlatform | undefined;
+  let browser: Browser | undefined;
   let context: BrowserContext | undefined;
+  const admin = { email: 'admin@cryptocare.test', password: 'admin-password-1' };
 
   beforeAll(async () => {
     platform = await startPlatform({
       // The pending invoice is retried quickly once the provider is back.
       extraEnv: { payment: { PENDING_RETRY_BASE_MS: '300', PENDING_RETRY_MAX_MS: '1000' }, gateway: { RATE_LIMIT_PER_MINUTE: '10000' } },
     });
-    await seedDemoDirectory(platform.gatewayUrl, { email: 'admin@cryptocare.test', password: 'admin-password-1' });
-    context = await launchChromium(profileDir);
+    await seedDemoDirectory(platform.gatewayUrl, admin);
+    browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: LAUNCH_ARGS });
+    context = await browser.newContext({ viewport: MOBILE, timezoneId: 'Europe/Zurich', locale: 'en-GB' });
   }, 240_000);
 
   afterAll(async () => {
-    await context?.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
     await platform?.stop();
-    rmSync(profileDir, { recursive: true, force: true });
   }, 60_000);
 
   /** A new patient signs up in the page and opens the slots of the first GP in Switzerland. */
   async function signUpAndPickGp(page: Page): Promise<{ accessToken: string }> {
+    await page.context().clearCookies(); // not the previous test's patient
     await page.goto(platform!.gatewayUrl);
     const registered = page.waitForResponse((r) => r.url().endsWith('/v1/auth/register'));
     await page.getByLabel('Your name').fill('Web Patient');
@@ -240,7 +354,7 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     const results = page.getByRole('list', { name: 'Search results' }).getByRole('listitem');
     await results.first().waitFor();
-    await results.first().getByRole('button').click();
+    await results.first().getByRole('link', { name: /See slots/ }).click();
     await page.getByRole('button', { name: /^Book / }).first().waitFor();
     return session;
   }
@@ -377,6 +491,7 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     const linkIn = (text: string, route: string) => new RegExp(`(http\\S+#/${route}\\?token=[A-Za-z0-9_-]+)`).exec(text)![1]!;
 
     const verifyMail = await platform!.mail.waitFor(email, (m) => /confirm your email/i.test(m.subject));
+    await context!.clearCookies(); // signed out: the panel of mailed links shows
     const verifying = await context!.newPage();
     await verifying.goto(linkIn(verifyMail.text, 'verify-email'));
     await verifying.getByText('Your email address is confirmed').waitFor();
@@ -403,4 +518,188 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     // The session from before the reset has ended.
     expect((await api.as(session.accessToken).call('GET', '/v1/me')).status).toBe(401);
   }, 90_000);
+
+  /** A date `days` from now as an <input type="date"> takes it. */
+  const dayFromNow = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+
+  async function adminPage(): Promise<Page> {
+    const adminContext = await browser!.newContext({ viewport: DESKTOP, timezoneId: 'Europe/Zurich', locale: 'en-GB' });
+    const page = await adminContext.newPage();
+    await page.goto(platform!.gatewayUrl);
+    await page.getByRole('button', { name: 'I already have an account' }).click();
+    await page.getByLabel('Email').fill(admin.email);
+    await page.getByLabel('Password').fill(admin.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(/\/admin$/);
+    await page.getByRole('heading', { name: 'Administration', level: 1 }).waitFor();
+    return page;
+  }
+
+  it('a patient in French searches by specialty, place, language, price and date, books, pays, cancels (refund due); in German sees it in past bookings; an admin pays the refund', async () => {
+    const patientContext = await browser!.newContext({ viewport: MOBILE, timezoneId: 'America/New_York', locale: 'fr-CH' });
+    const page = await patientContext.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(String(err)));
+    await page.goto(platform!.gatewayUrl);
+    // The browser's language: French.
+    await page.getByRole('heading', { name: 'Créer un compte' }).waitFor();
+    expect(await page.evaluate('document.documentElement.lang')).toBe('fr');
+    await page.getByLabel('Votre nom').fill('Patiente Web');
+    await page.getByLabel('E-mail').fill(`web-fr-${Date.now()}@example.ch`);
+    await page.getByLabel('Mot de passe').fill('web-patient-password');
+    await page.getByRole('button', { name: "S'inscrire" }).click();
+    await page.getByTestId('signed-in').waitFor();
+
+    // Psychiatry in Switzerland, in French, free within three weeks: none at 150 at most, Dr. Favre at 170.
+    await page.getByLabel('Spécialité').selectOption('psychiatry');
+    await page.getByLabel('Pays').selectOption('CH');
+    await page.getByLabel('Parle').selectOption('fr');
+    await page.getByLabel('Libre avant').fill(dayFromNow(21));
+    await page.getByLabel('Prix maximum').fill('150');
+    await page.getByRole('button', { name: 'Rechercher', exact: true }).click();
+    await page.getByText('Aucun professionnel ne correspond à cette recherche.').waitFor();
+    await page.getByLabel('Prix maximum').fill('170');
+    await page.getByRole('button', { name: 'Rechercher', exact: true }).click();
+    const results = page.getByRole('list', { name: 'Résultats de la recherche' }).getByRole('listitem');
+    await results.first().waitFor();
+    expect(await results.getByRole('heading').allTextContents()).toEqual(['Dr. Claire Favre']);
+    expect(await results.first().textContent()).toMatch(/160,00\sCHF/);
+    expect(Object.fromEntries(new URL(page.url()).searchParams)).toMatchObject({ specialty: 'psychiatry', country: 'CH', language: 'fr', maxPrice: '170' });
+    await expectAccessible(page, 'search (fr)');
+
+    // Her page: the patient's time zone, and hers since they differ.
+    await results.first().getByRole('link', { name: /Voir les créneaux/ }).click();
+    await page.getByRole('heading', { name: 'Dr. Claire Favre', level: 1 }).waitFor();
+    await page.getByText('Heures dans votre fuseau horaire (America/New_York). Dr. Claire Favre travaille dans le fuseau Europe/Zurich.').waitFor();
+    const slot = page.getByRole('button', { name: /^Réserver / }).first();
+    await slot.waitFor();
+    await expectAccessible(page, 'professional page (fr)');
+    await slot.click();
+    await page.waitForURL(/\/bookings\/[0-9a-f-]{36}$/);
+    await page.getByRole('img', { name: /Code QR/ }).waitFor();
+    expect(await page.getByTestId('countdown').textContent()).toMatch(/^Payez dans les \d+:\d\d$/);
+    await expectAccessible(page, 'invoice (fr)');
+    await screenshot(page, 'invoice-mobile-fr');
+
+    // Pays, then cancels: the refund is due.
+    const checkoutUrl = (await page.getByRole('link', { name: 'Ouvrir la page de paiement' }).getAttribute('href'))!;
+    expect((await fetch(`${checkoutUrl}/pay`, { method: 'POST' })).ok).toBe(true);
+    await page.getByTestId('join-url').waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Annuler le rendez-vous' }).click();
+    await page.getByRole('button', { name: "Oui, l'annuler" }).click();
+    const outcome = page.getByTestId('refund-outcome');
+    await outcome.getByText(/^Un remboursement de [\d\s  ]+ sats vous est dû\.$/).waitFor({ timeout: 30_000 });
+    await expectAccessible(page, 'cancelled with refund (fr)');
+    // Where it goes: a Lightning address.
+    await outcome.getByLabel(/^Où l'envoyer/).fill('patiente@wallet.example.com');
+    await outcome.getByRole('button', { name: 'Enregistrer' }).click();
+    await outcome.getByText('Remboursement vers : patiente@wallet.example.com').waitFor();
+
+    // The switch: German, kept across a reload (the session too).
+    await page.getByLabel('Langue').selectOption('de');
+    await page.getByText('Diese Buchung wurde storniert.').waitFor();
+    expect(await page.evaluate('document.documentElement.lang')).toBe('de');
+    await page.getByRole('link', { name: 'Meine Termine' }).first().click();
+    const past = page.getByRole('list', { name: 'Vergangen' }).getByRole('listitem');
+    await past.first().waitFor();
+    expect(await past.count()).toBe(1);
+    expect(await past.first().textContent()).toMatch(/Dr\. Claire Favre · storniert/);
+    await page.reload();
+    await page.getByText(/^Angemeldet als Patiente Web$/).waitFor();
+    await past.first().waitFor();
+    await expectAccessible(page, 'my bookings (de)');
+    await screenshot(page, 'bookings-mobile-de');
+
+    // The admin's refund queue: marks it paid with its transaction reference.
+    const adminView = await adminPage();
+    const queue = adminView.getByRole('list', { name: 'Refunds' }).getByRole('listitem');
+    await queue.first().waitFor();
+    const mine = queue.filter({ hasText: 'patiente@wallet.example.com' });
+    await mine.getByLabel('Transaction reference').fill('web-refund-tx-0001');
+    await mine.getByRole('button', { name: 'Mark paid' }).click();
+    await adminView.getByLabel('Show').selectOption('paid');
+    await adminView.getByText('web-refund-tx-0001').waitFor();
+    await expectAccessible(adminView, 'admin refunds');
+    await adminView.context().close();
+
+    await past.first().getByRole('link').click();
+    await page.getByText(/wurden erstattet \(Referenz web-refund-tx-0001\)/).waitFor();
+    expect(problems).toEqual([]);
+    await patientContext.close();
+  }, 120_000);
+
+  it('a professional signs up, sets profile, schedule and time off; an admin verifies them; they see the booking made with them', async () => {
+    const proContext = await browser!.newContext({ viewport: DESKTOP, timezoneId: 'Europe/Zurich', locale: 'en-GB' });
+    const page = await proContext.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(String(err)));
+    await page.goto(platform!.gatewayUrl);
+    await page.getByLabel('a health professional').check();
+    await page.getByLabel('Your name').fill('Dr. Web Pro');
+    await page.getByLabel('Email').fill(`web-pro-${Date.now()}@example.ch`);
+    await page.getByLabel('Password').fill('web-professional-password');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.waitForURL(/\/pro$/);
+    await page.getByRole('heading', { name: 'My practice', level: 1 }).waitFor();
+    const professionalId = (await page.getByTestId('professional-id').textContent())!;
+
+    const profile = page.getByRole('region', { name: 'My profile' });
+    await profile.getByLabel('Specialty').selectOption('cardiology');
+    await profile.getByLabel('Languages').fill('de, en');
+    await profile.getByLabel('Country').selectOption('CH');
+    await profile.getByLabel('City').fill('Basel');
+    await profile.getByLabel('Latitude').fill('47.5596');
+    await profile.getByLabel('Longitude').fill('7.5886');
+    await profile.getByLabel('Price per consultation').fill('95.00');
+    await profile.getByRole('button', { name: 'Save my profile' }).click();
+    await profile.getByText(/listed once an administrator has verified it/).waitFor();
+
+    // Two ranges: Monday morning and Wednesday afternoon, with a buffer.
+    const schedule = page.getByRole('region', { name: 'Weekly schedule' });
+    await schedule.getByRole('button', { name: 'Add hours' }).click();
+    const second = schedule.getByRole('list', { name: 'Opening hours' }).getByRole('listitem').nth(1);
+    await second.getByLabel('Day').selectOption('3');
+    await second.getByLabel('From').fill('14:00');
+    await second.getByLabel('To').fill('17:00');
+    await schedule.getByLabel('Buffer between slots (minutes)').fill('10');
+    await schedule.getByRole('button', { name: 'Save my schedule' }).click();
+    const preview = schedule.getByText(/^Free slots patients see in the next 7 days: (\d+)$/);
+    await preview.waitFor();
+    expect(Number(/(\d+)$/.exec((await preview.textContent())!)![1])).toBeGreaterThan(0);
+
+    const timeOff = page.getByRole('region', { name: 'Time off' });
+    await timeOff.getByLabel('From').fill(`${dayFromNow(40)}T08:00`);
+    await timeOff.getByLabel('To').fill(`${dayFromNow(41)}T18:00`);
+    await timeOff.getByLabel('Reason (optional)').fill('Congress');
+    await timeOff.getByRole('button', { name: 'Add time off' }).click();
+    await timeOff.getByText(/Congress/).waitFor();
+    await expectAccessible(page, 'professional (pro page)');
+
+    // Not listed until verified.
+    const search = () => fetch(new URL('/v1/professionals?specialty=cardiology&q=Basel', platform!.gatewayUrl)).then((r) => r.json() as Promise<{ items: Array<{ id: string }> }>);
+    expect((await search()).items.map((p) => p.id)).not.toContain(professionalId);
+
+    const adminView = await adminPage();
+    await adminView.getByLabel('Professional id').fill(professionalId);
+    await adminView.getByRole('button', { name: 'Verify' }).click();
+    await adminView.getByText('Dr. Web Pro is verified and now listed.').waitFor();
+    await expectAccessible(adminView, 'admin verification');
+    await screenshot(adminView, 'admin-desktop');
+    await adminView.context().close();
+    await eventually(async () => (await search()).items.some((p) => p.id === professionalId));
+
+    // A patient books with them (through the API); the professional sees it after a reload (still signed in).
+    const api = new ApiClient(platform!.gatewayUrl);
+    const patient = await api.expect(201, 'POST', '/v1/auth/register', { email: `web-pp-${Date.now()}@example.ch`, password: 'web-patient-password', role: 'patient', displayName: 'Booked Patient', consents: currentConsents() });
+    const slots = await api.expect(200, 'GET', `/v1/professionals/${professionalId}/slots`);
+    const booking = await api.as(patient.accessToken).expect(201, 'POST', '/v1/appointments', { professionalId, start: slots.items[0].start });
+    await page.reload();
+    const upcoming = page.getByRole('list', { name: 'Upcoming' }).getByRole('listitem');
+    await upcoming.first().waitFor();
+    expect(await upcoming.count()).toBe(1);
+    expect(await upcoming.first().getByRole('link').getAttribute('href')).toBe(`/bookings/${booking.appointment.id}`);
+    await screenshot(page, 'pro-desktop');
+    expect(problems).toEqual([]);
+    await proContext.close();
+  }, 120_000);
 });

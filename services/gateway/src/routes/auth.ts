@@ -10,6 +10,7 @@ import type { DataRegions } from '../data-region';
 import { ConsentList } from './consents';
 import { principalOf, type Authenticator } from '../auth';
 import { PASSWORD_HASH_OBJECTIVE_MS } from '../overload';
+import { clearRefreshCookie, refreshTokenOf, setRefreshCookie } from '../refresh-cookie';
 
 const RegisterBody = Type.Object(
   {
@@ -24,7 +25,8 @@ const RegisterBody = Type.Object(
   { additionalProperties: false },
 );
 const LoginBody = Type.Object({ email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 256 }) }, { additionalProperties: false });
-const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+/** The browser sends `{}`: its refresh token is in the httpOnly cookie (refresh-cookie.ts). */
+const RefreshBody = Type.Object({ refreshToken: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false });
 /** A mailed token as identity issues it (256 random bits, base64url). */
 const MailedToken = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' });
 const VerifyEmailBody = Type.Object({ token: MailedToken }, { additionalProperties: false });
@@ -123,6 +125,7 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
           budget,
         )
         .catch(redirect);
+      setRefreshCookie(request, reply, res.tokens?.refreshToken);
       return reply.status(201).send(session(res));
     },
   );
@@ -130,20 +133,38 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
   app.post<{ Body: Static<typeof LoginBody> }>(
     '/v1/auth/login',
     { schema: { tags: ['auth'], summary: 'Log in', body: LoginBody, response: { ...errorResponses } }, config: limited, preHandler: perAccount },
-    async (request) => session(await backends.identity.login(request.body, budget).catch(redirect)),
+    async (request, reply) => {
+      const res = await backends.identity.login(request.body, budget).catch(redirect);
+      setRefreshCookie(request, reply, res.tokens?.refreshToken);
+      return session(res);
+    },
   );
 
   app.post<{ Body: Static<typeof RefreshBody> }>(
     '/v1/auth/refresh',
-    { schema: { tags: ['auth'], summary: 'Rotate the refresh token; a reused one revokes the session', body: RefreshBody, response: { ...errorResponses } } },
-    async (request) => session(await backends.identity.refresh({ refreshToken: request.body.refreshToken })),
+    { schema: { tags: ['auth'], summary: 'Rotate the refresh token (of the body, else of the httpOnly cookie); a reused one revokes the session', body: RefreshBody, response: { ...errorResponses } } },
+    async (request, reply) => {
+      const refreshToken = refreshTokenOf(request);
+      if (!refreshToken) throw new HttpError(401, 'REFRESH_TOKEN_REQUIRED', 'no refresh token: send it in the body or sign in again');
+      try {
+        const res = await backends.identity.refresh({ refreshToken });
+        setRefreshCookie(request, reply, res.tokens?.refreshToken);
+        return session(res);
+      } catch (err) {
+        // A cookie that no longer opens a session is dropped, so the page stops offering it.
+        clearRefreshCookie(request, reply);
+        throw err;
+      }
+    },
   );
 
   app.post<{ Body: Static<typeof RefreshBody> }>(
     '/v1/auth/logout',
-    { schema: { tags: ['auth'], summary: 'End the session of this refresh token', body: RefreshBody, response: { ...errorResponses } } },
+    { schema: { tags: ['auth'], summary: 'End the session of this refresh token (of the body, else of the cookie) and clear the cookie', body: RefreshBody, response: { ...errorResponses } } },
     async (request, reply) => {
-      await backends.identity.logout({ refreshToken: request.body.refreshToken });
+      const refreshToken = refreshTokenOf(request);
+      if (refreshToken) await backends.identity.logout({ refreshToken });
+      clearRefreshCookie(request, reply);
       return reply.status(204).send();
     },
   );
