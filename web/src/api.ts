@@ -32,7 +32,8 @@ export interface Appointment {
   start: string;
   end: string;
   status: string;
-  meeting: { joinUrl: string } | null;
+  /** provider: 'zoom' or 'jitsi'. */
+  meeting: { joinUrl: string; provider?: string } | null;
   price?: Money | null;
   cancelReason?: string | null;
 }

@@ -97,7 +97,8 @@ const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-q
 /** web/dist, built once for the whole file (under a second). */
 beforeAll(() => {
   try {
-    execFileSync('npm', ['run', 'build', '-w', 'web'], { cwd: repoRoot, stdio: 'pipe' });
+    // NODE_ENV=production: jest's 'test' would make Vite build React's development bundle.
+    execFileSync('npm', ['run', 'build', '-w', 'web'], { cwd: repoRoot, stdio: 'pipe', env: { ...process.env, NODE_ENV: 'production' } });
   } catch (err) {
     throw new Error(`web build failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? err}`);
   }

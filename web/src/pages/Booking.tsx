@@ -147,7 +147,7 @@ export function BookingPage() {
             update(withStatus('confirmed'));
             break;
           case 'meeting_ready':
-            update((b) => ({ ...b, appointment: { ...b.appointment, status: 'confirmed', meeting: { joinUrl: String(data.joinUrl ?? '') } } }));
+            update((b) => ({ ...b, appointment: { ...b.appointment, status: 'confirmed', meeting: { joinUrl: String(data.joinUrl ?? ''), provider: String(data.provider ?? '') } } }));
             break;
           case 'expired':
           case 'cancelled':
@@ -204,7 +204,8 @@ export function BookingPage() {
       <div aria-live="polite">
         {a.meeting?.joinUrl && a.status === 'confirmed' && (
           <div className="stack">
-            <p className="success">{t('booking.booked')} <a data-testid="join-url" href={a.meeting.joinUrl} target="_blank" rel="noopener noreferrer">{t('booking.meetingLink')}</a></p>
+            {/* A Jitsi room opens only with the token the join route mints (JoinLink): its bare URL is no link. */}
+            <p className="success">{t('booking.booked')} {a.meeting.provider !== 'jitsi' && <a data-testid="join-url" href={a.meeting.joinUrl} target="_blank" rel="noopener noreferrer">{t('booking.meetingLink')}</a>}</p>
             <JoinLink appointment={a} />
           </div>
         )}
