@@ -5,7 +5,7 @@ import type { Backends } from '../clients';
 import { presentProfile } from '../presenters';
 import { principalOf, type Authenticator } from '../auth';
 import { HttpError } from '../http-errors';
-import { bearer, errorResponses, IdParams, Money } from './schemas';
+import { bearer, errorResponses, IdParams, Money, NoContent, NullableString, Page, Refs } from './schemas';
 
 const ProfileBody = Type.Object(
   {
@@ -37,6 +37,14 @@ const SearchQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 500 })),
 });
 
+const SpecialtyList = Type.Object({ items: Type.Array(Type.Object({ code: Type.String(), name: Type.String() })) });
+const CountryList = Type.Object({ items: Type.Array(Type.Object({ code: Type.String(), name: Type.String(), currency: Type.String() })) });
+const TimeOffView = Type.Object({ id: Type.String(), start: Type.String(), end: Type.String(), reason: Type.String() });
+const SlotList = Type.Object({
+  timeZone: Type.Union([Type.String(), Type.Null()], { description: "the professional's time zone" }),
+  items: Type.Array(Type.Object({ start: Type.String(), end: Type.String() })),
+});
+
 const SlotsQuery = Type.Object({ from: Type.Optional(Type.String({ format: 'date-time' })), to: Type.Optional(Type.String({ format: 'date-time' })) });
 
 const WeeklyRule = Type.Object(
@@ -61,19 +69,19 @@ const TimeOffBody = Type.Object(
 export function directoryRoutes(app: FastifyInstance, backends: Backends, auth: Authenticator) {
   const professional = auth.requireRole('professional');
 
-  app.get('/v1/specialties', { schema: { tags: ['directory'], summary: 'Specialties (cached 1 h)' } }, async (_request, reply) => {
+  app.get('/v1/specialties', { schema: { tags: ['directory'], operationId: 'listSpecialties', summary: 'Specialties (cached 1 h)', response: { 200: SpecialtyList, ...errorResponses } } }, async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=3600');
     return { items: (await backends.search.listSpecialties({})).specialties };
   });
 
-  app.get('/v1/countries', { schema: { tags: ['directory'], summary: 'Countries served (cached 1 h)' } }, async (_request, reply) => {
+  app.get('/v1/countries', { schema: { tags: ['directory'], operationId: 'listCountries', summary: 'Countries served (cached 1 h)', response: { 200: CountryList, ...errorResponses } } }, async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=3600');
     return { items: (await backends.search.listCountries({})).countries };
   });
 
   app.get<{ Querystring: Static<typeof SearchQuery> }>(
     '/v1/professionals',
-    { schema: { tags: ['directory'], summary: 'Search verified professionals', querystring: SearchQuery, response: { ...errorResponses } } },
+    { schema: { tags: ['directory'], operationId: 'searchProfessionals', summary: 'Search verified professionals', querystring: SearchQuery, response: { 200: Page(Refs.Professional), ...errorResponses } } },
     async (request) => {
       const q = request.query;
       if ((q.lat === undefined) !== (q.lng === undefined)) throw new HttpError(400, 'INVALID_PLACE', 'lat and lng go together');
@@ -98,7 +106,7 @@ export function directoryRoutes(app: FastifyInstance, backends: Backends, auth: 
 
   app.get<{ Params: IdParams }>(
     '/v1/professionals/:id',
-    { schema: { tags: ['directory'], summary: 'Public profile', params: IdParams, response: { ...errorResponses } } },
+    { schema: { tags: ['directory'], operationId: 'getProfessional', summary: 'Public profile', params: IdParams, response: { 200: Refs.Professional, ...errorResponses } } },
     async (request) => {
       const { profile } = await backends.search.getProfile({ professionalId: request.params.id });
       return presentProfile(profile!);
@@ -107,7 +115,7 @@ export function directoryRoutes(app: FastifyInstance, backends: Backends, auth: 
 
   app.put<{ Body: Static<typeof ProfileBody> }>(
     '/v1/professionals/me',
-    { schema: { tags: ['professionals'], summary: 'Create or update my profile', security: bearer, body: ProfileBody, response: { ...errorResponses } }, preHandler: professional },
+    { schema: { tags: ['professionals'], operationId: 'saveMyProfile', summary: 'Create or update my profile', security: bearer, body: ProfileBody, response: { 200: Refs.Professional, ...errorResponses } }, preHandler: professional },
     async (request) => {
       const me = principalOf(request);
       const { user } = await backends.identity.getUser({ userId: me.userId });
@@ -121,13 +129,13 @@ export function directoryRoutes(app: FastifyInstance, backends: Backends, auth: 
 
   app.post<{ Params: IdParams }>(
     '/v1/admin/professionals/:id/verify',
-    { schema: { tags: ['admin'], summary: 'Verify a professional (then listed in search)', security: bearer, params: IdParams, response: { ...errorResponses } }, preHandler: auth.requireRole('admin') },
+    { schema: { tags: ['admin'], operationId: 'verifyProfessional', summary: 'Verify a professional (then listed in search)', security: bearer, params: IdParams, response: { 200: Refs.Professional, ...errorResponses } }, preHandler: auth.requireRole('admin') },
     async (request) => presentProfile((await backends.search.verifyProfessional({ professionalId: request.params.id, adminId: principalOf(request).userId })).profile!),
   );
 
   app.put<{ Body: Static<typeof ScheduleBody> }>(
     '/v1/professionals/me/schedule',
-    { schema: { tags: ['professionals'], summary: 'Set my weekly schedule (in my profile time zone)', security: bearer, body: ScheduleBody, response: { ...errorResponses } }, preHandler: professional },
+    { schema: { tags: ['professionals'], operationId: 'setMySchedule', summary: 'Set my weekly schedule (in my profile time zone)', security: bearer, body: ScheduleBody, response: { 200: Refs.Schedule, ...errorResponses } }, preHandler: professional },
     async (request) => {
       const me = principalOf(request);
       const profile = await ownProfile(backends, me.userId);
@@ -149,7 +157,7 @@ export function directoryRoutes(app: FastifyInstance, backends: Backends, auth: 
 
   app.post<{ Body: Static<typeof TimeOffBody> }>(
     '/v1/professionals/me/time-off',
-    { schema: { tags: ['professionals'], summary: 'Add an absence', security: bearer, body: TimeOffBody, response: { ...errorResponses } }, preHandler: professional },
+    { schema: { tags: ['professionals'], operationId: 'addTimeOff', summary: 'Add an absence', security: bearer, body: TimeOffBody, response: { 201: TimeOffView, ...errorResponses } }, preHandler: professional },
     async (request, reply) => {
       const { timeOff } = await backends.appointment.addTimeOff({
         professionalId: principalOf(request).userId,
@@ -161,7 +169,7 @@ export function directoryRoutes(app: FastifyInstance, backends: Backends, auth: 
 
   app.delete<{ Params: IdParams }>(
     '/v1/professionals/me/time-off/:id',
-    { schema: { tags: ['professionals'], summary: 'Remove an absence', security: bearer, params: IdParams, response: { ...errorResponses } }, preHandler: professional },
+    { schema: { tags: ['professionals'], operationId: 'removeTimeOff', summary: 'Remove an absence', security: bearer, params: IdParams, response: { 204: NoContent, ...errorResponses } }, preHandler: professional },
     async (request, reply) => {
       await backends.appointment.removeTimeOff({ professionalId: principalOf(request).userId, timeOffId: request.params.id });
       return reply.status(204).send();
@@ -170,7 +178,7 @@ export function directoryRoutes(app: FastifyInstance, backends: Backends, auth: 
 
   app.get<{ Params: IdParams; Querystring: Static<typeof SlotsQuery> }>(
     '/v1/professionals/:id/slots',
-    { schema: { tags: ['directory'], summary: 'Free slots (UTC instants)', params: IdParams, querystring: SlotsQuery, response: { ...errorResponses } } },
+    { schema: { tags: ['directory'], operationId: 'listSlots', summary: 'Free slots (UTC instants)', params: IdParams, querystring: SlotsQuery, response: { 200: SlotList, ...errorResponses } } },
     async (request) => {
       const from = request.query.from ?? new Date().toISOString();
       const to = request.query.to ?? new Date(Date.parse(from) + 7 * 86_400_000).toISOString();
