@@ -7,6 +7,7 @@ import { principalOf, type Authenticator } from '../auth';
 import { Type, type Static } from 'typebox';
 import { AppointmentView, bearer, errorResponses, InvoiceView, NoContent, NullableRef, NullableString, Refs } from './schemas';
 import { PASSWORD_HASH_OBJECTIVE_MS } from '../overload';
+import { answerIn, type Language } from '../i18n/language';
 import { AuditEntryBody, presentAuditEntry } from './audit';
 import { presentRefund, RefundBody } from './appointments';
 
@@ -42,7 +43,7 @@ async function orNull<T>(lookup: Promise<T>): Promise<T | null> {
 }
 
 /** Everything the platform holds of the caller, gathered from the services that own it. */
-async function exportOf(backends: Backends, me: Principal) {
+async function exportOf(backends: Backends, me: Principal, language: Language) {
   const caller = { userId: me.userId, role: me.role };
   const { user } = await backends.identity.getUser({ userId: me.userId });
   // Sign-ins: when each refresh token was issued, rotated, revoked, and until when it was valid.
@@ -77,7 +78,7 @@ async function exportOf(backends: Backends, me: Principal) {
     })),
     consents: personal.consents,
     audit: personal.audit.map(presentAuditEntry),
-    profile: profile?.profile ? presentProfile(profile.profile) : null,
+    profile: profile?.profile ? presentProfile(profile.profile, language) : null,
     schedule: schedule?.schedule ?? null,
     appointments: bookings.map((b) => ({ ...presentAppointment(b.appointment!), cancelledBy: b.cancelledBy || null, idempotencyKey: b.idempotencyKey || null })),
     invoices: await Promise.all(
@@ -149,7 +150,7 @@ export function meRoutes(app: FastifyInstance, backends: Backends, auth: Authent
     { schema: { tags: ['me'], operationId: 'exportMyData', summary: 'Everything held about me, as JSON', security: bearer, response: { 200: ExportBody, ...errorResponses } }, preHandler: signedIn },
     async (request, reply) => {
       reply.header('content-disposition', 'attachment; filename="cryptocare-export.json"').header('cache-control', 'no-store');
-      return exportOf(backends, principalOf(request));
+      return exportOf(backends, principalOf(request), answerIn(request, reply));
     },
   );
 }

@@ -56,6 +56,7 @@ export const ProfileView = Type.Object(
     id: Type.String(),
     displayName: Type.String(),
     specialties: Type.Array(Type.String(), { description: 'specialty codes (GET /v1/specialties)' }),
+    specialtyNames: Type.Array(Type.String(), { description: 'the specialties\' names in the language asked for (Accept-Language), in the order of their codes' }),
     languages: Type.Array(Type.String()),
     country: Type.String(),
     city: Type.String(),
