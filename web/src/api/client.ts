@@ -51,3 +51,14 @@ export async function searchProfessionals(api: ApiClient, query: NonNullable<ope
   if (error) throw new Error(`${error.error.code}: ${error.error.message}`);
   return data;
 }
+
+// Compile-time checks that the generated types carry the success bodies (`tsc -p web` fails if an
+// operation's success response were missing or untyped).
+type Assert<T extends true> = T;
+type Has<T, Shape> = [T] extends [never] ? false : T extends Shape ? true : false;
+export type TypeChecks = [
+  Assert<Has<Success<'getProfessional'>, { id: string; specialtyNames: string[]; price: Schemas['Money'] | null }>>,
+  Assert<Has<Success<'bookAppointment'>, { appointment: Schemas['Appointment']; invoice: Schemas['Invoice'] | null; invoicePending: boolean }>>,
+  Assert<Has<Success<'listProfessionalsForReview'>, { items: Array<{ profile: Schemas['Professional']; submittedAt: string }>; nextCursor: string | null }>>,
+  Assert<Has<Success<'getMySchedule'>, Schemas['Schedule']>>,
+];
