@@ -149,7 +149,7 @@ describe('without a bound', () => {
     gateway.behaviour['search.listSpecialties'] = async () => {
       held += 1;
       await gate;
-      return { specialties: ['cardiology'] };
+      return { specialties: [{ code: 'cardiology', name: 'Cardiology' }] };
     };
     const pending = Array.from({ length: 20 }, () => gateway.app.inject({ method: 'GET', url: '/v1/specialties' }));
     await until(() => held === 20, 'all twenty reached the backend');
