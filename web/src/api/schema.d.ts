@@ -658,6 +658,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/appointments/{id}/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My booking's money movements (due, received, owed back, paid back) and whether they balance */
+        get: operations["getAppointmentLedger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/ledger/reconciliation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per invoice created in [from, to): what the ledger received against what the provider says, with the mismatches (format=csv: text/csv for the accountant) */
+        get: operations["getLedgerReconciliation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/consent-documents": {
         parameters: {
             query?: never;
@@ -2121,6 +2155,7 @@ export interface operations {
                                 destinationSetAt: string | null;
                                 paidAt: string | null;
                                 txReference: string | null;
+                                claimLink: string | null;
                             } | null;
                         }[];
                     };
@@ -4341,6 +4376,7 @@ export interface operations {
                             destinationSetAt: string | null;
                             paidAt: string | null;
                             txReference: string | null;
+                            claimLink: string | null;
                         } | null;
                     };
                 };
@@ -4464,6 +4500,7 @@ export interface operations {
                             destinationSetAt: string | null;
                             paidAt: string | null;
                             txReference: string | null;
+                            claimLink: string | null;
                         };
                     };
                 };
@@ -5452,6 +5489,7 @@ export interface operations {
                             destinationSetAt: string | null;
                             paidAt: string | null;
                             txReference: string | null;
+                            claimLink: string | null;
                             /** Format: uuid */
                             appointmentId: string;
                             /** Format: uuid */
@@ -5580,6 +5618,7 @@ export interface operations {
                             destinationSetAt: string | null;
                             paidAt: string | null;
                             txReference: string | null;
+                            claimLink: string | null;
                         };
                     };
                 };
@@ -5663,6 +5702,301 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAppointmentLedger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        entries: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            invoiceId: string;
+                            kind: "invoice_created" | "paid" | "over" | "under" | "refund_due" | "refund_paid";
+                            sats: number;
+                            fiatMinor: number;
+                            currency: string;
+                            /** @description fiat per BTC, the invoice quote */
+                            rate: string;
+                            provider: string;
+                            refundId: string | null;
+                            createdAt: string;
+                        }[];
+                        balance: {
+                            state: "nothing_paid" | "paid" | "refunded" | "short" | "refund_outstanding" | "inconsistent";
+                            balanced: boolean;
+                            currency: string | null;
+                            dueSats: number;
+                            receivedSats: number;
+                            refundDueSats: number;
+                            refundPaidSats: number;
+                            keptSats: number;
+                            outstandingSats: number;
+                            dueFiatMinor: number;
+                            receivedFiatMinor: number;
+                            keptFiatMinor: number;
+                            outstandingFiatMinor: number;
+                        };
+                    };
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getLedgerReconciliation: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        from: string;
+                        to: string;
+                        rows: {
+                            /** Format: uuid */
+                            invoiceId: string;
+                            /** Format: uuid */
+                            appointmentId: string;
+                            provider: string;
+                            providerInvoiceId: string;
+                            createdAt: string;
+                            currency: string;
+                            dueSats: number;
+                            ledgerPaidSats: number;
+                            ledgerPaidFiatMinor: number;
+                            /** @description null: the provider could not be read */
+                            providerPaidSats: number | null;
+                            providerState: string;
+                            outcome: "match" | "mismatch" | "pending" | "unknown";
+                        }[];
+                        mismatches: number;
+                        unknown: number;
+                        truncated: boolean;
+                    };
+                    "text/csv": {
+                        from: string;
+                        to: string;
+                        rows: {
+                            /** Format: uuid */
+                            invoiceId: string;
+                            /** Format: uuid */
+                            appointmentId: string;
+                            provider: string;
+                            providerInvoiceId: string;
+                            createdAt: string;
+                            currency: string;
+                            dueSats: number;
+                            ledgerPaidSats: number;
+                            ledgerPaidFiatMinor: number;
+                            /** @description null: the provider could not be read */
+                            providerPaidSats: number | null;
+                            providerState: string;
+                            outcome: "match" | "mismatch" | "pending" | "unknown";
+                        }[];
+                        mismatches: number;
+                        unknown: number;
+                        truncated: boolean;
+                    };
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/csv": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/csv": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/csv": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/csv": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/csv": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/csv": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/csv": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/csv": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                    "text/csv": components["schemas"]["Error"];
                 };
             };
         };
