@@ -145,6 +145,7 @@ describe('answers serialised by their declared schemas', () => {
     destinationSetAt: '2026-12-02T09:00:00.000Z',
     paidAt: '',
     txReference: '',
+    claimLink: 'https://btcpay.example/pull-payments/1',
   };
   const json = (value: unknown) => JSON.parse(JSON.stringify(value));
   const as = async (id: string, role: string) => ({ authorization: `Bearer ${await g.sign(id, role)}` });
