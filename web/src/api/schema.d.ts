@@ -587,6 +587,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks/zoom": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Zoom meeting events and the endpoint.url_validation challenge (signed with x-zm-signature) */
+        post: operations["receiveZoomWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -797,7 +814,7 @@ export interface components {
             professionalId: string;
             start: string;
             end: string;
-            /** @description held, confirmed, completed, cancelled or expired */
+            /** @description held, confirmed, completed, no_show, cancelled or expired */
             status: string;
             holdExpiresAt: string | null;
             price: components["schemas"]["Money"] | null;
@@ -807,6 +824,8 @@ export interface components {
                 password: string | null;
             } | null;
             cancelReason: string | null;
+            /** @description no_show only: patient, professional or both (who never joined) */
+            noShowBy: string | null;
             createdAt: string;
             updatedAt: string;
         };
@@ -2113,7 +2132,7 @@ export interface operations {
                             professionalId: string;
                             start: string;
                             end: string;
-                            /** @description held, confirmed, completed, cancelled or expired */
+                            /** @description held, confirmed, completed, no_show, cancelled or expired */
                             status: string;
                             holdExpiresAt: string | null;
                             price: components["schemas"]["Money"] | null;
@@ -2123,6 +2142,8 @@ export interface operations {
                                 password: string | null;
                             } | null;
                             cancelReason: string | null;
+                            /** @description no_show only: patient, professional or both (who never joined) */
+                            noShowBy: string | null;
                             createdAt: string;
                             updatedAt: string;
                             cancelledBy: string | null;
@@ -5233,6 +5254,113 @@ export interface operations {
             };
             /** @description Every error: a machine code and a message for people */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    receiveZoomWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        plainToken: string;
+                        encryptedToken: string;
+                    } | {
+                        received: boolean;
+                        duplicate: boolean;
+                    };
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

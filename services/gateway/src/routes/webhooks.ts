@@ -57,6 +57,7 @@ export async function webhookRoutes(app: FastifyInstance, backends: Backends) {
     {
       schema: {
         tags: ['webhooks'],
+        operationId: 'receiveZoomWebhook',
         summary: 'Zoom meeting events and the endpoint.url_validation challenge (signed with x-zm-signature)',
         response: {
           200: Type.Union([
