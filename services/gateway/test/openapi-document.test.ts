@@ -110,7 +110,9 @@ describe('answers serialised by their declared schemas', () => {
     professionalId,
     startAt: '2026-12-07T08:00:00.000Z',
     endAt: '2026-12-07T08:30:00.000Z',
-    status: appointment.AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED,
+    // Every field set, the no-show's included (it must come through too).
+    status: appointment.AppointmentStatus.APPOINTMENT_STATUS_NO_SHOW,
+    noShowBy: 'patient',
     holdExpiresAt: '2026-12-01T08:15:00.000Z',
     price: { amount: '120.00', currency: 'CHF' },
     meeting: { joinUrl: 'https://zoom.example/j/1', provider: 'zoom', password: 'pw' },
@@ -167,10 +169,11 @@ describe('answers serialised by their declared schemas', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ appointment: json(presentAppointment(booked)), invoice: json(await presentInvoice(invoice)), refund: json(presentRefund(refund)) });
     expect(res.json().invoice.qrSvg).toMatch(/^<svg/);
+    expect(res.json().appointment).toMatchObject({ status: 'no_show', noShowBy: 'patient' });
   });
 
   it('a new booking keeps its invoice and says whether one is pending', async () => {
-    const held = { ...booked, status: appointment.AppointmentStatus.APPOINTMENT_STATUS_HELD, meeting: undefined };
+    const held = { ...booked, status: appointment.AppointmentStatus.APPOINTMENT_STATUS_HELD, noShowBy: '', meeting: undefined };
     g.behaviour['appointment.book'] = async () => ({ appointment: held });
     g.behaviour['payment.createInvoice'] = async () => ({ invoice: { ...invoice, status: payment.InvoiceStatus.INVOICE_STATUS_OPEN, paidAt: '' } });
     const res = await g.app.inject({ method: 'POST', url: '/v1/appointments', headers: await as(patientId, 'patient'), payload: { professionalId, start: held.startAt } });
