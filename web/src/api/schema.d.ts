@@ -43,7 +43,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rotate the refresh token; a reused one revokes the session */
+        /** Rotate the refresh token (of the body, else of the httpOnly cookie); a reused one revokes the session */
         post: operations["refreshSession"];
         delete?: never;
         options?: never;
@@ -60,7 +60,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End the session of this refresh token */
+        /** End the session of this refresh token (of the body, else of the cookie) and clear the cookie */
         post: operations["logOut"];
         delete?: never;
         options?: never;
@@ -1120,7 +1120,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    refreshToken: string;
+                    refreshToken?: string;
                 };
             };
         };
@@ -1234,7 +1234,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    refreshToken: string;
+                    refreshToken?: string;
                 };
             };
         };
