@@ -53,6 +53,7 @@ describe('appointment service (real PostgreSQL)', () => {
           verifyProfessional: async () => ({}),
           listSpecialties: async () => ({}),
           listCountries: async () => ({}),
+          listProfessionals: async () => ({}),
         }, logger),
       ],
     });

@@ -40,6 +40,7 @@ describe('slots cache (real PostgreSQL + Redis, two replicas)', () => {
           verifyProfessional: async () => ({}),
           listSpecialties: async () => ({}),
           listCountries: async () => ({}),
+          listProfessionals: async () => ({}),
         }, logger),
       ],
     });

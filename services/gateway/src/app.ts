@@ -28,7 +28,7 @@ import { auditRoutes } from './routes/audit';
 import { refundRoutes } from './routes/refunds';
 import { ledgerRoutes } from './routes/ledger';
 import { consentRoutes } from './routes/consents';
-import { ErrorBody } from './routes/schemas';
+import { ErrorBody, sharedSchemas } from './routes/schemas';
 import { createLoadShedding } from './overload';
 import type { AppointmentStream } from './sse/appointment-stream';
 import { registerWebClient, type WebClient } from './web-client';
@@ -93,6 +93,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   let webClient: WebClient | undefined;
   installErrorHandler(app, allowedMethods, (request, reply) => webClient?.servePage(request, reply));
   app.addSchema(ErrorBody);
+  for (const schema of sharedSchemas) app.addSchema(schema);
   app.addHook('preValidation', refuseNulBytes);
 
   app.addHook('onRequest', async (request, reply) => {
@@ -146,8 +147,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     openapi: {
       openapi: '3.1.0',
       info: { title: 'CryptoCare API', version: '1.0.0', description: 'Book a health professional, pay in Bitcoin, get the meeting link.' },
+      servers: [{ url: '/', description: 'this deployment' }],
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      // Public unless an operation says otherwise (those that need a session declare bearerAuth).
+      security: [],
     },
+    // Shared schemas (app.addSchema) appear in components.schemas under their own $id (Error, Professional…).
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   // Its pages carry a CSP of their own (with the hashes of their inline scripts).
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });

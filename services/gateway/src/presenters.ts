@@ -1,5 +1,7 @@
 import QRCode from 'qrcode';
 import { appointment, common, identity, payment, search } from '@cryptocare/contracts';
+import type { Language } from './i18n/language';
+import { specialtyName } from './i18n/reference-labels';
 
 /** Proto messages → the public JSON of ARCHITECTURE section 13. */
 
@@ -68,11 +70,13 @@ export async function presentInvoice(invoice: payment.Invoice | undefined, optio
   };
 }
 
-export function presentProfile(p: search.Profile) {
+/** A profile, its specialties named in `language` too (the codes stay the data). */
+export function presentProfile(p: search.Profile, language: Language = 'en') {
   return {
     id: p.id,
     displayName: p.displayName,
     specialties: p.specialties,
+    specialtyNames: p.specialties.map((code) => specialtyName(code, language)),
     languages: p.languages,
     country: p.country,
     city: p.city,

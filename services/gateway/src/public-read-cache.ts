@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { counter } from '@cryptocare/platform';
+import { languageOf } from './i18n/language';
 
 /** The public directory reads every visitor makes: the same answer for everyone, for a few seconds. */
 const cachedRoutes = new Set(['/v1/professionals', '/v1/professionals/:id', '/v1/specialties', '/v1/countries']);
@@ -11,6 +12,9 @@ interface Stored {
   payload: string;
   contentType: string;
   cacheControl?: string;
+  /** Vary and Content-Language of the answer kept (it depends on the language asked for). */
+  vary?: string;
+  contentLanguage?: string;
 }
 
 /**
@@ -27,7 +31,8 @@ export function registerPublicReadCache(app: FastifyInstance, options: { ttlSeco
   const cache = new LRUCache<string, Stored>({ max: options.maxEntries ?? 5_000, ttl: options.ttlSeconds * 1000 });
   const keyOf = (request: FastifyRequest) => {
     if (request.method !== 'GET' || request.headers.authorization || !cachedRoutes.has(request.routeOptions.url ?? '')) return undefined;
-    return `${request.url}\u0000${String(request.headers['accept-language'] ?? '').slice(0, 64)}`;
+    // By the language answered in (fr-CH and fr share an entry), not the header's exact text.
+    return `${request.url}\u0000${languageOf(request)}`;
   };
 
   app.addHook('preHandler', async (request, reply) => {
@@ -41,14 +46,26 @@ export function registerPublicReadCache(app: FastifyInstance, options: { ttlSeco
     lookups.labels('hit').inc();
     reply.header('content-type', stored.contentType);
     if (stored.cacheControl) reply.header('cache-control', stored.cacheControl);
+    if (stored.vary) reply.header('vary', stored.vary);
+    if (stored.contentLanguage) reply.header('content-language', stored.contentLanguage);
     return reply.send(stored.payload);
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
     const key = keyOf(request);
     if (key !== undefined && reply.statusCode === 200 && typeof payload === 'string' && !cache.has(key)) {
-      const cacheControl = reply.getHeader('cache-control');
-      cache.set(key, { payload, contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'), ...(typeof cacheControl === 'string' ? { cacheControl } : {}) });
+      const text = (name: string) => {
+        const value = reply.getHeader(name);
+        return typeof value === 'string' ? value : undefined;
+      };
+      const [cacheControl, vary, contentLanguage] = [text('cache-control'), text('vary'), text('content-language')];
+      cache.set(key, {
+        payload,
+        contentType: text('content-type') ?? 'application/json; charset=utf-8',
+        ...(cacheControl ? { cacheControl } : {}),
+        ...(vary ? { vary } : {}),
+        ...(contentLanguage ? { contentLanguage } : {}),
+      });
     }
     return payload;
   });

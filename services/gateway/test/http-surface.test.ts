@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AppError, GrpcStatus } from '@cryptocare/platform';
-import { appointment } from '@cryptocare/contracts';
+import { appointment, payment } from '@cryptocare/contracts';
 import { currentConsents, eventually } from '@cryptocare/testing';
 import { standInGateway } from './support/stand-in-gateway';
 
@@ -33,7 +33,8 @@ describe('gateway HTTP surface', () => {
   const book = async (token: string | undefined, body: unknown) =>
     app.inject({ method: 'POST', url: '/v1/appointments', payload: body as object, headers: token ? { authorization: `Bearer ${token}` } : {} });
 
-  const heldAppointment = {
+  // As gRPC hands them over: every field of the message (ts-proto fills the defaults).
+  const heldAppointment = appointment.Appointment.fromPartial({
     id: '0192f1a0-0000-7000-8000-00000000b001',
     patientId,
     professionalId,
@@ -42,7 +43,7 @@ describe('gateway HTTP surface', () => {
     status: appointment.AppointmentStatus.APPOINTMENT_STATUS_HELD,
     holdExpiresAt: '2026-11-24T07:00:00.000Z',
     price: { amount: '120.00', currency: 'CHF' },
-  };
+  });
 
   it('refuses a missing token with 401 and a wrong role with 403, before any backend call', async () => {
     const anonymous = await book(undefined, { professionalId, start: '2026-12-07T08:00:00Z' });
@@ -96,7 +97,7 @@ describe('gateway HTTP surface', () => {
   it('returns the invoice with a scannable QR code and passes the Idempotency-Key on', async () => {
     behaviour['appointment.book'] = async () => ({ appointment: heldAppointment });
     behaviour['payment.createInvoice'] = async () => ({
-      invoice: { id: 'inv1', appointmentId: heldAppointment.id, status: 1, amount: { amount: '120.00', currency: 'CHF' }, sats: 120000, lightningInvoice: 'lnbc1200u1ptest', paymentUri: 'lightning:lnbc1200u1ptest', checkoutUrl: 'https://pay.example/c/1', expiresAt: '2026-11-24T06:00:00Z' },
+      invoice: payment.Invoice.fromPartial({ id: 'inv1', appointmentId: heldAppointment.id, status: 1, amount: { amount: '120.00', currency: 'CHF' }, sats: 120000, lightningInvoice: 'lnbc1200u1ptest', paymentUri: 'lightning:lnbc1200u1ptest', checkoutUrl: 'https://pay.example/c/1', expiresAt: '2026-11-24T06:00:00Z' }),
     });
     const res = await app.inject({ method: 'POST', url: '/v1/appointments', payload: { professionalId, start: '2026-12-07T08:00:00Z' }, headers: { authorization: `Bearer ${await sign(patientId, 'patient')}`, 'idempotency-key': 'key-42' } });
     expect(res.statusCode).toBe(201);

@@ -41,7 +41,7 @@ describe('load shedding at the in-flight bound', () => {
     };
     gateway.behaviour['search.listSpecialties'] = () => {
       held += 1;
-      return new Promise((resolve) => waiters.push(() => resolve({ specialties: ['cardiology'] })));
+      return new Promise((resolve) => waiters.push(() => resolve({ specialties: [{ code: 'cardiology', name: 'Cardiology' }] })));
     };
   });
 
@@ -124,14 +124,14 @@ describe('load shedding at the in-flight bound', () => {
     expect(await Promise.all(abandoned)).toEqual(['aborted', 'aborted']);
 
     // The places are free once the connections are closed; the backend still holds the two calls.
-    gateway.behaviour['search.listSpecialties'] = async () => ({ specialties: ['dermatology'] });
+    gateway.behaviour['search.listSpecialties'] = async () => ({ specialties: [{ code: 'dermatology', name: 'Dermatology' }] });
     let accepted: Response | undefined;
     for (let i = 0; i < 100 && accepted?.status !== 200; i++) {
       accepted = await fetch(`${base}/v1/specialties`);
       if (accepted.status !== 200) await new Promise((r) => setTimeout(r, 20));
     }
     expect(accepted?.status).toBe(200);
-    expect(await accepted!.json()).toEqual({ items: ['dermatology'] });
+    expect(await accepted!.json()).toEqual({ items: [{ code: 'dermatology', name: 'Dermatology' }] });
     releaseAll();
 
     // And the whole bound is available again: two at once are accepted.
@@ -149,7 +149,7 @@ describe('without a bound', () => {
     gateway.behaviour['search.listSpecialties'] = async () => {
       held += 1;
       await gate;
-      return { specialties: ['cardiology'] };
+      return { specialties: [{ code: 'cardiology', name: 'Cardiology' }] };
     };
     const pending = Array.from({ length: 20 }, () => gateway.app.inject({ method: 'GET', url: '/v1/specialties' }));
     await until(() => held === 20, 'all twenty reached the backend');

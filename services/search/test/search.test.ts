@@ -198,6 +198,34 @@ describe('search service (real PostgreSQL)', () => {
       expect((await client.verifyProfessional({ professionalId: id })).profile!.verified).toBe(true);
     });
 
+    it('lists the profiles waiting for verification, oldest first, page by page, with what they declared', async () => {
+      const t = token();
+      const submitted: string[] = [];
+      for (const name of ['Dr. First', 'Dr. Second', 'Dr. Third']) submitted.push((await client.upsertProfile({ profile: profile({ displayName: name, bio: t }) })).profile!.id);
+      await client.verifyProfessional({ professionalId: submitted[1]! });
+      const all = async (verified: boolean) => {
+        const seen: search.SubmittedProfile[] = [];
+        let cursor = '';
+        do {
+          const page = await client.listProfessionals({ verified, limit: 2, cursor });
+          expect(page.items.length).toBeLessThanOrEqual(2);
+          seen.push(...page.items);
+          cursor = page.nextCursor;
+        } while (cursor);
+        return seen.filter((i) => i.profile!.bio === t);
+      };
+      const pending = await all(false);
+      expect(pending.map((i) => i.profile!.id)).toEqual([submitted[0], submitted[2]]);
+      expect(pending[0]).toMatchObject({ profile: { displayName: 'Dr. First', specialties: ['general-practice'], languages: ['de', 'en'], city: 'Zürich', price: { amount: '120.00', currency: 'CHF' }, verified: false } });
+      expect(Date.parse(pending[0]!.submittedAt)).toBeLessThanOrEqual(Date.parse(pending[1]!.submittedAt));
+      expect((await all(true)).map((i) => i.profile!.id)).toEqual([submitted[1]]);
+
+      await expect(client.listProfessionals({ verified: false, limit: 2, cursor: 'forged' })).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_CURSOR' });
+      const forged = Buffer.from(`2026-01-01T00:00:00.000Z|1' OR '1'='1`).toString('base64url');
+      await expect(client.listProfessionals({ verified: false, limit: 2, cursor: forged })).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
+      await expect(client.listProfessionals({ verified: false, limit: 101, cursor: '' })).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_LIMIT' });
+    });
+
     it('answers unknown and malformed ids with machine codes', async () => {
       await expect(client.getProfile({ professionalId: randomUUID(), includeUnverified: true })).rejects.toMatchObject({ code: 'PROFESSIONAL_NOT_FOUND' });
       await expect(client.getProfile({ professionalId: 'abc' })).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_PROFESSIONAL_ID' });

@@ -119,6 +119,7 @@ export function appointmentEventRoutes(app: FastifyInstance, deps: AppointmentEv
     {
       schema: {
         tags: ['appointments'],
+        operationId: 'issueStreamTicket',
         summary: 'A short-lived ticket (60 s) that opens this booking\'s event stream: GET /v1/appointments/{id}/events?ticket=…',
         security: bearer,
         params: IdParams,
@@ -139,6 +140,7 @@ export function appointmentEventRoutes(app: FastifyInstance, deps: AppointmentEv
     {
       schema: {
         tags: ['appointments'],
+        operationId: 'streamAppointmentEvents',
         summary: 'Server-sent events of one booking: invoice_ready, payment_seen, confirmed, meeting_ready, expired, cancelled',
         description:
           'Authorization: Bearer, or ?ticket= from POST /v1/appointments/{id}/stream-ticket. Each event has an `id:` (its place in saga order, 1…6); ' +
@@ -148,7 +150,10 @@ export function appointmentEventRoutes(app: FastifyInstance, deps: AppointmentEv
         security: bearer,
         params: IdParams,
         querystring: EventsQuery,
-        response: { ...errorResponses },
+        response: {
+          200: { description: 'The event stream', content: { 'text/event-stream': { schema: Type.String({ description: 'server-sent events (id, event, data: JSON)' }) } } },
+          ...errorResponses,
+        },
       },
       // A stream lasts minutes: it would hold an in-flight slot all along (overload.ts).
       config: { shed: 'event-loop-only' },

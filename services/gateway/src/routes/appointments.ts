@@ -6,7 +6,7 @@ import type { Backends } from '../clients';
 import { presentAppointment, presentInvoice } from '../presenters';
 import { principalOf, type Authenticator } from '../auth';
 import { HttpError } from '../http-errors';
-import { bearer, errorResponses, IdParams, Uuid } from './schemas';
+import { bearer, errorResponses, IdParams, NullableRef, Page, Refs, Uuid } from './schemas';
 import { requireBookingConsents } from './consents';
 
 const BookBody = Type.Object({ professionalId: Uuid, start: Type.String({ format: 'date-time' }) }, { additionalProperties: false });
@@ -29,6 +29,17 @@ export const RefundBody = Type.Object({
   claimLink: Type.Union([Type.String(), Type.Null()]),
 });
 type RefundView = Static<typeof RefundBody>;
+const Booked = Type.Object({
+  appointment: Refs.Appointment,
+  invoice: NullableRef(Refs.Invoice),
+  /** The invoice could not be made at booking time: it comes as `invoice_ready` on the booking's event stream. */
+  invoicePending: Type.Boolean(),
+});
+const BookingWithInvoice = Type.Object({
+  appointment: Refs.Appointment,
+  invoice: NullableRef(Refs.Invoice),
+  refund: Type.Optional(Type.Union([RefundBody, Type.Null()], { description: "the patient's and the admins' only" })),
+});
 
 /** A refund as the patient sees it (in GET of the booking, the export and the destination answer). */
 export function presentRefund(refund: payment.Refund | undefined): RefundView | null {
@@ -66,7 +77,14 @@ export function appointmentRoutes(app: FastifyInstance, backends: Backends, auth
   app.post<{ Body: Static<typeof BookBody> }>(
     '/v1/appointments',
     {
-      schema: { tags: ['appointments'], summary: 'Book a slot: the booking is held until its invoice is paid', security: bearer, body: BookBody, response: { ...errorResponses } },
+      schema: {
+        tags: ['appointments'],
+        operationId: 'bookAppointment',
+        summary: 'Book a slot: the booking is held until its invoice is paid',
+        security: bearer,
+        body: BookBody,
+        response: { 201: Booked, ...errorResponses },
+      },
       preHandler: auth.requireRole('patient'),
     },
     async (request, reply) => {
@@ -100,7 +118,17 @@ export function appointmentRoutes(app: FastifyInstance, backends: Backends, auth
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/v1/appointments',
-    { schema: { tags: ['appointments'], summary: 'My bookings (patient) or my calendar (professional)', security: bearer, querystring: ListQuery, response: { ...errorResponses } }, preHandler: party },
+    {
+      schema: {
+        tags: ['appointments'],
+        operationId: 'listAppointments',
+        summary: 'My bookings (patient) or my calendar (professional)',
+        security: bearer,
+        querystring: ListQuery,
+        response: { 200: Page(Refs.Appointment), ...errorResponses },
+      },
+      preHandler: party,
+    },
     async (request) => {
       const res = await backends.appointment.listAppointments({ caller: caller(principalOf(request)), limit: request.query.limit ?? 20, cursor: request.query.cursor ?? '' });
       return { items: res.items.map(presentAppointment), nextCursor: res.nextCursor || null };
@@ -109,7 +137,7 @@ export function appointmentRoutes(app: FastifyInstance, backends: Backends, auth
 
   app.get<{ Params: IdParams }>(
     '/v1/appointments/:id',
-    { schema: { tags: ['appointments'], summary: 'One booking, with its invoice', security: bearer, params: IdParams, response: { ...errorResponses } }, preHandler: party },
+    { schema: { tags: ['appointments'], operationId: 'getAppointment', summary: 'One booking, with its invoice', security: bearer, params: IdParams, response: { 200: BookingWithInvoice, ...errorResponses } }, preHandler: party },
     async (request) => {
       const me = principalOf(request);
       const { appointment: a } = await backends.appointment.getAppointment({ appointmentId: request.params.id, caller: caller(me) });
@@ -124,6 +152,7 @@ export function appointmentRoutes(app: FastifyInstance, backends: Backends, auth
     {
       schema: {
         tags: ['appointments'],
+        operationId: 'setRefundDestination',
         summary: 'Where the money owed back for my booking goes: a Lightning address, a Lightning invoice for the exact sats, or an on-chain address',
         security: bearer,
         params: IdParams,
@@ -144,7 +173,18 @@ export function appointmentRoutes(app: FastifyInstance, backends: Backends, auth
 
   app.post<{ Params: IdParams; Body: Static<typeof CancelBody> }>(
     '/v1/appointments/:id/cancel',
-    { schema: { tags: ['appointments'], summary: 'Cancel (either party); a paid booking becomes a refund case', security: bearer, params: IdParams, body: CancelBody, response: { ...errorResponses } }, preHandler: party },
+    {
+      schema: {
+        tags: ['appointments'],
+        operationId: 'cancelAppointment',
+        summary: 'Cancel (either party); a paid booking becomes a refund case',
+        security: bearer,
+        params: IdParams,
+        body: CancelBody,
+        response: { 200: Type.Object({ appointment: Refs.Appointment }), ...errorResponses },
+      },
+      preHandler: party,
+    },
     async (request) => {
       const { appointment: a } = await backends.appointment.cancelAppointment({ appointmentId: request.params.id, caller: caller(principalOf(request)), reason: request.body?.reason ?? '' });
       return { appointment: presentAppointment(a!) };

@@ -19,7 +19,7 @@ const AuditQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const AuditEntryBody = Type.Object({
+export const AuditEntryBody = Type.Object({
   seq: Type.Integer(),
   id: Uuid,
   kind: Type.String(),
@@ -63,6 +63,7 @@ export function auditRoutes(app: FastifyInstance, backends: Backends, auth: Auth
     {
       schema: {
         tags: ['admin'],
+        operationId: 'listAuditEntries',
         summary: 'The audit trail, newest first: filter by kind, actor, subject and time (from inclusive, to exclusive); pages by cursor',
         security: bearer,
         querystring: AuditQuery,

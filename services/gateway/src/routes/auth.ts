@@ -5,7 +5,7 @@ import { common, identity } from '@cryptocare/contracts';
 import type { Backends } from '../clients';
 import { presentUser } from '../presenters';
 import { HttpError } from '../http-errors';
-import { bearer, errorResponses } from './schemas';
+import { bearer, errorResponses, NoContent, NullableRef, Refs } from './schemas';
 import type { DataRegions } from '../data-region';
 import { ConsentList } from './consents';
 import { principalOf, type Authenticator } from '../auth';
@@ -32,14 +32,14 @@ const MailedToken = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' });
 const VerifyEmailBody = Type.Object({ token: MailedToken }, { additionalProperties: false });
 const PasswordResetBody = Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }) }, { additionalProperties: false });
 const PasswordResetConfirmBody = Type.Object({ token: MailedToken, newPassword: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false });
-const UserBody = Type.Object({
-  id: Type.String(),
-  email: Type.String(),
-  role: Type.String(),
-  displayName: Type.String(),
-  region: Type.Union([Type.String(), Type.Null()]),
-  createdAt: Type.String(),
-  emailVerified: Type.Boolean(),
+const UserBody = Refs.User;
+/** A session: who signed in and their tokens. */
+const SessionBody = Type.Object({
+  user: NullableRef(Refs.User),
+  accessToken: Type.Optional(Type.String()),
+  refreshToken: Type.Optional(Type.String()),
+  expiresIn: Type.Optional(Type.Integer({ description: 'seconds the access token lives' })),
+  pendingConsents: Type.Array(Type.String()),
 });
 const Accepted = Type.Object({ status: Type.String() });
 
@@ -108,7 +108,7 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
 
   app.post<{ Body: Static<typeof RegisterBody> }>(
     '/v1/auth/register',
-    { schema: { tags: ['auth'], summary: 'Create an account', body: RegisterBody, response: { ...errorResponses } }, config: limited },
+    { schema: { tags: ['auth'], operationId: 'register', summary: 'Create an account', body: RegisterBody, response: { 201: SessionBody, ...errorResponses } }, config: limited },
     async (request, reply) => {
       const { email, password, role, displayName, region, consents } = request.body;
       const res = await backends.identity
@@ -132,7 +132,7 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
 
   app.post<{ Body: Static<typeof LoginBody> }>(
     '/v1/auth/login',
-    { schema: { tags: ['auth'], summary: 'Log in', body: LoginBody, response: { ...errorResponses } }, config: limited, preHandler: perAccount },
+    { schema: { tags: ['auth'], operationId: 'logIn', summary: 'Log in', body: LoginBody, response: { 200: SessionBody, ...errorResponses } }, config: limited, preHandler: perAccount },
     async (request, reply) => {
       const res = await backends.identity.login(request.body, budget).catch(redirect);
       setRefreshCookie(request, reply, res.tokens?.refreshToken);
@@ -142,7 +142,7 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
 
   app.post<{ Body: Static<typeof RefreshBody> }>(
     '/v1/auth/refresh',
-    { schema: { tags: ['auth'], summary: 'Rotate the refresh token (of the body, else of the httpOnly cookie); a reused one revokes the session', body: RefreshBody, response: { ...errorResponses } } },
+    { schema: { tags: ['auth'], operationId: 'refreshSession', summary: 'Rotate the refresh token (of the body, else of the httpOnly cookie); a reused one revokes the session', body: RefreshBody, response: { 200: SessionBody, ...errorResponses } } },
     async (request, reply) => {
       const refreshToken = refreshTokenOf(request);
       if (!refreshToken) throw new HttpError(401, 'REFRESH_TOKEN_REQUIRED', 'no refresh token: send it in the body or sign in again');
@@ -160,7 +160,7 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
 
   app.post<{ Body: Static<typeof RefreshBody> }>(
     '/v1/auth/logout',
-    { schema: { tags: ['auth'], summary: 'End the session of this refresh token (of the body, else of the cookie) and clear the cookie', body: RefreshBody, response: { ...errorResponses } } },
+    { schema: { tags: ['auth'], operationId: 'logOut', summary: 'End the session of this refresh token (of the body, else of the cookie) and clear the cookie', body: RefreshBody, response: { 204: NoContent, ...errorResponses } } },
     async (request, reply) => {
       const refreshToken = refreshTokenOf(request);
       if (refreshToken) await backends.identity.logout({ refreshToken });
@@ -172,7 +172,7 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
   app.post<{ Body: Static<typeof VerifyEmailBody> }>(
     '/v1/auth/verify-email',
     {
-      schema: { tags: ['auth'], summary: 'Verify the email address with the token of the mailed link', body: VerifyEmailBody, response: { 200: Type.Object({ user: UserBody }), ...errorResponses } },
+      schema: { tags: ['auth'], operationId: 'verifyEmail', summary: 'Verify the email address with the token of the mailed link', body: VerifyEmailBody, response: { 200: Type.Object({ user: UserBody }), ...errorResponses } },
       config: limited,
     },
     async (request) => ({ user: presentUser((await backends.identity.verifyEmail({ token: request.body.token })).user) }),
@@ -181,7 +181,7 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
   app.post(
     '/v1/auth/resend-verification',
     {
-      schema: { tags: ['auth'], summary: 'Mail a new verification link to the signed-in user', security: bearer, response: { 202: Accepted, ...errorResponses } },
+      schema: { tags: ['auth'], operationId: 'resendVerification', summary: 'Mail a new verification link to the signed-in user', security: bearer, response: { 202: Accepted, ...errorResponses } },
       config: limited,
       preHandler: auth.requireRole(),
     },
@@ -196,6 +196,7 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
     {
       schema: {
         tags: ['auth'],
+        operationId: 'requestPasswordReset',
         summary: 'Mail a password-reset link; answers 202 whether or not the address has an account',
         body: PasswordResetBody,
         response: { 202: Accepted, ...errorResponses },
@@ -214,9 +215,10 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
     {
       schema: {
         tags: ['auth'],
+        operationId: 'confirmPasswordReset',
         summary: 'Set a new password with the mailed token; unlocks the account and ends every session',
         body: PasswordResetConfirmBody,
-        response: { 204: Type.Null(), ...errorResponses },
+        response: { 204: NoContent, ...errorResponses },
       },
       config: limited,
     },

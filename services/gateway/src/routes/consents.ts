@@ -68,6 +68,7 @@ export function consentRoutes(app: FastifyInstance, backends: Backends, auth: Au
     {
       schema: {
         tags: ['consent'],
+        operationId: 'listConsentDocuments',
         summary: 'The current consent documents: kind, version, SHA-256 of the text, and the text in the language asked (English when there is no translation)',
         querystring: DocumentsQuery,
         response: { 200: DocumentsBody, ...errorResponses },
@@ -81,14 +82,14 @@ export function consentRoutes(app: FastifyInstance, backends: Backends, auth: Au
 
   app.get(
     '/v1/me/consents',
-    { schema: { tags: ['consent'], summary: 'My consents: given, outdated (a new version), withdrawn, missing; and the kinds pending', security: bearer, response: { 200: ConsentsBody, ...errorResponses } }, preHandler: signedIn },
+    { schema: { tags: ['consent'], operationId: 'getMyConsents', summary: 'My consents: given, outdated (a new version), withdrawn, missing; and the kinds pending', security: bearer, response: { 200: ConsentsBody, ...errorResponses } }, preHandler: signedIn },
     async (request) => presentConsents(await backends.identity.getConsents({ userId: principalOf(request).userId })),
   );
 
   app.post<{ Body: Static<typeof GrantBody> }>(
     '/v1/me/consents',
     {
-      schema: { tags: ['consent'], summary: 'Give consents to current documents (each recorded with a timestamp)', security: bearer, body: GrantBody, response: { 200: ConsentsBody, ...errorResponses } },
+      schema: { tags: ['consent'], operationId: 'grantConsents', summary: 'Give consents to current documents (each recorded with a timestamp)', security: bearer, body: GrantBody, response: { 200: ConsentsBody, ...errorResponses } },
       preHandler: signedIn,
     },
     async (request) =>
@@ -100,7 +101,7 @@ export function consentRoutes(app: FastifyInstance, backends: Backends, auth: Au
   app.delete<{ Params: Static<typeof KindParams> }>(
     '/v1/me/consents/:kind',
     {
-      schema: { tags: ['consent'], summary: 'Withdraw a consent (recorded with a timestamp); bookings need teleconsultation and cross-border', security: bearer, params: KindParams, response: { 200: ConsentsBody, ...errorResponses } },
+      schema: { tags: ['consent'], operationId: 'withdrawConsent', summary: 'Withdraw a consent (recorded with a timestamp); bookings need teleconsultation and cross-border', security: bearer, params: KindParams, response: { 200: ConsentsBody, ...errorResponses } },
       preHandler: signedIn,
     },
     async (request) => presentConsents(await backends.identity.withdrawConsent({ userId: principalOf(request).userId, kind: request.params.kind })),

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Backends } from '../clients';
 import { principalOf, type Authenticator } from '../auth';
-import { bearer, errorResponses } from './schemas';
+import { bearer, errorResponses, NoContent } from './schemas';
 
 // A professional's date overrides: on a date of their own time zone, their own openings instead of
 // the weekly schedule's (several ranges), or closed (no range). appointment validates them against
@@ -27,7 +27,7 @@ export function dateOverrideRoutes(app: FastifyInstance, backends: Backends, aut
   app.get(
     '/v1/professionals/me/date-overrides',
     {
-      schema: { tags: ['professionals'], summary: 'My date overrides from today on (in my schedule\'s time zone)', security: bearer, response: { 200: OverrideList, ...errorResponses } },
+      schema: { tags: ['professionals'], operationId: 'listMyDateOverrides', summary: 'My date overrides from today on (in my schedule\'s time zone)', security: bearer, response: { 200: OverrideList, ...errorResponses } },
       preHandler: professional,
     },
     async (request) => {
@@ -41,6 +41,7 @@ export function dateOverrideRoutes(app: FastifyInstance, backends: Backends, aut
     {
       schema: {
         tags: ['professionals'],
+        operationId: 'setDateOverride',
         summary: 'Open my own ranges on a date instead of the weekly schedule, or close it (no range)',
         security: bearer,
         params: DateParams,
@@ -60,7 +61,7 @@ export function dateOverrideRoutes(app: FastifyInstance, backends: Backends, aut
 
   app.delete<{ Params: Static<typeof DateParams> }>(
     '/v1/professionals/me/date-overrides/:date',
-    { schema: { tags: ['professionals'], summary: 'Back to the weekly schedule on a date', security: bearer, params: DateParams, response: { ...errorResponses } }, preHandler: professional },
+    { schema: { tags: ['professionals'], operationId: 'removeDateOverride', summary: 'Back to the weekly schedule on a date', security: bearer, params: DateParams, response: { 204: NoContent, ...errorResponses } }, preHandler: professional },
     async (request, reply) => {
       await backends.appointment.removeDateOverride({ professionalId: principalOf(request).userId, date: request.params.date });
       return reply.status(204).send();

@@ -5,7 +5,9 @@ import type { Backends } from '../clients';
 import { presentProfile } from '../presenters';
 import { principalOf, type Authenticator } from '../auth';
 import { HttpError } from '../http-errors';
-import { bearer, errorResponses, IdParams, Money } from './schemas';
+import { answerIn } from '../i18n/language';
+import { byName, countryName, specialtyName } from '../i18n/reference-labels';
+import { bearer, errorResponses, IdParams, Money, NoContent, Page, Refs } from './schemas';
 
 const ProfileBody = Type.Object(
   {
@@ -37,6 +39,28 @@ const SearchQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 500 })),
 });
 
+const SpecialtyList = Type.Object({ items: Type.Array(Type.Object({ code: Type.String(), name: Type.String() })) });
+const CountryList = Type.Object({ items: Type.Array(Type.Object({ code: Type.String(), name: Type.String(), currency: Type.String() })) });
+const TimeOffView = Type.Object({ id: Type.String(), start: Type.String(), end: Type.String(), reason: Type.String() });
+const SlotList = Type.Object({
+  timeZone: Type.Union([Type.String(), Type.Null()], { description: "the professional's time zone" }),
+  items: Type.Array(Type.Object({ start: Type.String(), end: Type.String() })),
+});
+
+const ReviewQuery = Type.Object(
+  {
+    status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('verified')], { description: 'pending (the default): waiting for verification' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+const SubmittedProfile = Type.Object({
+  profile: Refs.Professional,
+  submittedAt: Type.String({ description: 'when the profile was first submitted' }),
+  updatedAt: Type.String({ description: 'when it last changed' }),
+});
+
 const SlotsQuery = Type.Object({ from: Type.Optional(Type.String({ format: 'date-time' })), to: Type.Optional(Type.String({ format: 'date-time' })) });
 
 const WeeklyRule = Type.Object(
@@ -61,20 +85,35 @@ const TimeOffBody = Type.Object(
 export function directoryRoutes(app: FastifyInstance, backends: Backends, auth: Authenticator) {
   const professional = auth.requireRole('professional');
 
-  app.get('/v1/specialties', { schema: { tags: ['directory'], summary: 'Specialties (cached 1 h)' } }, async (_request, reply) => {
-    reply.header('cache-control', 'public, max-age=3600');
-    return { items: (await backends.search.listSpecialties({})).specialties };
-  });
+  const inLanguage = { headers: Type.Object({ 'accept-language': Type.Optional(Type.String({ description: 'fr, de, it or en (the default); q-values honoured' })) }) };
 
-  app.get('/v1/countries', { schema: { tags: ['directory'], summary: 'Countries served (cached 1 h)' } }, async (_request, reply) => {
-    reply.header('cache-control', 'public, max-age=3600');
-    return { items: (await backends.search.listCountries({})).countries };
-  });
+  app.get(
+    '/v1/specialties',
+    { schema: { tags: ['directory'], operationId: 'listSpecialties', summary: 'Specialties, named in the language asked for (cached 1 h)', ...inLanguage, response: { 200: SpecialtyList, ...errorResponses } } },
+    async (request, reply) => {
+      const language = answerIn(request, reply);
+      reply.header('cache-control', 'public, max-age=3600');
+      const { specialties } = await backends.search.listSpecialties({});
+      return { items: specialties.map((s) => ({ code: s.code, name: specialtyName(s.code, language, s.name) })).sort(byName(language)) };
+    },
+  );
+
+  app.get(
+    '/v1/countries',
+    { schema: { tags: ['directory'], operationId: 'listCountries', summary: 'Countries served, named in the language asked for (cached 1 h)', ...inLanguage, response: { 200: CountryList, ...errorResponses } } },
+    async (request, reply) => {
+      const language = answerIn(request, reply);
+      reply.header('cache-control', 'public, max-age=3600');
+      const { countries } = await backends.search.listCountries({});
+      return { items: countries.map((c) => ({ code: c.code, name: countryName(c.code, language, c.name), currency: c.currency })).sort(byName(language)) };
+    },
+  );
 
   app.get<{ Querystring: Static<typeof SearchQuery> }>(
     '/v1/professionals',
-    { schema: { tags: ['directory'], summary: 'Search verified professionals', querystring: SearchQuery, response: { ...errorResponses } } },
-    async (request) => {
+    { schema: { tags: ['directory'], operationId: 'searchProfessionals', summary: 'Search verified professionals', querystring: SearchQuery, response: { 200: Page(Refs.Professional), ...errorResponses } } },
+    async (request, reply) => {
+      const language = answerIn(request, reply);
       const q = request.query;
       if ((q.lat === undefined) !== (q.lng === undefined)) throw new HttpError(400, 'INVALID_PLACE', 'lat and lng go together');
       const res = await backends.search.searchProfessionals(
@@ -92,42 +131,99 @@ export function directoryRoutes(app: FastifyInstance, backends: Backends, auth: 
         },
         { deadlineMs: 800 },
       );
-      return { items: res.items.map(presentProfile), nextCursor: res.nextCursor || null };
+      return { items: res.items.map((p) => presentProfile(p, language)), nextCursor: res.nextCursor || null };
     },
   );
 
   app.get<{ Params: IdParams }>(
     '/v1/professionals/:id',
-    { schema: { tags: ['directory'], summary: 'Public profile', params: IdParams, response: { ...errorResponses } } },
-    async (request) => {
+    { schema: { tags: ['directory'], operationId: 'getProfessional', summary: 'Public profile', params: IdParams, response: { 200: Refs.Professional, ...errorResponses } } },
+    async (request, reply) => {
+      const language = answerIn(request, reply);
       const { profile } = await backends.search.getProfile({ professionalId: request.params.id });
-      return presentProfile(profile!);
+      return presentProfile(profile!, language);
     },
   );
 
   app.put<{ Body: Static<typeof ProfileBody> }>(
     '/v1/professionals/me',
-    { schema: { tags: ['professionals'], summary: 'Create or update my profile', security: bearer, body: ProfileBody, response: { ...errorResponses } }, preHandler: professional },
-    async (request) => {
+    { schema: { tags: ['professionals'], operationId: 'saveMyProfile', summary: 'Create or update my profile', security: bearer, body: ProfileBody, response: { 200: Refs.Professional, ...errorResponses } }, preHandler: professional },
+    async (request, reply) => {
+      const language = answerIn(request, reply);
       const me = principalOf(request);
       const { user } = await backends.identity.getUser({ userId: me.userId });
       const b = request.body;
       const { profile } = await backends.search.upsertProfile({
         profile: { ...b, id: me.userId, displayName: user!.displayName, country: b.country.toUpperCase(), bio: b.bio ?? '' },
       });
-      return presentProfile(profile!);
+      return presentProfile(profile!, language);
+    },
+  );
+
+  app.get(
+    '/v1/professionals/me',
+    { schema: { tags: ['professionals'], operationId: 'getMyProfile', summary: 'My profile, verified or not yet (404 before I create it)', security: bearer, response: { 200: Refs.Professional, ...errorResponses } }, preHandler: professional },
+    async (request, reply) => {
+      const { profile } = await backends.search.getProfile({ professionalId: principalOf(request).userId, includeUnverified: true });
+      return presentProfile(profile!, answerIn(request, reply));
+    },
+  );
+
+  app.get(
+    '/v1/professionals/me/schedule',
+    { schema: { tags: ['professionals'], operationId: 'getMySchedule', summary: 'My weekly schedule and absences (404 before I set one)', security: bearer, response: { 200: Refs.Schedule, ...errorResponses } }, preHandler: professional },
+    async (request) => (await backends.appointment.getSchedule({ professionalId: principalOf(request).userId })).schedule,
+  );
+
+  app.get(
+    '/v1/professionals/me/time-off',
+    { schema: { tags: ['professionals'], operationId: 'listMyTimeOff', summary: 'My absences', security: bearer, response: { 200: Type.Object({ items: Type.Array(TimeOffView) }), ...errorResponses } }, preHandler: professional },
+    async (request) => {
+      try {
+        const { schedule } = await backends.appointment.getSchedule({ professionalId: principalOf(request).userId });
+        return { items: (schedule?.timeOff ?? []).map((t) => ({ id: t.id, start: t.startAt, end: t.endAt, reason: t.reason })) };
+      } catch (err) {
+        if (err instanceof AppError && err.status === GrpcStatus.NOT_FOUND) return { items: [] }; // no schedule yet: no absence either
+        throw err;
+      }
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof ReviewQuery> }>(
+    '/v1/admin/professionals',
+    {
+      schema: {
+        tags: ['admin'],
+        operationId: 'listProfessionalsForReview',
+        summary: 'Professionals waiting for verification (or verified), oldest submission first, with what they declared',
+        security: bearer,
+        querystring: ReviewQuery,
+        response: { 200: Page(SubmittedProfile), ...errorResponses },
+      },
+      preHandler: auth.requireRole('admin'),
+    },
+    async (request, reply) => {
+      const language = answerIn(request, reply);
+      const q = request.query;
+      const res = await backends.search.listProfessionals({ verified: q.status === 'verified', limit: q.limit ?? 20, cursor: q.cursor ?? '' });
+      reply.header('cache-control', 'no-store, private');
+      return {
+        items: res.items.map((i) => ({ profile: presentProfile(i.profile!, language), submittedAt: i.submittedAt, updatedAt: i.updatedAt })),
+        nextCursor: res.nextCursor || null,
+      };
     },
   );
 
   app.post<{ Params: IdParams }>(
     '/v1/admin/professionals/:id/verify',
-    { schema: { tags: ['admin'], summary: 'Verify a professional (then listed in search)', security: bearer, params: IdParams, response: { ...errorResponses } }, preHandler: auth.requireRole('admin') },
-    async (request) => presentProfile((await backends.search.verifyProfessional({ professionalId: request.params.id, adminId: principalOf(request).userId })).profile!),
+    { schema: { tags: ['admin'], operationId: 'verifyProfessional', summary: 'Verify a professional (then listed in search)', security: bearer, params: IdParams, response: { 200: Refs.Professional, ...errorResponses } }, preHandler: auth.requireRole('admin') },
+    async (request, reply) =>
+      presentProfile((await backends.search.verifyProfessional({ professionalId: request.params.id, adminId: principalOf(request).userId })).profile!, answerIn(request, reply)),
   );
 
   app.put<{ Body: Static<typeof ScheduleBody> }>(
     '/v1/professionals/me/schedule',
-    { schema: { tags: ['professionals'], summary: 'Set my weekly schedule (in my profile time zone)', security: bearer, body: ScheduleBody, response: { ...errorResponses } }, preHandler: professional },
+    { schema: { tags: ['professionals'], operationId: 'setMySchedule', summary: 'Set my weekly schedule (in my profile time zone)', security: bearer, body: ScheduleBody, response: { 200: Refs.Schedule, ...errorResponses } }, preHandler: professional },
     async (request) => {
       const me = principalOf(request);
       const profile = await ownProfile(backends, me.userId);
@@ -149,7 +245,7 @@ export function directoryRoutes(app: FastifyInstance, backends: Backends, auth: 
 
   app.post<{ Body: Static<typeof TimeOffBody> }>(
     '/v1/professionals/me/time-off',
-    { schema: { tags: ['professionals'], summary: 'Add an absence', security: bearer, body: TimeOffBody, response: { ...errorResponses } }, preHandler: professional },
+    { schema: { tags: ['professionals'], operationId: 'addTimeOff', summary: 'Add an absence', security: bearer, body: TimeOffBody, response: { 201: TimeOffView, ...errorResponses } }, preHandler: professional },
     async (request, reply) => {
       const { timeOff } = await backends.appointment.addTimeOff({
         professionalId: principalOf(request).userId,
@@ -161,7 +257,7 @@ export function directoryRoutes(app: FastifyInstance, backends: Backends, auth: 
 
   app.delete<{ Params: IdParams }>(
     '/v1/professionals/me/time-off/:id',
-    { schema: { tags: ['professionals'], summary: 'Remove an absence', security: bearer, params: IdParams, response: { ...errorResponses } }, preHandler: professional },
+    { schema: { tags: ['professionals'], operationId: 'removeTimeOff', summary: 'Remove an absence', security: bearer, params: IdParams, response: { 204: NoContent, ...errorResponses } }, preHandler: professional },
     async (request, reply) => {
       await backends.appointment.removeTimeOff({ professionalId: principalOf(request).userId, timeOffId: request.params.id });
       return reply.status(204).send();
@@ -170,7 +266,7 @@ export function directoryRoutes(app: FastifyInstance, backends: Backends, auth: 
 
   app.get<{ Params: IdParams; Querystring: Static<typeof SlotsQuery> }>(
     '/v1/professionals/:id/slots',
-    { schema: { tags: ['directory'], summary: 'Free slots (UTC instants)', params: IdParams, querystring: SlotsQuery, response: { ...errorResponses } } },
+    { schema: { tags: ['directory'], operationId: 'listSlots', summary: 'Free slots (UTC instants)', params: IdParams, querystring: SlotsQuery, response: { 200: SlotList, ...errorResponses } } },
     async (request) => {
       const from = request.query.from ?? new Date().toISOString();
       const to = request.query.to ?? new Date(Date.parse(from) + 7 * 86_400_000).toISOString();

@@ -83,7 +83,7 @@ export function ledgerRoutes(app: FastifyInstance, backends: Backends, auth: Aut
   app.get<{ Params: IdParams }>(
     '/v1/appointments/:id/ledger',
     {
-      schema: { tags: ['appointments'], summary: "My booking's money movements (due, received, owed back, paid back) and whether they balance", security: bearer, params: IdParams, response: { 200: LedgerBody, ...errorResponses } },
+      schema: { tags: ['appointments'], operationId: 'getAppointmentLedger', summary: "My booking's money movements (due, received, owed back, paid back) and whether they balance", security: bearer, params: IdParams, response: { 200: LedgerBody, ...errorResponses } },
       preHandler: auth.requireRole('patient', 'admin'),
     },
     async (request) => {
@@ -99,6 +99,7 @@ export function ledgerRoutes(app: FastifyInstance, backends: Backends, auth: Aut
     {
       schema: {
         tags: ['admin'],
+        operationId: 'getLedgerReconciliation',
         summary: 'Per invoice created in [from, to): what the ledger received against what the provider says, with the mismatches (format=csv: text/csv for the accountant)',
         security: bearer,
         querystring: RangeQuery,

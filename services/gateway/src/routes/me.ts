@@ -5,15 +5,32 @@ import type { Backends } from '../clients';
 import { presentAppointment, presentInvoice, presentProfile, presentUser } from '../presenters';
 import { principalOf, type Authenticator } from '../auth';
 import { Type, type Static } from 'typebox';
-import { bearer, errorResponses } from './schemas';
+import { AppointmentView, bearer, errorResponses, InvoiceView, NoContent, NullableRef, NullableString, Refs } from './schemas';
 import { PASSWORD_HASH_OBJECTIVE_MS } from '../overload';
-import { presentAuditEntry } from './audit';
-import { presentRefund } from './appointments';
+import { answerIn, type Language } from '../i18n/language';
+import { AuditEntryBody, presentAuditEntry } from './audit';
+import { presentRefund, RefundBody } from './appointments';
 
 const ChangePasswordBody = Type.Object(
   { currentPassword: Type.String({ minLength: 1, maxLength: 256 }), newPassword: Type.String({ minLength: 1, maxLength: 256 }) },
   { additionalProperties: false },
 );
+
+const ExportBody = Type.Object({
+  exportedAt: Type.String(),
+  user: NullableRef(Refs.User),
+  sessions: Type.Array(
+    Type.Object({ id: Type.String(), sessionId: Type.String(), createdAt: Type.String(), expiresAt: Type.String(), replacedAt: NullableString, revokedAt: NullableString }),
+  ),
+  consents: Type.Array(
+    Type.Object({ id: Type.String(), kind: Type.String(), version: Type.String(), lang: Type.String(), sha256: Type.String(), action: Type.String(), at: Type.String() }),
+  ),
+  audit: Type.Array(AuditEntryBody),
+  profile: NullableRef(Refs.Professional),
+  schedule: NullableRef(Refs.Schedule),
+  appointments: Type.Array(Type.Object({ ...AppointmentView.properties, cancelledBy: NullableString, idempotencyKey: NullableString })),
+  invoices: Type.Array(Type.Object({ appointmentId: Type.String(), ...InvoiceView.properties, paidAt: NullableString, refund: Type.Union([RefundBody, Type.Null()]) })),
+});
 
 /** A lookup that may rightly find nothing (no profile yet, no invoice yet). */
 async function orNull<T>(lookup: Promise<T>): Promise<T | null> {
@@ -26,7 +43,7 @@ async function orNull<T>(lookup: Promise<T>): Promise<T | null> {
 }
 
 /** Everything the platform holds of the caller, gathered from the services that own it. */
-async function exportOf(backends: Backends, me: Principal) {
+async function exportOf(backends: Backends, me: Principal, language: Language) {
   const caller = { userId: me.userId, role: me.role };
   const { user } = await backends.identity.getUser({ userId: me.userId });
   // Sign-ins: when each refresh token was issued, rotated, revoked, and until when it was valid.
@@ -61,7 +78,7 @@ async function exportOf(backends: Backends, me: Principal) {
     })),
     consents: personal.consents,
     audit: personal.audit.map(presentAuditEntry),
-    profile: profile?.profile ? presentProfile(profile.profile) : null,
+    profile: profile?.profile ? presentProfile(profile.profile, language) : null,
     schedule: schedule?.schedule ?? null,
     appointments: bookings.map((b) => ({ ...presentAppointment(b.appointment!), cancelledBy: b.cancelledBy || null, idempotencyKey: b.idempotencyKey || null })),
     invoices: await Promise.all(
@@ -81,7 +98,7 @@ export function meRoutes(app: FastifyInstance, backends: Backends, auth: Authent
 
   app.get(
     '/v1/me',
-    { schema: { tags: ['me'], summary: 'The signed-in user', security: bearer, response: { ...errorResponses } }, preHandler: signedIn },
+    { schema: { tags: ['me'], operationId: 'getMe', summary: 'The signed-in user', security: bearer, response: { 200: Type.Object({ user: NullableRef(Refs.User) }), ...errorResponses } }, preHandler: signedIn },
     async (request) => ({ user: presentUser((await backends.identity.getUser({ userId: principalOf(request).userId })).user) }),
   );
 
@@ -90,10 +107,11 @@ export function meRoutes(app: FastifyInstance, backends: Backends, auth: Authent
     {
       schema: {
         tags: ['me'],
+        operationId: 'changePassword',
         summary: 'Change my password (the policy applies); every other session ends',
         security: bearer,
         body: ChangePasswordBody,
-        response: { 204: Type.Null(), ...errorResponses },
+        response: { 204: NoContent, ...errorResponses },
       },
       config: { latencyObjectiveMs: PASSWORD_HASH_OBJECTIVE_MS },
       preHandler: signedIn,
@@ -111,7 +129,13 @@ export function meRoutes(app: FastifyInstance, backends: Backends, auth: Authent
   app.delete(
     '/v1/me',
     {
-      schema: { tags: ['me'], summary: 'Erase my account: every service erases or anonymises what it holds of me', security: bearer, response: { ...errorResponses } },
+      schema: {
+        tags: ['me'],
+        operationId: 'eraseMe',
+        summary: 'Erase my account: every service erases or anonymises what it holds of me',
+        security: bearer,
+        response: { 202: Type.Object({ status: Type.String(), erasedAt: Type.String() }), ...errorResponses },
+      },
       preHandler: signedIn,
     },
     async (request, reply) => {
@@ -123,10 +147,10 @@ export function meRoutes(app: FastifyInstance, backends: Backends, auth: Authent
 
   app.get(
     '/v1/me/export',
-    { schema: { tags: ['me'], summary: 'Everything held about me, as JSON', security: bearer, response: { ...errorResponses } }, preHandler: signedIn },
+    { schema: { tags: ['me'], operationId: 'exportMyData', summary: 'Everything held about me, as JSON', security: bearer, response: { 200: ExportBody, ...errorResponses } }, preHandler: signedIn },
     async (request, reply) => {
       reply.header('content-disposition', 'attachment; filename="cryptocare-export.json"').header('cache-control', 'no-store');
-      return exportOf(backends, principalOf(request));
+      return exportOf(backends, principalOf(request), answerIn(request, reply));
     },
   );
 }

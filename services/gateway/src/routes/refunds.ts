@@ -26,7 +26,7 @@ export function refundRoutes(app: FastifyInstance, backends: Backends, auth: Aut
   app.get<{ Querystring: Static<typeof QueueQuery> }>(
     '/v1/admin/refunds',
     {
-      schema: { tags: ['admin'], summary: 'Refunds by status (due by default), oldest first, with their destination', security: bearer, querystring: QueueQuery, response: { 200: QueuePage, ...errorResponses } },
+      schema: { tags: ['admin'], operationId: 'listRefunds', summary: 'Refunds by status (due by default), oldest first, with their destination', security: bearer, querystring: QueueQuery, response: { 200: QueuePage, ...errorResponses } },
       preHandler: admin,
     },
     async (request) => {
@@ -41,6 +41,7 @@ export function refundRoutes(app: FastifyInstance, backends: Backends, auth: Aut
     {
       schema: {
         tags: ['admin'],
+        operationId: 'markRefundPaid',
         summary: 'Mark a refund paid with the transaction reference (once: another reference is 409 REFUND_ALREADY_PAID)',
         security: bearer,
         params: IdParams,

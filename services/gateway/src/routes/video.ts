@@ -44,6 +44,7 @@ export function videoRoutes(app: FastifyInstance, backends: Backends, auth: Auth
     {
       schema: {
         tags: ['admin'],
+        operationId: 'linkZoomHost',
         summary: 'Link an existing Zoom user as the host of a professional’s meetings (replaces the one video made)',
         security: bearer,
         params: IdParams,
@@ -63,6 +64,7 @@ export function videoRoutes(app: FastifyInstance, backends: Backends, auth: Auth
     {
       schema: {
         tags: ['appointments'],
+        operationId: 'getJoinLink',
         summary: 'The link into the consultation: the host link for its professional, the join link for its patient',
         security: bearer,
         params: IdParams,

@@ -4,6 +4,8 @@ import type { Backends } from '../clients';
 import { errorResponses } from './schemas';
 
 const PROVIDERS = { 'swiss-bitcoin-pay': 'swiss-bitcoin-pay', btcpay: 'btcpay' } as const;
+const OPERATIONS: Record<keyof typeof PROVIDERS, string> = { 'swiss-bitcoin-pay': 'receiveSwissBitcoinPayWebhook', btcpay: 'receiveBtcpayWebhook' };
+const Received = Type.Object({ received: Type.Boolean(), duplicate: Type.Boolean({ description: 'already received (a provider retry): nothing new done' }) });
 
 /**
  * Provider webhooks. The raw bytes go to payment, which checks the signature over exactly those
@@ -26,10 +28,18 @@ export async function webhookRoutes(app: FastifyInstance, backends: Backends) {
 
   // Never shed (overload.ts): a refused notification waits for the provider's retry, seconds later,
   // and the patient's payment confirms that much later.
-  for (const [path, provider] of Object.entries(PROVIDERS)) {
+  for (const [path, provider] of Object.entries(PROVIDERS) as Array<[keyof typeof PROVIDERS, string]>) {
     app.post(
       `/webhooks/${path}`,
-      { schema: { tags: ['webhooks'], summary: `${provider} payment notifications (signed)` }, config: { rateLimit: false, shed: false } },
+      {
+        schema: {
+          tags: ['webhooks'],
+          operationId: OPERATIONS[path],
+          summary: `${provider} payment notifications (signed)`,
+          response: { 200: Received, 400: errorResponses[400], 401: errorResponses[401], 503: errorResponses[503], 504: errorResponses[504] },
+        },
+        config: { rateLimit: false, shed: false },
+      },
       async (request, reply) => {
         const headers = headersOf(request.headers);
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -47,6 +57,7 @@ export async function webhookRoutes(app: FastifyInstance, backends: Backends) {
     {
       schema: {
         tags: ['webhooks'],
+        operationId: 'receiveZoomWebhook',
         summary: 'Zoom meeting events and the endpoint.url_validation challenge (signed with x-zm-signature)',
         response: {
           200: Type.Union([

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Backends } from '../clients';
-import { errorResponses } from './schemas';
+import { errorResponses, NoContent } from './schemas';
 
 /** The public members of an EC/RSA/OKP JWK: whatever identity sends, nothing private goes out. */
 const PUBLIC_JWK_MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e', 'kid', 'alg', 'use', 'key_ops'] as const;
@@ -36,10 +36,11 @@ export function wellKnownRoutes(app: FastifyInstance, backends: Backends) {
     {
       schema: {
         tags: ['auth'],
+        operationId: 'getJwks',
         summary: 'The public keys that verify access tokens (JWKS, RFC 7517); cacheable, with an ETag',
         description:
           'Keys are published before they sign and stay published until every token they signed has expired, so a client caching this for max-age never misses a key. Supports If-None-Match (304).',
-        response: { 200: Type.Object({ keys: Type.Array(Jwk) }), 304: Type.Null(), 503: errorResponses[503], 504: errorResponses[504] },
+        response: { 200: Type.Object({ keys: Type.Array(Jwk) }), 304: NoContent, 429: errorResponses[429], 503: errorResponses[503], 504: errorResponses[504] },
       },
     },
     async (request, reply) => {

@@ -3,7 +3,7 @@ import { defineService, invalidArgument, isUuid, notFound, type Logger } from '@
 import { checkProfile, type Problem, type ReferenceData } from '../domain/profile';
 import { checkSearch, encodeCursor } from '../domain/search-criteria';
 import type { DirectoryCache } from '../store/directory-cache';
-import type { DirectoryStore, SearchHit } from '../store/directory-store';
+import type { DirectoryStore, SearchHit, SubmissionKey } from '../store/directory-store';
 
 /** A stored profile as the contract's message (also what the profile cache holds). */
 export function profileMessage(p: SearchHit): search.Profile {
@@ -26,6 +26,19 @@ export function profileMessage(p: SearchHit): search.Profile {
   // Shown rounded to 10 m; the cursor keeps the exact value.
   if (p.distanceKm !== undefined) message.distanceKm = Math.round(p.distanceKm * 100) / 100;
   return message;
+}
+
+/** The verification queue's cursor: the last item's submission instant and id, opaque to clients. */
+export function encodeSubmissionCursor(key: SubmissionKey): string {
+  return Buffer.from(`${key.submittedAt.toISOString()}|${key.id}`, 'utf8').toString('base64url');
+}
+
+export function decodeSubmissionCursor(cursor: string): SubmissionKey | undefined {
+  if (cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
+  const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (rest.length > 0 || !at || !id || !isUuid(id) || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(at)) return undefined;
+  const submittedAt = new Date(at);
+  return Number.isNaN(submittedAt.getTime()) ? undefined : { submittedAt, id: id.toLowerCase() };
 }
 
 const refuse = (problem: Problem) => invalidArgument(problem.code, problem.message);
@@ -126,6 +139,18 @@ export function searchService(deps: { store: DirectoryStore; cache: DirectoryCac
 
       async listCountries() {
         return { countries: await countries() };
+      },
+
+      async listProfessionals(req) {
+        const limit = req.limit === 0 ? 20 : req.limit;
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalidArgument('INVALID_LIMIT', 'limit must be between 1 and 100');
+        const after = req.cursor ? decodeSubmissionCursor(req.cursor) : undefined;
+        if (req.cursor && !after) throw invalidArgument('INVALID_CURSOR', 'cursor is not one this service issued');
+        const page = await store.byVerification(req.verified, limit, after);
+        return {
+          items: page.items.map((p) => ({ profile: profileMessage(p), submittedAt: p.submittedAt.toISOString(), updatedAt: p.updatedAt.toISOString() })),
+          nextCursor: page.next ? encodeSubmissionCursor(page.next) : '',
+        };
       },
     },
     deps.logger,

@@ -10,6 +10,18 @@ export interface ProfileRecord extends ValidProfile {
   nextAvailableAt: Date | null;
 }
 
+/** A profile with when it was submitted and last changed (the verification queue). */
+export interface SubmittedRecord extends ProfileRecord {
+  submittedAt: Date;
+  updatedAt: Date;
+}
+
+/** Where a page of the verification queue ends. */
+export interface SubmissionKey {
+  submittedAt: Date;
+  id: string;
+}
+
 export interface SearchHit extends ProfileRecord {
   /** Present when the search was by place. */
   distanceKm?: number;
@@ -84,6 +96,21 @@ export class DirectoryStore {
 
   async countries(): Promise<Array<{ code: string; name: string; currency: string }>> {
     return this.db.country.findMany({ orderBy: { name: 'asc' } });
+  }
+
+  /**
+   * Profiles by verification state, oldest submission first, from after `after` (keyset: the
+   * submission time, then the id). One more than `limit` is read to know whether a page follows.
+   */
+  async byVerification(verified: boolean, limit: number, after?: SubmissionKey): Promise<{ items: SubmittedRecord[]; next?: SubmissionKey }> {
+    const rows = await this.db.professional.findMany({
+      where: { verified, ...(after ? { OR: [{ createdAt: { gt: after.submittedAt } }, { createdAt: after.submittedAt, id: { gt: after.id } }] } : {}) },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: limit + 1,
+    });
+    const page = rows.slice(0, limit).map((row) => ({ ...record(row), submittedAt: row.createdAt, updatedAt: row.updatedAt }));
+    const last = page.at(-1);
+    return { items: page, ...(rows.length > limit && last ? { next: { submittedAt: last.submittedAt, id: last.id } } : {}) };
   }
 
   async find(id: string): Promise<ProfileRecord | undefined> {
