@@ -222,7 +222,10 @@ export async function startEmbedded() {
     serviceEnv(
       gatewayEnv,
       // One stream-ticket key for both gateways of this process (a ticket lives 60 s: a new key per start is fine).
-      { ...defaults, HTTP_HOST: '127.0.0.1', OPS_HOST: '127.0.0.1', AUTH_RATE_LIMIT_PER_MINUTE: '60', STREAM_TICKET_SECRET: streamTicketSecret },
+      // MAX_EVENT_LOOP_DELAY_MS 0: here the six services share one event loop, so its delay measures the
+      // whole platform's work (and any other load on the machine), not the gateway's; shedding on it
+      // refused a lone developer's sign-in on a busy machine. The in-flight bound stays.
+      { ...defaults, HTTP_HOST: '127.0.0.1', OPS_HOST: '127.0.0.1', AUTH_RATE_LIMIT_PER_MINUTE: '60', STREAM_TICKET_SECRET: streamTicketSecret, MAX_EVENT_LOOP_DELAY_MS: '0' },
       { ...infrastructure, ...addresses, ...forced },
     );
 

@@ -10,6 +10,8 @@ export interface Professional {
   id: string;
   displayName: string;
   specialties: string[];
+  /** The specialties named in the language asked for (Accept-Language). */
+  specialtyNames?: string[];
   languages: string[];
   country: string;
   city: string;

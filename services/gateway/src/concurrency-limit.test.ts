@@ -2,7 +2,7 @@ import { ConcurrencyLimit } from './concurrency-limit';
 
 describe('adaptive in-flight limit (AIMD on latency while requests queue)', () => {
   let clock = 0;
-  const limit = (max = 64) => new ConcurrencyLimit({ max, min: 16, windowMs: 500, slowShare: 0.05, backoff: 0.75, queueShare: 0.8, growth: 0.1, littleShare: 0.5 }, () => clock);
+  const limit = (max = 64) => new ConcurrencyLimit({ max, min: 16, windowMs: 500, slowShare: 0.05, backoff: 0.75, queueShare: 0.8, growth: 0.1, minSamples: 20, littleShare: 0.5 }, () => clock);
   /**
    * One window of 500 ms: requests admitted up to `peak` in flight, `served` of them answered against a
    * `objectiveMs` objective, `slow` of them too slowly.
@@ -43,6 +43,14 @@ describe('adaptive in-flight limit (AIMD on latency while requests queue)', () =
     // 200 answers at 100 ms: 400/s × 0.1 s = 40, half 20.
     window(mid, { served: 200, slow: 100, peak: 64, objectiveMs: 100 });
     expect(mid.limit).toBe(20);
+  });
+
+  it('holds when a window has too few answers to judge (a handful of slow sign-ins on a busy machine)', () => {
+    const l = limit();
+    for (let i = 0; i < 10; i++) window(l, { served: 19, slow: 19, peak: 64, objectiveMs: 2000 });
+    expect(l.limit).toBe(64);
+    window(l, { served: 20, slow: 20, peak: 64, objectiveMs: 50 });
+    expect(l.limit).toBe(16);
   });
 
   it('holds when answers are slow but nothing queues at the bound (a slow backend or a busy machine, not the gateway)', () => {

@@ -15,6 +15,9 @@
 // in flight = throughput × time in the system; with each request's objective as its time, the sum of
 // the window's objectives over the window's length is the concurrency that serves it at its objectives
 // on average, and half of it (mean latency at half the objective) leaves room for the p95.
+// A window judges latency only with enough answers in it (minSamples): a few slow sign-ins on a busy
+// machine (argon2; the embedded mode on a CI runner) are no queue, and once cut the bound to its
+// floor and refused ordinary traffic.
 
 export interface ConcurrencyLimitOptions {
   /** The most requests at once, whatever the latency (MAX_IN_FLIGHT). */
@@ -31,11 +34,13 @@ export interface ConcurrencyLimitOptions {
   queueShare: number;
   /** Growth per window while the limit refuses and requests are fast: this share of it, at least 1. */
   growth: number;
+  /** Fewest answers in a window for its latency to shrink the bound. */
+  minSamples: number;
   /** Share of the Little's-law concurrency (Σ objectives / window) a slow, queued window cuts to at once. */
   littleShare: number;
 }
 
-export const defaultConcurrencyLimit: Omit<ConcurrencyLimitOptions, 'max'> = { min: 4, windowMs: 250, slowShare: 0.05, backoff: 0.75, queueShare: 0.8, growth: 0.1, littleShare: 0.5 };
+export const defaultConcurrencyLimit: Omit<ConcurrencyLimitOptions, 'max'> = { min: 4, windowMs: 250, slowShare: 0.05, backoff: 0.75, queueShare: 0.8, growth: 0.1, minSamples: 20, littleShare: 0.5 };
 
 export class ConcurrencyLimit {
   private current: number;
@@ -79,8 +84,8 @@ export class ConcurrencyLimit {
   private roll(): void {
     const now = this.now();
     if (now - this.windowStart < this.options.windowMs) return;
-    const { min, max, slowShare, backoff, queueShare, growth, littleShare } = this.options;
-    const slow = this.served > 0 && this.slow > this.served * slowShare;
+    const { min, max, slowShare, backoff, queueShare, growth, minSamples, littleShare } = this.options;
+    const slow = this.served >= minSamples && this.slow > this.served * slowShare;
     const queued = this.peakInFlight >= this.current * queueShare;
     const little = (littleShare * this.objectivesMs) / (now - this.windowStart);
     if (slow && queued) this.current = Math.max(Math.min(min, max), Math.min(this.current * backoff, little));

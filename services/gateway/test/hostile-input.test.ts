@@ -138,10 +138,10 @@ describe('hostile input against the real platform (separate processes, real Post
     const summary: Record<string, { failures: number; tests: number }> = {};
     // The public routes (sign-up, sign-in, search) get the largest share of the budget.
     for (const [role, token, examples] of [
-      ['anonymous', '', 100],
-      ['patient', patientSession.accessToken, 25],
-      ['professional', proSession.accessToken, 25],
-      ['admin', adminSession.accessToken, 25],
+      ['anonymous', '', 60],
+      ['patient', patientSession.accessToken, 15],
+      ['professional', proSession.accessToken, 15],
+      ['admin', adminSession.accessToken, 15],
     ] as const) {
       const junit = path.join(reports, `${role}.xml`);
       const args = [

@@ -681,8 +681,10 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     expect((await search()).items.map((p) => p.id)).not.toContain(professionalId);
 
     const adminView = await adminPage();
-    await adminView.getByLabel('Professional id').fill(professionalId);
-    await adminView.getByRole('button', { name: 'Verify' }).click();
+    // The queue lists them with what they declared; the admin verifies them there.
+    const waiting = adminView.getByRole('list', { name: 'Professionals waiting for verification' }).getByRole('listitem').filter({ hasText: 'Dr. Web Pro' });
+    await waiting.getByText(/Basel/).waitFor();
+    await waiting.getByRole('button', { name: 'Verify' }).click();
     await adminView.getByText('Dr. Web Pro is verified and now listed.').waitFor();
     await expectAccessible(adminView, 'admin verification');
     await screenshot(adminView, 'admin-desktop');
@@ -699,6 +701,15 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     await upcoming.first().waitFor();
     expect(await upcoming.count()).toBe(1);
     expect(await upcoming.first().getByRole('link').getAttribute('href')).toBe(`/bookings/${booking.appointment.id}`);
+    // After the reload the editors show what is saved (GET /v1/professionals/me, …/schedule, …/time-off).
+    const city = page.getByRole('region', { name: 'My profile' }).getByLabel('City');
+    await eventually(async () => (await city.inputValue()) === 'Basel');
+    const savedRanges = page.getByRole('region', { name: 'Weekly schedule' }).getByRole('list', { name: 'Opening hours' }).getByRole('listitem');
+    await savedRanges.nth(1).waitFor();
+    expect(await savedRanges.count()).toBe(2);
+    expect(await savedRanges.nth(1).getByLabel('From').inputValue()).toBe('14:00');
+    expect(await page.getByRole('region', { name: 'Weekly schedule' }).getByLabel('Buffer between slots (minutes)').inputValue()).toBe('10');
+    await page.getByRole('region', { name: 'Time off' }).getByText(/Congress/).waitFor();
     await screenshot(page, 'pro-desktop');
     expect(problems).toEqual([]);
     await proContext.close();

@@ -9,33 +9,57 @@ import { useSession } from '../session';
 
 interface QueuedRefund extends Refund { appointmentId: string; invoiceId: string }
 
-/**
- * Verification. TODO(#11): the queue of professionals waiting (with what they declared) needs its
- * list route (GET /v1/admin/professionals?status=pending, with the openapi work) and rejecting one
- * needs a reject route; until then an admin verifies a professional by id.
- */
+interface WaitingProfessional { profile: Professional; submittedAt: string }
+
+/** One professional waiting, with what they declared, and the button that verifies them. */
+function Waiting({ item, onVerified }: { item: WaitingProfessional; onVerified: (p: Professional) => void }) {
+  const { t } = useTranslation();
+  const f = useFormat();
+  const { token } = useSession();
+  const queries = useQueryClient();
+  const { profile: p } = item;
+  const verify = useMutation({
+    mutationFn: () => call<Professional>('POST', `/v1/admin/professionals/${encodeURIComponent(p.id)}/verify`, { token: token() }),
+    // The queue then drops them: the confirmation lives above it (Verification).
+    onSuccess: (verified) => {
+      onVerified(verified);
+      void queries.invalidateQueries({ queryKey: ['admin-waiting'] });
+    },
+  });
+  return (
+    <li>
+      <div>
+        <h3>{p.displayName}</h3>
+        <p>{(p.specialtyNames ?? p.specialties).join(', ')} · {[p.city, p.country].filter(Boolean).join(', ')} · {f.money(p.price)}</p>
+        <p className="muted">{t('admin.submitted', { date: f.instant(item.submittedAt) })}</p>
+      </div>
+      <button type="button" onClick={() => verify.mutate()} disabled={verify.isPending || verify.isSuccess}>{t('admin.verify')}</button>
+      <ErrorText error={verify.error} />
+    </li>
+  );
+}
+
+/** The verification queue: professionals waiting, oldest first (GET /v1/admin/professionals?status=pending). */
 function Verification() {
   const { t } = useTranslation();
   const { token } = useSession();
-  const [id, setId] = useState('');
-  const verify = useMutation({
-    mutationFn: (professionalId: string) => call<Professional>('POST', `/v1/admin/professionals/${encodeURIComponent(professionalId)}/verify`, { token: token() }),
+  const [verified, setVerified] = useState<Professional | null>(null);
+  const waiting = useQuery({
+    queryKey: ['admin-waiting'],
+    queryFn: () => call<{ items: WaitingProfessional[] }>('GET', '/v1/admin/professionals?status=pending&limit=50', { token: token() }),
   });
   return (
     <section aria-labelledby="verify-title" className="card">
       <h2 id="verify-title">{t('admin.verification')}</h2>
-      <p className="muted">{t('admin.queueMissing')}</p>
-      <form className="row" onSubmit={(e: FormEvent) => { e.preventDefault(); verify.mutate(id.trim()); }}>
-        <label className="wide">{t('admin.professionalId')}
-          <input value={id} onChange={(e) => setId(e.target.value)} required pattern="[0-9a-fA-F-]{36}" />
-        </label>
-        <button type="submit" disabled={verify.isPending}>{t('admin.verify')}</button>
-      </form>
-      <ErrorText error={verify.error} />
-      {verify.data && (
-        <p role="status" className="success">
-          {t('admin.verified', { name: verify.data.displayName })} <Link to={`/professionals/${verify.data.id}`}>{t('admin.seePage')}</Link>
-        </p>
+      {verified && (
+        <p role="status" className="success">{t('admin.verified', { name: verified.displayName })} <Link to={`/professionals/${verified.id}`}>{t('admin.seePage')}</Link></p>
+      )}
+      <ErrorText error={waiting.error} />
+      {waiting.data && waiting.data.items.length === 0 && <p>{t('admin.noneWaiting')}</p>}
+      {waiting.data && waiting.data.items.length > 0 && (
+        <ul className="results" aria-label={t('admin.verification')}>
+          {waiting.data.items.map((item) => <Waiting key={item.profile.id} item={item} onVerified={setVerified} />)}
+        </ul>
       )}
     </section>
   );

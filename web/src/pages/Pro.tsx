@@ -1,22 +1,36 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { call, type Professional, type Slots } from '../api';
-import { ErrorText, useNow, useProfessional, useReference } from '../common';
+import { ApiError, call, type Professional, type Slots } from '../api';
+import { ErrorText, useNow, useReference } from '../common';
 import { useFormat } from '../format';
 import { useSession } from '../session';
 import { BookingList, splitBookings, useMyBookings } from './Bookings';
 
 const WEEKDAYS = [1, 2, 3, 4, 5, 6, 7] as const;
 interface Range { weekday: number; start: string; end: string }
+interface Schedule { rules: Range[]; slotMinutes: number; bufferMinutes: number; minimumNoticeMinutes: number; horizonDays: number }
+interface TimeOff { id: string; start: string; end: string; reason: string }
+
+/** One of my own resources (GET /v1/professionals/me…): null while it does not exist yet (404). */
+function useMine<T>(key: string, path: string) {
+  const { token } = useSession();
+  return useQuery({
+    queryKey: ['mine', key],
+    queryFn: () => call<T>('GET', path, { token: token() }).catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 404) return null;
+      throw err;
+    }),
+    retry: (count, err) => !(err instanceof ApiError && err.status < 500) && count < 2,
+  });
+}
 
 function ProfileEditor({ me }: { me: string }) {
   const { t } = useTranslation();
   const { token } = useSession();
   const queries = useQueryClient();
-  // Only a verified profile can be read back today (GET /v1/professionals/{id}); see the TODO in the page.
-  const current = useProfessional(me);
+  const current = useMine<Professional>('profile', '/v1/professionals/me');
   const specialties = useReference('specialties');
   const countries = useReference('countries');
   const [form, setForm] = useState<Record<string, string> | null>(null);
@@ -36,7 +50,10 @@ function ProfileEditor({ me }: { me: string }) {
         consultationMinutes: Number(values.consultationMinutes), timeZone: values.timeZone, bio: values.bio,
       },
     }),
-    onSuccess: (saved) => queries.setQueryData(['professional', me], saved),
+    onSuccess: (saved) => {
+      queries.setQueryData(['mine', 'profile'], saved);
+      void queries.invalidateQueries({ queryKey: ['professional', me] });
+    },
   });
   return (
     <section aria-labelledby="profile-title" className="card">
@@ -76,12 +93,24 @@ function ProfileEditor({ me }: { me: string }) {
   );
 }
 
+/** The weekly schedule as saved (or a first suggestion before there is one), then its editor. */
 function ScheduleEditor({ me }: { me: string }) {
+  const { t } = useTranslation();
+  const saved = useMine<Schedule>('schedule', '/v1/professionals/me/schedule');
+  if (saved.isPending) return <p>{t('common.loading')}</p>;
+  return <ScheduleForm me={me} saved={saved.data ?? null} />;
+}
+
+function ScheduleForm({ me, saved }: { me: string; saved: Schedule | null }) {
   const { t, i18n } = useTranslation();
   const f = useFormat();
   const { token } = useSession();
-  const [ranges, setRanges] = useState<Range[]>([{ weekday: 1, start: '09:00', end: '12:00' }]);
-  const [numbers, setNumbers] = useState({ slotMinutes: '30', bufferMinutes: '0', minimumNoticeMinutes: '60', horizonDays: '60' });
+  const [ranges, setRanges] = useState<Range[]>(saved?.rules ?? [{ weekday: 1, start: '09:00', end: '12:00' }]);
+  const [numbers, setNumbers] = useState(
+    saved
+      ? { slotMinutes: String(saved.slotMinutes), bufferMinutes: String(saved.bufferMinutes), minimumNoticeMinutes: String(saved.minimumNoticeMinutes), horizonDays: String(saved.horizonDays) }
+      : { slotMinutes: '30', bufferMinutes: '0', minimumNoticeMinutes: '60', horizonDays: '60' },
+  );
   const change = (i: number, patch: Partial<Range>) => setRanges(ranges.map((r, j) => (j === i ? { ...r, ...patch } : r)));
   const save = useMutation({
     mutationFn: async () => {
@@ -142,16 +171,18 @@ function TimeOffEditor() {
   const [start, setStart] = useState('');
   const [end, setEnd] = useState('');
   const [reason, setReason] = useState('');
-  const [added, setAdded] = useState<Array<{ id: string; start: string; end: string; reason: string }>>([]);
+  const queries = useQueryClient();
+  const list = useMine<{ items: TimeOff[] }>('time-off', '/v1/professionals/me/time-off');
+  const added = list.data?.items ?? [];
   const add = useMutation({
-    mutationFn: () => call<{ id: string; start: string; end: string; reason: string }>('POST', '/v1/professionals/me/time-off', {
+    mutationFn: () => call<TimeOff>('POST', '/v1/professionals/me/time-off', {
       token: token(), body: { start: new Date(start).toISOString(), end: new Date(end).toISOString(), ...(reason ? { reason } : {}) },
     }),
-    onSuccess: (off) => setAdded([...added, off]),
+    onSuccess: () => queries.invalidateQueries({ queryKey: ['mine', 'time-off'] }),
   });
   const remove = useMutation({
     mutationFn: (id: string) => call('DELETE', `/v1/professionals/me/time-off/${encodeURIComponent(id)}`, { token: token() }),
-    onSuccess: (_r, id) => setAdded(added.filter((o) => o.id !== id)),
+    onSuccess: () => queries.invalidateQueries({ queryKey: ['mine', 'time-off'] }),
   });
   return (
     <section aria-labelledby="timeoff-title" className="card">
@@ -162,7 +193,7 @@ function TimeOffEditor() {
         <label className="wide">{t('pro.reason')}<input value={reason} onChange={(e) => setReason(e.target.value)} maxLength={200} /></label>
         <button type="submit" disabled={add.isPending}>{t('pro.addTimeOff')}</button>
       </form>
-      <ErrorText error={add.error ?? remove.error} />
+      <ErrorText error={list.error ?? add.error ?? remove.error} />
       {added.length > 0 && (
         <ul className="plain-list" aria-label={t('pro.timeOff')}>
           {added.map((o) => (
