@@ -62,11 +62,12 @@ type RequestListener = (req: http.IncomingMessage, res: http.ServerResponse) => 
  */
 export function createLoadShedding(options: SheddingOptions): { gate: (handler: RequestListener) => RequestListener; install: (app: FastifyInstance) => Promise<void> } {
   const retryAfter = String(options.retryAfterSeconds);
+  const refusal = errorBody('OVERLOADED', 'the service is busy, retry shortly');
+  const refusedBody = JSON.stringify(refusal);
   const refuse = (reply: FastifyReply, reason: ShedReason) => {
     shedTotal.labels(reason).inc();
-    return reply.header('retry-after', retryAfter).status(503).send(errorBody('OVERLOADED', 'the service is busy, retry shortly'));
+    return reply.header('retry-after', retryAfter).status(503).send(refusal);
   };
-  const refusedBody = JSON.stringify(errorBody('OVERLOADED', 'the service is busy, retry shortly'));
 
   let inFlight = 0;
   inFlightGauge.set(0);

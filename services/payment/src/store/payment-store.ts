@@ -514,15 +514,7 @@ export class PaymentStore {
       if (refund.status === 'sent') return 'REFUND_IN_PROGRESS' as const;
       if (!refund.destination) return 'NO_REFUND_DESTINATION' as const;
       const paid = await tx.refund.update({ where: { id: refund.id }, data: { status: 'paid', paidAt: now, txReference, paidBy: adminId } });
-      await this.recordMovement(tx, invoice, 'refund_paid', Number(refund.sats), refund.id);
-      await this.outbox.add(tx, 'payment.refund_paid', invoice.id, {
-        refundId: refund.id,
-        invoiceId: invoice.id,
-        appointmentId: refund.appointmentId,
-        sats: Number(refund.sats),
-        paidAt: now.toISOString(),
-      });
-      await auditEvent(this.outbox, tx, 'payment.refund_paid', { actorId: adminId, subjectId: invoice.patientId, objectId: refund.id, details: { invoice: invoice.id } });
+      await this.recordRefundPaid(tx, invoice, refund, now, { actorId: adminId, details: { invoice: invoice.id } });
       return paid;
     });
     if (typeof result === 'string') return result;
@@ -673,6 +665,25 @@ export class PaymentStore {
     return result;
   }
 
+  /** A refund paid, by an admin or through the provider: its ledger row, `payment.refund_paid` and the audit entry. */
+  private async recordRefundPaid(
+    tx: Tx,
+    invoice: Invoice,
+    refund: { id: string; appointmentId: string; sats: bigint | number },
+    now: Date,
+    audit: { actorId?: string; details: Record<string, string> },
+  ): Promise<void> {
+    await this.recordMovement(tx, invoice, 'refund_paid', Number(refund.sats), refund.id);
+    await this.outbox.add(tx, 'payment.refund_paid', invoice.id, {
+      refundId: refund.id,
+      invoiceId: invoice.id,
+      appointmentId: refund.appointmentId,
+      sats: Number(refund.sats),
+      paidAt: now.toISOString(),
+    });
+    await auditEvent(this.outbox, tx, 'payment.refund_paid', { ...audit, subjectId: invoice.patientId, objectId: refund.id });
+  }
+
   /**
    * The provider's payout of a sent refund completed: the refund is paid (its reference recorded),
    * the ledger gets the movement and `payment.refund_paid` goes out, in one transaction, once.
@@ -684,15 +695,7 @@ export class PaymentStore {
       const refund = invoice && (await tx.refund.findUnique({ where: { id: refundId } }));
       if (!invoice || !refund || refund.status !== 'sent') return undefined;
       const paid = await tx.refund.update({ where: { id: refund.id }, data: { status: 'paid', paidAt: now, txReference: reference.slice(0, 200), payoutLockedUntil: null } });
-      await this.recordMovement(tx, invoice, 'refund_paid', Number(refund.sats), refund.id);
-      await this.outbox.add(tx, 'payment.refund_paid', invoice.id, {
-        refundId: refund.id,
-        invoiceId: invoice.id,
-        appointmentId: refund.appointmentId,
-        sats: Number(refund.sats),
-        paidAt: now.toISOString(),
-      });
-      await auditEvent(this.outbox, tx, 'payment.refund_paid', { subjectId: invoice.patientId, objectId: refund.id, details: { invoice: invoice.id, via: invoice.provider } });
+      await this.recordRefundPaid(tx, invoice, refund, now, { details: { invoice: invoice.id, via: invoice.provider } });
       return paid;
     }, TX);
     if (result) this.outbox.notifyCommitted();
