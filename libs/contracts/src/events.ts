@@ -3,10 +3,12 @@ import { UserErased, UserRegistered } from './gen/cryptocare/events/v1/identity'
 import { ProfileUpdated } from './gen/cryptocare/events/v1/search';
 import {
   AppointmentCancelled,
+  AppointmentCompleted,
   AppointmentConfirmed,
   AppointmentExpired,
   AppointmentHeld,
   AppointmentMeetingReady,
+  AppointmentNoShow,
   AvailabilityChanged,
 } from './gen/cryptocare/events/v1/appointment';
 import {
@@ -18,6 +20,7 @@ import {
   RefundDestinationSet,
   RefundPaid,
   RefundSent,
+  ProviderSwitched,
   WebhookReceived,
 } from './gen/cryptocare/events/v1/payment';
 import { ConsultationEnded, MeetingCreated, MeetingDeleted, ZoomWebhookReceived } from './gen/cryptocare/events/v1/video';
@@ -55,6 +58,8 @@ export const eventCodecs = {
   'appointment.meeting_ready': AppointmentMeetingReady as Codec<AppointmentMeetingReady>,
   'appointment.cancelled': AppointmentCancelled as Codec<AppointmentCancelled>,
   'appointment.expired': AppointmentExpired as Codec<AppointmentExpired>,
+  'appointment.completed': AppointmentCompleted as Codec<AppointmentCompleted>,
+  'appointment.no_show': AppointmentNoShow as Codec<AppointmentNoShow>,
   'appointment.availability_changed': AvailabilityChanged as Codec<AvailabilityChanged>,
   'payment.invoice_created': InvoiceCreated as Codec<InvoiceCreated>,
   'payment.payment_seen': PaymentSeen as Codec<PaymentSeen>,
@@ -64,6 +69,7 @@ export const eventCodecs = {
   'payment.refund_destination_set': RefundDestinationSet as Codec<RefundDestinationSet>,
   'payment.refund_paid': RefundPaid as Codec<RefundPaid>,
   'payment.refund_sent': RefundSent as Codec<RefundSent>,
+  'payment.provider_switched': ProviderSwitched as Codec<ProviderSwitched>,
   'payment.webhook_received': WebhookReceived as Codec<WebhookReceived>,
   'video.meeting_created': MeetingCreated as Codec<MeetingCreated>,
   'video.meeting_deleted': MeetingDeleted as Codec<MeetingDeleted>,
@@ -97,6 +103,8 @@ export {
   AppointmentMeetingReady,
   AppointmentCancelled,
   AppointmentExpired,
+  AppointmentCompleted,
+  AppointmentNoShow,
   AvailabilityChanged,
   InvoiceCreated,
   PaymentSeen,
@@ -106,6 +114,7 @@ export {
   RefundDestinationSet,
   RefundPaid,
   RefundSent,
+  ProviderSwitched,
   WebhookReceived,
   MeetingCreated,
   MeetingDeleted,

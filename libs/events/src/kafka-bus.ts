@@ -16,6 +16,13 @@ export interface KafkaBusOptions {
   namespace?: string;
   /** A crashed consumer that kafkajs gives up on is re-created after a jittered delay from here up to 30 s. */
   restartDelayMs?: number;
+  /**
+   * A consumer that shows no sign of life (no fetch, heartbeat or group join) for this long while
+   * no handler runs is re-created (default 45 s; a healthy one fetches at least every 5 s).
+   */
+  stallAfterMs?: number;
+  /** A producer whose sends have all failed for this long is replaced by a new one (default 30 s). */
+  producerStaleAfterMs?: number;
   /** Tests only: stands in for the kafkajs client (e.g. a fake whose consumers crash). */
   client?: Pick<Kafka, 'consumer' | 'producer' | 'admin'>;
 }
@@ -49,6 +56,9 @@ export class KafkaBus implements EventBus {
   private readonly log: Logger;
   private closed = false;
   private readonly consumers = new Set<Consumer>();
+  /** When the producer's sends started to fail, all of them since (undefined: the last one worked). */
+  private failingSince: number | undefined;
+  private connectedProducer: Producer | undefined;
 
   private readonly namespace: string;
 
@@ -126,8 +136,10 @@ export class KafkaBus implements EventBus {
         compression: CompressionTypes.None,
         messages: traced.map((t) => t.message),
       });
+      this.failingSince = undefined;
     } catch (err) {
       for (const t of traced) recordFailure(t.span, err);
+      this.replaceProducerIfStale(producer);
       throw err;
     } finally {
       for (const t of traced) t.span.end();
@@ -145,13 +157,14 @@ export class KafkaBus implements EventBus {
     let stopped = false;
     let restartTimer: NodeJS.Timeout | undefined;
     let failures = 0;
+    const liveness = { lastSignAt: Date.now(), handling: 0 };
     const retire = (consumer: Consumer) => {
       this.consumers.delete(consumer);
       if (current === consumer) current = undefined;
       return consumer.disconnect().catch(() => undefined);
     };
     const scheduleRestart = () => {
-      if (stopped || this.closed) return;
+      if (stopped || this.closed || restartTimer) return;
       const delay = jitteredBackoffMs(failures++, { initialDelayMs: this.options.restartDelayMs ?? 1_000, maxDelayMs: 30_000 });
       this.log.warn({ groupId: options.groupId, delayMs: delay }, 'Kafka consumer stopped after a crash; re-creating it');
       restartTimer = setTimeout(() => {
@@ -178,6 +191,11 @@ export class KafkaBus implements EventBus {
       });
       current = consumer;
       this.consumers.add(consumer);
+      liveness.lastSignAt = Date.now();
+      const alive = () => {
+        liveness.lastSignAt = Date.now();
+      };
+      for (const sign of [consumer.events.CONNECT, consumer.events.GROUP_JOIN, consumer.events.HEARTBEAT, consumer.events.FETCH_START]) consumer.on(sign, alive);
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         this.log.error({ err: payload.error, groupId: options.groupId, restart: payload.restart }, 'Kafka consumer crashed');
         if (payload.restart || stopped) return;
@@ -186,23 +204,37 @@ export class KafkaBus implements EventBus {
       try {
         await consumer.connect();
         await consumer.subscribe({ topics: options.topics.map((t) => this.ns(t)), fromBeginning: options.fromBeginning ?? false });
-        await this.run(consumer, options);
+        await this.run(consumer, options, liveness);
       } catch (err) {
         await retire(consumer);
         throw err;
       }
     };
-    await start();
+    // kafkajs can also stall without a crash after its broker came back (kafkajs issue 659; a
+    // consumer stuck in its retry backoff looks the same): such a consumer is replaced too.
+    const stallAfterMs = this.options.stallAfterMs ?? 45_000;
+    const watchdog = setInterval(() => {
+      const consumer = current;
+      if (!consumer || liveness.handling > 0 || Date.now() - liveness.lastSignAt < stallAfterMs) return;
+      this.log.warn({ groupId: options.groupId, silentMs: Date.now() - liveness.lastSignAt }, 'Kafka consumer shows no sign of life; re-creating it');
+      void retire(consumer).then(scheduleRestart);
+    }, Math.max(10, Math.floor(stallAfterMs / 4)));
+    watchdog.unref();
+    await start().catch((err) => {
+      clearInterval(watchdog);
+      throw err;
+    });
     return {
       stop: async () => {
         stopped = true;
+        clearInterval(watchdog);
         clearTimeout(restartTimer);
         if (current) await retire(current);
       },
     };
   }
 
-  private async run(consumer: Consumer, options: SubscribeOptions): Promise<void> {
+  private async run(consumer: Consumer, options: SubscribeOptions, liveness: { handling: number }): Promise<void> {
     await consumer.run({
       // Offsets are committed only for messages whose handler resolved.
       autoCommit: true,
@@ -233,12 +265,14 @@ export class KafkaBus implements EventBus {
           },
           producerContext,
         );
+        liveness.handling++;
         try {
           await context.with(trace.setSpan(producerContext, span), () => options.handle(busMessage));
         } catch (err) {
           recordFailure(span, err);
           throw err;
         } finally {
+          liveness.handling--;
           span.end();
         }
         await heartbeat();
@@ -283,12 +317,30 @@ export class KafkaBus implements EventBus {
     const ready = (this.producerReady ??= (async () => {
       const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
       await producer.connect();
+      this.connectedProducer = producer;
       return producer;
     })());
     ready.catch(() => {
       if (this.producerReady === ready) this.producerReady = undefined;
     });
     return ready;
+  }
+
+  /**
+   * kafkajs reconnects a producer by itself, but one whose sends keep failing after the broker
+   * came back (e.g. an idempotent producer whose sequence the restarted broker refuses) never
+   * recovers: after `producerStaleAfterMs` of nothing but failures it is replaced.
+   */
+  private replaceProducerIfStale(producer: Producer) {
+    const now = Date.now();
+    if (this.connectedProducer !== producer) return; // already replaced
+    this.failingSince ??= now;
+    if (now - this.failingSince < (this.options.producerStaleAfterMs ?? 30_000)) return;
+    this.log.warn({ failingForMs: now - this.failingSince }, 'Kafka producer failed every send for too long; replacing it');
+    this.failingSince = undefined;
+    this.producerReady = undefined;
+    this.connectedProducer = undefined;
+    void producer.disconnect().catch(() => undefined);
   }
 
   /** As getProducer: a failed first connect is tried again next time. */

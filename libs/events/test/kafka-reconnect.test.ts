@@ -9,9 +9,10 @@ const logger = createLogger('test', 'silent');
 
 /** Stands in for a kafkajs consumer: records calls, and crashes when told to (as kafkajs reports it). */
 class FakeConsumer extends EventEmitter {
-  readonly events = { CRASH: 'consumer.crash' };
+  readonly events = { CRASH: 'consumer.crash', CONNECT: 'consumer.connect', GROUP_JOIN: 'consumer.group_join', HEARTBEAT: 'consumer.heartbeat', FETCH_START: 'consumer.fetch_start' };
   readonly calls: string[] = [];
   failConnect = false;
+  eachMessage: ((payload: unknown) => Promise<void>) | undefined;
   async connect() {
     this.calls.push('connect');
     if (this.failConnect) throw new Error('broker still down');
@@ -19,8 +20,13 @@ class FakeConsumer extends EventEmitter {
   async subscribe() {
     this.calls.push('subscribe');
   }
-  async run() {
+  async run(config: { eachMessage: (payload: unknown) => Promise<void> }) {
     this.calls.push('run');
+    this.eachMessage = config.eachMessage;
+  }
+  /** Delivers one message as kafkajs would. */
+  deliver() {
+    return this.eachMessage!({ topic: 't', partition: 0, message: { offset: '0', key: null, value: Buffer.from('v'), headers: {} }, heartbeat: async () => undefined });
   }
   async disconnect() {
     this.calls.push('disconnect');
@@ -68,6 +74,71 @@ describe('Kafka bus: consumers and the producer come back after the broker did',
     made[2]!.crash(false);
     await new Promise((r) => setTimeout(r, 100));
     expect(made).toHaveLength(3);
+  });
+
+  it('re-creates a consumer that stalls without a crash, but not one that fetches or is busy in its handler', async () => {
+    const made: FakeConsumer[] = [];
+    const client = { consumer: () => (made.push(new FakeConsumer()), made.at(-1) as unknown as Consumer) } as unknown as Kafka;
+    const bus = new KafkaBus({ brokers: ['unused:1'], clientId: 'stall-test', logger, client, restartDelayMs: 10, stallAfterMs: 200 });
+    let release: () => void = () => undefined;
+    let slow = false;
+    const sub = await bus.subscribe({
+      groupId: 'g',
+      topics: ['t'],
+      handle: () => (slow ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve()),
+    });
+    // Alive: it fetches every 50 ms.
+    const fetching = setInterval(() => made[0]!.emit('consumer.fetch_start', {}), 50);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(made).toHaveLength(1);
+    clearInterval(fetching);
+    // Busy in a long handler (a database restarting): not judged.
+    slow = true;
+    const handled = made[0]!.deliver();
+    await new Promise((r) => setTimeout(r, 600));
+    expect(made).toHaveLength(1);
+    release();
+    await handled;
+    // Silent and idle: replaced by a new consumer, which runs.
+    await eventually(async () => made.length === 2 && made[1]!.calls.includes('run'), 5_000, 10);
+    expect(made[0]!.calls).toContain('disconnect');
+    await sub.stop();
+    await new Promise((r) => setTimeout(r, 600));
+    expect(made).toHaveLength(2);
+  });
+
+  it('replaces a producer whose sends keep failing once it has failed for long enough', async () => {
+    const producers: Array<{ sends: number; disconnected: boolean }> = [];
+    let failing = true;
+    const client = {
+      producer: () => {
+        const p = { sends: 0, disconnected: false };
+        producers.push(p);
+        return {
+          connect: async () => undefined,
+          disconnect: async () => {
+            p.disconnected = true;
+          },
+          send: async () => {
+            p.sends++;
+            if (failing) throw new Error('OUT_OF_ORDER_SEQUENCE_NUMBER');
+          },
+        };
+      },
+    } as unknown as Kafka;
+    const bus = new KafkaBus({ brokers: ['unused:1'], clientId: 'stale-producer-test', logger, client, producerStaleAfterMs: 300 });
+    const message = { key: 'k', value: Buffer.from('v'), headers: {} };
+    await expect(bus.publish('t', [message])).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 100));
+    await expect(bus.publish('t', [message])).rejects.toThrow();
+    expect(producers).toHaveLength(1); // failing, but not for long enough yet
+    await new Promise((r) => setTimeout(r, 300));
+    await expect(bus.publish('t', [message])).rejects.toThrow();
+    expect(producers[0]!.disconnected).toBe(true);
+    failing = false;
+    await bus.publish('t', [message]);
+    expect(producers).toHaveLength(2);
+    expect(producers[1]!.sends).toBe(1);
   });
 
   it('publishes again once the broker is reachable, after a first connect that failed', async () => {

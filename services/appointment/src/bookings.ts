@@ -175,6 +175,9 @@ export class Bookings {
     const next = recordConsultationOutcome(toBooking(row), { professionalJoined: hostJoined, patientJoined });
     if (!next) return;
     await this.store.update(tx, row.id, { status: next.status, noShowBy: next.noShowBy ?? null });
+    const parties = { appointmentId: row.id, patientId: row.patientId, professionalId: row.professionalId };
+    if (next.status === 'completed') await this.store.outbox.add(tx, 'appointment.completed', row.id, { ...parties, by: 'meeting' });
+    else await this.store.outbox.add(tx, 'appointment.no_show', row.id, { ...parties, noShowBy: next.noShowBy ?? 'both' });
     if (row.status === 'confirmed') this.store.availabilityChanged(tx, row.professionalId);
     bookingsTotal.labels(next.status).inc();
   }
@@ -233,6 +236,7 @@ export class Bookings {
       for (const id of ids) {
         completeBooking(toBooking((await this.store.find(id, tx))!), now);
         const row = await this.store.update(tx, id, { status: 'completed' });
+        await this.store.outbox.add(tx, 'appointment.completed', id, { appointmentId: id, patientId: row.patientId, professionalId: row.professionalId, by: 'clock' });
         this.store.availabilityChanged(tx, row.professionalId);
         bookingsTotal.labels('completed').inc();
       }
@@ -253,6 +257,7 @@ export class Bookings {
       const result = closeForDeparture(toBooking(row), now);
       if (result.outcome === 'completed') {
         await this.store.update(tx, id, { status: 'completed' });
+        await this.store.outbox.add(tx, 'appointment.completed', id, { appointmentId: id, patientId: row.patientId, professionalId: row.professionalId, by: 'clock' });
         bookingsTotal.labels('completed').inc();
       } else if (result.outcome === 'cancelled') {
         await this.store.update(tx, id, { status: 'cancelled', cancelReason: PROFESSIONAL_LEFT, cancelledBy: 'system', ...NO_MEETING });

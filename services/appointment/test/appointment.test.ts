@@ -260,6 +260,10 @@ describe('appointment service (real PostgreSQL)', () => {
     await pool.query(`UPDATE "${schema}".appointments SET start_at = now() - interval '2 hours', end_at = now() - interval '90 minutes', blocked_until = now() - interval '80 minutes' WHERE id = $1`, [id]);
     await pool.end();
     await eventually(async () => (await client.getAppointment({ appointmentId: id, caller: patient })).appointment!.status === appointment.AppointmentStatus.APPOINTMENT_STATUS_COMPLETED);
+    const outcomes = () => published.filter((e) => e.subject === id && (e.type === 'appointment.completed' || e.type === 'appointment.no_show')).map((e) => ({ type: e.type, data: e.data }));
+    const parties = { appointmentId: id, patientId: patient.userId, professionalId };
+    await eventually(async () => outcomes().length === 1);
+    expect(outcomes()).toEqual([{ type: 'appointment.completed', data: { ...parties, by: 'clock' } }]);
 
     // Zoom's report comes after the clock: the patient never joined. It is believed over the clock…
     const meetingEnded = (patientJoined: boolean) => deliver('video.events.v1', 'video.consultation_ended', id, { meetingId: 'm-2', appointmentId: id, hostJoined: true, patientJoined, endedAt: new Date().toISOString() });
@@ -269,10 +273,18 @@ describe('appointment service (real PostgreSQL)', () => {
       return a.status === appointment.AppointmentStatus.APPOINTMENT_STATUS_NO_SHOW ? a : undefined;
     });
     expect(noShow.noShowBy).toBe('patient');
+    await eventually(async () => outcomes().length === 2);
+    expect(outcomes()[1]).toEqual({ type: 'appointment.no_show', data: { ...parties, noShowBy: 'patient' } });
     // …and a later report (the patient's join told late) over it.
     const late = await meetingEnded(true);
     await eventually(() => processed(late.id));
     expect((await client.getAppointment({ appointmentId: id, caller: patient })).appointment).toMatchObject({ status: appointment.AppointmentStatus.APPOINTMENT_STATUS_COMPLETED, noShowBy: '' });
+    await eventually(async () => outcomes().length === 3);
+    expect(outcomes()[2]).toEqual({ type: 'appointment.completed', data: { ...parties, by: 'meeting' } });
+    // The same report again changes nothing and says nothing.
+    const again = await meetingEnded(true);
+    await eventually(() => processed(again.id));
+    expect(outcomes()).toHaveLength(3);
   });
   /** Delivers an event to the service as another service would publish it. */
   async function deliver<T extends events.EventType>(topic: string, type: T, subject: string, data: events.EventData<T>) {

@@ -171,7 +171,10 @@ export class Payments {
         this.logger.warn({ provider: provider.name, primary: this.order[0]!.name, appointmentId: req.appointmentId }, 'invoice created by the fallback provider');
       }
       for (const p of this.order) invoiceProvider.labels(p.name).set(p === provider ? 1 : 0);
-      const result = await this.store.finishCreation(req, provider.name, created, paymentUri(created));
+      // Said only if this invoice's provider differs from the previous invoice's (finishCreation).
+      const switchReason =
+        failures.length > 0 ? failures.join('; ') : provider !== this.order[0] ? `${this.order[0]!.name}: unavailable (its circuit is open)` : `${provider.name} answered again`;
+      const result = await this.store.finishCreation(req, provider.name, created, paymentUri(created), switchReason);
       if (!result.created) {
         this.logger.warn({ appointmentId: req.appointmentId, providerInvoiceId: created.providerInvoiceId }, 'another creator won; the provider invoice made here is left unused');
       }

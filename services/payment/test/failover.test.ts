@@ -74,6 +74,10 @@ describe('payment failover: Swiss Bitcoin Pay primary, BTCPay secondary', () => 
     expect(during.map((i) => i.provider)).toEqual(Array(50).fill('btcpay'));
     expect(new Set(during.map((i) => i.id)).size).toBe(50);
     expect(await failovers()).toBe(failoversBefore + 50);
+    // The switch is an event once, on the first invoice BTCPay made, saying why.
+    const switched = await eventually(async () => svc.eventsOf('payment.provider_switched', during[0]!.appointmentId)[0]);
+    expect(switched.data).toMatchObject({ fromProvider: 'swiss-bitcoin-pay', toProvider: 'btcpay', invoiceId: during[0]!.id, reason: expect.stringMatching(/^swiss-bitcoin-pay: /) });
+    expect(during.slice(1).flatMap((i) => svc.eventsOf('payment.provider_switched', i.appointmentId))).toEqual([]);
 
     // An invoice made during the outage is served by BTCPay: its webhook confirms it.
     const duringOne = during[0]!;
@@ -96,6 +100,8 @@ describe('payment failover: Swiss Bitcoin Pay primary, BTCPay secondary', () => 
       return invoice!.provider === 'swiss-bitcoin-pay' ? invoice : undefined;
     });
     expect(after!.provider).toBe('swiss-bitcoin-pay');
+    const back = await eventually(async () => svc.eventsOf('payment.provider_switched', after!.appointmentId)[0]);
+    expect(back.data).toMatchObject({ fromProvider: 'btcpay', toProvider: 'swiss-bitcoin-pay', invoiceId: after!.id, reason: 'swiss-bitcoin-pay answered again' });
   });
 
   it("honours Swiss Bitcoin Pay's transaction limits: an amount it caps goes to BTCPay; alone, it is refused with a code and the slot released", async () => {

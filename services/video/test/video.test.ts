@@ -4,6 +4,7 @@ import { MemoryCache } from '@cryptocare/cache';
 import { events, video } from '@cryptocare/contracts';
 import { decodeEnvelope, encodeEnvelope, InProcessBus, newEvent, type DomainEvent, type EventBus } from '@cryptocare/events';
 import { jwtVerify } from 'jose';
+import pg from 'pg';
 import { createGrpcClient, registry, type GrpcClient } from '@cryptocare/platform';
 import { createZoomSimulator, type ZoomSimulator } from '@cryptocare/simulators';
 import { eventually, infraUrls, migratedSchema } from '@cryptocare/testing';
@@ -363,5 +364,78 @@ describe('video service replicas racing on one booking', () => {
     expect(sim.meetings[0]!.join_url).toBe(created.data.joinUrl);
     await new Promise((r) => setTimeout(r, 300)); // no second announcement trails behind
     expect(published.filter((e) => e.subject === appointmentId)).toHaveLength(1);
+  });
+});
+
+describe('a Zoom webhook stored by a replica that died before its work item reached the bus', () => {
+  let sim: ZoomSimulator;
+  const services: Service[] = [];
+
+  beforeAll(async () => {
+    sim = createZoomSimulator({ accountId: ACCOUNT, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    await sim.listen();
+  });
+
+  afterAll(async () => {
+    for (const s of services) await s.stop().catch(() => undefined);
+    sim.app.server.closeAllConnections();
+    await sim.close();
+  });
+
+  it('is processed by the replica that comes after it: the consultation still ends, once', async () => {
+    const schema = await migratedSchema('video');
+    // The first replica's bus loses its broker after the meeting is made (as Kafka going away would).
+    const firstBus = new InProcessBus(50);
+    let brokerGone = false;
+    const failingBus: EventBus = {
+      publish: (topic, messages) => (brokerGone ? Promise.reject(new Error('broker unreachable')) : firstBus.publish(topic, messages)),
+      subscribe: (options) => firstBus.subscribe(options),
+      close: () => firstBus.close(),
+    };
+    const firstSeen: DomainEvent[] = [];
+    await collect(firstBus, firstSeen);
+    const first = await startService(sim, schema, failingBus);
+    services.push(first);
+    const appointmentId = randomUUID();
+    await deliver(firstBus, confirmed(appointmentId));
+    const created = await eventually(async () => firstSeen.find((e) => e.subject === appointmentId && e.type === 'video.meeting_created'), 10_000, 20);
+    const zoom = sim.meetings.find((m) => m.join_url === (created as DomainEvent<'video.meeting_created'>).data.joinUrl)!;
+
+    brokerGone = true;
+    const client = createGrpcClient(video, 'VideoService', `127.0.0.1:${first.grpcPort}`, { deadlineMs: 5_000 });
+    const object = { id: String(zoom.id), uuid: zoom.uuid, host_id: zoom.host_id, topic: 'CryptoCare consultation', type: 2 };
+    const joined = (id: string) => ({ participant: { user_id: randomUUID(), user_name: id, id, participant_uuid: randomUUID(), join_time: new Date().toISOString(), email: '' } });
+    const bodies = [
+      { event: 'meeting.participant_joined', extra: joined(zoom.host_id) },
+      { event: 'meeting.participant_joined', extra: joined('') },
+      { event: 'meeting.ended', extra: { end_time: new Date().toISOString() } },
+    ].map(({ event, extra }) => JSON.stringify({ event, event_ts: Date.now(), payload: { account_id: ACCOUNT, object: { ...object, ...extra } } }));
+    for (const body of bodies) {
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      // Accepted (Zoom gets its 200 and will not send it again): it is stored, with its work item.
+      expect((await client.ingestZoomWebhook({ rawBody: Buffer.from(body), headers: { 'x-zm-request-timestamp': timestamp, 'x-zm-signature': zoomSignature(WEBHOOK_SECRET, timestamp, body) } })).accepted).toBe(true);
+    }
+    client.close();
+    const pool = new pg.Pool({ connectionString: infraUrls().databaseUrl });
+    try {
+      const pending = async () => (await pool.query(`SELECT count(*)::int AS n FROM "${schema}".zoom_webhook_inbox WHERE processed_at IS NULL`)).rows[0].n as number;
+      expect(await pending()).toBe(3);
+      expect(firstSeen.filter((e) => e.type === 'video.consultation_ended')).toEqual([]);
+      // The replica dies with its work items unpublished.
+      await first.stop().catch(() => undefined);
+      services.splice(services.indexOf(first), 1);
+
+      const nextBus = new InProcessBus(50);
+      const nextSeen: DomainEvent[] = [];
+      await collect(nextBus, nextSeen);
+      services.push(await startService(sim, schema, nextBus));
+      const ended = await eventually(async () => nextSeen.find((e) => e.subject === appointmentId && e.type === 'video.consultation_ended'), 15_000, 50);
+      expect((ended as DomainEvent<'video.consultation_ended'>).data).toMatchObject({ appointmentId, hostJoined: true, patientJoined: true });
+      await eventually(async () => (await pending()) === 0, 10_000, 50);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(nextSeen.filter((e) => e.subject === appointmentId && e.type === 'video.consultation_ended')).toHaveLength(1);
+    } finally {
+      await pool.end();
+    }
   });
 });

@@ -1,7 +1,7 @@
 // The fault-injection suite: a stream of bookings with payments through the whole platform (every
 // service its own process, on a PostgreSQL/Redis/Kafka set of its own) while faults are injected one
 // after the other, then the invariant checker on what everything holds once the run has settled.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApiClient } from '../api-client';
 import { currentConsents } from '../consents';
@@ -41,6 +41,8 @@ export interface InjectedFault {
   startedAt: number;
   /** From the fault's end (the restart, the broker back) to a fresh booking confirmed with its meeting. */
   recoveryMs: number | undefined;
+  /** For a fault never recovered from: where the probe's booking stood when the probe gave up. */
+  stuckAt?: string;
 }
 
 export interface FaultSuiteReport {
@@ -117,11 +119,13 @@ export async function runFaultSuite(opts: FaultSuiteOptions): Promise<FaultSuite
 
     const nextSlot = () => slots.shift();
     // One booking of a patient: book (retried with its Idempotency-Key), then pay, abandon or cancel.
-    const oneBooking = async (patient: Patient, choice: number, waitConfirmed = false): Promise<boolean> => {
+    const oneBooking = async (patient: Patient, choice: number, waitConfirmed = false, stage: (at: string) => void = () => undefined): Promise<boolean> => {
       const slot = nextSlot();
       if (!slot) return false;
+      stage('booking');
       const booked = await client.book(patient, slot);
       if (!booked) return true;
+      stage(`booked ${booked.id}, waiting for its invoice`);
       ledger.push(booked.id);
       const early = Date.now() - loadStart < 30_000;
       if (early && choice < 0.08) {
@@ -134,13 +138,17 @@ export async function runFaultSuite(opts: FaultSuiteOptions): Promise<FaultSuite
       }
       const checkoutUrl = booked.checkoutUrl ?? (await client.invoiceOf(patient, booked.id));
       if (!checkoutUrl) return true;
+      stage(`booked ${booked.id}, paying`);
       if (await client.pay(checkoutUrl)) clients.paid++;
+      else stage(`booked ${booked.id}, the payment was refused`);
       if (choice > 0.88) {
         if (await client.cancel(patient, booked.id)) clients.cancelledAfterPaying++;
         return true;
       }
-      if (waitConfirmed) return client.confirmed(patient, booked.id, 180_000);
-      return true;
+      if (!waitConfirmed) return true;
+      if (await client.confirmed(patient, booked.id, 180_000)) return true;
+      stage(`booked ${booked.id}, paid, then ${await client.describe(patient, booked.id)}`);
+      return false;
     };
 
     const patients = await Promise.all(Array.from({ length: opts.patients }, () => client.newPatient(api)));
@@ -156,9 +164,11 @@ export async function runFaultSuite(opts: FaultSuiteOptions): Promise<FaultSuite
 
     // A probe: a fresh booking, paid, confirmed with its meeting; the time it takes after a fault is the recovery time.
     const probePatient = await client.newPatient(api);
-    const probe = async (): Promise<number | undefined> => {
+    const probe = async (): Promise<{ recoveryMs: number | undefined; stuckAt?: string }> => {
       const started = Date.now();
-      return (await oneBooking(probePatient, 0.5, true)) ? Date.now() - started : undefined;
+      let at = 'no free slot left';
+      if (await oneBooking(probePatient, 0.5, true, (stage) => (at = stage))) return { recoveryMs: Date.now() - started };
+      return { recoveryMs: undefined, stuckAt: at };
     };
 
     const faults: InjectedFault[] = [];
@@ -166,9 +176,9 @@ export async function runFaultSuite(opts: FaultSuiteOptions): Promise<FaultSuite
       const startedAt = Date.now();
       log(`faults: ${new Date().toISOString()} ${kind} (bookings so far ${ledger.length})`);
       await apply();
-      const recoveryMs = await probe();
-      faults.push({ kind, startedAt, recoveryMs });
-      log(`faults:   recovered in ${recoveryMs === undefined ? 'NEVER' : `${(recoveryMs / 1000).toFixed(1)} s`}`);
+      const { recoveryMs, stuckAt } = await probe();
+      faults.push({ kind, startedAt, recoveryMs, ...(stuckAt ? { stuckAt } : {}) });
+      log(`faults:   recovered in ${recoveryMs === undefined ? `NEVER (${stuckAt})` : `${(recoveryMs / 1000).toFixed(1)} s`}`);
       await sleep(1_000 + Math.random() * 2_000);
     };
     const window = opts.faultWindowMs;
@@ -360,6 +370,14 @@ class Client {
     return res?.status === 200;
   }
 
+  /** What a booking looks like to its patient (for a probe that gave up). */
+  async describe(patient: Patient, id: string): Promise<string> {
+    const res = await patient.call('GET', `/v1/appointments/${id}`).catch((err: unknown) => ({ status: 0, body: { error: String(err) } }));
+    if (res.status !== 200) return `GET answered ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
+    const { appointment, invoice } = res.body;
+    return `status ${appointment.status}, meeting ${appointment.meeting ? 'ready' : 'none'}, invoice ${invoice?.status ?? 'none'}`;
+  }
+
   async confirmed(patient: Patient, id: string, forMs: number): Promise<boolean> {
     const until = Date.now() + forMs;
     while (Date.now() < until) {
@@ -409,7 +427,36 @@ function report(r: { check: CheckResult; faults: InjectedFault[]; clients: Clien
       ['duration (s)', (r.durationMs / 1000).toFixed(0)],
       ['settling after the last fault (s)', (r.settleMs / 1000).toFixed(1)],
     ]),
+    ...r.faults.filter((f) => f.recoveryMs === undefined).map((f) => `NEVER RECOVERED ${f.kind} at ${new Date(f.startedAt).toISOString()}: ${f.stuckAt}`),
     ...r.check.violations.slice(0, 50).map((v) => `VIOLATION ${v.kind} ${v.subject}: ${v.detail}`),
     ...r.check.leaks.map((l) => `LEAK ${l.kind} ${l.subject}: ${l.detail}`),
   ].join('\n');
+}
+
+/**
+ * For a failed run: each service's warnings and errors from `sinceMs` on, counted by message, with
+ * the first few in full, out of the logs the run wrote to `outDir`.
+ */
+export function logDigest(outDir: string, sinceMs: number): string {
+  const out: string[] = [];
+  for (const s of ['gateway', ...backendServices] as ServiceName[]) {
+    const file = path.join(outDir, `${s}.log`);
+    if (!existsSync(file)) continue;
+    const entries = readFileSync(file, 'utf8')
+      .split('\n')
+      .flatMap((line) => {
+        try {
+          const e = JSON.parse(line) as { level?: string; time?: string; msg?: string };
+          return e.level !== 'info' && e.level !== 'debug' && Date.parse(e.time ?? '') >= sinceMs ? [{ ...e, line }] : [];
+        } catch {
+          return [];
+        }
+      });
+    const counts = new Map<string, number>();
+    for (const e of entries) counts.set(e.msg ?? '', (counts.get(e.msg ?? '') ?? 0) + 1);
+    out.push(`== ${s}: ${entries.length} warnings and errors`);
+    for (const [msg, n] of [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12)) out.push(`  ${n} x ${msg}`);
+    for (const e of entries.slice(-5)) out.push(`  last: ${e.line.slice(0, 600)}`);
+  }
+  return out.join('\n');
 }

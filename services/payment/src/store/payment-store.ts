@@ -118,7 +118,12 @@ export class PaymentStore {
    * Records the provider's invoice and its `payment.invoice_created` event in one transaction and
    * retires the pending request. If another creator won meanwhile, its invoice is kept.
    */
-  async finishCreation(req: CreationRequest, provider: string, created: ProviderInvoice, paymentUri: string): Promise<{ invoice: Invoice; created: boolean }> {
+  /**
+   * Stores the invoice a provider made, once per booking. When the invoice made just before it
+   * (ids are time-ordered UUIDv7) came from another provider, new invoices have switched provider:
+   * `payment.provider_switched` says so, with `switchReason`.
+   */
+  async finishCreation(req: CreationRequest, provider: string, created: ProviderInvoice, paymentUri: string, switchReason: string): Promise<{ invoice: Invoice; created: boolean }> {
     const result = await this.db.$transaction(async (tx) => {
       await this.lockAppointment(tx, req.appointmentId);
       await tx.pendingInvoiceRequest.deleteMany({ where: { appointmentId: req.appointmentId } });
@@ -152,6 +157,16 @@ export class PaymentStore {
         provider,
       });
       await this.recordMovement(tx, invoice, 'invoice_created', Number(invoice.sats));
+      const previous = await tx.invoice.findFirst({ where: { id: { lt: invoice.id } }, orderBy: { id: 'desc' }, select: { provider: true } });
+      if (previous && previous.provider !== provider) {
+        await this.outbox.add(tx, 'payment.provider_switched', invoice.id, {
+          fromProvider: previous.provider,
+          toProvider: provider,
+          invoiceId: invoice.id,
+          appointmentId: invoice.appointmentId,
+          reason: switchReason.slice(0, 500),
+        });
+      }
       return { invoice, created: true };
     }, TX);
     if (result.created) this.outbox.notifyCommitted();
