@@ -9,6 +9,7 @@ import { ProfessionalPage } from './pages/Professional';
 import { BookingPage } from './pages/Booking';
 import { BookingsPage } from './pages/Bookings';
 import { LegalPage, NotFoundPage } from './pages/Static';
+import { AccountPage } from './pages/Account';
 
 // Patients never download the professional's and the admin's screens.
 const ProPage = lazy(() => import('./pages/Pro'));
@@ -33,6 +34,7 @@ function Header() {
         {role === 'patient' && <NavLink to="/bookings">{t('nav.bookings')}</NavLink>}
         {role === 'professional' && <NavLink to="/pro">{t('nav.professional')}</NavLink>}
         {role === 'admin' && <NavLink to="/admin">{t('nav.admin')}</NavLink>}
+        {role && <NavLink to="/account">{t('nav.myData')}</NavLink>}
       </nav>
       <div className="row">
         <label className="inline">
@@ -79,6 +81,7 @@ export function App() {
                 <Route path="/bookings/:id" element={<BookingPage />} />
                 <Route path="/pro" element={<ProPage />} />
                 <Route path="/admin" element={<AdminPage />} />
+                <Route path="/account" element={<AccountPage />} />
                 <Route path="/privacy" element={<LegalPage kind="privacy" />} />
                 <Route path="/terms" element={<LegalPage kind="terms" />} />
                 <Route path="/imprint" element={<LegalPage kind="imprint" />} />

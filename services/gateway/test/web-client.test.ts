@@ -318,6 +318,9 @@ describe('web client (web/) in Chromium', () => {
  * where the test holds the payment provider simulator: a provider outage at booking time, a
  * booking whose answer is lost, a stream that fails.
  */
+/** The calendar date of an instant in Europe/Zurich (the professionals' zone in these tests), as YYYY-MM-DD. */
+const zurichDate = (iso: string) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Zurich', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(iso));
+
 describe('web client in Chromium: provider outage, lost answers, failing streams; each role in two languages', () => {
   let platform: RunningPlatform | undefined;
   let browser: Browser | undefined;
@@ -546,7 +549,8 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     await page.getByRole('heading', { name: 'Créer un compte' }).waitFor();
     expect(await page.evaluate('document.documentElement.lang')).toBe('fr');
     await page.getByLabel('Votre nom').fill('Patiente Web');
-    await page.getByLabel('E-mail').fill(`web-fr-${Date.now()}@example.ch`);
+    const email = `web-fr-${Date.now()}@example.ch`;
+    await page.getByLabel('E-mail').fill(email);
     await page.getByLabel('Mot de passe').fill('web-patient-password');
     await page.getByRole('button', { name: "S'inscrire" }).click();
     await page.getByTestId('signed-in').waitFor();
@@ -577,6 +581,7 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     await expectAccessible(page, 'professional page (fr)');
     await slot.click();
     await page.waitForURL(/\/bookings\/[0-9a-f-]{36}$/);
+    const bookingId = new URL(page.url()).pathname.split('/').pop();
     await page.getByRole('img', { name: /Code QR/ }).waitFor();
     expect(await page.getByTestId('countdown').textContent()).toMatch(/^Payez dans les \d+:\d\d$/);
     await expectAccessible(page, 'invoice (fr)');
@@ -625,6 +630,33 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
 
     await past.first().getByRole('link').click();
     await page.getByText(/wurden erstattet \(Referenz web-refund-tx-0001\)/).waitFor();
+
+    // My data, in German: the consents given at sign-up; the export (a JSON file) holds the booking and its refund.
+    await page.getByRole('link', { name: 'Meine Daten' }).click();
+    await page.getByRole('heading', { name: 'Meine Daten', level: 1 }).waitFor();
+    await page.getByRole('list', { name: 'Meine Einwilligungen' }).getByText(/^Datenschutzerklärung · erteilt · Version /).waitFor();
+    await expectAccessible(page, 'my data (de)');
+    const downloading = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Meine Daten herunterladen' }).click();
+    const download = await downloading;
+    expect(download.suggestedFilename()).toMatch(/^cryptocare-export-\d{4}-\d{2}-\d{2}\.json$/);
+    const exported = JSON.parse(readFileSync((await download.path())!, 'utf8')) as {
+      user: { email: string }; appointments: Array<{ id: string; status: string }>; invoices: Array<{ appointmentId: string; refund: { txReference: string | null } | null }>;
+    };
+    expect(exported.user.email).toBe(email);
+    expect(exported.appointments.map((a) => [a.id, a.status])).toEqual([[bookingId, 'cancelled']]);
+    expect(exported.invoices.map((i) => [i.appointmentId, i.refund?.txReference])).toEqual([[bookingId, 'web-refund-tx-0001']]);
+
+    // Erasure, after a confirmation that says what it means: signed out, and the account cannot sign in again.
+    await page.getByRole('button', { name: 'Mein Konto löschen' }).click();
+    await page.getByRole('alertdialog').getByText(/^Das lässt sich nicht rückgängig machen: Sie werden abgemeldet/).waitFor();
+    await expectAccessible(page, 'erase confirmation (de)');
+    await page.getByRole('button', { name: 'Ja, alles löschen' }).click();
+    await page.waitForURL((url) => url.pathname === '/');
+    await page.getByRole('heading', { name: 'Konto erstellen' }).waitFor();
+    expect(await page.getByTestId('signed-in').count()).toBe(0);
+    const login = await fetch(new URL('/v1/auth/login', platform!.gatewayUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'web-patient-password' }) });
+    expect(login.status).toBe(401);
     expect(problems).toEqual([]);
     await patientContext.close();
   }, 120_000);
@@ -666,7 +698,35 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     await schedule.getByRole('button', { name: 'Save my schedule' }).click();
     const preview = schedule.getByText(/^Free slots patients see in the next 7 days: (\d+)$/);
     await preview.waitFor();
-    expect(Number(/(\d+)$/.exec((await preview.textContent())!)![1])).toBeGreaterThan(0);
+    const previewCount = async () => Number(/(\d+)$/.exec((await preview.textContent())!)![1]);
+    const previewed = await previewCount();
+    expect(previewed).toBeGreaterThan(0);
+
+    // A date override: the day of the first free slot, closed; its slots go, and come back when the override is removed.
+    const slotsOn = async (date: string) => {
+      const { items } = (await (await fetch(new URL(`/v1/professionals/${professionalId}/slots`, platform!.gatewayUrl))).json()) as { items: Array<{ start: string }> };
+      return items.filter((s) => zurichDate(s.start) === date).length;
+    };
+    const firstSlot = ((await (await fetch(new URL(`/v1/professionals/${professionalId}/slots`, platform!.gatewayUrl))).json()) as { items: Array<{ start: string }> }).items[0]!;
+    const closedDate = zurichDate(firstSlot.start);
+    const slotsThatDay = await slotsOn(closedDate);
+    expect(slotsThatDay).toBeGreaterThan(0);
+    const overrides = page.getByRole('region', { name: 'Date overrides' });
+    await overrides.getByText('No date overrides: your weekly schedule applies.').waitFor();
+    await overrides.getByLabel('Date', { exact: true }).fill(closedDate);
+    await overrides.getByRole('button', { name: 'Close this date' }).click();
+    const overrideList = overrides.getByRole('list', { name: 'My date overrides' }).getByRole('listitem');
+    await overrideList.filter({ hasText: 'closed' }).waitFor();
+    expect(await overrideList.count()).toBe(1);
+    await overrides.getByText('Dates and hours in Europe/Zurich.').waitFor();
+    await eventually(async () => (await slotsOn(closedDate)) === 0);
+    await expectAccessible(page, 'date overrides (pro page)');
+    // The schedule's preview, asked again, has lost that day's slots too.
+    await schedule.getByRole('button', { name: 'Save my schedule' }).click();
+    await eventually(async () => (await previewCount()) <= previewed - slotsThatDay);
+    await overrideList.getByRole('button', { name: /^Remove / }).click();
+    await overrides.getByText('No date overrides: your weekly schedule applies.').waitFor();
+    await eventually(async () => (await slotsOn(closedDate)) > 0);
 
     const timeOff = page.getByRole('region', { name: 'Time off' });
     await timeOff.getByLabel('From').fill(`${dayFromNow(40)}T08:00`);

@@ -7,6 +7,7 @@ import { ErrorText, useNow, useReference } from '../common';
 import { useFormat } from '../format';
 import { useSession } from '../session';
 import { BookingList, splitBookings, useMyBookings } from './Bookings';
+import { DateOverridesEditor } from './DateOverrides';
 
 const WEEKDAYS = [1, 2, 3, 4, 5, 6, 7] as const;
 interface Range { weekday: number; start: string; end: string }
@@ -233,6 +234,7 @@ export default function ProPage() {
       <ProfileEditor me={me} />
       <ScheduleEditor me={me} />
       <TimeOffEditor />
+      <DateOverridesEditor />
     </>
   );
 }
