@@ -9,6 +9,7 @@ import {
   AppointmentHeld,
   AppointmentMeetingReady,
   AppointmentNoShow,
+  AppointmentRescheduled,
   AvailabilityChanged,
 } from './gen/cryptocare/events/v1/appointment';
 import {
@@ -60,6 +61,7 @@ export const eventCodecs = {
   'appointment.expired': AppointmentExpired as Codec<AppointmentExpired>,
   'appointment.completed': AppointmentCompleted as Codec<AppointmentCompleted>,
   'appointment.no_show': AppointmentNoShow as Codec<AppointmentNoShow>,
+  'appointment.rescheduled': AppointmentRescheduled as Codec<AppointmentRescheduled>,
   'appointment.availability_changed': AvailabilityChanged as Codec<AvailabilityChanged>,
   'payment.invoice_created': InvoiceCreated as Codec<InvoiceCreated>,
   'payment.payment_seen': PaymentSeen as Codec<PaymentSeen>,
@@ -105,6 +107,7 @@ export {
   AppointmentExpired,
   AppointmentCompleted,
   AppointmentNoShow,
+  AppointmentRescheduled,
   AvailabilityChanged,
   InvoiceCreated,
   PaymentSeen,

@@ -3,6 +3,7 @@ import type { DomainEvent } from '@cryptocare/events';
 import { counter, histogram, sloBuckets } from '@cryptocare/platform';
 import {
   cancelBooking,
+  rescheduleBooking,
   closeForDeparture,
   confirmBooking,
   completeBooking,
@@ -14,6 +15,7 @@ import {
   DomainError,
   PROFESSIONAL_LEFT,
   type Caller,
+  type Schedule,
 } from './domain';
 import { ERASED_USER, IdempotencyKeyTakenError, NoScheduleError, SlotTakenError, toBooking, type Appointment, type AppointmentStore } from './store/appointment-store';
 
@@ -54,11 +56,7 @@ export class Bookings {
     const schedule = await this.store.schedule(input.professionalId);
     if (!schedule) throw new DomainError('SLOT_NOT_AVAILABLE', 'this professional has no schedule');
     const endAt = new Date(input.startAt.getTime() + schedule.slotMinutes * 60_000);
-    const dayBefore = new Date(input.startAt.getTime() - 86_400_000);
-    const dayAfter = new Date(endAt.getTime() + 86_400_000);
-    const query = { schedule, timeOff: await this.store.timeOff(input.professionalId), now, startAt: input.startAt };
-    if (!isBookableSlot({ ...query, busy: [] })) throw new DomainError('SLOT_NOT_AVAILABLE', 'this time is not a free slot of this professional');
-    if (!isBookableSlot({ ...query, busy: await this.store.busy(input.professionalId, dayBefore, dayAfter) })) {
+    if ((await this.slotState(input.professionalId, schedule, input.startAt, endAt, now)) === 'taken') {
       // The same request sent twice at once, the other one committed between our key lookup and
       // this read: the slot is taken by this very booking, which is the answer.
       const winner = input.idempotencyKey ? await this.store.findByIdempotencyKey(input.patientId, input.idempotencyKey) : null;
@@ -88,6 +86,18 @@ export class Bookings {
       if (err instanceof NoScheduleError) throw new DomainError('SLOT_NOT_AVAILABLE', 'this professional has no schedule');
       throw err;
     }
+  }
+
+  /**
+   * Whether [startAt, endAt) is one of the professional's slots (else SLOT_NOT_AVAILABLE is thrown),
+   * and whether another active booking than `exceptId` takes it. The exclusion constraint has the
+   * last word at the write.
+   */
+  private async slotState(professionalId: string, schedule: Schedule, startAt: Date, endAt: Date, now: Date, exceptId?: string): Promise<'free' | 'taken'> {
+    const query = { schedule, timeOff: await this.store.timeOff(professionalId), now, startAt };
+    if (!isBookableSlot({ ...query, busy: [] })) throw new DomainError('SLOT_NOT_AVAILABLE', 'this time is not a free slot of this professional');
+    const busy = await this.store.busy(professionalId, new Date(startAt.getTime() - 86_400_000), new Date(endAt.getTime() + 86_400_000), undefined, exceptId);
+    return isBookableSlot({ ...query, busy }) ? 'free' : 'taken';
   }
 
   /** payment.confirmed: confirm, or turn a too-late payment into a refund case. */
@@ -195,6 +205,48 @@ export class Bookings {
     });
     bookingsTotal.labels('cancelled').inc();
     return cancelled;
+  }
+
+  /**
+   * Moves a confirmed booking to another free slot of its professional, as long as a new booking
+   * (the schedule's slot length, notice, horizon, time off, others' bookings and buffers). The
+   * database's exclusion constraint settles a race with a booking of that slot. Asking for the time
+   * the booking already has answers it unchanged (a retried request).
+   */
+  async reschedule(id: string, caller: Caller, startAt: Date, now = new Date()): Promise<Appointment> {
+    const current = await this.store.find(id);
+    if (!current) throw new DomainError('NOT_FOUND', 'no such appointment');
+    const schedule = await this.store.schedule(current.professionalId);
+    if (!schedule) throw new DomainError('SLOT_NOT_AVAILABLE', 'this professional has no schedule');
+    const endAt = new Date(startAt.getTime() + schedule.slotMinutes * 60_000);
+    rescheduleBooking(toBooking(current), caller, startAt, endAt, now); // refuses early what the transaction would
+    if (current.startAt.getTime() === startAt.getTime()) return current;
+    if ((await this.slotState(current.professionalId, schedule, startAt, endAt, now, id)) === 'taken') throw new DomainError('SLOT_TAKEN', 'this slot is already taken');
+    try {
+      return await this.store.write(async (tx) => {
+        await this.store.lock(tx, id);
+        const row = (await this.store.find(id, tx))!;
+        if (row.startAt.getTime() === startAt.getTime()) return row; // the same move, made by a racing request
+        const { by } = rescheduleBooking(toBooking(row), caller, startAt, endAt, now);
+        const moved = await this.store.move(tx, id, row.professionalId, startAt, endAt);
+        await this.store.outbox.add(tx, 'appointment.rescheduled', id, {
+          appointmentId: id,
+          patientId: row.patientId,
+          professionalId: row.professionalId,
+          previousStartAt: row.startAt.toISOString(),
+          startAt: startAt.toISOString(),
+          endAt: endAt.toISOString(),
+          rescheduledBy: by,
+        });
+        await this.store.publishAvailability(tx, row.professionalId, now);
+        bookingsTotal.labels('rescheduled').inc();
+        return moved;
+      });
+    } catch (err) {
+      if (err instanceof SlotTakenError) throw new DomainError('SLOT_TAKEN', 'this slot is already taken');
+      if (err instanceof NoScheduleError) throw new DomainError('SLOT_NOT_AVAILABLE', 'this professional has no schedule');
+      throw err;
+    }
   }
 
   /**

@@ -286,6 +286,43 @@ describe('appointment service (real PostgreSQL)', () => {
     await eventually(() => processed(again.id));
     expect(outcomes()).toHaveLength(3);
   });
+  it('moves a paid booking to another free slot: one event, the old slot free again, refusals with codes', async () => {
+    // Wednesday of the second week, 14:00 Zurich (no other test books it); slots every 40 minutes (30 + the 10-minute buffer).
+    const wednesday = nextMondayNine().getTime() + 9 * 86_400_000 + 5 * 3_600_000;
+    const at = (minutes: number) => new Date(wednesday + minutes * 60_000).toISOString();
+    const { appointment: a } = await client.book({ patientId: patient.userId, professionalId, startAt: at(0) });
+    const id = a!.id;
+    await deliver('payment.events.v1', 'payment.confirmed', id, { invoiceId: 'inv-move', appointmentId: id, sats: 1, method: 'lightning', paidAt: new Date().toISOString() });
+    await eventually(async () => (await client.getAppointment({ appointmentId: id, caller: patient })).appointment!.status === appointment.AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED);
+    const { appointment: other } = await client.book({ patientId: otherPatient.userId, professionalId, startAt: at(160) });
+    const move = (who: typeof patient, appointmentId: string, startAt: string) => client.rescheduleAppointment({ appointmentId, caller: who, startAt });
+
+    await expect(move(otherPatient, other!.id, at(60))).rejects.toMatchObject({ status: status.FAILED_PRECONDITION, code: 'NOT_RESCHEDULABLE' }); // held, unpaid
+    await expect(move(otherPatient, id, at(60))).rejects.toMatchObject({ status: status.NOT_FOUND, code: 'APPOINTMENT_NOT_FOUND' });
+    await expect(move(patient, id, at(160))).rejects.toMatchObject({ status: status.ALREADY_EXISTS, code: 'SLOT_TAKEN' });
+    await expect(move(patient, id, at(10))).rejects.toMatchObject({ status: status.FAILED_PRECONDITION, code: 'SLOT_NOT_AVAILABLE' }); // not on the grid
+    await expect(move(patient, id, at(-24 * 60))).rejects.toMatchObject({ code: 'SLOT_NOT_AVAILABLE' }); // Tuesday: no hours
+    await expect(move(patient, id, '2026-13-45T99:00:00Z\u0000')).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_TIME' });
+    await expect(move(patient, id, '+275760-09-13T00:00:00.000Z')).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_RANGE' }); // its end is past the last instant there is
+
+    // The patient's five identical requests at the same instant: one move, one event, five answers.
+    const answers = await Promise.all(Array.from({ length: 5 }, () => move(patient, id, at(80))));
+    expect(answers.map((r) => r.appointment!.startAt)).toEqual(Array(5).fill(at(80)));
+    expect(answers[0]!.appointment).toMatchObject({ status: appointment.AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED, endAt: at(110) });
+    const moves = () => published.filter((e) => e.subject === id && e.type === 'appointment.rescheduled');
+    await eventually(async () => moves().length === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(moves().map((e) => e.data)).toEqual([{ appointmentId: id, patientId: patient.userId, professionalId, previousStartAt: at(0), startAt: at(80), endAt: at(110), rescheduledBy: 'patient' }]);
+
+    // The old time is free for someone else; the new one is not.
+    await expect(client.book({ patientId: otherPatient.userId, professionalId, startAt: at(0) })).resolves.toBeDefined();
+    await expect(client.book({ patientId: otherPatient.userId, professionalId, startAt: at(80) })).rejects.toMatchObject({ code: 'SLOT_TAKEN' });
+    // The professional may move it too; once it has started, nobody can.
+    await expect(move(professional, id, at(40))).resolves.toMatchObject({ appointment: { startAt: at(40) } });
+    await pool.query(`UPDATE "${schema}".appointments SET start_at = now() - interval '1 minute', end_at = now() + interval '29 minutes', blocked_until = now() + interval '39 minutes' WHERE id = $1`, [id]);
+    await expect(move(patient, id, at(80))).rejects.toMatchObject({ status: status.FAILED_PRECONDITION, code: 'RESCHEDULE_TOO_LATE' });
+  });
+
   /** Delivers an event to the service as another service would publish it. */
   async function deliver<T extends events.EventType>(topic: string, type: T, subject: string, data: events.EventData<T>) {
     const event = newEvent(type.split('.')[0]!, type, subject, data);

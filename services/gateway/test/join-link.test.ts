@@ -367,4 +367,77 @@ describe('GET /v1/appointments/{id}/join on the real platform: the Jitsi fallbac
       expect({ status: replay.status, body: await replay.json() }).toEqual({ status: 200, body: { received: true, duplicate: true } });
     }, 30_000);
   });
+
+  it('POST /v1/appointments/{id}/reschedule: the patient moves a paid consultation, the Zoom meeting follows with the same link, the old slot is free again; hostile moves get 4xx with codes', async () => {
+    const api = new ApiClient(platform.gatewayUrl);
+    const register = async (role: 'patient' | 'professional') => {
+      const session = await api.expect(201, 'POST', '/v1/auth/register', { email: `move-${role}-${unique()}@example.ch`, password: `${role}-password-1`, role, displayName: role === 'patient' ? 'Pat Mover' : 'Dr. Move', consents: currentConsents() });
+      return { id: session.user.id as string, as: api.as(session.accessToken) };
+    };
+    const pro = await register('professional');
+    await pro.as.expect(200, 'PUT', '/v1/professionals/me', {
+      specialties: ['general-practice'], languages: ['en'], country: 'CH', city: 'Bern', latitude: 46.948, longitude: 7.4474,
+      price: { amount: '120.00', currency: 'CHF' }, timeZone: 'UTC', consultationMinutes: 30, bio: 'Moves well.',
+    });
+    // Tomorrow (UTC), 08:00 to 12:00 in 30-minute slots.
+    const tomorrow = new Date(Date.now() + 86_400_000);
+    await pro.as.expect(200, 'PUT', '/v1/professionals/me/schedule', {
+      rules: [{ weekday: ((tomorrow.getUTCDay() + 6) % 7) + 1, start: '08:00', end: '12:00' }],
+      slotMinutes: 30, bufferMinutes: 0, minimumNoticeMinutes: 60, horizonDays: 3,
+    });
+    const admin = api.as((await api.expect(200, 'POST', '/v1/auth/login', { email: 'admin@cryptocare.test', password: 'admin-password-1' })).accessToken);
+    await admin.expect(200, 'POST', `/v1/admin/professionals/${pro.id}/verify`);
+    const day = tomorrow.toISOString().slice(0, 10);
+    const freeSlots = async () => ((await api.expect(200, 'GET', `/v1/professionals/${pro.id}/slots`)).items as Array<{ start: string }>).map((x) => x.start).filter((x) => x.startsWith(day));
+    const slots = await freeSlots();
+    expect(slots.length).toBe(8);
+
+    const patient = await register('patient');
+    const booked = await patient.as.expect(201, 'POST', '/v1/appointments', { professionalId: pro.id, start: slots[0] });
+    const id = booked.appointment.id as string;
+    const move = (who: ApiClient, body: unknown, headers: Record<string, string> = {}) => who.call('POST', `/v1/appointments/${id}/reschedule`, body, headers);
+    // Unpaid: a hold is cancelled and booked again, not moved.
+    const unpaid = await move(patient.as, { start: slots[2] });
+    expect({ status: unpaid.status, code: unpaid.body.error.code }).toEqual({ status: 409, code: 'NOT_RESCHEDULABLE' });
+    expect((await fetch(`${booked.invoice.checkoutUrl}/pay`, { method: 'POST' })).ok).toBe(true);
+    const ready = await eventually(async () => {
+      const { appointment } = await patient.as.expect(200, 'GET', `/v1/appointments/${id}`);
+      return appointment.meeting?.provider === 'zoom' ? appointment : undefined;
+    }, 30_000);
+
+    const stranger = await register('patient');
+    const hostile: Array<[string, Promise<{ status: number; body: any }>, number, string]> = [
+      ['another patient', move(stranger.as, { start: slots[2] }), 404, 'APPOINTMENT_NOT_FOUND'],
+      ['an admin', move(admin, { start: slots[2] }), 403, 'FORBIDDEN'],
+      ['no token', api.call('POST', `/v1/appointments/${id}/reschedule`, { start: slots[2] }), 401, 'UNAUTHENTICATED'],
+      ['NUL bytes', move(patient.as, { start: `${slots[2]}\u0000` }), 400, 'INVALID_CHARACTERS'],
+      ['an absurd date', move(patient.as, { start: '9999-99-99T99:99:99Z' }), 400, 'VALIDATION_FAILED'],
+      ['the year 200000', move(patient.as, { start: '+200000-01-01T00:00:00Z' }), 400, 'VALIDATION_FAILED'],
+      ['another field', move(patient.as, { start: slots[2], professionalId: stranger.id }), 400, 'VALIDATION_FAILED'],
+      ['not a slot', move(patient.as, { start: new Date(Date.parse(slots[2]!) + 7 * 60_000).toISOString() }), 409, 'SLOT_NOT_AVAILABLE'],
+      ['a day without hours', move(patient.as, { start: new Date(Date.parse(slots[2]!) + 86_400_000).toISOString() }), 409, 'SLOT_NOT_AVAILABLE'],
+      ['an id that is not a UUID', patient.as.call('POST', '/v1/appointments/not-a-uuid/reschedule', { start: slots[2] }), 400, 'VALIDATION_FAILED'],
+    ];
+    for (const [name, answer, status, code] of hostile) {
+      const res = await answer;
+      expect({ name, status: res.status, code: res.body?.error?.code }).toEqual({ name, status, code });
+    }
+
+    // Five identical requests at the same instant: each answered 200 with the move, made once.
+    const answers = await Promise.all(Array.from({ length: 5 }, () => move(patient.as, { start: slots[2] })));
+    expect(answers.map((a) => [a.status, a.body.appointment?.start])).toEqual(Array(5).fill([200, slots[2]]));
+    const zoomMeeting = () => platform.zoom.meetings.find((m) => m.join_url === ready.meeting.joinUrl);
+    await eventually(async () => Date.parse(zoomMeeting()?.start_time ?? '') === Date.parse(slots[2]!), 30_000);
+    const { appointment: moved } = await patient.as.expect(200, 'GET', `/v1/appointments/${id}`);
+    expect(moved).toMatchObject({ status: 'confirmed', start: slots[2], meeting: { provider: 'zoom', joinUrl: ready.meeting.joinUrl } });
+    // The old slot is bookable again, the new one is not.
+    await eventually(async () => {
+      const free = await freeSlots();
+      return free.includes(slots[0]!) && !free.includes(slots[2]!);
+    }, 10_000);
+    // The professional may move it too.
+    const byPro = await move(pro.as, { start: slots[4] });
+    expect({ status: byPro.status, start: byPro.body.appointment?.start }).toEqual({ status: 200, start: slots[4] });
+    await eventually(async () => Date.parse(zoomMeeting()?.start_time ?? '') === Date.parse(slots[4]!), 30_000);
+  }, 120_000);
 });

@@ -39,6 +39,17 @@ const confirmed = (appointmentId: string) => {
     invoiceId: randomUUID(),
   });
 };
+/** The booking of `confirmedEvent` moved to `startAt` (30 minutes, as booked). */
+const rescheduled = (confirmedEvent: DomainEvent<'appointment.confirmed'>, startAt: string) =>
+  newEvent('appointment', 'appointment.rescheduled', confirmedEvent.subject, {
+    appointmentId: confirmedEvent.data.appointmentId,
+    patientId: confirmedEvent.data.patientId,
+    professionalId: confirmedEvent.data.professionalId,
+    previousStartAt: confirmedEvent.data.startAt,
+    startAt,
+    endAt: new Date(Date.parse(startAt) + 30 * 60_000).toISOString(),
+    rescheduledBy: 'patient',
+  });
 const cancelled = (appointmentId: string) =>
   newEvent('appointment', 'appointment.cancelled', appointmentId, { appointmentId, reason: 'patient', wasPaid: true, cancelledBy: 'patient' });
 
@@ -321,6 +332,54 @@ describe('video service (real PostgreSQL, Zoom simulator)', () => {
       // A meeting video does not know (made by hand in the account): stored, processed, nothing told.
       expect((await ingest(body)).accepted).toBe(true);
       expect((await ingest(zoomEvent('recording.completed', stranger))).accepted).toBe(false);
+    });
+  });
+
+  describe('a booking moved (appointment.rescheduled)', () => {
+    it('moves its Zoom meeting in place: same links, the new time at Zoom, no second meeting; a replay does nothing', async () => {
+      const appointmentId = randomUUID();
+      const booked = confirmed(appointmentId);
+      await deliver(bus, booked);
+      const created = await meetingCreated(appointmentId);
+      const zoom = sim.meetings.find((m) => m.join_url === created.data.joinUrl)!;
+      const newStart = '2031-01-06T10:00:00.000Z';
+      const move = rescheduled(booked, newStart);
+      await deliver(bus, move);
+      const moved = await eventually(async () => {
+        const { meeting } = await client.getMeeting({ appointmentId });
+        return meeting!.startAt === newStart ? meeting : undefined;
+      }, 10_000, 20);
+      expect(moved).toMatchObject({ provider: 'zoom', joinUrl: created.data.joinUrl, durationMinutes: 30 });
+      expect(Date.parse(sim.meetings.find((m) => m.id === zoom.id)!.start_time ?? '')).toBe(Date.parse(newStart));
+      const meetingsAtZoom = sim.meetings.length;
+      await deliver(bus, move); // redelivered
+      await new Promise((r) => setTimeout(r, 300));
+      expect(sim.meetings.length).toBe(meetingsAtZoom);
+      expect(publishedFor(appointmentId, 'video.meeting_created')).toHaveLength(1);
+      expect(sim.deletedMeetingIds).not.toContain(zoom.id);
+    });
+
+    it("replaces it when its host is busy at the new time: the new link is announced and the old meeting deleted at Zoom; a Jitsi room just moves", async () => {
+      // Both on the account's user, who hosts one meeting at a time: the first cannot move onto the second's hour.
+      const first = confirmed(randomUUID());
+      const second = confirmed(randomUUID());
+      for (const e of [first, second]) await deliver(bus, e);
+      const before = await meetingCreated(first.data.appointmentId);
+      await meetingCreated(second.data.appointmentId);
+      const oldZoom = sim.meetings.find((m) => m.join_url === before.data.joinUrl)!;
+      await deliver(bus, rescheduled(first, second.data.startAt));
+      const replaced = await eventually(async () => publishedFor(first.data.appointmentId, 'video.meeting_created')[1] as DomainEvent<'video.meeting_created'> | undefined, 10_000, 20);
+      expect(replaced.data).toMatchObject({ provider: 'jitsi', meetingId: before.data.meetingId });
+      expect(replaced.data.joinUrl).not.toBe(before.data.joinUrl);
+      await eventually(async () => sim.deletedMeetingIds.includes(oldZoom.id), 10_000, 20);
+      expect((await client.getMeeting({ appointmentId: first.data.appointmentId })).meeting).toMatchObject({ provider: 'jitsi', startAt: second.data.startAt, joinUrl: replaced.data.joinUrl });
+
+      // Moved again, the Jitsi room keeps its name; only its time changes (tokens are minted for it at each join).
+      const later = '2031-02-03T15:00:00.000Z';
+      await deliver(bus, rescheduled(first, later));
+      await eventually(async () => (await client.getMeeting({ appointmentId: first.data.appointmentId })).meeting!.startAt === later, 10_000, 20);
+      expect((await client.getMeeting({ appointmentId: first.data.appointmentId })).meeting!.joinUrl).toBe(replaced.data.joinUrl);
+      expect(publishedFor(first.data.appointmentId, 'video.meeting_created')).toHaveLength(2);
     });
   });
 

@@ -9,6 +9,7 @@ import {
   releaseUnpayableHold,
   holdExpiry,
   recordConsultationOutcome,
+  rescheduleBooking,
   type Booking,
   type Caller,
 } from './booking';
@@ -149,6 +150,33 @@ describe('cancelBooking', () => {
 
   it('a stranger learns nothing about the booking’s state', () => {
     expectCode(() => cancelBooking({ ...held, status: 'expired' }, { userId: 'x', role: 'patient' }, before), 'NOT_ALLOWED');
+  });
+});
+
+describe('rescheduleBooking', () => {
+  const before = at('2026-01-05T13:00:00Z');
+  const later = [at('2026-01-07T09:00:00Z'), at('2026-01-07T09:30:00Z')] as const;
+
+  it('either party moves a paid booking before it starts: new times, same status, who moved it', () => {
+    expect(rescheduleBooking(confirmed, patient, ...later, before)).toEqual({ booking: { ...confirmed, startAt: later[0], endAt: later[1] }, by: 'patient' });
+    expect(rescheduleBooking(confirmed, professional, ...later, before).by).toBe('professional');
+  });
+
+  it.each([
+    ['another patient', { userId: 'patient-2', role: 'patient' }],
+    ['the professional’s id claiming the patient role', { userId: 'pro-1', role: 'patient' }],
+    ['an admin', admin],
+  ] as [string, Caller][])('%s may not move it', (_who, caller) => {
+    expectCode(() => rescheduleBooking(confirmed, caller, ...later, before), 'NOT_ALLOWED');
+  });
+
+  it.each(['held', 'cancelled', 'expired', 'completed', 'no_show'] as const)('a %s booking cannot be moved', (status) => {
+    expectCode(() => rescheduleBooking({ ...confirmed, status }, patient, ...later, before), 'NOT_RESCHEDULABLE');
+  });
+
+  it('is refused once it has started, and to a time already past', () => {
+    expectCode(() => rescheduleBooking(confirmed, patient, ...later, at('2026-01-05T14:00:00Z')), 'RESCHEDULE_TOO_LATE');
+    expectCode(() => rescheduleBooking(confirmed, patient, at('2026-01-05T12:00:00Z'), at('2026-01-05T12:30:00Z'), before), 'SLOT_NOT_AVAILABLE');
   });
 });
 

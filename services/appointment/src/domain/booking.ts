@@ -123,6 +123,20 @@ export function cancelBooking(booking: Booking, by: Caller, now: Date): CancelRe
   return { booking: { ...cancelled, cancelledBy: party }, refundDue: booking.status === 'confirmed' };
 }
 
+/**
+ * Moves a paid booking to `startAt`..`endAt` (a free slot of the same professional: the caller
+ * checks that). Only its patient or its professional, only a confirmed booking (an unpaid hold is
+ * cancelled and booked again), only before it starts and only to a time still ahead. Returns who moved it.
+ */
+export function rescheduleBooking(booking: Booking, by: Caller, startAt: Date, endAt: Date, now: Date): { booking: Booking; by: 'patient' | 'professional' } {
+  const party = partyOf(booking, by);
+  if (party === null) throw new DomainError('NOT_ALLOWED', 'only the patient or the professional of a booking may move it');
+  if (booking.status !== 'confirmed') throw new DomainError('NOT_RESCHEDULABLE', `a ${booking.status} booking cannot be moved; only a paid one can (cancel an unpaid one and book again)`);
+  if (now >= booking.startAt) throw new DomainError('RESCHEDULE_TOO_LATE', 'the appointment has already started');
+  if (startAt <= now) throw new DomainError('SLOT_NOT_AVAILABLE', 'the new time has passed');
+  return { booking: { ...booking, startAt, endAt }, by: party };
+}
+
 /** The reason recorded on bookings cancelled because their professional erased their account. */
 export const PROFESSIONAL_LEFT = 'professional left';
 

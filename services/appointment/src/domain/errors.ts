@@ -17,6 +17,8 @@ export type DomainErrorCode =
   | 'NOT_ALLOWED' // the caller may not see or change this booking
   | 'INVALID_TRANSITION' // the booking's status does not allow this step
   | 'CANCEL_TOO_LATE' // the appointment has already started
+  | 'NOT_RESCHEDULABLE' // only a confirmed (paid) booking can be moved
+  | 'RESCHEDULE_TOO_LATE' // the appointment has already started
   | 'HOLD_NOT_EXPIRED'; // expireHold called before the hold's expiry
 
 export type GrpcStatusName =
@@ -59,6 +61,8 @@ export const codeToGrpcStatus: Readonly<Record<DomainErrorCode, GrpcStatusName>>
   NOT_ALLOWED: 'PERMISSION_DENIED',
   INVALID_TRANSITION: 'FAILED_PRECONDITION',
   CANCEL_TOO_LATE: 'FAILED_PRECONDITION',
+  NOT_RESCHEDULABLE: 'FAILED_PRECONDITION',
+  RESCHEDULE_TOO_LATE: 'FAILED_PRECONDITION',
   HOLD_NOT_EXPIRED: 'FAILED_PRECONDITION',
   INVALID_DATE: 'INVALID_ARGUMENT',
   DATE_OUTSIDE_HORIZON: 'INVALID_ARGUMENT',

@@ -247,6 +247,17 @@ export function appointmentService(deps: {
         };
       },
 
+      async rescheduleAppointment(req) {
+        const who = caller(req.caller);
+        const startAt = instant(req.startAt, 'start');
+        await viewable(req.appointmentId, who);
+        try {
+          return { appointment: appointmentMessage(await bookings.reschedule(req.appointmentId, who, startAt)) };
+        } catch (err) {
+          translate(err);
+        }
+      },
+
       async cancelAppointment(req) {
         const who = caller(req.caller);
         await viewable(req.appointmentId, who);

@@ -124,9 +124,10 @@ export class AppointmentStore {
     return rows.map((r) => ({ id: r.id, startAt: r.startAt, endAt: r.endAt, reason: r.reason }));
   }
 
-  async busy(professionalId: string, from: Date, to: Date, tx: Tx | PrismaClient = this.db): Promise<Interval[]> {
+  /** The active bookings' times of [from, to), but `exceptId`'s (a booking being moved). */
+  async busy(professionalId: string, from: Date, to: Date, tx: Tx | PrismaClient = this.db, exceptId?: string): Promise<Interval[]> {
     const rows = await tx.appointment.findMany({
-      where: { professionalId, status: { in: ACTIVE }, startAt: { lt: to }, endAt: { gt: from } },
+      where: { professionalId, status: { in: ACTIVE }, startAt: { lt: to }, endAt: { gt: from }, ...(exceptId ? { id: { not: exceptId } } : {}) },
       select: { startAt: true, endAt: true },
     });
     return rows;
@@ -265,6 +266,26 @@ export class AppointmentStore {
     } catch (err) {
       if (isOverlapViolation(err)) throw new SlotTakenError();
       if (input.idempotencyKey && isIdempotencyKeyViolation(err)) throw new IdempotencyKeyTakenError();
+      throw err;
+    }
+  }
+
+  /**
+   * Moves a booking to new times inside `tx` (its buffer after it, as `hold` computes it). The
+   * exclusion constraint refuses a time another active booking blocks: SlotTakenError.
+   */
+  async move(tx: Tx, id: string, professionalId: string, startAt: Date, endAt: Date): Promise<Appointment> {
+    const schedule = await tx.$queryRawUnsafe<Array<{ buffer_minutes: number }>>(
+      `SELECT buffer_minutes FROM ${table(this.schema, 'schedules')} WHERE professional_id = $1::uuid FOR NO KEY UPDATE`,
+      professionalId,
+    );
+    if (schedule.length === 0) throw new NoScheduleError();
+    const blockedUntil = new Date(endAt.getTime() + schedule[0]!.buffer_minutes * 60_000);
+    try {
+      return await tx.appointment.update({ where: { id }, data: { startAt, endAt, blockedUntil } });
+    } catch (err) {
+      // The transaction is lost with it: the caller's answer is SLOT_TAKEN.
+      if (isOverlapViolation(err)) throw new SlotTakenError();
       throw err;
     }
   }

@@ -12,6 +12,7 @@ import { requireBookingConsents } from './consents';
 const BookBody = Type.Object({ professionalId: Uuid, start: Type.String({ format: 'date-time' }) }, { additionalProperties: false });
 const ListQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), cursor: Type.Optional(Type.String({ maxLength: 300 })) });
 const CancelBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false });
+const RescheduleBody = Type.Object({ start: Type.String({ format: 'date-time', description: 'One of the professional’s free slots (GET /v1/professionals/{id}/slots)' }) }, { additionalProperties: false });
 /** A Lightning address (user@domain), a BOLT11 for exactly the sats owed, or an on-chain address; payment checks it. */
 const RefundDestinationBody = Type.Object({ destination: Type.String({ minLength: 1, maxLength: 2048 }) }, { additionalProperties: false });
 export const RefundBody = Type.Object({
@@ -168,6 +169,30 @@ export function appointmentRoutes(app: FastifyInstance, backends: Backends, auth
         { deadlineMs: 1_500 },
       );
       return { refund: presentRefund(refund)! };
+    },
+  );
+
+  app.post<{ Params: IdParams; Body: Static<typeof RescheduleBody> }>(
+    '/v1/appointments/:id/reschedule',
+    {
+      schema: {
+        tags: ['appointments'],
+        operationId: 'rescheduleAppointment',
+        summary: 'Move a paid booking to another free slot of the same professional (either party, before it starts); the meeting follows',
+        security: bearer,
+        params: IdParams,
+        body: RescheduleBody,
+        response: { 200: Type.Object({ appointment: Refs.Appointment }), ...errorResponses },
+      },
+      preHandler: auth.requireRole('patient', 'professional'),
+    },
+    async (request) => {
+      const start = new Date(request.body.start).toISOString();
+      const { appointment: a } = await backends.appointment.rescheduleAppointment(
+        { appointmentId: request.params.id, caller: caller(principalOf(request)), startAt: start },
+        { deadlineMs: 1_500 },
+      );
+      return { appointment: presentAppointment(a!) };
     },
   );
 

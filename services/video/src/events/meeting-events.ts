@@ -1,7 +1,7 @@
 import { consumedTopics } from '@cryptocare/contracts';
 import type { AnyDomainEvent, DomainEvent, EventHandlers } from '@cryptocare/events';
 import { histogram, isUuid, sloBuckets, type Logger } from '@cryptocare/platform';
-import { linkSeconds, MEETING_TIME_ZONE, MEETING_TOPIC, meetingWindow } from '../domain/meeting';
+import { linkSeconds, MEETING_TIME_ZONE, MEETING_TOPIC, meetingWindow, type Meeting } from '../domain/meeting';
 import type { ProvidedMeeting, ResilientMeetingProvider } from '../providers/resilient';
 import type { HostStore } from '../store/host-store';
 import type { MeetingStore } from '../store/meeting-store';
@@ -15,6 +15,9 @@ export const VIDEO_GROUP = 'video';
 
 type Confirmed = DomainEvent<'appointment.confirmed'>;
 type Cancelled = DomainEvent<'appointment.cancelled'>;
+type Rescheduled = DomainEvent<'appointment.rescheduled'>;
+/** What a booking's move did at the provider: nothing to do there, or a new meeting in place of the old. */
+type Move = { kind: 'moved' } | { kind: 'replaced'; old: Meeting; created: ProvidedMeeting };
 
 /**
  * What video does when a booking is confirmed or cancelled.
@@ -74,6 +77,15 @@ export class MeetingEvents {
         const { hostId, reservationId: _reservation, ...meeting } = created;
         await store.addMeeting(tx, { appointmentId, ...meeting, hostId: hostId ?? null, startAt: window.startAt, durationMinutes: window.durationMinutes });
       },
+      'appointment.rescheduled': async (event, tx) => {
+        const move = await this.providerMoveFor(event);
+        if (!move) return;
+        const { appointmentId, startAt, endAt } = event.data;
+        const window = meetingWindow(startAt, endAt);
+        if (move.kind === 'moved') return store.moveMeeting(tx, appointmentId, window.startAt, window.durationMinutes);
+        const { hostId, reservationId: _reservation, ...meeting } = move.created;
+        await store.replaceMeeting(tx, { appointmentId, ...meeting, hostId: hostId ?? null, startAt: window.startAt, durationMinutes: window.durationMinutes });
+      },
       'appointment.cancelled': async (event, tx) => {
         await this.providerDeletionFor(event);
         await store.markDeleted(tx, event.data.appointmentId);
@@ -111,9 +123,11 @@ export class MeetingEvents {
 
   /** Wraps each delivery of the consumer group: provider work first, clean-up after. */
   async aroundDelivery(event: AnyDomainEvent, deliver: () => Promise<void>): Promise<void> {
-    if (event.type !== 'appointment.confirmed' && event.type !== 'appointment.cancelled') return deliver();
+    if (event.type !== 'appointment.confirmed' && event.type !== 'appointment.cancelled' && event.type !== 'appointment.rescheduled') return deliver();
     try {
-      await (event.type === 'appointment.confirmed' ? this.providerMeetingFor(event) : this.providerDeletionFor(event));
+      if (event.type === 'appointment.confirmed') await this.providerMeetingFor(event);
+      else if (event.type === 'appointment.cancelled') await this.providerDeletionFor(event);
+      else await this.providerMoveFor(event);
     } catch (err) {
       // The handler tries again inside its transaction.
       this.deps.logger.warn({ err, eventId: event.id, type: event.type }, 'provider work before the transaction failed');
@@ -124,7 +138,57 @@ export class MeetingEvents {
       const pending = this.work.get(event.id);
       this.work.delete(event.id);
       if (pending && event.type === 'appointment.confirmed') await this.settle(event, pending as Promise<ProvidedMeeting | undefined>);
+      if (pending && event.type === 'appointment.rescheduled') await this.settleMove(event, pending as Promise<Move | undefined>);
     }
+  }
+
+  /**
+   * A booking moved: its meeting follows. A Jitsi room needs nothing at the provider (its tokens are
+   * minted for the booking's times at each join). A Zoom meeting is moved in place (its links stay)
+   * when its host has the new time free and an update left today (Zoom counts updates with
+   * creations); otherwise a new meeting is made as for a new booking (another host, or the
+   * fallback), and the old one is deleted once the new one is recorded (settleMove).
+   */
+  private providerMoveFor(event: Rescheduled): Promise<Move | undefined> {
+    return this.once(event.id, async () => {
+      const { appointmentId, professionalId, startAt, endAt } = event.data;
+      const meeting = await this.deps.store.findByAppointment(appointmentId);
+      if (!meeting || meeting.status !== 'active') return undefined;
+      const window = meetingWindow(startAt, endAt);
+      if (meeting.startAt.getTime() === window.startAt.getTime() && meeting.durationMinutes === window.durationMinutes) return undefined; // moved already
+      if (meeting.provider !== 'zoom') return { kind: 'moved' };
+      const endsAt = new Date(window.startAt.getTime() + window.durationMinutes * 60_000);
+      const { hosts } = this.deps;
+      const at = { appointmentId, startAt: window.startAt, endAt: endsAt };
+      if (hosts && meeting.hostId) {
+        const moved = await hosts.moveMeeting({ ...at, zoomUserId: meeting.hostId, providerMeetingId: meeting.providerMeetingId, durationMinutes: window.durationMinutes, timeZone: MEETING_TIME_ZONE });
+        if (moved) return { kind: 'moved' };
+      }
+      const choice = hosts ? await hosts.choiceFor({ ...at, professionalId }) : undefined;
+      const created = await this.deps.provider.createMeeting({ topic: MEETING_TOPIC, startAt: window.startAt, durationMinutes: window.durationMinutes, timeZone: MEETING_TIME_ZONE }, choice);
+      return { kind: 'replaced', old: meeting, created };
+    });
+  }
+
+  /** After a move's delivery: the old provider meeting goes once the new one is recorded; else the new one goes. */
+  private async settleMove(event: Rescheduled, pending: Promise<Move | undefined>): Promise<void> {
+    const move = await pending.catch(() => undefined);
+    if (move?.kind !== 'replaced') return;
+    const { logger, store, provider, hostStore } = this.deps;
+    let recorded;
+    try {
+      recorded = await store.findByAppointment(event.data.appointmentId);
+    } catch (err) {
+      logger.warn({ err, eventId: event.id }, 'could not check which meeting the move recorded; leaving both');
+      return;
+    }
+    const kept = recorded?.providerMeetingId === move.created.providerMeetingId && recorded.provider === move.created.provider;
+    const gone = kept ? move.old : move.created;
+    if (kept) await (move.created.reservationId ? hostStore?.keepOnly(event.data.appointmentId, move.created.reservationId) : hostStore?.releaseAppointment(event.data.appointmentId))?.catch(() => undefined);
+    else if (move.created.reservationId) await hostStore?.release(move.created.reservationId).catch(() => undefined);
+    await provider.deleteMeeting(gone.provider, gone.providerMeetingId).catch((err: unknown) =>
+      logger.warn({ err: err instanceof Error ? err.message : String(err), provider: gone.provider }, 'could not delete the meeting a move left behind'),
+    );
   }
 
   /** The booking's new provider meeting, or undefined when the booking already has a meeting. */

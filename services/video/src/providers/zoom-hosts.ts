@@ -3,6 +3,7 @@ import { ACCOUNT_HOST, professionalHostEmail, type HostKind } from '../domain/ho
 import type { HostStore } from '../store/host-store';
 import type { HostChoice, HostSlot } from './resilient';
 import type { ZoomMeetingProvider } from './zoom';
+import { HostQuotaExhaustedError } from './meeting-provider';
 
 const quotaLeft = gauge('zoom_host_quota_left', 'Meeting creations Zoom still allows today (UTC): per pool or account host; for professionals, the lowest among those who created any today', ['kind', 'host']);
 const hostRefused = counter('zoom_host_refused_total', 'Hosts passed over for a meeting: out of creations today, or their time already taken', ['kind', 'reason']);
@@ -104,6 +105,33 @@ export class ZoomHosts {
       },
     };
     return choice;
+  }
+
+  /**
+   * Moves a booking's Zoom meeting on the host that has it: its new time reserved there (one of
+   * the day's creations or updates counted) and the meeting updated at Zoom, its links kept. False
+   * when that host is busy then or out of updates today, or Zoom refused: the caller replaces the
+   * meeting instead.
+   */
+  async moveMeeting(input: { zoomUserId: string; appointmentId: string; providerMeetingId: string; startAt: Date; endAt: Date; durationMinutes: number; timeZone: string }): Promise<boolean> {
+    const { store, zoom, logger, dailyLimit } = this.options;
+    const { zoomUserId, appointmentId } = input;
+    const taken = await store.reserve({ zoomUserId, appointmentId, startAt: input.startAt, endAt: input.endAt, now: this.now(), dailyLimit });
+    if (!taken.ok) {
+      hostRefused.labels(taken.kind, taken.reason).inc();
+      return false;
+    }
+    try {
+      await zoom.updateMeeting(input.providerMeetingId, input);
+    } catch (err) {
+      await store.release(taken.reservationId).catch(() => undefined);
+      if (err instanceof HostQuotaExhaustedError) await store.markExhausted(zoomUserId, this.now(), dailyLimit);
+      logger.warn({ err: err instanceof Error ? err.message : String(err), appointmentId }, 'could not move the Zoom meeting; replacing it');
+      return false;
+    }
+    await store.keepOnly(appointmentId, taken.reservationId);
+    await this.report(taken.kind, zoomUserId, taken.left);
+    return true;
   }
 
   private async report(kind: HostKind, zoomUserId: string, left: number): Promise<void> {

@@ -221,6 +221,15 @@ export class ZoomMeetingProvider implements MeetingProvider {
     }
   }
 
+  /**
+   * Moves a meeting to another time (PATCH /v2/meetings/{meetingId}, 204): its links stay. Zoom
+   * counts an update like a creation in its host's 100 a day.
+   */
+  async updateMeeting(providerMeetingId: string, request: Pick<MeetingRequest, 'startAt' | 'durationMinutes' | 'timeZone'>): Promise<void> {
+    if (!/^\d{1,20}$/.test(providerMeetingId)) throw new ProviderRejectedError(`not a Zoom meeting id: ${providerMeetingId}`);
+    await this.authorized('PATCH', `/meetings/${providerMeetingId}`, { start_time: zoomTime(request.startAt), duration: request.durationMinutes, timezone: request.timeZone });
+  }
+
   async deleteMeeting(providerMeetingId: string): Promise<void> {
     if (!/^\d{1,20}$/.test(providerMeetingId)) throw new ProviderRejectedError(`not a Zoom meeting id: ${providerMeetingId}`);
     await this.authorized('DELETE', `/meetings/${providerMeetingId}`, undefined);

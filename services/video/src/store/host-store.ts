@@ -15,7 +15,7 @@ export interface HostCandidate {
 
 export type Reservation =
   | { ok: true; reservationId: string; zoomUserId: string; kind: HostKind; left: number }
-  | { ok: false; reason: 'exhausted' | 'busy' };
+  | { ok: false; reason: 'exhausted' | 'busy'; kind: HostKind };
 
 /** The Zoom hosts, what each has used today and the time each has promised, in video's database. */
 export class HostStore {
@@ -107,12 +107,12 @@ export class HostStore {
       if (!host[0]) throw new Error(`unknown Zoom host ${zoomUserId}`);
       const usage = await tx.zoomHostUsage.findUnique({ where: { zoomUserId_day: { zoomUserId, day: new Date(`${day}T00:00:00Z`) } } });
       const used = usage?.used ?? 0;
-      if (used >= dailyLimit) return { ok: false, reason: 'exhausted' } as const;
+      if (used >= dailyLimit) return { ok: false, reason: 'exhausted', kind: host[0].kind } as const;
       const overlapping = await tx.zoomHostReservation.findFirst({
         where: { zoomUserId, appointmentId: { not: appointmentId }, startAt: { lt: endAt }, endAt: { gt: startAt } },
         select: { id: true },
       });
-      if (overlapping) return { ok: false, reason: 'busy' } as const;
+      if (overlapping) return { ok: false, reason: 'busy', kind: host[0].kind } as const;
       await tx.$executeRawUnsafe(
         `INSERT INTO ${this.usage} AS u (zoom_user_id, day, used) VALUES ($1, $2::date, 1)
          ON CONFLICT (zoom_user_id, day) DO UPDATE SET used = u.used + 1`,
@@ -134,6 +134,11 @@ export class HostStore {
   async releaseAppointment(appointmentId: string, tx?: SqlTx): Promise<void> {
     const client = tx ? asTx(tx) : this.db;
     await client.zoomHostReservation.deleteMany({ where: { appointmentId } });
+  }
+
+  /** The booking's meeting moved to the time of `reservationId`: its other reservations go. */
+  async keepOnly(appointmentId: string, reservationId: string): Promise<void> {
+    await this.db.zoomHostReservation.deleteMany({ where: { appointmentId, id: { not: reservationId } } });
   }
 
   /** Zoom says the host is out of creations today (its count here was behind, e.g. meetings made by hand). */

@@ -43,14 +43,35 @@ export class MeetingStore {
     const { count } = await asTx(tx).meeting.createMany({ data: [{ id, ...input, status: 'active' }], skipDuplicates: true });
     if (count === 0) return undefined;
     const meeting = (await asTx(tx).meeting.findUniqueOrThrow({ where: { id } })) as Meeting;
-    await this.outbox.add(tx, 'video.meeting_created', input.appointmentId, {
-      meetingId: id,
-      appointmentId: input.appointmentId,
-      provider: input.provider,
-      joinUrl: input.joinUrl,
-      password: input.password,
-    });
+    await this.announceLink(tx, id, input);
     return meeting;
+  }
+
+  /** `video.meeting_created`: the booking's (new) link, for appointment and the patient. */
+  private async announceLink(tx: SqlTx, meetingId: string, input: NewMeeting): Promise<void> {
+    await this.outbox.add(tx, 'video.meeting_created', input.appointmentId, { meetingId, appointmentId: input.appointmentId, provider: input.provider, joinUrl: input.joinUrl, password: input.password });
+  }
+
+  /** The booking moved and its meeting with it (same provider meeting, same links): its new time. */
+  async moveMeeting(tx: SqlTx, appointmentId: string, startAt: Date, durationMinutes: number): Promise<void> {
+    await asTx(tx).meeting.updateMany({ where: { appointmentId, status: 'active' }, data: { startAt, durationMinutes } });
+  }
+
+  /**
+   * The booking moved and got another provider meeting (its host was busy then, or Zoom refused the
+   * update): the row takes the new meeting, what the old one's webhooks said is dropped, and
+   * `video.meeting_created` gives the booking its new link. False when the booking has no active meeting.
+   */
+  async replaceMeeting(tx: SqlTx, input: NewMeeting): Promise<boolean> {
+    const { appointmentId, ...meeting } = input;
+    const { count } = await asTx(tx).meeting.updateMany({
+      where: { appointmentId, status: 'active' },
+      data: { ...meeting, hostId: meeting.hostId ?? null, startedAt: null, hostJoinedAt: null, guestJoinedAt: null, endedAt: null },
+    });
+    if (count === 0) return false;
+    const row = await asTx(tx).meeting.findUniqueOrThrow({ where: { appointmentId } });
+    await this.announceLink(tx, row.id, input);
+    return true;
   }
 
   /** Marks the booking's active meeting deleted and publishes `video.meeting_deleted`. */
