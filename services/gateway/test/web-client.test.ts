@@ -591,6 +591,17 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     const checkoutUrl = (await page.getByRole('link', { name: 'Ouvrir la page de paiement' }).getAttribute('href'))!;
     expect((await fetch(`${checkoutUrl}/pay`, { method: 'POST' })).ok).toBe(true);
     await page.getByTestId('join-url').waitFor({ timeout: 30_000 });
+    // Moves it to another of the professional's times first (same payment; the meeting follows).
+    await page.getByRole('button', { name: "Changer l'horaire" }).click();
+    await page.getByRole('heading', { name: 'Choisir un nouvel horaire' }).waitFor();
+    const target = page.getByRole('button', { name: /^Déplacer au / }).nth(1);
+    await target.waitFor();
+    await expectAccessible(page, 'reschedule (fr)');
+    const newTime = (await target.getAttribute('aria-label'))!.replace(/^Déplacer au /, '');
+    await target.click();
+    await page.getByRole('status').filter({ hasText: `Votre consultation commence désormais le ${newTime}.` }).waitFor();
+    // The booking says its new time, still confirmed.
+    await page.locator('p').filter({ hasText: newTime }).filter({ has: page.getByTestId('booking-status').filter({ hasText: 'confirmé' }) }).waitFor();
     await page.getByRole('button', { name: 'Annuler le rendez-vous' }).click();
     await page.getByRole('button', { name: "Oui, l'annuler" }).click();
     const outcome = page.getByTestId('refund-outcome');

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { call, svgDataUrl, type Appointment, type BookingDetail, type Invoice, type Refund } from '../api';
+import { call, svgDataUrl, type Appointment, type BookingDetail, type Invoice, type Refund, type Slots } from '../api';
 import { ErrorText, JoinLink, useNow, useProfessional } from '../common';
 import { useFormat } from '../format';
 import { followBooking } from '../live';
@@ -96,12 +96,69 @@ function RefundView({ refund, coming }: { refund: Refund | null | undefined; com
   );
 }
 
+/** How many of the professional's next free slots a move offers. */
+const MOVE_CHOICES = 8;
+
+/**
+ * A paid booking moved to another free slot of its professional (POST …/reschedule): the
+ * professional's next slots as buttons, in the patient's zone; the meeting follows on the server.
+ */
+function RescheduleView({ appointment }: { appointment: Appointment }) {
+  const { t } = useTranslation();
+  const f = useFormat();
+  const { token } = useSession();
+  const queries = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const [movedTo, setMovedTo] = useState<string | null>(null);
+  const slots = useQuery({
+    queryKey: ['slots', appointment.professionalId],
+    queryFn: () => call<Slots>('GET', `/v1/professionals/${encodeURIComponent(appointment.professionalId)}/slots`),
+    enabled: open,
+  });
+  const move = useMutation({
+    mutationFn: (start: string) => call<{ appointment: Appointment }>('POST', `/v1/appointments/${encodeURIComponent(appointment.id)}/reschedule`, { token: token(), body: { start } }),
+    onSuccess: ({ appointment: moved }) => {
+      setOpen(false);
+      setMovedTo(moved.start);
+      void queries.invalidateQueries({ queryKey: ['booking', appointment.id] });
+      void queries.invalidateQueries({ queryKey: ['bookings'] });
+      void queries.invalidateQueries({ queryKey: ['slots', appointment.professionalId] });
+    },
+  });
+  const choices = (slots.data?.items ?? []).map((s) => s.start).filter((start) => start !== appointment.start).slice(0, MOVE_CHOICES);
+  return (
+    <div className="stack">
+      {movedTo && <p role="status" className="success">{t('booking.moved', { time: f.instant(movedTo) })}</p>}
+      {!open ? (
+        <div className="row"><button type="button" className="secondary" onClick={() => { setMovedTo(null); setOpen(true); }}>{t('booking.reschedule')}</button></div>
+      ) : (
+        <section aria-labelledby="move-title" className="stack">
+          <h2 id="move-title">{t('booking.rescheduleTitle')}</h2>
+          <p className="muted">{t('booking.rescheduleNote')}</p>
+          {slots.isPending && <p aria-live="polite">{t('common.loading')}</p>}
+          <ErrorText error={slots.error} />
+          {slots.data && choices.length === 0 && <p>{t('booking.noOtherSlots')}</p>}
+          <div className="slots">
+            {choices.map((start) => (
+              <button key={start} type="button" className="slot" disabled={move.isPending} onClick={() => move.mutate(start)} aria-label={t('booking.moveTo', { time: f.instant(start) })}>
+                {f.instant(start)}
+              </button>
+            ))}
+          </div>
+          <div className="row"><button type="button" className="secondary" onClick={() => setOpen(false)}>{t('booking.rescheduleKeep')}</button></div>
+        </section>
+      )}
+      <ErrorText error={move.error} />
+    </div>
+  );
+}
+
 /** One booking: its invoice and live progress, then the meeting; cancel with the refund outcome. */
 export function BookingPage() {
   const { id = '' } = useParams();
   const { t } = useTranslation();
   const f = useFormat();
-  const { token } = useSession();
+  const { token, session } = useSession();
   const queries = useQueryClient();
   const now = useNow(30_000);
   const key = ['booking', id];
@@ -213,6 +270,7 @@ export function BookingPage() {
         {liveStatus && !a.meeting && !ended && <p className="muted">{liveStatus}</p>}
       </div>
       {a.status === 'cancelled' && 'refund' in b && <RefundView refund={b.refund} coming={refundComing(b)} />}
+      {a.status === 'confirmed' && Date.parse(a.start) > now && session?.user.role !== 'admin' && <RescheduleView appointment={a} />}
       {cancellable(a, now) && (
         <div className="row cancel">
           {!confirming
