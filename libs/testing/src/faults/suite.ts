@@ -179,7 +179,7 @@ export async function runFaultSuite(opts: FaultSuiteOptions): Promise<FaultSuite
       const { recoveryMs, stuckAt } = await probe();
       faults.push({ kind, startedAt, recoveryMs, ...(stuckAt ? { stuckAt } : {}) });
       log(`faults:   recovered in ${recoveryMs === undefined ? `NEVER (${stuckAt})` : `${(recoveryMs / 1000).toFixed(1)} s`}`);
-      await sleep(1_000 + Math.random() * 2_000);
+      await sleep(500 + Math.random() * 1_000);
     };
     const window = opts.faultWindowMs;
     const schedule: Array<[string, () => Promise<void>]> = [
