@@ -14,7 +14,7 @@ endif
 export PATH := $(NODE_BIN):$(PATH)
 export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
 
-.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload bench-profile breaking seed faults
+.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload bench-lighthouse bench-profile breaking seed faults
 
 help:
 	@echo "make dev         run the whole platform and the web client on http://localhost:8080 (embedded, npm packages only)"
@@ -99,6 +99,11 @@ bench-load: install infra-up
 
 bench-overload: install infra-up
 	source scripts/infra/env.sh && npx tsx bench/overload.ts
+
+# Lighthouse (mobile) on the home and a professional's page, in Debian's Chromium, against `make dev`
+# (bench/lighthouse.ts; a few minutes; fetches the lighthouse npm package with npx the first time).
+bench-lighthouse: install browser
+	npx tsx bench/lighthouse.ts
 
 # Where the read path spends its CPU: each read route saturated alone under V8's profiler (bench/profile.ts).
 bench-profile: install infra-up

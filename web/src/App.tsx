@@ -6,14 +6,15 @@ import { chooseLanguage, LANGUAGES, type Language } from './i18n';
 import { SessionProvider, useSession } from './session';
 import { HomePage } from './pages/Home';
 import { ProfessionalPage } from './pages/Professional';
-import { BookingPage } from './pages/Booking';
-import { BookingsPage } from './pages/Bookings';
 import { LegalPage, NotFoundPage } from './pages/Static';
-import { AccountPage } from './pages/Account';
 
-// Patients never download the professional's and the admin's screens.
+// Patients never download the professional's and the admin's screens; the first page (search, a
+// professional's page) loads without the screens that come after it (Lighthouse: less to parse first).
 const ProPage = lazy(() => import('./pages/Pro'));
 const AdminPage = lazy(() => import('./pages/Admin'));
+const BookingPage = lazy(() => import('./pages/Booking').then((m) => ({ default: m.BookingPage })));
+const BookingsPage = lazy(() => import('./pages/Bookings').then((m) => ({ default: m.BookingsPage })));
+const AccountPage = lazy(() => import('./pages/Account').then((m) => ({ default: m.AccountPage })));
 
 const queryClient = new QueryClient({
   defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } },
