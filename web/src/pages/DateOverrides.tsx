@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { call } from '../api';
+import { ApiError, call } from '../api';
 import { ErrorText } from '../common';
 import { useSession } from '../session';
 
@@ -19,7 +19,16 @@ export function DateOverridesEditor() {
   const key = ['date-overrides', session?.user.id];
   const list = useQuery({
     queryKey: key,
-    queryFn: () => call<{ timeZone: string; items: DateOverride[] }>('GET', '/v1/professionals/me/date-overrides', { token: token() }),
+    // Before the weekly schedule is saved there are none (404 SCHEDULE_NOT_FOUND): nothing to list, no
+    // error; saving the schedule reads them again (ScheduleForm).
+    queryFn: async () => {
+      try {
+        return await call<{ timeZone: string; items: DateOverride[] }>('GET', '/v1/professionals/me/date-overrides', { token: token() });
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) return null;
+        throw err;
+      }
+    },
     enabled: !!session,
   });
   const [date, setDate] = useState('');

@@ -106,6 +106,7 @@ function ScheduleForm({ me, saved }: { me: string; saved: Schedule | null }) {
   const { t, i18n } = useTranslation();
   const f = useFormat();
   const { token } = useSession();
+  const queries = useQueryClient();
   const [ranges, setRanges] = useState<Range[]>(saved?.rules ?? [{ weekday: 1, start: '09:00', end: '12:00' }]);
   const [numbers, setNumbers] = useState(
     saved
@@ -122,6 +123,8 @@ function ScheduleForm({ me, saved }: { me: string; saved: Schedule | null }) {
       // The preview: the slots patients now see (the next week).
       return call<Slots>('GET', `/v1/professionals/${encodeURIComponent(me)}/slots`);
     },
+    // Date overrides exist only with a schedule: their editor reads them again once there is one.
+    onSuccess: () => queries.invalidateQueries({ queryKey: ['date-overrides'] }),
   });
   // ISO weekdays, 1 = Monday (1 January 2024 was a Monday).
   const weekday = (d: number) => new Intl.DateTimeFormat(i18n.language, { weekday: 'long', timeZone: 'UTC' }).format(new Date(Date.UTC(2024, 0, d)));
