@@ -24,6 +24,8 @@ export interface Professional {
   longitude?: number;
   nextAvailableAt: string | null;
   distanceKm?: number;
+  /** The admins' review (my own profile, the admins' views): a rejection's reason and time. */
+  review?: { state: 'pending' | 'verified' | 'rejected'; reason: string | null; at: string | null };
 }
 export interface Slot { start: string; end: string }
 export interface Slots { timeZone: string | null; items: Slot[] }

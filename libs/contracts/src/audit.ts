@@ -54,6 +54,11 @@ export const auditKinds = {
     recordedBy: 'search',
     description: 'an admin (actor) verified a professional (subject): listed in search from now',
   },
+  'professional.rejected': {
+    retentionDays: 10 * YEAR,
+    recordedBy: 'search',
+    description: 'an admin (actor) rejected a professional’s (subject) application; the reason stays with the profile, never in the trail (free text)',
+  },
   'booking.read_by_professional': {
     retentionDays: 10 * YEAR,
     recordedBy: 'appointment',

@@ -51,6 +51,7 @@ describe('appointment service (real PostgreSQL)', () => {
           upsertProfile: async () => ({}),
           searchProfessionals: async () => ({}),
           verifyProfessional: async () => ({}),
+          rejectProfessional: async () => ({}),
           listSpecialties: async () => ({}),
           listCountries: async () => ({}),
           listProfessionals: async () => ({}),

@@ -38,6 +38,7 @@ describe('slots cache (real PostgreSQL + Redis, two replicas)', () => {
           upsertProfile: async () => ({}),
           searchProfessionals: async () => ({}),
           verifyProfessional: async () => ({}),
+          rejectProfessional: async () => ({}),
           listSpecialties: async () => ({}),
           listCountries: async () => ({}),
           listProfessionals: async () => ({}),

@@ -91,3 +91,18 @@ export function presentProfile(p: search.Profile, language: Language = 'en') {
     ...(p.distanceKm !== undefined ? { distanceKm: Math.round(p.distanceKm * 10) / 10 } : {}),
   };
 }
+
+const reviewStates = ['pending', 'verified', 'rejected'] as const;
+
+/**
+ * A profile with where the admins' review stands (the professional's own view and the admins'):
+ * a rejection's reason and time. Never on the public reads, which show verified profiles only.
+ */
+export function presentReviewedProfile(p: search.Profile, language: Language = 'en') {
+  const state = reviewStates.find((s) => s === p.review?.state) ?? (p.verified ? 'verified' : 'pending');
+  const rejected = state === 'rejected';
+  return {
+    ...presentProfile(p, language),
+    review: { state, reason: rejected ? p.review?.reason || null : null, at: rejected ? p.review?.decidedAt || null : null },
+  };
+}

@@ -164,6 +164,45 @@ describe('consent and audit trail (real PostgreSQL, Redis, Kafka; separate proce
     }
   }, 120_000);
 
+  it('an admin rejects a professional with a reason: audited once without it, not listed nor bookable, the professional reads it until they save again; a verified one cannot be rejected', async () => {
+    const pro = await register('professional');
+    const declared = { specialties: ['general-practice'], languages: ['de'], country: 'CH', city: 'Thun', latitude: 46.758, longitude: 7.628, price: { amount: '85.00', currency: 'CHF' }, consultationMinutes: 30, timeZone: 'Europe/Zurich' };
+    await pro.api.expect(200, 'PUT', '/v1/professionals/me', declared);
+    await pro.api.expect(200, 'PUT', '/v1/professionals/me/schedule', demoSchedule);
+    const reason = 'Your diploma is unreadable: please upload a legible copy.';
+    const rejected = await admin.expect(200, 'POST', `/v1/admin/professionals/${pro.id}/reject`, { reason });
+    expect(rejected).toMatchObject({ id: pro.id, verified: false, review: { state: 'rejected', reason, at: expect.any(String) } });
+    const entry = await exactlyOnce('professional.rejected', pro.id);
+    expect(entry).toMatchObject({ source: 'search', actor: adminId, subject: pro.id });
+    expect(JSON.stringify(entry)).not.toContain('diploma');
+
+    // The professional reads it; the public does not see them; the queue no longer lists them; a booking is refused.
+    expect((await pro.api.expect(200, 'GET', '/v1/professionals/me')).review).toEqual({ state: 'rejected', reason, at: rejected.review.at });
+    expect((await api.call('GET', `/v1/professionals/${pro.id}`)).status).toBe(404);
+    const queued = async (status: string) => (await admin.expect(200, 'GET', `/v1/admin/professionals?status=${status}&limit=100`)).items.some((i: { profile: { id: string } }) => i.profile.id === pro.id);
+    expect([await queued('pending'), await queued('rejected')]).toEqual([false, true]);
+    const patient = await register('patient');
+    const { items: slots } = await api.expect(200, 'GET', `/v1/professionals/${pro.id}/slots`);
+    expect(slots.length).toBeGreaterThan(0);
+    const booking = await patient.api.call('POST', '/v1/appointments', { professionalId: pro.id, start: slots[0].start });
+    expect([booking.status, booking.body.error.code]).toEqual([409, 'SLOT_NOT_AVAILABLE']);
+
+    // Hostile and refused: a blank reason, an unknown professional; two admins at the same instant both answer, one reason stands.
+    expect((await admin.call('POST', `/v1/admin/professionals/${pro.id}/reject`, { reason: ' \n ' })).body.error.code).toBe('INVALID_REASON');
+    expect((await admin.call('POST', '/v1/admin/professionals/00000000-0000-4000-8000-000000000000/reject', { reason })).status).toBe(404);
+    const both = await Promise.all(['One reason.', 'Another reason.'].map((r) => admin.call('POST', `/v1/admin/professionals/${pro.id}/reject`, { reason: r })));
+    expect(both.map((r) => r.status)).toEqual([200, 200]);
+    expect(['One reason.', 'Another reason.']).toContain((await pro.api.expect(200, 'GET', '/v1/professionals/me')).review.reason);
+
+    // Saving the profile asks for a new review; once verified, a rejection is refused.
+    expect((await pro.api.expect(200, 'PUT', '/v1/professionals/me', declared)).review).toEqual({ state: 'pending', reason: null, at: null });
+    expect([await queued('pending'), await queued('rejected')]).toEqual([true, false]);
+    await admin.expect(200, 'POST', `/v1/admin/professionals/${pro.id}/verify`);
+    const late = await admin.call('POST', `/v1/admin/professionals/${pro.id}/reject`, { reason });
+    expect([late.status, late.body.error.code]).toEqual([409, 'ALREADY_VERIFIED']);
+    expect((await api.call('GET', `/v1/professionals/${pro.id}`)).status).toBe(200);
+  }, 60_000);
+
   it('a new version of the teleconsultation consent makes it pending and refuses booking until it is given again; withdrawal refuses booking too', async () => {
     const patient = await register('patient');
     const { items: pros } = await api.expect(200, 'GET', '/v1/professionals?limit=1');

@@ -785,4 +785,59 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     expect(problems).toEqual([]);
     await proContext.close();
   }, 120_000);
+
+  it('an admin in German rejects an applicant with a reason, after a confirmation; the professional reads it, and saving asks for a new review', async () => {
+    // The applicant, through the API: an account and a profile waiting for review.
+    const api = new ApiClient(platform!.gatewayUrl);
+    const password = 'web-professional-password';
+    const email = `web-rejected-${Date.now()}@example.ch`;
+    const applicant = await api.expect(201, 'POST', '/v1/auth/register', { email, password, role: 'professional', displayName: 'Dr. Web Abgelehnt', consents: currentConsents() });
+    const declared = { specialties: ['dermatology'], languages: ['de'], country: 'CH', city: 'Luzern', latitude: 47.0502, longitude: 8.3093, price: { amount: '110.00', currency: 'CHF' }, consultationMinutes: 30, timeZone: 'Europe/Zurich' };
+    await api.as(applicant.accessToken).expect(200, 'PUT', '/v1/professionals/me', declared);
+
+    // The admin switches the page to German and rejects them from the queue: a reason, then a confirmation.
+    const adminView = await adminPage();
+    await adminView.getByLabel('Language').selectOption('de');
+    await adminView.getByRole('heading', { name: 'Verwaltung', level: 1 }).waitFor();
+    const waiting = adminView.getByRole('list', { name: 'Fachpersonen, die auf Prüfung warten' }).getByRole('listitem').filter({ hasText: 'Dr. Web Abgelehnt' });
+    await waiting.getByRole('button', { name: 'Ablehnen' }).click();
+    const reason = 'Das Diplom ist unleserlich. Bitte laden Sie eine lesbare Kopie hoch.';
+    await waiting.getByLabel('Grund der Ablehnung (die Fachperson liest ihn)').fill(reason);
+    await waiting.getByRole('button', { name: 'Mit diesem Grund ablehnen' }).click();
+    await waiting.getByRole('alertdialog').getByText(/^Die Bewerbung von Dr\. Web Abgelehnt ablehnen\?/).waitFor();
+    await expectAccessible(adminView, 'admin rejection confirmation (de)');
+    await waiting.getByRole('button', { name: 'Ja, ablehnen' }).click();
+    await adminView.getByText('Die Bewerbung von Dr. Web Abgelehnt ist abgelehnt. Die Fachperson sieht Ihren Grund.').waitFor();
+    await eventually(async () => (await waiting.count()) === 0);
+    await expectAccessible(adminView, 'admin rejected (de)');
+    await adminView.context().close();
+
+    // The professional signs in: their page shows the rejection, its reason and what to do.
+    const proContext = await browser!.newContext({ viewport: MOBILE, timezoneId: 'Europe/Zurich', locale: 'en-GB' });
+    const page = await proContext.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(String(err)));
+    await page.goto(platform!.gatewayUrl);
+    await page.getByRole('button', { name: 'I already have an account' }).click();
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(/\/pro$/);
+    const profile = page.getByRole('region', { name: 'My profile' });
+    const rejection = profile.getByRole('note', { name: 'An administrator did not accept your profile' });
+    await rejection.getByText(reason).waitFor();
+    await rejection.getByText('Change what is asked and save your profile: it then goes back to an administrator for a new review.').waitFor();
+    await expectAccessible(page, 'rejected profile (pro page)');
+
+    // Saving the profile asks for a new review: the notice goes, the admins' queue has them again.
+    await profile.getByLabel('City').fill('Luzern-Stadt');
+    await profile.getByRole('button', { name: 'Save my profile' }).click();
+    await profile.getByText('Saved. Your profile goes back to an administrator for a new review.').waitFor();
+    expect(await rejection.count()).toBe(0);
+    const adminApi = api.as((await api.expect(200, 'POST', '/v1/auth/login', admin)).accessToken);
+    const queue = await adminApi.expect(200, 'GET', '/v1/admin/professionals?status=pending&limit=100');
+    expect(queue.items.find((i: { profile: { id: string } }) => i.profile.id === applicant.user.id)?.profile.review).toEqual({ state: 'pending', reason: null, at: null });
+    expect(problems).toEqual([]);
+    await proContext.close();
+  }, 120_000);
 });

@@ -44,11 +44,13 @@ describe('search service (real PostgreSQL)', () => {
   let pool: pg.Pool;
   const bus = new InProcessBus();
   const published: BusMessage[] = [];
+  const audited: BusMessage[] = [];
 
   beforeAll(async () => {
     schema = await migratedSchema('search');
     pool = new pg.Pool({ connectionString: infraUrls().databaseUrl, max: 2 });
     await bus.subscribe({ groupId: 'test', topics: [events.topics.search], handle: async (m) => void published.push(m) });
+    await bus.subscribe({ groupId: 'test-audit', topics: [events.topics.audit], handle: async (m) => void audited.push(m) });
     service = await main(
       { DATABASE_URL: infraUrls().databaseUrl, DATABASE_SCHEMA: schema, GRPC_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', NODE_ENV: 'test' },
       { bus, cache: new MemoryCache() },
@@ -231,6 +233,104 @@ describe('search service (real PostgreSQL)', () => {
       await expect(client.getProfile({ professionalId: 'abc' })).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_PROFESSIONAL_ID' });
       await expect(client.verifyProfessional({ professionalId: randomUUID() })).rejects.toMatchObject({ status: status.NOT_FOUND, code: 'PROFESSIONAL_NOT_FOUND' });
       await expect(client.verifyProfessional({ professionalId: "1' OR '1'='1" })).rejects.toMatchObject({ code: 'INVALID_PROFESSIONAL_ID' });
+    });
+  });
+
+  describe('RejectProfessional', () => {
+    const admin = randomUUID();
+    /** The events published about one professional, of one type. */
+    const eventsOf = (messages: BusMessage[], type: string, subject: string): Array<{ data: any }> =>
+      messages.map((m) => decodeEnvelope(m.value)).filter((e) => 'type' in e && e.type === type && e.subject === subject) as Array<{ data: any }>;
+    const queue = async (state: string) => {
+      const seen: string[] = [];
+      let cursor = '';
+      do {
+        const page = await client.listProfessionals({ state, limit: 100, cursor });
+        seen.push(...page.items.map((i) => i.profile!.id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return seen;
+    };
+
+    it('rejects a profile waiting for review with a reason the owner reads until they save again; not listed, out of the queue; published and audited without the reason', async () => {
+      const t = token();
+      const { profile: saved } = await client.upsertProfile({ profile: profile({ bio: t }) });
+      const id = saved!.id;
+      expect(saved!.review).toEqual({ state: 'pending', reason: '', decidedAt: '', decidedBy: '' });
+      // Cached while pending: the rejection must show through.
+      await client.getProfile({ professionalId: id, includeUnverified: true });
+
+      const before = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+      const { profile: rejected } = await client.rejectProfessional({ professionalId: id, adminId: admin.toUpperCase(), reason: '  Diploma unreadable.\nPlease upload a legible copy. ' });
+      expect(rejected).toMatchObject({ id, verified: false, review: { state: 'rejected', reason: 'Diploma unreadable.\nPlease upload a legible copy.', decidedBy: admin } });
+      // When it was decided: an instant of this run.
+      expect(rejected!.review!.decidedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      expect(rejected!.review!.decidedAt >= before).toBe(true);
+      expect((await client.getProfile({ professionalId: id, includeUnverified: true })).profile!.review).toEqual(rejected!.review);
+      await expect(client.getProfile({ professionalId: id })).rejects.toMatchObject({ status: status.NOT_FOUND, code: 'PROFESSIONAL_NOT_FOUND' });
+      expect(await ids({ query: t })).toEqual([]);
+      expect(await queue('pending')).not.toContain(id);
+      expect((await client.listProfessionals({ verified: false, limit: 100, cursor: '' })).items.map((i) => i.profile!.id)).not.toContain(id);
+      expect(await queue('rejected')).toContain(id);
+
+      const updates = await eventually(async () => eventsOf(published, 'search.profile_updated', id).length === 2 && eventsOf(published, 'search.profile_updated', id));
+      expect(updates.map((e) => e.data)).toEqual([
+        { professionalId: id, verified: false, timeZone: 'Europe/Zurich', reviewState: 'pending' },
+        { professionalId: id, verified: false, timeZone: 'Europe/Zurich', reviewState: 'rejected' },
+      ]);
+      const [entry] = await eventually(async () => eventsOf(audited, 'audit.recorded', id).length > 0 && eventsOf(audited, 'audit.recorded', id));
+      expect(entry!.data).toMatchObject({ kind: 'professional.rejected', actorId: admin, subjectId: id, details: {} });
+      expect(JSON.stringify(entry)).not.toContain('Diploma');
+
+      // Saved again: pending once more, the reason gone, back in the queue.
+      const { profile: resubmitted } = await client.upsertProfile({ profile: profile({ id, bio: t, city: 'Winterthur' }) });
+      expect(resubmitted!.review).toEqual({ state: 'pending', reason: '', decidedAt: '', decidedBy: '' });
+      expect((await client.getProfile({ professionalId: id, includeUnverified: true })).profile!.review!.state).toBe('pending');
+      expect(await queue('pending')).toContain(id);
+      expect(await queue('rejected')).not.toContain(id);
+      await eventually(async () => eventsOf(published, 'search.profile_updated', id).at(-1)?.data.reviewState === 'pending' && eventsOf(published, 'search.profile_updated', id).length === 3);
+    });
+
+    it('refuses a verified profile (ALREADY_VERIFIED), a bad reason, unknown and malformed ids; rejecting again: the latest reason wins; verifying clears a rejection', async () => {
+      const verifiedId = await listed();
+      await expect(client.rejectProfessional({ professionalId: verifiedId, adminId: admin, reason: 'Too late.' })).rejects.toMatchObject({ status: status.FAILED_PRECONDITION, code: 'ALREADY_VERIFIED' });
+      expect((await client.getProfile({ professionalId: verifiedId })).profile!.review!.state).toBe('verified');
+
+      const { profile: saved } = await client.upsertProfile({ profile: profile() });
+      const id = saved!.id;
+      for (const reason of ['', ' \n\t ', 'x'.repeat(501), 'bad\u0000reason', 'bad\u001breason']) {
+        await expect(client.rejectProfessional({ professionalId: id, adminId: admin, reason })).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_REASON' });
+      }
+      expect((await client.getProfile({ professionalId: id, includeUnverified: true })).profile!.review!.state).toBe('pending');
+      await expect(client.rejectProfessional({ professionalId: randomUUID(), adminId: admin, reason: 'Who?' })).rejects.toMatchObject({ status: status.NOT_FOUND, code: 'PROFESSIONAL_NOT_FOUND' });
+      await expect(client.rejectProfessional({ professionalId: "1' OR '1'='1", adminId: admin, reason: 'Who?' })).rejects.toMatchObject({ code: 'INVALID_PROFESSIONAL_ID' });
+      await expect(client.listProfessionals({ state: 'everything', limit: 10, cursor: '' })).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_REVIEW_STATE' });
+
+      // 500 characters is the limit; again: the latest reason wins.
+      expect((await client.rejectProfessional({ professionalId: id, adminId: admin, reason: 'é'.repeat(500) })).profile!.review!.reason).toBe('é'.repeat(500));
+      await client.rejectProfessional({ professionalId: id, adminId: admin, reason: 'First reason.' });
+      await client.rejectProfessional({ professionalId: id, adminId: admin, reason: 'Second reason.' });
+      expect((await client.getProfile({ professionalId: id, includeUnverified: true })).profile!.review!.reason).toBe('Second reason.');
+      // Two admins at the same instant: both answered, one reason stands, the one the row holds.
+      const other = randomUUID();
+      const both = await Promise.all([
+        client.rejectProfessional({ professionalId: id, adminId: admin, reason: 'Reason of one.' }),
+        client.rejectProfessional({ professionalId: id, adminId: other, reason: 'Reason of the other.' }),
+      ]);
+      expect(both.map((r) => r.profile!.review!.state)).toEqual(['rejected', 'rejected']);
+      const { rows } = await sql(`SELECT rejection_reason, rejected_by::text AS by FROM $schema.professionals WHERE id = $1`, id);
+      expect([['Reason of one.', admin], ['Reason of the other.', other]]).toContainEqual([rows[0].rejection_reason, rows[0].by]);
+      expect((await client.getProfile({ professionalId: id, includeUnverified: true })).profile!.review).toMatchObject({ reason: rows[0].rejection_reason, decidedBy: rows[0].by });
+
+      // The database holds the rule too: a rejection is never a verification.
+      await expect(sql(`UPDATE $schema.professionals SET verified = true WHERE id = $1`, id)).rejects.toThrow(/professionals_review/);
+      await expect(sql(`UPDATE $schema.professionals SET rejection_reason = '' WHERE id = $1`, id)).rejects.toThrow(/professionals_review/);
+
+      // An admin who changes their mind verifies: the rejection goes.
+      const { profile: verified } = await client.verifyProfessional({ professionalId: id, adminId: admin });
+      expect(verified).toMatchObject({ verified: true, review: { state: 'verified', reason: '', decidedAt: '', decidedBy: '' } });
+      expect(await queue('rejected')).not.toContain(id);
+      expect(await queue('verified')).toContain(id);
     });
   });
 
@@ -499,9 +599,9 @@ describe('search service (real PostgreSQL)', () => {
       const p = profile();
       await otherClient.upsertProfile({ profile: p });
       await otherClient.getProfile({ professionalId: p.id!, includeUnverified: true });
-      expect(await redis.get(`profile:v1:${p.id}`)).toMatchObject({ id: p.id, city: 'Zürich' });
+      expect(await redis.get(`profile:v2:${p.id}`)).toMatchObject({ id: p.id, city: 'Zürich' });
       await otherClient.upsertProfile({ profile: { ...p, city: 'Basel' } });
-      expect(await redis.get(`profile:v1:${p.id}`)).toBeUndefined();
+      expect(await redis.get(`profile:v2:${p.id}`)).toBeUndefined();
       expect((await otherClient.getProfile({ professionalId: p.id!, includeUnverified: true })).profile!.city).toBe('Basel');
     } finally {
       otherClient.close();

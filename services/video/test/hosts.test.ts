@@ -27,7 +27,7 @@ const confirmed = (professionalId: string, startAt = HOUR, appointmentId = rando
     endAt: new Date(Date.parse(startAt) + 30 * 60_000).toISOString(),
     invoiceId: randomUUID(),
   });
-const verified = (professionalId: string) => newEvent('search', 'search.profile_updated', professionalId, { professionalId, verified: true, timeZone: 'Europe/Zurich' });
+const verified = (professionalId: string) => newEvent('search', 'search.profile_updated', professionalId, { professionalId, verified: true, timeZone: 'Europe/Zurich', reviewState: 'verified' });
 
 const deliver = (bus: EventBus, topic: string, event: DomainEvent) =>
   bus.publish(topic, [{ key: event.subject, value: encodeEnvelope(event), headers: { 'event-id': event.id, 'event-type': event.type } }]);

@@ -344,6 +344,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/professionals/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a professional waiting for verification, with the reason they read (409 ALREADY_VERIFIED once verified; again: the latest reason wins) */
+        post: operations["rejectProfessional"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/professionals/me/time-off/{id}": {
         parameters: {
             query?: never;
@@ -824,6 +841,14 @@ export interface components {
             verified: boolean;
             nextAvailableAt: string | null;
             distanceKm?: number;
+            /** @description the admins' review: on the professional's own profile and the admins' views only. A rejected profile goes back to pending when it is saved again */
+            review?: {
+                state: "pending" | "verified" | "rejected";
+                /** @description rejected: why, in the admin's words */
+                reason: string | null;
+                /** @description rejected: when */
+                at: string | null;
+            };
         };
         Appointment: {
             id: string;
@@ -3384,7 +3409,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description pending (the default): waiting for verification */
-                status?: "pending" | "verified";
+                status?: "pending" | "verified" | "rejected";
                 limit?: number;
                 cursor?: string;
             };
@@ -3505,6 +3530,116 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Professional"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rejectProfessional: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description shown to the professional: why, and what to change (plain text) */
+                    reason: string;
+                };
+            };
+        };
         responses: {
             /** @description Default Response */
             200: {
@@ -5589,7 +5724,7 @@ export interface operations {
     listAuditEntries: {
         parameters: {
             query?: {
-                kind?: "auth.signed_in" | "auth.sign_in_failed" | "auth.refresh_reused" | "auth.signed_out" | "account.registered" | "account.erased" | "account.exported" | "account.email_verified" | "account.password_reset" | "account.password_changed" | "account.role_changed" | "consent.granted" | "consent.withdrawn" | "admin.audit_read" | "professional.verified" | "booking.read_by_professional" | "booking.read_by_admin" | "payment.refund_due" | "payment.refund_destination_set" | "payment.refund_paid" | "audit.pruned";
+                kind?: "auth.signed_in" | "auth.sign_in_failed" | "auth.refresh_reused" | "auth.signed_out" | "account.registered" | "account.erased" | "account.exported" | "account.email_verified" | "account.password_reset" | "account.password_changed" | "account.role_changed" | "consent.granted" | "consent.withdrawn" | "admin.audit_read" | "professional.verified" | "professional.rejected" | "booking.read_by_professional" | "booking.read_by_admin" | "payment.refund_due" | "payment.refund_destination_set" | "payment.refund_paid" | "audit.pruned";
                 actor?: string;
                 subject?: string;
                 from?: string;

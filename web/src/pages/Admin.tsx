@@ -11,8 +11,53 @@ interface QueuedRefund extends Refund { appointmentId: string; invoiceId: string
 
 interface WaitingProfessional { profile: Professional; submittedAt: string }
 
-/** One professional waiting, with what they declared, and the button that verifies them. */
-function Waiting({ item, onVerified }: { item: WaitingProfessional; onVerified: (p: Professional) => void }) {
+type Decision = { kind: 'verified' | 'rejected'; profile: Professional };
+
+/**
+ * Rejecting one professional: a reason they will read (required, 1..500 characters), then a
+ * confirmation; they may change their profile and save it to ask for a new review.
+ */
+function Reject({ p, onRejected }: { p: Professional; onRejected: (p: Professional) => void }) {
+  const { t } = useTranslation();
+  const { token } = useSession();
+  const queries = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState('');
+  const [confirming, setConfirming] = useState(false);
+  const reject = useMutation({
+    mutationFn: () => call<Professional>('POST', `/v1/admin/professionals/${encodeURIComponent(p.id)}/reject`, { token: token(), body: { reason: reason.trim() } }),
+    onSuccess: (rejected) => {
+      onRejected(rejected);
+      void queries.invalidateQueries({ queryKey: ['admin-waiting'] });
+    },
+  });
+  if (!open) return <button type="button" className="secondary" onClick={() => setOpen(true)}>{t('admin.reject')}</button>;
+  const fieldId = `reject-reason-${p.id}`;
+  return (
+    <form className="stack reject" onSubmit={(e: FormEvent) => { e.preventDefault(); if (reason.trim()) setConfirming(true); }}>
+      <label htmlFor={fieldId}>{t('admin.rejectReason')}</label>
+      <textarea id={fieldId} className="prose" value={reason} onChange={(e) => { setReason(e.target.value); setConfirming(false); }} required maxLength={500} rows={3} disabled={confirming} />
+      {!confirming ? (
+        <div className="row">
+          <button type="submit" className="danger" disabled={!reason.trim()}>{t('admin.rejectWithReason')}</button>
+          <button type="button" className="secondary" onClick={() => { setOpen(false); setReason(''); }}>{t('admin.rejectCancel')}</button>
+        </div>
+      ) : (
+        <div role="alertdialog" aria-labelledby={`${fieldId}-confirm`} className="stack">
+          <p id={`${fieldId}-confirm`}><strong>{t('admin.rejectConfirm', { name: p.displayName })}</strong></p>
+          <div className="row">
+            <button type="button" className="danger" onClick={() => reject.mutate()} disabled={reject.isPending || reject.isSuccess}>{t('admin.rejectYes')}</button>
+            <button type="button" className="secondary" onClick={() => setConfirming(false)} disabled={reject.isPending}>{t('admin.rejectNo')}</button>
+          </div>
+        </div>
+      )}
+      <ErrorText error={reject.error} />
+    </form>
+  );
+}
+
+/** One professional waiting, with what they declared, and the buttons that verify or reject them. */
+function Waiting({ item, onDecided }: { item: WaitingProfessional; onDecided: (d: Decision) => void }) {
   const { t } = useTranslation();
   const f = useFormat();
   const { token } = useSession();
@@ -22,7 +67,7 @@ function Waiting({ item, onVerified }: { item: WaitingProfessional; onVerified: 
     mutationFn: () => call<Professional>('POST', `/v1/admin/professionals/${encodeURIComponent(p.id)}/verify`, { token: token() }),
     // The queue then drops them: the confirmation lives above it (Verification).
     onSuccess: (verified) => {
-      onVerified(verified);
+      onDecided({ kind: 'verified', profile: verified });
       void queries.invalidateQueries({ queryKey: ['admin-waiting'] });
     },
   });
@@ -35,6 +80,7 @@ function Waiting({ item, onVerified }: { item: WaitingProfessional; onVerified: 
       </div>
       <button type="button" onClick={() => verify.mutate()} disabled={verify.isPending || verify.isSuccess}>{t('admin.verify')}</button>
       <ErrorText error={verify.error} />
+      <Reject p={p} onRejected={(rejected) => onDecided({ kind: 'rejected', profile: rejected })} />
     </li>
   );
 }
@@ -43,7 +89,7 @@ function Waiting({ item, onVerified }: { item: WaitingProfessional; onVerified: 
 function Verification() {
   const { t } = useTranslation();
   const { token } = useSession();
-  const [verified, setVerified] = useState<Professional | null>(null);
+  const [decided, setDecided] = useState<Decision | null>(null);
   const waiting = useQuery({
     queryKey: ['admin-waiting'],
     queryFn: () => call<{ items: WaitingProfessional[] }>('GET', '/v1/admin/professionals?status=pending&limit=50', { token: token() }),
@@ -51,14 +97,15 @@ function Verification() {
   return (
     <section aria-labelledby="verify-title" className="card">
       <h2 id="verify-title">{t('admin.verification')}</h2>
-      {verified && (
-        <p role="status" className="success">{t('admin.verified', { name: verified.displayName })} <Link to={`/professionals/${verified.id}`}>{t('admin.seePage')}</Link></p>
+      {decided?.kind === 'verified' && (
+        <p role="status" className="success">{t('admin.verified', { name: decided.profile.displayName })} <Link to={`/professionals/${decided.profile.id}`}>{t('admin.seePage')}</Link></p>
       )}
+      {decided?.kind === 'rejected' && <p role="status" className="success">{t('admin.rejected', { name: decided.profile.displayName })}</p>}
       <ErrorText error={waiting.error} />
       {waiting.data && waiting.data.items.length === 0 && <p>{t('admin.noneWaiting')}</p>}
       {waiting.data && waiting.data.items.length > 0 && (
         <ul className="results" aria-label={t('admin.verification')}>
-          {waiting.data.items.map((item) => <Waiting key={item.profile.id} item={item} onVerified={setVerified} />)}
+          {waiting.data.items.map((item) => <Waiting key={item.profile.id} item={item} onDecided={setDecided} />)}
         </ul>
       )}
     </section>

@@ -27,6 +27,20 @@ function useMine<T>(key: string, path: string) {
   });
 }
 
+/** An admin's rejection of my profile: their reason, when, and that saving again asks for a new review. */
+function Rejection({ review }: { review: NonNullable<Professional['review']> }) {
+  const { t } = useTranslation();
+  const f = useFormat();
+  return (
+    <div className="rejection" role="note" aria-labelledby="rejection-title">
+      <h3 id="rejection-title">{t('pro.rejectedTitle')}</h3>
+      {review.at && <p className="muted">{t('pro.rejectedAt', { date: f.instant(review.at) })}</p>}
+      <blockquote>{review.reason}</blockquote>
+      <p>{t('pro.rejectedNext')}</p>
+    </div>
+  );
+}
+
 function ProfileEditor({ me }: { me: string }) {
   const { t } = useTranslation();
   const { token } = useSession();
@@ -43,7 +57,8 @@ function ProfileEditor({ me }: { me: string }) {
   };
   const set = (k: string) => (e: { target: { value: string } }) => setForm({ ...values, [k]: e.target.value });
   const save = useMutation({
-    mutationFn: () => call<Professional>('PUT', '/v1/professionals/me', {
+    // Whether this save answers a rejection (then it asks for a new review).
+    mutationFn: (_: { afterRejection: boolean }) => call<Professional>('PUT', '/v1/professionals/me', {
       token: token(),
       body: {
         specialties: [values.specialty], languages: values.languages.split(/[\s,]+/).filter(Boolean), country: values.country, city: values.city,
@@ -59,7 +74,8 @@ function ProfileEditor({ me }: { me: string }) {
   return (
     <section aria-labelledby="profile-title" className="card">
       <h2 id="profile-title">{t('pro.profile')}</h2>
-      <form className="search-form" onSubmit={(e: FormEvent) => { e.preventDefault(); save.mutate(); }}>
+      {p?.review?.state === 'rejected' && <Rejection review={p.review} />}
+      <form className="search-form" onSubmit={(e: FormEvent) => { e.preventDefault(); save.mutate({ afterRejection: p?.review?.state === 'rejected' }); }}>
         <label>{t('search.specialty')}
           <select value={values.specialty} onChange={set('specialty')} required>
             <option value="">—</option>
@@ -86,7 +102,11 @@ function ProfileEditor({ me }: { me: string }) {
         <label className="wide">{t('pro.bio')}<textarea className="prose" value={values.bio} onChange={set('bio')} maxLength={2000} rows={3} /></label>
         <div className="row wide">
           <button type="submit" disabled={save.isPending}>{t('pro.saveProfile')}</button>
-          {save.isSuccess && <span role="status" className="success">{save.data.verified ? t('pro.saved') : t('pro.savedAwaiting')}</span>}
+          {save.isSuccess && (
+            <span role="status" className="success">
+              {save.data.verified ? t('pro.saved') : save.variables.afterRejection ? t('pro.savedForReview') : t('pro.savedAwaiting')}
+            </span>
+          )}
         </div>
       </form>
       <ErrorText error={save.error} />

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { GrpcStatus, AppError } from '@cryptocare/platform';
 import type { Backends } from '../clients';
-import { presentProfile } from '../presenters';
+import { presentProfile, presentReviewedProfile } from '../presenters';
 import { principalOf, type Authenticator } from '../auth';
 import { HttpError } from '../http-errors';
 import { answerIn } from '../i18n/language';
@@ -49,7 +49,9 @@ const SlotList = Type.Object({
 
 const ReviewQuery = Type.Object(
   {
-    status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('verified')], { description: 'pending (the default): waiting for verification' })),
+    status: Type.Optional(
+      Type.Union([Type.Literal('pending'), Type.Literal('verified'), Type.Literal('rejected')], { description: 'pending (the default): waiting for verification' }),
+    ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
   },
@@ -60,6 +62,11 @@ const SubmittedProfile = Type.Object({
   submittedAt: Type.String({ description: 'when the profile was first submitted' }),
   updatedAt: Type.String({ description: 'when it last changed' }),
 });
+
+const RejectBody = Type.Object(
+  { reason: Type.String({ minLength: 1, maxLength: 500, description: 'shown to the professional: why, and what to change (plain text)' }) },
+  { additionalProperties: false },
+);
 
 const SlotsQuery = Type.Object({ from: Type.Optional(Type.String({ format: 'date-time' })), to: Type.Optional(Type.String({ format: 'date-time' })) });
 
@@ -156,7 +163,7 @@ export function directoryRoutes(app: FastifyInstance, backends: Backends, auth: 
       const { profile } = await backends.search.upsertProfile({
         profile: { ...b, id: me.userId, displayName: user!.displayName, country: b.country.toUpperCase(), bio: b.bio ?? '' },
       });
-      return presentProfile(profile!, language);
+      return presentReviewedProfile(profile!, language);
     },
   );
 
@@ -165,7 +172,7 @@ export function directoryRoutes(app: FastifyInstance, backends: Backends, auth: 
     { schema: { tags: ['professionals'], operationId: 'getMyProfile', summary: 'My profile, verified or not yet (404 before I create it)', security: bearer, response: { 200: Refs.Professional, ...errorResponses } }, preHandler: professional },
     async (request, reply) => {
       const { profile } = await backends.search.getProfile({ professionalId: principalOf(request).userId, includeUnverified: true });
-      return presentProfile(profile!, answerIn(request, reply));
+      return presentReviewedProfile(profile!, answerIn(request, reply));
     },
   );
 
@@ -205,10 +212,10 @@ export function directoryRoutes(app: FastifyInstance, backends: Backends, auth: 
     async (request, reply) => {
       const language = answerIn(request, reply);
       const q = request.query;
-      const res = await backends.search.listProfessionals({ verified: q.status === 'verified', limit: q.limit ?? 20, cursor: q.cursor ?? '' });
+      const res = await backends.search.listProfessionals({ verified: q.status === 'verified', state: q.status ?? 'pending', limit: q.limit ?? 20, cursor: q.cursor ?? '' });
       reply.header('cache-control', 'no-store, private');
       return {
-        items: res.items.map((i) => ({ profile: presentProfile(i.profile!, language), submittedAt: i.submittedAt, updatedAt: i.updatedAt })),
+        items: res.items.map((i) => ({ profile: presentReviewedProfile(i.profile!, language), submittedAt: i.submittedAt, updatedAt: i.updatedAt })),
         nextCursor: res.nextCursor || null,
       };
     },
@@ -218,7 +225,27 @@ export function directoryRoutes(app: FastifyInstance, backends: Backends, auth: 
     '/v1/admin/professionals/:id/verify',
     { schema: { tags: ['admin'], operationId: 'verifyProfessional', summary: 'Verify a professional (then listed in search)', security: bearer, params: IdParams, response: { 200: Refs.Professional, ...errorResponses } }, preHandler: auth.requireRole('admin') },
     async (request, reply) =>
-      presentProfile((await backends.search.verifyProfessional({ professionalId: request.params.id, adminId: principalOf(request).userId })).profile!, answerIn(request, reply)),
+      presentReviewedProfile((await backends.search.verifyProfessional({ professionalId: request.params.id, adminId: principalOf(request).userId })).profile!, answerIn(request, reply)),
+  );
+
+  app.post<{ Params: IdParams; Body: Static<typeof RejectBody> }>(
+    '/v1/admin/professionals/:id/reject',
+    {
+      schema: {
+        tags: ['admin'],
+        operationId: 'rejectProfessional',
+        summary: 'Reject a professional waiting for verification, with the reason they read (409 ALREADY_VERIFIED once verified; again: the latest reason wins)',
+        security: bearer,
+        params: IdParams,
+        body: RejectBody,
+        response: { 200: Refs.Professional, ...errorResponses },
+      },
+      preHandler: auth.requireRole('admin'),
+    },
+    async (request, reply) => {
+      const { profile } = await backends.search.rejectProfessional({ professionalId: request.params.id, adminId: principalOf(request).userId, reason: request.body.reason });
+      return presentReviewedProfile(profile!, answerIn(request, reply));
+    },
   );
 
   app.put<{ Body: Static<typeof ScheduleBody> }>(

@@ -69,6 +69,16 @@ export const ProfileView = Type.Object(
     verified: Type.Boolean(),
     nextAvailableAt: NullableString,
     distanceKm: Type.Optional(Type.Number()),
+    review: Type.Optional(
+      Type.Object(
+        {
+          state: Type.Union([Type.Literal('pending'), Type.Literal('verified'), Type.Literal('rejected')]),
+          reason: Type.Union([Type.String(), Type.Null()], { description: 'rejected: why, in the admin\'s words' }),
+          at: Type.Union([Type.String(), Type.Null()], { description: 'rejected: when' }),
+        },
+        { description: 'the admins\' review: on the professional\'s own profile and the admins\' views only. A rejected profile goes back to pending when it is saved again' },
+      ),
+    ),
   },
   { $id: 'Professional' },
 );

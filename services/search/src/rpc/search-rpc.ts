@@ -1,6 +1,7 @@
 import { search } from '@cryptocare/contracts';
-import { defineService, invalidArgument, isUuid, notFound, type Logger } from '@cryptocare/platform';
+import { defineService, failedPrecondition, invalidArgument, isUuid, notFound, type Logger } from '@cryptocare/platform';
 import { checkProfile, type Problem, type ReferenceData } from '../domain/profile';
+import { checkRejectionReason, reviewState, type ReviewState } from '../domain/review';
 import { checkSearch, encodeCursor } from '../domain/search-criteria';
 import type { DirectoryCache } from '../store/directory-cache';
 import type { DirectoryStore, SearchHit, SubmissionKey } from '../store/directory-store';
@@ -22,6 +23,12 @@ export function profileMessage(p: SearchHit): search.Profile {
     bio: p.bio,
     verified: p.verified,
     nextAvailableAt: p.nextAvailableAt?.toISOString() ?? '',
+    review: {
+      state: reviewState({ verified: p.verified, rejectedAt: p.rejection?.at ?? null }),
+      reason: p.rejection?.reason ?? '',
+      decidedAt: p.rejection?.at.toISOString() ?? '',
+      decidedBy: p.rejection?.by ?? '',
+    },
   };
   // Shown rounded to 10 m; the cursor keeps the exact value.
   if (p.distanceKm !== undefined) message.distanceKm = Math.round(p.distanceKm * 100) / 100;
@@ -44,6 +51,8 @@ export function decodeSubmissionCursor(cursor: string): SubmissionKey | undefine
 const refuse = (problem: Problem) => invalidArgument(problem.code, problem.message);
 
 const professionalNotFound = () => notFound('PROFESSIONAL_NOT_FOUND', 'no such professional');
+
+const REVIEW_STATES: readonly string[] = ['pending', 'verified', 'rejected'] satisfies ReviewState[];
 
 export function searchService(deps: { store: DirectoryStore; cache: DirectoryCache; logger: Logger }) {
   const { store, cache } = deps;
@@ -133,6 +142,19 @@ export function searchService(deps: { store: DirectoryStore; cache: DirectoryCac
         return { profile: profileMessage(verified) };
       },
 
+      async rejectProfessional(req) {
+        const id = checkId(req.professionalId);
+        const reason = checkRejectionReason(req.reason);
+        if (!reason.ok) throw refuse(reason.problem);
+        const outcome = await store.reject(id, isUuid(req.adminId) ? req.adminId.toLowerCase() : undefined, reason.value);
+        if ('refused' in outcome) {
+          if (outcome.refused === 'not_found') throw professionalNotFound();
+          throw failedPrecondition('ALREADY_VERIFIED', 'this professional is verified already: a verified profile cannot be rejected');
+        }
+        await cache.invalidateProfile(id);
+        return { profile: profileMessage(outcome.rejected) };
+      },
+
       async listSpecialties() {
         return { specialties: await specialties() };
       },
@@ -146,7 +168,9 @@ export function searchService(deps: { store: DirectoryStore; cache: DirectoryCac
         if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalidArgument('INVALID_LIMIT', 'limit must be between 1 and 100');
         const after = req.cursor ? decodeSubmissionCursor(req.cursor) : undefined;
         if (req.cursor && !after) throw invalidArgument('INVALID_CURSOR', 'cursor is not one this service issued');
-        const page = await store.byVerification(req.verified, limit, after);
+        if (req.state && !REVIEW_STATES.includes(req.state)) throw invalidArgument('INVALID_REVIEW_STATE', 'state must be pending, verified or rejected');
+        const state = (req.state || (req.verified ? 'verified' : 'pending')) as ReviewState;
+        const page = await store.byReviewState(state, limit, after);
         return {
           items: page.items.map((p) => ({ profile: profileMessage(p), submittedAt: p.submittedAt.toISOString(), updatedAt: p.updatedAt.toISOString() })),
           nextCursor: page.next ? encodeSubmissionCursor(page.next) : '',

@@ -32,7 +32,8 @@ export class DirectoryCache {
   }
 
   profileKey(id: string): string {
-    return `${this.prefix}profile:v1:${id}`;
+    // v2: profiles carry their review (a v1 copy, without it, is never read).
+    return `${this.prefix}profile:v2:${id}`;
   }
 
   profile<T>(id: string, load: () => Promise<T>): Promise<T> {

@@ -2,13 +2,26 @@ import { auditEvent, table, type Outbox, type SqlTx } from '@cryptocare/events';
 import type { PrismaClient, Professional } from '../generated/prisma';
 import { EARTH_RADIUS_KM, chordKm } from '../domain/geo';
 import type { ValidProfile } from '../domain/profile';
+import { reviewState, type ReviewState } from '../domain/review';
 import type { PageKey, SearchCriteria } from '../domain/search-criteria';
 
 /** A stored profile as the rest of the service sees it. */
 export interface ProfileRecord extends ValidProfile {
   verified: boolean;
   nextAvailableAt: Date | null;
+  /** An admin's rejection standing since the profile was last saved; null when none. */
+  rejection: Rejection | null;
 }
+
+export interface Rejection {
+  at: Date;
+  /** The admin; null when the caller named none. */
+  by: string | null;
+  reason: string;
+}
+
+/** What RejectProfessional found: the rejected profile, or why not. */
+export type RejectOutcome = { rejected: ProfileRecord } | { refused: 'not_found' | 'already_verified' };
 
 /** A profile with when it was submitted and last changed (the verification queue). */
 export interface SubmittedRecord extends ProfileRecord {
@@ -52,7 +65,13 @@ function record(row: Professional): ProfileRecord {
     bio: row.bio,
     verified: row.verified,
     nextAvailableAt: row.nextAvailableAt,
+    rejection: row.rejectedAt ? { at: row.rejectedAt, by: row.rejectedBy, reason: row.rejectionReason ?? '' } : null,
   };
+}
+
+/** search.profile_updated's data for a stored profile. */
+function profileUpdated(row: Professional) {
+  return { professionalId: row.id, verified: row.verified, timeZone: row.timeZone, reviewState: reviewState(row) };
 }
 
 interface SearchRow {
@@ -99,12 +118,13 @@ export class DirectoryStore {
   }
 
   /**
-   * Profiles by verification state, oldest submission first, from after `after` (keyset: the
+   * Profiles by review state, oldest submission first, from after `after` (keyset: the
    * submission time, then the id). One more than `limit` is read to know whether a page follows.
    */
-  async byVerification(verified: boolean, limit: number, after?: SubmissionKey): Promise<{ items: SubmittedRecord[]; next?: SubmissionKey }> {
+  async byReviewState(state: ReviewState, limit: number, after?: SubmissionKey): Promise<{ items: SubmittedRecord[]; next?: SubmissionKey }> {
+    const inState = state === 'verified' ? { verified: true } : { verified: false, rejectedAt: state === 'rejected' ? { not: null } : null };
     const rows = await this.db.professional.findMany({
-      where: { verified, ...(after ? { OR: [{ createdAt: { gt: after.submittedAt } }, { createdAt: after.submittedAt, id: { gt: after.id } }] } : {}) },
+      where: { ...inState, ...(after ? { OR: [{ createdAt: { gt: after.submittedAt } }, { createdAt: after.submittedAt, id: { gt: after.id } }] } : {}) },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       take: limit + 1,
     });
@@ -121,32 +141,57 @@ export class DirectoryStore {
   /**
    * Creates or replaces a profile and records `search.profile_updated`, in one transaction. The
    * verification state and the earliest free slot are not the professional's to set: an existing
-   * profile keeps them, a new one starts unverified with no known slot.
+   * profile keeps them, a new one starts unverified with no known slot. Saving a rejected profile
+   * asks for a new review: the rejection goes, the profile is pending again.
    */
   async upsert(profile: ValidProfile): Promise<ProfileRecord> {
     const { id, ...fields } = profile;
     const saved = await this.db.$transaction(async (tx) => {
-      const row = await tx.professional.upsert({ where: { id }, create: { id, ...fields }, update: fields });
-      await this.outbox.add(tx, 'search.profile_updated', id, { professionalId: id, verified: row.verified, timeZone: row.timeZone });
+      const row = await tx.professional.upsert({
+        where: { id },
+        create: { id, ...fields },
+        update: { ...fields, rejectedAt: null, rejectedBy: null, rejectionReason: null },
+      });
+      await this.outbox.add(tx, 'search.profile_updated', id, profileUpdated(row));
       return row;
     });
     this.outbox.notifyCommitted();
     return record(saved);
   }
 
-  /** Marks a profile verified (idempotent); undefined when there is no such profile. */
+  /** Marks a profile verified (idempotent; a rejection goes); undefined when there is no such profile. */
   async verify(id: string, adminId?: string): Promise<ProfileRecord | undefined> {
     const result = await this.db.$transaction(async (tx) => {
       const [locked] = await tx.$queryRawUnsafe<Array<{ verified: boolean }>>(`SELECT verified FROM ${this.professionals} WHERE id = $1::uuid FOR UPDATE`, id);
       if (!locked) return undefined;
       if (locked.verified) return { row: await tx.professional.findUniqueOrThrow({ where: { id } }), changed: false };
-      const row = await tx.professional.update({ where: { id }, data: { verified: true } });
-      await this.outbox.add(tx, 'search.profile_updated', id, { professionalId: id, verified: true, timeZone: row.timeZone });
+      const row = await tx.professional.update({ where: { id }, data: { verified: true, rejectedAt: null, rejectedBy: null, rejectionReason: null } });
+      await this.outbox.add(tx, 'search.profile_updated', id, profileUpdated(row));
       await auditEvent(this.outbox, tx, 'professional.verified', { actorId: adminId || null, subjectId: id });
       return { row, changed: true };
     });
     if (result?.changed) this.outbox.notifyCommitted();
     return result ? record(result.row) : undefined;
+  }
+
+  /**
+   * Rejects a profile waiting for review (or rejected already: the latest reason wins) with the
+   * reason the professional reads; records `search.profile_updated` and the audit entry (without
+   * the reason: free text never enters the trail), in one transaction. The row lock orders two
+   * admins deciding at the same instant: the second sees what the first did.
+   */
+  async reject(id: string, adminId: string | undefined, reason: string, at = new Date()): Promise<RejectOutcome> {
+    const outcome = await this.db.$transaction(async (tx): Promise<RejectOutcome> => {
+      const [locked] = await tx.$queryRawUnsafe<Array<{ verified: boolean }>>(`SELECT verified FROM ${this.professionals} WHERE id = $1::uuid FOR UPDATE`, id);
+      if (!locked) return { refused: 'not_found' };
+      if (locked.verified) return { refused: 'already_verified' };
+      const row = await tx.professional.update({ where: { id }, data: { rejectedAt: at, rejectedBy: adminId ?? null, rejectionReason: reason } });
+      await this.outbox.add(tx, 'search.profile_updated', id, profileUpdated(row));
+      await auditEvent(this.outbox, tx, 'professional.rejected', { actorId: adminId ?? null, subjectId: id }, at);
+      return { rejected: record(row) };
+    });
+    if ('rejected' in outcome) this.outbox.notifyCommitted();
+    return outcome;
   }
 
   /**
@@ -301,6 +346,8 @@ function hit(row: SearchRow): SearchHit {
     bio: row.bio,
     verified: row.verified,
     nextAvailableAt: row.next_available_at ? new Date(row.next_available_at) : null,
+    // Only verified profiles are searched: none carries a rejection.
+    rejection: null,
   };
   if (row.distance_km !== null) result.distanceKm = Number(row.distance_km);
   if (row.chord_km !== null) result.chordKm = Number(row.chord_km);
