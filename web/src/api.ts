@@ -40,6 +40,8 @@ export interface Appointment {
   meeting: { joinUrl: string; provider?: string } | null;
   price?: Money | null;
   cancelReason?: string | null;
+  /** The professional's calendar (and admins) only: the patient's name; null once they erased their account. */
+  patientName?: string | null;
 }
 export interface Refund {
   id: string;

@@ -65,6 +65,11 @@ export const auditKinds = {
     description: 'a professional (actor) read a patient’s (subject) booking (object), which reveals a consultation',
   },
   'booking.read_by_admin': { retentionDays: 10 * YEAR, recordedBy: 'appointment', description: 'an admin (actor) read a patient’s (subject) booking (object)' },
+  'patient.names_read': {
+    retentionDays: 10 * YEAR,
+    recordedBy: 'identity',
+    description: 'a professional or an admin (actor) read the names of the patients of a page of bookings (details: role, count); one entry per page',
+  },
   'payment.refund_due': {
     retentionDays: 10 * YEAR,
     recordedBy: 'payment',

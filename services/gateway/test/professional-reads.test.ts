@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, GrpcStatus } from '@cryptocare/platform';
-import { search } from '@cryptocare/contracts';
+import { appointment, search } from '@cryptocare/contracts';
 import { standInGateway } from './support/stand-in-gateway';
 
 /**
@@ -83,6 +83,115 @@ describe('reads of the professional and admin screens', () => {
       { verified: true, state: 'verified', limit: 20, cursor: 'next-page' },
       { verified: false, state: 'rejected', limit: 20, cursor: '' },
     ]);
+  });
+
+  describe("the calendar: each booking with its patient's name (identity's GetDisplayNames, one call per page)", () => {
+    const [ada, bo, cy] = [randomUUID(), randomUUID(), randomUUID()];
+    const ERASED = '00000000-0000-0000-0000-000000000000';
+    const colleagueId = randomUUID();
+    const booking = (patientId: string, professional: string, startAt: string) =>
+      appointment.Appointment.fromPartial({ id: randomUUID(), patientId, professionalId: professional, startAt, endAt: startAt.replace('T08:00', 'T08:20'), status: appointment.AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED });
+    const mine = [booking(ada, professionalId, '2026-12-07T08:00:00.000Z'), booking(bo, professionalId, '2026-12-08T08:00:00.000Z'), booking(ERASED, professionalId, '2026-12-09T08:00:00.000Z'), booking(ada, professionalId, '2026-12-10T08:00:00.000Z')];
+    const theirs = [booking(cy, colleagueId, '2026-12-07T08:00:00.000Z')];
+    /** As appointment answers: each caller gets their own bookings (a patient theirs, a professional their calendar). */
+    const appointmentAnswersByCaller = () => {
+      const all = [...mine, ...theirs];
+      const own = (c: { userId: string; role: string }) => all.filter((a) => (c.role === 'patient' ? a.patientId === c.userId : c.role === 'professional' ? a.professionalId === c.userId : true));
+      g.behaviour['appointment.listAppointments'] = async (req) => ({ items: own(req.caller), nextCursor: '' });
+      g.behaviour['appointment.getAppointment'] = async (req) => {
+        const found = own(req.caller).find((a) => a.id === req.appointmentId);
+        if (!found) throw new AppError(GrpcStatus.NOT_FOUND, 'APPOINTMENT_NOT_FOUND', 'no such appointment');
+        return { appointment: found };
+      };
+      g.behaviour['payment.getInvoice'] = async () => {
+        throw new AppError(GrpcStatus.NOT_FOUND, 'INVOICE_NOT_FOUND', 'none');
+      };
+      // identity knows Ada and Bo (Cy too); the erased placeholder names nobody.
+      g.behaviour['identity.getDisplayNames'] = async (req) => ({ names: Object.fromEntries(req.userIds.flatMap((id: string) => (id === ada ? [[id, 'Ada Lovelace']] : id === bo ? [[id, 'Bo Berg']] : id === cy ? [[id, 'Cy Cole']] : []))) });
+    };
+    const as = async (userId: string, role: string) => ({ authorization: `Bearer ${await g.sign(userId, role)}` });
+    const nameCalls = () => g.calls.filter((c) => c.method === 'identity.getDisplayNames').map((c) => c.request);
+
+    it("gives a professional their bookings' patients' names in one batch, an erased patient as null", async () => {
+      appointmentAnswersByCaller();
+      const res = await g.app.inject({ method: 'GET', url: '/v1/appointments?limit=100', headers: await as(professionalId, 'professional') });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().items.map((a: { patientId: string; patientName: string | null }) => [a.patientId, a.patientName])).toEqual([
+        [ada, 'Ada Lovelace'],
+        [bo, 'Bo Berg'],
+        [ERASED, null],
+        [ada, 'Ada Lovelace'],
+      ]);
+      // One call for the page, each patient once, the placeholder never asked about.
+      expect(nameCalls()).toEqual([{ callerId: professionalId, userIds: [ada, bo] }]);
+      // One booking opened: its patient's name too.
+      const one = await g.app.inject({ method: 'GET', url: `/v1/appointments/${mine[1]!.id}`, headers: await as(professionalId, 'professional') });
+      expect(one.json().appointment).toMatchObject({ patientId: bo, patientName: 'Bo Berg' });
+      const erased = await g.app.inject({ method: 'GET', url: `/v1/appointments/${mine[2]!.id}`, headers: await as(professionalId, 'professional') });
+      expect(erased.json().appointment).toMatchObject({ patientId: ERASED, patientName: null });
+      expect(nameCalls()).toHaveLength(2);
+    });
+
+    it("another professional gets neither these bookings nor their patients' names; a patient's list names nobody", async () => {
+      appointmentAnswersByCaller();
+      const colleague = await g.app.inject({ method: 'GET', url: '/v1/appointments', headers: await as(colleagueId, 'professional') });
+      expect(colleague.json().items.map((a: { patientName: string }) => a.patientName)).toEqual(['Cy Cole']);
+      expect(JSON.stringify(colleague.json())).not.toMatch(/Ada|Bo Berg/);
+      const opened = await g.app.inject({ method: 'GET', url: `/v1/appointments/${mine[0]!.id}`, headers: await as(colleagueId, 'professional') });
+      expect([opened.statusCode, opened.json().error.code]).toEqual([404, 'APPOINTMENT_NOT_FOUND']);
+      expect(nameCalls()).toEqual([{ callerId: colleagueId, userIds: [cy] }]);
+
+      // A patient: their own list and booking, with no name at all (a forged role header changes nothing).
+      g.calls.length = 0;
+      const patient = await g.app.inject({ method: 'GET', url: '/v1/appointments', headers: { ...(await as(ada, 'patient')), 'x-role': 'professional', 'x-user-role': 'admin' } });
+      expect(patient.statusCode).toBe(200);
+      expect(patient.json().items).toHaveLength(2);
+      for (const item of patient.json().items) expect(item).not.toHaveProperty('patientName');
+      const own = await g.app.inject({ method: 'GET', url: `/v1/appointments/${mine[0]!.id}`, headers: await as(ada, 'patient') });
+      expect(own.json().appointment).not.toHaveProperty('patientName');
+      expect(nameCalls()).toEqual([]);
+    });
+
+    it('names no patient of a booking that is not the professional\'s, even if appointment listed it', async () => {
+      appointmentAnswersByCaller();
+      g.behaviour['appointment.listAppointments'] = async () => ({ items: [...mine.slice(0, 1), ...theirs], nextCursor: '' });
+      const res = await g.app.inject({ method: 'GET', url: '/v1/appointments', headers: await as(professionalId, 'professional') });
+      expect(res.json().items.map((a: { patientName?: string }) => a.patientName)).toEqual(['Ada Lovelace', undefined]);
+      expect(nameCalls()).toEqual([{ callerId: professionalId, userIds: [ada] }]);
+    });
+
+    it('an admin gets the names of any booking; identity unreachable leaves the calendar without names, never a 500', async () => {
+      appointmentAnswersByCaller();
+      const admin = randomUUID();
+      const all = await g.app.inject({ method: 'GET', url: '/v1/appointments', headers: await as(admin, 'admin') });
+      expect(all.json().items.map((a: { patientName: string | null }) => a.patientName)).toEqual(['Ada Lovelace', 'Bo Berg', null, 'Ada Lovelace', 'Cy Cole']);
+      expect(nameCalls()).toEqual([{ callerId: admin, userIds: [ada, bo, cy] }]);
+
+      g.behaviour['identity.getDisplayNames'] = async () => {
+        throw new AppError(GrpcStatus.UNAVAILABLE, 'UNAVAILABLE', 'identity down');
+      };
+      const without = await g.app.inject({ method: 'GET', url: '/v1/appointments', headers: await as(professionalId, 'professional') });
+      expect(without.statusCode).toBe(200);
+      expect(without.json().items).toHaveLength(4);
+      for (const item of without.json().items) expect(item).not.toHaveProperty('patientName');
+    });
+
+    it('refuses hostile list parameters before asking appointment or identity', async () => {
+      appointmentAnswersByCaller();
+      const headers = await as(professionalId, 'professional');
+      for (const query of ['limit=0', 'limit=101', 'limit=-1', 'limit=abc', 'limit=1e9', 'limit=%00', `cursor=${'x'.repeat(301)}`, 'cursor=a%00b', 'limit=1&limit=2']) {
+        const res = await g.app.inject({ method: 'GET', url: `/v1/appointments?${query}`, headers });
+        expect([query, res.statusCode, typeof res.json().error.code]).toEqual([query, 400, 'string']);
+      }
+      expect(g.calls.filter((c) => c.method !== 'identity.getConsents')).toEqual([]);
+      // A cursor appointment refuses is a 400 too, and no name is asked for.
+      g.behaviour['appointment.listAppointments'] = async () => {
+        throw new AppError(GrpcStatus.INVALID_ARGUMENT, 'INVALID_CURSOR', 'cursor is not valid');
+      };
+      const forged = await g.app.inject({ method: 'GET', url: '/v1/appointments?cursor=WyJub3BlIl0', headers });
+      expect([forged.statusCode, forged.json().error.code]).toEqual([400, 'INVALID_CURSOR']);
+      expect(nameCalls()).toEqual([]);
+    });
   });
 
   it('refuses the wrong role, no token and bad parameters before asking any backend', async () => {

@@ -672,7 +672,7 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     await patientContext.close();
   }, 120_000);
 
-  it('a professional signs up, sets profile, schedule and time off; an admin verifies them; they see the booking made with them', async () => {
+  it('a professional signs up, sets profile, schedule and time off; an admin verifies them; they see the booking made with them, with the patient\'s name, in English and in German', async () => {
     const proContext = await browser!.newContext({ viewport: DESKTOP, timezoneId: 'Europe/Zurich', locale: 'en-GB' });
     const page = await proContext.newPage();
     const problems: string[] = [];
@@ -781,7 +781,29 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     expect(await savedRanges.nth(1).getByLabel('From').inputValue()).toBe('14:00');
     expect(await page.getByRole('region', { name: 'Weekly schedule' }).getByLabel('Buffer between slots (minutes)').inputValue()).toBe('10');
     await page.getByRole('region', { name: 'Time off' }).getByText(/Congress/).waitFor();
+    // The calendar names the patient, with the booking's status.
+    await upcoming.first().getByText('Booked Patient · held until paid').waitFor();
     await screenshot(page, 'pro-desktop');
+
+    // In German (the page's language selector): they move their practice to Tokyo's time zone, and
+    // the calendar shows the booking at Tokyo's time (not the browser's), with the patient's name.
+    await page.getByLabel('Language').selectOption('de');
+    await page.getByRole('heading', { name: 'Meine Praxis', level: 1 }).waitFor();
+    expect(await page.evaluate('document.documentElement.lang')).toBe('de');
+    const profileDe = page.getByRole('region', { name: 'Mein Profil' });
+    await profileDe.getByLabel('Zeitzone').fill('Asia/Tokyo');
+    await profileDe.getByRole('button', { name: 'Profil speichern' }).click();
+    await profileDe.getByRole('status').getByText(/^Gespeichert\./).waitFor();
+    const calendar = page.getByRole('region', { name: 'Meine Termine' });
+    await calendar.getByText('Zeiten in Asia/Tokyo, bevorstehende zuerst.').waitFor();
+    const upcomingDe = calendar.getByRole('list', { name: 'Bevorstehend' }).getByRole('listitem');
+    await upcomingDe.first().getByText('Booked Patient · bis zur Zahlung reserviert').waitFor();
+    const hourIn = (timeZone: string) => new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone }).format(new Date(booking.appointment.start));
+    const when = (await upcomingDe.first().getByRole('link').textContent())!;
+    expect([when.includes(hourIn('Asia/Tokyo')), when.includes(hourIn('Europe/Zurich'))]).toEqual([true, false]);
+    expect(await upcomingDe.count()).toBe(1);
+    await expectAccessible(page, 'calendar (pro page, de)');
+    await screenshot(page, 'pro-calendar-desktop-de');
     expect(problems).toEqual([]);
     await proContext.close();
   }, 120_000);

@@ -159,6 +159,54 @@ describe('identity service (real PostgreSQL)', () => {
     }
   });
 
+  it("gives a professional or an admin patients' names in one batch (unknown, erased and non-patients left out, at most 100 ids), and records the read once", async () => {
+    const named = (email: string, displayName: string, role = identity.Role.ROLE_PATIENT) =>
+      client.register({ email, password: 'correct horse battery', role, displayName, region: common.Region.REGION_EU, consents: currentConsents() }).then((r) => r.user!);
+    const [ada, bo, gone, pro, colleague] = await Promise.all([
+      named('names-ada@example.ch', 'Ada Patient'),
+      named('names-bo@example.ch', 'Bo Patient'),
+      named('names-gone@example.ch', 'Gone Patient'),
+      named('names-pro@example.ch', 'Dr. Names', identity.Role.ROLE_PROFESSIONAL),
+      named('names-colleague@example.ch', 'Dr. Colleague', identity.Role.ROLE_PROFESSIONAL),
+    ]);
+    await client.eraseUser({ userId: gone.id });
+    const unknown = '0192f1a0-0000-7000-8000-00000000beef';
+    const erasedPlaceholder = '00000000-0000-0000-0000-000000000000';
+    const { names } = await client.getDisplayNames({ callerId: pro.id, userIds: [ada.id, bo.id, ada.id.toUpperCase(), gone.id, unknown, erasedPlaceholder, colleague.id] });
+    expect(names).toEqual({ [ada.id]: 'Ada Patient', [bo.id]: 'Bo Patient' });
+    // An admin too (the role set in the table, as the bootstrap admin has it).
+    const { user: admin } = await register('names-admin@example.ch');
+    const pool = new pg.Pool({ connectionString: infraUrls().databaseUrl, max: 1 });
+    try {
+      await pool.query(`UPDATE "${schema}".users SET role = 'admin' WHERE id = $1`, [admin!.id]);
+    } finally {
+      await pool.end();
+    }
+    expect((await client.getDisplayNames({ callerId: admin!.id, userIds: [bo.id] })).names).toEqual({ [bo.id]: 'Bo Patient' });
+    // Nothing to name: an empty answer, and nothing recorded.
+    expect((await client.getDisplayNames({ callerId: pro.id, userIds: [gone.id, erasedPlaceholder] })).names).toEqual({});
+    expect((await client.getDisplayNames({ callerId: pro.id, userIds: [] })).names).toEqual({});
+
+    // Refused: a patient (or an erased, unknown or missing caller), more than 100 ids, an id that is not a UUID.
+    await expect(client.getDisplayNames({ callerId: ada.id, userIds: [bo.id] })).rejects.toMatchObject({ status: status.PERMISSION_DENIED, code: 'NOT_ALLOWED' });
+    await expect(client.getDisplayNames({ callerId: gone.id, userIds: [bo.id] })).rejects.toMatchObject({ code: 'NOT_ALLOWED' });
+    await expect(client.getDisplayNames({ callerId: unknown, userIds: [bo.id] })).rejects.toMatchObject({ code: 'NOT_ALLOWED' });
+    await expect(client.getDisplayNames({ callerId: '', userIds: [bo.id] })).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_CALLER' });
+    const many = Array.from({ length: 101 }, (_, i) => `0192f1a0-0000-7000-8000-${String(i).padStart(12, '0')}`);
+    await expect(client.getDisplayNames({ callerId: pro.id, userIds: many })).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'TOO_MANY_IDS' });
+    expect((await client.getDisplayNames({ callerId: pro.id, userIds: [...many.slice(0, 99), ada.id, ada.id] })).names).toEqual({ [ada.id]: 'Ada Patient' });
+    await expect(client.getDisplayNames({ callerId: pro.id, userIds: [bo.id, 'x\u0000'] })).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_ID' });
+
+    // One entry per batch that named someone: the reader, their role and how many names, never a name.
+    const read = (actorId: string) => client.listAudit({ callerId: admin!.id, kind: 'patient.names_read', actorId, limit: 10 }).then((r) => r.entries);
+    expect((await read(pro.id)).map((e) => e.details)).toEqual([
+      { role: 'professional', count: '1' },
+      { role: 'professional', count: '2' },
+    ]);
+    expect((await read(admin!.id)).map((e) => [e.subjectId, e.details])).toEqual([['', { role: 'admin', count: '1' }]]);
+    expect(JSON.stringify(await read(pro.id))).not.toContain('Patient');
+  });
+
   it('a repair migration deletes the sign-ins of users erased before erasure deleted them', async () => {
     const { user: gone } = await register('gone-before@example.ch');
     const { user: here } = await register('still-here@example.ch');

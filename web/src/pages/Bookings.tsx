@@ -29,7 +29,15 @@ export function useMyBookings() {
   });
 }
 
-export function BookingList({ items, label, who }: { items: Appointment[]; label: string; who: 'patient' | 'professional' }) {
+/** Who the professional sees the booking with: the patient's name, "erased" (null), or just "Patient" when names are unavailable. */
+function PatientName({ booking }: { booking: Appointment }) {
+  const { t } = useTranslation();
+  if (booking.patientName === null) return <>{t('bookings.erasedPatient')}</>;
+  return <>{booking.patientName || t('bookings.patient')}</>;
+}
+
+/** Bookings, each with its time (in `timeZone` when given, e.g. the professional's), who with, and its status. */
+export function BookingList({ items, label, who, timeZone }: { items: Appointment[]; label: string; who: 'patient' | 'professional'; timeZone?: string | null }) {
   const { t } = useTranslation();
   const f = useFormat();
   if (items.length === 0) return <p className="muted">{t('bookings.none')}</p>;
@@ -38,8 +46,8 @@ export function BookingList({ items, label, who }: { items: Appointment[]; label
       {items.map((a) => (
         <li key={a.id}>
           <div>
-            <h3><Link to={`/bookings/${a.id}`}>{f.instant(a.start)}</Link></h3>
-            <p>{who === 'patient' ? <ProfessionalName id={a.professionalId} /> : t('bookings.patient')} · {t(`status.${a.status}`, { defaultValue: a.status })}</p>
+            <h3><Link to={`/bookings/${a.id}`}>{f.instant(a.start, timeZone)}</Link></h3>
+            <p>{who === 'patient' ? <ProfessionalName id={a.professionalId} /> : <PatientName booking={a} />} · {t(`status.${a.status}`, { defaultValue: a.status })}</p>
           </div>
           <JoinLink appointment={a} />
         </li>

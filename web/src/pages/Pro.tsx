@@ -232,28 +232,41 @@ function TimeOffEditor() {
   );
 }
 
+/** The professional's calendar: each booking's time (in their own zone), patient and status, upcoming first. */
+function Calendar() {
+  const { t } = useTranslation();
+  const f = useFormat();
+  const now = useNow(60_000);
+  const bookings = useMyBookings();
+  // The zone of their profile, whatever the browser's; the browser's until there is a profile.
+  const profile = useMine<Professional>('profile', '/v1/professionals/me');
+  const zone = profile.data?.timeZone || f.localZone();
+  const { upcoming, past } = splitBookings(bookings.data?.items ?? [], now);
+  return (
+    <section aria-labelledby="pro-bookings-title" className="card">
+      <h2 id="pro-bookings-title">{t('pro.bookings')}</h2>
+      <ErrorText error={bookings.error} />
+      <p className="muted">{t('pro.calendarZone', { zone })}</p>
+      <h3>{t('bookings.upcoming')}</h3>
+      <BookingList items={upcoming} label={t('bookings.upcoming')} who="professional" timeZone={zone} />
+      <h3>{t('bookings.past')}</h3>
+      <BookingList items={past} label={t('bookings.past')} who="professional" timeZone={zone} />
+    </section>
+  );
+}
+
 /** The professional's day: bookings, profile, weekly schedule, time off. */
 export default function ProPage() {
   const { t } = useTranslation();
   const { session, restoring } = useSession();
-  const now = useNow(60_000);
-  const bookings = useMyBookings();
   if (restoring) return <p>{t('common.loading')}</p>;
   if (session?.user.role !== 'professional') return <p>{t('pro.onlyProfessionals')} <Link to="/">{t('nav.signIn')}</Link></p>;
   const me = session.user.id;
-  const { upcoming, past } = splitBookings(bookings.data?.items ?? [], now);
   return (
     <>
       <h1>{t('pro.title')}</h1>
       <p className="muted">{t('pro.yourId')} <code data-testid="professional-id">{me}</code></p>
-      <section aria-labelledby="pro-bookings-title" className="card">
-        <h2 id="pro-bookings-title">{t('pro.bookings')}</h2>
-        <ErrorText error={bookings.error} />
-        <h3>{t('bookings.upcoming')}</h3>
-        <BookingList items={upcoming} label={t('bookings.upcoming')} who="professional" />
-        <h3>{t('bookings.past')}</h3>
-        <BookingList items={past} label={t('bookings.past')} who="professional" />
-      </section>
+      <Calendar />
       <ProfileEditor me={me} />
       <ScheduleEditor me={me} />
       <TimeOffEditor />

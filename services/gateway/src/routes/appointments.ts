@@ -8,6 +8,7 @@ import { principalOf, type Authenticator } from '../auth';
 import { HttpError } from '../http-errors';
 import { bearer, errorResponses, IdParams, NullableRef, Page, Refs, Uuid } from './schemas';
 import { requireBookingConsents } from './consents';
+import { patientNamesFor, withPatientName } from '../patient-names';
 
 const BookBody = Type.Object({ professionalId: Uuid, start: Type.String({ format: 'date-time' }) }, { additionalProperties: false });
 const ListQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), cursor: Type.Optional(Type.String({ maxLength: 300 })) });
@@ -123,7 +124,7 @@ export function appointmentRoutes(app: FastifyInstance, backends: Backends, auth
       schema: {
         tags: ['appointments'],
         operationId: 'listAppointments',
-        summary: 'My bookings (patient) or my calendar (professional)',
+        summary: 'My bookings (patient) or my calendar (professional, with each patient\'s name)',
         security: bearer,
         querystring: ListQuery,
         response: { 200: Page(Refs.Appointment), ...errorResponses },
@@ -131,8 +132,10 @@ export function appointmentRoutes(app: FastifyInstance, backends: Backends, auth
       preHandler: party,
     },
     async (request) => {
-      const res = await backends.appointment.listAppointments({ caller: caller(principalOf(request)), limit: request.query.limit ?? 20, cursor: request.query.cursor ?? '' });
-      return { items: res.items.map(presentAppointment), nextCursor: res.nextCursor || null };
+      const me = principalOf(request);
+      const res = await backends.appointment.listAppointments({ caller: caller(me), limit: request.query.limit ?? 20, cursor: request.query.cursor ?? '' });
+      const names = await patientNamesFor(backends, me, res.items, request.log);
+      return { items: res.items.map((a) => withPatientName(presentAppointment(a), names, me)), nextCursor: res.nextCursor || null };
     },
   );
 
@@ -142,9 +145,9 @@ export function appointmentRoutes(app: FastifyInstance, backends: Backends, auth
     async (request) => {
       const me = principalOf(request);
       const { appointment: a } = await backends.appointment.getAppointment({ appointmentId: request.params.id, caller: caller(me) });
-      const { invoice, refund } = await invoiceOf(backends, a!.id);
+      const [{ invoice, refund }, names] = await Promise.all([invoiceOf(backends, a!.id), patientNamesFor(backends, me, [a!], request.log)]);
       // The refund (and where it goes) is the patient's and the admins', not the professional's.
-      return { appointment: presentAppointment(a!), invoice: await presentInvoice(invoice), ...(me.role === 'professional' ? {} : { refund: presentRefund(refund) }) };
+      return { appointment: withPatientName(presentAppointment(a!), names, me), invoice: await presentInvoice(invoice), ...(me.role === 'professional' ? {} : { refund: presentRefund(refund) }) };
     },
   );
 

@@ -96,6 +96,11 @@ export const AppointmentView = Type.Object(
     meeting: Nullable(Type.Object({ joinUrl: Type.String(), provider: Type.String(), password: NullableString })),
     cancelReason: NullableString,
     noShowBy: Type.Union([Type.String(), Type.Null()], { description: 'no_show only: patient, professional or both (who never joined)' }),
+    patientName: Type.Optional(
+      Type.Union([Type.String(), Type.Null()], {
+        description: "the patient's display name, for their professional and admins only (GET /v1/appointments and /v1/appointments/{id}); null when the patient erased their account",
+      }),
+    ),
     createdAt: Type.String(),
     updatedAt: Type.String(),
   },

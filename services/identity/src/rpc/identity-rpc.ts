@@ -333,6 +333,24 @@ export function identityService(deps: { store: IdentityStore; consents: ConsentS
         await consents.withdraw(req.userId, req.kind);
         return consentsOf(req.userId);
       },
+      async getDisplayNames(req) {
+        const ids = [...new Set(req.userIds.map((id) => id.toLowerCase()))];
+        if (ids.length > MAX_NAMES) throw invalidArgument('TOO_MANY_IDS', `at most ${MAX_NAMES} ids at once`);
+        if (!ids.every(isUuid)) throw invalidArgument('INVALID_ID', 'every id must be a UUID');
+        // Names are personal data: only a professional (their calendar) or an admin reads them,
+        // checked here too and not only by the gateway, and each read is recorded.
+        if (!isUuid(req.callerId)) throw invalidArgument('INVALID_CALLER', 'caller is required');
+        const caller = await store.findById(req.callerId.toLowerCase());
+        if (!caller || caller.erasedAt || (caller.role !== 'professional' && caller.role !== 'admin')) {
+          throw permissionDenied('NOT_ALLOWED', 'only professionals and admins read patients\' names');
+        }
+        // The erasure placeholder and anyone erased, unknown or not a patient: absent.
+        const names = ids.length > 0 ? await store.patientNames(ids) : new Map<string, string>();
+        // One entry per page of a calendar, not one per patient: the calendar is read often and
+        // each entry takes the chain's lock (booking.read_by_* records each booking opened).
+        if (names.size > 0) await store.audit.recordAlone('patient.names_read', { actorId: caller.id, details: { role: caller.role, count: String(names.size) } });
+        return { names: Object.fromEntries(names) };
+      },
       async getJwks() {
         const { all } = await store.signingKeys();
         return { jwksJson: JSON.stringify({ keys: all.map((k) => k.publicJwk) }), issuer };
@@ -361,6 +379,8 @@ export function auditEntryMessage(e: AuditEntry): identity.AuditEntry {
 }
 
 const MAX_AUDIT_PAGE = 200;
+/** GetDisplayNames: a page of a calendar (the gateway's list pages hold at most 100 bookings). */
+const MAX_NAMES = 100;
 
 /** The filters of ListAudit, checked (the gateway checks them too; this is the service's own guard). */
 function auditFilterOf(req: identity.ListAuditRequest): AuditFilter {

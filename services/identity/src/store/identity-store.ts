@@ -64,6 +64,12 @@ export class IdentityStore {
     return this.db.user.findUnique({ where: { id } });
   }
 
+  /** The display names of the live (not erased) patients among `ids`, by id. */
+  async patientNames(ids: string[]): Promise<Map<string, string>> {
+    const rows = await this.db.user.findMany({ where: { id: { in: ids }, role: 'patient', erasedAt: null }, select: { id: true, displayName: true } });
+    return new Map(rows.map((r) => [r.id, r.displayName]));
+  }
+
   /** A new sign-in (session = token family), recorded as auth.signed_in with how it began. */
   async issueRefreshToken(userId: string, tokenHash: string, familyId = uuidv7(), method: 'password' | 'registration' = 'password') {
     const expiresAt = new Date(Date.now() + REFRESH_TOKEN_DAYS * 86_400_000);
