@@ -96,6 +96,13 @@ describe('booking through the gateway (real PostgreSQL, Redis, Kafka; separate p
     expect(exported.body.appointments.map((a: { id: string }) => a.id)).toEqual([booked.appointment.id]);
     expect(exported.body.invoices).toEqual([expect.objectContaining({ appointmentId: booked.appointment.id, sats: booked.invoice.sats, status: 'paid' })]);
 
+    // The professional's calendar names the patient (identity's display name).
+    const dermatologist = demoProfessionals.find((p) => p.specialties.includes('dermatology'))!;
+    const session = await api.expect(200, 'POST', '/v1/auth/login', { email: dermatologist.email, password: DEMO_PASSWORD });
+    const calendar = api.as(session.accessToken);
+    const named = (await calendar.expect(200, 'GET', '/v1/appointments?limit=100')).items.find((a: { id: string }) => a.id === booked.appointment.id);
+    expect(named).toMatchObject({ patientId: exported.body.user.id, patientName: 'Pat Ient' });
+
     const erased = await patient.call('DELETE', '/v1/me');
     expect(erased.status).toBe(202);
     expect((await api.call('POST', '/v1/auth/login', { email: exported.body.user.email, password: 'patient-password-1' })).status).toBe(401);
@@ -104,15 +111,13 @@ describe('booking through the gateway (real PostgreSQL, Redis, Kafka; separate p
     expect(after.status).toBe(401);
     expect(after.body.error.code).toBe('TOKEN_REVOKED');
     // The professional keeps the booking in their calendar, without the patient's identity.
-    const dermatologist = demoProfessionals.find((p) => p.specialties.includes('dermatology'))!;
-    const session = await api.expect(200, 'POST', '/v1/auth/login', { email: dermatologist.email, password: DEMO_PASSWORD });
-    const calendar = api.as(session.accessToken);
     const kept = await eventually(async () => {
       const { items } = await calendar.expect(200, 'GET', '/v1/appointments?limit=100');
       const booking = items.find((a: { id: string }) => a.id === booked.appointment.id);
       return booking?.patientId === '00000000-0000-0000-0000-000000000000' ? booking : undefined;
     });
     expect(kept.status).toBe('confirmed');
+    expect(kept.patientName).toBeNull();
     // A professional's export holds the profile and the schedule.
     const own = await calendar.expect(200, 'GET', '/v1/me/export');
     expect(own.profile).toMatchObject({ id: session.user.id, verified: true });
