@@ -787,7 +787,7 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
 
     // In German (the page's language selector): they move their practice to Tokyo's time zone, and
     // the calendar shows the booking at Tokyo's time (not the browser's), with the patient's name.
-    await page.getByLabel('Language').selectOption('de');
+    await page.getByRole('combobox', { name: /^Language/ }).selectOption('de');
     await page.getByRole('heading', { name: 'Meine Praxis', level: 1 }).waitFor();
     expect(await page.evaluate('document.documentElement.lang')).toBe('de');
     const profileDe = page.getByRole('region', { name: 'Mein Profil' });
