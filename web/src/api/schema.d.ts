@@ -437,7 +437,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My bookings (patient) or my calendar (professional) */
+        /** My bookings (patient) or my calendar (professional, with each patient's name) */
         get: operations["listAppointments"];
         put?: never;
         /** Book a slot: the booking is held until its invoice is paid */
@@ -868,6 +868,8 @@ export interface components {
             cancelReason: string | null;
             /** @description no_show only: patient, professional or both (who never joined) */
             noShowBy: string | null;
+            /** @description the patient's display name, for their professional and admins only (GET /v1/appointments and /v1/appointments/{id}); null when the patient erased their account */
+            patientName?: string | null;
             createdAt: string;
             updatedAt: string;
         };
@@ -2186,6 +2188,8 @@ export interface operations {
                             cancelReason: string | null;
                             /** @description no_show only: patient, professional or both (who never joined) */
                             noShowBy: string | null;
+                            /** @description the patient's display name, for their professional and admins only (GET /v1/appointments and /v1/appointments/{id}); null when the patient erased their account */
+                            patientName?: string | null;
                             createdAt: string;
                             updatedAt: string;
                             cancelledBy: string | null;
@@ -5724,7 +5728,7 @@ export interface operations {
     listAuditEntries: {
         parameters: {
             query?: {
-                kind?: "auth.signed_in" | "auth.sign_in_failed" | "auth.refresh_reused" | "auth.signed_out" | "account.registered" | "account.erased" | "account.exported" | "account.email_verified" | "account.password_reset" | "account.password_changed" | "account.role_changed" | "consent.granted" | "consent.withdrawn" | "admin.audit_read" | "professional.verified" | "professional.rejected" | "booking.read_by_professional" | "booking.read_by_admin" | "payment.refund_due" | "payment.refund_destination_set" | "payment.refund_paid" | "audit.pruned";
+                kind?: "auth.signed_in" | "auth.sign_in_failed" | "auth.refresh_reused" | "auth.signed_out" | "account.registered" | "account.erased" | "account.exported" | "account.email_verified" | "account.password_reset" | "account.password_changed" | "account.role_changed" | "consent.granted" | "consent.withdrawn" | "admin.audit_read" | "professional.verified" | "professional.rejected" | "booking.read_by_professional" | "booking.read_by_admin" | "patient.names_read" | "payment.refund_due" | "payment.refund_destination_set" | "payment.refund_paid" | "audit.pruned";
                 actor?: string;
                 subject?: string;
                 from?: string;
