@@ -15,6 +15,7 @@ const AdminPage = lazy(() => import('./pages/Admin'));
 const BookingPage = lazy(() => import('./pages/Booking').then((m) => ({ default: m.BookingPage })));
 const BookingsPage = lazy(() => import('./pages/Bookings').then((m) => ({ default: m.BookingsPage })));
 const AccountPage = lazy(() => import('./pages/Account').then((m) => ({ default: m.AccountPage })));
+const AdminAuditPage = lazy(() => import('./pages/AdminAudit'));
 
 const queryClient = new QueryClient({
   defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } },
@@ -82,6 +83,7 @@ export function App() {
                 <Route path="/bookings/:id" element={<BookingPage />} />
                 <Route path="/pro" element={<ProPage />} />
                 <Route path="/admin" element={<AdminPage />} />
+                <Route path="/admin/audit" element={<AdminAuditPage />} />
                 <Route path="/account" element={<AccountPage />} />
                 <Route path="/privacy" element={<LegalPage kind="privacy" />} />
                 <Route path="/terms" element={<LegalPage kind="terms" />} />

@@ -31,6 +31,11 @@ export const auditKinds = {
     description: 'a refresh token presented again: its whole token family (object: the session) is revoked',
   },
   'auth.signed_out': { retentionDays: 1 * YEAR, recordedBy: 'identity', description: 'a session (object) ended by its user' },
+  'auth.signed_out_everywhere': {
+    retentionDays: 1 * YEAR,
+    recordedBy: 'identity',
+    description: 'every session of a user ended by the user (“sign out on all devices”; details: sessions ended)',
+  },
   'account.registered': { retentionDays: 10 * YEAR, recordedBy: 'identity', description: 'an account created (details: role, region)' },
   'account.erased': { retentionDays: 10 * YEAR, recordedBy: 'identity', description: 'an account erased at its holder’s request (right to erasure)' },
   'account.exported': { retentionDays: 10 * YEAR, recordedBy: 'identity', description: 'a person’s data exported to them (right of access)' },

@@ -133,6 +133,49 @@ describe('accounts through the gateway: verification, lockout, reset (separate p
     expect((await api.call('POST', '/v1/me/password', { currentPassword: PASSWORD, newPassword: NEW_PASSWORD })).status).toBe(401);
   });
 
+  it('signs out everywhere: POST /v1/auth/logout-all ends every session of the user, no one else’s', async () => {
+    const email = unique('everywhere');
+    const first = await register(email);
+    const second = await api.expect(200, 'POST', '/v1/auth/login', { email, password: PASSWORD });
+    const bystander = await register(unique('bystander'));
+    const res = await api.as(first.accessToken).call('POST', '/v1/auth/logout-all');
+    expect(res.status).toBe(204);
+    // The httpOnly refresh cookie goes, as with logOut.
+    expect(res.headers.get('set-cookie')).toMatch(/^cc_refresh=;.*Path=\/v1\/auth/);
+    for (const s of [first, second]) {
+      const refused = await api.as(s.accessToken).call('GET', '/v1/me');
+      expect([refused.status, refused.body.error.code]).toEqual([401, 'TOKEN_REVOKED']);
+      const refresh = await api.call('POST', '/v1/auth/refresh', { refreshToken: s.refreshToken });
+      expect(refresh.status).toBe(401);
+    }
+    // The revoked token cannot call it again.
+    const again = await api.as(second.accessToken).call('POST', '/v1/auth/logout-all');
+    expect([again.status, again.body.error.code]).toEqual([401, 'TOKEN_REVOKED']);
+    // Another user goes on; a fresh sign-in works at once.
+    await api.as(bystander.accessToken).expect(200, 'GET', '/v1/me');
+    await api.expect(200, 'POST', '/v1/auth/refresh', { refreshToken: bystander.refreshToken });
+    const third = await api.expect(200, 'POST', '/v1/auth/login', { email, password: PASSWORD });
+    await api.as(third.accessToken).expect(200, 'GET', '/v1/me');
+    await api.expect(200, 'POST', '/v1/auth/refresh', { refreshToken: third.refreshToken });
+
+    // Hostile: no token, a forged one, a malformed header: 401, never 500.
+    const [header, payload] = third.accessToken.split('.');
+    const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: bystander.user.id })).toString('base64url');
+    for (const headers of [{} as Record<string, string>, { authorization: `Bearer ${header}.${forgedPayload}.${third.accessToken.split('.')[2]}` }, { authorization: 'Bearer not.a.jwt' }, { authorization: 'Basic abc' }]) {
+      const refused = await api.call('POST', '/v1/auth/logout-all', undefined, headers);
+      expect(refused.status).toBe(401);
+      expect(refused.body.error.code).toEqual(expect.any(String));
+    }
+    await api.as(bystander.accessToken).expect(200, 'GET', '/v1/me');
+    // Twice at the same instant with one token: each ends the sessions or finds the token already
+    // revoked; never a 500, and the user is signed out.
+    const both = await Promise.all([api.as(third.accessToken).call('POST', '/v1/auth/logout-all'), api.as(third.accessToken).call('POST', '/v1/auth/logout-all')]);
+    expect(both.map((r) => r.status)).toContain(204);
+    for (const r of both) expect(r.status === 204 || (r.status === 401 && r.body.error.code === 'TOKEN_REVOKED')).toBe(true);
+    expect((await api.call('POST', '/v1/auth/refresh', { refreshToken: third.refreshToken })).status).toBe(401);
+    await api.as(bystander.accessToken).expect(200, 'GET', '/v1/me');
+  });
+
   it('limits reset mails per address, an unknown one alike', async () => {
     const known = unique('flood');
     await register(known);

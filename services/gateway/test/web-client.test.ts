@@ -680,7 +680,8 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     await page.goto(platform!.gatewayUrl);
     await page.getByLabel('a health professional').check();
     await page.getByLabel('Your name').fill('Dr. Web Pro');
-    await page.getByLabel('Email').fill(`web-pro-${Date.now()}@example.ch`);
+    const proEmail = `web-pro-${Date.now()}@example.ch`;
+    await page.getByLabel('Email').fill(proEmail);
     await page.getByLabel('Password').fill('web-professional-password');
     await page.getByRole('button', { name: 'Sign up' }).click();
     await page.waitForURL(/\/pro$/);
@@ -759,6 +760,22 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     await adminView.getByText('Dr. Web Pro is verified and now listed.').waitFor();
     await expectAccessible(adminView, 'admin verification');
     await screenshot(adminView, 'admin-desktop');
+    // The audit trail: the verification, filtered by its kind and the professional, once search's
+    // entry has reached the chain (through Kafka).
+    await adminView.getByRole('navigation', { name: 'Administration sections' }).getByRole('link', { name: 'Audit trail' }).click();
+    await adminView.getByRole('heading', { name: 'Audit trail', level: 1 }).waitFor();
+    await adminView.getByLabel('Kind').selectOption('professional.verified');
+    await adminView.getByLabel('Subject id').fill(professionalId);
+    const entries = adminView.getByRole('region', { name: 'Audit entries' });
+    const audited = entries.getByRole('list', { name: 'Audit entries' }).getByRole('listitem');
+    await eventually(async () => {
+      await adminView.getByRole('button', { name: 'Show entries' }).click();
+      await entries.getByText(/^No entry matches these filters\.$|^professional\.verified$/).first().waitFor();
+      return (await audited.count()) === 1;
+    }, 30_000);
+    await audited.getByText(professionalId).waitFor();
+    await audited.getByText('professional.verified', { exact: true }).waitFor();
+    await expectAccessible(adminView, 'admin audit trail');
     await adminView.context().close();
     await eventually(async () => (await search()).items.some((p) => p.id === professionalId));
 
@@ -804,6 +821,20 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     expect(await upcomingDe.count()).toBe(1);
     await expectAccessible(page, 'calendar (pro page, de)');
     await screenshot(page, 'pro-calendar-desktop-de');
+
+    // Sign out on all devices (My data, in German), after a confirmation: another device's session ends too.
+    const otherDevice = await api.expect(200, 'POST', '/v1/auth/login', { email: proEmail, password: 'web-professional-password' });
+    await api.as(otherDevice.accessToken).expect(200, 'GET', '/v1/me');
+    await page.getByRole('link', { name: 'Meine Daten' }).click();
+    await page.getByRole('button', { name: 'Auf allen Geräten abmelden' }).click();
+    await page.getByRole('alertdialog').getByText(/^Jedes bei Ihrem Konto angemeldete Gerät, auch dieses, wird abgemeldet/).waitFor();
+    await expectAccessible(page, 'sign out on all devices (my data, de)');
+    await page.getByRole('button', { name: 'Ja, überall abmelden' }).click();
+    await page.waitForURL((url) => url.pathname === '/');
+    await page.getByRole('heading', { name: 'Konto erstellen' }).waitFor();
+    expect(await page.getByTestId('signed-in').count()).toBe(0);
+    expect((await api.as(otherDevice.accessToken).call('GET', '/v1/me')).body.error.code).toBe('TOKEN_REVOKED');
+    expect((await api.call('POST', '/v1/auth/refresh', { refreshToken: otherDevice.refreshToken })).status).toBe(401);
     expect(problems).toEqual([]);
     await proContext.close();
   }, 120_000);

@@ -330,6 +330,43 @@ describe('identity accounts: lockout, password policy, verification, reset (real
     });
   });
 
+  describe('sign out everywhere', () => {
+    it('ends every session of the user at once (refresh and access tokens), once, and touches nobody else', async () => {
+      const sessionOf = (accessToken: string) => JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()) as { sid: string; iat: number };
+      const { user, tokens } = await register('everywhere@example.ch');
+      const other = await login('everywhere@example.ch', PASSWORD);
+      // A rotated sign-in counts once.
+      const rotated = await client.refresh({ refreshToken: other.tokens!.refreshToken });
+      const bystander = await register('bystander@example.ch');
+      // Two calls at the same instant: the sessions end once, one entry is recorded.
+      const [a, b] = await Promise.all([client.logOutEverywhere({ userId: user!.id }), client.logOutEverywhere({ userId: user!.id })]);
+      expect([a.sessionsEnded, b.sessionsEnded].sort()).toEqual([0, 2]);
+      for (const t of [tokens!, rotated.tokens!]) {
+        await expect(client.refresh({ refreshToken: t.refreshToken })).rejects.toMatchObject({ status: status.UNAUTHENTICATED });
+        const s = sessionOf(t.accessToken);
+        await expect(revocations.isRevoked({ userId: user!.id, sessionId: s.sid, issuedAt: s.iat * 1000 })).resolves.toBe(true);
+      }
+      expect(await auditOf(user!.id, 'auth.signed_out_everywhere')).toEqual([{ kind: 'auth.signed_out_everywhere', actor_id: user!.id, details: [['sessionsEnded', '2']] }]);
+      // Idempotent: nothing left to end, nothing recorded.
+      await expect(client.logOutEverywhere({ userId: user!.id })).resolves.toEqual({ sessionsEnded: 0 });
+      expect(await auditOf(user!.id, 'auth.signed_out_everywhere')).toHaveLength(1);
+      // A new sign-in works at once (its access token is not caught by the revocation).
+      const fresh = await login('everywhere@example.ch', PASSWORD);
+      const f = sessionOf(fresh.tokens!.accessToken);
+      await expect(revocations.isRevoked({ userId: user!.id, sessionId: f.sid, issuedAt: f.iat * 1000 })).resolves.toBe(false);
+      await expect(client.refresh({ refreshToken: fresh.tokens!.refreshToken })).resolves.toBeDefined();
+      // Another user's session goes on.
+      const theirs = sessionOf(bystander.tokens!.accessToken);
+      await expect(revocations.isRevoked({ userId: bystander.user!.id, sessionId: theirs.sid, issuedAt: theirs.iat * 1000 })).resolves.toBe(false);
+      await expect(client.refresh({ refreshToken: bystander.tokens!.refreshToken })).resolves.toBeDefined();
+      // Unknown, malformed and erased users: NOT_FOUND, never a 500.
+      await expect(client.logOutEverywhere({ userId: '\u0000' })).rejects.toMatchObject({ status: status.NOT_FOUND, code: 'USER_NOT_FOUND' });
+      await expect(client.logOutEverywhere({ userId: '0190d7a4-0000-7000-8000-000000000000' })).rejects.toMatchObject({ status: status.NOT_FOUND });
+      await client.eraseUser({ userId: bystander.user!.id });
+      await expect(client.logOutEverywhere({ userId: bystander.user!.id })).rejects.toMatchObject({ status: status.NOT_FOUND });
+    });
+  });
+
   it('erasure deletes the mailed tokens, pending mails and the sign-in counter', async () => {
     const { user } = await register('erase-accounts@example.ch');
     await tokenOf('erase-accounts@example.ch', /confirm/i);

@@ -68,6 +68,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/logout-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign out on all devices: every session of the signed-in user ends (this one too) and the cookie is cleared */
+        post: operations["logOutEverywhere"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/verify-email": {
         parameters: {
             query?: never;
@@ -1282,6 +1299,105 @@ export interface operations {
                 };
             };
         };
+        responses: {
+            /** @description no content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Every error: a machine code and a message for people */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error: a machine code and a message for people */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    logOutEverywhere: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description no content */
             204: {
@@ -5728,7 +5844,7 @@ export interface operations {
     listAuditEntries: {
         parameters: {
             query?: {
-                kind?: "auth.signed_in" | "auth.sign_in_failed" | "auth.refresh_reused" | "auth.signed_out" | "account.registered" | "account.erased" | "account.exported" | "account.email_verified" | "account.password_reset" | "account.password_changed" | "account.role_changed" | "consent.granted" | "consent.withdrawn" | "admin.audit_read" | "professional.verified" | "professional.rejected" | "booking.read_by_professional" | "booking.read_by_admin" | "patient.names_read" | "payment.refund_due" | "payment.refund_destination_set" | "payment.refund_paid" | "audit.pruned";
+                kind?: "auth.signed_in" | "auth.sign_in_failed" | "auth.refresh_reused" | "auth.signed_out" | "auth.signed_out_everywhere" | "account.registered" | "account.erased" | "account.exported" | "account.email_verified" | "account.password_reset" | "account.password_changed" | "account.role_changed" | "consent.granted" | "consent.withdrawn" | "admin.audit_read" | "professional.verified" | "professional.rejected" | "booking.read_by_professional" | "booking.read_by_admin" | "patient.names_read" | "payment.refund_due" | "payment.refund_destination_set" | "payment.refund_paid" | "audit.pruned";
                 actor?: string;
                 subject?: string;
                 from?: string;

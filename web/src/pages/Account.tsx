@@ -36,6 +36,7 @@ export function AccountPage() {
   const navigate = useNavigate();
   const { session, restoring, token, signOut } = useSession();
   const [confirming, setConfirming] = useState(false);
+  const [confirmingSignOut, setConfirmingSignOut] = useState(false);
   const consents = useQuery({
     queryKey: ['consents', session?.user.id],
     queryFn: () => call<{ consents: ConsentState[]; pending: string[] }>('GET', '/v1/me/consents', { token: token() }),
@@ -44,6 +45,14 @@ export function AccountPage() {
   const exporting = useMutation({ mutationFn: () => downloadExport(token()) });
   const erase = useMutation({
     mutationFn: () => call<{ status: string; erasedAt: string }>('DELETE', '/v1/me', { token: token() }),
+    onSuccess: async () => {
+      await signOut();
+      void navigate('/');
+    },
+  });
+  // Every session of the account ends (other browsers and devices, and this one): then signed out here too.
+  const signOutEverywhere = useMutation({
+    mutationFn: () => call<null>('POST', '/v1/auth/logout-all', { token: token() }),
     onSuccess: async () => {
       await signOut();
       void navigate('/');
@@ -76,6 +85,22 @@ export function AccountPage() {
             ))}
           </ul>
         )}
+      </section>
+      <section aria-labelledby="sign-out-all-title" className="card">
+        <h2 id="sign-out-all-title">{t('myData.signOutAllTitle')}</h2>
+        <p>{t('myData.signOutAllText')}</p>
+        {!confirmingSignOut ? (
+          <button type="button" className="secondary" onClick={() => setConfirmingSignOut(true)}>{t('myData.signOutAll')}</button>
+        ) : (
+          <div role="alertdialog" aria-labelledby="sign-out-all-confirm" className="stack">
+            <p id="sign-out-all-confirm"><strong>{t('myData.signOutAllConfirm')}</strong></p>
+            <div className="row">
+              <button type="button" onClick={() => signOutEverywhere.mutate()} disabled={signOutEverywhere.isPending}>{t('myData.signOutAllYes')}</button>
+              <button type="button" className="secondary" onClick={() => setConfirmingSignOut(false)} disabled={signOutEverywhere.isPending}>{t('myData.signOutAllNo')}</button>
+            </div>
+          </div>
+        )}
+        <ErrorText error={signOutEverywhere.error} />
       </section>
       <section aria-labelledby="erase-title" className="card">
         <h2 id="erase-title">{t('myData.eraseTitle')}</h2>

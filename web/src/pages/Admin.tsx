@@ -171,7 +171,7 @@ function RefundQueue() {
   );
 }
 
-/** The admin's day: verifications and refunds. */
+/** The admin's day: verifications and refunds (the audit trail has its own page, AdminAudit). */
 export default function AdminPage() {
   const { t } = useTranslation();
   const { session, restoring } = useSession();
@@ -179,6 +179,9 @@ export default function AdminPage() {
   if (session?.user.role !== 'admin') return <p>{t('admin.onlyAdmins')} <Link to="/">{t('nav.signIn')}</Link></p>;
   return (
     <>
+      <nav aria-label={t('admin.sections')} className="row">
+        <Link to="/admin/audit">{t('audit.title')}</Link>
+      </nav>
       <h1>{t('admin.title')}</h1>
       <Verification />
       <RefundQueue />

@@ -169,6 +169,26 @@ export function authRoutes(app: FastifyInstance, backends: Backends, limits: Aut
     },
   );
 
+  app.post(
+    '/v1/auth/logout-all',
+    {
+      schema: {
+        tags: ['auth'],
+        operationId: 'logOutEverywhere',
+        summary: 'Sign out on all devices: every session of the signed-in user ends (this one too) and the cookie is cleared',
+        security: bearer,
+        response: { 204: NoContent, ...errorResponses },
+      },
+      preHandler: auth.requireRole(),
+    },
+    async (request, reply) => {
+      // Idempotent: a second call (with a token issued before the first) ends nothing more.
+      await backends.identity.logOutEverywhere({ userId: principalOf(request).userId });
+      clearRefreshCookie(request, reply);
+      return reply.status(204).send();
+    },
+  );
+
   app.post<{ Body: Static<typeof VerifyEmailBody> }>(
     '/v1/auth/verify-email',
     {

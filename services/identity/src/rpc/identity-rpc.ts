@@ -268,6 +268,16 @@ export function identityService(deps: { store: IdentityStore; consents: ConsentS
         return {};
       },
 
+      async logOutEverywhere(req) {
+        if (!isUuid(req.userId)) throw notFound('USER_NOT_FOUND', 'no such user');
+        const user = await store.findById(req.userId);
+        if (!user || user.erasedAt) throw notFound('USER_NOT_FOUND', 'no such user');
+        // Every session's access tokens end first (a failure here leaves nothing half done and
+        // the call can be retried); then the refresh tokens, audited, in one transaction.
+        for (const sessionId of await store.liveSessionIds(user.id)) await revoke(revocations.revokeSession(sessionId));
+        return { sessionsEnded: await store.revokeEverySession(user.id) };
+      },
+
       async getUser(req) {
         if (!isUuid(req.userId)) throw notFound('USER_NOT_FOUND', 'no such user');
         const user = await store.findById(req.userId);

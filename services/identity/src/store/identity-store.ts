@@ -127,6 +127,20 @@ export class IdentityStore {
     });
   }
 
+  /**
+   * Revokes the refresh tokens of every open sign-in of the user; returns how many sign-ins
+   * (families) ended. Two calls at once end them once: the second's update waits for the first's
+   * rows and finds them revoked, so it records nothing.
+   */
+  async revokeEverySession(userId: string): Promise<number> {
+    return this.db.$transaction(async (tx) => {
+      const revoked = await tx.refreshToken.updateManyAndReturn({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() }, select: { familyId: true } });
+      const sessions = new Set(revoked.map((t) => t.familyId)).size;
+      if (sessions > 0) await this.audit.record(tx, 'auth.signed_out_everywhere', { actorId: userId, subjectId: userId, details: { sessionsEnded: String(sessions) } });
+      return sessions;
+    });
+  }
+
   /** Every refresh token issued to the user, newest first (the export's sign-in history). */
   sessionsOf(userId: string): Promise<RefreshToken[]> {
     return this.db.refreshToken.findMany({ where: { userId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
