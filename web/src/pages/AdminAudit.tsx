@@ -30,6 +30,7 @@ const KINDS: readonly AuditKind[] = [
   'consent.withdrawn',
   'professional.verified',
   'professional.rejected',
+  'patient.names_read',
   'booking.read_by_professional',
   'booking.read_by_admin',
   'payment.refund_due',
