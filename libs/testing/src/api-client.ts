@@ -1,4 +1,13 @@
-/** A small client of the public HTTP API, for end-to-end tests and the demo seed. */
+/** Tries of one request the gateway refuses as busy (503 OVERLOADED), and the longest wait between two. */
+const OVERLOADED_TRIES = 6;
+const MAX_RETRY_WAIT_MS = 2_000;
+
+/**
+ * A small client of the public HTTP API, for end-to-end tests and the demo seed. Like any client
+ * the API documents, it tries again after a 503 OVERLOADED (the gateway shedding load, e.g. while
+ * several platforms start on a busy CI runner), after its Retry-After; other answers are returned
+ * as they are.
+ */
 export class ApiClient {
   constructor(
     readonly baseUrl: string,
@@ -10,6 +19,17 @@ export class ApiClient {
   }
 
   async call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers }> {
+    for (let attempt = 1; ; attempt++) {
+      const answer = await this.callOnce<T>(method, path, body, headers);
+      const shed = answer.status === 503 && (answer.body as { error?: { code?: string } } | undefined)?.error?.code === 'OVERLOADED';
+      if (!shed || attempt >= OVERLOADED_TRIES) return answer;
+      const seconds = Number(answer.headers.get('retry-after') ?? 1);
+      const retryAfterMs = (Number.isFinite(seconds) ? seconds : 1) * 1_000;
+      await new Promise((r) => setTimeout(r, Math.min(MAX_RETRY_WAIT_MS, retryAfterMs) * (0.5 + Math.random() / 2)));
+    }
+  }
+
+  private async callOnce<T>(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; body: T; headers: Headers }> {
     const res = await fetch(this.baseUrl + path, {
       method,
       headers: {
