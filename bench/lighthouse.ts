@@ -111,9 +111,9 @@ async function main() {
     }),
     '',
   ];
-  const base_ = path.join(repoRoot, 'bench/results', `lighthouse-${date}`);
-  writeFileSync(`${base_}.json`, JSON.stringify({ date, lighthouse: LIGHTHOUSE, machine, chromium, results }, null, 2) + '\n');
-  writeFileSync(`${base_}.md`, lines.join('\n'));
+  const outBase = path.join(repoRoot, 'bench/results', `lighthouse-${date}`);
+  writeFileSync(`${outBase}.json`, JSON.stringify({ date, lighthouse: LIGHTHOUSE, machine, chromium, results }, null, 2) + '\n');
+  writeFileSync(`${outBase}.md`, lines.join('\n'));
   console.log(lines.join('\n'));
 }
 

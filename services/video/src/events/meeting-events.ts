@@ -174,21 +174,12 @@ export class MeetingEvents {
   private async settleMove(event: Rescheduled, pending: Promise<Move | undefined>): Promise<void> {
     const move = await pending.catch(() => undefined);
     if (move?.kind !== 'replaced') return;
-    const { logger, store, provider, hostStore } = this.deps;
-    let recorded;
-    try {
-      recorded = await store.findByAppointment(event.data.appointmentId);
-    } catch (err) {
-      logger.warn({ err, eventId: event.id }, 'could not check which meeting the move recorded; leaving both');
-      return;
-    }
-    const kept = recorded?.providerMeetingId === move.created.providerMeetingId && recorded.provider === move.created.provider;
-    const gone = kept ? move.old : move.created;
-    if (kept) await (move.created.reservationId ? hostStore?.keepOnly(event.data.appointmentId, move.created.reservationId) : hostStore?.releaseAppointment(event.data.appointmentId))?.catch(() => undefined);
-    else if (move.created.reservationId) await hostStore?.release(move.created.reservationId).catch(() => undefined);
-    await provider.deleteMeeting(gone.provider, gone.providerMeetingId).catch((err: unknown) =>
-      logger.warn({ err: err instanceof Error ? err.message : String(err), provider: gone.provider }, 'could not delete the meeting a move left behind'),
-    );
+    const recorded = await this.isRecorded(event, move.created);
+    if (recorded === undefined) return;
+    if (!recorded) return this.discard(move.created, 'could not delete an unrecorded provider meeting');
+    // The new meeting is the booking's: the old one's host time and the old meeting go.
+    await this.deps.hostStore?.keepOnly(event.data.appointmentId, move.created.reservationId).catch(() => undefined);
+    await this.discard(move.old, 'could not delete the meeting a move left behind');
   }
 
   /** The booking's new provider meeting, or undefined when the booking already has a meeting. */
@@ -235,23 +226,33 @@ export class MeetingEvents {
   private async settle(event: Confirmed, pending: Promise<ProvidedMeeting | undefined>): Promise<void> {
     const created = await pending.catch(() => undefined);
     if (!created) return;
-    const { logger, store, provider } = this.deps;
-    let recorded;
-    try {
-      recorded = await store.findByAppointment(event.data.appointmentId);
-    } catch (err) {
-      logger.warn({ err, eventId: event.id }, 'could not check whether the provider meeting was recorded; leaving it');
-      return;
-    }
-    if (recorded && recorded.provider === created.provider && recorded.providerMeetingId === created.providerMeetingId) {
+    const recorded = await this.isRecorded(event, created);
+    if (recorded === undefined) return;
+    if (recorded) {
       const seconds = linkSeconds(event.time, new Date());
       if (seconds !== undefined) linkLatency.labels(created.provider).observe(seconds);
       return;
     }
-    logger.info({ eventId: event.id, provider: created.provider }, 'provider meeting not recorded (the booking has another); deleting it');
-    if (created.reservationId) await this.deps.hostStore?.release(created.reservationId).catch(() => undefined);
-    await provider.deleteMeeting(created.provider, created.providerMeetingId).catch((err: unknown) =>
-      logger.warn({ err: err instanceof Error ? err.message : String(err), provider: created.provider }, 'could not delete an unrecorded provider meeting'),
+    this.deps.logger.info({ eventId: event.id, provider: created.provider }, 'provider meeting not recorded (the booking has another); deleting it');
+    await this.discard(created, 'could not delete an unrecorded provider meeting');
+  }
+
+  /** Whether the booking's recorded meeting is `meeting`; undefined when that cannot be read (then nothing is deleted). */
+  private async isRecorded(event: Confirmed | Rescheduled, meeting: ProvidedMeeting): Promise<boolean | undefined> {
+    try {
+      const recorded = await this.deps.store.findByAppointment(event.data.appointmentId);
+      return recorded?.provider === meeting.provider && recorded.providerMeetingId === meeting.providerMeetingId;
+    } catch (err) {
+      this.deps.logger.warn({ err, eventId: event.id }, 'could not check which provider meeting the booking has; leaving it');
+      return undefined;
+    }
+  }
+
+  /** Gives back a provider meeting's host time (if it holds any) and deletes it at its provider, best effort. */
+  private async discard(meeting: { provider: string; providerMeetingId: string; reservationId?: string }, failure: string): Promise<void> {
+    if (meeting.reservationId) await this.deps.hostStore?.release(meeting.reservationId).catch(() => undefined);
+    await this.deps.provider.deleteMeeting(meeting.provider, meeting.providerMeetingId).catch((err: unknown) =>
+      this.deps.logger.warn({ err: err instanceof Error ? err.message : String(err), provider: meeting.provider }, failure),
     );
   }
 }

@@ -136,9 +136,9 @@ export class HostStore {
     await client.zoomHostReservation.deleteMany({ where: { appointmentId } });
   }
 
-  /** The booking's meeting moved to the time of `reservationId`: its other reservations go. */
-  async keepOnly(appointmentId: string, reservationId: string): Promise<void> {
-    await this.db.zoomHostReservation.deleteMany({ where: { appointmentId, id: { not: reservationId } } });
+  /** The booking's meeting moved to the time of `reservationId` (none: off Zoom): its other reservations go. */
+  async keepOnly(appointmentId: string, reservationId: string | undefined): Promise<void> {
+    await this.db.zoomHostReservation.deleteMany({ where: { appointmentId, ...(reservationId ? { id: { not: reservationId } } : {}) } });
   }
 
   /** Zoom says the host is out of creations today (its count here was behind, e.g. meetings made by hand). */
