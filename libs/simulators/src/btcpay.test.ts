@@ -25,7 +25,8 @@ describe('BTCPay Server Greenfield simulator', () => {
 
   beforeAll(async () => {
     hook = await startWebhookReceiver();
-    sim = createBtcpaySimulator({ apiKey: API_KEY, storeId: STORE, webhookUrl: hook.url, webhookSecret: SECRET, webhookRetryDelaysMs: [50, 100] });
+    // A webhook subscribed to the three final events (the default, every event, is in the late-payment test).
+    sim = createBtcpaySimulator({ apiKey: API_KEY, storeId: STORE, webhookUrl: hook.url, webhookSecret: SECRET, webhookEvents: ['InvoiceSettled', 'InvoiceExpired', 'InvoiceInvalid'], webhookRetryDelaysMs: [50, 100] });
     base = await sim.listen();
   });
   afterAll(async () => {
@@ -126,6 +127,25 @@ describe('BTCPay Server Greenfield simulator', () => {
     expect((await fetch(`${inv.checkoutLink}/pay`, { method: 'POST' })).status).toBe(409);
     await sim.waitForWebhooks();
     expect(sim.deliveries[0]?.attempts.map((a) => a.status)).toEqual([503, 200]);
+  });
+
+  it('by default sends every event, as BTCPay\'s "Send me everything": a late payment shows only as received and payment-settled', async () => {
+    const everything = await startWebhookReceiver();
+    const all = createBtcpaySimulator({ apiKey: API_KEY, storeId: STORE, webhookUrl: everything.url, webhookSecret: SECRET });
+    const at = await all.listen();
+    try {
+      const res = await fetch(`${at}/api/v1/stores/${STORE}/invoices`, { method: 'POST', headers: { authorization: `token ${API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ amount: 10, currency: 'EUR' }) });
+      const inv = (await res.json()) as { id: string; checkoutLink: string };
+      expect((await fetch(`${inv.checkoutLink}/expire`, { method: 'POST' })).status).toBe(200);
+      const late = await fetch(`${inv.checkoutLink}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ paymentMethodId: 'BTC-CHAIN', afterExpiration: true }) });
+      expect(late.status).toBe(200);
+      const calls = await everything.waitFor(4);
+      expect(calls.map((c) => (c.json as { type: string }).type)).toEqual(['InvoiceCreated', 'InvoiceExpired', 'InvoiceReceivedPayment', 'InvoicePaymentSettled']);
+      expect(calls[3]?.json).toMatchObject({ invoiceId: inv.id, afterExpiration: true });
+    } finally {
+      await all.close();
+      await everything.close();
+    }
   });
 
   it('serves a checkout page whose form pays and redirects to redirectURL', async () => {

@@ -23,6 +23,8 @@ export type BtcpayWebhookEvent =
   | 'InvoiceSettled'
   | 'InvoiceInvalid';
 
+export const BTCPAY_WEBHOOK_EVENTS: readonly BtcpayWebhookEvent[] = ['InvoiceCreated', 'InvoiceReceivedPayment', 'InvoicePaymentSettled', 'InvoiceProcessing', 'InvoiceExpired', 'InvoiceSettled', 'InvoiceInvalid'];
+
 export interface BtcpaySimulatorOptions {
   /** Value expected in `Authorization: token <apiKey>`. */
   apiKey: string;
@@ -33,7 +35,11 @@ export interface BtcpaySimulatorOptions {
   /** HMAC-SHA256 key of the `BTCPay-Sig` header. */
   webhookSecret: string;
   webhookId?: string;
-  /** Events the webhook is subscribed to; default InvoiceSettled, InvoiceExpired, InvoiceInvalid. */
+  /**
+   * Events the webhook is subscribed to; default every event, as BTCPay's webhook form defaults to
+   * "Send me everything" (a late on-chain payment only shows as InvoiceReceivedPayment and
+   * InvoicePaymentSettled: the invoice stays Expired and never sends InvoiceSettled).
+   */
   webhookEvents?: BtcpayWebhookEvent[];
   /** Base of checkoutLink; defaults to the listening URL. */
   publicBaseUrl?: string;
@@ -177,7 +183,7 @@ export function createBtcpaySimulator(opts: BtcpaySimulatorOptions): BtcpaySimul
   const saved = store?.load();
   const storeId = opts.storeId ?? saved?.storeId ?? base58Id(44);
   const webhookId = opts.webhookId ?? saved?.webhookId ?? base58Id(22);
-  const events = new Set<BtcpayWebhookEvent>(opts.webhookEvents ?? ['InvoiceSettled', 'InvoiceExpired', 'InvoiceInvalid']);
+  const events = new Set<BtcpayWebhookEvent>(opts.webhookEvents ?? BTCPAY_WEBHOOK_EVENTS);
   const rates = { ...DEFAULT_SATS_PER_UNIT, ...(opts.satsPerUnit ?? {}) };
   const nodeKey = saved ? keyFromHex(saved.nodeKey) : randomPrivateKey();
   const invoices = new Map<string, BtcpayInvoice>();

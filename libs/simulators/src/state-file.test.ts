@@ -110,7 +110,7 @@ describe('simulator state across a restart', () => {
   it('BTCPay: the store and an invoice made before the restart are known and payable', async () => {
     const file = path.join(dir, 'btcpay.json');
     const make = () => {
-      const sim = createBtcpaySimulator({ apiKey: 'bk', webhookUrl: hook.url, webhookSecret: 'ws', webhookRetryDelaysMs: [20], stateFile: file });
+      const sim = createBtcpaySimulator({ apiKey: 'bk', webhookUrl: hook.url, webhookSecret: 'ws', webhookEvents: ['InvoiceSettled'], webhookRetryDelaysMs: [20], stateFile: file });
       closers.push(() => sim.close());
       return sim;
     };

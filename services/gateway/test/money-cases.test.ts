@@ -5,7 +5,7 @@ import { ApiClient, eventually, seedDemoDirectory, startPlatform, type RunningPl
  * The money cases end to end through the gateway (every service its own process, real PostgreSQL,
  * Redis and Kafka, the Swiss Bitcoin Pay simulator paid on-chain for what it is asked to send).
  */
-describe('money cases through the gateway: exact, over, under then top-up, under then ended, cancelled at the provider', () => {
+describe('money cases through the gateway: exact, over, under then top-up, under then ended, cancelled at the provider, late (slot free, slot taken), cancelled after payment', () => {
   let platform: RunningPlatform;
   let api: ApiClient;
 
@@ -187,6 +187,54 @@ describe('money cases through the gateway: exact, over, under then top-up, under
     expect(ledger.entries.map((e) => [e.kind, e.sats])).toEqual([['invoice_created', 120_000], ['over', 125_000], ['refund_due', 5_000], ['refund_paid', 5_000]]);
     expect(ledger.balance).toMatchObject({ state: 'paid', balanced: true });
   }, 90_000);
+
+  it('late payments (BTCPay PaidLate): with the slot still free the booking confirms; with it taken all is owed back; a paid booking cancelled is paid back; each ledger balances', async () => {
+    const patient = await newPatient();
+    // Swiss Bitcoin Pay refuses the next creations: both invoices come from BTCPay, which takes late payments.
+    platform.sbp.failNextCreates(1_000);
+    const [stillFree, taken] = await (async () => [await book(patient), await book(patient)])().finally(() => platform.sbp.failNextCreates(0));
+    expect([stillFree.invoice.provider, taken.invoice.provider]).toEqual(['btcpay', 'btcpay']);
+    for (const b of [stillFree, taken]) expect((await fetch(`${b.invoice.checkoutUrl}/expire`, { method: 'POST' })).ok).toBe(true);
+    await eventually(async () => (await statusOf(patient, stillFree.appointment.id)) === 'expired' && (await statusOf(patient, taken.appointment.id)) === 'expired', 30_000);
+    // Released at once: another patient takes the second slot before the late payments land.
+    const other = await newPatient();
+    const winner = await other.expect(201, 'POST', '/v1/appointments', { professionalId: taken.professionalId, start: taken.start });
+    const payLate = (checkoutUrl: string) =>
+      fetch(`${checkoutUrl}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ paymentMethodId: 'BTC-CHAIN', afterExpiration: true }) });
+    expect((await payLate(stillFree.invoice.checkoutUrl)).ok).toBe(true);
+    expect((await payLate(taken.invoice.checkoutUrl)).ok).toBe(true);
+
+    // Slot free: confirmed late, with its meeting, nothing owed, the ledger balanced.
+    await eventually(async () => (await statusOf(patient, stillFree.appointment.id)) === 'confirmed', 30_000);
+    expect((await invoiceInExport(patient, stillFree.appointment.id))!.refund).toBeNull();
+    expect((await ledgerOf(patient, stillFree.appointment.id)).balance).toMatchObject({ state: 'paid', balanced: true, keptSats: 120_000 });
+
+    // Slot taken: the late payer's booking is cancelled and everything is owed back; the winner keeps the slot.
+    await eventually(async () => (await statusOf(patient, taken.appointment.id)) === 'cancelled', 30_000);
+    expect((await other.expect(200, 'GET', `/v1/appointments/${winner.appointment.id}`)).appointment.status).toBe('held');
+    const lateRefund = await eventually(async () => (await patient.expect(200, 'GET', `/v1/appointments/${taken.appointment.id}`)).refund ?? undefined, 30_000);
+    expect(lateRefund.sats).toBe(120_000);
+    expect((await ledgerOf(patient, taken.appointment.id)).balance).toMatchObject({ balanced: false, outstandingSats: 120_000 });
+    // Through BTCPay the refund goes out as a pull payment; the patient claims it and the ledger balances.
+    const sent = await eventually(async () => {
+      const { refund } = await patient.expect(200, 'GET', `/v1/appointments/${taken.appointment.id}`);
+      return refund?.status === 'sent' ? refund : undefined;
+    }, 30_000);
+    expect((await fetch(`${sent.claimLink}/pay`, { method: 'POST' })).ok).toBe(true);
+    await eventually(async () => (await ledgerOf(patient, taken.appointment.id)).balance.balanced, 30_000);
+    expect((await ledgerOf(patient, taken.appointment.id)).entries.map((e) => [e.kind, e.sats])).toEqual([['invoice_created', 120_000], ['paid', 120_000], ['refund_due', 120_000], ['refund_paid', 120_000]]);
+
+    // A paid booking the patient cancels: all is owed back, paid from the admin queue, the ledger balanced.
+    const cancelled = await book(patient);
+    expect((await sendOnchain(cancelled.invoice.checkoutUrl)).ok).toBe(true);
+    await eventually(async () => (await statusOf(patient, cancelled.appointment.id)) === 'confirmed', 30_000);
+    await patient.expect(200, 'POST', `/v1/appointments/${cancelled.appointment.id}/cancel`, { reason: 'cannot come' });
+    await eventually(async () => (await patient.expect(200, 'GET', `/v1/appointments/${cancelled.appointment.id}`)).refund ?? undefined, 30_000);
+    expect((await payBack(patient, cancelled.appointment.id)).sats).toBe(120_000);
+    const cancelledLedger = await ledgerOf(patient, cancelled.appointment.id);
+    expect(cancelledLedger.entries.map((e) => [e.kind, e.sats])).toEqual([['invoice_created', 120_000], ['paid', 120_000], ['refund_due', 120_000], ['refund_paid', 120_000]]);
+    expect(cancelledLedger.balance).toMatchObject({ state: 'refunded', balanced: true, keptSats: 0 });
+  }, 120_000);
 
   it("the ledger is the booking's patient's and the admins'; the reconciliation report (JSON and CSV) is the admins', and refuses bad ranges with codes", async () => {
     const from = new Date(Date.now() - 1_000).toISOString();
