@@ -48,6 +48,9 @@ export const paymentEnv = {
   RECONCILE_EVERY_MS: ms(15_000, 50),
   /** Reconciliation leaves younger invoices to the webhooks. */
   RECONCILE_MIN_AGE_MS: ms(30_000, 0),
+  /** Invoices a provider expired are polled this often for a late payment (BTCPay), for LATE_PAYMENT_WINDOW_HOURS. */
+  LATE_PAYMENT_CHECK_EVERY_MS: ms(600_000, 50),
+  LATE_PAYMENT_WINDOW_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
   PENDING_INVOICE_EVERY_MS: ms(1_000, 20),
   PENDING_RETRY_BASE_MS: ms(2_000, 10),
   PENDING_RETRY_MAX_MS: ms(60_000, 10),
@@ -136,6 +139,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
       heldGraceMs: config.HELD_GRACE_MS,
       reconcileEveryMs: config.RECONCILE_EVERY_MS,
       reconcileMinAgeMs: config.RECONCILE_MIN_AGE_MS,
+      latePaymentCheckEveryMs: config.LATE_PAYMENT_CHECK_EVERY_MS,
+      latePaymentWindowMs: config.LATE_PAYMENT_WINDOW_HOURS * 3_600_000,
     },
     logger,
   );
@@ -154,6 +159,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     background: [
       periodicTask('pending-invoice-creator', config.PENDING_INVOICE_EVERY_MS, () => payments.createDuePending(), logger),
       periodicTask('reconciliation', config.RECONCILE_EVERY_MS, () => payments.reconcileOnce(), logger),
+      periodicTask('late-payment-check', config.LATE_PAYMENT_CHECK_EVERY_MS, () => payments.checkLatePaymentsOnce(), logger),
       // Refunds a provider pays out (BTCPay pull payments): sent, then checked, at the reconciliation's pace.
       periodicTask('refund-payouts', config.RECONCILE_EVERY_MS, () => payments.payOutRefundsOnce(), logger),
     ],

@@ -32,6 +32,9 @@ export interface PaymentsConfig {
   heldGraceMs: number;
   reconcileEveryMs: number;
   reconcileMinAgeMs: number;
+  /** How often an invoice the provider expired is polled for a late payment, and for how long after its expiry. */
+  latePaymentCheckEveryMs: number;
+  latePaymentWindowMs: number;
 }
 
 export class ProviderUnavailableError extends Error {
@@ -288,30 +291,42 @@ export class Payments {
   /** One pass: polls the provider for the invoices it may still settle (lost webhooks). */
   async reconcileOnce(batch = 50): Promise<boolean> {
     const rows = await this.store.claimReconcileBatch(batch, this.config.reconcileMinAgeMs, this.config.reconcileEveryMs);
-    await Promise.all(
-      rows.map(async (row) => {
-        const provider = this.providers.get(row.provider as ProviderName);
-        if (!provider) {
-          this.logger.warn({ provider: row.provider, invoiceId: row.id }, 'invoice of a provider that is not configured; cannot reconcile');
-          return;
-        }
-        let observed;
-        try {
-          observed = await provider.getInvoice(row.providerInvoiceId);
-        } catch (err) {
-          this.logger.warn({ provider: provider.name, invoiceId: row.id, error: describe(err) }, 'reconciliation could not read the invoice');
-          return;
-        }
-        const applied = await continueTrace('payment.apply_provider_state', row.traceparent, () =>
-          this.store.transaction((tx) => this.store.applyObservation(tx, row.id, observed!, this.config.finality)),
-        );
-        if (applied && applied.transition.kind !== 'none') {
-          this.logger.info({ invoiceId: row.id, transition: applied.transition.kind }, 'reconciliation applied a provider change');
-        }
-        this.record(applied, 'reconciliation');
-      }),
-    );
+    await Promise.all(rows.map((row) => this.reconcileInvoice(row)));
     return rows.length === batch;
+  }
+
+  /**
+   * One pass of the late-payment check: invoices the provider expired recently, of providers where
+   * money can still land afterwards (BTCPay's PaidLate), polled in case that payment's webhook was
+   * lost. A late payment then confirms the booking or is owed back, as through the webhook.
+   */
+  async checkLatePaymentsOnce(batch = 50): Promise<boolean> {
+    const providers = [...this.providers.values()].filter((p) => p.takesLatePayments).map((p) => p.name);
+    const rows = await this.store.claimLateCheckBatch(batch, providers, this.config.latePaymentCheckEveryMs, this.config.latePaymentWindowMs);
+    await Promise.all(rows.map((row) => this.reconcileInvoice(row)));
+    return rows.length === batch;
+  }
+
+  private async reconcileInvoice(row: { id: string; provider: string; providerInvoiceId: string; traceparent: string | null }): Promise<void> {
+    const provider = this.providers.get(row.provider as ProviderName);
+    if (!provider) {
+      this.logger.warn({ provider: row.provider, invoiceId: row.id }, 'invoice of a provider that is not configured; cannot reconcile');
+      return;
+    }
+    let observed;
+    try {
+      observed = await provider.getInvoice(row.providerInvoiceId);
+    } catch (err) {
+      this.logger.warn({ provider: provider.name, invoiceId: row.id, error: describe(err) }, 'reconciliation could not read the invoice');
+      return;
+    }
+    const applied = await continueTrace('payment.apply_provider_state', row.traceparent, () =>
+      this.store.transaction((tx) => this.store.applyObservation(tx, row.id, observed!, this.config.finality)),
+    );
+    if (applied && applied.transition.kind !== 'none') {
+      this.logger.info({ invoiceId: row.id, transition: applied.transition.kind }, 'reconciliation applied a provider change');
+    }
+    this.record(applied, 'reconciliation');
   }
 
   private record(applied: AppliedObservation | undefined, via: 'webhook' | 'reconciliation'): void {

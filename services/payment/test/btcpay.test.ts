@@ -11,6 +11,24 @@ const API_KEY = 'btcpay-test-key';
 const STORE = 'TestStore1234567890abcdefghijkmnopqrstuvwxyz';
 const SECRET = 'btcpay-webhook-secret';
 
+/** The service's environment against the simulator at `base` (webhooks only: reconciliation waits 10 minutes). */
+const serviceEnv = (base: string, hooksUrl: string) => ({
+  PAYMENT_PROVIDER: 'btcpay',
+  BTCPAY_URL: base,
+  BTCPAY_API_KEY: API_KEY,
+  BTCPAY_STORE_ID: STORE,
+  BTCPAY_WEBHOOK_SECRET: SECRET,
+  PUBLIC_BASE_URL: new URL(hooksUrl).origin,
+  PROVIDER_TIMEOUT_MS: '1000',
+  PROVIDER_RETRIES: '1',
+  PROVIDER_RETRY_DELAY_MS: '10',
+  PROVIDER_BREAK_AFTER: '1000',
+  PENDING_INVOICE_EVERY_MS: '50',
+  PENDING_RETRY_BASE_MS: '50',
+  RECONCILE_EVERY_MS: '600000',
+  RECONCILE_MIN_AGE_MS: '600000',
+});
+
 describe('payment service with BTCPay Server Greenfield (real PostgreSQL, simulator)', () => {
   let sim: BtcpaySimulator;
   let hooks: WebhookReceiver;
@@ -28,22 +46,7 @@ describe('payment service with BTCPay Server Greenfield (real PostgreSQL, simula
       webhookEvents: ['InvoiceSettled', 'InvoiceExpired', 'InvoiceInvalid', 'InvoiceReceivedPayment', 'InvoiceProcessing'],
     });
     const base = await sim.listen();
-    svc = await startPayment({
-      PAYMENT_PROVIDER: 'btcpay',
-      BTCPAY_URL: base,
-      BTCPAY_API_KEY: API_KEY,
-      BTCPAY_STORE_ID: STORE,
-      BTCPAY_WEBHOOK_SECRET: SECRET,
-      PUBLIC_BASE_URL: new URL(hooks.url).origin,
-      PROVIDER_TIMEOUT_MS: '1000',
-      PROVIDER_RETRIES: '1',
-      PROVIDER_RETRY_DELAY_MS: '10',
-      PROVIDER_BREAK_AFTER: '1000',
-      PENDING_INVOICE_EVERY_MS: '50',
-      PENDING_RETRY_BASE_MS: '50',
-      RECONCILE_EVERY_MS: '600000',
-      RECONCILE_MIN_AGE_MS: '600000',
-    });
+    svc = await startPayment(serviceEnv(base, hooks.url));
   });
 
   afterAll(async () => {
@@ -174,6 +177,25 @@ describe('payment service with BTCPay Server Greenfield (real PostgreSQL, simula
       const answer = await svc.client.getInvoice({ appointmentId });
       expect(answer.invoice!.status).toBe(payment.InvoiceStatus.INVOICE_STATUS_EXPIRED);
       expect(answer.refund).toMatchObject({ sats: 40_000, status: 'due' });
+    });
+
+    it('a late payment whose webhooks were lost is found by the late-payment check, which polls invoices BTCPay expired', async () => {
+      // A second replica whose late-payment check runs every 100 ms (the first one's: every 10 minutes).
+      const checking = await startPayment({ ...serviceEnv(sim.baseUrl!, hooks.url), LATE_PAYMENT_CHECK_EVERY_MS: '100' });
+      try {
+        const late = newId();
+        const { invoice } = await checking.client.createInvoice(invoiceRequest(late));
+        sim.expire(providerIdOf(invoice!));
+        await checking.client.ingestWebhook(forwarded('btcpay', await hookFor(providerIdOf(invoice!), 'InvoiceExpired')));
+        await eventually(async () => checking.eventsOf('payment.expired', late)[0]);
+        // Paid after the expiry; its InvoiceReceivedPayment webhook never reaches payment.
+        sim.pay(providerIdOf(invoice!), 'BTC-CHAIN', { afterExpiration: true });
+        const confirmed = await eventually(async () => checking.eventsOf('payment.confirmed', late)[0], 10_000);
+        expect(confirmed.data).toMatchObject({ invoiceId: invoice!.id, method: 'onchain' });
+        expect(checking.eventsOf('payment.confirmed', late)).toHaveLength(1);
+      } finally {
+        await checking.stop();
+      }
     });
 
     it('PaidLate confirms (the booking decides what a late payment means); Invalid expires the invoice', async () => {

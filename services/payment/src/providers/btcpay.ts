@@ -78,6 +78,7 @@ function speedPolicy(confirmations: number): string {
 
 export class Btcpay implements PaymentProvider {
   readonly name = 'btcpay' as const;
+  readonly takesLatePayments = true;
   private readonly storeBase: string;
 
   constructor(private readonly config: BtcpayConfig) {

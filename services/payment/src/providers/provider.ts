@@ -65,6 +65,12 @@ export interface PaymentProvider {
   createInvoice(input: CreateProviderInvoice): Promise<ProviderInvoice>;
   getInvoice(providerInvoiceId: string): Promise<ObservedInvoice>;
   /**
+   * True when money can still arrive after the provider expired an invoice (BTCPay keeps watching an
+   * expired invoice's on-chain address and flags what lands PaidLate): payment keeps polling such
+   * invoices for a while, in case the webhook announcing it was lost.
+   */
+  readonly takesLatePayments?: boolean;
+  /**
    * Pays `sats` of this invoice back through the provider (BTCPay: a pull payment the patient
    * claims), named `name` so that a retry finds the one already made instead of making another.
    * Absent: the provider cannot, and the refund goes to the admin queue.

@@ -381,6 +381,32 @@ export class PaymentStore {
     return rows.map((r) => ({ id: r.id, provider: r.provider, providerInvoiceId: r.provider_invoice_id, traceparent: r.traceparent }));
   }
 
+  /**
+   * Invoices the provider expired less than `windowMs` ago, of providers that take late payments,
+   * not checked for `intervalMs`, leased by bumping `last_checked_at` (the late-payment check).
+   */
+  async claimLateCheckBatch(limit: number, providers: readonly string[], intervalMs: number, windowMs: number): Promise<Array<{ id: string; provider: string; providerInvoiceId: string; traceparent: string | null }>> {
+    if (providers.length === 0) return [];
+    const rows = await this.db.$queryRawUnsafe<Array<{ id: string; provider: string; provider_invoice_id: string; traceparent: string | null }>>(
+      `UPDATE ${this.t.invoices} SET last_checked_at = now()
+       WHERE id IN (
+         SELECT id FROM ${this.t.invoices}
+         WHERE provider_state = 'expired'
+           AND provider = ANY($1::text[])
+           AND expires_at > now() - $2::int * interval '1 millisecond'
+           AND (last_checked_at IS NULL OR last_checked_at <= now() - $3::int * interval '1 millisecond')
+         ORDER BY last_checked_at NULLS FIRST, created_at
+         LIMIT $4
+         FOR UPDATE SKIP LOCKED)
+       RETURNING id::text AS id, provider, provider_invoice_id, traceparent`,
+      [...providers],
+      Math.round(windowMs),
+      Math.round(intervalMs / 2),
+      limit,
+    );
+    return rows.map((r) => ({ id: r.id, provider: r.provider, providerInvoiceId: r.provider_invoice_id, traceparent: r.traceparent }));
+  }
+
   // --------------------------------------------------- appointment lifecycle --
 
   /** `appointment.expired`: the open invoice expires; nothing is created for it any more. */
