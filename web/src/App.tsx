@@ -16,6 +16,7 @@ const BookingPage = lazy(() => import('./pages/Booking').then((m) => ({ default:
 const BookingsPage = lazy(() => import('./pages/Bookings').then((m) => ({ default: m.BookingsPage })));
 const AccountPage = lazy(() => import('./pages/Account').then((m) => ({ default: m.AccountPage })));
 const AdminAuditPage = lazy(() => import('./pages/AdminAudit'));
+const AdminLedgerPage = lazy(() => import('./pages/AdminLedger'));
 
 const queryClient = new QueryClient({
   defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } },
@@ -84,6 +85,7 @@ export function App() {
                 <Route path="/pro" element={<ProPage />} />
                 <Route path="/admin" element={<AdminPage />} />
                 <Route path="/admin/audit" element={<AdminAuditPage />} />
+                <Route path="/admin/ledger" element={<AdminLedgerPage />} />
                 <Route path="/account" element={<AccountPage />} />
                 <Route path="/privacy" element={<LegalPage kind="privacy" />} />
                 <Route path="/terms" element={<LegalPage kind="terms" />} />

@@ -22,6 +22,12 @@ export function formatters(locale: string) {
       }
     },
     sats: (n: number) => `${new Intl.NumberFormat(locale).format(n)} sats`,
+    /** An amount in minor units (centimes, cents: the ledger's) as money: 12000 CHF → "CHF 120.00". */
+    minor(minorUnits: number, currency: string | null | undefined): string {
+      if (!currency) return '—';
+      const abs = Math.abs(minorUnits);
+      return formatters(locale).money({ amount: `${minorUnits < 0 ? '-' : ''}${Math.trunc(abs / 100)}.${String(abs % 100).padStart(2, '0')}`, currency });
+    },
     instant: (iso: string, timeZone?: string | null) => dateTime(iso, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }, timeZone),
     time: (iso: string, timeZone?: string | null) => dateTime(iso, { hour: '2-digit', minute: '2-digit' }, timeZone),
     day: (iso: string, timeZone?: string | null) => dateTime(iso, { weekday: 'long', day: 'numeric', month: 'long' }, timeZone),

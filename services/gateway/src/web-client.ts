@@ -13,7 +13,7 @@ import type { Backends } from './clients';
  */
 
 /** The client's routes (web/src/App.tsx): these answer 200; any other page path 404 (the client says "not found"). */
-const CLIENT_PAGE = /^\/(?:bookings(?:\/[^/]+)?|pro|admin(?:\/audit)?|account|privacy|terms|imprint|professionals\/[^/]+)\/?$/;
+const CLIENT_PAGE = /^\/(?:bookings(?:\/[^/]+)?|pro|admin(?:\/audit|\/ledger)?|account|privacy|terms|imprint|professionals\/[^/]+)\/?$/;
 /** Paths that are never a page: the API, webhooks, documents, files. */
 const NOT_A_PAGE = /^\/(?:v1|webhooks|openapi\.json|docs|healthz|\.well-known|assets)(?:\/|$)/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

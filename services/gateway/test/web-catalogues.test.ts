@@ -45,6 +45,13 @@ describe('web client formatting by language', () => {
     expect(formatters('it').sats(1234567)).toBe('1.234.567 sats');
     expect(formatters('en').money(null)).toBe('—');
   });
+  it("formats the ledger's minor units (centimes, cents) as money", () => {
+    expect(formatters('fr').minor(12000, 'CHF')).toMatch(/^120,00\sCHF$/);
+    expect(formatters('de-CH').minor(5, 'CHF')).toMatch(/^CHF\s0\.05$/);
+    expect(formatters('en').minor(-250, 'EUR')).toBe('-€2.50');
+    expect(formatters('it').minor(123456789, 'EUR')).toMatch(/^1\.234\.567,89\s€$/);
+    expect(formatters('en').minor(100, null)).toBe('—');
+  });
   it('formats dates and times in the language and the given time zone', () => {
     expect(formatters('fr').time(instant, 'Europe/Zurich')).toBe('09:30');
     expect(formatters('en').time(instant, 'America/New_York')).toBe('03:30 AM');

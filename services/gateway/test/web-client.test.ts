@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page, type Request, type Route } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page, type Request, type Route } from 'playwright-core';
 import {
   ApiClient, embeddedPortOffset, eventually, freePort, repoRoot, seedDemoDirectory, startEmbeddedDev, startPlatform, type EmbeddedDev, type RunningPlatform, currentConsents } from '@cryptocare/testing';
 
@@ -49,6 +49,9 @@ const DESKTOP = { width: 1280, height: 900 };
 async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true, animations: 'disabled' });
 }
+
+/** The money movements a booking's Payments section lists, by kind (web/src/pages/Money.tsx). */
+const movementKinds = async (section: Locator) => Promise.all((await section.locator('li[data-kind]').all()).map((li) => li.getAttribute('data-kind')));
 
 function staticAndProxy(dist: string, upstream: URL): http.Server {
   return http.createServer((req, res) => {
@@ -230,6 +233,8 @@ describe('web client (web/) in Chromium', () => {
     await join.waitFor({ timeout: 30_000 });
     expect(await join.getAttribute('href')).toMatch(/^https?:\/\//);
     expect(await page.locator('.steps li.done').count()).toBe(3);
+    // Payments (the booking's ledger): the invoice and its payment, settled.
+    await page.getByRole('region', { name: 'Payments' }).getByTestId('money-state').filter({ hasText: /^Settled: [\d,]+ sats \(CHF\s[\d,.]+\) paid for this booking\.$/ }).waitFor();
 
     // The page fits a 360 px screen.
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
@@ -591,6 +596,10 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     const checkoutUrl = (await page.getByRole('link', { name: 'Ouvrir la page de paiement' }).getAttribute('href'))!;
     expect((await fetch(`${checkoutUrl}/pay`, { method: 'POST' })).ok).toBe(true);
     await page.getByTestId('join-url').waitFor({ timeout: 30_000 });
+    // Payments (the booking's ledger), in French: the invoice and its payment, settled.
+    const money = page.getByRole('region', { name: 'Paiements' });
+    await money.getByTestId('money-state').filter({ hasText: /^Réglé : [\d\s]+ sats \(160,00\sCHF\) payés pour ce rendez-vous\.$/ }).waitFor();
+    expect(await movementKinds(money)).toEqual(['invoice_created', 'paid']);
     // Moves it to another of the professional's times first (same payment; the meeting follows).
     await page.getByRole('button', { name: "Changer l'horaire" }).click();
     await page.getByRole('heading', { name: 'Choisir un nouvel horaire' }).waitFor();
@@ -606,6 +615,7 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     await page.getByRole('button', { name: "Oui, l'annuler" }).click();
     const outcome = page.getByTestId('refund-outcome');
     await outcome.getByText(/^Un remboursement de [\d\s  ]+ sats vous est dû\.$/).waitFor({ timeout: 30_000 });
+    await money.getByTestId('money-state').filter({ hasText: /^[\d\s]+ sats \(160,00\sCHF\) vous sont dus en remboursement\.$/ }).waitFor({ timeout: 30_000 });
     await expectAccessible(page, 'cancelled with refund (fr)');
     // Where it goes: a Lightning address.
     await outcome.getByLabel(/^Où l'envoyer/).fill('patiente@wallet.example.com');
@@ -641,6 +651,8 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
 
     await past.first().getByRole('link').click();
     await page.getByText(/wurden erstattet \(Referenz web-refund-tx-0001\)/).waitFor();
+    await page.getByRole('region', { name: 'Zahlungen' }).getByTestId('money-state').filter({ hasText: /^Zurückerstattet: Die bezahlten [\d.]+ sats wurden Ihnen zurückgezahlt\.$/ }).waitFor();
+    expect(await movementKinds(page.getByRole('region', { name: 'Zahlungen' }))).toEqual(['invoice_created', 'paid', 'refund_due', 'refund_paid']);
 
     // My data, in German: the consents given at sign-up; the export (a JSON file) holds the booking and its refund.
     await page.getByRole('link', { name: 'Meine Daten' }).click();
@@ -671,6 +683,76 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     expect(problems).toEqual([]);
     await patientContext.close();
   }, 120_000);
+
+  it('an over-payment confirms the booking and shows the excess owed back, with its destination form; an admin in German reconciles the invoices and downloads the CSV', async () => {
+    const page = await context!.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(String(err)));
+    await signUpAndPickGp(page);
+    await page.getByRole('button', { name: /^Book / }).first().click();
+    await page.waitForURL(/\/bookings\/[0-9a-f-]{36}$/);
+    const bookingId = new URL(page.url()).pathname.split('/').pop()!;
+    const money = page.getByRole('region', { name: 'Payments' });
+    await money.getByTestId('money-state').filter({ hasText: /^Nothing paid yet\.$/ }).waitFor();
+    const due = Number((await page.getByTestId('sats').textContent())!.replace(/\D/g, ''));
+    expect(due).toBeGreaterThan(0);
+
+    // 10 000 sats more than asked, on-chain (the simulator's over-payment): confirmed, the excess owed back.
+    const checkoutUrl = (await page.getByRole('link', { name: 'Open checkout' }).getAttribute('href'))!;
+    const paid = await fetch(`${checkoutUrl}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: 'onchain', sats: due + 10_000 }) });
+    expect(paid.status).toBe(200);
+    await page.getByTestId('booking-status').filter({ hasText: /^confirmed$/ }).waitFor({ timeout: 30_000 });
+    await money.getByTestId('money-state').filter({ hasText: /^A refund of 10,000 sats \(CHF\s10\.00\) is owed to you\.$/ }).waitFor({ timeout: 30_000 });
+    expect(await movementKinds(money)).toEqual(['invoice_created', 'over', 'refund_due']);
+    // The refund shows on the confirmed booking (not only on a cancelled one), with where it goes.
+    const refund = page.getByTestId('refund-outcome');
+    await refund.getByText('A refund of 10,000 sats is due to you.').waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('booking-status').textContent()).toBe('confirmed');
+    await refund.getByLabel(/^Where should we send it/).fill('over@wallet.example.com');
+    await refund.getByRole('button', { name: 'Save' }).click();
+    await refund.getByText('Refund to: over@wallet.example.com').waitFor();
+    await expectAccessible(page, 'over-payment: payments and refund');
+    await screenshot(page, 'booking-payments-mobile');
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(MOBILE.width);
+
+    // The admin, in German: the reconciliation page (its own URL), this week's invoices against the provider.
+    const adminView = await adminPage();
+    await adminView.getByLabel('Language').selectOption('de');
+    await adminView.getByRole('heading', { name: 'Verwaltung', level: 1 }).waitFor();
+    await adminView.getByRole('navigation', { name: 'Bereiche der Administration' }).getByRole('link', { name: 'Abgleich' }).click();
+    await adminView.waitForURL(/\/admin\/ledger$/);
+    await adminView.getByRole('heading', { name: 'Abgleich', level: 1 }).waitFor();
+    // A period the API refuses is said at once, and not asked.
+    const from = await adminView.getByLabel('Von (Datum)').inputValue();
+    await adminView.getByLabel('Von (Datum)').fill('2020-01-01');
+    await adminView.getByRole('alert').getByText('Ein Bericht umfasst höchstens 92 Tage.').waitFor();
+    expect(await adminView.getByRole('button', { name: 'Abgleichen' }).isDisabled()).toBe(true);
+    await adminView.getByLabel('Von (Datum)').fill(from);
+    await adminView.getByRole('button', { name: 'Abgleichen' }).click();
+    const table = adminView.getByRole('region', { name: 'Rechnungen: unser Hauptbuch gegenüber dem Anbieter' });
+    const row = table.getByRole('row').filter({ hasText: bookingId });
+    await row.waitFor({ timeout: 30_000 });
+    const de = (n: number) => `${new Intl.NumberFormat('de').format(n)} sats`;
+    const cells = (await row.getByRole('cell').allTextContents()).map((c) => c.replace(/\s+/g, ' '));
+    expect(cells.slice(1, 4)).toEqual([bookingId, 'swiss-bitcoin-pay', de(due)]);
+    expect(cells[4]).toMatch(new RegExp(`^${de(due + 10_000)}.*CHF`));
+    expect([cells[5], cells[7]]).toEqual([de(due + 10_000), 'stimmt überein']);
+    await expectAccessible(adminView, 'admin reconciliation (de)');
+    await screenshot(adminView, 'admin-reconciliation-desktop-de');
+
+    // The accountant's CSV, fetched with the admin's token: the header, and this booking's invoice matching.
+    const downloading = adminView.waitForEvent('download');
+    await adminView.getByRole('button', { name: 'CSV herunterladen' }).click();
+    const download = await downloading;
+    expect(download.suggestedFilename()).toMatch(/^reconciliation-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
+    const lines = readFileSync((await download.path())!, 'utf8').split('\r\n');
+    expect(lines[0]).toBe('invoice_id,appointment_id,provider,provider_invoice_id,created_at,currency,due_sats,ledger_paid_sats,ledger_paid_fiat,provider_paid_sats,provider_state,outcome');
+    expect(lines.find((l) => l.includes(bookingId))).toMatch(new RegExp(`,CHF,${due},${due + 10_000},\\d+\\.\\d\\d,${due + 10_000},\\w+,match$`));
+    await adminView.getByRole('status').getByText('Die CSV-Datei ist heruntergeladen.').waitFor();
+    await adminView.context().close();
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 90_000);
 
   it('a professional signs up, sets profile, schedule and time off; an admin verifies them; they see the booking made with them, with the patient\'s name, in English and in German', async () => {
     const proContext = await browser!.newContext({ viewport: DESKTOP, timezoneId: 'Europe/Zurich', locale: 'en-GB' });

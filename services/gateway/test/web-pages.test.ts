@@ -70,7 +70,7 @@ describe('gateway: the web client host and the refresh cookie', () => {
   });
 
   it('answers index.html for the client routes, a 404 page for other pages, and JSON for the API', async () => {
-    for (const url of ['/', '/bookings', `/bookings/${professionalId}`, '/pro', '/admin', '/admin/', '/admin/audit', '/account', '/privacy', '/bookings?tab=past']) {
+    for (const url of ['/', '/bookings', `/bookings/${professionalId}`, '/pro', '/admin', '/admin/', '/admin/audit', '/admin/ledger', '/account', '/privacy', '/bookings?tab=past']) {
       const res = await g.app.inject({ method: 'GET', url, headers: html });
       expect({ url, status: res.statusCode, body: res.body }).toEqual({ url, status: 200, body: index });
     }

@@ -181,6 +181,7 @@ export default function AdminPage() {
     <>
       <nav aria-label={t('admin.sections')} className="row">
         <Link to="/admin/audit">{t('audit.title')}</Link>
+        <Link to="/admin/ledger">{t('ledger.title')}</Link>
       </nav>
       <h1>{t('admin.title')}</h1>
       <Verification />

@@ -122,6 +122,7 @@ export default function AdminAuditPage() {
     <>
       <nav aria-label={t('admin.sections')} className="row">
         <Link to="/admin">{t('admin.queues')}</Link>
+        <Link to="/admin/ledger">{t('ledger.title')}</Link>
       </nav>
       <h1>{t('audit.title')}</h1>
       <p className="muted">{t('audit.intro')}</p>

@@ -7,6 +7,7 @@ import { ErrorText, JoinLink, useNow, useProfessional } from '../common';
 import { useFormat } from '../format';
 import { followBooking } from '../live';
 import { useSession } from '../session';
+import { BookingMoney } from './Money';
 
 const STEPS = ['invoice_ready', 'confirmed', 'meeting_ready'] as const;
 
@@ -269,7 +270,8 @@ export function BookingPage() {
         {ended && <p role="alert" className="error">{ended}</p>}
         {liveStatus && !a.meeting && !ended && <p className="muted">{liveStatus}</p>}
       </div>
-      {a.status === 'cancelled' && 'refund' in b && <RefundView refund={b.refund} coming={refundComing(b)} />}
+      {b.invoice && <BookingMoney booking={b} />}
+      {(a.status === 'cancelled' || b.refund) && 'refund' in b && <RefundView refund={b.refund} coming={refundComing(b)} />}
       {a.status === 'confirmed' && Date.parse(a.start) > now && session?.user.role !== 'admin' && <RescheduleView appointment={a} />}
       {cancellable(a, now) && (
         <div className="row cancel">
