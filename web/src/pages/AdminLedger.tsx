@@ -113,7 +113,7 @@ export default function AdminLedgerPage() {
   const data = report.data;
   const rows = (data?.rows ?? []).filter((r) => !problemsOnly || r.outcome === 'mismatch' || r.outcome === 'unknown');
   return (
-    <>
+    <div className="wide-page">
       <nav aria-label={t('admin.sections')} className="row">
         <Link to="/admin">{t('admin.queues')}</Link>
         <Link to="/admin/audit">{t('audit.title')}</Link>
@@ -183,6 +183,6 @@ export default function AdminLedgerPage() {
           )}
         </section>
       )}
-    </>
+    </div>
   );
 }

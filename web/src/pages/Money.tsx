@@ -95,7 +95,8 @@ export function BookingMoney({ booking }: { booking: BookingDetail }) {
                 <strong>{t(`money.kind.${e.kind}`)}</strong>{' · '}
                 <time dateTime={e.createdAt}>{f.instant(e.createdAt)}</time>
                 <br />
-                <span>{f.sats(e.sats)} = {f.minor(e.fiatMinor, e.currency)}</span>{' '}
+                <span>{f.sats(e.sats)} = {f.minor(e.fiatMinor, e.currency)}</span>
+                <br />
                 <span className="muted">{t('money.rate', { rate: f.money({ amount: e.rate, currency: e.currency }) })}</span>
               </li>
             ))}
