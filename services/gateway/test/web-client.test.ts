@@ -727,6 +727,8 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     await adminView.getByLabel('Von (Datum)').fill('2020-01-01');
     await adminView.getByRole('alert').getByText('Ein Bericht umfasst höchstens 92 Tage.').waitFor();
     expect(await adminView.getByRole('button', { name: 'Abgleichen' }).isDisabled()).toBe(true);
+    await adminView.getByLabel('Von (Datum)').fill('');
+    await adminView.getByRole('alert').getByText('Wählen Sie beide Daten.').waitFor();
     await adminView.getByLabel('Von (Datum)').fill(from);
     await adminView.getByRole('button', { name: 'Abgleichen' }).click();
     const table = adminView.getByRole('region', { name: 'Rechnungen: unser Hauptbuch gegenüber dem Anbieter' });

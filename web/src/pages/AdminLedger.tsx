@@ -17,9 +17,12 @@ const MAX_DAYS = 92;
 const DEFAULT_DAYS = 7;
 
 /** Local midnight of a YYYY-MM-DD date plus `days`, as the instant the API takes. */
-function localMidnight(date: string, days = 0): string {
+function localMidnight(date: string, days = 0): number {
   const [y, m, d] = date.split('-').map(Number);
-  return new Date(y!, m! - 1, d! + days).toISOString();
+  // setFullYear: new Date(y, …) would read years 0–99 as 1900–1999.
+  const t = new Date(2000, 0, 1);
+  t.setFullYear(y!, m! - 1, d! + days);
+  return t.getTime();
 }
 
 /** A local date `days` from today, as an <input type="date"> takes it. */
@@ -31,9 +34,15 @@ function localDate(days = 0): string {
 
 interface Range { from: string; to: string }
 
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
 /** The form's dates (the "to" day included) as the API's [from, to) instants, or why not. */
-function rangeOf(from: string, to: string): { range: Range } | { problem: 'order' | 'tooWide' } {
-  const range = { from: localMidnight(from), to: localMidnight(to, 1) };
+function rangeOf(from: string, to: string): { range: Range } | { problem: 'missing' | 'order' | 'tooWide' } {
+  // An emptied or half-typed date field gives '' (not a date to compute with).
+  if (!DATE.test(from) || !DATE.test(to)) return { problem: 'missing' };
+  const start = new Date(localMidnight(from)), end = new Date(localMidnight(to, 1));
+  if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) return { problem: 'missing' };
+  const range = { from: start.toISOString(), to: end.toISOString() };
   const span = Date.parse(range.to) - Date.parse(range.from);
   if (!(span > 0)) return { problem: 'order' };
   if (span > MAX_DAYS * 86_400_000) return { problem: 'tooWide' };

@@ -86,7 +86,7 @@ export function BookingMoney({ booking }: { booking: BookingDetail }) {
       <ErrorText error={ledger.error} />
       {data && (
         <>
-          <p data-testid="money-state" className={data.balance.balanced && data.balance.state !== 'nothing_paid' ? 'success' : undefined}>
+          <p data-testid="money-state" aria-live="polite" className={data.balance.balanced && data.balance.state !== 'nothing_paid' ? 'success' : undefined}>
             <StateText balance={data.balance} />
           </p>
           <ol className="plain-list movements" aria-label={t('money.movements')}>
