@@ -53,6 +53,8 @@ export interface Refund {
   destination: string | null;
   paidAt: string | null;
   txReference: string | null;
+  /** Paid out through the provider (BTCPay): where the patient claims it while it is `sent`. */
+  claimLink?: string | null;
 }
 /** GET /v1/appointments/{id}: the refund is absent for the professional. */
 export interface BookingDetail { appointment: Appointment; invoice: Invoice | null; refund?: Refund | null }

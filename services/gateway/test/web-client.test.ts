@@ -752,6 +752,23 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     expect(lines.find((l) => l.includes(bookingId))).toMatch(new RegExp(`,CHF,${due},${due + 10_000},\\d+\\.\\d\\d,${due + 10_000},\\w+,match$`));
     await adminView.getByRole('status').getByText('Die CSV-Datei ist heruntergeladen.').waitFor();
     await adminView.context().close();
+
+    // A refund BTCPay pays out (a pull payment; money-cases.test.ts walks that state through the API and
+    // the simulator): the patient claims it at its link, with no destination to give. The booking's
+    // answer is rewritten here to that state, as this platform runs Swiss Bitcoin Pay only.
+    const claimLink = 'https://btcpay.example.com/pull-payments/3Yd8cX1vTqLm';
+    await page.route(`**/v1/appointments/${bookingId}`, async (route) => {
+      const answer = await route.fetch();
+      const body = await answer.json();
+      await route.fulfill({ response: answer, json: { ...body, refund: { ...body.refund, status: 'sent', destination: null, destinationKind: null, claimLink } } });
+    });
+    await page.reload();
+    const claim = refund.getByRole('link', { name: 'Claim your 10,000 sats refund' });
+    await claim.waitFor({ timeout: 15_000 });
+    expect(await claim.getAttribute('href')).toBe(claimLink);
+    expect(await refund.getByLabel(/^Where should we send it/).count()).toBe(0);
+    await expectAccessible(page, 'refund to claim at the provider');
+    await page.unroute(`**/v1/appointments/${bookingId}`);
     expect(problems).toEqual([]);
     await page.close();
   }, 90_000);

@@ -82,7 +82,11 @@ function RefundView({ refund, coming }: { refund: Refund | null | undefined; com
       <p>{refund.status === 'paid'
         ? t('booking.refundPaid', { sats: f.sats(refund.sats), ref: refund.txReference ?? '' })
         : t('booking.refundDue', { sats: f.sats(refund.sats) })}</p>
-      {refund.status !== 'paid' && (refund.destination
+      {/* Paid out by the provider (a BTCPay pull payment): the patient claims it there, no destination to give. */}
+      {refund.status === 'sent' && refund.claimLink && (
+        <p>{t('booking.refundSent')} <a href={refund.claimLink} target="_blank" rel="noopener noreferrer">{t('booking.refundClaim', { sats: f.sats(refund.sats) })}</a></p>
+      )}
+      {refund.status !== 'paid' && !(refund.status === 'sent' && refund.claimLink) && (refund.destination
         ? <p className="muted">{t('booking.refundTo', { destination: refund.destination })}</p>
         : (
           <form className="row" onSubmit={(e: FormEvent) => { e.preventDefault(); save.mutate({ id, destination }); }}>
