@@ -5,7 +5,7 @@
 // Run: `make bench-lighthouse` (never in tests; needs the registry once for `npx lighthouse`);
 // writes bench/results/lighthouse-<date>.{json,md}. Figures are recorded, not asserted.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiClient, embeddedPortOffset, freePort, repoRoot, startEmbeddedDev } from '@cryptocare/testing';
@@ -14,6 +14,8 @@ const LIGHTHOUSE = process.env.BENCH_LIGHTHOUSE_VERSION ?? '13.5.0';
 const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 /** Lighthouse's figures vary from run to run: each page is measured this many times, the median kept. */
 const RUNS = Number(process.env.BENCH_LIGHTHOUSE_RUNS ?? 3);
+/** A directory to keep Lighthouse's full reports in (to see what blocks the main thread); by default they are deleted. */
+const KEEP = process.env.BENCH_LIGHTHOUSE_KEEP;
 
 interface PageResult {
   page: string;
@@ -60,6 +62,7 @@ async function main() {
   const dev = await startEmbeddedDev({ offset, pgPort: await freePort(), dataDir });
   const base = `http://127.0.0.1:${8080 + offset}`;
   const results: PageResult[] = [];
+  if (KEEP) mkdirSync(KEEP, { recursive: true });
   try {
     const { items } = await new ApiClient(base).expect(200, 'GET', '/v1/professionals?country=CH');
     const pages = [
@@ -69,7 +72,7 @@ async function main() {
     for (const [page, url] of pages) {
       const result: PageResult = { page, url: url.replace(base, ''), runs: [] };
       for (let i = 0; i < RUNS; i++) {
-        const out = path.join(dataDir, `${page}-${i}.json`);
+        const out = path.join(KEEP ?? dataDir, `${page}-${i}.json`);
         lighthouse(url, out);
         const report = JSON.parse(readFileSync(out, 'utf8'));
         const audit = (id: string) => Number(report.audits[id]?.numericValue ?? NaN);
@@ -111,7 +114,9 @@ async function main() {
     }),
     '',
   ];
-  const outBase = path.join(repoRoot, 'bench/results', `lighthouse-${date}`);
+  // A second run the same day does not overwrite the first (kept as the "before" of a change).
+  let outBase = path.join(repoRoot, 'bench/results', `lighthouse-${date}`);
+  for (let n = 2; existsSync(`${outBase}.md`); n++) outBase = path.join(repoRoot, 'bench/results', `lighthouse-${date}-${n}`);
   writeFileSync(`${outBase}.json`, JSON.stringify({ date, lighthouse: LIGHTHOUSE, machine, chromium, results }, null, 2) + '\n');
   writeFileSync(`${outBase}.md`, lines.join('\n'));
   console.log(lines.join('\n'));

@@ -42,7 +42,7 @@ function Header() {
       <div className="row">
         <label className="inline">
           <span>{t('header.language')}</span>
-          <select value={i18n.language} onChange={(e) => chooseLanguage(e.target.value as Language)}>
+          <select value={i18n.language} onChange={(e) => void chooseLanguage(e.target.value as Language)}>
             {LANGUAGES.map((l) => <option key={l.code} value={l.code} lang={l.code}>{l.name}</option>)}
           </select>
         </label>

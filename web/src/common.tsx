@@ -24,11 +24,27 @@ export function useNow(everyMs = 1_000): number {
   return now;
 }
 
+/**
+ * The profile the gateway put in a professional's page (services/gateway/src/web-client.ts), as
+ * GET /v1/professionals/{id} answers it: the page shows it at its first render.
+ */
+function servedProfessional(id: string | undefined): Professional | undefined {
+  if (!id || typeof document === 'undefined') return undefined;
+  try {
+    const served = JSON.parse(document.getElementById('professional-data')?.textContent ?? 'null') as Professional | null;
+    return served?.id === id ? served : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A professional's public profile, cached for the page (names in lists, the booking page). */
 export function useProfessional(id: string | undefined) {
   return useQuery({
     queryKey: ['professional', id],
     queryFn: () => call<Professional>('GET', `/v1/professionals/${encodeURIComponent(id!)}`),
+    initialData: () => servedProfessional(id),
+    initialDataUpdatedAt: () => performance.timeOrigin,
     enabled: !!id,
     staleTime: 5 * 60_000,
     retry: (count, err) => !(err instanceof ApiError && err.status < 500) && count < 2,

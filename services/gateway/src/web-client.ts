@@ -4,11 +4,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { AppError, GrpcStatus } from '@cryptocare/platform';
 import type { Backends } from './clients';
+import { languageOf } from './i18n/language';
+import { presentProfile } from './presenters';
 
 /**
  * The web client (web/dist) on the API's origin. Its pages have real URLs (react-router in the
  * browser): a GET for a page answers index.html, and a professional's page has the
- * professional's name and a description in its HTML already, for links shared and search engines.
+ * professional's name and a description in its HTML already, for links shared and search engines,
+ * and their public profile as data, so the page shows it without a second round trip.
  * Hashed assets (/assets/name-hash.js) are cached for a year; index.html is asked again each time.
  */
 
@@ -28,6 +31,16 @@ export function withHead(html: string, title: string, description: string): stri
   const meta = `<meta name="description" content="${escapeHtml(description)}" />`;
   const titled = html.replace(/<title>[^<]*<\/title>/, `<title>${escapeHtml(title)}</title>`);
   return /<meta name="description"[^>]*>/.test(titled) ? titled.replace(/<meta name="description"[^>]*>/, meta) : titled.replace('</head>', `${meta}</head>`);
+}
+
+/**
+ * index.html with `value` as JSON in a data block (`<script type="application/json">`, never run,
+ * so the page's script-src 'self' allows it) the client reads instead of asking the API again. `<`
+ * is escaped so no text in the data can end the element.
+ */
+export function withData(html: string, id: string, value: unknown): string {
+  const json = JSON.stringify(value).replace(/</g, '\\u003c');
+  return html.replace('</head>', `<script type="application/json" id="${id}">${json}</script></head>`);
 }
 
 export function isPageRequest(request: FastifyRequest): boolean {
@@ -78,7 +91,9 @@ export async function registerWebClient(app: FastifyInstance, webRoot: string, b
     const what = p.specialties.map((s) => names.get(s) ?? s).join(', ');
     const where = [p.city, p.country].filter(Boolean).join(', ');
     const description = `${p.displayName}${what ? `, ${what}` : ''}${where ? `, ${where}` : ''}. ${DEFAULT_DESCRIPTION}`;
-    return html(reply, 200, withHead(index, `${p.displayName} · CryptoCare`, description));
+    // The profile as GET /v1/professionals/{id} answers it: the page shows it without asking again.
+    const page = withData(withHead(index, `${p.displayName} · CryptoCare`, description), 'professional-data', presentProfile(p, languageOf(request)));
+    return html(reply.header('vary', 'Accept-Language'), 200, page); // the specialties' names in the data
   });
 
   return {

@@ -33,7 +33,10 @@ describe('gateway: the web client host and the refresh cookie', () => {
 
   it("serves a professional's page with their name in the title and a description, escaped", async () => {
     g.behaviour['search.getProfile'] = async () => ({
-      profile: { id: professionalId, displayName: 'Dr <script>alert("x")</script> & Co', specialties: ['general-practice'], city: 'Genève', country: 'CH' },
+      profile: {
+        id: professionalId, displayName: 'Dr <script>alert("x")</script> & Co', specialties: ['general-practice'], city: 'Genève', country: 'CH',
+        languages: ['fr', 'en'], price: { amount: '120.00', currency: 'CHF' }, consultationMinutes: 30, timeZone: 'Europe/Zurich', bio: 'Médecine générale', verified: true, latitude: 46.2, longitude: 6.15, nextAvailableAt: '',
+      },
     });
     g.behaviour['search.listSpecialties'] = async () => ({ specialties: [{ code: 'general-practice', name: 'General practice' }] });
     const res = await g.app.inject({ method: 'GET', url: `/professionals/${professionalId}`, headers: html });
@@ -46,6 +49,13 @@ describe('gateway: the web client host and the refresh cookie', () => {
     expect(res.body).not.toContain('content="generic"');
     expect(res.body).toContain('<div id="root"></div>');
     expect(g.calls.find((c) => c.method === 'search.getProfile')!.request).toEqual({ professionalId });
+    // The profile as the API answers it, as data the page reads at once (its `<` escaped: the name cannot end the element).
+    const data = /<script type="application\/json" id="professional-data">([^<]*)<\/script>/.exec(res.body);
+    expect(data).not.toBeNull();
+    const api = await g.app.inject({ method: 'GET', url: `/v1/professionals/${professionalId}` });
+    expect(JSON.parse(data![1]!)).toMatchObject({ id: professionalId, displayName: 'Dr <script>alert("x")</script> & Co', specialties: ['general-practice'], city: 'Genève' });
+    expect(JSON.parse(data![1]!)).toEqual(api.json());
+    expect(res.headers.vary).toMatch(/accept-language/i);
   });
 
   it("answers 404 with the page for an unknown or malformed professional, and the page still when search is down", async () => {

@@ -284,15 +284,22 @@ function SearchPanel() {
 export function HomePage() {
   const { t } = useTranslation();
   const { session, restoring } = useSession();
+  // Search first: it shows at once, whoever the visitor is; what depends on the session (sign up or
+  // in, a professional's way to their screen) comes under it once the session check has answered,
+  // so it never pushes the search down as it arrives (layout shift). Opened from a mailed link, the
+  // page is about that link: its panel then comes first.
+  const [fromMail] = useState(() => mailLink() !== null);
+  const mailPanel = !session && !restoring && <MailLinkPanel />;
   return (
     <>
       <h1>{t('home.title')}</h1>
+      {fromMail && mailPanel}
+      <SearchPanel />
       {!session && !restoring && <AccountPanel />}
-      {!session && !restoring && <MailLinkPanel />}
+      {!fromMail && mailPanel}
       {session && session.user.role !== 'patient' && (
         <p className="card"><Link to={HOME_OF[session.user.role]}>{t(`nav.${session.user.role}`)}</Link></p>
       )}
-      <SearchPanel />
     </>
   );
 }
