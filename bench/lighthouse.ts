@@ -48,6 +48,7 @@ function runLighthouse(url: string, out: string): void {
       `--output-path=${out}`,
       '--chrome-flags=--headless=new --no-sandbox --disable-gpu',
       '--quiet',
+      ...(KEEP ? ['--save-assets'] : []),
     ],
     { env: { ...process.env, CHROME_PATH: CHROME }, stdio: ['ignore', 'ignore', 'inherit'] },
   );
