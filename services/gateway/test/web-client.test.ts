@@ -877,6 +877,35 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     await audited.getByText(professionalId).waitFor();
     await audited.getByText('professional.verified', { exact: true }).waitFor();
     await expectAccessible(adminView, 'admin audit trail');
+    // Its dates and its "more" (by cursor): the admin's 55 reads of the trail through the API (each
+    // recorded as admin.audit_read, at once) and those of this page. A range from 1 January 2000 (in
+    // Zurich: still 1999 in UTC, before what the API takes) to two days ago shows none of them
+    // (everything here is from today); yesterday to today shows them, 50 then the rest.
+    const adminApi = new ApiClient(platform!.gatewayUrl);
+    const adminToken = ((await adminApi.expect(200, 'POST', '/v1/auth/login', admin)) as { accessToken: string }).accessToken;
+    for (let i = 0; i < 55; i++) await adminApi.as(adminToken).expect(200, 'GET', '/v1/admin/audit?limit=1');
+    const zurichDaysAgo = (days: number) => zurichDate(new Date(Date.now() - days * 86_400_000).toISOString());
+    await adminView.getByLabel('Kind').selectOption('admin.audit_read');
+    await adminView.getByLabel('Subject id').fill('');
+    await adminView.getByLabel('From (date)').fill('2000-01-01');
+    await adminView.getByLabel('To (date, included)').fill(zurichDaysAgo(2));
+    await adminView.getByRole('button', { name: 'Show entries' }).click();
+    await entries.getByText('No entry matches these filters.').waitFor();
+    expect(await audited.count()).toBe(0);
+    await adminView.getByLabel('From (date)').fill(zurichDaysAgo(1));
+    await adminView.getByLabel('To (date, included)').fill(zurichDaysAgo(0));
+    await adminView.getByRole('button', { name: 'Show entries' }).click();
+    const more = entries.getByRole('button', { name: 'More entries' });
+    await more.waitFor();
+    expect(await audited.count()).toBe(50);
+    expect(await entries.getByRole('heading', { name: 'admin.audit_read', exact: true }).count()).toBe(50);
+    await more.click();
+    await entries.getByText('No more entries.').waitFor();
+    const seqs = (await audited.allTextContents()).map((text) => Number(/#(\d+)/.exec(text)![1]));
+    expect(seqs.length).toBeGreaterThanOrEqual(55);
+    expect(seqs.length).toBeLessThan(100);
+    expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => b - a)); // newest first, none twice across the pages
+    expect(await entries.getByRole('heading', { name: 'admin.audit_read', exact: true }).count()).toBe(seqs.length);
     await adminView.context().close();
     await eventually(async () => (await search()).items.some((p) => p.id === professionalId));
 

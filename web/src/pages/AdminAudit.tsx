@@ -52,14 +52,24 @@ function localMidnight(date: string, days = 0): string {
   return new Date(y!, m! - 1, d! + days).toISOString();
 }
 
+/**
+ * The instants the API takes (services/gateway/src/input-rules.ts): 2000 to 2100, UTC. Midnight of
+ * 1 January 2000 east of Greenwich is still 1999 there: a "from" before the range, or a "to" after
+ * it, is left out (no entry lies beyond it, so the answer is the same).
+ */
+const API_FIRST_INSTANT = Date.UTC(2000, 0, 1);
+const API_END_INSTANT = Date.UTC(2100, 0, 1);
+const fromBound = (iso: string) => (Date.parse(iso) < API_FIRST_INSTANT ? undefined : iso);
+const toBound = (iso: string) => (Date.parse(iso) >= API_END_INSTANT ? undefined : iso);
+
 /** The form's filters as the API's query: dates in the admin's time zone, the "to" day included (the API's `to` is exclusive). */
 function queryOf(f: Filters): AuditQuery {
   return {
     kind: f.kind || undefined,
     actor: f.actor.trim() || undefined,
     subject: f.subject.trim() || undefined,
-    from: f.from ? localMidnight(f.from) : undefined,
-    to: f.to ? localMidnight(f.to, 1) : undefined,
+    from: f.from ? fromBound(localMidnight(f.from)) : undefined,
+    to: f.to ? toBound(localMidnight(f.to, 1)) : undefined,
   };
 }
 
@@ -142,10 +152,10 @@ export default function AdminAuditPage() {
             <input value={draft.subject} onChange={set('subject')} pattern={UUID_PATTERN} title={t('audit.idHint')} spellCheck={false} autoComplete="off" />
           </label>
           <label>{t('audit.from')}
-            <input type="date" value={draft.from} onChange={set('from')} min="2000-01-01" max="9999-12-31" />
+            <input type="date" value={draft.from} onChange={set('from')} min="2000-01-01" max="2099-12-31" />
           </label>
           <label>{t('audit.to')}
-            <input type="date" value={draft.to} onChange={set('to')} min="2000-01-01" max="9999-12-31" />
+            <input type="date" value={draft.to} onChange={set('to')} min="2000-01-01" max="2099-12-31" />
           </label>
           <div className="wide">
             <button type="submit">{t('audit.apply')}</button>
