@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { ApiError, bookAppointment, call, isRetryable, newIdempotencyKey, type BookingDetail, type Slots } from '../api';
+import { ApiError, bookAppointment, call, isRetryable, newIdempotencyKey, type BookingDetail, type Professional, type Slots } from '../api';
 import { ErrorText, messageOf, useProfessional, useReference } from '../common';
 import { useFormat } from '../format';
 import { useSession } from '../session';
@@ -14,22 +14,8 @@ export function ProfessionalPage() {
   const { id = '' } = useParams();
   const { t } = useTranslation();
   const f = useFormat();
-  const navigate = useNavigate();
-  const queries = useQueryClient();
-  const { session, token } = useSession();
   const profile = useProfessional(id);
   const specialties = useReference('specialties');
-  const slots = useQuery({
-    queryKey: ['slots', id],
-    queryFn: () => call<Slots>('GET', `/v1/professionals/${encodeURIComponent(id)}/slots`),
-    enabled: profile.isSuccess,
-  });
-  const [shown, setShown] = useState(SLOTS_SHOWN);
-  const [booking, setBooking] = useState(false);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  /** One Idempotency-Key per slot the patient tries to book, kept until an answer is final. */
-  const bookingKeys = useRef(new Map<string, string>());
   useEffect(() => {
     if (profile.data) document.title = `${profile.data.displayName} · CryptoCare`;
   }, [profile.data]);
@@ -47,6 +33,47 @@ export function ProfessionalPage() {
   }
   const p = profile.data;
   const names = new Map((specialties.data?.items ?? []).map((s) => [s.code, s.name]));
+
+  // Who they are, and their slots: two components, so the first render (a transition, see
+  // main.tsx) can give the main thread back between them (each begins with a costly first use of
+  // Intl on a slow phone: the price's number format, the slots' time zones).
+  return (
+    <>
+      <section aria-labelledby="pro-name" className="card profile">
+        <div className="avatar" aria-hidden="true">{p.displayName.split(/\s+/).map((w) => w[0]).slice(0, 2).join('')}</div>
+        <div className="stack">
+          <h1 id="pro-name">{p.displayName}</h1>
+          <p>{p.specialties.map((s) => names.get(s) ?? s).join(', ')}</p>
+          <p>{[p.city, p.country].filter(Boolean).join(', ')}</p>
+          <p>{t('professional.languages')}: {p.languages.map((l) => t(`languages.${l}`, { defaultValue: l })).join(', ')}</p>
+          <p>{t('professional.price')}: {f.money(p.price)}{p.consultationMinutes ? ` / ${p.consultationMinutes} min` : ''}</p>
+          {p.bio && <p className="bio">{p.bio}</p>}
+        </div>
+      </section>
+      <FreeSlots key={p.id} professional={p} />
+    </>
+  );
+}
+
+/** Their next free slots, by day in the patient's time zone (theirs on hover when it differs), and booking one. */
+function FreeSlots({ professional: p }: { professional: Professional }) {
+  const { t } = useTranslation();
+  const f = useFormat();
+  const navigate = useNavigate();
+  const queries = useQueryClient();
+  const { session, token } = useSession();
+  const id = p.id;
+  const slots = useQuery({
+    queryKey: ['slots', id],
+    queryFn: () => call<Slots>('GET', `/v1/professionals/${encodeURIComponent(id)}/slots`),
+  });
+  const [shown, setShown] = useState(SLOTS_SHOWN);
+  const [booking, setBooking] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  /** One Idempotency-Key per slot the patient tries to book, kept until an answer is final. */
+  const bookingKeys = useRef(new Map<string, string>());
+
   const mine = f.localZone();
   const theirs = slots.data?.timeZone || p.timeZone;
   const canBook = session?.user.role === 'patient';
@@ -91,48 +118,35 @@ export function ProfessionalPage() {
   }
 
   return (
-    <>
-      <section aria-labelledby="pro-name" className="card profile">
-        <div className="avatar" aria-hidden="true">{p.displayName.split(/\s+/).map((w) => w[0]).slice(0, 2).join('')}</div>
-        <div className="stack">
-          <h1 id="pro-name">{p.displayName}</h1>
-          <p>{p.specialties.map((s) => names.get(s) ?? s).join(', ')}</p>
-          <p>{[p.city, p.country].filter(Boolean).join(', ')}</p>
-          <p>{t('professional.languages')}: {p.languages.map((l) => t(`languages.${l}`, { defaultValue: l })).join(', ')}</p>
-          <p>{t('professional.price')}: {f.money(p.price)}{p.consultationMinutes ? ` / ${p.consultationMinutes} min` : ''}</p>
-          {p.bio && <p className="bio">{p.bio}</p>}
-        </div>
-      </section>
-      <section aria-labelledby="slots-title" className="card">
-        <h2 id="slots-title">{t('professional.freeSlots')}</h2>
-        <p className="muted">
-          {t('professional.yourZone', { zone: mine })}
-          {theirs && theirs !== mine ? ` ${t('professional.theirZone', { name: p.displayName, zone: theirs })}` : ''}
-        </p>
-        {notice && <p role="alert" className="warning">{notice}</p>}
-        {error && <p role="alert" className="error">{error}</p>}
-        <ErrorText error={slots.error} />
-        {!session && <p className="muted">{t('professional.signInToBook')} <Link to="/">{t('nav.signIn')}</Link></p>}
-        {slots.isPending && <p aria-live="polite">{t('professional.loadingSlots')}</p>}
-        {slots.data && slots.data.items.length === 0 && <p>{t('professional.noSlots')}</p>}
-        {days.map(({ day, starts }) => (
-          <div key={day} role="group" aria-label={day} className="day">
-            <h3>{day}</h3>
-            <div className="slots">
-              {starts.map((start) => (
-                <button key={start} type="button" className="slot" disabled={!canBook || booking} onClick={() => void book(start)}
-                  aria-label={t('professional.bookAt', { time: f.instant(start, mine) })}
-                  title={theirs && theirs !== mine ? `${f.instant(start, theirs)} (${theirs})` : undefined}>
-                  {f.time(start, mine)}
-                </button>
-              ))}
-            </div>
+    <section aria-labelledby="slots-title" className="card">
+      <h2 id="slots-title">{t('professional.freeSlots')}</h2>
+      <p className="muted">
+        {t('professional.yourZone', { zone: mine })}
+        {theirs && theirs !== mine ? ` ${t('professional.theirZone', { name: p.displayName, zone: theirs })}` : ''}
+      </p>
+      {notice && <p role="alert" className="warning">{notice}</p>}
+      {error && <p role="alert" className="error">{error}</p>}
+      <ErrorText error={slots.error} />
+      {!session && <p className="muted">{t('professional.signInToBook')} <Link to="/">{t('nav.signIn')}</Link></p>}
+      {slots.isPending && <p aria-live="polite">{t('professional.loadingSlots')}</p>}
+      {slots.data && slots.data.items.length === 0 && <p>{t('professional.noSlots')}</p>}
+      {days.map(({ day, starts }) => (
+        <div key={day} role="group" aria-label={day} className="day">
+          <h3>{day}</h3>
+          <div className="slots">
+            {starts.map((start) => (
+              <button key={start} type="button" className="slot" disabled={!canBook || booking} onClick={() => void book(start)}
+                aria-label={t('professional.bookAt', { time: f.instant(start, mine) })}
+                title={theirs && theirs !== mine ? `${f.instant(start, theirs)} (${theirs})` : undefined}>
+                {f.time(start, mine)}
+              </button>
+            ))}
           </div>
-        ))}
-        {slots.data && slots.data.items.length > shown && (
-          <button type="button" className="secondary" onClick={() => setShown(shown + SLOTS_SHOWN)}>{t('professional.moreSlots')}</button>
-        )}
-      </section>
-    </>
+        </div>
+      ))}
+      {slots.data && slots.data.items.length > shown && (
+        <button type="button" className="secondary" onClick={() => setShown(shown + SLOTS_SHOWN)}>{t('professional.moreSlots')}</button>
+      )}
+    </section>
   );
 }
