@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { memo, useDeferredValue, useEffect, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
@@ -55,8 +55,11 @@ export function ProfessionalPage() {
   );
 }
 
-/** Their next free slots, by day in the patient's time zone (theirs on hover when it differs), and booking one. */
-function FreeSlots({ professional: p }: { professional: Professional }) {
+/**
+ * Their next free slots, by day in the patient's time zone (theirs on hover when it differs), and
+ * booking one. Memo: the specialties' names arriving for the profile above do not redraw the slots.
+ */
+const FreeSlots = memo(function FreeSlots({ professional: p }: { professional: Professional }) {
   const { t } = useTranslation();
   const f = useFormat();
   const navigate = useNavigate();
@@ -74,11 +77,14 @@ function FreeSlots({ professional: p }: { professional: Professional }) {
   /** One Idempotency-Key per slot the patient tries to book, kept until an answer is final. */
   const bookingKeys = useRef(new Map<string, string>());
 
+  // The list of slot buttons is drawn as a transition when the slots arrive (a query's answer is
+  // otherwise drawn in one go): React can yield to taps in between.
+  const listed = useDeferredValue(slots.data);
   const mine = f.localZone();
-  const theirs = slots.data?.timeZone || p.timeZone;
+  const theirs = listed?.timeZone || p.timeZone;
   const canBook = session?.user.role === 'patient';
 
-  const items = slots.data?.items.slice(0, shown) ?? [];
+  const items = listed?.items.slice(0, shown) ?? [];
   const days: { day: string; starts: string[] }[] = [];
   for (const s of items) {
     const day = f.day(s.start, mine);
@@ -128,8 +134,8 @@ function FreeSlots({ professional: p }: { professional: Professional }) {
       {error && <p role="alert" className="error">{error}</p>}
       <ErrorText error={slots.error} />
       {!session && <p className="muted">{t('professional.signInToBook')} <Link to="/">{t('nav.signIn')}</Link></p>}
-      {slots.isPending && <p aria-live="polite">{t('professional.loadingSlots')}</p>}
-      {slots.data && slots.data.items.length === 0 && <p>{t('professional.noSlots')}</p>}
+      {!listed && !slots.error && <p aria-live="polite">{t('professional.loadingSlots')}</p>}
+      {listed && listed.items.length === 0 && <p>{t('professional.noSlots')}</p>}
       {days.map(({ day, starts }) => (
         <div key={day} role="group" aria-label={day} className="day">
           <h3>{day}</h3>
@@ -144,9 +150,9 @@ function FreeSlots({ professional: p }: { professional: Professional }) {
           </div>
         </div>
       ))}
-      {slots.data && slots.data.items.length > shown && (
+      {listed && listed.items.length > shown && (
         <button type="button" className="secondary" onClick={() => setShown(shown + SLOTS_SHOWN)}>{t('professional.moreSlots')}</button>
       )}
     </section>
   );
-}
+});
