@@ -3,7 +3,9 @@
 // slowdown), in Debian's Chromium. The platform runs as `make dev` runs it (embedded mode, the
 // gateway serving web/dist with its compression and cache headers).
 // Run: `make bench-lighthouse` (never in tests; needs the registry once for `npx lighthouse`);
-// writes bench/results/lighthouse-<date>.{json,md}. Figures are recorded, not asserted.
+// writes bench/results/lighthouse-<date>.{json,md} (-2, -3… for another run the same day). Figures
+// are recorded, not asserted. BENCH_LIGHTHOUSE_RUNS (3) runs per page; BENCH_LIGHTHOUSE_KEEP=<dir>
+// keeps each run's report and its trace (what held the main thread: long-tasks, bootup-time).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
