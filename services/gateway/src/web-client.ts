@@ -29,8 +29,9 @@ export function escapeHtml(text: string): string {
 /** index.html with this title and description (the built file has one of each). */
 export function withHead(html: string, title: string, description: string): string {
   const meta = `<meta name="description" content="${escapeHtml(description)}" />`;
-  const titled = html.replace(/<title>[^<]*<\/title>/, `<title>${escapeHtml(title)}</title>`);
-  return /<meta name="description"[^>]*>/.test(titled) ? titled.replace(/<meta name="description"[^>]*>/, meta) : titled.replace('</head>', `${meta}</head>`);
+  // Replacer functions, not strings: a name with `$&` or `$'` would otherwise splice parts of the page in.
+  const titled = html.replace(/<title>[^<]*<\/title>/, () => `<title>${escapeHtml(title)}</title>`);
+  return /<meta name="description"[^>]*>/.test(titled) ? titled.replace(/<meta name="description"[^>]*>/, () => meta) : titled.replace('</head>', () => `${meta}</head>`);
 }
 
 /**
@@ -40,7 +41,7 @@ export function withHead(html: string, title: string, description: string): stri
  */
 export function withData(html: string, id: string, value: unknown): string {
   const json = JSON.stringify(value).replace(/</g, '\\u003c');
-  return html.replace('</head>', `<script type="application/json" id="${id}">${json}</script></head>`);
+  return html.replace('</head>', () => `<script type="application/json" id="${id}">${json}</script></head>`);
 }
 
 export function isPageRequest(request: FastifyRequest): boolean {
