@@ -21,6 +21,7 @@ import {
   RefundDestinationSet,
   RefundPaid,
   RefundSent,
+  TopUpRequested,
   ProviderSwitched,
   WebhookReceived,
 } from './gen/cryptocare/events/v1/payment';
@@ -71,6 +72,7 @@ export const eventCodecs = {
   'payment.refund_destination_set': RefundDestinationSet as Codec<RefundDestinationSet>,
   'payment.refund_paid': RefundPaid as Codec<RefundPaid>,
   'payment.refund_sent': RefundSent as Codec<RefundSent>,
+  'payment.top_up_requested': TopUpRequested as Codec<TopUpRequested>,
   'payment.provider_switched': ProviderSwitched as Codec<ProviderSwitched>,
   'payment.webhook_received': WebhookReceived as Codec<WebhookReceived>,
   'video.meeting_created': MeetingCreated as Codec<MeetingCreated>,
@@ -117,6 +119,7 @@ export {
   RefundDestinationSet,
   RefundPaid,
   RefundSent,
+  TopUpRequested,
   ProviderSwitched,
   WebhookReceived,
   MeetingCreated,

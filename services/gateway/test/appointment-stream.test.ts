@@ -137,6 +137,8 @@ describe('booking event stream (gateway, stand-in backends)', () => {
     expiresAt: '2026-12-01T07:00:00.000Z',
     provider: 'swiss-bitcoin-pay',
     paidAt: '',
+    kind: 'booking',
+    paidSats: 0,
   };
 
   /** The patient sees their booking; anyone else gets NOT_FOUND, as the appointment service answers. */
@@ -232,7 +234,7 @@ describe('booking event stream (gateway, stand-in backends)', () => {
       behaviour['payment.getInvoice'] = async () => {
         throw new AppError(GrpcStatus.UNAVAILABLE, 'SERVICE_UNAVAILABLE', 'payment is down');
       };
-      await publish(events.topics.payment, newEvent('payment', 'payment.invoice_created', bookingId, { invoiceId: invoice.id, appointmentId: bookingId, amount: invoice.amount, sats: invoice.sats, expiresAt: invoice.expiresAt, provider: 'swiss-bitcoin-pay' }));
+      await publish(events.topics.payment, newEvent('payment', 'payment.invoice_created', bookingId, { invoiceId: invoice.id, appointmentId: bookingId, amount: invoice.amount, sats: invoice.sats, expiresAt: invoice.expiresAt, provider: 'swiss-bitcoin-pay', topUpOf: '' }));
       await until(() => stream.ended);
       expect(stream.frames).toEqual([{ event: 'error', data: { code: 'SERVICE_UNAVAILABLE', message: 'payment is down', retryable: true } }]);
     });
@@ -282,7 +284,7 @@ describe('booking event stream (gateway, stand-in backends)', () => {
       const stream = readFrames(await get(`/v1/appointments/${bookingId}/events`, { authorization: `Bearer ${patientToken}` }));
       await until(() => stream.frames.length >= 1);
       // The same invoice announced again (a redelivered event) is not sent twice.
-      await publish(events.topics.payment, newEvent('payment', 'payment.invoice_created', bookingId, { invoiceId: invoice.id, appointmentId: bookingId, amount: invoice.amount, sats: invoice.sats, expiresAt: invoice.expiresAt, provider: 'swiss-bitcoin-pay' }));
+      await publish(events.topics.payment, newEvent('payment', 'payment.invoice_created', bookingId, { invoiceId: invoice.id, appointmentId: bookingId, amount: invoice.amount, sats: invoice.sats, expiresAt: invoice.expiresAt, provider: 'swiss-bitcoin-pay', topUpOf: '' }));
       current = booking({ status: appointment.AppointmentStatus.APPOINTMENT_STATUS_CONFIRMED });
       await publish(events.topics.appointment, newEvent('appointment', 'appointment.confirmed', bookingId, { appointmentId: bookingId, patientId, professionalId, startAt: current.startAt, endAt: current.endAt, invoiceId: invoice.id }));
       // A late payment_seen (older than confirmed in saga order) would move the client backwards.

@@ -133,6 +133,8 @@ describe('answers serialised by their declared schemas', () => {
     expiresAt: '2026-12-01T08:15:00.000Z',
     provider: 'btcpay',
     paidAt: '2026-12-01T08:05:00.000Z',
+    kind: 'booking',
+    paidSats: 150_000,
   };
   const refund = {
     id: randomUUID(),
@@ -167,9 +169,26 @@ describe('answers serialised by their declared schemas', () => {
     g.behaviour['payment.getInvoice'] = async () => ({ invoice, refund });
     const res = await g.app.inject({ method: 'GET', url: `/v1/appointments/${booked.id}`, headers: await as(patientId, 'patient') });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ appointment: json(presentAppointment(booked)), invoice: json(await presentInvoice(invoice)), refund: json(presentRefund(refund)) });
+    expect(res.json()).toEqual({ appointment: json(presentAppointment(booked)), invoice: json(await presentInvoice(invoice)), topUp: null, refund: json(presentRefund(refund)) });
     expect(res.json().invoice.qrSvg).toMatch(/^<svg/);
     expect(res.json().appointment).toMatchObject({ status: 'no_show', noShowBy: 'patient' });
+  });
+
+  it('a booking whose invoice ended under-paid shows its top-up: what was paid of the price, the rest, and the rest\'s invoice with its QR code', async () => {
+    const held = { ...booked, status: appointment.AppointmentStatus.APPOINTMENT_STATUS_HELD, noShowBy: '', meeting: undefined };
+    const short = { ...invoice, status: payment.InvoiceStatus.INVOICE_STATUS_EXPIRED, paidAt: '', sats: 120_000, paidSats: 80_000 };
+    const topUp = { ...invoice, id: randomUUID(), kind: 'top_up', status: payment.InvoiceStatus.INVOICE_STATUS_OPEN, amount: { amount: '40.00', currency: 'CHF' }, sats: 40_400, paidAt: '', paidSats: 0, paymentUri: 'bitcoin:bc1qrest?amount=0.000404' };
+    g.behaviour['appointment.getAppointment'] = async () => ({ appointment: held });
+    g.behaviour['payment.getInvoice'] = async () => ({ invoice: short, topUp });
+    const res = await g.app.inject({ method: 'GET', url: `/v1/appointments/${booked.id}`, headers: await as(patientId, 'patient') });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().topUp).toEqual({
+      invoice: json(await presentInvoice(topUp)),
+      price: { amount: '120.00', currency: 'CHF' },
+      paid: { amount: '80.00', currency: 'CHF' },
+      rest: { amount: '40.00', currency: 'CHF' },
+    });
+    expect(res.json().topUp.invoice).toMatchObject({ status: 'open', sats: 40_400, qrSvg: expect.stringMatching(/^<svg/) });
   });
 
   it('a new booking keeps its invoice and says whether one is pending', async () => {

@@ -158,6 +158,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     consumers: paymentConsumers(payments, store, logger),
     background: [
       periodicTask('pending-invoice-creator', config.PENDING_INVOICE_EVERY_MS, () => payments.createDuePending(), logger),
+      // Top-ups for under-payments that ended while the booking is held, at the same pace.
+      periodicTask('top-up-creator', config.PENDING_INVOICE_EVERY_MS, () => payments.createDueTopUps(), logger),
       periodicTask('reconciliation', config.RECONCILE_EVERY_MS, () => payments.reconcileOnce(), logger),
       periodicTask('late-payment-check', config.LATE_PAYMENT_CHECK_EVERY_MS, () => payments.checkLatePaymentsOnce(), logger),
       // Refunds a provider pays out (BTCPay pull payments): sent, then checked, at the reconciliation's pace.

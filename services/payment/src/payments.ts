@@ -139,41 +139,9 @@ export class Payments {
   private async createClaimed(req: CreationRequest, attempts: number): Promise<{ invoice: Invoice; created: boolean }> {
     const now = new Date();
     const expiresAt = invoiceExpiry(now, this.config.invoiceTtlMinutes, req.holdExpiresAt);
-    // Providers whose breaker is open are skipped (tried last, in case every one is): a provider
-    // known to be down costs the patient no time; it is tried again once its breaker half-opens.
-    const candidates = [...this.order.filter((p) => p.available()), ...this.order.filter((p) => !p.available())];
-    const failures: string[] = [];
-    let refusedByLimits = 0;
-    for (const provider of candidates) {
-      // The provider's transaction limits: an amount it caps goes to the next provider.
-      const limits = await provider.limits?.(req.price.currency);
-      const amount = Number(req.price.amount);
-      if (limits && ((limits.min !== undefined && amount < limits.min) || (limits.max !== undefined && amount > limits.max))) {
-        refusedByLimits++;
-        failures.push(`${provider.name}: ${req.price.amount} ${req.price.currency} is outside its limits (${limits.min ?? '-'}..${limits.max ?? '-'})`);
-        continue;
-      }
-      let created;
-      try {
-        created = await provider.createInvoice({
-          orderId: req.appointmentId,
-          amount: req.price.amount,
-          currency: req.price.currency,
-          title: INVOICE_TITLE,
-          description: invoiceDescription(req.appointmentId),
-          expiresInMinutes: (expiresAt.getTime() - now.getTime()) / 60_000,
-          webhookUrl: `${this.config.publicBaseUrl}/webhooks/${provider.name}`,
-        });
-      } catch (err) {
-        failures.push(`${provider.name}: ${describe(err)}`);
-        this.logger.warn({ provider: provider.name, appointmentId: req.appointmentId, error: describe(err) }, 'provider could not create the invoice; trying the next one');
-        continue;
-      }
-      if (provider !== this.order[0]) {
-        providerFailovers.labels(this.order[0]!.name, provider.name).inc();
-        this.logger.warn({ provider: provider.name, primary: this.order[0]!.name, appointmentId: req.appointmentId }, 'invoice created by the fallback provider');
-      }
-      for (const p of this.order) invoiceProvider.labels(p.name).set(p === provider ? 1 : 0);
+    const asked = await this.askProviders({ orderId: req.appointmentId, price: req.price, description: invoiceDescription(req.appointmentId), expiresInMinutes: (expiresAt.getTime() - now.getTime()) / 60_000 });
+    if (asked.kind === 'created') {
+      const { provider, created, failures } = asked;
       // Said only if this invoice's provider differs from the previous invoice's (finishCreation).
       const switchReason =
         failures.length > 0 ? failures.join('; ') : provider !== this.order[0] ? `${this.order[0]!.name}: unavailable (its circuit is open)` : `${provider.name} answered again`;
@@ -183,15 +151,104 @@ export class Payments {
       }
       return result;
     }
-    if (refusedByLimits === candidates.length) {
+    if (asked.kind === 'refused') {
       await this.store.refuseCreation(req.appointmentId);
-      this.logger.warn({ appointmentId: req.appointmentId, errors: failures }, 'no provider takes this amount; not retried');
+      this.logger.warn({ appointmentId: req.appointmentId, errors: asked.failures }, 'no provider takes this amount; not retried');
       throw new AmountOutsideLimitsError(`no payment provider accepts ${req.price.amount} ${req.price.currency}`);
     }
     const delay = retryDelayMs(attempts + 1, this.config.pendingRetryBaseMs, this.config.pendingRetryMaxMs);
-    await this.store.recordCreationFailure(req.appointmentId, failures.join('; '), delay);
-    this.logger.warn({ appointmentId: req.appointmentId, attempts: attempts + 1, errors: failures }, 'no provider could create the invoice; kept pending');
-    throw new ProviderUnavailableError(`no payment provider is available (${candidates.map((p) => p.name).join(', ')})`);
+    await this.store.recordCreationFailure(req.appointmentId, asked.failures.join('; '), delay);
+    this.logger.warn({ appointmentId: req.appointmentId, attempts: attempts + 1, errors: asked.failures }, 'no provider could create the invoice; kept pending');
+    throw new ProviderUnavailableError(`no payment provider is available (${this.order.map((p) => p.name).join(', ')})`);
+  }
+
+  /**
+   * Asks the providers for an invoice, in the failover order: those whose breaker is open are
+   * skipped (tried last, in case every one is): a provider known to be down costs the patient no
+   * time; it is tried again once its breaker half-opens. An amount a provider's limits refuse goes
+   * to the next one.
+   */
+  private async askProviders(order: { orderId: string; price: Price; description: string; expiresInMinutes: number }): Promise<
+    | { kind: 'created'; provider: PaymentProvider; created: Awaited<ReturnType<PaymentProvider['createInvoice']>>; failures: string[] }
+    | { kind: 'refused' | 'failed'; failures: string[] }
+  > {
+    const candidates = [...this.order.filter((p) => p.available()), ...this.order.filter((p) => !p.available())];
+    const failures: string[] = [];
+    let refusedByLimits = 0;
+    for (const provider of candidates) {
+      const limits = await provider.limits?.(order.price.currency);
+      const amount = Number(order.price.amount);
+      if (limits && ((limits.min !== undefined && amount < limits.min) || (limits.max !== undefined && amount > limits.max))) {
+        refusedByLimits++;
+        failures.push(`${provider.name}: ${order.price.amount} ${order.price.currency} is outside its limits (${limits.min ?? '-'}..${limits.max ?? '-'})`);
+        continue;
+      }
+      let created;
+      try {
+        created = await provider.createInvoice({
+          orderId: order.orderId,
+          amount: order.price.amount,
+          currency: order.price.currency,
+          title: INVOICE_TITLE,
+          description: order.description,
+          expiresInMinutes: order.expiresInMinutes,
+          webhookUrl: `${this.config.publicBaseUrl}/webhooks/${provider.name}`,
+        });
+      } catch (err) {
+        failures.push(`${provider.name}: ${describe(err)}`);
+        this.logger.warn({ provider: provider.name, orderId: order.orderId, error: describe(err) }, 'provider could not create the invoice; trying the next one');
+        continue;
+      }
+      if (provider !== this.order[0]) {
+        providerFailovers.labels(this.order[0]!.name, provider.name).inc();
+        this.logger.warn({ provider: provider.name, primary: this.order[0]!.name, orderId: order.orderId }, 'invoice created by the fallback provider');
+      }
+      for (const p of this.order) invoiceProvider.labels(p.name).set(p === provider ? 1 : 0);
+      return { kind: 'created', provider, created, failures };
+    }
+    return { kind: refusedByLimits === candidates.length ? 'refused' : 'failed', failures };
+  }
+
+  /**
+   * Background: makes the top-ups that are due (a booking invoice ended under-paid while the
+   * booking is held): an invoice for the rest from the provider that is available now (failover
+   * rules apply; it then serves that invoice). Retried with backoff; given up (what came in owed
+   * back, the slot released) when the hold leaves too little time or no provider takes the amount.
+   */
+  async createDueTopUps(batch = 10): Promise<boolean> {
+    const rows = await this.store.claimDueTopUps(batch, this.config.creationLeaseMs);
+    await Promise.all(
+      rows.map(async (row) => {
+        const now = new Date();
+        if (row.holdExpiresAt.getTime() - now.getTime() < MIN_INVOICE_LIFETIME_MS) {
+          if (await this.store.giveUpTopUp(row.appointmentId)) this.logger.warn({ appointmentId: row.appointmentId, attempts: row.attempts, lastError: row.lastError }, 'gave up the top-up: the hold ends; what came in is owed back');
+          return;
+        }
+        const expiresAt = invoiceExpiry(now, this.config.invoiceTtlMinutes, row.holdExpiresAt);
+        const asked = await this.askProviders({
+          // The booking's own invoice used the appointment id: the top-up's order id differs, for providers that look orders up.
+          orderId: `${row.appointmentId}-top-up`,
+          price: { amount: row.amount.toFixed(2), currency: row.currency as Price['currency'] },
+          description: invoiceDescription(row.appointmentId),
+          expiresInMinutes: (expiresAt.getTime() - now.getTime()) / 60_000,
+        });
+        if (asked.kind === 'created') {
+          const { invoice, created } = await this.store.finishTopUp(row, asked.provider.name, asked.created, paymentUri(asked.created));
+          if (created) this.logger.info({ appointmentId: row.appointmentId, invoiceId: invoice!.id, provider: asked.provider.name }, 'top-up created');
+          else this.logger.warn({ appointmentId: row.appointmentId, providerInvoiceId: asked.created.providerInvoiceId }, 'the top-up was made or given up meanwhile; the provider invoice made here is left unused');
+          return;
+        }
+        if (asked.kind === 'refused') {
+          await this.store.giveUpTopUp(row.appointmentId);
+          this.logger.warn({ appointmentId: row.appointmentId, errors: asked.failures }, 'no provider takes the top-up amount; what came in is owed back');
+          return;
+        }
+        const delay = retryDelayMs(row.attempts + 1, this.config.pendingRetryBaseMs, this.config.pendingRetryMaxMs);
+        await this.store.recordTopUpFailure(row.appointmentId, asked.failures.join('; '), delay);
+        this.logger.warn({ appointmentId: row.appointmentId, attempts: row.attempts + 1, errors: asked.failures }, 'no provider could create the top-up; tried again');
+      }),
+    );
+    return rows.length === batch;
   }
 
   /** Background: retries the pending requests that are due; gives up on those whose hold ended. */

@@ -158,7 +158,7 @@ describe('payment service with BTCPay Server Greenfield (real PostgreSQL, simula
       expect((await svc.client.getInvoice({ appointmentId })).refund).toMatchObject({ sats: 130_000, status: 'due' });
     });
 
-    it('PaidPartial keeps the invoice open (seen); when it expires the slot is released and what came in is owed back', async () => {
+    it('PaidPartial keeps the invoice open (seen); when it expires the rest is a BTCPay top-up; when that expires too the slot is released and all that came in is owed back', async () => {
       const appointmentId = newId();
       const { invoice } = await svc.client.createInvoice(invoiceRequest(appointmentId));
       sim.pay(providerIdOf(invoice!), 'BTC-CHAIN', { sats: 40_000 });
@@ -171,11 +171,19 @@ describe('payment service with BTCPay Server Greenfield (real PostgreSQL, simula
       const expiredHook = await hookFor(providerIdOf(invoice!), 'InvoiceExpired');
       expect(expiredHook.json).toMatchObject({ partiallyPaid: true });
       await svc.client.ingestWebhook(forwarded('btcpay', expiredHook));
+      // The booking is still held: the rest (80.00 CHF) becomes a second invoice, made by BTCPay.
+      const topUp = await eventually(async () => (await svc.client.getInvoice({ appointmentId })).topUp);
+      expect(topUp).toMatchObject({ kind: 'top_up', provider: 'btcpay', amount: { amount: '80.00', currency: 'CHF' }, status: payment.InvoiceStatus.INVOICE_STATUS_OPEN });
+      expect(svc.eventsOf('payment.expired', appointmentId)).toHaveLength(0);
+
+      sim.expire(providerIdOf(topUp));
+      await svc.client.ingestWebhook(forwarded('btcpay', await hookFor(providerIdOf(topUp), 'InvoiceExpired')));
       await eventually(async () => svc.eventsOf('payment.expired', appointmentId)[0]);
       const refund = await eventually(async () => svc.eventsOf('payment.refund_requested', appointmentId)[0]);
-      expect(refund.data).toMatchObject({ sats: 40_000, reason: 'paid less than due before the invoice ended' });
+      expect(refund.data).toMatchObject({ invoiceId: invoice!.id, sats: 40_000, reason: 'paid less than due before the invoice ended' });
       const answer = await svc.client.getInvoice({ appointmentId });
       expect(answer.invoice!.status).toBe(payment.InvoiceStatus.INVOICE_STATUS_EXPIRED);
+      expect(answer.topUp!.status).toBe(payment.InvoiceStatus.INVOICE_STATUS_EXPIRED);
       expect(answer.refund).toMatchObject({ sats: 40_000, status: 'due' });
     });
 

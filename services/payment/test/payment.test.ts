@@ -539,20 +539,134 @@ describe('payment service with Swiss Bitcoin Pay (real PostgreSQL, simulator)', 
       });
     });
 
-    it('an under-payment that ends: what came in and the refund of it, in one transaction with the expiry', async () => {
+    /** Waits for the booking's top-up (the second invoice), as GetInvoice shows it. */
+    const topUpOf = (appointmentId: string) => eventually(async () => (await svc.client.getInvoice({ appointmentId })).topUp);
+    const invoiceRows = async (appointmentId: string) =>
+      (await svc.db.query(`SELECT kind, status FROM "${svc.schema}".invoices WHERE appointment_id = $1 ORDER BY id`, [appointmentId])).rows;
+
+    it('an under-payment that ends while the booking is held: the rest becomes a top-up (a second invoice); paying it confirms once and the ledger balances', async () => {
       const appointmentId = newId();
       const { invoice } = await svc.client.createInvoice(invoiceRequest(appointmentId, newId(), 60, '80.00', 'EUR'));
       sim.payOnchain(providerIdOf(invoice!), 30_000);
       sim.expire(providerIdOf(invoice!));
       // Any of its webhooks will do: payment re-reads the checkout, which has ended underpaid.
-      await svc.client.ingestWebhook(forwarded('swiss-bitcoin-pay', await webhookFor(providerIdOf(invoice!), 'underpaid')));
-      await eventually(async () => svc.eventsOf('payment.expired', appointmentId)[0]);
+      const underpaid = forwarded('swiss-bitcoin-pay', await webhookFor(providerIdOf(invoice!), 'underpaid'));
+      await svc.client.ingestWebhook(underpaid);
+      const requested = await eventually(async () => svc.eventsOf('payment.top_up_requested', appointmentId)[0]);
+      expect(requested.data).toMatchObject({ invoiceId: invoice!.id, paidSats: 30_000, shortfallSats: 50_000, rest: { amount: '50.00', currency: 'EUR' } });
+
+      const topUp = await topUpOf(appointmentId);
+      expect(topUp).toMatchObject({ kind: 'top_up', status: INVOICE_STATUS_OPEN, amount: { amount: '50.00', currency: 'EUR' }, sats: 50_000, provider: 'swiss-bitcoin-pay' });
+      expect(topUp.id).not.toBe(invoice!.id);
+      expect((await svc.client.getInvoice({ appointmentId })).invoice).toMatchObject({ id: invoice!.id, kind: 'booking', status: INVOICE_STATUS_EXPIRED, paidSats: 30_000 });
+      const announced = await eventually(async () => svc.eventsOf('payment.invoice_created', appointmentId).find((e) => e.data.invoiceId === topUp.id));
+      expect(announced.data).toMatchObject({ topUpOf: invoice!.id, sats: 50_000, amount: { amount: '50.00', currency: 'EUR' } });
+      // The slot stays held: nothing expired, nothing owed back.
+      expect(svc.eventsOf('payment.expired', appointmentId)).toHaveLength(0);
+      expect(svc.eventsOf('payment.refund_requested', appointmentId)).toHaveLength(0);
+      expect((await svc.client.getLedger({ appointmentId })).balance).toMatchObject({ state: 'short', balanced: false, keptSats: 30_000 });
+
+      // The same webhooks again, twice at once: still one top-up and one confirmation.
+      await svc.client.ingestWebhook({ ...underpaid, headers: { ...underpaid.headers } });
+      sim.pay(providerIdOf(topUp));
+      const settled = forwarded('swiss-bitcoin-pay', await webhookFor(providerIdOf(topUp), 'settled'));
+      await Promise.all([svc.client.ingestWebhook(settled), svc.client.ingestWebhook(settled)]);
+      const confirmed = await eventually(async () => svc.eventsOf('payment.confirmed', appointmentId)[0]);
+      expect(confirmed.data).toMatchObject({ invoiceId: topUp.id, sats: 50_000 });
+      await eventually(async () => (await svc.client.getInvoice({ appointmentId })).topUp?.status === INVOICE_STATUS_PAID);
+      expect(svc.eventsOf('payment.confirmed', appointmentId)).toHaveLength(1);
+      expect(await invoiceRows(appointmentId)).toEqual([{ kind: 'booking', status: 'expired' }, { kind: 'top_up', status: 'paid' }]);
+      expect(checkoutOf(appointmentId)).toHaveLength(2);
       expect(await movements(appointmentId)).toEqual([
         ['invoice_created', 80_000, 8_000, 'EUR', '100000.00', ''],
         ['under', 30_000, 3_000, 'EUR', '100000.00', ''],
-        ['refund_due', 30_000, 3_000, 'EUR', '100000.00', 'refund'],
+        ['shortfall_carried', 50_000, 5_000, 'EUR', '100000.00', ''],
+        ['top_up_created', 50_000, 5_000, 'EUR', '100000.00', ''],
+        ['paid', 50_000, 5_000, 'EUR', '100000.00', ''],
       ]);
-      expect((await svc.client.getLedger({ appointmentId })).balance).toMatchObject({ state: 'refund_outstanding', balanced: false, keptSats: 0, outstandingSats: 30_000 });
+      expect((await svc.client.getLedger({ appointmentId })).balance).toMatchObject({ state: 'paid', balanced: true, dueSats: 80_000, keptSats: 80_000 });
+      expect(svc.eventsOf('payment.refund_requested', appointmentId)).toHaveLength(0);
+    });
+
+    it('a top-up that ends short: the slot is released and everything received (both invoices) is owed back once, in one refund', async () => {
+      const appointmentId = newId();
+      const { invoice } = await svc.client.createInvoice(invoiceRequest(appointmentId));
+      sim.payOnchain(providerIdOf(invoice!), 80_000);
+      sim.expire(providerIdOf(invoice!));
+      await svc.client.ingestWebhook(forwarded('swiss-bitcoin-pay', await webhookFor(providerIdOf(invoice!), 'underpaid')));
+      const topUp = await topUpOf(appointmentId);
+      expect(topUp).toMatchObject({ amount: { amount: '40.00', currency: 'CHF' }, sats: 40_000 });
+
+      sim.payOnchain(providerIdOf(topUp), 10_000);
+      sim.expire(providerIdOf(topUp));
+      await svc.client.ingestWebhook(forwarded('swiss-bitcoin-pay', await webhookFor(providerIdOf(topUp), 'underpaid')));
+      const expired = await eventually(async () => svc.eventsOf('payment.expired', appointmentId)[0]);
+      expect(expired.data).toMatchObject({ invoiceId: topUp.id });
+      const answer = await eventually(async () => {
+        const a = await svc.client.getInvoice({ appointmentId });
+        return a.refund?.sats === 90_000 ? a : undefined;
+      });
+      expect(answer.refund).toMatchObject({ invoiceId: invoice!.id, status: 'due', reason: 'paid less than due before the invoice ended' });
+      expect(answer.topUp).toMatchObject({ status: INVOICE_STATUS_EXPIRED, paidSats: 10_000 });
+      // The hold ending afterwards owes nothing more, and makes no second top-up.
+      await svc.publish('appointment.expired', appointmentId, { appointmentId });
+      await svc.publish('appointment.expired', appointmentId, { appointmentId });
+      await sleep(300);
+      expect((await svc.client.getInvoice({ appointmentId })).refund).toMatchObject({ sats: 90_000, status: 'due' });
+      expect(svc.eventsOf('payment.confirmed', appointmentId)).toHaveLength(0);
+      expect(await invoiceRows(appointmentId)).toEqual([{ kind: 'booking', status: 'expired' }, { kind: 'top_up', status: 'expired' }]);
+      const ledger = await svc.client.getLedger({ appointmentId });
+      expect(ledger.entries.map((e) => [e.kind, e.sats, e.invoiceId === topUp.id ? 'top-up' : 'booking'])).toEqual([
+        ['invoice_created', 120_000, 'booking'],
+        ['under', 80_000, 'booking'],
+        ['shortfall_carried', 40_000, 'booking'],
+        ['top_up_created', 40_000, 'top-up'],
+        ['under', 10_000, 'top-up'],
+        ['refund_due', 10_000, 'top-up'],
+        ['refund_due', 80_000, 'booking'],
+      ]);
+      expect(ledger.balance).toMatchObject({ state: 'refund_outstanding', outstandingSats: 90_000, keptSats: 0 });
+    });
+
+    it('an over-paid top-up confirms and owes its excess back; the booking cancelled afterwards owes back all of both invoices', async () => {
+      const appointmentId = newId();
+      const { invoice } = await svc.client.createInvoice(invoiceRequest(appointmentId));
+      sim.payOnchain(providerIdOf(invoice!), 90_000);
+      sim.expire(providerIdOf(invoice!));
+      await svc.client.ingestWebhook(forwarded('swiss-bitcoin-pay', await webhookFor(providerIdOf(invoice!), 'underpaid')));
+      const topUp = await topUpOf(appointmentId);
+      expect(topUp).toMatchObject({ amount: { amount: '30.00', currency: 'CHF' }, sats: 30_000 });
+      sim.payOnchain(providerIdOf(topUp), 45_000);
+      await svc.client.ingestWebhook(forwarded('swiss-bitcoin-pay', await webhookFor(providerIdOf(topUp), 'settled')));
+      await eventually(async () => svc.eventsOf('payment.confirmed', appointmentId)[0]);
+      const excess = await eventually(async () => (await svc.client.getInvoice({ appointmentId })).refund);
+      expect(excess).toMatchObject({ invoiceId: invoice!.id, sats: 15_000, status: 'due', reason: 'paid more than due' });
+
+      await svc.publish('appointment.cancelled', appointmentId, { appointmentId, reason: '', wasPaid: true, cancelledBy: 'patient' });
+      await eventually(async () => (await svc.client.getInvoice({ appointmentId })).refund?.sats === 135_000);
+      expect((await svc.client.getInvoice({ appointmentId })).topUp!.status).toBe(INVOICE_STATUS_REFUND_DUE);
+      expect((await svc.client.getLedger({ appointmentId })).balance).toMatchObject({ state: 'refund_outstanding', receivedSats: 135_000, outstandingSats: 135_000, keptSats: 0 });
+      expect(svc.eventsOf('payment.confirmed', appointmentId)).toHaveLength(1);
+    });
+
+    it('the hold ending before the top-up is paid: the top-up expires, what came in is owed back; the top-up paid after it ended is owed back too, never confirming', async () => {
+      const appointmentId = newId();
+      const { invoice } = await svc.client.createInvoice(invoiceRequest(appointmentId));
+      sim.payOnchain(providerIdOf(invoice!), 70_000);
+      sim.expire(providerIdOf(invoice!));
+      await svc.client.ingestWebhook(forwarded('swiss-bitcoin-pay', await webhookFor(providerIdOf(invoice!), 'underpaid')));
+      const topUp = await topUpOf(appointmentId);
+      await svc.publish('appointment.expired', appointmentId, { appointmentId });
+      const expired = await eventually(async () => svc.eventsOf('payment.expired', appointmentId)[0]);
+      expect(expired.data).toMatchObject({ invoiceId: topUp.id });
+      expect(await eventually(async () => (await svc.client.getInvoice({ appointmentId })).refund)).toMatchObject({ sats: 70_000, status: 'due' });
+      expect((await svc.client.getInvoice({ appointmentId })).topUp!.status).toBe(INVOICE_STATUS_EXPIRED);
+      // The patient pays the top-up anyway: owed back, no confirmation.
+      sim.pay(providerIdOf(topUp));
+      await svc.client.ingestWebhook(forwarded('swiss-bitcoin-pay', await webhookFor(providerIdOf(topUp), 'settled')));
+      await eventually(async () => (await svc.client.getInvoice({ appointmentId })).refund?.sats === 120_000);
+      expect(svc.eventsOf('payment.confirmed', appointmentId)).toHaveLength(0);
+      expect((await svc.client.getLedger({ appointmentId })).balance).toMatchObject({ state: 'refund_outstanding', receivedSats: 120_000, outstandingSats: 120_000 });
     });
 
     it('is append-only: the database refuses to change or delete a movement', async () => {

@@ -4656,6 +4656,13 @@ export interface operations {
                     "application/json": {
                         appointment: components["schemas"]["Appointment"];
                         invoice: components["schemas"]["Invoice"] | null;
+                        /** @description set once a top-up was made for an under-payment */
+                        topUp?: {
+                            invoice: components["schemas"]["Invoice"];
+                            price: components["schemas"]["Money"];
+                            paid: components["schemas"]["Money"];
+                            rest: components["schemas"]["Money"];
+                        } | null;
                         /** @description the patient's and the admins' only */
                         refund?: {
                             /** Format: uuid */
@@ -6244,7 +6251,7 @@ export interface operations {
                             id: string;
                             /** Format: uuid */
                             invoiceId: string;
-                            kind: "invoice_created" | "paid" | "over" | "under" | "refund_due" | "refund_paid";
+                            kind: "invoice_created" | "top_up_created" | "shortfall_carried" | "paid" | "over" | "under" | "refund_due" | "refund_paid";
                             sats: number;
                             fiatMinor: number;
                             currency: string;

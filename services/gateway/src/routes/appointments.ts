@@ -37,9 +37,18 @@ const Booked = Type.Object({
   /** The invoice could not be made at booking time: it comes as `invoice_ready` on the booking's event stream. */
   invoicePending: Type.Boolean(),
 });
+/** The booking invoice ended under-paid while the booking was held: the second invoice, for the rest. */
+const TopUpBody = Type.Object({
+  invoice: Refs.Invoice,
+  /** The booking's price (its invoice's locked amount), what was paid of it, and the rest (the top-up's amount). */
+  price: Refs.Money,
+  paid: Refs.Money,
+  rest: Refs.Money,
+});
 const BookingWithInvoice = Type.Object({
   appointment: Refs.Appointment,
   invoice: NullableRef(Refs.Invoice),
+  topUp: Type.Optional(Type.Union([TopUpBody, Type.Null()], { description: 'set once a top-up was made for an under-payment' })),
   refund: Type.Optional(Type.Union([RefundBody, Type.Null()], { description: "the patient's and the admins' only" })),
 });
 
@@ -63,8 +72,28 @@ export function presentRefund(refund: payment.Refund | undefined): RefundView | 
 
 const caller = (p: Principal) => ({ userId: p.userId, role: p.role });
 
+const toMinor = (amount: string) => {
+  const [whole = '0', cents = ''] = amount.split('.');
+  return Number(whole) * 100 + Number(cents.padEnd(2, '0').slice(0, 2));
+};
+const fromMinor = (minor: number) => `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
+
+/** The top-up as the patient sees it: "you paid X of Y, pay the rest" with the rest's invoice (and its QR). */
+export async function presentTopUp(invoice: payment.Invoice | undefined, topUp: payment.Invoice | undefined) {
+  if (!invoice?.amount || !topUp?.amount) return null;
+  const priceMinor = toMinor(invoice.amount.amount);
+  const restMinor = toMinor(topUp.amount.amount);
+  const currency = invoice.amount.currency;
+  return {
+    invoice: (await presentInvoice(topUp))!,
+    price: { amount: invoice.amount.amount, currency },
+    paid: { amount: fromMinor(Math.max(0, priceMinor - restMinor)), currency },
+    rest: { amount: topUp.amount.amount, currency },
+  };
+}
+
 /** The invoice of a booking and its refund, or nothing when there is none yet (provider down: it comes on SSE). */
-async function invoiceOf(backends: Backends, appointmentId: string): Promise<{ invoice?: payment.Invoice; refund?: payment.Refund }> {
+async function invoiceOf(backends: Backends, appointmentId: string): Promise<{ invoice?: payment.Invoice; refund?: payment.Refund; topUp?: payment.Invoice }> {
   try {
     return await backends.payment.getInvoice({ appointmentId }, { deadlineMs: 800 });
   } catch (err) {
@@ -145,9 +174,14 @@ export function appointmentRoutes(app: FastifyInstance, backends: Backends, auth
     async (request) => {
       const me = principalOf(request);
       const { appointment: a } = await backends.appointment.getAppointment({ appointmentId: request.params.id, caller: caller(me) });
-      const [{ invoice, refund }, names] = await Promise.all([invoiceOf(backends, a!.id), patientNamesFor(backends, me, [a!], request.log)]);
+      const [{ invoice, refund, topUp }, names] = await Promise.all([invoiceOf(backends, a!.id), patientNamesFor(backends, me, [a!], request.log)]);
       // The refund (and where it goes) is the patient's and the admins', not the professional's.
-      return { appointment: withPatientName(presentAppointment(a!), names, me), invoice: await presentInvoice(invoice), ...(me.role === 'professional' ? {} : { refund: presentRefund(refund) }) };
+      return {
+        appointment: withPatientName(presentAppointment(a!), names, me),
+        invoice: await presentInvoice(invoice),
+        topUp: await presentTopUp(invoice, topUp),
+        ...(me.role === 'professional' ? {} : { refund: presentRefund(refund) }),
+      };
     },
   );
 

@@ -6,7 +6,7 @@ import { principalOf, type Authenticator } from '../auth';
 import { bearer, errorResponses, IdParams, Uuid } from './schemas';
 import { reconciliationCsv } from './ledger-csv';
 
-const LedgerKind = Type.Union(['invoice_created', 'paid', 'over', 'under', 'refund_due', 'refund_paid'].map((k) => Type.Literal(k)));
+const LedgerKind = Type.Union(['invoice_created', 'top_up_created', 'shortfall_carried', 'paid', 'over', 'under', 'refund_due', 'refund_paid'].map((k) => Type.Literal(k)));
 const LedgerEntryBody = Type.Object({
   id: Uuid,
   invoiceId: Uuid,

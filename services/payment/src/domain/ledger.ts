@@ -4,11 +4,14 @@
 /**
  * One money movement of a booking:
  * - invoice_created: the sats asked for (what is due);
+ * - shortfall_carried: the sats a booking invoice that ended under-paid was short by, moved to its
+ *   top-up (no longer due on it);
+ * - top_up_created: the sats the top-up asked for the rest (due instead);
  * - paid / over / under: sats received for an invoice, exactly, more or less than due;
  * - refund_due: sats recorded as owed back (a refund raised later adds only the difference);
  * - refund_paid: sats paid back out.
  */
-export const LEDGER_KINDS = ['invoice_created', 'paid', 'over', 'under', 'refund_due', 'refund_paid'] as const;
+export const LEDGER_KINDS = ['invoice_created', 'top_up_created', 'shortfall_carried', 'paid', 'over', 'under', 'refund_due', 'refund_paid'] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 
 export interface LedgerMovement {
@@ -84,20 +87,23 @@ export interface Balance {
 
 /** What a booking's movements add up to (in any order). */
 export function balanceOf(movements: readonly LedgerMovement[]): Balance {
-  const sum = { invoice_created: [0, 0], paid: [0, 0], over: [0, 0], under: [0, 0], refund_due: [0, 0], refund_paid: [0, 0] } as Record<LedgerKind, [number, number]>;
+  const sum = { invoice_created: [0, 0], top_up_created: [0, 0], shortfall_carried: [0, 0], paid: [0, 0], over: [0, 0], under: [0, 0], refund_due: [0, 0], refund_paid: [0, 0] } as Record<LedgerKind, [number, number]>;
   for (const m of movements) {
     sum[m.kind][0] += m.sats;
     sum[m.kind][1] += m.fiatMinor;
   }
   const received = (i: 0 | 1) => sum.paid[i] + sum.over[i] + sum.under[i];
-  const dueSats = sum.invoice_created[0];
+  // A top-up moves what was missing to a second invoice: due is the first invoice's sats less the
+  // shortfall carried, plus what the top-up asks (at its own quote).
+  const due = (i: 0 | 1) => sum.invoice_created[i] - sum.shortfall_carried[i] + sum.top_up_created[i];
+  const dueSats = due(0);
   const receivedSats = received(0);
   const refundDueSats = sum.refund_due[0];
   const refundPaidSats = sum.refund_paid[0];
   const keptSats = receivedSats - refundDueSats;
   const outstandingSats = refundDueSats - refundPaidSats;
   const fiat = {
-    dueMinor: sum.invoice_created[1],
+    dueMinor: due(1),
     receivedMinor: received(1),
     refundDueMinor: sum.refund_due[1],
     refundPaidMinor: sum.refund_paid[1],

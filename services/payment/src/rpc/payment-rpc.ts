@@ -28,6 +28,8 @@ export function invoiceMessage(invoice: Invoice): payment.Invoice {
     expiresAt: invoice.expiresAt.toISOString(),
     provider: invoice.provider,
     paidAt: invoice.paidAt?.toISOString() ?? '',
+    kind: invoice.kind,
+    paidSats: Number(invoice.paidSats ?? 0n),
   };
 }
 
@@ -129,8 +131,8 @@ export function paymentService(deps: { payments: Payments; store: PaymentStore; 
         if (!isUuid(req.appointmentId)) throw invalidArgument('INVALID_APPOINTMENT_ID', 'appointment_id must be a UUID');
         const invoice = await store.findInvoiceByAppointment(req.appointmentId);
         if (!invoice) throw notFound('INVOICE_NOT_FOUND', 'no invoice for this appointment');
-        const refund = await store.findRefund(invoice.id);
-        return { invoice: invoiceMessage(invoice), ...(refund ? { refund: refundMessage(refund) } : {}) };
+        const [refund, topUp] = await Promise.all([store.findRefund(invoice.id), store.findTopUp(req.appointmentId)]);
+        return { invoice: invoiceMessage(invoice), ...(refund ? { refund: refundMessage(refund) } : {}), ...(topUp ? { topUp: invoiceMessage(topUp) } : {}) };
       },
 
       async setRefundDestination(req) {

@@ -1,7 +1,7 @@
 import { currentTraceparent } from '@cryptocare/platform';
 import { v7 as uuidv7 } from 'uuid';
 import { auditEvent, table, type Outbox } from '@cryptocare/events';
-import type { Invoice, LedgerEntry, PendingInvoiceRequest, Prisma, PrismaClient, Refund } from '../generated/prisma';
+import type { Invoice, LedgerEntry, PendingInvoiceRequest, Prisma, PrismaClient, Refund, TopUpRequest } from '../generated/prisma';
 import {
   decideTransition,
   laterProviderState,
@@ -14,10 +14,11 @@ import {
 } from '../domain/invoice-rules';
 import type { Price } from '../domain/money';
 import { fiatMinorOf, rateOf, receiptKind, toMinor, type LedgerKind } from '../domain/ledger';
+import { endedShort, minorToAmount } from '../domain/top-up';
 import { networkOfPaymentRequest, parseRefundDestination, type RefundDestinationError } from '../domain/refund-destination';
 import type { ProviderInvoice, VerifiedWebhook } from '../providers/provider';
 
-export type { Invoice, LedgerEntry, PendingInvoiceRequest, Refund };
+export type { Invoice, LedgerEntry, PendingInvoiceRequest, Refund, TopUpRequest };
 export type Tx = Prisma.TransactionClient;
 export type MarkPaidRefusal = 'REFUND_NOT_FOUND' | 'REFUND_ALREADY_PAID' | 'NO_REFUND_DESTINATION' | 'REFUND_IN_PROGRESS';
 export type SetDestinationRefusal = RefundDestinationError | 'BOOKING_NOT_FOUND' | 'NO_REFUND_DUE' | 'REFUND_IN_PROGRESS';
@@ -46,16 +47,20 @@ export interface AppliedObservation {
 
 const TX = { timeout: 15_000, maxWait: 10_000 };
 
+const bookingInvoice = (appointmentId: string) => ({ appointmentId_kind: { appointmentId, kind: 'booking' } });
+
+const UNDERPAID = 'paid less than due before the invoice ended';
+
 /** payment's tables, through Prisma. */
 export class PaymentStore {
-  private readonly t: { invoices: string; pending: string; inbox: string; refunds: string };
+  private readonly t: { invoices: string; pending: string; inbox: string; refunds: string; topUps: string };
 
   constructor(
     private readonly db: PrismaClient,
     private readonly outbox: Outbox,
     schema: string,
   ) {
-    this.t = { invoices: table(schema, 'invoices'), pending: table(schema, 'pending_invoice_requests'), inbox: table(schema, 'webhook_inbox'), refunds: table(schema, 'refunds') };
+    this.t = { invoices: table(schema, 'invoices'), pending: table(schema, 'pending_invoice_requests'), inbox: table(schema, 'webhook_inbox'), refunds: table(schema, 'refunds'), topUps: table(schema, 'top_up_requests') };
   }
 
   /** Runs `fn` in a transaction and wakes the outbox relay after it committed. */
@@ -65,8 +70,18 @@ export class PaymentStore {
     return result;
   }
 
+  /** The booking's own invoice (not its top-up). */
   findInvoiceByAppointment(appointmentId: string) {
-    return this.db.invoice.findUnique({ where: { appointmentId } });
+    return this.db.invoice.findUnique({ where: bookingInvoice(appointmentId) });
+  }
+
+  /** The booking's top-up invoice, if one was made. */
+  findTopUp(appointmentId: string) {
+    return this.db.invoice.findUnique({ where: { appointmentId_kind: { appointmentId, kind: 'top_up' } } });
+  }
+
+  findTopUpRequest(appointmentId: string) {
+    return this.db.topUpRequest.findUnique({ where: { appointmentId } });
   }
 
   findInvoice(id: string) {
@@ -95,7 +110,7 @@ export class PaymentStore {
   async claimCreation(req: CreationRequest, leaseMs: number): Promise<CreationClaim> {
     return this.db.$transaction(async (tx) => {
       await this.lockAppointment(tx, req.appointmentId);
-      const invoice = await tx.invoice.findUnique({ where: { appointmentId: req.appointmentId } });
+      const invoice = await tx.invoice.findUnique({ where: bookingInvoice(req.appointmentId) });
       if (invoice) return { kind: 'exists' as const, invoice };
       const rows = await tx.$queryRawUnsafe<Array<{ attempts: number }>>(
         `INSERT INTO ${this.t.pending} AS p (appointment_id, patient_id, price_amount, price_currency, hold_expires_at, attempts, next_attempt_at, locked_until)
@@ -127,7 +142,7 @@ export class PaymentStore {
     const result = await this.db.$transaction(async (tx) => {
       await this.lockAppointment(tx, req.appointmentId);
       await tx.pendingInvoiceRequest.deleteMany({ where: { appointmentId: req.appointmentId } });
-      const existing = await tx.invoice.findUnique({ where: { appointmentId: req.appointmentId } });
+      const existing = await tx.invoice.findUnique({ where: bookingInvoice(req.appointmentId) });
       if (existing) return { invoice: existing, created: false };
       const invoice = await tx.invoice.create({
         data: {
@@ -145,6 +160,7 @@ export class PaymentStore {
           paymentUri,
           checkoutUrl: created.checkoutUrl,
           expiresAt: created.expiresAt,
+          holdExpiresAt: req.holdExpiresAt,
           traceparent: currentTraceparent() || null,
         },
       });
@@ -155,6 +171,7 @@ export class PaymentStore {
         sats: created.sats,
         expiresAt: invoice.expiresAt.toISOString(),
         provider,
+        topUpOf: '',
       });
       await this.recordMovement(tx, invoice, 'invoice_created', Number(invoice.sats));
       const previous = await tx.invoice.findFirst({ where: { id: { lt: invoice.id } }, orderBy: { id: 'desc' }, select: { provider: true } });
@@ -212,7 +229,7 @@ export class PaymentStore {
     await this.transaction(async (tx) => {
       await this.lockAppointment(tx, appointmentId);
       await tx.pendingInvoiceRequest.deleteMany({ where: { appointmentId } });
-      if (await tx.invoice.findUnique({ where: { appointmentId }, select: { id: true } })) return;
+      if (await tx.invoice.findUnique({ where: bookingInvoice(appointmentId), select: { id: true } })) return;
       await this.outbox.add(tx, 'payment.expired', appointmentId, { invoiceId: '', appointmentId });
     });
   }
@@ -228,7 +245,7 @@ export class PaymentStore {
    */
   async recordHeld(tx: Tx, req: CreationRequest, graceMs: number): Promise<boolean> {
     await this.lockAppointment(tx, req.appointmentId);
-    if (await tx.invoice.findUnique({ where: { appointmentId: req.appointmentId }, select: { id: true } })) return false;
+    if (await tx.invoice.findUnique({ where: bookingInvoice(req.appointmentId), select: { id: true } })) return false;
     const inserted = await tx.$executeRawUnsafe(
       `INSERT INTO ${this.t.pending} (appointment_id, patient_id, price_amount, price_currency, hold_expires_at, attempts, next_attempt_at)
        VALUES ($1::uuid, $2::uuid, $3::numeric, $4, $5::timestamptz, 0, now() + $6::int * interval '1 millisecond')
@@ -290,8 +307,8 @@ export class PaymentStore {
   async applyObservation(tx: Tx, invoiceId: string, observed: ObservedInvoice, policy: FinalityPolicy, now = new Date()): Promise<AppliedObservation | undefined> {
     const invoice = await this.lockInvoice(tx, invoiceId);
     if (!invoice) return undefined;
-    const refunded = (await tx.refund.count({ where: { invoiceId: invoice.id } })) > 0;
-    const transition = decideTransition(
+    const refunded = (await tx.refund.count({ where: { invoiceId: invoice.id } })) > 0 || (await this.refundDueFor(tx, invoice.id)) > 0;
+    let transition = decideTransition(
       { status: invoice.status as InvoiceStatus, seen: invoice.seenAt !== null, sats: Number(invoice.sats), refunded },
       observed,
       policy,
@@ -303,6 +320,24 @@ export class PaymentStore {
     };
     let firstWebhookAt: Date | undefined;
     const ids = { invoiceId: invoice.id, appointmentId: invoice.appointmentId };
+    // Money landing on an invoice that can no longer pay the booking: a booking invoice whose
+    // shortfall was carried to a top-up, or a top-up that already ended (the hold is over, what
+    // came in for the booking went back). It is recorded and owed back; it confirms nothing.
+    if (transition.kind === 'confirm' || transition.kind === 'refund_partial') {
+      const carried = invoice.kind === 'booking' && invoice.status === 'expired' && (await this.topUpOf(tx, invoice.appointmentId)) !== null;
+      const endedTopUp = invoice.kind === 'top_up' && invoice.status === 'expired';
+      if (carried || endedTopUp) {
+        const total = transition.kind === 'confirm' ? transition.paidSats : transition.refundSats;
+        const keptForBooking = carried && (await this.carryStillCovers(tx, invoice.appointmentId)) ? Number(invoice.paidSats ?? 0n) : 0;
+        data.paidSats = BigInt(total);
+        await this.recordReceipt(tx, invoice, total);
+        await this.addRefund(tx, invoice, carried ? 'paid after the rest moved to a top-up' : UNDERPAID, total - keptForBooking, 'underpaid');
+        await this.closeInbox(tx, invoice, now);
+        transition = { kind: 'refund_partial', refundSats: total - keptForBooking };
+        const updated = await tx.invoice.update({ where: { id: invoice.id }, data });
+        return { invoice: updated, transition };
+      }
+    }
     switch (transition.kind) {
       case 'confirm': {
         Object.assign(data, { status: invoice.cancelledAt ? 'refund_due' : 'paid', paidAt: transition.paidAt, paymentMethod: transition.method, paidSats: BigInt(transition.paidSats) });
@@ -324,20 +359,40 @@ export class PaymentStore {
         Object.assign(data, { seenAt: now, ...(transition.method ? { paymentMethod: transition.method } : {}) });
         await this.outbox.add(tx, 'payment.payment_seen', invoice.id, ids);
         break;
-      case 'expire':
+      case 'expire': {
         data.status = 'expired';
-        await this.outbox.add(tx, 'payment.expired', invoice.id, ids);
         if (transition.refundSats > 0) {
           data.paidSats = BigInt(transition.refundSats);
           await this.recordReceipt(tx, invoice, transition.refundSats);
-          await this.addRefund(tx, invoice, 'paid less than due before the invoice ended', transition.refundSats, 'underpaid');
+        }
+        const next = endedShort(
+          {
+            kind: invoice.kind as 'booking' | 'top_up',
+            amountMinor: toMinor(invoice.amount.toFixed(2)),
+            invoiceSats: Number(invoice.sats),
+            receivedSats: transition.refundSats,
+            holdExpiresAt: invoice.holdExpiresAt,
+            cancelled: invoice.cancelledAt !== null,
+          },
+          now,
+        );
+        if (next.kind === 'top_up') {
+          // Part paid, the booking still held: the slot stays held and a top-up is made for the rest
+          // (the top-up creator asks a provider, outside this transaction). Nothing is owed back yet.
+          await this.requestTopUp(tx, invoice, next.restMinor, next.shortfallSats, transition.refundSats);
+        } else {
+          await this.outbox.add(tx, 'payment.expired', invoice.id, ids);
+          await this.addRefund(tx, invoice, UNDERPAID, transition.refundSats, 'underpaid');
+          // A top-up that ended: what came in on the booking invoice goes back as well.
+          if (invoice.kind === 'top_up') await this.refundCarried(tx, invoice.appointmentId, UNDERPAID, 'underpaid');
         }
         await this.closeInbox(tx, invoice, now);
         break;
+      }
       case 'refund_partial':
         data.paidSats = BigInt(transition.refundSats);
         await this.recordReceipt(tx, invoice, transition.refundSats);
-        await this.addRefund(tx, invoice, 'paid less than due before the invoice ended', transition.refundSats, 'underpaid');
+        await this.addRefund(tx, invoice, UNDERPAID, transition.refundSats, 'underpaid');
         await this.closeInbox(tx, invoice, now);
         break;
       case 'none':
@@ -409,11 +464,16 @@ export class PaymentStore {
 
   // --------------------------------------------------- appointment lifecycle --
 
-  /** `appointment.expired`: the open invoice expires; nothing is created for it any more. */
+  /**
+   * `appointment.expired`: the open invoice expires; nothing is created for it any more. A top-up
+   * not made yet is given up, an open one expires, and what came in on the booking invoice (kept
+   * for the top-up) is owed back.
+   */
   async expireForAppointment(tx: Tx, appointmentId: string): Promise<Invoice | undefined> {
     await this.lockAppointment(tx, appointmentId);
     await tx.pendingInvoiceRequest.deleteMany({ where: { appointmentId } });
-    const found = await tx.invoice.findUnique({ where: { appointmentId }, select: { id: true } });
+    if (await this.endTopUp(tx, appointmentId)) await this.refundCarried(tx, appointmentId, UNDERPAID, 'underpaid');
+    const found = await tx.invoice.findUnique({ where: bookingInvoice(appointmentId), select: { id: true } });
     const invoice = found && (await this.lockInvoice(tx, found.id));
     if (!invoice || invoice.status !== 'open') return undefined;
     await this.outbox.add(tx, 'payment.expired', invoice.id, { invoiceId: invoice.id, appointmentId });
@@ -421,20 +481,54 @@ export class PaymentStore {
   }
 
   /**
+   * The booking's top-up stops: a request not made yet is dropped, an open top-up invoice expires
+   * (`payment.expired`; money landing on it later is owed back). True when there was one to end.
+   */
+  private async endTopUp(tx: Tx, appointmentId: string, cancelledAt?: Date): Promise<boolean> {
+    const { count } = await tx.topUpRequest.deleteMany({ where: { appointmentId } });
+    const found = await tx.invoice.findUnique({ where: { appointmentId_kind: { appointmentId, kind: 'top_up' } }, select: { id: true } });
+    const topUp = found && (await this.lockInvoice(tx, found.id));
+    if (!topUp) return count > 0;
+    if (topUp.status === 'open') {
+      await this.outbox.add(tx, 'payment.expired', topUp.id, { invoiceId: topUp.id, appointmentId });
+      await tx.invoice.update({ where: { id: topUp.id }, data: { status: 'expired', ...(cancelledAt ? { cancelledAt } : {}) } });
+      return true;
+    }
+    if (cancelledAt) await tx.invoice.update({ where: { id: topUp.id }, data: { cancelledAt: topUp.cancelledAt ?? cancelledAt } });
+    return count > 0;
+  }
+
+  /**
    * `appointment.cancelled`: money received for it is owed back (a refund row and
    * `payment.refund_requested`); an unpaid invoice stops being payable for us (expired), and a
-   * payment that still lands later becomes a refund as well.
+   * payment that still lands later becomes a refund as well. A booking paid through a top-up owes
+   * back both invoices' money.
    */
   async cancelForAppointment(tx: Tx, appointmentId: string, reason: string): Promise<{ refund: boolean; invoice?: Invoice }> {
     await this.lockAppointment(tx, appointmentId);
     await tx.pendingInvoiceRequest.deleteMany({ where: { appointmentId } });
-    const found = await tx.invoice.findUnique({ where: { appointmentId }, select: { id: true } });
+    const found = await tx.invoice.findUnique({ where: bookingInvoice(appointmentId), select: { id: true } });
     const invoice = found && (await this.lockInvoice(tx, found.id));
     if (!invoice) return { refund: false };
     const cancelledAt = invoice.cancelledAt ?? new Date();
+    const why = reason || 'booking cancelled';
+    const topUp = await this.topUpOf(tx, appointmentId);
+    if (topUp) {
+      // The booking invoice's money was kept for the top-up: it goes back, with the top-up's if paid.
+      let refund = false;
+      if (topUp.kind === 'invoice' && topUp.invoice.status === 'paid') {
+        await this.addRefund(tx, topUp.invoice, why, Number(topUp.invoice.paidSats ?? topUp.invoice.sats), 'booking_cancelled');
+        await tx.invoice.update({ where: { id: topUp.invoice.id }, data: { status: 'refund_due', cancelledAt } });
+        refund = true;
+      } else {
+        await this.endTopUp(tx, appointmentId, cancelledAt);
+      }
+      await this.refundCarried(tx, appointmentId, why, 'booking_cancelled');
+      return { refund, invoice: await tx.invoice.update({ where: { id: invoice.id }, data: { cancelledAt } }) };
+    }
     if (invoice.status === 'paid') {
       // All that was paid goes back (an over-payment's excess refund grows to the whole).
-      await this.addRefund(tx, invoice, reason || 'booking cancelled', Number(invoice.paidSats ?? invoice.sats), 'booking_cancelled');
+      await this.addRefund(tx, invoice, why, Number(invoice.paidSats ?? invoice.sats), 'booking_cancelled');
       return { refund: true, invoice: await tx.invoice.update({ where: { id: invoice.id }, data: { status: 'refund_due', cancelledAt } }) };
     }
     if (invoice.status === 'open') {
@@ -444,50 +538,219 @@ export class PaymentStore {
     return { refund: false, invoice: await tx.invoice.update({ where: { id: invoice.id }, data: { cancelledAt } }) };
   }
 
+  // ------------------------------------------------------------------ top-ups --
+
+  /** The booking's top-up: its invoice, or its request while the invoice is not made yet. */
+  private async topUpOf(tx: Tx, appointmentId: string): Promise<{ kind: 'invoice'; invoice: Invoice } | { kind: 'request'; request: TopUpRequest } | null> {
+    const invoice = await tx.invoice.findUnique({ where: { appointmentId_kind: { appointmentId, kind: 'top_up' } } });
+    if (invoice) return { kind: 'invoice', invoice };
+    const request = await tx.topUpRequest.findUnique({ where: { appointmentId } });
+    return request ? { kind: 'request', request } : null;
+  }
+
+  /** Whether the booking invoice's money still counts toward the booking (its top-up is to come, open or paid). */
+  private async carryStillCovers(tx: Tx, appointmentId: string): Promise<boolean> {
+    const topUp = await this.topUpOf(tx, appointmentId);
+    if (!topUp) return false;
+    return topUp.kind === 'request' || topUp.invoice.status === 'open' || topUp.invoice.status === 'paid';
+  }
+
   /**
-   * Records that `sats` in all are owed back for this invoice (one refund row per invoice): a new
-   * row, or a due row raised to the new total. Each change is a `payment.refund_requested` event
-   * carrying the total, and an audit entry.
+   * The booking invoice ended under-paid while the booking is held: a top-up request for the rest
+   * (`payment.top_up_requested`), once per booking (its primary key).
+   */
+  private async requestTopUp(tx: Tx, invoice: Invoice, restMinor: number, shortfallSats: number, receivedSats: number): Promise<void> {
+    const rest = minorToAmount(restMinor);
+    const { count } = await tx.topUpRequest.createMany({
+      data: [{ appointmentId: invoice.appointmentId, invoiceId: invoice.id, amount: rest, currency: invoice.currency, shortfallSats: BigInt(shortfallSats), holdExpiresAt: invoice.holdExpiresAt!, nextAttemptAt: new Date() }],
+      skipDuplicates: true,
+    });
+    if (count === 0) return;
+    await this.outbox.add(tx, 'payment.top_up_requested', invoice.id, {
+      invoiceId: invoice.id,
+      appointmentId: invoice.appointmentId,
+      paidSats: receivedSats,
+      shortfallSats,
+      rest: { amount: rest, currency: invoice.currency },
+    });
+  }
+
+  /** What came in on the booking invoice (kept for its top-up) is owed back: the top-up ended or the booking was cancelled. */
+  private async refundCarried(tx: Tx, appointmentId: string, reason: string, cause: 'booking_cancelled' | 'underpaid'): Promise<void> {
+    const found = await tx.invoice.findUnique({ where: bookingInvoice(appointmentId), select: { id: true } });
+    const invoice = found && (await this.lockInvoice(tx, found.id));
+    if (!invoice || invoice.status !== 'expired') return;
+    await this.addRefund(tx, invoice, reason, await this.receivedFor(tx, invoice.id), cause);
+  }
+
+  /** Top-up requests due for another try, leased to this replica (others skip them). */
+  async claimDueTopUps(limit: number, leaseMs: number): Promise<TopUpRequest[]> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ appointment_id: string }>>(
+      `UPDATE ${this.t.topUps} SET locked_until = now() + $2::int * interval '1 millisecond'
+       WHERE appointment_id IN (
+         SELECT appointment_id FROM ${this.t.topUps}
+         WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
+         ORDER BY next_attempt_at
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED)
+       RETURNING appointment_id::text AS appointment_id`,
+      limit,
+      Math.round(leaseMs),
+    );
+    if (rows.length === 0) return [];
+    return this.db.topUpRequest.findMany({ where: { appointmentId: { in: rows.map((r) => r.appointment_id) } } });
+  }
+
+  /** No provider could make the top-up: the request stays, tried again after `delayMs`. */
+  async recordTopUpFailure(appointmentId: string, error: string, delayMs: number): Promise<void> {
+    await this.db.$executeRawUnsafe(
+      `UPDATE ${this.t.topUps}
+       SET attempts = attempts + 1, last_error = $2, locked_until = NULL,
+           next_attempt_at = now() + $3::int * interval '1 millisecond'
+       WHERE appointment_id = $1::uuid`,
+      appointmentId,
+      error.slice(0, 500),
+      Math.round(delayMs),
+    );
+  }
+
+  /**
+   * The top-up cannot be made (the hold ends, or no provider takes the amount): the request goes,
+   * what came in is owed back and `payment.expired` releases the slot now.
+   */
+  async giveUpTopUp(appointmentId: string): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      await this.lockAppointment(tx, appointmentId);
+      const request = await tx.topUpRequest.findUnique({ where: { appointmentId } });
+      if (!request) return false;
+      await tx.topUpRequest.delete({ where: { appointmentId } });
+      if (await tx.invoice.findUnique({ where: { appointmentId_kind: { appointmentId, kind: 'top_up' } }, select: { id: true } })) return false;
+      await this.outbox.add(tx, 'payment.expired', request.invoiceId, { invoiceId: request.invoiceId, appointmentId });
+      await this.refundCarried(tx, appointmentId, UNDERPAID, 'underpaid');
+      return true;
+    });
+  }
+
+  /**
+   * Stores the top-up a provider made, once per booking (the unique (appointment, kind) and the
+   * appointment's lock): `payment.invoice_created` naming the invoice it tops up, and in the
+   * ledger what the booking invoice was short by moving to the top-up. A request that is gone (the
+   * hold ended, the booking was cancelled meanwhile) stores nothing: the provider invoice is left unused.
+   */
+  async finishTopUp(request: TopUpRequest, provider: string, created: ProviderInvoice, paymentUri: string): Promise<{ invoice: Invoice | null; created: boolean }> {
+    return this.transaction(async (tx) => {
+      await this.lockAppointment(tx, request.appointmentId);
+      const existing = await tx.invoice.findUnique({ where: { appointmentId_kind: { appointmentId: request.appointmentId, kind: 'top_up' } } });
+      if (existing) return { invoice: existing, created: false };
+      const { count } = await tx.topUpRequest.deleteMany({ where: { appointmentId: request.appointmentId } });
+      const base = await this.lockInvoice(tx, request.invoiceId);
+      if (count === 0 || !base) return { invoice: null, created: false };
+      const invoice = await tx.invoice.create({
+        data: {
+          id: uuidv7(),
+          appointmentId: request.appointmentId,
+          kind: 'top_up',
+          patientId: base.patientId,
+          provider,
+          providerInvoiceId: created.providerInvoiceId,
+          status: 'open',
+          amount: request.amount,
+          currency: request.currency,
+          sats: BigInt(created.sats),
+          lightningInvoice: created.lightningInvoice,
+          onchainAddress: created.onchainAddress ?? null,
+          paymentUri,
+          checkoutUrl: created.checkoutUrl,
+          expiresAt: created.expiresAt,
+          holdExpiresAt: request.holdExpiresAt,
+          traceparent: base.traceparent,
+        },
+      });
+      await this.outbox.add(tx, 'payment.invoice_created', invoice.id, {
+        invoiceId: invoice.id,
+        appointmentId: invoice.appointmentId,
+        amount: { amount: request.amount.toFixed(2), currency: request.currency },
+        sats: created.sats,
+        expiresAt: invoice.expiresAt.toISOString(),
+        provider,
+        topUpOf: base.id,
+      });
+      await this.recordMovement(tx, base, 'shortfall_carried', Number(request.shortfallSats));
+      await this.recordMovement(tx, invoice, 'top_up_created', created.sats);
+      return { invoice, created: true };
+    });
+  }
+
+  /**
+   * Records that `sats` in all are owed back of the money `invoice` received. The booking has one
+   * refund row, on its booking invoice: a top-up's money owed back joins it. A new row, or a due
+   * row raised by what is new (the ledger's refund_due movements of this invoice say what was
+   * already owed of it). Each change is a `payment.refund_requested` event carrying the row's
+   * total, and an audit entry.
    */
   private async addRefund(tx: Tx, invoice: Invoice, reason: string, sats: number, cause: 'booking_cancelled' | 'paid_after_cancellation' | 'overpaid' | 'underpaid'): Promise<void> {
     if (!(sats > 0)) return;
-    const existing = await tx.refund.findUnique({ where: { invoiceId: invoice.id } });
+    const holder = invoice.kind === 'top_up' ? await tx.invoice.findUnique({ where: bookingInvoice(invoice.appointmentId) }) : invoice;
+    if (!holder) return;
+    const existing = await tx.refund.findUnique({ where: { invoiceId: holder.id } });
+    let owedBefore = await this.refundDueFor(tx, invoice.id);
+    if (existing && holder.id === invoice.id) {
+      // A row recorded before the ledger has no movement: its own sats, less what other invoices
+      // (its top-up) added, is what this invoice already owed.
+      const others = await tx.ledgerEntry.aggregate({ where: { refundId: existing.id, kind: 'refund_due', invoiceId: { not: invoice.id } }, _sum: { sats: true } });
+      owedBefore = Math.max(owedBefore, Number(existing.sats) - Number(others._sum.sats ?? 0n));
+    }
+    const more = sats - owedBefore;
+    if (more <= 0) return;
     let refundId: string;
+    let total: number;
     if (!existing) {
       refundId = uuidv7();
+      total = more;
       const { count } = await tx.refund.createMany({
-        data: [{ id: refundId, invoiceId: invoice.id, appointmentId: invoice.appointmentId, sats: BigInt(sats), reason: reason.slice(0, 500), status: 'due' }],
+        data: [{ id: refundId, invoiceId: holder.id, appointmentId: holder.appointmentId, sats: BigInt(more), reason: reason.slice(0, 500), status: 'due' }],
         skipDuplicates: true,
       });
       if (count === 0) return;
-      await this.recordMovement(tx, invoice, 'refund_due', sats, refundId);
     } else {
-      if (existing.sats >= BigInt(sats)) return;
       if (existing.status !== 'due') {
         // Already sent or paid for the old amount: the row cannot grow under its payout. The ledger
         // still records what more is owed, so the booking shows unbalanced until an admin settles it.
-        await this.recordMovement(tx, invoice, 'refund_due', sats - Number(existing.sats), existing.id);
+        await this.recordMovement(tx, invoice, 'refund_due', more, existing.id);
         return;
       }
       refundId = existing.id;
+      total = Number(existing.sats) + more;
       // A Lightning invoice given for the old amount can no longer pay this one: the patient gives another.
       const staleInvoice = existing.destinationKind === 'bolt11' ? { destinationKind: null, destination: null, destinationSetAt: null } : {};
-      await tx.refund.update({ where: { id: existing.id }, data: { sats: BigInt(sats), reason: reason.slice(0, 500), ...staleInvoice } });
-      // The ledger records the movement: only what the refund grew by.
-      await this.recordMovement(tx, invoice, 'refund_due', sats - Number(existing.sats), refundId);
+      await tx.refund.update({ where: { id: existing.id }, data: { sats: BigInt(total), reason: reason.slice(0, 500), ...staleInvoice } });
     }
-    await this.outbox.add(tx, 'payment.refund_requested', invoice.id, {
-      invoiceId: invoice.id,
-      appointmentId: invoice.appointmentId,
+    // The ledger records the movement: only what is new, at the rate of the invoice that received it.
+    await this.recordMovement(tx, invoice, 'refund_due', more, refundId);
+    await this.outbox.add(tx, 'payment.refund_requested', holder.id, {
+      invoiceId: holder.id,
+      appointmentId: holder.appointmentId,
       reason: reason.slice(0, 500),
-      sats,
+      sats: total,
     });
     // The decision, in the audit trail: ids and a cause code, never the reason's text.
     await auditEvent(this.outbox, tx, 'payment.refund_due', {
-      subjectId: invoice.patientId,
+      subjectId: holder.patientId,
       objectId: refundId,
       details: { invoice: invoice.id, cause },
     });
+  }
+
+  /** Sats the ledger records as owed back of the money this invoice received. */
+  private async refundDueFor(tx: Tx, invoiceId: string): Promise<number> {
+    const owed = await tx.ledgerEntry.aggregate({ where: { invoiceId, kind: 'refund_due' }, _sum: { sats: true } });
+    return Number(owed._sum.sats ?? 0n);
+  }
+
+  /** Sats the ledger records as received for this invoice. */
+  private async receivedFor(tx: Tx, invoiceId: string): Promise<number> {
+    const received = await tx.ledgerEntry.aggregate({ where: { invoiceId, kind: { in: ['paid', 'over', 'under'] } }, _sum: { sats: true } });
+    return Number(received._sum.sats ?? 0n);
   }
 
   /**
@@ -496,7 +759,7 @@ export class PaymentStore {
    */
   async setRefundDestination(appointmentId: string, patientId: string, raw: string, now = new Date()): Promise<Refund | SetDestinationRefusal> {
     const result = await this.db.$transaction(async (tx) => {
-      const found = await tx.invoice.findUnique({ where: { appointmentId }, select: { id: true } });
+      const found = await tx.invoice.findUnique({ where: bookingInvoice(appointmentId), select: { id: true } });
       const invoice = found && (await this.lockInvoice(tx, found.id));
       // Another patient's booking answers exactly as a booking that does not exist.
       if (!invoice || invoice.patientId !== patientId) return 'BOOKING_NOT_FOUND' as const;
