@@ -5,7 +5,7 @@ import { ApiClient, eventually, seedDemoDirectory, startPlatform, type RunningPl
  * The money cases end to end through the gateway (every service its own process, real PostgreSQL,
  * Redis and Kafka, the Swiss Bitcoin Pay simulator paid on-chain for what it is asked to send).
  */
-describe('money cases through the gateway: exact, over, under then top-up, under then ended, cancelled at the provider, late (slot free, slot taken), cancelled after payment', () => {
+describe('money cases through the gateway: exact, over, under then top-up (a second invoice), under then ended, cancelled at the provider, late (slot free, slot taken), cancelled after payment', () => {
   let platform: RunningPlatform;
   let api: ApiClient;
 
@@ -82,7 +82,7 @@ describe('money cases through the gateway: exact, over, under then top-up, under
     expect(overLedger.balance).toMatchObject({ state: 'paid', balanced: true, keptSats: 120_000 });
   }, 90_000);
 
-  it('under-payment: a top-up within the invoice confirms; one that ends short releases the slot at once and owes back what came in', async () => {
+  it('under-payment: a top-up within the invoice confirms; one that ends while held gets a second invoice for the rest, which confirms; a top-up that ends short releases the slot at once and owes back all that came in', async () => {
     const patient = await newPatient();
     const topped = await book(patient);
     expect((await sendOnchain(topped.invoice.checkoutUrl, 50_000)).ok).toBe(true);
@@ -91,24 +91,63 @@ describe('money cases through the gateway: exact, over, under then top-up, under
     expect((await invoiceInExport(patient, topped.appointment.id))!.refund).toBeNull();
     expect(await ledgerOf(patient, topped.appointment.id)).toMatchObject({ entries: [{ kind: 'invoice_created' }, { kind: 'paid', sats: 120_000 }], balance: { state: 'paid', balanced: true } });
 
-    const short = await book(patient);
-    expect((await sendOnchain(short.invoice.checkoutUrl, 50_000)).ok).toBe(true);
-    expect((await fetch(`${short.invoice.checkoutUrl}/expire`, { method: 'POST' })).ok).toBe(true);
-    // Released now, not when the hold (an hour) would have ended.
+    /** Under-pays a booking's invoice, which then ends: the booking shows its top-up. */
+    async function underpaidThenEnded(paidSats: number) {
+      const booking = await book(patient);
+      expect((await sendOnchain(booking.invoice.checkoutUrl, paidSats)).ok).toBe(true);
+      expect((await fetch(`${booking.invoice.checkoutUrl}/expire`, { method: 'POST' })).ok).toBe(true);
+      const shown = await eventually(async () => {
+        const b = await patient.expect(200, 'GET', `/v1/appointments/${booking.appointment.id}`);
+        return b.topUp ? b : undefined;
+      }, 30_000);
+      return { booking, shown };
+    }
+
+    // The second invoice: "you paid 80.00 of 120.00 CHF", the rest with its QR code; the slot stays held.
+    const { booking: second, shown } = await underpaidThenEnded(80_000);
+    expect(shown.appointment.status).toBe('held');
+    expect(shown.invoice).toMatchObject({ status: 'expired' });
+    expect(shown.topUp).toMatchObject({
+      price: { amount: '120.00', currency: 'CHF' },
+      paid: { amount: '80.00', currency: 'CHF' },
+      rest: { amount: '40.00', currency: 'CHF' },
+      invoice: { status: 'open', sats: 40_000, qrSvg: expect.stringMatching(/^<svg/) },
+    });
+    expect(shown.topUp.invoice.id).not.toBe(shown.invoice.id);
+    expect((await sendOnchain(shown.topUp.invoice.checkoutUrl)).ok).toBe(true);
+    await eventually(async () => (await statusOf(patient, second.appointment.id)) === 'confirmed', 30_000);
+    const secondLedger = await ledgerOf(patient, second.appointment.id);
+    expect(secondLedger.entries.map((e) => [e.kind, e.sats])).toEqual([['invoice_created', 120_000], ['under', 80_000], ['shortfall_carried', 40_000], ['top_up_created', 40_000], ['paid', 40_000]]);
+    expect(secondLedger.balance).toMatchObject({ state: 'paid', balanced: true, keptSats: 120_000 });
+    expect((await patient.expect(200, 'GET', `/v1/appointments/${second.appointment.id}`)).refund).toBeNull();
+
+    // A top-up that ends short too: released now (not when the hold, an hour, would end), all of it owed back.
+    const { booking: short, shown: shortShown } = await underpaidThenEnded(50_000);
+    expect((await sendOnchain(shortShown.topUp.invoice.checkoutUrl, 10_000)).ok).toBe(true);
+    expect((await fetch(`${shortShown.topUp.invoice.checkoutUrl}/expire`, { method: 'POST' })).ok).toBe(true);
     await eventually(async () => (await statusOf(patient, short.appointment.id)) === 'expired', 30_000);
     const shortInvoice = await eventually(async () => {
       const i = await invoiceInExport(patient, short.appointment.id);
-      return i?.refund ? i : undefined;
+      return i?.refund?.sats === 60_000 ? i : undefined;
     });
-    expect(shortInvoice.refund).toMatchObject({ sats: 50_000, status: 'due', reason: 'paid less than due before the invoice ended' });
+    expect(shortInvoice.refund).toMatchObject({ sats: 60_000, status: 'due', reason: 'paid less than due before the invoice ended' });
     const other = await newPatient();
     await other.expect(201, 'POST', '/v1/appointments', { professionalId: short.professionalId, start: short.start });
-    expect((await ledgerOf(patient, short.appointment.id)).balance).toMatchObject({ state: 'refund_outstanding', balanced: false, keptSats: 0, outstandingSats: 50_000 });
+    expect((await ledgerOf(patient, short.appointment.id)).balance).toMatchObject({ state: 'refund_outstanding', balanced: false, keptSats: 0, outstandingSats: 60_000 });
     await payBack(patient, short.appointment.id);
     const shortLedger = await ledgerOf(patient, short.appointment.id);
-    expect(shortLedger.entries.map((e) => [e.kind, e.sats])).toEqual([['invoice_created', 120_000], ['under', 50_000], ['refund_due', 50_000], ['refund_paid', 50_000]]);
+    expect(shortLedger.entries.map((e) => [e.kind, e.sats])).toEqual([
+      ['invoice_created', 120_000],
+      ['under', 50_000],
+      ['shortfall_carried', 70_000],
+      ['top_up_created', 70_000],
+      ['under', 10_000],
+      ['refund_due', 10_000],
+      ['refund_due', 50_000],
+      ['refund_paid', 60_000],
+    ]);
     expect(shortLedger.balance).toMatchObject({ state: 'refunded', balanced: true });
-  }, 90_000);
+  }, 120_000);
 
   it('the patient says where the excess goes (shown in the booking and the export; bad or foreign requests refused with codes); an admin marks it paid once', async () => {
     const patient = await newPatient();
