@@ -57,7 +57,9 @@ export interface Refund {
   claimLink?: string | null;
 }
 /** GET /v1/appointments/{id}: the refund is absent for the professional. */
-export interface BookingDetail { appointment: Appointment; invoice: Invoice | null; refund?: Refund | null }
+/** The booking invoice ended under-paid while held: what was paid of the price, and the second invoice for the rest. */
+export interface TopUp { invoice: Invoice; price: Money; paid: Money; rest: Money }
+export interface BookingDetail { appointment: Appointment; invoice: Invoice | null; topUp?: TopUp | null; refund?: Refund | null }
 export interface Page<T> { items: T[]; nextCursor: string | null }
 export interface Invoice {
   id: string;

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { call, svgDataUrl, type Appointment, type BookingDetail, type Invoice, type Refund, type Slots } from '../api';
+import { call, svgDataUrl, type Appointment, type BookingDetail, type Invoice, type Refund, type Slots, type TopUp } from '../api';
 import { ErrorText, JoinLink, useNow, useProfessional } from '../common';
 import { useFormat } from '../format';
 import { followBooking } from '../live';
@@ -60,6 +60,27 @@ function InvoiceView({ invoice }: { invoice: Invoice }) {
     </div>
   );
 }
+
+/** "You paid X of Y, pay the rest": the second invoice of an under-payment, with its QR code, copy and wallet link. */
+function TopUpView({ topUp }: { topUp: TopUp }) {
+  const { t } = useTranslation();
+  const f = useFormat();
+  return (
+    <div className="stack" data-testid="top-up">
+      <h2>{t('topUp.title')}</h2>
+      <p data-testid="top-up-paid">{t('topUp.paidOf', { paid: f.money(topUp.paid), price: f.money(topUp.price), rest: f.money(topUp.rest) })}</p>
+      <InvoiceView invoice={topUp.invoice} />
+    </div>
+  );
+}
+
+/**
+ * Held, its invoice ended (at its expiry, or the provider ended it) and no top-up shown yet: an
+ * under-payment's top-up may be on its way (the live stream announces one invoice only), so the
+ * booking is read again until it shows one or the booking moves on.
+ */
+const topUpMayCome = (b: BookingDetail | undefined) =>
+  b?.appointment.status === 'held' && !b.topUp && !!b.invoice && (b.invoice.status === 'expired' || Date.parse(b.invoice.expiresAt) <= Date.now());
 
 /** Cancelled after paying: the refund case is opened by payment a moment later (an event away). */
 const refundComing = (b: BookingDetail | undefined) => b?.appointment.status === 'cancelled' && b.invoice?.status === 'paid' && !b.refund;
@@ -171,7 +192,7 @@ export function BookingPage() {
     queryKey: key,
     queryFn: () => call<BookingDetail>('GET', `/v1/appointments/${encodeURIComponent(id)}`, { token: token() }),
     staleTime: 10_000,
-    refetchInterval: (q) => (refundComing(q.state.data) ? 1_000 : false),
+    refetchInterval: (q) => (refundComing(q.state.data) ? 1_000 : topUpMayCome(q.state.data) ? 3_000 : false),
   });
   const professional = useProfessional(booking.data?.appointment.professionalId);
   const [liveStatus, setLiveStatus] = useState<string | null>(null);
@@ -203,6 +224,8 @@ export function BookingPage() {
             break;
           case 'payment_seen':
             setLiveStatus(t('booking.paymentSeen'));
+            // Part of it may have come (an under-payment): read the booking for what it now shows.
+            void queries.invalidateQueries({ queryKey: ['booking', id] });
             break;
           case 'confirmed':
             setLiveStatus(null);
@@ -252,7 +275,7 @@ export function BookingPage() {
         // invoice comes on the live stream (invoice_ready) as soon as the provider answers.
         <p role="status" className="preparing" data-testid="invoice-preparing">{t('booking.preparing')}</p>
       )}
-      {!a.meeting && !ended && b.invoice && a.status === 'held' && <InvoiceView invoice={b.invoice} />}
+      {!a.meeting && !ended && b.invoice && a.status === 'held' && (b.topUp ? <TopUpView topUp={b.topUp} /> : <InvoiceView invoice={b.invoice} />)}
       {!ended && (
         <ol className="steps" aria-label={t('booking.progress')}>
           {STEPS.map((s) => (
