@@ -669,6 +669,55 @@ describe('payment service with Swiss Bitcoin Pay (real PostgreSQL, simulator)', 
       expect((await svc.client.getLedger({ appointmentId })).balance).toMatchObject({ state: 'refund_outstanding', receivedSats: 120_000, outstandingSats: 120_000 });
     });
 
+    it('a refund that grows after it was paid: a further refund for exactly the new money (the destination kept), in the queue, paid once; the ledger balances again', async () => {
+      const appointmentId = newId();
+      const req = invoiceRequest(appointmentId);
+      const { invoice } = await svc.client.createInvoice(req);
+      sim.payOnchain(providerIdOf(invoice!), 150_000);
+      await svc.client.ingestWebhook(forwarded('swiss-bitcoin-pay', await webhookFor(providerIdOf(invoice!), 'settled')));
+      await eventually(async () => (await svc.client.getInvoice({ appointmentId })).refund);
+      const { refund: excess } = await svc.client.setRefundDestination({ appointmentId, patientId: req.patientId, destination: 'pat@example.com' });
+      const admin = newId();
+      await svc.client.markRefundPaid({ refundId: excess!.id, adminId: admin, txReference: 'c'.repeat(64) });
+      expect((await svc.client.getLedger({ appointmentId })).balance).toMatchObject({ state: 'paid', balanced: true });
+
+      // Cancelled after the excess was paid out: all 150 000 are owed, 30 000 of them already went back.
+      const cancelled = { appointmentId, reason: '', wasPaid: true, cancelledBy: 'patient' };
+      await svc.publish('appointment.cancelled', appointmentId, cancelled);
+      const further = await eventually(async () => {
+        const r = (await svc.client.getInvoice({ appointmentId })).refund;
+        return r && r.id !== excess!.id ? r : undefined;
+      });
+      expect(further).toMatchObject({ sats: 120_000, status: 'due', destinationKind: 'lightning_address', destination: 'pat@example.com' });
+      // The paid one is not edited.
+      const { rows } = await svc.db.query(`SELECT id::text, sats::int, status, tx_reference FROM "${svc.schema}".refunds WHERE invoice_id = $1 ORDER BY created_at`, [invoice!.id]);
+      expect(rows).toEqual([
+        { id: excess!.id, sats: 30_000, status: 'paid', tx_reference: 'c'.repeat(64) },
+        { id: further.id, sats: 120_000, status: 'due', tx_reference: null },
+      ]);
+      const queued = await svc.client.listRefunds({ status: 'due', limit: 200, cursor: '' });
+      expect(queued.refunds.filter((r) => r.appointmentId === appointmentId).map((r) => [r.id, r.sats])).toEqual([[further.id, 120_000]]);
+      expect((await svc.client.getLedger({ appointmentId })).balance).toMatchObject({ state: 'refund_outstanding', outstandingSats: 120_000 });
+
+      // The same cancellation again, and the provider's webhook again: nothing more is owed.
+      await svc.publish('appointment.cancelled', appointmentId, cancelled);
+      await svc.client.ingestWebhook(forwarded('swiss-bitcoin-pay', await webhookFor(providerIdOf(invoice!), 'settled')));
+      await sleep(300);
+      const paidAgain = await svc.client.markRefundPaid({ refundId: further.id, adminId: admin, txReference: 'd'.repeat(64) });
+      expect(paidAgain.refund).toMatchObject({ status: 'paid', sats: 120_000 });
+      await expect(svc.client.markRefundPaid({ refundId: further.id, adminId: admin, txReference: 'e'.repeat(64) })).rejects.toMatchObject({ code: 'REFUND_ALREADY_PAID' });
+      expect((await movements(appointmentId)).map(([kind, sats]) => [kind, sats])).toEqual([
+        ['invoice_created', 120_000],
+        ['over', 150_000],
+        ['refund_due', 30_000],
+        ['refund_paid', 30_000],
+        ['refund_due', 120_000],
+        ['refund_paid', 120_000],
+      ]);
+      expect((await svc.client.getLedger({ appointmentId })).balance).toMatchObject({ state: 'refunded', balanced: true, refundPaidSats: 150_000 });
+      expect((await svc.client.getInvoice({ appointmentId })).refund).toMatchObject({ id: further.id, status: 'paid' });
+    });
+
     it('is append-only: the database refuses to change or delete a movement', async () => {
       const appointmentId = newId();
       await svc.client.createInvoice(invoiceRequest(appointmentId));

@@ -305,6 +305,11 @@ export class PaymentStore {
    * the locked row, with its events, in the caller's transaction.
    */
   async applyObservation(tx: Tx, invoiceId: string, observed: ObservedInvoice, policy: FinalityPolicy, now = new Date()): Promise<AppliedObservation | undefined> {
+    // The booking's lock first (as its lifecycle takes it): a top-up's change also touches its
+    // booking invoice's refund, so the two invoices of one booking change one at a time.
+    const found = await tx.invoice.findUnique({ where: { id: invoiceId }, select: { appointmentId: true } });
+    if (!found) return undefined;
+    await this.lockAppointment(tx, found.appointmentId);
     const invoice = await this.lockInvoice(tx, invoiceId);
     if (!invoice) return undefined;
     const refunded = (await tx.refund.count({ where: { invoiceId: invoice.id } })) > 0 || (await this.refundDueFor(tx, invoice.id)) > 0;
@@ -682,48 +687,47 @@ export class PaymentStore {
   }
 
   /**
-   * Records that `sats` in all are owed back of the money `invoice` received. The booking has one
-   * refund row, on its booking invoice: a top-up's money owed back joins it. A new row, or a due
-   * row raised by what is new (the ledger's refund_due movements of this invoice say what was
-   * already owed of it). Each change is a `payment.refund_requested` event carrying the row's
-   * total, and an audit entry.
+   * Records that `sats` in all are owed back of the money `invoice` received. A booking's refunds
+   * live on its booking invoice (a top-up's money owed back joins them). What is new (the ledger's
+   * refund_due movements of this invoice say what was already owed of it) raises the refund that
+   * is due, or, when the last one was already sent or paid, is a further refund for exactly the new
+   * money (its destination kept unless it was a Lightning invoice for the old amount). Each change
+   * is a `payment.refund_requested` event carrying that refund's total, and an audit entry.
    */
   private async addRefund(tx: Tx, invoice: Invoice, reason: string, sats: number, cause: 'booking_cancelled' | 'paid_after_cancellation' | 'overpaid' | 'underpaid'): Promise<void> {
     if (!(sats > 0)) return;
     const holder = invoice.kind === 'top_up' ? await tx.invoice.findUnique({ where: bookingInvoice(invoice.appointmentId) }) : invoice;
     if (!holder) return;
-    const existing = await tx.refund.findUnique({ where: { invoiceId: holder.id } });
+    const rows = await tx.refund.findMany({ where: { invoiceId: holder.id }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
     let owedBefore = await this.refundDueFor(tx, invoice.id);
-    if (existing && holder.id === invoice.id) {
-      // A row recorded before the ledger has no movement: its own sats, less what other invoices
-      // (its top-up) added, is what this invoice already owed.
-      const others = await tx.ledgerEntry.aggregate({ where: { refundId: existing.id, kind: 'refund_due', invoiceId: { not: invoice.id } }, _sum: { sats: true } });
-      owedBefore = Math.max(owedBefore, Number(existing.sats) - Number(others._sum.sats ?? 0n));
+    if (rows.length > 0 && holder.id === invoice.id) {
+      // Rows recorded before the ledger have no movement: their sats, less what other invoices
+      // (its top-up) added, are what this invoice already owed.
+      const others = await tx.ledgerEntry.aggregate({ where: { refundId: { in: rows.map((r) => r.id) }, kind: 'refund_due', invoiceId: { not: invoice.id } }, _sum: { sats: true } });
+      owedBefore = Math.max(owedBefore, rows.reduce((n, r) => n + Number(r.sats), 0) - Number(others._sum.sats ?? 0n));
     }
     const more = sats - owedBefore;
     if (more <= 0) return;
+    const last = rows[rows.length - 1];
     let refundId: string;
     let total: number;
-    if (!existing) {
+    if (last?.status === 'due') {
+      refundId = last.id;
+      total = Number(last.sats) + more;
+      // A Lightning invoice given for the old amount can no longer pay this one: the patient gives another.
+      const staleInvoice = last.destinationKind === 'bolt11' ? { destinationKind: null, destination: null, destinationSetAt: null } : {};
+      await tx.refund.update({ where: { id: last.id }, data: { sats: BigInt(total), reason: reason.slice(0, 500), ...staleInvoice } });
+    } else {
+      // None yet, or the last one was already sent or paid for its amount (never edited then): a
+      // further refund for the new money only. A reusable destination (not a BOLT11) carries over.
       refundId = uuidv7();
       total = more;
+      const carried = last?.destination && last.destinationKind !== 'bolt11' ? { destinationKind: last.destinationKind, destination: last.destination, destinationSetAt: new Date() } : {};
       const { count } = await tx.refund.createMany({
-        data: [{ id: refundId, invoiceId: holder.id, appointmentId: holder.appointmentId, sats: BigInt(more), reason: reason.slice(0, 500), status: 'due' }],
+        data: [{ id: refundId, invoiceId: holder.id, appointmentId: holder.appointmentId, sats: BigInt(more), reason: reason.slice(0, 500), status: 'due', ...carried }],
         skipDuplicates: true,
       });
       if (count === 0) return;
-    } else {
-      if (existing.status !== 'due') {
-        // Already sent or paid for the old amount: the row cannot grow under its payout. The ledger
-        // still records what more is owed, so the booking shows unbalanced until an admin settles it.
-        await this.recordMovement(tx, invoice, 'refund_due', more, existing.id);
-        return;
-      }
-      refundId = existing.id;
-      total = Number(existing.sats) + more;
-      // A Lightning invoice given for the old amount can no longer pay this one: the patient gives another.
-      const staleInvoice = existing.destinationKind === 'bolt11' ? { destinationKind: null, destination: null, destinationSetAt: null } : {};
-      await tx.refund.update({ where: { id: existing.id }, data: { sats: BigInt(total), reason: reason.slice(0, 500), ...staleInvoice } });
     }
     // The ledger records the movement: only what is new, at the rate of the invoice that received it.
     await this.recordMovement(tx, invoice, 'refund_due', more, refundId);
@@ -737,7 +741,7 @@ export class PaymentStore {
     await auditEvent(this.outbox, tx, 'payment.refund_due', {
       subjectId: holder.patientId,
       objectId: refundId,
-      details: { invoice: invoice.id, cause },
+      details: { invoice: invoice.id, cause, ...(last && last.status !== 'due' ? { after: last.id } : {}) },
     });
   }
 
@@ -763,7 +767,7 @@ export class PaymentStore {
       const invoice = found && (await this.lockInvoice(tx, found.id));
       // Another patient's booking answers exactly as a booking that does not exist.
       if (!invoice || invoice.patientId !== patientId) return 'BOOKING_NOT_FOUND' as const;
-      const refund = await tx.refund.findUnique({ where: { invoiceId: invoice.id } });
+      const refund = await tx.refund.findFirst({ where: { invoiceId: invoice.id }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
       if (!refund) return 'NO_REFUND_DUE' as const;
       if (refund.status !== 'due') return 'REFUND_IN_PROGRESS' as const;
       const network = networkOfPaymentRequest(invoice.lightningInvoice) ?? 'mainnet';
@@ -1006,8 +1010,9 @@ export class PaymentStore {
     return result;
   }
 
+  /** The booking invoice's latest refund (the one due, if any: a further refund follows a paid one). */
   findRefund(invoiceId: string) {
-    return this.db.refund.findUnique({ where: { invoiceId } });
+    return this.db.refund.findFirst({ where: { invoiceId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
   }
 
   /** `identity.user_erased`: the accounting stays, the link to the person goes. */
