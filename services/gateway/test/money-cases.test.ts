@@ -5,7 +5,7 @@ import { ApiClient, eventually, seedDemoDirectory, startPlatform, type RunningPl
  * The money cases end to end through the gateway (every service its own process, real PostgreSQL,
  * Redis and Kafka, the Swiss Bitcoin Pay simulator paid on-chain for what it is asked to send).
  */
-describe('money cases through the gateway: exact, over, under then top-up (a second invoice), under then ended, cancelled at the provider, late (slot free, slot taken), cancelled after payment', () => {
+describe('money cases through the gateway: exact, over, under then top-up (a second invoice), under then ended, refund grows, cancelled at the provider, late (slot free, slot taken), cancelled after payment', () => {
   let platform: RunningPlatform;
   let api: ApiClient;
 
@@ -187,6 +187,37 @@ describe('money cases through the gateway: exact, over, under then top-up (a sec
     expect((await patient.expect(200, 'GET', `/v1/appointments/${over.appointment.id}`)).refund).toMatchObject({ status: 'paid', txReference });
     expect((await patient.expect(409, 'PUT', url, { destination: 'late@example.com' })).error.code).toBe('REFUND_IN_PROGRESS');
     expect((await ledgerOf(patient, over.appointment.id)).balance).toMatchObject({ state: 'paid', balanced: true });
+  }, 90_000);
+
+  it('refund grows: an over-paid booking cancelled after its excess was paid back owes a further refund for exactly the rest, shown to the patient, paid from the admin queue once; the ledger balances again', async () => {
+    const patient = await newPatient();
+    const over = await book(patient);
+    expect((await sendOnchain(over.invoice.checkoutUrl, 150_000)).ok).toBe(true);
+    await eventually(async () => (await statusOf(patient, over.appointment.id)) === 'confirmed', 30_000);
+    await eventually(async () => (await patient.expect(200, 'GET', `/v1/appointments/${over.appointment.id}`)).refund ?? undefined, 30_000);
+    const excess = await payBack(patient, over.appointment.id);
+    expect(excess.sats).toBe(30_000);
+    expect((await ledgerOf(patient, over.appointment.id)).balance).toMatchObject({ state: 'paid', balanced: true });
+
+    await patient.expect(200, 'POST', `/v1/appointments/${over.appointment.id}/cancel`, {});
+    const further = await eventually(async () => {
+      const { refund } = await patient.expect(200, 'GET', `/v1/appointments/${over.appointment.id}`);
+      return refund && refund.status === 'due' ? refund : undefined;
+    }, 30_000);
+    // Exactly the money not paid back yet; where it goes is kept from the first refund.
+    expect(further).toMatchObject({ sats: 120_000, destination: 'pat@wallet.example.com' });
+    expect((await ledgerOf(patient, over.appointment.id)).balance).toMatchObject({ state: 'refund_outstanding', outstandingSats: 120_000 });
+    const admin = await signInAdmin();
+    const queued = await eventually(async () => {
+      const page = await admin.expect(200, 'GET', '/v1/admin/refunds?status=due&limit=200');
+      return (page.items as Array<{ id: string; appointmentId: string; sats: number }>).filter((r) => r.appointmentId === over.appointment.id);
+    });
+    expect(queued.map((r) => [r.id, r.sats])).toEqual([[further.id, 120_000]]);
+    await admin.expect(200, 'POST', `/v1/admin/refunds/${further.id}/paid`, { txReference: 'f'.repeat(64) });
+    expect((await admin.expect(409, 'POST', `/v1/admin/refunds/${further.id}/paid`, { txReference: '9'.repeat(64) })).error.code).toBe('REFUND_ALREADY_PAID');
+    const ledger = await ledgerOf(patient, over.appointment.id);
+    expect(ledger.entries.map((e) => [e.kind, e.sats])).toEqual([['invoice_created', 120_000], ['over', 150_000], ['refund_due', 30_000], ['refund_paid', 30_000], ['refund_due', 120_000], ['refund_paid', 120_000]]);
+    expect(ledger.balance).toMatchObject({ state: 'refunded', balanced: true });
   }, 90_000);
 
   it('a checkout cancelled at the provider releases the slot at once, with nothing owed', async () => {
