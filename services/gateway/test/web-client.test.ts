@@ -161,7 +161,8 @@ describe('web client (web/) in Chromium', () => {
 
     // 1. Sign up.
     await page.getByLabel('Your name').fill('Web Patient');
-    await page.getByLabel('Email').fill(`web-${Date.now()}@example.ch`);
+    const email = `web-${Date.now()}@example.ch`;
+    await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill('web-patient-password');
     await page.getByRole('button', { name: 'Sign up' }).click();
     await page.getByTestId('signed-in').waitFor();
@@ -281,6 +282,29 @@ describe('web client (web/) in Chromium', () => {
     expect(answers).toEqual([200, 200, 200]);
     await Promise.all(tabs.map((tab) => tab.close()));
     await context!.unroute('**/v1/auth/refresh', slowRefresh);
+
+    // 6b. An under-paid invoice that ends while the booking is held: the booking page says "you paid
+    //     X of Y, pay the rest" with the top-up's QR code and links; paying the rest confirms it.
+    const { accessToken } = await api('POST', '/v1/auth/login', { email, password: 'web-patient-password' });
+    const moreSlots = await api('GET', `/v1/professionals/${professionals.items[0].id}/slots`);
+    const short = await api('POST', '/v1/appointments', { professionalId: professionals.items[0].id, start: moreSlots.items[0].start }, accessToken);
+    const pay = (url: string, body: unknown) => fetch(`${url}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await pay(short.invoice.checkoutUrl, { method: 'onchain', sats: Math.floor(short.invoice.sats / 2) })).ok).toBe(true);
+    expect((await fetch(`${short.invoice.checkoutUrl}/expire`, { method: 'POST' })).ok).toBe(true);
+    const { topUp } = await eventually(async () => {
+      const b = await api('GET', `/v1/appointments/${short.appointment.id}`, undefined, accessToken);
+      return b.topUp ? b : undefined;
+    }, 30_000);
+    await page.goto(new URL(`bookings/${short.appointment.id}`, siteUrl).href);
+    const rest = page.getByTestId('top-up');
+    await rest.getByTestId('top-up-paid').waitFor({ timeout: 15_000 });
+    expect(await rest.getByTestId('top-up-paid').textContent()).toMatch(/^You paid .+ of .+\. Pay the rest, .+, with this second invoice to confirm your booking\.$/);
+    expect(await rest.getByRole('img', { name: /QR code/ }).getAttribute('src')).toMatch(/^data:image\/svg\+xml;utf8,%3Csvg/i);
+    expect(await rest.getByLabel('Lightning invoice (BOLT11)').inputValue()).toBe(topUp.invoice.lightningInvoice);
+    expect(await rest.getByRole('link', { name: 'Open in wallet' }).getAttribute('href')).toBe(topUp.invoice.paymentUri);
+    await expectAccessible(page, 'booking with a top-up');
+    expect((await pay(topUp.invoice.checkoutUrl, {})).ok).toBe(true);
+    await eventually(async () => (await page.getByTestId('booking-status').textContent()) === 'confirmed', 30_000);
 
     // 7. My bookings lists it as upcoming; signing out ends the session and the cookie.
     await page.getByRole('link', { name: 'My bookings' }).first().click();
