@@ -20,12 +20,12 @@ function healthyState(): SystemState {
       { id: 'a-held', status: 'held', professionalId: 'p2', startAt: minutes(180), invoiceId: 'i-4', meetingJoinUrl: null, holdExpiresAt: minutes(5) },
     ],
     invoices: [
-      { id: 'i-1', appointmentId: 'a-confirmed', providerInvoiceId: 'sbp-1', status: 'paid', paidAt: minutes(-20) },
-      { id: 'i-2', appointmentId: 'a-refunded', providerInvoiceId: 'sbp-2', status: 'refund_due', paidAt: minutes(-20) },
-      { id: 'i-3', appointmentId: 'a-expired', providerInvoiceId: 'sbp-3', status: 'expired', paidAt: null },
-      { id: 'i-4', appointmentId: 'a-held', providerInvoiceId: 'sbp-4', status: 'open', paidAt: null },
+      { id: 'i-1', appointmentId: 'a-confirmed', providerInvoiceId: 'sbp-1', status: 'paid', paidAt: minutes(-20), paidSats: 120_000 },
+      { id: 'i-2', appointmentId: 'a-refunded', providerInvoiceId: 'sbp-2', status: 'refund_due', paidAt: minutes(-20), paidSats: 120_000 },
+      { id: 'i-3', appointmentId: 'a-expired', providerInvoiceId: 'sbp-3', status: 'expired', paidAt: null, paidSats: null },
+      { id: 'i-4', appointmentId: 'a-held', providerInvoiceId: 'sbp-4', status: 'open', paidAt: null, paidSats: null },
     ],
-    refunds: [{ id: 'r-2', invoiceId: 'i-2', appointmentId: 'a-refunded' }],
+    refunds: [{ id: 'r-2', invoiceId: 'i-2', appointmentId: 'a-refunded', sats: 120_000 }],
     meetings: [
       { appointmentId: 'a-confirmed', provider: 'zoom', providerMeetingId: '101', status: 'active' },
       { appointmentId: 'a-refunded', provider: 'zoom', providerMeetingId: '102', status: 'deleted' },
@@ -52,7 +52,7 @@ const corruptions: Record<ViolationKind, (s: SystemState) => void> = {
     s.refunds = []; // paid, cancelled, never refunded
   },
   paid_confirmed_and_refunded: (s) => {
-    s.refunds.push({ id: 'r-1', invoiceId: 'i-1', appointmentId: 'a-confirmed' });
+    s.refunds.push({ id: 'r-1', invoiceId: 'i-1', appointmentId: 'a-confirmed', sats: 120_000 });
   },
   confirmed_without_payment: (s) => {
     Object.assign(s.appointments.find((a) => a.id === 'a-held')!, { status: 'confirmed', meetingJoinUrl: 'https://zoom/9' });
@@ -78,7 +78,7 @@ const corruptions: Record<ViolationKind, (s: SystemState) => void> = {
     s.providerMeetings.push({ id: '102' });
   },
   double_refund: (s) => {
-    s.refunds.push({ id: 'r-2b', invoiceId: 'i-2b', appointmentId: 'a-refunded' });
+    s.refunds.push({ id: 'r-2b', invoiceId: 'i-2', appointmentId: 'a-refunded', sats: 120_000 }); // the same sats owed back twice
   },
   booking_lost: (s) => {
     s.bookedByClients!.push('a-vanished');
@@ -107,6 +107,13 @@ describe('fault-suite invariant checker', () => {
     corruptions[kind](state);
     const { violations } = checkInvariants(state);
     expect(violations.map((v) => v.kind)).toContain(kind);
+  });
+
+  it('a refund that grew (money that came in after the first was paid) is a second refund, not a double one', () => {
+    const state = healthyState();
+    state.invoices.find((i) => i.id === 'i-2')!.paidSats = 150_000;
+    state.refunds.push({ id: 'r-2b', invoiceId: 'i-2', appointmentId: 'a-refunded', sats: 30_000 });
+    expect(checkInvariants(state).violations).toEqual([]);
   });
 
   it('a live provider meeting no booking holds is reported as a leak, not as a violation', () => {

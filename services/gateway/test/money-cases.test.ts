@@ -120,6 +120,9 @@ describe('money cases through the gateway: exact, over, under then top-up (a sec
     expect(secondLedger.entries.map((e) => [e.kind, e.sats])).toEqual([['invoice_created', 120_000], ['under', 80_000], ['shortfall_carried', 40_000], ['top_up_created', 40_000], ['paid', 40_000]]);
     expect(secondLedger.balance).toMatchObject({ state: 'paid', balanced: true, keptSats: 120_000 });
     expect((await patient.expect(200, 'GET', `/v1/appointments/${second.appointment.id}`)).refund).toBeNull();
+    // The patient's export lists both invoices of the booking, each with its kind.
+    const exported = ((await patient.expect(200, 'GET', '/v1/me/export')).invoices as Array<{ appointmentId: string; kind: string; id: string; sats: number; status: string }>).filter((i) => i.appointmentId === second.appointment.id);
+    expect(exported.map((i) => [i.kind, i.id, i.sats])).toEqual([['booking', shown.invoice.id, 120_000], ['top_up', shown.topUp.invoice.id, 40_000]]);
 
     // A top-up that ends short too: released now (not when the hold, an hour, would end), all of it owed back.
     const { booking: short, shown: shortShown } = await underpaidThenEnded(50_000);

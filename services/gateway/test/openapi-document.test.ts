@@ -212,7 +212,8 @@ describe('answers serialised by their declared schemas', () => {
     g.behaviour['identity.listSessions'] = async () => ({ sessions: [session] });
     g.behaviour['identity.exportPersonalData'] = async () => ({ consents: [consent], audit: [] });
     g.behaviour['appointment.exportAppointments'] = async () => ({ items: [{ appointment: booked, cancelledBy: '', idempotencyKey: 'k-1' }], nextCursor: '' });
-    g.behaviour['payment.getInvoice'] = async () => ({ invoice, refund });
+    const topUp = { ...invoice, id: randomUUID(), sats: 40_000 };
+    g.behaviour['payment.getInvoice'] = async () => ({ invoice, refund, topUp });
     const res = await g.app.inject({ method: 'GET', url: '/v1/me/export', headers: await as(patientId, 'patient') });
     expect(res.statusCode).toBe(200);
     const body = res.json();
@@ -225,7 +226,10 @@ describe('answers serialised by their declared schemas', () => {
       profile: null,
       schedule: null,
       appointments: [{ ...json(presentAppointment(booked)), cancelledBy: null, idempotencyKey: 'k-1' }],
-      invoices: [{ appointmentId: booked.id, ...json(await presentInvoice(invoice, { qrCode: false })), paidAt: invoice.paidAt, refund: json(presentRefund(refund)) }],
+      invoices: [
+        { appointmentId: booked.id, kind: 'booking', ...json(await presentInvoice(invoice, { qrCode: false })), paidAt: invoice.paidAt, refund: json(presentRefund(refund)) },
+        { appointmentId: booked.id, kind: 'top_up', ...json(await presentInvoice(topUp, { qrCode: false })), paidAt: topUp.paidAt, refund: null },
+      ],
     });
   });
 

@@ -2313,6 +2313,7 @@ export interface operations {
                         }[];
                         invoices: {
                             appointmentId: string;
+                            kind: "booking" | "top_up";
                             id: string;
                             /** @description open, paid, expired or refund_due */
                             status: string;

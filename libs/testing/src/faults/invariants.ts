@@ -19,11 +19,14 @@ export interface InvoiceRow {
   providerInvoiceId: string;
   status: string;
   paidAt: Date | null;
+  /** Satoshis received for it as the provider reported them (null: nothing known to have arrived). */
+  paidSats: number | null;
 }
 export interface RefundRow {
   id: string;
   invoiceId: string;
   appointmentId: string;
+  sats: number;
 }
 export interface MeetingRow {
   appointmentId: string;
@@ -164,8 +167,12 @@ export function checkInvariants(state: SystemState, options: CheckOptions = {}):
     else if (!confirmed && refunds.length === 0) add('paid_without_outcome', inv.appointmentId, `paid, booking ${booking?.status ?? 'missing'}, no refund`);
   }
 
+  // A booking may owe back in several refunds (money that came in after one was paid), never more
+  // than all it received: sats owed back twice are a double refund.
   for (const [appointmentId, refunds] of refundsByAppointment) {
-    if (refunds.length > 1) add('double_refund', appointmentId, `${refunds.length} refunds`);
+    const owed = refunds.reduce((sum, r) => sum + r.sats, 0);
+    const received = (invoicesByAppointment.get(appointmentId) ?? []).reduce((sum, i) => sum + (i.paidSats ?? 0), 0);
+    if (owed > received) add('double_refund', appointmentId, `${refunds.length} refund(s) of ${owed} sats, ${received} sats received`);
   }
 
   for (const a of state.appointments) {
@@ -258,9 +265,9 @@ export async function readDatabases(databaseUrl: string, schemas: RunSchemas) {
       `SELECT id, status, professional_id AS "professionalId", start_at AS "startAt", invoice_id AS "invoiceId", meeting_join_url AS "meetingJoinUrl", hold_expires_at AS "holdExpiresAt" FROM "${schemas.appointment}".appointments`,
     );
     const invoices = await q<InvoiceRow>(
-      `SELECT id, appointment_id AS "appointmentId", provider_invoice_id AS "providerInvoiceId", status, paid_at AS "paidAt" FROM "${schemas.payment}".invoices`,
+      `SELECT id, appointment_id AS "appointmentId", provider_invoice_id AS "providerInvoiceId", status, paid_at AS "paidAt", paid_sats::float8 AS "paidSats" FROM "${schemas.payment}".invoices`,
     );
-    const refunds = await q<RefundRow>(`SELECT id, invoice_id AS "invoiceId", appointment_id AS "appointmentId" FROM "${schemas.payment}".refunds`);
+    const refunds = await q<RefundRow>(`SELECT id, invoice_id AS "invoiceId", appointment_id AS "appointmentId", sats::float8 AS sats FROM "${schemas.payment}".refunds`);
     const meetings = await q<MeetingRow>(`SELECT appointment_id AS "appointmentId", provider, provider_meeting_id AS "providerMeetingId", status FROM "${schemas.video}".meetings`);
     const outbox: OutboxRow[] = [];
     for (const [service, schema] of Object.entries(schemas)) {

@@ -29,7 +29,16 @@ const ExportBody = Type.Object({
   profile: NullableRef(Refs.Professional),
   schedule: NullableRef(Refs.Schedule),
   appointments: Type.Array(Type.Object({ ...AppointmentView.properties, cancelledBy: NullableString, idempotencyKey: NullableString })),
-  invoices: Type.Array(Type.Object({ appointmentId: Type.String(), ...InvoiceView.properties, paidAt: NullableString, refund: Type.Union([RefundBody, Type.Null()]) })),
+  invoices: Type.Array(
+    Type.Object({
+      appointmentId: Type.String(),
+      /** booking: the booking's invoice; top_up: the invoice for the rest of an under-payment (its refund is the booking invoice's). */
+      kind: Type.Union([Type.Literal('booking'), Type.Literal('top_up')]),
+      ...InvoiceView.properties,
+      paidAt: NullableString,
+      refund: Type.Union([RefundBody, Type.Null()]),
+    }),
+  ),
 });
 
 /** A lookup that may rightly find nothing (no profile yet, no invoice yet). */
@@ -82,10 +91,14 @@ async function exportOf(backends: Backends, me: Principal, language: Language) {
     schedule: schedule?.schedule ?? null,
     appointments: bookings.map((b) => ({ ...presentAppointment(b.appointment!), cancelledBy: b.cancelledBy || null, idempotencyKey: b.idempotencyKey || null })),
     invoices: await Promise.all(
-      invoices.map(async ({ invoice, refund }) => ({
-        appointmentId: invoice!.appointmentId,
+      invoices.flatMap(({ invoice, refund, topUp }) => [
+        { kind: 'booking' as const, invoice: invoice!, refund },
+        ...(topUp ? [{ kind: 'top_up' as const, invoice: topUp, refund: undefined }] : []),
+      ]).map(async ({ kind, invoice, refund }) => ({
+        appointmentId: invoice.appointmentId,
+        kind,
         ...(await presentInvoice(invoice, { qrCode: false })),
-        paidAt: invoice!.paidAt || null,
+        paidAt: invoice.paidAt || null,
         refund: presentRefund(refund),
       })),
     ),
