@@ -14,7 +14,7 @@ endif
 export PATH := $(NODE_BIN):$(PATH)
 export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
 
-.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload bench-lighthouse bench-profile breaking seed faults
+.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload bench-failover bench-lighthouse bench-profile breaking seed faults
 
 help:
 	@echo "make dev         run the whole platform and the web client on http://localhost:8080 (embedded, npm packages only)"
@@ -27,6 +27,7 @@ help:
 	@echo "make bench-load  the plan's load tests (2 000 users, 5x peak, endurance, scale-out)"
 	@echo "make bench-profile  each read route saturated alone under the CPU profiler: the heaviest functions per service"
 	@echo "make bench-overload  5x the read capacity, open loop: load shedding, latency, recovery (bench/overload.ts)"
+	@echo "make bench-failover  50 bookings with the primary payment provider stopped: time to an invoice (bench/failover.ts)"
 	@echo "make faults      the fault-injection suite: >= 1 000 bookings through Kafka, PostgreSQL, Redis and service failures, then the invariant checker"
 
 # Installs dependencies (the versions of package-lock.json) when a manifest changed since the last
@@ -99,6 +100,11 @@ bench-load: install infra-up
 
 bench-overload: install infra-up
 	source scripts/infra/env.sh && npx tsx bench/overload.ts
+
+# Payment failover: 50 bookings in a row with Swiss Bitcoin Pay's simulator stopped, each timed until
+# the patient has its invoice (from BTCPay) against the plan's 2 s (bench/failover.ts; about a minute).
+bench-failover: install infra-up
+	source scripts/infra/env.sh && npx tsx bench/failover.ts
 
 # Lighthouse (mobile) on the home and a professional's page, in Debian's Chromium, against `make dev`
 # (bench/lighthouse.ts; a few minutes; fetches the lighthouse npm package with npx the first time).
