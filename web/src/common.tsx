@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
 import { ApiError, call, type Appointment, type CodeName, type Professional } from './api';
 import { useFormat } from './format';
 import { useSession } from './session';
@@ -83,4 +84,26 @@ export function JoinLink({ appointment }: { appointment: Appointment }) {
 export function useReference(kind: 'specialties' | 'countries') {
   const { i18n } = useTranslation();
   return useQuery({ queryKey: [kind, i18n.language], queryFn: () => call<{ items: CodeName[] }>('GET', `/v1/${kind}`), staleTime: 3_600_000 });
+}
+
+const ADMIN_SECTIONS = [
+  ['/admin', 'admin.queues'],
+  ['/admin/audit', 'audit.title'],
+  ['/admin/ledger', 'ledger.title'],
+] as const;
+
+/** The admin's pages, each linking the others. */
+export function AdminSections({ current }: { current: (typeof ADMIN_SECTIONS)[number][0] }) {
+  const { t } = useTranslation();
+  return (
+    <nav aria-label={t('admin.sections')} className="row">
+      {ADMIN_SECTIONS.filter(([to]) => to !== current).map(([to, label]) => <Link key={to} to={to}>{t(label)}</Link>)}
+    </nav>
+  );
+}
+
+/** What a page for admins shows anyone else. */
+export function OnlyAdmins() {
+  const { t } = useTranslation();
+  return <p>{t('admin.onlyAdmins')} <Link to="/">{t('nav.signIn')}</Link></p>;
 }

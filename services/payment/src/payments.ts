@@ -10,7 +10,7 @@ import { refundReason } from './domain/refund-reason';
 import type { Price } from './domain/money';
 import { invoiceCreationSeconds, invoiceProvider, invoiceTransitions, pendingInvoicesAbandoned, providerFailovers, webhookToConfirmationSeconds } from './metrics';
 import { PROVIDER_NAMES, type PaymentProvider, type ProviderName } from './providers/provider';
-import type { AppliedObservation, CreationRequest, Invoice, PaymentStore, Tx } from './store/payment-store';
+import type { AppliedObservation, CreationRequest, Invoice, InvoiceToCheck, PaymentStore, Tx } from './store/payment-store';
 
 /** What the payer's wallet shows: never the specialty or the reason (ARCHITECTURE section 4). */
 export const INVOICE_TITLE = 'CryptoCare consultation';
@@ -364,7 +364,7 @@ export class Payments {
     return rows.length === batch;
   }
 
-  private async reconcileInvoice(row: { id: string; provider: string; providerInvoiceId: string; traceparent: string | null }): Promise<void> {
+  private async reconcileInvoice(row: InvoiceToCheck): Promise<void> {
     const provider = this.providers.get(row.provider as ProviderName);
     if (!provider) {
       this.logger.warn({ provider: row.provider, invoiceId: row.id }, 'invoice of a provider that is not configured; cannot reconcile');

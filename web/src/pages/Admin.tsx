@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { call, type Page, type Professional, type Refund } from '../api';
-import { ErrorText } from '../common';
+import { AdminSections, ErrorText, OnlyAdmins } from '../common';
 import { useFormat } from '../format';
 import { useSession } from '../session';
 
@@ -176,13 +176,10 @@ export default function AdminPage() {
   const { t } = useTranslation();
   const { session, restoring } = useSession();
   if (restoring) return <p>{t('common.loading')}</p>;
-  if (session?.user.role !== 'admin') return <p>{t('admin.onlyAdmins')} <Link to="/">{t('nav.signIn')}</Link></p>;
+  if (session?.user.role !== 'admin') return <OnlyAdmins />;
   return (
     <>
-      <nav aria-label={t('admin.sections')} className="row">
-        <Link to="/admin/audit">{t('audit.title')}</Link>
-        <Link to="/admin/ledger">{t('ledger.title')}</Link>
-      </nav>
+      <AdminSections current="/admin" />
       <h1>{t('admin.title')}</h1>
       <Verification />
       <RefundQueue />

@@ -1,11 +1,10 @@
 import { useState, type FormEvent } from 'react';
-import { Link } from 'react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { operations } from '../api/schema';
 import type { Success } from '../api/client';
 import { apiError, useApi } from '../api/use-api';
-import { ErrorText } from '../common';
+import { AdminSections, ErrorText, OnlyAdmins } from '../common';
 import { useSession } from '../session';
 
 type AuditQuery = NonNullable<operations['listAuditEntries']['parameters']['query']>;
@@ -121,7 +120,7 @@ export default function AdminAuditPage() {
   const isAdmin = session?.user.role === 'admin';
   const audit = useAudit(applied.filters, applied.asked, isAdmin);
   if (restoring) return <p>{t('common.loading')}</p>;
-  if (!isAdmin) return <p>{t('admin.onlyAdmins')} <Link to="/">{t('nav.signIn')}</Link></p>;
+  if (!isAdmin) return <OnlyAdmins />;
   const set = (field: keyof Filters) => (e: { target: { value: string } }) => setDraft((d) => ({ ...d, [field]: e.target.value }));
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -130,10 +129,7 @@ export default function AdminAuditPage() {
   const items = audit.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>
-      <nav aria-label={t('admin.sections')} className="row">
-        <Link to="/admin">{t('admin.queues')}</Link>
-        <Link to="/admin/ledger">{t('ledger.title')}</Link>
-      </nav>
+      <AdminSections current="/admin/audit" />
       <h1>{t('audit.title')}</h1>
       <p className="muted">{t('audit.intro')}</p>
       <section aria-labelledby="audit-filters" className="card">

@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { ApiError } from '../api';
 import type { Success } from '../api/client';
 import { apiError, useApi } from '../api/use-api';
-import { ErrorText } from '../common';
+import { AdminSections, ErrorText, OnlyAdmins } from '../common';
 import { useFormat } from '../format';
 import { useSession } from '../session';
 
@@ -113,7 +113,7 @@ export default function AdminLedgerPage() {
   });
   const csv = useMutation({ mutationFn: (range: Range) => downloadCsv(range, token()) });
   if (restoring) return <p>{t('common.loading')}</p>;
-  if (!isAdmin) return <p>{t('admin.onlyAdmins')} <Link to="/">{t('nav.signIn')}</Link></p>;
+  if (!isAdmin) return <OnlyAdmins />;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -123,10 +123,7 @@ export default function AdminLedgerPage() {
   const rows = (data?.rows ?? []).filter((r) => !problemsOnly || r.outcome === 'mismatch' || r.outcome === 'unknown');
   return (
     <div className="wide-page">
-      <nav aria-label={t('admin.sections')} className="row">
-        <Link to="/admin">{t('admin.queues')}</Link>
-        <Link to="/admin/audit">{t('audit.title')}</Link>
-      </nav>
+      <AdminSections current="/admin/ledger" />
       <h1>{t('ledger.title')}</h1>
       <p className="muted">{t('ledger.intro')}</p>
       <section aria-labelledby="ledger-range" className="card">

@@ -47,6 +47,14 @@ export interface AppliedObservation {
 
 const TX = { timeout: 15_000, maxWait: 10_000 };
 
+/** An invoice leased for a look at its provider (reconciliation, the late-payment check). */
+export interface InvoiceToCheck {
+  id: string;
+  provider: string;
+  providerInvoiceId: string;
+  traceparent: string | null;
+}
+
 const bookingInvoice = (appointmentId: string) => ({ appointmentId_kind: { appointmentId, kind: 'booking' } });
 
 const UNDERPAID = 'paid less than due before the invoice ended';
@@ -192,8 +200,39 @@ export class PaymentStore {
 
   /** The provider failed: keep the request, release the lease, try again after `delayMs`. */
   async recordCreationFailure(appointmentId: string, error: string, delayMs: number): Promise<void> {
+    await this.recordRequestFailure(this.t.pending, appointmentId, error, delayMs);
+  }
+
+  /** Pending requests due for another try, leased to this replica (others skip them). */
+  async claimDuePending(limit: number, leaseMs: number): Promise<PendingInvoiceRequest[]> {
+    const ids = await this.leaseDueRequests(this.t.pending, limit, leaseMs);
+    return ids.length === 0 ? [] : this.db.pendingInvoiceRequest.findMany({ where: { appointmentId: { in: ids } } });
+  }
+
+  /**
+   * Requests of a retry table (pending invoices, top-ups: keyed by appointment, with attempts and a
+   * lease) due for another try, leased to this replica (others skip them); their appointment ids.
+   */
+  private async leaseDueRequests(table: string, limit: number, leaseMs: number): Promise<string[]> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ appointment_id: string }>>(
+      `UPDATE ${table} SET locked_until = now() + $2::int * interval '1 millisecond'
+       WHERE appointment_id IN (
+         SELECT appointment_id FROM ${table}
+         WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
+         ORDER BY next_attempt_at
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED)
+       RETURNING appointment_id::text AS appointment_id`,
+      limit,
+      Math.round(leaseMs),
+    );
+    return rows.map((r) => r.appointment_id);
+  }
+
+  /** A retry table's request failed again: one more attempt counted, its lease released, due after `delayMs`. */
+  private async recordRequestFailure(table: string, appointmentId: string, error: string, delayMs: number): Promise<void> {
     await this.db.$executeRawUnsafe(
-      `UPDATE ${this.t.pending}
+      `UPDATE ${table}
        SET attempts = attempts + 1, last_error = $2, locked_until = NULL,
            next_attempt_at = now() + $3::int * interval '1 millisecond'
        WHERE appointment_id = $1::uuid`,
@@ -201,24 +240,6 @@ export class PaymentStore {
       error.slice(0, 500),
       Math.round(delayMs),
     );
-  }
-
-  /** Pending requests due for another try, leased to this replica (others skip them). */
-  async claimDuePending(limit: number, leaseMs: number): Promise<PendingInvoiceRequest[]> {
-    const rows = await this.db.$queryRawUnsafe<Array<{ appointment_id: string }>>(
-      `UPDATE ${this.t.pending} SET locked_until = now() + $2::int * interval '1 millisecond'
-       WHERE appointment_id IN (
-         SELECT appointment_id FROM ${this.t.pending}
-         WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
-         ORDER BY next_attempt_at
-         LIMIT $1
-         FOR UPDATE SKIP LOCKED)
-       RETURNING appointment_id::text AS appointment_id`,
-      limit,
-      leaseMs,
-    );
-    if (rows.length === 0) return [];
-    return this.db.pendingInvoiceRequest.findMany({ where: { appointmentId: { in: rows.map((r) => r.appointment_id) } } });
   }
 
   /**
@@ -421,22 +442,34 @@ export class PaymentStore {
    * `last_checked_at` under FOR UPDATE SKIP LOCKED. Includes invoices we expired locally while the
    * provider still takes payment for them, up to a day past their expiry.
    */
-  async claimReconcileBatch(limit: number, minAgeMs: number, intervalMs: number): Promise<Array<{ id: string; provider: string; providerInvoiceId: string; traceparent: string | null }>> {
+  async claimReconcileBatch(limit: number, minAgeMs: number, intervalMs: number): Promise<InvoiceToCheck[]> {
+    return this.leaseInvoicesToCheck(
+      `provider_state IN ('open', 'seen')
+           AND created_at <= now() - $2::int * interval '1 millisecond'
+           AND (last_checked_at IS NULL OR last_checked_at <= now() - $3::int * interval '1 millisecond')
+           AND expires_at > now() - interval '1 day'`,
+      limit,
+      Math.round(minAgeMs),
+      Math.round(intervalMs / 2),
+    );
+  }
+
+  /**
+   * Invoices matching `where` (its parameters from $2; $1 is the limit), least recently checked
+   * first, leased to this replica by bumping `last_checked_at` (others skip them).
+   */
+  private async leaseInvoicesToCheck(where: string, limit: number, ...params: unknown[]): Promise<InvoiceToCheck[]> {
     const rows = await this.db.$queryRawUnsafe<Array<{ id: string; provider: string; provider_invoice_id: string; traceparent: string | null }>>(
       `UPDATE ${this.t.invoices} SET last_checked_at = now()
        WHERE id IN (
          SELECT id FROM ${this.t.invoices}
-         WHERE provider_state IN ('open', 'seen')
-           AND created_at <= now() - $1::int * interval '1 millisecond'
-           AND (last_checked_at IS NULL OR last_checked_at <= now() - $2::int * interval '1 millisecond')
-           AND expires_at > now() - interval '1 day'
+         WHERE ${where}
          ORDER BY last_checked_at NULLS FIRST, created_at
-         LIMIT $3
+         LIMIT $1
          FOR UPDATE SKIP LOCKED)
        RETURNING id::text AS id, provider, provider_invoice_id, traceparent`,
-      Math.round(minAgeMs),
-      Math.round(intervalMs / 2),
       limit,
+      ...params,
     );
     return rows.map((r) => ({ id: r.id, provider: r.provider, providerInvoiceId: r.provider_invoice_id, traceparent: r.traceparent }));
   }
@@ -445,26 +478,18 @@ export class PaymentStore {
    * Invoices the provider expired less than `windowMs` ago, of providers that take late payments,
    * not checked for `intervalMs`, leased by bumping `last_checked_at` (the late-payment check).
    */
-  async claimLateCheckBatch(limit: number, providers: readonly string[], intervalMs: number, windowMs: number): Promise<Array<{ id: string; provider: string; providerInvoiceId: string; traceparent: string | null }>> {
+  async claimLateCheckBatch(limit: number, providers: readonly string[], intervalMs: number, windowMs: number): Promise<InvoiceToCheck[]> {
     if (providers.length === 0) return [];
-    const rows = await this.db.$queryRawUnsafe<Array<{ id: string; provider: string; provider_invoice_id: string; traceparent: string | null }>>(
-      `UPDATE ${this.t.invoices} SET last_checked_at = now()
-       WHERE id IN (
-         SELECT id FROM ${this.t.invoices}
-         WHERE provider_state = 'expired'
-           AND provider = ANY($1::text[])
-           AND expires_at > now() - $2::int * interval '1 millisecond'
-           AND (last_checked_at IS NULL OR last_checked_at <= now() - $3::int * interval '1 millisecond')
-         ORDER BY last_checked_at NULLS FIRST, created_at
-         LIMIT $4
-         FOR UPDATE SKIP LOCKED)
-       RETURNING id::text AS id, provider, provider_invoice_id, traceparent`,
+    return this.leaseInvoicesToCheck(
+      `provider_state = 'expired'
+           AND provider = ANY($2::text[])
+           AND expires_at > now() - $3::int * interval '1 millisecond'
+           AND (last_checked_at IS NULL OR last_checked_at <= now() - $4::int * interval '1 millisecond')`,
+      limit,
       [...providers],
       Math.round(windowMs),
       Math.round(intervalMs / 2),
-      limit,
     );
-    return rows.map((r) => ({ id: r.id, provider: r.provider, providerInvoiceId: r.provider_invoice_id, traceparent: r.traceparent }));
   }
 
   // --------------------------------------------------- appointment lifecycle --
@@ -590,33 +615,13 @@ export class PaymentStore {
 
   /** Top-up requests due for another try, leased to this replica (others skip them). */
   async claimDueTopUps(limit: number, leaseMs: number): Promise<TopUpRequest[]> {
-    const rows = await this.db.$queryRawUnsafe<Array<{ appointment_id: string }>>(
-      `UPDATE ${this.t.topUps} SET locked_until = now() + $2::int * interval '1 millisecond'
-       WHERE appointment_id IN (
-         SELECT appointment_id FROM ${this.t.topUps}
-         WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
-         ORDER BY next_attempt_at
-         LIMIT $1
-         FOR UPDATE SKIP LOCKED)
-       RETURNING appointment_id::text AS appointment_id`,
-      limit,
-      Math.round(leaseMs),
-    );
-    if (rows.length === 0) return [];
-    return this.db.topUpRequest.findMany({ where: { appointmentId: { in: rows.map((r) => r.appointment_id) } } });
+    const ids = await this.leaseDueRequests(this.t.topUps, limit, leaseMs);
+    return ids.length === 0 ? [] : this.db.topUpRequest.findMany({ where: { appointmentId: { in: ids } } });
   }
 
   /** No provider could make the top-up: the request stays, tried again after `delayMs`. */
   async recordTopUpFailure(appointmentId: string, error: string, delayMs: number): Promise<void> {
-    await this.db.$executeRawUnsafe(
-      `UPDATE ${this.t.topUps}
-       SET attempts = attempts + 1, last_error = $2, locked_until = NULL,
-           next_attempt_at = now() + $3::int * interval '1 millisecond'
-       WHERE appointment_id = $1::uuid`,
-      appointmentId,
-      error.slice(0, 500),
-      Math.round(delayMs),
-    );
+    await this.recordRequestFailure(this.t.topUps, appointmentId, error, delayMs);
   }
 
   /**
