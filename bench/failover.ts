@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApiClient, currentConsents, seedDemoDirectory, startPlatform } from '@cryptocare/testing';
+import { RouteStats } from './load/route-stats';
 
 const BOOKINGS = Number(process.env.BENCH_FAILOVER_BOOKINGS ?? 50);
 const BEFORE = 10;
@@ -24,22 +25,13 @@ interface Timed {
   pending: boolean;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-const round = (ms: number) => Math.round(ms * 10) / 10;
-
 function summary(rows: Timed[]) {
-  const ms = rows.map((r) => r.ms).sort((a, b) => a - b);
+  const latency = new RouteStats();
+  for (const r of rows) latency.record(r.ms, 201);
+  const { p50, p95, max } = latency.summary();
   const providers: Record<string, number> = {};
   for (const r of rows) providers[r.provider] = (providers[r.provider] ?? 0) + 1;
-  return {
-    bookings: rows.length,
-    providers,
-    pending: rows.filter((r) => r.pending).length,
-    p50: round(percentile(ms, 50)),
-    p95: round(percentile(ms, 95)),
-    max: round(ms[ms.length - 1]!),
-    withinPlan: rows.filter((r) => r.ms <= PLAN_MS).length,
-  };
+  return { bookings: rows.length, providers, pending: rows.filter((r) => r.pending).length, p50, p95, max, withinPlan: rows.filter((r) => r.ms <= PLAN_MS).length };
 }
 
 async function main() {
@@ -85,7 +77,7 @@ async function main() {
       command: `make bench-failover (BENCH_FAILOVER_BOOKINGS=${BOOKINGS})`,
       before: summary(before),
       during: summary(during),
-      samplesMs: during.map((r) => round(r.ms)),
+      samplesMs: during.map((r) => Math.round(r.ms * 10) / 10),
     };
     const row = (name: string, s: ReturnType<typeof summary>) =>
       `| ${name} | ${s.bookings} | ${Object.entries(s.providers).map(([k, v]) => `${k} ${v}`).join(', ')} | ${s.pending} | ${s.p50} ms | ${s.p95} ms | ${s.max} ms | ${s.withinPlan}/${s.bookings} |`;
