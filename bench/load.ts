@@ -44,6 +44,8 @@ const settings = {
   directory: env('BENCH_DIRECTORY', 50_000),
   connections: env('BENCH_CONNECTIONS', 128),
 };
+/** The parts to run (BENCH_PARTS, comma-separated; all by default): a quick look at one phase while tuning. */
+const parts = new Set((process.env.BENCH_PARTS ?? 'baselines,load,peak,endurance,scale-out').split(','));
 const services: ServiceName[] = ['gateway', 'identity', 'search', 'appointment', 'payment', 'video'];
 const admin = { email: 'admin@cryptocare.test', password: 'admin-password-1' };
 
@@ -115,7 +117,7 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
     { name: `endurance: ${settings.enduranceUsers} patients (80 % of capacity)`, users: settings.enduranceUsers, rampSeconds: settings.rampSeconds, holdSeconds: settings.enduranceSeconds },
   ];
   const results = [];
-  for (const plan of plans) {
+  for (const plan of plans.filter((p) => parts.has(p.name.split(':')[0]!))) {
     process.stderr.write(`bench: ${plan.name}, ${plan.rampSeconds} s ramp + ${plan.holdSeconds} s\n`);
     const { stats, measured: cpuFigures } = await runPhase(
       plan,
@@ -159,7 +161,7 @@ async function scaleOut(replicas: number) {
   }
 }
 
-function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<ReturnType<typeof baselines>>, scale: Array<Awaited<ReturnType<typeof scaleOut>>>) {
+function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<ReturnType<typeof baselines>> | undefined, scale: Array<Awaited<ReturnType<typeof scaleOut>>>) {
   const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const lines = [
@@ -169,23 +171,26 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
     `Command: \`make bench-load\` with ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(', ')}.`,
     `Closed loop: each virtual patient pauses ${settings.thinkMs / 2000}–${(settings.thinkMs * 1.5) / 1000} s between actions; ${settings.accounts} patient accounts shared; ${settings.connections} keep-alive connections per gateway replica (as a load balancer pools them).`,
     '',
-    '## Baselines (saturated, 64 in flight)',
-    '',
-    '| what | answers/s | failed |',
-    '|---|---|---|',
-    `| bare fastify, same JSON answer | ${base.fastify.perSecond} | ${base.fastify.failed} |`,
-    `| bare grpc-js unary, same answer | ${base.grpc.perSecond} | ${base.grpc.failed} |`,
-    `| search through the gateway (cached) | ${base.cachedSearch.perSecond} | ${base.cachedSearch.failed} |`,
-    `| gateway cached search / bare grpc-js | **${base.ratioToGrpc}x** | |`,
-    '',
   ];
+  if (base)
+    lines.push(
+      '## Baselines (saturated, 64 in flight)',
+      '',
+      '| what | answers/s | failed |',
+      '|---|---|---|',
+      `| bare fastify, same JSON answer | ${base.fastify.perSecond} | ${base.fastify.failed} |`,
+      `| bare grpc-js unary, same answer | ${base.grpc.perSecond} | ${base.grpc.failed} |`,
+      `| search through the gateway (cached) | ${base.cachedSearch.perSecond} | ${base.cachedSearch.failed} |`,
+      `| gateway cached search / bare grpc-js | **${base.ratioToGrpc}x** | |`,
+      '',
+    );
   for (const r of results) {
     lines.push(`## ${r.name}`, '', `Hold ${r.holdSeconds} s after a ${r.rampSeconds} s ramp. Offered ${r.offeredPerSecond} req/s (if answers were instant), achieved ${r.achievedPerSecond} req/s.`, '');
     lines.push('| route | count | p50 | p95 | p99 | max | errors | statuses |', '|---|---|---|---|---|---|---|---|');
     for (const [label, s] of Object.entries(r.routes)) lines.push(`| ${label} | ${s.count} | ${s.p50} ms | ${s.p95} ms | ${s.p99} ms | ${s.max} ms | ${s.errors} | ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')}${s.failures ? `, no answer: ${s.failures}` : ''} |`);
     lines.push('', `CPU (cores) during the hold: ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
   }
-  lines.push('## Scale-out (read mix saturated, 128 in flight)', '', '| processes of gateway, search, appointment | answers/s | failed | statuses |', '|---|---|---|---|');
+  if (scale.length > 0) lines.push('## Scale-out (read mix saturated, 128 in flight)', '', '| processes of gateway, search, appointment | answers/s | failed | statuses |', '|---|---|---|---|');
   for (const s of scale) lines.push(`| ${s.replicas} | ${s.perSecond} | ${s.failed} | ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')} |`);
   lines.push('');
   return lines.join('\n');
@@ -199,7 +204,7 @@ async function main() {
   try {
     const directory = await sampleDirectory(platform.gatewayUrl);
     const accounts = await AccountPool.create(platform.gatewayUrl, settings.accounts, run);
-    base = await baselines(platform, settings.saturateSeconds);
+    base = parts.has('baselines') ? await baselines(platform, settings.saturateSeconds) : undefined;
     results = await loadPhases(platform, directory, accounts);
   } catch (err) {
     // The services' own words on what failed (their output is otherwise kept only in memory).
@@ -208,9 +213,10 @@ async function main() {
   } finally {
     await platform.stop();
   }
-  const scale = [await scaleOut(1), await scaleOut(2)];
+  const scale = parts.has('scale-out') ? [await scaleOut(1), await scaleOut(2)] : [];
   const text = report(results, base, scale);
-  const stem = path.join(__dirname, 'results', `load-${new Date().toISOString().slice(0, 10)}`);
+  const partial = process.env.BENCH_PARTS ? `-${[...parts].join('-')}` : '';
+  const stem = path.join(__dirname, 'results', `load-${new Date().toISOString().slice(0, 10)}${partial}`);
   writeFileSync(`${stem}.md`, text);
   writeFileSync(`${stem}.json`, JSON.stringify({ settings, baselines: base, phases: results, scaleOut: scale }, null, 2));
   process.stdout.write(`${text}\nwritten to ${path.relative(process.cwd(), stem)}.md and .json\n`);

@@ -42,6 +42,9 @@ const pick = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length
 /** Think time: uniform between half and one and a half times the mean (people pause, not clocks). */
 const think = (ctx: JourneyContext) => new Promise((r) => setTimeout(r, ctx.thinkMs * (0.5 + Math.random())));
 
+/** The end of the day `days` from today (UTC here), as an instant. */
+const endOfDay = (days: number) => `${new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10)}T23:59:59.000Z`;
+
 /** A search as people make them: one to three filters among specialty, place, language, price, date. */
 export function searchQuery(directory: DirectorySample): string {
   const params = new URLSearchParams();
@@ -56,7 +59,8 @@ export function searchQuery(directory: DirectorySample): string {
   } else if (shape < 0.75) params.set('q', pick(directory.places).city);
   if (Math.random() < 0.3) params.set('language', pick(['fr', 'de', 'it', 'en']));
   if (Math.random() < 0.2) params.set('maxPrice', String(pick([80, 120, 200])));
-  if (Math.random() < 0.2) params.set('availableBefore', new Date(Date.now() + pick([3, 7, 14]) * 86_400_000).toISOString());
+  // As the web client asks it (web/src/pages/Home.tsx): free before the end of a day the person picks.
+  if (Math.random() < 0.2) params.set('availableBefore', endOfDay(pick([3, 7, 14])));
   return params.toString();
 }
 

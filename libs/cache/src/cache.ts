@@ -58,4 +58,14 @@ export class CacheAside {
   invalidate(...keys: string[]): Promise<void> {
     return this.cache.del(...keys);
   }
+
+  /** The cached value, or undefined when absent or the cache is unreachable (not counted). */
+  peek<T>(key: string): Promise<T | undefined> {
+    return this.cache.get<T>(key).catch(() => undefined);
+  }
+
+  /** Stores a value as it is (a marker the service keeps itself, not a copy of the source). */
+  put<T>(key: string, value: T, ttlSeconds: number): Promise<void> {
+    return this.cache.set(key, value, ttlSeconds);
+  }
 }

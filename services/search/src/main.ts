@@ -2,17 +2,19 @@
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { MemoryCache, RedisCache, type Cache } from '@cryptocare/cache';
 import { busFromEnv, endpointsFrom, hostService, Outbox, type EventBus } from '@cryptocare/events';
-import { backendEnv, createLogger, loadConfig, type Logger, prismaAdapter, type ReadinessCheck, runAsProcess, transactionOptions } from '@cryptocare/platform';
+import { backendEnv, createLogger, loadConfig, z, type Logger, prismaAdapter, type ReadinessCheck, runAsProcess, transactionOptions } from '@cryptocare/platform';
 import { PrismaClient } from './generated/prisma';
 import { searchConsumers } from './events/search-consumers';
 import { searchService } from './rpc/search-rpc';
-import { DirectoryCache } from './store/directory-cache';
+import { DirectoryCache, SEARCH_TTL_SECONDS, SECOND_INVALIDATION_MS } from './store/directory-cache';
 import { DirectoryStore } from './store/directory-store';
 
 const SERVICE = 'search';
 
 export const searchEnv = {
   ...backendEnv(SERVICE, 50052, 9102),
+  /** How long a search page may be served from the cache (store/directory-cache.ts); 0: never. */
+  SEARCH_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(SEARCH_TTL_SECONDS),
 };
 
 /** Shared parts injected by the embedded launcher (one process, one bus, one cache). */
@@ -32,7 +34,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const bus = shared.bus ?? busFromEnv(config.KAFKA_BROKERS, SERVICE, logger);
   const cache = shared.cache ?? (config.REDIS_URL ? new RedisCache(config.REDIS_URL, SERVICE) : new MemoryCache());
   // RedisCache prefixes its keys with the service; a shared in-process cache needs it in the key.
-  const directoryCache = new DirectoryCache(cache, logger, shared.cache ? `${SERVICE}:` : '');
+  const directoryCache = new DirectoryCache(cache, logger, shared.cache ? `${SERVICE}:` : '', SECOND_INVALIDATION_MS, config.SEARCH_CACHE_SECONDS);
   const outbox = new Outbox(schema, SERVICE);
   const store = new DirectoryStore(db, outbox, schema, replica);
 

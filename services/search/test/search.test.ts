@@ -51,8 +51,10 @@ describe('search service (real PostgreSQL)', () => {
     pool = new pg.Pool({ connectionString: infraUrls().databaseUrl, max: 2 });
     await bus.subscribe({ groupId: 'test', topics: [events.topics.search], handle: async (m) => void published.push(m) });
     await bus.subscribe({ groupId: 'test-audit', topics: [events.topics.audit], handle: async (m) => void audited.push(m) });
+    // Search pages uncached here: these tests watch each change reach the search at once (the
+    // cached pages have a test of their own, below).
     service = await main(
-      { DATABASE_URL: infraUrls().databaseUrl, DATABASE_SCHEMA: schema, GRPC_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', NODE_ENV: 'test' },
+      { DATABASE_URL: infraUrls().databaseUrl, DATABASE_SCHEMA: schema, GRPC_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', NODE_ENV: 'test', SEARCH_CACHE_SECONDS: '0' },
       { bus, cache: new MemoryCache() },
     );
     client = createGrpcClient(search, 'SearchService', `127.0.0.1:${service.grpcPort}`, { deadlineMs: 5_000 });
@@ -89,11 +91,11 @@ describe('search service (real PostgreSQL)', () => {
   }
   const ids = async (req: DeepPartial<search.SearchProfessionalsRequest>) => (await searchAll(req)).map((i) => i.id);
 
-  async function publishEvent<T extends events.EventType>(type: T, subject: string, data: events.EventData<T>, time?: Date) {
+  async function publishEvent<T extends events.EventType>(type: T, subject: string, data: events.EventData<T>, time?: Date, to: InProcessBus = bus) {
     const event = newEvent(type.slice(0, type.indexOf('.')), type, subject, data, time);
     const topic = type.startsWith('identity.') ? events.topics.identity : events.topics.appointment;
-    await bus.publish(topic, [{ key: subject, value: encodeEnvelope(event), headers: { 'event-id': event.id } }]);
-    await eventually(async () => (await bus.lag('search', [topic]))[0]!.lag === 0);
+    await to.publish(topic, [{ key: subject, value: encodeEnvelope(event), headers: { 'event-id': event.id } }]);
+    await eventually(async () => (await to.lag('search', [topic]))[0]!.lag === 0);
     // The group's queue is empty once the handler started; wait for its commit too.
     await eventually(async () => (await sql(`SELECT 1 FROM $schema.processed_events WHERE event_id = $1`, event.id)).rowCount === 1);
   }
@@ -571,6 +573,47 @@ describe('search service (real PostgreSQL)', () => {
       // Cached while unverified; verification must show through.
       await client.verifyProfessional({ professionalId: p.id! });
       expect((await client.getProfile({ professionalId: p.id! })).profile).toMatchObject({ verified: true, city: 'Winterthur' });
+    });
+
+    it('serves a repeated search from the cache; a saved, verified or erased profile shows at once, the earliest free slot within the TTL', async () => {
+      const cachedBus = new InProcessBus();
+      const cached = await main(
+        { DATABASE_URL: infraUrls().databaseUrl, DATABASE_SCHEMA: schema, GRPC_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'silent', NODE_ENV: 'test', SEARCH_CACHE_SECONDS: '30' },
+        { bus: cachedBus, cache: new MemoryCache() },
+      );
+      const cachedClient: Client = createGrpcClient(search, 'SearchService', `127.0.0.1:${cached.grpcPort}`, { deadlineMs: 5_000 });
+      const list = async (query: string) => (await cachedClient.searchProfessionals({ query })).items.map((i) => `${i.city}|${i.nextAvailableAt}`);
+      const listedThere = async (overrides: DeepPartial<search.Profile>) => {
+        const { profile: saved } = await cachedClient.upsertProfile({ profile: profile(overrides) });
+        await cachedClient.verifyProfessional({ professionalId: saved!.id });
+        return saved!;
+      };
+      try {
+        const t = token();
+        const first = await listedThere({ bio: t, city: 'Zürich' });
+        expect(await list(t)).toEqual(['Zürich|']);
+
+        // Behind the service's back, as an availability event would: the cached page is what it serves.
+        await sql(`UPDATE $schema.professionals SET next_available_at = '2030-05-01T08:00:00Z', city = 'Behind-the-back' WHERE id = $1`, first.id);
+        expect(await list(t)).toEqual(['Zürich|']);
+        // Other criteria are another page.
+        expect((await cachedClient.searchProfessionals({ query: t, country: 'CH' })).items.map((i) => i.city)).toEqual(['Behind-the-back']);
+
+        // A new listed profile shows at once (and with it what changed behind the back).
+        const second = await listedThere({ bio: t, city: 'Basel', ...BASEL });
+        expect(await list(t)).toEqual(['Behind-the-back|2030-05-01T08:00:00.000Z', 'Basel|']);
+
+        // So does an edit.
+        await cachedClient.upsertProfile({ profile: { ...profile({ bio: t, city: 'Bern', ...BERN }), id: second.id } });
+        expect(await list(t)).toEqual(['Behind-the-back|2030-05-01T08:00:00.000Z', 'Bern|']);
+
+        // And an erasure: the person is gone from every cached page.
+        await publishEvent('identity.user_erased', first.id, { userId: first.id }, undefined, cachedBus);
+        expect(await list(t)).toEqual(['Bern|']);
+      } finally {
+        cachedClient.close();
+        await cached.stop();
+      }
     });
 
     it('caches the reference lists', async () => {

@@ -20,6 +20,7 @@
 // exactly when one starts less than the buffer after the other ends (whichever came first).
 
 import { DateTime, IANAZone } from 'luxon';
+import { LRUCache } from 'lru-cache';
 import { DomainError } from './errors';
 import { clockToMinutes, type Schedule } from './schedule';
 
@@ -135,6 +136,24 @@ function localDates(zone: IANAZone, fromMs: number, toMs: number): LocalDate[] {
 }
 
 /**
+ * The zone's offset (minutes) at an instant, remembered. luxon asks Intl for every instant
+ * (formatToParts: the heaviest function of a slot listing under load, bench/results/profile-*), and a
+ * directory's schedules ask for the same few instants again and again: the same rule times on the
+ * same dates in the same zones, for every professional. An offset is a pure function of zone and
+ * instant, so remembering it changes nothing but the cost; the bound keeps the memory small.
+ */
+const knownOffsets = new LRUCache<string, number>({ max: 100_000 });
+function offsetAt(zone: IANAZone, instant: number): number {
+  const key = `${zone.name} ${instant}`;
+  let offset = knownOffsets.get(key);
+  if (offset === undefined) {
+    offset = zone.offset(instant);
+    knownOffsets.set(key, offset);
+  }
+  return offset;
+}
+
+/**
  * The first instant (epoch ms) at which the clock in `zone` reads `minutes` after midnight of `date`
  * (1440 = the next midnight). A reading the clock skips (spring forward) resolves to the instant of
  * the jump; a reading the clock shows twice (fall back) resolves to its first occurrence.
@@ -142,19 +161,19 @@ function localDates(zone: IANAZone, fromMs: number, toMs: number): LocalDate[] {
 export function firstInstantReading(zone: IANAZone, date: Omit<LocalDate, 'weekday'>, minutes: number): number {
   const wall = Date.UTC(date.year, date.month - 1, date.day, 0, minutes); // the reading as if the zone were UTC
   // The zone's offsets (minutes) on either side of any change that day; equal on ordinary days.
-  const offsets = [zone.offset(wall - DAY), zone.offset(wall + DAY)];
+  const offsets = [offsetAt(zone, wall - DAY), offsetAt(zone, wall + DAY)];
   const readings = offsets
     .map((offset) => wall - offset * MINUTE)
-    .filter((instant) => zone.offset(instant) * MINUTE === wall - instant);
+    .filter((instant) => offsetAt(zone, instant) * MINUTE === wall - instant);
   if (readings.length > 0) return Math.min(...readings);
 
   // Skipped by spring forward: the jump lies between the two candidates; find it to the minute.
   let before = wall - Math.max(...offsets) * MINUTE; // still on the old offset
   let after = wall - Math.min(...offsets) * MINUTE; // already on the new offset
-  const oldOffset = zone.offset(before);
+  const oldOffset = offsetAt(zone, before);
   while (after - before > MINUTE) {
     const middle = before + Math.floor((after - before) / 2 / MINUTE) * MINUTE;
-    if (zone.offset(middle) === oldOffset) before = middle;
+    if (offsetAt(zone, middle) === oldOffset) before = middle;
     else after = middle;
   }
   return after;

@@ -37,7 +37,7 @@ export function searchConsumers(deps: { store: DirectoryStore; cache: DirectoryC
       if (!isUuid(userId)) return;
       const id = userId.toLowerCase();
       await store.erase(tx, id);
-      await cache.invalidateProfile(id);
+      await cache.invalidateListing(id);
     },
   };
 

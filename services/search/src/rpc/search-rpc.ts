@@ -96,7 +96,7 @@ export function searchService(deps: { store: DirectoryStore; cache: DirectoryCac
         );
         if (!checked.ok) throw refuse(checked.problem);
         const saved = await store.upsert(checked.value);
-        await cache.invalidateProfile(saved.id);
+        await cache.invalidateListing(saved.id);
         return { profile: profileMessage(saved) };
       },
 
@@ -130,15 +130,17 @@ export function searchService(deps: { store: DirectoryStore; cache: DirectoryCac
           await reference(),
         );
         if (!checked.ok) throw refuse(checked.problem);
-        const page = await store.search(checked.value);
-        return { items: page.items.map(profileMessage), nextCursor: page.next ? encodeCursor(page.next) : '' };
+        return cache.searchPage(checked.value, async () => {
+          const page = await store.search(checked.value);
+          return { items: page.items.map(profileMessage), nextCursor: page.next ? encodeCursor(page.next) : '' };
+        });
       },
 
       async verifyProfessional(req) {
         const id = checkId(req.professionalId);
         const verified = await store.verify(id, isUuid(req.adminId) ? req.adminId.toLowerCase() : undefined);
         if (!verified) throw professionalNotFound();
-        await cache.invalidateProfile(id);
+        await cache.invalidateListing(id);
         return { profile: profileMessage(verified) };
       },
 

@@ -1,5 +1,7 @@
+import { createHash, randomUUID } from 'node:crypto';
 import { CacheAside, type Cache } from '@cryptocare/cache';
 import type { Logger } from '@cryptocare/platform';
+import type { SearchCriteria } from '../domain/search-criteria';
 
 /** ARCHITECTURE section 7: reference lists 1 h, profiles 15 min. */
 export const REFERENCE_TTL_SECONDS = 60 * 60;
@@ -11,6 +13,20 @@ export const PROFILE_TTL_SECONDS = 15 * 60;
  * commit: the commit happens after its handler returns).
  */
 export const SECOND_INVALIDATION_MS = 1_000;
+/**
+ * Search pages, by default (SEARCH_CACHE_SECONDS). A page is cached whole under its checked criteria
+ * and the directory's generation. Why: a search is the platform's most expensive read (several ms of
+ * PostgreSQL at 50 000 profiles, bench/results/load-*), and people ask the same ones (a specialty in a
+ * city). What may be stale, and for how long:
+ *  - who is listed and what their profile says: never; saving, verifying or erasing a profile starts
+ *    a new generation, and every page cached before it is no longer read;
+ *  - the earliest free slot and the order by it: up to this long. A booking changes them every
+ *    second at peak, so following them would empty the cache as fast as it fills; a listing's "next
+ *    free" is a hint, and the professional's page and the booking itself read the slots afresh.
+ */
+export const SEARCH_TTL_SECONDS = 30;
+/** How long a generation marker lives: far longer than any page it governs. */
+const GENERATION_TTL_SECONDS = 24 * 60 * 60;
 
 /**
  * The search service's cache-aside reads. Values are JSON (the proto-shaped messages), so they
@@ -27,6 +43,8 @@ export class DirectoryCache {
     /** Namespace for a cache shared with other services (the embedded mode's); '' for Redis, which prefixes itself. */
     private readonly prefix = '',
     private readonly secondInvalidationMs = SECOND_INVALIDATION_MS,
+    /** 0: searches are not cached. */
+    private readonly searchTtlSeconds = SEARCH_TTL_SECONDS,
   ) {
     this.aside = new CacheAside(cache, 'search');
   }
@@ -38,6 +56,40 @@ export class DirectoryCache {
 
   profile<T>(id: string, load: () => Promise<T>): Promise<T> {
     return this.aside.getOrLoad(this.profileKey(id), PROFILE_TTL_SECONDS, load);
+  }
+
+  /** A search page, from the cache or `load` (one load per process for simultaneous misses). */
+  async searchPage<T>(criteria: SearchCriteria, load: () => Promise<T>): Promise<T> {
+    if (this.searchTtlSeconds <= 0) return load();
+    const generation = (await this.aside.peek<string>(this.generationKey())) ?? 'first';
+    const digest = createHash('sha256').update(JSON.stringify(criteria)).digest('base64url');
+    return this.aside.getOrLoad(`${this.prefix}search:v1:${generation}:${digest}`, this.searchTtlSeconds, load);
+  }
+
+  /**
+   * Starts a new generation of search pages (a profile was saved, verified or erased), now and again
+   * shortly after: as for a profile, a page loaded just before the change committed may be stored
+   * just after the first start. Never fails the change (it is committed); logged.
+   */
+  async invalidateSearches(): Promise<void> {
+    if (this.searchTtlSeconds <= 0) return;
+    const key = this.generationKey();
+    await this.newGeneration();
+    clearTimeout(this.pending.get(key));
+    const timer = setTimeout(() => {
+      this.pending.delete(key);
+      void this.newGeneration();
+    }, this.secondInvalidationMs);
+    timer.unref();
+    this.pending.set(key, timer);
+  }
+
+  private generationKey(): string {
+    return `${this.prefix}search:generation`;
+  }
+
+  private async newGeneration(): Promise<void> {
+    await this.aside.put(this.generationKey(), randomUUID(), GENERATION_TTL_SECONDS).catch((err: unknown) => this.logger.warn({ err }, 'starting a new generation of search pages failed'));
   }
 
   reference<T>(name: 'specialties' | 'countries', load: () => Promise<T>): Promise<T> {
@@ -60,12 +112,17 @@ export class DirectoryCache {
     this.pending.set(key, timer);
   }
 
+  /** A profile changed in what searches show (saved, verified, erased): it and every search page. */
+  async invalidateListing(id: string): Promise<void> {
+    await Promise.all([this.invalidateProfile(id), this.invalidateSearches()]);
+  }
+
   /** Runs the pending second invalidations now (before the cache closes at shutdown). */
   async flush(): Promise<void> {
     const keys = [...this.pending.keys()];
     for (const timer of this.pending.values()) clearTimeout(timer);
     this.pending.clear();
-    await Promise.all(keys.map((key) => this.forget(key)));
+    await Promise.all(keys.map((key) => (key === this.generationKey() ? this.newGeneration() : this.forget(key))));
   }
 
   private async forget(key: string): Promise<void> {
