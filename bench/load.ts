@@ -49,11 +49,24 @@ const parts = new Set((process.env.BENCH_PARTS ?? 'baselines,load,peak,endurance
 const services: ServiceName[] = ['gateway', 'identity', 'search', 'appointment', 'payment', 'video'];
 const admin = { email: 'admin@cryptocare.test', password: 'admin-password-1' };
 
+/** BENCH_CPU_PROFILE=dir: the gateway, search and appointment write V8 CPU profiles there when they stop. */
+const profiled = (service: string): Record<string, string> => (process.env.BENCH_CPU_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROFILE, service)}` } : {});
+
+/** The gateway replicas' refusals so far, by reason (http_server_shed_requests_total). */
+async function shedSoFar(platform: RunningPlatform, replicas: number): Promise<Record<string, number>> {
+  const totals: Record<string, number> = {};
+  for (let replica = 0; replica < replicas; replica++) {
+    const text = await (await fetch(platform.metricsUrl('gateway', replica))).text();
+    for (const [, reason, n] of text.matchAll(/^http_server_shed_requests_total\{reason="([^"]+)"\} (\d+)/gm)) totals[reason!] = (totals[reason!] ?? 0) + Number(n);
+  }
+  return totals;
+}
+
 async function startStack(replicas: number) {
   const scaled = { gateway: replicas, search: replicas, appointment: replicas };
   // Rate limits are per client address and every virtual user here is 127.0.0.1; the public
   // micro-cache at its production setting (test platforms turn it off).
-  const platform = await startPlatform({ logLevel: 'error', replicas: scaled, extraEnv: { gateway: { RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5' } } });
+  const platform = await startPlatform({ logLevel: 'error', replicas: scaled, extraEnv: { gateway: { RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5', ...(process.env.BENCH_MAX_IN_FLIGHT ? { MAX_IN_FLIGHT: process.env.BENCH_MAX_IN_FLIGHT } : {}), ...profiled('gateway') }, search: profiled('search'), appointment: profiled('appointment') } });
   await seedDemoDirectory(platform.gatewayUrl, admin);
   if (settings.directory > 0) {
     const seeded = await seedDirectory({ databaseUrl: infraUrls().databaseUrl, professionals: settings.directory, schemas: { search: platform.schemas.search, appointment: platform.schemas.appointment } });
@@ -119,6 +132,7 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
   const results = [];
   for (const plan of plans.filter((p) => parts.has(p.name.split(':')[0]!))) {
     process.stderr.write(`bench: ${plan.name}, ${plan.rampSeconds} s ramp + ${plan.holdSeconds} s\n`);
+    let shedBefore: Record<string, number> = {};
     const { stats, measured: cpuFigures } = await runPhase(
       plan,
       (next) => (phase = next),
@@ -126,12 +140,17 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
         const ctx: JourneyContext = { gateway, streams, accounts, directory, phase: () => phase, bookingShare: settings.bookingShare, thinkMs: settings.thinkMs, running };
         return patientVisit(ctx);
       },
-      () => measureCpu(pidsOf(platform)),
+      () => {
+        void shedSoFar(platform, 1).then((totals) => (shedBefore = totals));
+        return measureCpu(pidsOf(platform));
+      },
     );
+    const shedAfter = await shedSoFar(platform, 1);
+    const shed = Object.fromEntries(Object.entries(shedAfter).map(([reason, n]) => [reason, n - (shedBefore[reason] ?? 0)]));
     // Offered: what the users would ask if every answer were instant (one action per pause).
     const offered = Math.round(plan.users / (settings.thinkMs / 1000));
     const achieved = Math.round([...stats.routes.values()].reduce((n, r) => n + r.count + r.failures, 0) / stats.seconds);
-    results.push({ ...plan, offeredPerSecond: offered, achievedPerSecond: achieved, routes: Object.fromEntries([...stats.routes].map(([label, r]) => [label, { ...r.summary(), errors: r.errors(label === routes.book ? [409] : []) }])), cpu: cpuFigures });
+    results.push({ ...plan, offeredPerSecond: offered, achievedPerSecond: achieved, routes: Object.fromEntries([...stats.routes].map(([label, r]) => [label, { ...r.summary(), errors: r.errors(label === routes.book ? [409] : []) }])), cpu: cpuFigures, shed });
   }
   await gateway.close();
   await streams.close();
@@ -188,7 +207,8 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
     lines.push(`## ${r.name}`, '', `Hold ${r.holdSeconds} s after a ${r.rampSeconds} s ramp. Offered ${r.offeredPerSecond} req/s (if answers were instant), achieved ${r.achievedPerSecond} req/s.`, '');
     lines.push('| route | count | p50 | p95 | p99 | max | errors | statuses |', '|---|---|---|---|---|---|---|---|');
     for (const [label, s] of Object.entries(r.routes)) lines.push(`| ${label} | ${s.count} | ${s.p50} ms | ${s.p95} ms | ${s.p99} ms | ${s.max} ms | ${s.errors} | ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')}${s.failures ? `, no answer: ${s.failures}` : ''} |`);
-    lines.push('', `CPU (cores) during the hold: ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
+    lines.push('', `CPU (cores) during the hold: ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+    lines.push(`Refused by the gateway during the hold (503 OVERLOADED), by signal: ${Object.entries(r.shed).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}.`, '');
   }
   if (scale.length > 0) lines.push('## Scale-out (read mix saturated, 128 in flight)', '', '| processes of gateway, search, appointment | answers/s | failed | statuses |', '|---|---|---|---|');
   for (const s of scale) lines.push(`| ${s.replicas} | ${s.perSecond} | ${s.failed} | ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')} |`);
