@@ -18,6 +18,11 @@
 // A window judges latency only with enough answers in it (minSamples): a few slow sign-ins on a busy
 // machine (argon2; the embedded mode on a CI runner) are no queue, and once cut the bound to its
 // floor and refused ordinary traffic.
+// The floor is 16, not lower: at the floor every window looks "queued" (a handful in flight is 80 % of
+// a tiny bound), so a bound of 4 stayed there at 2 000 users and refused 44 % of the traffic, and at 800
+// users with the machine half idle it still refused 2.5 % (bench/results/load-2026-12-02.md). With 16,
+// the 2 000 users were refused 16 % and the 800 users 0.1 %, and at 5x overload the requests accepted
+// kept a p95 of 154 ms, within the plan's 500 ms (bench/results/overload-2026-12-02.md).
 
 export interface ConcurrencyLimitOptions {
   /** The most requests at once, whatever the latency (MAX_IN_FLIGHT). */
@@ -40,7 +45,7 @@ export interface ConcurrencyLimitOptions {
   littleShare: number;
 }
 
-export const defaultConcurrencyLimit: Omit<ConcurrencyLimitOptions, 'max'> = { min: 4, windowMs: 250, slowShare: 0.05, backoff: 0.75, queueShare: 0.8, growth: 0.1, minSamples: 20, littleShare: 0.5 };
+export const defaultConcurrencyLimit: Omit<ConcurrencyLimitOptions, 'max'> = { min: 16, windowMs: 250, slowShare: 0.05, backoff: 0.75, queueShare: 0.8, growth: 0.1, minSamples: 20, littleShare: 0.5 };
 
 export class ConcurrencyLimit {
   private current: number;
