@@ -59,9 +59,9 @@ export class CacheAside {
     return this.cache.del(...keys);
   }
 
-  /** The cached value, or undefined when absent or the cache is unreachable (not counted). */
+  /** The cached value, or undefined when absent (not counted; rejects when the cache is unreachable). */
   peek<T>(key: string): Promise<T | undefined> {
-    return this.cache.get<T>(key).catch(() => undefined);
+    return this.cache.get<T>(key);
   }
 
   /** Stores a value as it is (a marker the service keeps itself, not a copy of the source). */

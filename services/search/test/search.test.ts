@@ -616,6 +616,38 @@ describe('search service (real PostgreSQL)', () => {
       }
     });
 
+    it('reads a search through when the cache cannot tell the generation (never a page of an older one)', async () => {
+      // A cache that answers every key but the generation marker, as a flapping Redis may.
+      let generationUnreadable = false;
+      class FlappingCache extends MemoryCache {
+        override async get<T>(key: string): Promise<T | undefined> {
+          if (generationUnreadable && key.endsWith('search:generation')) throw new Error('connection reset');
+          return super.get<T>(key);
+        }
+      }
+      const cached = await main(
+        { DATABASE_URL: infraUrls().databaseUrl, DATABASE_SCHEMA: schema, GRPC_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'silent', NODE_ENV: 'test', SEARCH_CACHE_SECONDS: '30' },
+        { bus: new InProcessBus(), cache: new FlappingCache() },
+      );
+      const cachedClient: Client = createGrpcClient(search, 'SearchService', `127.0.0.1:${cached.grpcPort}`, { deadlineMs: 5_000 });
+      const cities = async (query: string) => (await cachedClient.searchProfessionals({ query })).items.map((i) => i.city);
+      try {
+        const t = token();
+        // Cached before any generation exists: an empty page.
+        expect(await cities(t)).toEqual([]);
+        const { profile: saved } = await cachedClient.upsertProfile({ profile: profile({ bio: t, city: 'Lugano', ...LUGANO }) });
+        await cachedClient.verifyProfessional({ professionalId: saved!.id });
+        expect(await cities(t)).toEqual(['Lugano']);
+        generationUnreadable = true;
+        expect(await cities(t)).toEqual(['Lugano']);
+        generationUnreadable = false;
+        expect(await cities(t)).toEqual(['Lugano']);
+      } finally {
+        cachedClient.close();
+        await cached.stop();
+      }
+    });
+
     it('caches the reference lists', async () => {
       const { specialties } = await client.listSpecialties({});
       expect(specialties).toEqual(expect.arrayContaining([{ code: 'cardiology', name: 'Cardiology' }, { code: 'general-practice', name: 'General practice' }]));

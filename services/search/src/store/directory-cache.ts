@@ -61,7 +61,12 @@ export class DirectoryCache {
   /** A search page, from the cache or `load` (one load per process for simultaneous misses). */
   async searchPage<T>(criteria: SearchCriteria, load: () => Promise<T>): Promise<T> {
     if (this.searchTtlSeconds <= 0) return load();
-    const generation = (await this.aside.peek<string>(this.generationKey())) ?? 'first';
+    let generation: string;
+    try {
+      generation = (await this.aside.peek<string>(this.generationKey())) ?? 'first';
+    } catch {
+      return load(); // without the generation no page can be trusted: read through
+    }
     const digest = createHash('sha256').update(JSON.stringify(criteria)).digest('base64url');
     return this.aside.getOrLoad(`${this.prefix}search:v1:${generation}:${digest}`, this.searchTtlSeconds, load);
   }
