@@ -14,7 +14,7 @@ endif
 export PATH := $(NODE_BIN):$(PATH)
 export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
 
-.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload bench-failover bench-lighthouse bench-profile breaking seed faults
+.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload bench-failover bench-lighthouse bench-profile bench-db-reads breaking seed faults
 
 help:
 	@echo "make dev         run the whole platform and the web client on http://localhost:8080 (embedded, npm packages only)"
@@ -26,6 +26,7 @@ help:
 	@echo "make seed        a realistic directory of 50 000 professionals in the local PostgreSQL (docs/search.md)"
 	@echo "make bench-load  the plan's load tests (2 000 users, 5x peak, endurance, scale-out)"
 	@echo "make bench-profile  each read route saturated alone under the CPU profiler: the heaviest functions per service"
+	@echo "make bench-db-reads  a profile read and a search page at 50 000 profiles: service CPU through Prisma vs pg"
 	@echo "make bench-overload  5x the read capacity, open loop: load shedding, latency, recovery (bench/overload.ts)"
 	@echo "make bench-failover  50 bookings with the primary payment provider stopped: time to an invoice (bench/failover.ts)"
 	@echo "make faults      the fault-injection suite: >= 1 000 bookings through Kafka, PostgreSQL, Redis and service failures, then the invariant checker"
@@ -114,6 +115,10 @@ bench-lighthouse: install browser
 # Where the read path spends its CPU: each read route saturated alone under V8's profiler (bench/profile.ts).
 bench-profile: install infra-up
 	source scripts/infra/env.sh && npx tsx bench/profile.ts
+
+# A profile read and a search page at 50 000 profiles: the service's CPU per query through Prisma and through pg.
+bench-db-reads: install infra-up
+	source scripts/infra/env.sh && npx tsx bench/db-reads.ts
 
 # The long fault-injection run (docs/operations/faults.md): its own PostgreSQL/Redis/Kafka on loopback
 # ports 17432/17379/17092 (data in .data/faults-infra, torn down at the end), every service its own

@@ -9,8 +9,26 @@ import pg from 'pg';
  * its own database is a change of DATABASE_URL only, and no `search_path` is needed at run time
  * (PgBouncer in transaction mode rejects startup options).
  */
-export function prismaAdapter(databaseUrl: string, schema: string, pool: pg.PoolConfig = {}): PrismaPg {
-  return new PrismaPg({ connectionString: databaseUrl, max: 10, ...pool }, { schema });
+export function prismaAdapter(database: string | pg.Pool, schema: string, pool: pg.PoolConfig = {}): PrismaPg {
+  // A pool of the service's own (databasePool): the service ends it after $disconnect.
+  if (typeof database !== 'string') return new PrismaPg(database, { schema });
+  return new PrismaPg({ connectionString: database, max: 10, ...pool }, { schema });
+}
+
+/**
+ * The connection pool of a service's database, shared by its PrismaClient (prismaAdapter) and the
+ * hot reads that skip Prisma. Why skip it there: every Prisma call, a raw one too, goes through the
+ * query compiler (wasm) and Prisma's result mapping; at 50 000 profiles a profile read by id
+ * costs the service 0.74-0.98 ms of CPU through Prisma and 0.08-0.09 ms through pg, a search page
+ * 0.52-0.60 ms against 0.19-0.22 ms (`make bench-db-reads`, bench/results/db-reads-*.md).
+ * Writes and transactions stay with Prisma.
+ */
+export function databasePool(databaseUrl: string, config: pg.PoolConfig = {}): pg.Pool {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, ...config });
+  // An idle connection's error (a server restart) must not crash the process: the next query
+  // meets it and answers UNAVAILABLE (outage.ts). Prisma adds a listener of its own once connected.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 /**

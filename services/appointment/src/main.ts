@@ -2,7 +2,7 @@
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { MemoryCache, RedisCache, type Cache } from '@cryptocare/cache';
 import { search } from '@cryptocare/contracts';
-import { backendEnv, createGrpcClient, createLogger, grpcTarget, loadConfig, type Logger, prismaAdapter, runAsProcess, transactionOptions, z } from '@cryptocare/platform';
+import { backendEnv, createGrpcClient, createLogger, databasePool, grpcTarget, loadConfig, type Logger, prismaAdapter, runAsProcess, transactionOptions, z } from '@cryptocare/platform';
 import { busFromEnv, endpointsFrom, hostService, Outbox, type EventBus } from '@cryptocare/events';
 import { PrismaClient } from './generated/prisma';
 import { Bookings } from './bookings';
@@ -32,14 +32,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const config = loadConfig(appointmentEnv, env);
   const logger = shared.logger?.child({ service: SERVICE }) ?? createLogger(SERVICE, config.LOG_LEVEL);
   const schema = config.DATABASE_SCHEMA;
-  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema), transactionOptions });
+  const pool = databasePool(config.DATABASE_URL);
+  const db = new PrismaClient({ adapter: prismaAdapter(pool, schema), transactionOptions });
   const bus = shared.bus ?? busFromEnv(config.KAFKA_BROKERS, SERVICE, logger);
   const outbox = new Outbox(schema, SERVICE);
   const cache = shared.cache ?? (config.REDIS_URL ? new RedisCache(config.REDIS_URL, SERVICE) : new MemoryCache());
   // RedisCache prefixes its keys with the service; a shared in-process cache needs it in the key.
   // No readiness check on the cache: without it slots are read from PostgreSQL, slower but correct.
   const slotsCache = new SlotsCache(cache, logger, shared.cache ? `${SERVICE}:` : '');
-  const store = new AppointmentStore(db, outbox, schema, slotsCache);
+  const store = new AppointmentStore(db, pool, outbox, schema, slotsCache);
   const bookings = new Bookings(store, { invoiceTtlMinutes: config.INVOICE_TTL_MINUTES, onchainMarginMinutes: config.ONCHAIN_MARGIN_MINUTES });
   const searchClient = createGrpcClient(search, 'SearchService', config.SEARCH_ADDR, { deadlineMs: 1_000 });
 
@@ -72,7 +73,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     },
   };
 
-  return hostService({
+  const hosted = await hostService({
     name: SERVICE,
     logger,
     ...endpointsFrom(config),
@@ -85,6 +86,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     consumers: appointmentConsumers(bookings),
     background: [bookingSweeper],
   });
+  return {
+    ...hosted,
+    async stop() {
+      await hosted.stop();
+      await pool.end(); // after Prisma's $disconnect, which no longer uses it
+    },
+  };
 }
 
 if (require.main === module) runAsProcess(SERVICE, () => main());

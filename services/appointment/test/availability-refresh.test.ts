@@ -23,7 +23,7 @@ describe('earliest free slot as time passes (real PostgreSQL)', () => {
     schema = await migratedSchema('appointment');
     db = new PrismaClient({ adapter: prismaAdapter(infraUrls().databaseUrl, schema) });
     pool = new pg.Pool({ connectionString: infraUrls().databaseUrl, max: 2 });
-    store = new AppointmentStore(db, new Outbox(schema, 'appointment'), schema);
+    store = new AppointmentStore(db, pool, new Outbox(schema, 'appointment'), schema);
     bookings = new Bookings(store, { invoiceTtlMinutes: 15, onchainMarginMinutes: 30 });
     // Every day 09:00–10:00 UTC, 30-minute slots, 60 minutes' notice; one professional with no rule
     // inside a one-day horizon on the days tested (a Sunday-only rule, horizon 1 day, from a Monday).

@@ -2,7 +2,7 @@
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { MemoryCache, RedisCache, type Cache } from '@cryptocare/cache';
 import { busFromEnv, endpointsFrom, hostService, Outbox, type EventBus } from '@cryptocare/events';
-import { backendEnv, createLogger, loadConfig, z, type Logger, prismaAdapter, type ReadinessCheck, runAsProcess, transactionOptions } from '@cryptocare/platform';
+import { backendEnv, createLogger, databasePool, loadConfig, z, type Logger, prismaAdapter, type ReadinessCheck, runAsProcess, transactionOptions } from '@cryptocare/platform';
 import { PrismaClient } from './generated/prisma';
 import { searchConsumers } from './events/search-consumers';
 import { searchService } from './rpc/search-rpc';
@@ -28,18 +28,19 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const config = loadConfig(searchEnv, env);
   const logger = shared.logger?.child({ service: SERVICE }) ?? createLogger(SERVICE, config.LOG_LEVEL);
   const schema = config.DATABASE_SCHEMA;
-  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema), transactionOptions });
+  const primary = databasePool(config.DATABASE_URL);
+  const db = new PrismaClient({ adapter: prismaAdapter(primary, schema), transactionOptions });
   // The search itself tolerates replication lag; profile reads and writes stay on the primary.
-  const replica = config.DATABASE_REPLICA_URL ? new PrismaClient({ adapter: prismaAdapter(config.DATABASE_REPLICA_URL, schema), transactionOptions }) : undefined;
+  const replica = config.DATABASE_REPLICA_URL ? databasePool(config.DATABASE_REPLICA_URL) : undefined;
   const bus = shared.bus ?? busFromEnv(config.KAFKA_BROKERS, SERVICE, logger);
   const cache = shared.cache ?? (config.REDIS_URL ? new RedisCache(config.REDIS_URL, SERVICE) : new MemoryCache());
   // RedisCache prefixes its keys with the service; a shared in-process cache needs it in the key.
   const directoryCache = new DirectoryCache(cache, logger, shared.cache ? `${SERVICE}:` : '', SECOND_INVALIDATION_MS, config.SEARCH_CACHE_SECONDS);
   const outbox = new Outbox(schema, SERVICE);
-  const store = new DirectoryStore(db, outbox, schema, replica);
+  const store = new DirectoryStore(db, outbox, schema, primary, replica);
 
   const readiness: Record<string, ReadinessCheck> = {};
-  if (replica) readiness.replica = async () => void (await replica.$queryRawUnsafe('SELECT 1'));
+  if (replica) readiness.replica = async () => void (await replica.query('SELECT 1'));
   // No readiness check on the cache: without it every read goes to PostgreSQL, slower but correct.
 
   const hosted = await hostService({
@@ -61,7 +62,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
       await hosted.stop();
       await directoryCache.flush();
       if (!shared.cache) await cache.close();
-      await replica?.$disconnect();
+      await primary.end();
+      await replica?.end();
     },
   };
 }

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { DateTime } from 'luxon';
 import { table, type Outbox, type SqlTx } from '@cryptocare/events';
@@ -68,6 +69,8 @@ interface SlotInputsRow {
 export class AppointmentStore {
   constructor(
     private readonly db: PrismaClient,
+    /** The pool under `db`, for the slot listing's read (databasePool says why not through Prisma). */
+    private readonly pool: pg.Pool,
     readonly outbox: Outbox,
     private readonly schema: string,
     private readonly slotsCache?: SlotsCache,
@@ -117,7 +120,7 @@ export class AppointmentStore {
    */
   private async slotInputsRead(professionalId: string, busyFrom: Date, busyTo: Date): Promise<SlotInputs> {
     const t = (name: string) => table(this.schema, name);
-    const rows = await this.db.$queryRawUnsafe<SlotInputsRow[]>(
+    const { rows } = await this.pool.query<SlotInputsRow>(
       `SELECT s.professional_id::text AS professional_id, s.time_zone, s.rules, s.slot_minutes, s.buffer_minutes, s.minimum_notice_minutes, s.horizon_days,
               COALESCE((SELECT json_agg(json_build_object('date', to_char(o.date, 'YYYY-MM-DD'), 'ranges', o.ranges) ORDER BY o.date)
                           FROM ${t('date_overrides')} o WHERE o.professional_id = s.professional_id AND o.date >= $2::date), '[]'::json) AS overrides,
@@ -128,11 +131,7 @@ export class AppointmentStore {
                          WHERE a.professional_id = s.professional_id AND a.status IN (${ACTIVE.map((status) => `'${status}'`).join(', ')})
                            AND a.start_at < $5::timestamptz AND a.end_at > $4::timestamptz), '[]'::json) AS busy
          FROM ${t('schedules')} s WHERE s.professional_id = $1::uuid`,
-      professionalId,
-      isoDateOf(new Date(Date.now() - DAY_MS)),
-      new Date(Date.now() - DAY_MS).toISOString(),
-      busyFrom.toISOString(),
-      busyTo.toISOString(),
+      [professionalId, isoDateOf(new Date(Date.now() - DAY_MS)), new Date(Date.now() - DAY_MS).toISOString(), busyFrom.toISOString(), busyTo.toISOString()],
     );
     const row = rows[0];
     if (!row) return { schedule: undefined, timeOff: [], busy: [] };

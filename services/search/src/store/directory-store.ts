@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { auditEvent, table, type Outbox, type SqlTx } from '@cryptocare/events';
 import type { PrismaClient, Professional } from '../generated/prisma';
 import { EARTH_RADIUS_KM, chordKm } from '../domain/geo';
@@ -74,7 +75,8 @@ function profileUpdated(row: Professional) {
   return { professionalId: row.id, verified: row.verified, timeZone: row.timeZone, reviewState: reviewState(row) };
 }
 
-interface SearchRow {
+/** A profile as the hot reads select it (PROFILE_COLUMNS), through pg rather than Prisma. */
+interface ProfileRow {
   id: string;
   display_name: string;
   specialties: string[] | null;
@@ -91,9 +93,20 @@ interface SearchRow {
   verified: boolean;
   /** ISO text: the driver adapter's Date handling of raw results is not relied upon. */
   next_available_at: string | null;
+  rejected_at?: Date | null;
+  rejected_by?: string | null;
+  rejection_reason?: string | null;
+}
+
+interface SearchRow extends ProfileRow {
   distance_km: number | null;
   chord_km: number | null;
 }
+
+/** The columns of a ProfileRow (price as text: numeric would lose its two decimals). */
+const PROFILE_COLUMNS = `id::text AS id, display_name, specialties, languages, country, city, latitude, longitude,
+    price_amount::text AS price_amount, price_currency, consultation_minutes, time_zone, bio, verified,
+    to_char(next_available_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS next_available_at`;
 
 /** search's tables, through Prisma (and raw SQL where the query is beyond it). */
 export class DirectoryStore {
@@ -103,8 +116,10 @@ export class DirectoryStore {
     private readonly db: PrismaClient,
     private readonly outbox: Outbox,
     private readonly schema: string,
+    /** The pool under `db`, for the hot reads by id (profile pages). */
+    private readonly primary: pg.Pool,
     /** A replica for lag-tolerant reads (the search itself); the primary when there is none. */
-    private readonly readDb: PrismaClient = db,
+    private readonly replica: pg.Pool = primary,
   ) {
     this.professionals = table(schema, 'professionals');
   }
@@ -134,8 +149,11 @@ export class DirectoryStore {
   }
 
   async find(id: string): Promise<ProfileRecord | undefined> {
-    const row = await this.db.professional.findUnique({ where: { id } });
-    return row ? record(row) : undefined;
+    const { rows } = await this.primary.query<ProfileRow>(
+      `SELECT ${PROFILE_COLUMNS}, rejected_at, rejected_by::text AS rejected_by, rejection_reason FROM ${this.professionals} WHERE id = $1::uuid`,
+      [id],
+    );
+    return rows[0] ? profileOf(rows[0]) : undefined;
   }
 
   /**
@@ -223,7 +241,7 @@ export class DirectoryStore {
    */
   async search(criteria: SearchCriteria): Promise<SearchPage> {
     const { sql, params } = searchStatement(this.schema, criteria);
-    const rows = await this.readDb.$queryRawUnsafe<SearchRow[]>(sql, ...params);
+    const { rows } = await this.replica.query<SearchRow>(sql, params);
     const more = rows.length > criteria.limit;
     const items = rows.slice(0, criteria.limit).map(hit);
     const last = items[items.length - 1];
@@ -270,9 +288,7 @@ export function searchStatement(schema: string, criteria: SearchCriteria): { sql
   if (criteria.availableBefore) where.push(`next_available_at <= ${param(criteria.availableBefore, 'timestamptz')}`);
   if (criteria.maxPrice) where.push(`price_amount <= ${param(criteria.maxPrice, 'numeric')}`);
 
-  const columns = `id::text AS id, display_name, specialties, languages, country, city, latitude, longitude,
-    price_amount::text AS price_amount, price_currency, consultation_minutes, time_zone, bio, verified,
-    to_char(next_available_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS next_available_at`;
+  const columns = PROFILE_COLUMNS;
   let sql: string;
   if (criteria.place) {
     const { latitude, longitude, radiusKm } = criteria.place;
@@ -329,8 +345,8 @@ export function typoTolerant(query: string): boolean {
   return !/["]|(^|\s)-|(^|\s)or(\s|$)/i.test(query);
 }
 
-function hit(row: SearchRow): SearchHit {
-  const result: SearchHit = {
+function profileOf(row: ProfileRow): ProfileRecord {
+  return {
     id: row.id,
     displayName: row.display_name,
     specialties: row.specialties ?? [],
@@ -346,9 +362,12 @@ function hit(row: SearchRow): SearchHit {
     bio: row.bio,
     verified: row.verified,
     nextAvailableAt: row.next_available_at ? new Date(row.next_available_at) : null,
-    // Only verified profiles are searched: none carries a rejection.
-    rejection: null,
+    rejection: row.rejected_at ? { at: row.rejected_at, by: row.rejected_by ?? null, reason: row.rejection_reason ?? '' } : null,
   };
+}
+
+function hit(row: SearchRow): SearchHit {
+  const result: SearchHit = profileOf(row);
   if (row.distance_km !== null) result.distanceKm = Number(row.distance_km);
   if (row.chord_km !== null) result.chordKm = Number(row.chord_km);
   return result;

@@ -1,0 +1,103 @@
+// What a hot read costs the service's own CPU through Prisma and through pg, at the plan's scale:
+// 50 000 profiles of the seeded directory in a test schema, the same statements both ways, one
+// query at a time (the database's own time is the same; what differs is the Node process's work:
+// Prisma's query compiler (wasm) and result mapping against pg's). Why it matters: at 2 000 users
+// the services' CPU is the limit (bench/results/load-*), and these reads are most of their calls.
+// Run: `make bench-db-reads` (BENCH_QUERIES per shape and round, default 1 500).
+import { execSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Outbox } from '@cryptocare/events';
+import { databasePool, prismaAdapter } from '@cryptocare/platform';
+import { infraUrls, migratedSchema } from '@cryptocare/testing';
+import { generateDirectory } from '@cryptocare/testing/src/directory-seed';
+import { PrismaClient } from '../services/search/src/generated/prisma';
+import type { SearchCriteria } from '../services/search/src/domain/search-criteria';
+import { writeSeedProfessionals } from '../services/search/src/seed/seed-directory';
+import { DirectoryStore, searchStatement } from '../services/search/src/store/directory-store';
+
+const PROFESSIONALS = 50_000;
+const queries = Number(process.env.BENCH_QUERIES ?? 1_500);
+
+/** Node CPU and wall time per call of `run` over `queries` calls. */
+async function measure(run: (i: number) => Promise<unknown>): Promise<{ cpuMs: number; wallMs: number }> {
+  for (let i = 0; i < 100; i++) await run(i); // warm: compiled code, pooled connections
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  for (let i = 0; i < queries; i++) await run(i);
+  const used = process.cpuUsage(cpu);
+  return { cpuMs: (used.user + used.system) / 1000 / queries, wallMs: (performance.now() - start) / queries };
+}
+
+async function main() {
+  const databaseUrl = infraUrls().databaseUrl;
+  const schema = await migratedSchema('search');
+  const pool = databasePool(databaseUrl, { max: 2 });
+  const prisma = new PrismaClient({ adapter: prismaAdapter(databaseUrl, schema, { max: 2 }) });
+  const store = new DirectoryStore(prisma, new Outbox(schema, 'search'), schema, pool);
+  try {
+    const now = new Date();
+    const rows = (function* () {
+      let i = 0;
+      for (const p of generateDirectory({ professionals: PROFESSIONALS, seed: 13 })) yield { ...p, nextAvailableAt: new Date(now.getTime() + (i++ % 720) * 3_600_000).toISOString() };
+    })();
+    await writeSeedProfessionals(pool, schema, rows, now);
+    const ids = (await pool.query<{ id: string }>(`SELECT id::text AS id FROM "${schema}".professionals ORDER BY id LIMIT 1000`)).rows.map((r) => r.id);
+    const searches: SearchCriteria[] = [
+      { limit: 20, specialty: 'dermatology', country: 'DE' },
+      { limit: 20, language: 'it' },
+      { limit: 20, place: { latitude: 47.3769, longitude: 8.5417, radiusKm: 25 } },
+      { limit: 20, query: 'Kardiologie Zürich' },
+    ];
+    const shapes: Array<[string, Record<'Prisma' | 'pg', (i: number) => Promise<unknown>>]> = [
+      [
+        'profile by id',
+        {
+          Prisma: (i) => prisma.professional.findUnique({ where: { id: ids[i % ids.length]! } }),
+          pg: (i) => store.find(ids[i % ids.length]!),
+        },
+      ],
+      [
+        'search page (4 filter shapes in turn)',
+        {
+          Prisma: (i) => {
+            const { sql, params } = searchStatement(schema, searches[i % searches.length]!);
+            return prisma.$queryRawUnsafe(sql, ...params);
+          },
+          pg: (i) => store.search(searches[i % searches.length]!),
+        },
+      ],
+    ];
+    const lines = [
+      `# Hot reads through Prisma and through pg, ${now.toISOString().slice(0, 10)} (commit ${execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim()})`,
+      '',
+      `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL on the same machine.`,
+      `Command: \`make bench-db-reads\`: ${PROFESSIONALS} profiles, ${queries} queries per shape and round, one at a time, two rounds each way (alternating).`,
+      '',
+      '| read | way | round | service CPU per query | wall time per query |',
+      '|---|---|---|---|---|',
+    ];
+    for (const [name, ways] of shapes) {
+      for (const round of [1, 2]) {
+        for (const way of ['Prisma', 'pg'] as const) {
+          const { cpuMs, wallMs } = await measure(ways[way]);
+          lines.push(`| ${name} | ${way} | ${round} | ${cpuMs.toFixed(3)} ms | ${wallMs.toFixed(3)} ms |`);
+          process.stderr.write(`${lines.at(-1)}\n`);
+        }
+      }
+    }
+    const file = path.join(__dirname, 'results', `db-reads-${now.toISOString().slice(0, 10)}.md`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    process.stdout.write(`${lines.join('\n')}\nwritten to ${path.relative(process.cwd(), file)}\n`);
+  } finally {
+    await prisma.$disconnect();
+    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await pool.end();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
