@@ -117,4 +117,13 @@ describe(`search query plans at ${PROFESSIONALS} profiles`, () => {
     for (const spelling of ['cardio', 'cardiologie', 'Kardiologie', 'cardiologia', 'cardiologue']) expect(await idsOf({ query: spelling })).toEqual(cardiology);
     expect(await count({ query: 'Kardiologie Zürich', country: 'CH' })).toBeGreaterThan(0);
   });
+
+  it('expands a place into each of its spellings once (each prefix term is one more partial match of the index)', async () => {
+    const prefixes = async (query: string) => {
+      const { rows } = await pool.query<{ q: string }>(`SELECT "${schema}".search_query($1)::text AS q`, [query]);
+      return [...rows[0]!.q.matchAll(/'([^']+)':\*/g)].map((m) => m[1]);
+    };
+    expect((await prefixes('Zürich')).sort()).toEqual(['zuerich', 'zurich', 'zurigo']);
+    expect((await prefixes('Kardiologie Genf')).sort()).toEqual(['cardiology', 'geneva', 'geneve', 'genf', 'ginevra', 'kardiologie']);
+  });
 });
