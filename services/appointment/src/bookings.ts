@@ -257,7 +257,7 @@ export class Bookings {
   async refreshPassedAvailability(now = new Date(), limit = 200): Promise<number> {
     return this.store.write(async (tx) => {
       const ids = await this.store.staleAvailability(tx, now, limit);
-      for (const id of ids) await this.store.publishAvailability(tx, id, now);
+      for (const id of ids) await this.store.publishAvailability(tx, id, now, true);
       return ids.length;
     });
   }

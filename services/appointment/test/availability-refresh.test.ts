@@ -1,5 +1,6 @@
 // search's nextAvailableAt stays true as time passes: appointment republishes a professional's
 // earliest free slot once the one it published can no longer be booked (the booking sweeper).
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { decodeEnvelope, Outbox } from '@cryptocare/events';
 import { prismaAdapter } from '@cryptocare/platform';
@@ -66,6 +67,25 @@ describe('earliest free slot as time passes (real PostgreSQL)', () => {
     expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T08:31:00.000Z'))).toBe(1);
     expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T08:32:00.000Z'))).toBe(0);
     expect((await published(professionalId)).at(-1)).toBe('2030-01-08T09:00:00.000Z');
+  });
+
+  it('republishes past a booking and a time off (read afresh by the sweep)', async () => {
+    const id = randomUUID();
+    await pool.query(
+      `INSERT INTO "${schema}".schedules (professional_id, time_zone, rules, slot_minutes, buffer_minutes, minimum_notice_minutes, horizon_days, updated_at)
+       VALUES ($1, 'UTC', $2::jsonb, 30, 0, 60, 30, now())`,
+      [id, JSON.stringify([1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start: '09:00', end: '10:00' })))],
+    );
+    await store.write((tx) => store.publishAvailability(tx, id, new Date('2030-01-07T07:00:00.000Z')));
+    // Tuesday taken behind the published answer's back: 09:00 booked, 09:30 off.
+    await pool.query(
+      `INSERT INTO "${schema}".appointments (id, patient_id, professional_id, start_at, end_at, status, hold_expires_at, price_amount, price_currency, updated_at)
+       VALUES ($1, $2, $3, '2030-01-08T09:00:00Z', '2030-01-08T09:30:00Z', 'confirmed', '2030-01-08T09:00:00Z', 120, 'CHF', now())`,
+      [randomUUID(), randomUUID(), id],
+    );
+    await pool.query(`INSERT INTO "${schema}".time_off (id, professional_id, start_at, end_at) VALUES ($1, $2, '2030-01-08T09:30:00Z', '2030-01-08T10:00:00Z')`, [randomUUID(), id]);
+    expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T08:31:00.000Z'))).toBeGreaterThanOrEqual(1);
+    expect(await published(id)).toEqual(['2030-01-07T09:00:00.000Z', '2030-01-09T09:00:00.000Z']);
   });
 
   it('looks again later when nothing was free (the horizon moves on)', async () => {
