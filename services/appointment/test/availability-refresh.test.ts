@@ -7,7 +7,7 @@ import { prismaAdapter } from '@cryptocare/platform';
 import { infraUrls, migratedSchema } from '@cryptocare/testing';
 import { Bookings } from '../src/bookings';
 import { PrismaClient } from '../src/generated/prisma';
-import { AppointmentStore, NO_SLOT_RECHECK_MS } from '../src/store/appointment-store';
+import { AppointmentStore, NO_SLOT_RECHECK_MS, finishedConsultationsStatement } from '../src/store/appointment-store';
 
 const professionalId = '0192f1a0-0000-7000-8000-0000000000f1';
 const closedId = '0192f1a0-0000-7000-8000-0000000000f2';
@@ -86,6 +86,20 @@ describe('earliest free slot as time passes (real PostgreSQL)', () => {
     await pool.query(`INSERT INTO "${schema}".time_off (id, professional_id, start_at, end_at) VALUES ($1, $2, '2030-01-08T09:30:00Z', '2030-01-08T10:00:00Z')`, [randomUUID(), id]);
     expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T08:31:00.000Z'))).toBeGreaterThanOrEqual(1);
     expect(await published(id)).toEqual(['2030-01-07T09:00:00.000Z', '2030-01-09T09:00:00.000Z']);
+  });
+
+  it('finds ended consultations from an index, not by reading every booking (the completion sweep)', async () => {
+    // 20 000 confirmed bookings to come, as a directory at scale holds: none has ended.
+    await pool.query(
+      `INSERT INTO "${schema}".appointments (id, patient_id, professional_id, start_at, end_at, status, hold_expires_at, price_amount, price_currency, updated_at)
+       SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), t, t + interval '30 minutes', 'confirmed', t, 120, 'CHF', now()
+         FROM generate_series(now() + interval '1 hour', now() + interval '400 days', interval '30 minutes') AS t`,
+    );
+    await pool.query(`ANALYZE "${schema}".appointments`);
+    const { rows } = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${finishedConsultationsStatement(schema)}`, [new Date(), 100]);
+    const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(plan).toContain('appointments_confirmed_by_end');
+    expect(plan).not.toContain('Seq Scan');
   });
 
   it('looks again later when nothing was free (the horizon moves on)', async () => {

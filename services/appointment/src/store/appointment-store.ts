@@ -384,12 +384,7 @@ export class AppointmentStore {
 
   /** Confirmed bookings whose consultation has ended, locked like `dueHolds`. */
   async finishedConsultations(tx: SqlTx, now: Date, limit = 100): Promise<string[]> {
-    const rows = await tx.$queryRawUnsafe<Array<{ id: string }>>(
-      `SELECT id::text AS id FROM ${table(this.schema, 'appointments')}
-       WHERE status = 'confirmed' AND end_at <= $1 ORDER BY end_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-      now,
-      limit,
-    );
+    const rows = await tx.$queryRawUnsafe<Array<{ id: string }>>(finishedConsultationsStatement(this.schema), now, limit);
     return rows.map((r) => r.id);
   }
 
@@ -480,6 +475,12 @@ export class AppointmentStore {
     );
     return rows.map((r) => r.id);
   }
+}
+
+/** Confirmed bookings whose consultation ended ($1 now, $2 how many), locked; index appointments_confirmed_by_end. */
+export function finishedConsultationsStatement(schema: string): string {
+  return `SELECT id::text AS id FROM ${table(schema, 'appointments')}
+           WHERE status = 'confirmed' AND end_at <= $1 ORDER BY end_at LIMIT $2 FOR UPDATE SKIP LOCKED`;
 }
 
 /** When no slot is free within the horizon, how soon to look again (the horizon moves on). */
