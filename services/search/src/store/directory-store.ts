@@ -91,7 +91,7 @@ interface ProfileRow {
   time_zone: string;
   bio: string;
   verified: boolean;
-  /** ISO text: the driver adapter's Date handling of raw results is not relied upon. */
+  /** ISO text at the column's millisecond precision: what a page's cursor carries back. */
   next_available_at: string | null;
   rejected_at?: Date | null;
   rejected_by?: string | null;
@@ -288,7 +288,6 @@ export function searchStatement(schema: string, criteria: SearchCriteria): { sql
   if (criteria.availableBefore) where.push(`next_available_at <= ${param(criteria.availableBefore, 'timestamptz')}`);
   if (criteria.maxPrice) where.push(`price_amount <= ${param(criteria.maxPrice, 'numeric')}`);
 
-  const columns = PROFILE_COLUMNS;
   let sql: string;
   if (criteria.place) {
     const { latitude, longitude, radiusKm } = criteria.place;
@@ -304,7 +303,7 @@ export function searchStatement(schema: string, criteria: SearchCriteria): { sql
       where.push(`(${chord} > ${after} OR (${chord} = ${after} AND id > ${param(criteria.after.id, 'uuid')}))`);
     }
     sql = `SELECT * FROM (
-             SELECT ${columns}, ${chord} AS chord_km,
+             SELECT ${PROFILE_COLUMNS}, ${chord} AS chord_km,
                     ${2 * EARTH_RADIUS_KM} * asin(least(1, ${chord} / ${2 * EARTH_RADIUS_KM})) AS distance_km
                FROM ${professionals} p
               WHERE ${where.join(' AND ')}
@@ -324,7 +323,7 @@ export function searchStatement(schema: string, criteria: SearchCriteria): { sql
       }
     }
     // Qualified (p.): unqualified, ORDER BY names the output columns (text), which no index serves.
-    sql = `SELECT ${columns}, NULL::float8 AS distance_km, NULL::float8 AS chord_km FROM ${professionals} p
+    sql = `SELECT ${PROFILE_COLUMNS}, NULL::float8 AS distance_km, NULL::float8 AS chord_km FROM ${professionals} p
             WHERE ${where.join(' AND ')}
             ORDER BY p.next_available_at ASC NULLS LAST, p.id
             LIMIT ${param(criteria.limit + 1, 'int')}`;
