@@ -26,7 +26,7 @@ help:
 	@echo "make seed        a realistic directory of 50 000 professionals in the local PostgreSQL (docs/search.md)"
 	@echo "make bench-load  the plan's load tests (2 000 users, 5x peak, endurance, scale-out)"
 	@echo "make bench-profile  each read route saturated alone under the CPU profiler: the heaviest functions per service"
-	@echo "make bench-db-reads  a profile read and a search page at 50 000 profiles: service CPU through Prisma vs pg"
+	@echo "make bench-db-reads  a profile read, a search page (50 000 profiles) and an outbox relay pass: service CPU through Prisma vs pg"
 	@echo "make bench-overload  5x the read capacity, open loop: load shedding, latency, recovery (bench/overload.ts)"
 	@echo "make bench-failover  50 bookings with the primary payment provider stopped: time to an invoice (bench/failover.ts)"
 	@echo "make faults      the fault-injection suite: >= 1 000 bookings through Kafka, PostgreSQL, Redis and service failures, then the invariant checker"

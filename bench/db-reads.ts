@@ -1,4 +1,4 @@
-// What a hot read costs the service's own CPU through Prisma and through pg, at the plan's scale:
+// What a hot read (and the outbox relay's pass) costs the service's own CPU through Prisma and through pg, at the plan's scale:
 // 50 000 profiles of the seeded directory in a test schema, the same statements both ways, one
 // query at a time (the database's own time is the same; what differs is the Node process's work:
 // Prisma's query compiler (wasm) and result mapping against pg's). Why it matters: at 2 000 users
@@ -8,8 +8,8 @@ import { execSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Outbox } from '@cryptocare/events';
-import { databasePool, prismaAdapter } from '@cryptocare/platform';
+import { createLogger, databasePool, prismaAdapter } from '@cryptocare/platform';
+import { InProcessBus, Outbox, OutboxRelay, poolDatabase } from '@cryptocare/events';
 import { infraUrls, migratedSchema } from '@cryptocare/testing';
 import { generateDirectory } from '@cryptocare/testing/src/directory-seed';
 import { PrismaClient } from '../services/search/src/generated/prisma';
@@ -36,6 +36,8 @@ async function main() {
   const pool = databasePool(databaseUrl, { max: 2 });
   const prisma = new PrismaClient({ adapter: prismaAdapter(databaseUrl, schema, { max: 2 }) });
   const store = new DirectoryStore(prisma, new Outbox(schema, 'search'), schema, pool);
+  const relayOn = (db: ConstructorParameters<typeof OutboxRelay>[0]['db']) => new OutboxRelay({ db, schema, bus: new InProcessBus(), logger: createLogger('bench', 'silent'), service: 'search' });
+  const relays = { Prisma: relayOn(prisma), pg: relayOn(poolDatabase(pool)) };
   try {
     const now = new Date();
     const rows = (function* () {
@@ -66,6 +68,14 @@ async function main() {
             return prisma.$queryRawUnsafe(sql, ...params);
           },
           pg: (i) => store.search(searches[i % searches.length]!),
+        },
+      ],
+      [
+        // Each service's relay runs a pass at least four times a second, and after every commit.
+        'outbox relay pass, nothing to publish',
+        {
+          Prisma: () => relays.Prisma.publishBatch(),
+          pg: () => relays.pg.publishBatch(),
         },
       ],
     ];

@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
+import type pg from 'pg';
 import { checkReadiness, gauge, startGrpcServer, startOpsServer, type ReadinessCheck, type ServiceRegistration } from '@cryptocare/platform';
 import type { EventBus, Subscription } from './bus';
 import { InProcessBus } from './in-process-bus';
 import { KafkaBus } from './kafka-bus';
 import { startIdempotentConsumer, type IdempotentConsumerOptions } from './consumer';
 import { Outbox, OutboxRelay } from './outbox';
-import { table, type SqlDatabase } from './sql';
+import { poolDatabase, table, type SqlDatabase } from './sql';
 
 const consumerLag = gauge('kafka_consumer_lag', 'Messages published but not yet consumed, per consumer group, topic and partition (measured on scrape)', [
   'consumergroup',
@@ -60,6 +61,11 @@ export interface HostedServiceOptions {
   grpc: { host: string; port: number; reflection: boolean };
   http: { host: string; port: number };
   db: SqlDatabase & { $disconnect(): Promise<void> };
+  /**
+   * The connection pool the service's PrismaClient runs on (databasePool): the outbox relay and the
+   * readiness probe query through it directly (poolDatabase), and stop() ends it after Prisma.
+   */
+  pool: pg.Pool;
   schema: string;
   bus: EventBus;
   /** Whether this process owns the bus (closes it on stop); false when it is shared (embedded). */
@@ -131,7 +137,8 @@ async function collectOnScrape(options: HostedServiceOptions, relay: OutboxRelay
  */
 export async function hostService(options: HostedServiceOptions): Promise<HostedService> {
   const { logger, db, schema, bus, outbox } = options;
-  const relay = new OutboxRelay({ db, schema, bus, logger, service: options.name });
+  const direct = poolDatabase(options.pool);
+  const relay = new OutboxRelay({ db: direct, schema, bus, logger, service: options.name });
   outbox.onCommitted(() => relay.wake());
   relay.start();
 
@@ -152,7 +159,7 @@ export async function hostService(options: HostedServiceOptions): Promise<Hosted
       if (draining) throw new Error('shutting down: draining in-flight work');
     },
     database: async () => {
-      await db.$queryRawUnsafe('SELECT 1');
+      await direct.$queryRawUnsafe('SELECT 1');
     },
     // Kafka answering a metadata request; a bus without a broker (in memory, PostgreSQL log) is ready.
     // Advisory (reported as degraded, not unready): every replica shares Kafka, and writes stay safe
@@ -185,6 +192,7 @@ export async function hostService(options: HostedServiceOptions): Promise<Hosted
       await ops.close();
       if (options.ownsBus) await bus.close();
       await db.$disconnect();
+      await options.pool.end(); // after Prisma's $disconnect, which no longer uses it
     },
   };
 }

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { createLogger } from '@cryptocare/platform';
+import { createLogger, databasePool } from '@cryptocare/platform';
 import { encodeEnvelope, eventTablesSql, hostService, InProcessBus, KafkaBus, newEvent, Outbox, type EventBus, type HostedService } from '@cryptocare/events';
 import { dropSchema, eventually, freshSchema, infraUrls, pgSqlDatabase } from '@cryptocare/testing';
 import type pg from 'pg';
@@ -21,7 +21,7 @@ async function readyz(service: HostedService): Promise<{ status: number; body: {
 }
 
 describe('hosted service: readiness and graceful stop (real PostgreSQL, real Kafka)', () => {
-  const { kafkaBrokers } = infraUrls();
+  const { databaseUrl, kafkaBrokers } = infraUrls();
   let schema: string;
   let pool: pg.Pool;
 
@@ -37,8 +37,9 @@ describe('hosted service: readiness and graceful stop (real PostgreSQL, real Kaf
       logger,
       grpc: { host: '127.0.0.1', port: 0, reflection: false },
       http: { host: '127.0.0.1', port: 0 },
-      // The pool belongs to the test, not to the service.
+      // The test's pool is not the service's: the host ends its own on stop.
       db: { ...pgSqlDatabase(pool), $disconnect: async () => undefined },
+      pool: databasePool(databaseUrl, { max: 2 }),
       schema,
       bus,
       ownsBus: true,
@@ -68,6 +69,22 @@ describe('hosted service: readiness and graceful stop (real PostgreSQL, real Kaf
     } finally {
       await reachable.stop();
     }
+  });
+
+  it('publishes the outbox through its own pool, not the service’s Prisma client, and ends that pool when it stops', async () => {
+    const bus = new InProcessBus();
+    const seen: string[] = [];
+    await bus.subscribe({ groupId: 'host-relay-watch', topics: ['appointment.events.v1'], fromBeginning: true, handle: async (message) => void seen.push(message.headers['event-id']!) });
+    const own = databasePool(databaseUrl, { max: 2 });
+    // Prisma's interactive transactions cost ~0.9 ms of CPU each: the relay must not use them.
+    const prismaLike = { ...pgSqlDatabase(pool), $transaction: () => Promise.reject(new Error('the relay used the Prisma client')), $disconnect: async () => undefined };
+    const service = await host(bus, { db: prismaLike, pool: own });
+    const outbox = new Outbox(schema, 'host-test');
+    const event = await pgSqlDatabase(pool).$transaction((tx) => outbox.add(tx, 'appointment.expired', 'a-relay', { appointmentId: 'a-relay' }));
+    service.relay.wake();
+    await eventually(async () => seen.includes(event.id));
+    await service.stop();
+    expect(own.ended).toBe(true);
   });
 
   it('answers 503 while stopping, and lets the consumer finish and record the event in hand', async () => {

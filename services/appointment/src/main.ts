@@ -78,6 +78,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     logger,
     ...endpointsFrom(config),
     db,
+    pool,
     schema,
     bus,
     ownsBus: !shared.bus,
@@ -86,13 +87,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     consumers: appointmentConsumers(bookings),
     background: [bookingSweeper],
   });
-  return {
-    ...hosted,
-    async stop() {
-      await hosted.stop();
-      await pool.end(); // after Prisma's $disconnect, which no longer uses it
-    },
-  };
+  return hosted;
 }
 
 if (require.main === module) runAsProcess(SERVICE, () => main());

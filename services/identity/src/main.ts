@@ -1,6 +1,6 @@
 // identity's composition root: reads the environment, picks the real adapters, starts.
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
-import { backendEnv, createLogger, dataRegion, loadConfig, type Logger, prismaAdapter, runAsProcess, transactionOptions, z } from '@cryptocare/platform';
+import { backendEnv, createLogger, databasePool, dataRegion, loadConfig, type Logger, prismaAdapter, runAsProcess, transactionOptions, z } from '@cryptocare/platform';
 import { busFromEnv, endpointsFrom, hostService, Outbox, type EventBus } from '@cryptocare/events';
 import { consumedTopics } from '@cryptocare/contracts';
 import { MemoryCache, RedisCache, RevocationList, type Cache } from '@cryptocare/cache';
@@ -59,7 +59,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const config = loadConfig(identityEnv, env);
   const logger = shared.logger?.child({ service: SERVICE }) ?? createLogger(SERVICE, config.LOG_LEVEL);
   const schema = config.DATABASE_SCHEMA;
-  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema), transactionOptions });
+  const pool = databasePool(config.DATABASE_URL);
+  const db = new PrismaClient({ adapter: prismaAdapter(pool, schema), transactionOptions });
   const bus = shared.bus ?? busFromEnv(config.KAFKA_BROKERS, SERVICE, logger);
   const outbox = new Outbox(schema, SERVICE);
   const keyRing = new SigningKeyRing(db, keyEncryptionFromEnv(config, logger), schema, { rotationDays: config.KEY_ROTATION_DAYS });
@@ -99,6 +100,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     logger,
     ...endpointsFrom(config),
     db,
+    pool,
     schema,
     bus,
     ownsBus: !shared.bus,

@@ -1,6 +1,6 @@
 // payment's composition root: reads the environment, picks the real adapters, starts.
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
-import { backendEnv, ConfigError, createLogger, loadConfig, type Logger, prismaAdapter, runAsProcess, transactionOptions, z } from '@cryptocare/platform';
+import { backendEnv, ConfigError, createLogger, databasePool, loadConfig, type Logger, prismaAdapter, runAsProcess, transactionOptions, z } from '@cryptocare/platform';
 import { busFromEnv, endpointsFrom, hostService, Outbox, type EventBus } from '@cryptocare/events';
 import { PrismaClient } from './generated/prisma';
 import { paymentConsumers } from './events/handlers';
@@ -120,7 +120,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const { providers, order } = providersFrom(config);
   const logger = shared.logger?.child({ service: SERVICE }) ?? createLogger(SERVICE, config.LOG_LEVEL);
   const schema = config.DATABASE_SCHEMA;
-  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema), transactionOptions });
+  const pool = databasePool(config.DATABASE_URL);
+  const db = new PrismaClient({ adapter: prismaAdapter(pool, schema), transactionOptions });
   const bus = shared.bus ?? busFromEnv(config.KAFKA_BROKERS, SERVICE, logger);
   const outbox = new Outbox(schema, SERVICE);
   const store = new PaymentStore(db, outbox, schema);
@@ -150,6 +151,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     logger,
     ...endpointsFrom(config),
     db,
+    pool,
     schema,
     bus,
     ownsBus: !shared.bus,

@@ -48,6 +48,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     logger,
     ...endpointsFrom(config),
     db,
+    pool: primary,
     schema,
     bus,
     ownsBus: !shared.bus,
@@ -62,7 +63,6 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
       await hosted.stop();
       await directoryCache.flush();
       if (!shared.cache) await cache.close();
-      await primary.end();
       await replica?.end();
     },
   };

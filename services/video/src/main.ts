@@ -2,7 +2,7 @@
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import { MemoryCache, RedisCache, type Cache } from '@cryptocare/cache';
 import { busFromEnv, endpointsFrom, hostService, Outbox, type EventBus } from '@cryptocare/events';
-import { backendEnv, ConfigError, createLogger, loadConfig, type Logger, prismaAdapter, runAsProcess, transactionOptions, z } from '@cryptocare/platform';
+import { backendEnv, ConfigError, createLogger, databasePool, loadConfig, type Logger, prismaAdapter, runAsProcess, transactionOptions, z } from '@cryptocare/platform';
 import { PrismaClient } from './generated/prisma';
 import { MeetingEvents } from './events/meeting-events';
 import { JitsiMeetingProvider } from './providers/jitsi';
@@ -115,7 +115,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const config = loadVideoConfig(env);
   const logger = shared.logger?.child({ service: SERVICE }) ?? createLogger(SERVICE, config.LOG_LEVEL);
   const schema = config.DATABASE_SCHEMA;
-  const db = new PrismaClient({ adapter: prismaAdapter(config.DATABASE_URL, schema), transactionOptions });
+  const pool = databasePool(config.DATABASE_URL);
+  const db = new PrismaClient({ adapter: prismaAdapter(pool, schema), transactionOptions });
   const bus = shared.bus ?? busFromEnv(config.KAFKA_BROKERS, SERVICE, logger);
   const cache = shared.cache ?? (config.REDIS_URL ? new RedisCache(config.REDIS_URL, SERVICE) : new MemoryCache());
   const outbox = new Outbox(schema, SERVICE);
@@ -164,6 +165,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     logger,
     ...endpointsFrom(config),
     db,
+    pool,
     schema,
     bus,
     ownsBus: !shared.bus,

@@ -65,6 +65,13 @@ interface SlotInputsRow {
   busy: Array<[number, number]>;
 }
 
+/** The columns of `appointments` under the names of Prisma's Appointment (the plain reads through the pool). */
+const APPOINTMENT_COLUMNS = `id::text AS id, patient_id::text AS "patientId", professional_id::text AS "professionalId", start_at AS "startAt", end_at AS "endAt",
+  blocked_until AS "blockedUntil", status, hold_expires_at AS "holdExpiresAt", price_amount::text AS "priceAmount", price_currency AS "priceCurrency",
+  invoice_id AS "invoiceId", meeting_join_url AS "meetingJoinUrl", meeting_provider AS "meetingProvider", meeting_password AS "meetingPassword",
+  idempotency_key AS "idempotencyKey", cancel_reason AS "cancelReason", cancelled_by AS "cancelledBy", no_show_by AS "noShowBy",
+  confirmed_at AS "confirmedAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
 /** appointment's tables, through Prisma; every change writes its events through the outbox. */
 export class AppointmentStore {
   constructor(
@@ -344,8 +351,10 @@ export class AppointmentStore {
     }
   }
 
-  find(id: string, tx: Tx | PrismaClient = this.db) {
-    return tx.appointment.findUnique({ where: { id } });
+  /** A booking by id: in `tx` through Prisma, or else a plain read through the pool (the RPC's GetAppointment). */
+  async find(id: string, tx?: Tx): Promise<Appointment | null> {
+    if (tx) return tx.appointment.findUnique({ where: { id } });
+    return (await this.appointmentsRead('id = $1::uuid', [id], 1))[0] ?? null;
   }
 
   /** Locks the booking for a state change inside `tx`. */
@@ -353,15 +362,28 @@ export class AppointmentStore {
     await tx.$queryRawUnsafe(`SELECT id FROM ${table(this.schema, 'appointments')} WHERE id = $1::uuid FOR UPDATE`, id);
   }
 
-  list(filter: { patientId?: string; professionalId?: string }, limit: number, cursor?: { startAt: Date; id: string }) {
-    return this.db.appointment.findMany({
-      where: {
-        ...filter,
-        ...(cursor ? { OR: [{ startAt: { gt: cursor.startAt } }, { startAt: cursor.startAt, id: { gt: cursor.id } }] } : {}),
-      },
-      orderBy: [{ startAt: 'asc' }, { id: 'asc' }],
-      take: limit,
-    });
+  /**
+   * A page of bookings in (start, id) order: a patient's ("my bookings", one of the hottest reads),
+   * a professional's calendar, or every booking for an admin. Through the pool, not Prisma
+   * (databasePool says why).
+   */
+  list(filter: { patientId?: string; professionalId?: string }, limit: number, cursor?: { startAt: Date; id: string }): Promise<Appointment[]> {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    if (filter.patientId) conditions.push(`patient_id = ${param(filter.patientId)}::uuid`);
+    if (filter.professionalId) conditions.push(`professional_id = ${param(filter.professionalId)}::uuid`);
+    if (cursor) conditions.push(`(start_at, id) > (${param(cursor.startAt.toISOString())}::timestamptz, ${param(cursor.id)}::uuid)`);
+    return this.appointmentsRead(conditions.join(' AND ') || 'true', params, limit);
+  }
+
+  /** Bookings matching `where` (SQL over this table's columns, its values in `params`), as Prisma's rows. */
+  private async appointmentsRead(where: string, params: unknown[], limit: number): Promise<Appointment[]> {
+    const { rows } = await this.pool.query<Omit<Appointment, 'priceAmount'> & { priceAmount: string }>(
+      `SELECT ${APPOINTMENT_COLUMNS} FROM ${table(this.schema, 'appointments')} WHERE ${where} ORDER BY start_at, id LIMIT ${Number(limit)}`,
+      params,
+    );
+    return rows.map((row) => ({ ...row, priceAmount: new Prisma.Decimal(row.priceAmount) }));
   }
 
   /** Applies a status change computed by the domain; a confirmation may hit the overlap constraint. */
