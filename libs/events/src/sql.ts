@@ -37,11 +37,19 @@ export function poolDatabase(pool: pg.Pool): SqlDatabase {
   });
   return {
     ...on(pool),
-    async $transaction<R>(fn: (tx: SqlTx) => Promise<R>) {
+    async $transaction<R>(fn: (tx: SqlTx) => Promise<R>, options?: { timeout?: number }) {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // A checked-out client's own errors (the server ending its session) are ours to handle: an
+      // 'error' event with no listener would end the process. The next query fails anyway.
+      const onError = (err: Error) => void (broken = err);
+      client.on('error', onError);
       try {
-        await client.query('BEGIN');
+        // Prisma's `timeout`, as PostgreSQL can keep it: a transaction left waiting longer than that
+        // between statements (the relay waiting on Kafka) has its session ended by the server, so
+        // its row locks and connection are not held for ever. One round trip (simple protocol).
+        const timeout = options?.timeout && Number.isSafeInteger(options.timeout) && options.timeout > 0 ? options.timeout : 0;
+        await client.query(timeout ? `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${timeout}` : 'BEGIN');
         const result = await fn(on(client));
         await client.query('COMMIT');
         return result;
@@ -50,6 +58,7 @@ export function poolDatabase(pool: pg.Pool): SqlDatabase {
         await client.query('ROLLBACK').catch((rollbackFailed: Error) => void (broken = rollbackFailed));
         throw err;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },
