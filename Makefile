@@ -116,7 +116,7 @@ bench-lighthouse: install browser
 bench-profile: install infra-up
 	source scripts/infra/env.sh && npx tsx bench/profile.ts
 
-# A profile read and a search page at 50 000 profiles: the service's CPU per query through Prisma and through pg.
+# A profile read, a search page (50 000 profiles) and an empty outbox relay pass: the service's CPU per call through Prisma and through pg.
 bench-db-reads: install infra-up
 	source scripts/infra/env.sh && npx tsx bench/db-reads.ts
 

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { BusMessage, EventBus, OutgoingMessage, SubscribeOptions, Subscription } from './bus';
-import { table } from './sql';
+import { inTransaction, table } from './sql';
 
 export interface PostgresLogBusOptions {
   /** The database that holds the log (embedded mode: the embedded PostgreSQL). */
@@ -93,7 +93,7 @@ export class PostgresLogBus implements EventBus {
 
   /** Creates the schema and tables if missing (idempotent, safe with several processes). */
   migrate(): Promise<void> {
-    this.ready ??= this.inTransaction(async (client) => {
+    this.ready ??= inTransaction(this.pool, async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('cryptocare.bus.migrate'))`);
       await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
       await client.query(`
@@ -125,7 +125,7 @@ export class PostgresLogBus implements EventBus {
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     await this.migrate();
-    await this.inTransaction(async (client) => {
+    await inTransaction(this.pool, async (client) => {
       // Until this transaction commits, no later publish on the topic can take a sequence number.
       await client.query(`SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, [this.schema, topic]);
       await client.query(
@@ -185,7 +185,7 @@ export class PostgresLogBus implements EventBus {
    */
   async sweep(): Promise<{ messages: number; offsets: number }> {
     await this.migrate();
-    return this.inTransaction(async (client) => {
+    return inTransaction(this.pool, async (client) => {
       const live = [...this.groups.keys()];
       if (live.length > 0) await client.query(`UPDATE ${this.offsets} SET updated_at = now() WHERE group_id = ANY($1::text[])`, [live]);
       const cutoff = new Date(Date.now() - this.retentionMs);
@@ -299,20 +299,5 @@ export class PostgresLogBus implements EventBus {
       if (group.stopped) return false;
     }
     return rows.length === this.batchSize;
-  }
-
-  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
   }
 }

@@ -76,7 +76,7 @@ describe('hosted service: readiness and graceful stop (real PostgreSQL, real Kaf
     const seen: string[] = [];
     await bus.subscribe({ groupId: 'host-relay-watch', topics: ['appointment.events.v1'], fromBeginning: true, handle: async (message) => void seen.push(message.headers['event-id']!) });
     const own = databasePool(databaseUrl, { max: 2 });
-    // Prisma's interactive transactions cost ~0.9 ms of CPU each: the relay must not use them.
+    // Prisma's interactive transactions cost ~0.7 ms of CPU each: the relay must not use them.
     const prismaLike = { ...pgSqlDatabase(pool), $transaction: () => Promise.reject(new Error('the relay used the Prisma client')), $disconnect: async () => undefined };
     const service = await host(bus, { db: prismaLike, pool: own });
     const outbox = new Outbox(schema, 'host-test');

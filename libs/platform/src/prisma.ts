@@ -21,7 +21,7 @@ export function prismaAdapter(database: string | pg.Pool, schema: string, pool: 
  * query compiler (wasm) and Prisma's result mapping; at 50 000 profiles a profile read by id
  * costs the service 0.74-0.98 ms of CPU through Prisma and 0.08-0.09 ms through pg, a search page
  * 0.52-0.60 ms against 0.19-0.22 ms (`make bench-db-reads`, bench/results/db-reads-*.md).
- * Writes and transactions stay with Prisma.
+ * Writes and transactions stay with Prisma, except the outbox relay's (poolDatabase in @cryptocare/events).
  */
 export function databasePool(databaseUrl: string, config: pg.PoolConfig = {}): pg.Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, ...config });
