@@ -15,6 +15,7 @@ import {
   DomainError,
   PROFESSIONAL_LEFT,
   type Caller,
+  type Interval,
   type Schedule,
 } from './domain';
 import { ERASED_USER, IdempotencyKeyTakenError, NoScheduleError, SlotTakenError, toBooking, type Appointment, type AppointmentStore } from './store/appointment-store';
@@ -38,6 +39,16 @@ export interface ProfessionalTerms {
 }
 
 /**
+ * Whether [startAt, …) is one of the professional's slots (else SLOT_NOT_AVAILABLE is thrown) and
+ * whether one of the `busy` bookings takes it. The exclusion constraint has the last word at the write.
+ */
+function judgeSlot(query: { schedule: Schedule; timeOff: Interval[]; busy: Interval[]; startAt: Date; now: Date }): 'free' | 'taken' {
+  const { busy, ...rest } = query;
+  if (!isBookableSlot({ ...rest, busy: [] })) throw new DomainError('SLOT_NOT_AVAILABLE', 'this time is not a free slot of this professional');
+  return busy.length === 0 || isBookableSlot(query) ? 'free' : 'taken';
+}
+
+/**
  * The booking use cases: each loads what it needs, asks the domain what happens, and persists the
  * result with its events in one transaction.
  */
@@ -53,10 +64,11 @@ export class Bookings {
       if (existing) return existing;
     }
     if (!input.terms.verified) throw new DomainError('SLOT_NOT_AVAILABLE', 'this professional does not take bookings yet');
-    const schedule = await this.store.schedule(input.professionalId);
+    // One statement through the pool, not four Prisma queries: the booking's own latency (p95 < 200 ms).
+    const { schedule, timeOff, busy } = await this.store.bookingInputs(input.professionalId, input.startAt);
     if (!schedule) throw new DomainError('SLOT_NOT_AVAILABLE', 'this professional has no schedule');
     const endAt = new Date(input.startAt.getTime() + schedule.slotMinutes * 60_000);
-    if ((await this.slotState(input.professionalId, schedule, input.startAt, endAt, now)) === 'taken') {
+    if (judgeSlot({ schedule, timeOff, busy, startAt: input.startAt, now }) === 'taken') {
       // The same request sent twice at once, the other one committed between our key lookup and
       // this read: the slot is taken by this very booking, which is the answer.
       const winner = input.idempotencyKey ? await this.store.findByIdempotencyKey(input.patientId, input.idempotencyKey) : null;
@@ -94,10 +106,10 @@ export class Bookings {
    * last word at the write.
    */
   private async slotState(professionalId: string, schedule: Schedule, startAt: Date, endAt: Date, now: Date, exceptId?: string): Promise<'free' | 'taken'> {
-    const query = { schedule, timeOff: await this.store.timeOff(professionalId), now, startAt };
-    if (!isBookableSlot({ ...query, busy: [] })) throw new DomainError('SLOT_NOT_AVAILABLE', 'this time is not a free slot of this professional');
+    const timeOff = await this.store.timeOff(professionalId);
+    judgeSlot({ schedule, timeOff, busy: [], startAt, now }); // not one of the slots: refused before reading the bookings
     const busy = await this.store.busy(professionalId, new Date(startAt.getTime() - 86_400_000), new Date(endAt.getTime() + 86_400_000), undefined, exceptId);
-    return isBookableSlot({ ...query, busy }) ? 'free' : 'taken';
+    return judgeSlot({ schedule, timeOff, busy, startAt, now });
   }
 
   /** payment.confirmed: confirm, or turn a too-late payment into a refund case. */
