@@ -45,7 +45,7 @@ const settings = {
    * consultations a month at its capacity of 1 000 active users, so 8 000 at the 2 000 users of the
    * load test: about 36 an hour over 22 days of 10 hours. 0.0125 makes about one booking a second at
    * 2 000 users, some 100 times that, so the booking path is under real load and its latencies
-   * have a sample (a p95 of ~120 bookings in the 2-minute hold).
+   * have a sample (a p95 of 170–180 bookings in the 2-minute hold, bench/results/load-2026-12-02.md).
    */
   bookingShare: env('BENCH_BOOKING_SHARE', 0.0125),
   /** The booking stress part's share: 4 bookings a second at 2 000 users (the mix measured until 2026-12-02). */

@@ -65,7 +65,7 @@ export class Bookings {
     }
     if (!input.terms.verified) throw new DomainError('SLOT_NOT_AVAILABLE', 'this professional does not take bookings yet');
     // One statement through the pool, not four Prisma queries: the booking's own latency (p95 < 200 ms).
-    const { schedule, timeOff, busy } = await this.store.bookingInputs(input.professionalId, input.startAt);
+    const { schedule, timeOff, busy } = await this.store.bookingInputs(input.professionalId, input.startAt, now);
     if (!schedule) throw new DomainError('SLOT_NOT_AVAILABLE', 'this professional has no schedule');
     const endAt = new Date(input.startAt.getTime() + schedule.slotMinutes * 60_000);
     if (judgeSlot({ schedule, timeOff, busy, startAt: input.startAt, now }) === 'taken') {

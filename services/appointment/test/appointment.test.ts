@@ -127,6 +127,9 @@ describe('appointment service (real PostgreSQL)', () => {
       status: status.FAILED_PRECONDITION,
       code: 'SLOT_NOT_AVAILABLE',
     });
+    // The first and last instants there are: refused with a code, never an internal error.
+    await expect(client.book({ patientId: otherPatient.userId, professionalId, startAt: '+275760-09-13T00:00:00.000Z' })).rejects.toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_RANGE' });
+    await expect(client.book({ patientId: otherPatient.userId, professionalId, startAt: '-271821-04-20T00:00:00.000Z' })).rejects.toMatchObject({ status: status.FAILED_PRECONDITION, code: 'SLOT_NOT_AVAILABLE' });
     const { slots } = await client.listSlots({ professionalId, from: nextMondayNine().toISOString(), to: new Date(nextMondayNine().getTime() + 4 * 3_600_000).toISOString() });
     expect(slots.map((s) => s.startAt)).not.toContain(start);
     await eventually(async () => published.find((e) => e.type === 'appointment.held' && e.subject === held!.id));

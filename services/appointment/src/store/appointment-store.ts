@@ -121,10 +121,15 @@ export class AppointmentStore {
   /**
    * What a booking starting at `startAt` is judged on, read now (never from the slots cache: a
    * stale copy could refuse a slot freed a moment ago): the schedule, time off, and the active
-   * bookings from a day before to two days after, wider than any slot and its buffer.
+   * bookings from a day before to two days after, wider than any slot and its buffer. The window is
+   * kept within the booking horizon: only a start inside it can be a slot (judged afterwards), and an
+   * absurd instant (year 275760) must not reach the database, where it is out of range.
    */
-  bookingInputs(professionalId: string, startAt: Date): Promise<SlotInputs> {
-    return this.slotInputsRead(professionalId, new Date(startAt.getTime() - DAY_MS), new Date(startAt.getTime() + 2 * DAY_MS));
+  bookingInputs(professionalId: string, startAt: Date, now: Date): Promise<SlotInputs> {
+    const earliest = now.getTime() - DAY_MS;
+    const latest = now.getTime() + (LIMITS.horizonDays.max + 2) * DAY_MS;
+    const within = (ms: number) => new Date(Math.min(Math.max(ms, earliest), latest));
+    return this.slotInputsRead(professionalId, within(startAt.getTime() - DAY_MS), within(startAt.getTime() + 2 * DAY_MS));
   }
 
   /**
@@ -171,10 +176,10 @@ export class AppointmentStore {
   }
 
   /** The schedule with its date overrides from yesterday (UTC) on: whatever the zone, that covers its today. */
-  async schedule(professionalId: string, tx: Tx | PrismaClient = this.db): Promise<Schedule | undefined> {
+  async schedule(professionalId: string): Promise<Schedule | undefined> {
     const [row, overrides] = await Promise.all([
-      tx.schedule.findUnique({ where: { professionalId } }),
-      tx.dateOverride.findMany({ where: { professionalId, date: { gte: dateColumn(isoDateOf(new Date(Date.now() - DAY_MS))) } }, orderBy: { date: 'asc' } }),
+      this.db.schedule.findUnique({ where: { professionalId } }),
+      this.db.dateOverride.findMany({ where: { professionalId, date: { gte: dateColumn(isoDateOf(new Date(Date.now() - DAY_MS))) } }, orderBy: { date: 'asc' } }),
     ]);
     if (!row) return undefined;
     return {
@@ -189,8 +194,8 @@ export class AppointmentStore {
     };
   }
 
-  async timeOff(professionalId: string, tx: Tx | PrismaClient = this.db): Promise<Array<TimeOff & { reason: string }>> {
-    const rows = await tx.timeOff.findMany({ where: { professionalId, endAt: { gt: new Date(Date.now() - 86_400_000) } }, orderBy: { startAt: 'asc' } });
+  async timeOff(professionalId: string): Promise<Array<TimeOff & { reason: string }>> {
+    const rows = await this.db.timeOff.findMany({ where: { professionalId, endAt: { gt: new Date(Date.now() - 86_400_000) } }, orderBy: { startAt: 'asc' } });
     return rows.map((r) => ({ id: r.id, startAt: r.startAt, endAt: r.endAt, reason: r.reason }));
   }
 
