@@ -53,6 +53,25 @@ async function screenshot(page: Page, name: string): Promise<void> {
 /** The money movements a booking's Payments section lists, by kind (web/src/pages/Money.tsx). */
 const movementKinds = async (section: Locator) => Promise.all((await section.locator('li[data-kind]').all()).map((li) => li.getAttribute('data-kind')));
 
+/**
+ * Counts, in the page, the times a booking's payments lose their movements once shown (the section
+ * blinking back to "Loading" while the changed booking's ledger is read again). Read the count with
+ * `movementsLost`.
+ */
+async function watchMovements(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { movementsLost: number };
+    w.movementsLost = 0;
+    let shown = document.querySelector('[data-testid="money"] li[data-kind]') !== null;
+    new MutationObserver(() => {
+      const now = document.querySelector('[data-testid="money"] li[data-kind]') !== null;
+      if (shown && !now) w.movementsLost += 1;
+      shown = now;
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+}
+const movementsLost = (page: Page) => page.evaluate(() => (window as unknown as { movementsLost: number }).movementsLost);
+
 function staticAndProxy(dist: string, upstream: URL): http.Server {
   return http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -718,6 +737,8 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     const bookingId = new URL(page.url()).pathname.split('/').pop()!;
     const money = page.getByRole('region', { name: 'Payments' });
     await money.getByTestId('money-state').filter({ hasText: /^Nothing paid yet\.$/ }).waitFor();
+    await money.locator('li[data-kind="invoice_created"]').waitFor();
+    await watchMovements(page);
     const due = Number((await page.getByTestId('sats').textContent())!.replace(/\D/g, ''));
     expect(due).toBeGreaterThan(0);
 
@@ -735,6 +756,8 @@ describe('web client in Chromium: provider outage, lost answers, failing streams
     await refund.getByLabel(/^Where should we send it/).fill('over@wallet.example.com');
     await refund.getByRole('button', { name: 'Save' }).click();
     await refund.getByText('Refund to: over@wallet.example.com').waitFor();
+    // Paid, confirmed, the excess owed back, the booking read again: the movements never vanished.
+    expect(await movementsLost(page)).toBe(0);
     await expectAccessible(page, 'over-payment: payments and refund');
     await screenshot(page, 'booking-payments-mobile');
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(MOBILE.width);

@@ -66,6 +66,9 @@ export function BookingMoney({ booking }: { booking: BookingDetail }) {
       return data;
     },
     enabled: visible,
+    // While the changed booking's ledger is read again, keep showing this booking's last one: its
+    // movements only ever grow, and without this the section blinks to "Loading" at every change.
+    placeholderData: (previous, previousQuery) => (previousQuery?.queryKey[1] === a.id ? previous : undefined),
     refetchInterval: (q) => (settling(q.state.data?.balance, a.status) && q.state.dataUpdateCount < SETTLING_POLLS ? SETTLING_POLL_MS : false),
   });
 
