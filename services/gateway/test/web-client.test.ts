@@ -56,21 +56,22 @@ const movementKinds = async (section: Locator) => Promise.all((await section.loc
 /**
  * Counts, in the page, the times a booking's payments lose their movements once shown (the section
  * blinking back to "Loading" while the changed booking's ledger is read again). Read the count with
- * `movementsLost`.
+ * `movementsLost`. A string, run in the page: this file is compiled without the DOM's types.
  */
+const WATCH_MOVEMENTS = `(() => {
+  const shownNow = () => document.querySelector('[data-testid="money"] li[data-kind]') !== null;
+  window.movementsLost = 0;
+  let shown = shownNow();
+  new MutationObserver(() => {
+    const now = shownNow();
+    if (shown && !now) window.movementsLost += 1;
+    shown = now;
+  }).observe(document.body, { childList: true, subtree: true });
+})()`;
 async function watchMovements(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const w = window as unknown as { movementsLost: number };
-    w.movementsLost = 0;
-    let shown = document.querySelector('[data-testid="money"] li[data-kind]') !== null;
-    new MutationObserver(() => {
-      const now = document.querySelector('[data-testid="money"] li[data-kind]') !== null;
-      if (shown && !now) w.movementsLost += 1;
-      shown = now;
-    }).observe(document.body, { childList: true, subtree: true });
-  });
+  await page.evaluate(WATCH_MOVEMENTS);
 }
-const movementsLost = (page: Page) => page.evaluate(() => (window as unknown as { movementsLost: number }).movementsLost);
+const movementsLost = (page: Page) => page.evaluate('window.movementsLost');
 
 function staticAndProxy(dist: string, upstream: URL): http.Server {
   return http.createServer((req, res) => {
