@@ -59,15 +59,32 @@ describe('adaptive in-flight limit (AIMD on latency while requests queue)', () =
     expect(l.limit).toBe(64);
   });
 
-  it('keeps its limit when few answers are slow, and grows back only while the limit is what refuses', () => {
+  it('grows back while answers meet their objective (5 % slow at most), whether or not the bound refused', () => {
     const l = limit();
     window(l, { served: 400, slow: 40, peak: 64 });
     expect(l.limit).toBe(48);
-    window(l, { served: 400, slow: 20, peak: 48 }); // 5 %: within the objective, nothing refused
-    expect(l.limit).toBe(48);
-    expect(l.admits(48)).toBe(false); // refused: the limit binds
-    window(l, { served: 400, slow: 0, peak: 48 });
+    window(l, { served: 400, slow: 20, peak: 48 }); // 5 %: within the objective
     expect(l.limit).toBe(52); // + 10 %
+    window(l, { served: 400, slow: 0, peak: 10 }); // nothing near the bound: still fast
+    expect(l.limit).toBe(58);
+  });
+
+  it('climbs back from the floor after a cold start cut it there, while in flight stays far below it', () => {
+    const l = limit();
+    // The first window of a run: JIT and empty caches, every answer slow, requests queued.
+    window(l, { served: 30, slow: 30, peak: 64, objectiveMs: 50 });
+    expect(l.limit).toBe(16);
+    // Then the load is served within its objectives with 4 to 10 in flight: nothing refused.
+    const limits: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      window(l, { served: 100, slow: 2, peak: 4 + (i % 7), objectiveMs: 50 });
+      limits.push(l.limit);
+    }
+    expect(limits[0]).toBe(17);
+    expect(limits[14]).toBe(64);
+    // A slow window with requests queued cuts it again at once.
+    window(l, { served: 100, slow: 50, peak: 60, objectiveMs: 50 });
+    expect(l.limit).toBe(16);
   });
 
   it('never grows past the configured bound, and a floor above a tiny bound is the bound', () => {

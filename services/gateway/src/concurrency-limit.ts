@@ -3,9 +3,9 @@
 // served. A fixed bound is right for one machine and one mix only: 64 let accepted reads reach a p95
 // of 478 ms at 5x load on two cores (bench/results/overload-2026-12-01-inflight64.md), 16 shed a
 // quarter of a load the stack could serve. This one shrinks while served requests miss their
-// latency objective while requests queue at the bound, and grows back while they meet it and the
-// bound is what refuses them. Slow answers with the bound far from reached are not a queue in the
-// gateway (a slow backend, a busy machine): refusing more would not make them faster, so the bound
+// latency objective while requests queue at the bound, and grows back while they meet it. Slow
+// answers with the bound far from reached are not a queue in the gateway (a slow backend, a busy
+// machine): refusing more would not make them faster, so the bound
 // holds (its first version shrank to its floor at 2 000 users and shed 60 % of a load it could serve:
 // bench/results/load-2026-12-01-aimd-v1.md).
 //
@@ -23,6 +23,14 @@
 // users with the machine half idle it still refused 2.5 % (bench/results/load-2026-12-02.md). With 16,
 // the 2 000 users were refused 16 % and the 800 users 0.1 %, and at 5x overload the requests accepted
 // kept a p95 of 154 ms, within the plan's 500 ms (bench/results/overload-2026-12-02.md).
+//
+// It grows back in every window whose answers meet their objective, not only in those where the bound
+// refused: growing only while refusing (TCP's rule for a window in use) left it at the floor for good
+// after the cold start of a 2 000-user run cut it there (JIT, empty caches: 30 of 30 answers slow in
+// one window). Afterwards most windows were fast with 4-10 in flight, so nothing refused and nothing
+// grew, and each burst above 16 was refused (the spells of refusals at 2 000 users). Unused,
+// it climbs back to its ceiling in about 15 windows (4 s); a slow window with requests queued cuts it
+// again at once.
 
 export interface ConcurrencyLimitOptions {
   /** The most requests at once, whatever the latency (MAX_IN_FLIGHT). */
@@ -37,7 +45,7 @@ export interface ConcurrencyLimitOptions {
   backoff: number;
   /** Share of the limit that in-flight requests must have reached in the window for it to shrink. */
   queueShare: number;
-  /** Growth per window while the limit refuses and requests are fast: this share of it, at least 1. */
+  /** Growth per window while requests are fast: this share of it, at least 1. */
   growth: number;
   /** Fewest answers in a window for its latency to shrink the bound. */
   minSamples: number;
@@ -54,7 +62,6 @@ export class ConcurrencyLimit {
   private slow = 0;
   /** Sum of the latency objectives (ms) of the requests served in this window. */
   private objectivesMs = 0;
-  private limited = false;
   private peakInFlight = 0;
 
   constructor(
@@ -73,9 +80,7 @@ export class ConcurrencyLimit {
   admits(inFlight: number): boolean {
     this.roll();
     this.peakInFlight = Math.max(this.peakInFlight, inFlight + 1);
-    if (inFlight < this.limit) return true;
-    this.limited = true;
-    return false;
+    return inFlight < this.limit;
   }
 
   /** A request served in `latencyMs` against its objective. */
@@ -94,12 +99,11 @@ export class ConcurrencyLimit {
     const queued = this.peakInFlight >= this.current * queueShare;
     const little = (littleShare * this.objectivesMs) / (now - this.windowStart);
     if (slow && queued) this.current = Math.max(Math.min(min, max), Math.min(this.current * backoff, little));
-    else if (!slow && this.limited) this.current = Math.min(max, this.current + Math.max(1, this.current * growth));
+    else if (!slow) this.current = Math.min(max, this.current + Math.max(1, this.current * growth));
     this.windowStart = now;
     this.served = 0;
     this.slow = 0;
     this.objectivesMs = 0;
-    this.limited = false;
     this.peakInFlight = 0;
   }
 }
