@@ -14,6 +14,10 @@ export class MemoryCache implements Cache {
     return entry ? (JSON.parse(entry.json) as T) : undefined;
   }
 
+  async getMany(keys: string[]): Promise<unknown[]> {
+    return Promise.all(keys.map((key) => this.get(key)));
+  }
+
   async set<T>(key: string, value: T, ttlSeconds: number): Promise<void> {
     this.lru.set(key, { json: JSON.stringify(value) }, { ttl: ttlSeconds * 1000 });
   }

@@ -27,6 +27,11 @@ export class RedisCache implements Cache {
     return raw === null ? undefined : (JSON.parse(raw) as T);
   }
 
+  async getMany(keys: string[]): Promise<unknown[]> {
+    const raws = await this.client.mget(...keys);
+    return raws.map((raw) => (raw === null ? undefined : JSON.parse(raw)));
+  }
+
   async set<T>(key: string, value: T, ttlSeconds: number): Promise<void> {
     await this.client.set(key, JSON.stringify(value), 'EX', Math.max(1, Math.round(ttlSeconds)));
   }

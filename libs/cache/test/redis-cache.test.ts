@@ -48,6 +48,29 @@ describe.each([
     expect(await aside.getOrLoad('specialties', 60, load)).toEqual({ specialties: ['cardiology'] });
     expect(loads).toBe(1);
   });
+
+  it('reads several keys in one call, in order, absent ones undefined', async () => {
+    await cache.set('m', 'gen-1', 60);
+    await cache.set('v', { page: [1, 2] }, 60);
+    expect(await cache.getMany(['m', 'absent', 'v'])).toEqual(['gen-1', undefined, { page: [1, 2] }]);
+  });
+
+  it('serves a value kept under a marker only while the marker stands, reading both in one call', async () => {
+    const reads = jest.spyOn(cache, 'getMany');
+    const aside = new CacheAside(cache, 'test');
+    let loads = 0;
+    const load = async () => ({ page: ++loads });
+    // No marker yet: the initial one; loaded once, then a hit in a single read.
+    expect(await aside.getOrLoadUnder('generation', 'first', 'search:a', 60, load)).toEqual({ page: 1 });
+    reads.mockClear();
+    expect(await aside.getOrLoadUnder('generation', 'first', 'search:a', 60, load)).toEqual({ page: 1 });
+    expect(reads).toHaveBeenCalledTimes(1);
+    // A new generation: what was kept under the old one is never served again.
+    await cache.set('generation', 'g2', 60);
+    expect(await aside.getOrLoadUnder('generation', 'first', 'search:a', 60, load)).toEqual({ page: 2 });
+    expect(await aside.getOrLoadUnder('generation', 'first', 'search:a', 60, load)).toEqual({ page: 2 });
+    expect(loads).toBe(2);
+  });
 });
 
 describe('cache-aside when Redis is down', () => {
@@ -55,6 +78,7 @@ describe('cache-aside when Redis is down', () => {
     const dead = new RedisCache('redis://127.0.0.1:1', 'down');
     const aside = new CacheAside(dead, 'down');
     await expect(aside.getOrLoad('k', 60, async () => 42)).resolves.toBe(42);
+    await expect(aside.getOrLoadUnder('generation', 'first', 'k', 60, async () => 43)).resolves.toBe(43);
     await dead.close();
   });
 });

@@ -178,6 +178,9 @@ describe('gateway hardening', () => {
       get: async () => {
         throw new Error('redis down');
       },
+      getMany: async () => {
+        throw new Error('redis down');
+      },
       set: async () => undefined,
       del: async () => undefined,
       hit: async () => 0,
