@@ -50,26 +50,6 @@ async function invoiceOf(backends: Backends, appointmentId: string): Promise<pay
 
 type Frame = { name: StreamEventName; data: Record<string, unknown> };
 
-type PresentedInvoice = Awaited<ReturnType<typeof presentInvoice>>;
-const presented = new Map<string, Promise<PresentedInvoice>>();
-const PRESENTED_KEPT = 1_000;
-
-/**
- * presentInvoice, remembered for the last invoices shown: its QR code costs milliseconds of CPU,
- * and a burst of streams (reconnects, several tabs, both parties) shows the same invoice.
- */
-function presentOnce(invoice: payment.Invoice): Promise<PresentedInvoice> {
-  const key = `${invoice.id}|${invoice.status}|${invoice.paymentUri}`;
-  let value = presented.get(key);
-  if (!value) {
-    value = presentInvoice(invoice);
-    value.catch(() => presented.delete(key));
-    presented.set(key, value);
-    if (presented.size > PRESENTED_KEPT) presented.delete(presented.keys().next().value!);
-  }
-  return value;
-}
-
 /**
  * What already happened to the booking, as the frames a client would have seen, from the one after
  * `after` on. Refuses (404) a booking the caller is not a party of. Throws when a lookup fails:
@@ -82,7 +62,7 @@ async function snapshot(backends: Backends, id: string, who: appointment.Caller,
   const { appointment: a } = await backends.appointment.getAppointment({ appointmentId: id, caller: who }, { deadlineMs: APPOINTMENT_DEADLINE_MS });
   const invoice = await invoiceLookup;
   const out: Frame[] = [];
-  if (invoice) out.push({ name: 'invoice_ready', data: { invoice: await presentOnce(invoice) } });
+  if (invoice) out.push({ name: 'invoice_ready', data: { invoice: await presentInvoice(invoice) } });
   const status = presentAppointment(a!).status;
   if (status === 'confirmed' || status === 'completed' || status === 'no_show') out.push({ name: 'confirmed', data: {} });
   if (a!.meeting?.joinUrl) out.push({ name: 'meeting_ready', data: { joinUrl: a!.meeting.joinUrl, provider: a!.meeting.provider } });
@@ -205,7 +185,7 @@ export function appointmentEventRoutes(app: FastifyInstance, deps: AppointmentEv
             if (event.name !== 'invoice_ready') return send({ name: event.name, data: event.data });
             const invoice = await invoiceOf(backends, id);
             if (!invoice) throw new AppError(GrpcStatus.UNAVAILABLE, 'INVOICE_NOT_READABLE', 'the invoice was announced but cannot be read yet');
-            send({ name: 'invoice_ready', data: { invoice: await presentOnce(invoice) } });
+            send({ name: 'invoice_ready', data: { invoice: await presentInvoice(invoice) } });
           })
           .catch((err) => {
             request.log.warn({ err, appointmentId: id }, 'SSE event could not be sent; the stream ends with an error event');
