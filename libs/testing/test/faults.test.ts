@@ -35,5 +35,8 @@ describe('faults survived (short run)', () => {
     }
     for (const s of ['gateway', 'identity', 'search', 'appointment', 'payment', 'video']) expect(kinds).toContain(`sigkill-${s}`);
     expect(never).toEqual([]);
-  }, 600_000);
+    // About 270 s alone on a slow 2-core machine (2 x AMD EPYC, 2026-12-02) and more than 600 s there
+    // beside the browser and hostile-input files (the other jest worker): the budget is for a hang,
+    // not for the machine's speed.
+  }, 900_000);
 });
