@@ -15,9 +15,9 @@ export const PROFILE_TTL_SECONDS = 15 * 60;
 export const SECOND_INVALIDATION_MS = 1_000;
 /**
  * Search pages, by default (SEARCH_CACHE_SECONDS). A page is cached whole under its checked criteria,
- * with the directory's generation it was read under. Why: a search is the platform's most expensive read (several ms of
- * PostgreSQL at 50 000 profiles, bench/results/load-*), and people ask the same ones (a specialty in a
- * city). What may be stale, and for how long:
+ * with the directory's generation it was read under. Why: a search is the platform's most expensive
+ * read (several ms of PostgreSQL at 50 000 profiles, bench/results/load-*), and people ask the same
+ * ones (a specialty in a city). What may be stale, and for how long:
  *  - who is listed and what their profile says: never; saving, verifying or erasing a profile starts
  *    a new generation, and every page cached before it is no longer read;
  *  - the earliest free slot and the order by it: up to this long. A booking changes them every
