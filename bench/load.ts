@@ -61,7 +61,7 @@ const parts = new Set((process.env.BENCH_PARTS ?? 'baselines,load,peak,endurance
 const services: ServiceName[] = ['gateway', 'identity', 'search', 'appointment', 'payment', 'video'];
 const admin = { email: 'admin@cryptocare.test', password: 'admin-password-1' };
 
-/** BENCH_CPU_PROFILE=dir: the gateway, search, appointment, payment and video write V8 CPU profiles there when they stop. */
+/** BENCH_CPU_PROFILE=dir: the gateway and every service write V8 CPU profiles there when they stop. */
 const profiled = (service: string): Record<string, string> => (process.env.BENCH_CPU_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROFILE, service)}` } : {});
 
 /** The gateway replicas' refusals so far, by reason (http_server_shed_requests_total). */
@@ -78,7 +78,7 @@ async function startStack(replicas: number) {
   const scaled = { gateway: replicas, search: replicas, appointment: replicas };
   // Rate limits are per client address and every virtual user here is 127.0.0.1; the public
   // micro-cache at its production setting (test platforms turn it off).
-  const platform = await startPlatform({ logLevel: 'error', replicas: scaled, extraEnv: { gateway: { RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5', ...(process.env.BENCH_MAX_IN_FLIGHT ? { MAX_IN_FLIGHT: process.env.BENCH_MAX_IN_FLIGHT } : {}), ...profiled('gateway') }, search: profiled('search'), appointment: profiled('appointment'), payment: profiled('payment'), video: profiled('video') } });
+  const platform = await startPlatform({ logLevel: 'error', replicas: scaled, extraEnv: { gateway: { RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5', ...(process.env.BENCH_MAX_IN_FLIGHT ? { MAX_IN_FLIGHT: process.env.BENCH_MAX_IN_FLIGHT } : {}), ...profiled('gateway') }, search: profiled('search'), appointment: profiled('appointment'), payment: profiled('payment'), video: profiled('video'), identity: profiled('identity') } });
   await seedDemoDirectory(platform.gatewayUrl, admin);
   if (settings.directory > 0) {
     const seeded = await seedDirectory({ databaseUrl: infraUrls().databaseUrl, professionals: settings.directory, schemas: { search: platform.schemas.search, appointment: platform.schemas.appointment } });

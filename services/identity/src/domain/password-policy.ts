@@ -18,15 +18,37 @@ export const MIN_PASSWORD_SCORE = 3;
 const suffixed = (dictionary: OptionsDictionary, lang: string): OptionsDictionary =>
   Object.fromEntries(Object.entries(dictionary).map(([name, words]) => [name.endsWith(`-${lang}`) ? name : `${name}-${lang}`, words]));
 
-// Built on first use: the lists take a moment to load and most processes never check a password.
-let checker: ZxcvbnFactory | undefined;
-const zxcvbn = () =>
-  (checker ??= new ZxcvbnFactory({
+/**
+ * How much work zxcvbn may do on one password. Its cost explodes with l33t look-alikes (zxcvbn-ts
+ * issue 164, "DOS when run server side"): it matches every un-l33ted variant of the password
+ * against every list. With its defaults (100 variants of 256 characters) a 30-character
+ * passphrase took 640 ms of identity's only thread and crafted ones 2-9 s, during which no one
+ * could sign in; with these, 8-51 ms and at most ~190 ms for the crafted ones, with the same
+ * verdicts (`make bench-password-check`, bench/results/password-check-2026-12-02.md).
+ */
+export interface JudgingLimits {
+  /** How many un-l33ted variants of a password are matched against the lists. */
+  l33tVariants: number;
+  /** How many leading characters are judged: the rest can only add strength, and costs time. */
+  judgedLength: number;
+}
+
+export const JUDGING_LIMITS: JudgingLimits = { l33tVariants: 4, judgedLength: 64 };
+
+/** A zxcvbn checker with the platform's lists (the policy's own is built once, on first use). */
+export function strengthChecker(limits: JudgingLimits): ZxcvbnFactory {
+  return new ZxcvbnFactory({
     translations: en.translations,
     graphs: common.adjacencyGraphs,
     dictionary: { ...common.dictionary, ...en.dictionary, ...suffixed(de.dictionary, 'de'), ...suffixed(fr.dictionary, 'fr'), ...suffixed(it.dictionary, 'it') },
     useLevenshteinDistance: false,
-  }));
+    l33tMaxSubstitutions: limits.l33tVariants,
+    maxLength: limits.judgedLength,
+  });
+}
+
+let checker: ZxcvbnFactory | undefined;
+const zxcvbn = () => (checker ??= strengthChecker(JUDGING_LIMITS));
 
 export interface PasswordVerdict {
   ok: boolean;
@@ -47,8 +69,7 @@ export function judgePassword(password: string, userInputs: string[] = []): Pass
     // The email's parts too: "anna.muster@example.ch" makes "anna", "muster" and "example" guessable.
     return [value, ...value.split(/[^\p{L}\p{N}]+/u).filter((part) => part.length >= 3)];
   });
-  // zxcvbn's cost grows with the length; beyond 100 characters the rest adds only strength.
-  const result = zxcvbn().check(password.slice(0, 100), inputs);
+  const result = zxcvbn().check(password, inputs);
   const ok = result.score >= MIN_PASSWORD_SCORE;
   return {
     ok,
