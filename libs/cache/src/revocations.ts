@@ -34,10 +34,9 @@ export class RevocationList {
 
   /** Throws when the cache cannot be read: the caller decides (the gateway refuses with 503). */
   async isRevoked(holder: TokenHolder): Promise<boolean> {
-    const [session, userSince] = await Promise.all([
-      holder.sessionId ? this.cache.get<number>(`revoked:session:${holder.sessionId}`) : Promise.resolve(undefined),
-      this.cache.get<number>(`revoked:user:${holder.userId}`),
-    ]);
+    // One read of both entries (an MGET in Redis): this runs on every authenticated request.
+    const userKey = `revoked:user:${holder.userId}`;
+    const [userSince, session] = (await this.cache.getMany(holder.sessionId ? [userKey, `revoked:session:${holder.sessionId}`] : [userKey])) as Array<number | undefined>;
     if (session !== undefined) return true;
     // Tokens are stamped in whole seconds: one issued in the same second as the revocation is
     // treated as issued before it.

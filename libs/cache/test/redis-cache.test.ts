@@ -1,4 +1,4 @@
-import { CacheAside, MemoryCache, RedisCache, type Cache } from '@cryptocare/cache';
+import { CacheAside, MemoryCache, RedisCache, RevocationList, type Cache } from '@cryptocare/cache';
 import { infraUrls, uniqueName } from '@cryptocare/testing';
 
 describe.each([
@@ -70,6 +70,23 @@ describe.each([
     expect(await aside.getOrLoadUnder('generation', 'first', 'search:a', 60, load)).toEqual({ page: 2 });
     expect(await aside.getOrLoadUnder('generation', 'first', 'search:a', 60, load)).toEqual({ page: 2 });
     expect(loads).toBe(2);
+  });
+
+  it('ends revoked sessions and the tokens of a revoked user, reading both entries in one call', async () => {
+    const revocations = new RevocationList(cache, 60);
+    const reads = jest.spyOn(cache, 'getMany');
+    const issuedAt = Date.now() - 5_000;
+    const token = { userId: 'u-1', sessionId: 's-1', issuedAt };
+    expect(await revocations.isRevoked(token)).toBe(false);
+    await revocations.revokeSession('s-1');
+    expect(await revocations.isRevoked(token)).toBe(true);
+    expect(await revocations.isRevoked({ ...token, sessionId: 's-2' })).toBe(false);
+    // A user revoked now: tokens issued before (or in the same second) end, later ones stand.
+    await revocations.revokeUser('u-1');
+    expect(await revocations.isRevoked({ userId: 'u-1', sessionId: '', issuedAt })).toBe(true);
+    expect(await revocations.isRevoked({ userId: 'u-1', sessionId: 's-3', issuedAt: Date.now() + 5_000 })).toBe(false);
+    // One read a check (an MGET in Redis), never a read per entry: this runs on every authenticated request.
+    expect(reads).toHaveBeenCalledTimes(5);
   });
 });
 
