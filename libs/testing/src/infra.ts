@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { kafkajs } from './kafkajs';
 
 /** The real servers' addresses, as scripts/infra/up.sh exported them (see jest-global-setup). */
 export function infraUrls() {
@@ -49,7 +50,7 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
  * moment after creating topics while other clients create theirs; this waits it out.
  */
 export async function createKafkaTopics(brokers: string[], topics: Array<{ topic: string; numPartitions: number }>): Promise<void> {
-  const { Kafka, logLevel } = await import('kafkajs');
+  const { Kafka, logLevel } = await kafkajs();
   const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 10 } }).admin();
   await admin.connect();
   try {

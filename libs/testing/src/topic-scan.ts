@@ -1,4 +1,5 @@
 import { eventually, uniqueName } from './infra';
+import { kafkajs } from './kafkajs';
 import { kafkaTopics } from './platform';
 
 /** A needle found in the messages (key, value or a header) of a topic. */
@@ -15,7 +16,7 @@ export interface TopicHit {
  * keeps strings as they were written). Resolves with the hits and how many messages were read.
  */
 export async function scanTopics(brokers: string[], namespace: string, needles: string[]): Promise<{ hits: TopicHit[]; messagesRead: number }> {
-  const { Kafka, logLevel } = await import('kafkajs');
+  const { Kafka, logLevel } = await kafkajs();
   const kafka = new Kafka({ brokers, clientId: uniqueName('topic-scan'), logLevel: logLevel.NOTHING });
   const topics = kafkaTopics().map((t) => namespace + t.topic);
   const pending = new Map<string, number>(); // `${topic}/${partition}` → the offset after the last message

@@ -3,6 +3,7 @@
 // booking with one meeting, or as one refund; nothing is confirmed unpaid, nothing is doubled, the
 // outboxes are drained and nothing is dead-lettered without an explanation.
 import pg from 'pg';
+import { kafkajs } from '../kafkajs';
 
 export interface AppointmentRow {
   id: string;
@@ -284,7 +285,7 @@ export async function readDatabases(databaseUrl: string, schemas: RunSchemas) {
 
 /** Every message on the run's dead-letter topics (`<namespace><topic>.dlq`). */
 export async function readDeadLetters(brokers: string[], namespace: string): Promise<DeadLetter[]> {
-  const { Kafka, logLevel } = await import('kafkajs');
+  const { Kafka, logLevel } = await kafkajs();
   const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'faults-checker', retry: { retries: 5 } });
   const admin = kafka.admin();
   await admin.connect();
