@@ -34,6 +34,8 @@ export interface JudgingLimits {
 }
 
 export const JUDGING_LIMITS: JudgingLimits = { l33tVariants: 4, judgedLength: 64 };
+/** zxcvbn-ts's own defaults, what the limits above are measured against (tests, bench/password-check.ts). */
+export const ZXCVBN_DEFAULT_LIMITS: JudgingLimits = { l33tVariants: 100, judgedLength: 256 };
 
 /** A zxcvbn checker with the platform's lists (the policy's own is built once, on first use). */
 export function strengthChecker(limits: JudgingLimits): ZxcvbnFactory {
