@@ -15,7 +15,7 @@ import { generateDirectory } from '@cryptocare/testing/src/directory-seed';
 import { PrismaClient } from '../services/search/src/generated/prisma';
 import type { SearchCriteria } from '../services/search/src/domain/search-criteria';
 import { writeSeedProfessionals } from '../services/search/src/seed/seed-directory';
-import { DirectoryStore, searchStatement } from '../services/search/src/store/directory-store';
+import { DirectoryStore, resolveText, searchStatement } from '../services/search/src/store/directory-store';
 
 const PROFESSIONALS = 50_000;
 const queries = Number(process.env.BENCH_QUERIES ?? 1_500);
@@ -63,8 +63,10 @@ async function main() {
       [
         'search page (4 filter shapes in turn)',
         {
-          Prisma: (i) => {
-            const { sql, params } = searchStatement(schema, searches[i % searches.length]!);
+          Prisma: async (i) => {
+            const criteria = searches[i % searches.length]!;
+            const text = criteria.query ? await resolveText(pool, schema, criteria.query) : undefined;
+            const { sql, params } = searchStatement(schema, criteria, text);
             return prisma.$queryRawUnsafe(sql, ...params);
           },
           pg: (i) => store.search(searches[i % searches.length]!),

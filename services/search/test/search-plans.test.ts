@@ -7,7 +7,7 @@ import { generateDirectory, prng } from '@cryptocare/testing/src/directory-seed'
 import { infraUrls, migratedSchema } from '@cryptocare/testing';
 import type { SearchCriteria } from '../src/domain/search-criteria';
 import { writeSeedProfessionals } from '../src/seed/seed-directory';
-import { searchStatement } from '../src/store/directory-store';
+import { resolveText, searchStatement } from '../src/store/directory-store';
 
 const PROFESSIONALS = 50_000;
 jest.setTimeout(600_000);
@@ -47,8 +47,13 @@ describe(`search query plans at ${PROFESSIONALS} profiles`, () => {
     await pool.end();
   });
 
+  /** The search's statement as the store runs it: its words resolved first. */
+  async function statement(criteria: SearchCriteria) {
+    return searchStatement(schema, criteria, criteria.query ? await resolveText(pool, schema, criteria.query) : undefined);
+  }
+
   async function plan(criteria: SearchCriteria): Promise<PlanNode[]> {
-    const { sql, params } = searchStatement(schema, criteria);
+    const { sql, params } = await statement(criteria);
     const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
     return nodes(rows[0]!['QUERY PLAN'][0]!.Plan);
   }
@@ -91,17 +96,38 @@ describe(`search query plans at ${PROFESSIONALS} profiles`, () => {
     expect(seqScans).toEqual([]);
     // The indexes that exist for these filters are the ones the planner picks.
     expect([...used].sort()).toEqual(
-      expect.arrayContaining(['professionals_position_idx', 'professionals_search_vector_idx', 'professionals_search_text_idx', 'professionals_next_available_at_id_idx']),
+      expect.arrayContaining(['professionals_position_idx', 'professionals_search_vector_idx', 'professionals_next_available_at_id_idx']),
     );
+  });
+
+  it('matches by trigrams only when no word is known', async () => {
+    // The plan as JSON: index names, and the conditions where the trigram operator (<% or %>) shows.
+    const planOf = async (criteria: SearchCriteria) => JSON.stringify(await plan(criteria));
+    // Known words (places, a specialty in another language): full text alone, trigrams untouched.
+    for (const query of ['Zürich', 'Kardiologie Genf', 'Paris']) {
+      expect(await resolveText(pool, schema, query)).toMatchObject({ similarWords: [] });
+      const planned = await planOf({ limit: 20, query, specialty: 'dermatology' });
+      expect(planned).toContain('professionals_search_vector_idx');
+      expect(planned).not.toMatch(/<%|%>|professionals_search_text_idx/);
+    }
+    // Websearch operators: full text only.
+    expect(await resolveText(pool, schema, 'Zürich -Kardiologie')).toMatchObject({ similarWords: [] });
+    // Typos: full text OR trigrams, never a sequential scan.
+    expect(await resolveText(pool, schema, 'Kelller Genevve')).toMatchObject({ similarWords: ['Kelller', 'Genevve'] });
+    for (const criteria of [{ limit: 20, query: 'Kelller' }, { limit: 20, query: 'dermatolgy', country: 'CH', language: 'de' }, { limit: 20, query: 'Genevve', place: { latitude: 46.2044, longitude: 6.1432, radiusKm: 25 } }]) {
+      const planned = await planOf(criteria);
+      expect(planned).toMatch(/<%|%>/);
+      expect(planned).not.toContain('Seq Scan');
+    }
   });
 
   it('finds what people type in the seeded directory: spellings of cities and specialties agree', async () => {
     const count = async (criteria: Partial<SearchCriteria>) => {
-      const { sql, params } = searchStatement(schema, { limit: 50, ...criteria });
+      const { sql, params } = await statement({ limit: 50, ...criteria });
       return (await pool.query(sql, params)).rowCount;
     };
     const idsOf = async (criteria: Partial<SearchCriteria>) => {
-      const { sql, params } = searchStatement(schema, { limit: 50, ...criteria });
+      const { sql, params } = await statement({ limit: 50, ...criteria });
       return (await pool.query<{ id: string }>(sql, params)).rows.map((r) => r.id);
     };
     // Every spelling of a city gives the same first page as the one the professionals wrote.
