@@ -6,6 +6,7 @@ import pg from 'pg';
 import { generateDirectory, prng } from '@cryptocare/testing/src/directory-seed';
 import { infraUrls, migratedSchema } from '@cryptocare/testing';
 import type { SearchCriteria } from '../src/domain/search-criteria';
+import { chordKm } from '../src/domain/geo';
 import { writeSeedProfessionals } from '../src/seed/seed-directory';
 import { resolveText, searchStatement } from '../src/store/directory-store';
 
@@ -119,6 +120,27 @@ describe(`search query plans at ${PROFESSIONALS} profiles`, () => {
       expect(planned).toMatch(/<%|%>/);
       expect(planned).not.toContain('Seq Scan');
     }
+  });
+
+  it('walks nearest first no further than the radius, however rare the filters', async () => {
+    // Dermatologists at most 80 near Winterthur: fewer than a page within 50 km. The walk used to
+    // run on past the radius through the whole directory looking for the rest of the page.
+    const place = { latitude: 47.4861, longitude: 8.7727, radiusKm: 50 };
+    const criteria: SearchCriteria = { limit: 20, specialty: 'dermatology', maxPrice: '80.00', place };
+    const { sql, params } = await statement(criteria);
+    const found = (await pool.query(sql, params)).rowCount!;
+    expect(found).toBeLessThan(20);
+    const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+    const walk = nodes(rows[0]!['QUERY PLAN'][0]!.Plan).find((n) => n['Index Name'] === 'professionals_position_idx') as PlanNode & { 'Actual Rows': number; 'Rows Removed by Filter'?: number };
+    const read = walk['Actual Rows'] + (walk['Rows Removed by Filter'] ?? 0);
+    const { rows: circle } = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "${schema}".professionals WHERE position OPERATOR(public.<->) "${schema}".earth_position($1, $2) <= $3`,
+      [place.latitude, place.longitude, chordKm(place.radiusKm)],
+    );
+    // Every profile within the radius (verified or not), then a page of verified ones beyond it
+    // (and the few unverified among them); without the stop it read twice the circle.
+    expect(read).toBeLessThanOrEqual(circle[0]!.n + 50);
+    expect(read).toBeGreaterThan(found);
   });
 
   it('finds what people type in the seeded directory: spellings of cities and specialties agree', async () => {

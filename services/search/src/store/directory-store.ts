@@ -311,11 +311,12 @@ export function searchStatement(schema: string, criteria: SearchCriteria, text?:
     if (similar.length > 0) conditions.push(`(${similar.join(' AND ')})`);
     where.push(conditions.length > 0 ? `(${conditions.join(' OR ')})` : 'false');
   }
-  if (criteria.specialty) where.push(`specialties @> ARRAY[${param(criteria.specialty, 'text')}]`);
-  if (criteria.language) where.push(`languages @> ARRAY[${param(criteria.language, 'text')}]`);
-  if (criteria.country) where.push(`country = ${param(criteria.country, 'text')}`);
-  if (criteria.availableBefore) where.push(`next_available_at <= ${param(criteria.availableBefore, 'timestamptz')}`);
-  if (criteria.maxPrice) where.push(`price_amount <= ${param(criteria.maxPrice, 'numeric')}`);
+  const filters: string[] = [];
+  if (criteria.specialty) filters.push(`specialties @> ARRAY[${param(criteria.specialty, 'text')}]`);
+  if (criteria.language) filters.push(`languages @> ARRAY[${param(criteria.language, 'text')}]`);
+  if (criteria.country) filters.push(`country = ${param(criteria.country, 'text')}`);
+  if (criteria.availableBefore) filters.push(`next_available_at <= ${param(criteria.availableBefore, 'timestamptz')}`);
+  if (criteria.maxPrice) filters.push(`price_amount <= ${param(criteria.maxPrice, 'numeric')}`);
 
   let sql: string;
   if (criteria.place) {
@@ -324,13 +325,17 @@ export function searchStatement(schema: string, criteria: SearchCriteria, text?:
     // page is found, and only then cut at the radius: the rows within the radius are a prefix of
     // the nearest-first order, so the page is the same, and a dense city never reads every
     // profile inside its circle (a box condition made the planner do that: 17 ms at 50 000).
+    // Past the radius every row passes the filters (`OR chord > radius`), so the LIMIT also stops
+    // the walk there: with rare filters it ran on through the whole directory looking for a page
+    // that was never coming (a specialty under 80 CHF near Winterthur: 7 871 rows, 26 ms).
     const centre = `${fn('earth_position')}(${param(latitude, 'float8')}, ${param(longitude, 'float8')})`;
     const chord = `(p.position OPERATOR(public.<->) ${centre})`;
     const radius = param(chordKm(radiusKm) * (1 + 1e-12), 'float8');
     if (criteria.after?.by === 'distance') {
       const after = param(criteria.after.chordKm, 'float8');
-      where.push(`(${chord} > ${after} OR (${chord} = ${after} AND id > ${param(criteria.after.id, 'uuid')}))`);
+      filters.push(`(${chord} > ${after} OR (${chord} = ${after} AND id > ${param(criteria.after.id, 'uuid')}))`);
     }
+    if (filters.length > 0) where.push(`(${filters.join(' AND ')} OR ${chord} > ${radius})`);
     sql = `SELECT * FROM (
              SELECT ${PROFILE_COLUMNS}, ${chord} AS chord_km,
                     ${2 * EARTH_RADIUS_KM} * asin(least(1, ${chord} / ${2 * EARTH_RADIUS_KM})) AS distance_km
@@ -341,6 +346,7 @@ export function searchStatement(schema: string, criteria: SearchCriteria, text?:
             WHERE chord_km <= ${radius}
             ORDER BY chord_km, id::uuid`;
   } else {
+    where.push(...filters);
     const after = criteria.after;
     if (after?.by === 'availability') {
       const id = param(after.id, 'uuid');
