@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import { auditEvent, table, type Outbox, type SqlTx } from '@cryptocare/events';
 import type { PrismaClient, Professional } from '../generated/prisma';
@@ -111,6 +112,12 @@ const PROFILE_COLUMNS = `id::text AS id, display_name, specialties, languages, c
 /** search's tables, through Prisma (and raw SQL where the query is beyond it). */
 export class DirectoryStore {
   private readonly professionals: string;
+  /**
+   * What words mean (resolveText), per replica: it changes only with search_synonyms, that is with a
+   * migration, which comes with a new release; so the words people type most (city names) cost
+   * one statement, not two. Bounded: odd queries only evict.
+   */
+  private readonly meanings = new LRUCache<string, ResolvedText>({ max: 5_000, ttl: 10 * 60_000 });
 
   constructor(
     private readonly db: PrismaClient,
@@ -240,7 +247,7 @@ export class DirectoryStore {
    * which filter is in docs/search.md (and proven by test/search-plans.test.ts).
    */
   async search(criteria: SearchCriteria): Promise<SearchPage> {
-    const text = criteria.query ? await resolveText(this.replica, this.schema, criteria.query) : undefined;
+    const text = criteria.query ? await this.meaningOf(criteria.query) : undefined;
     const { sql, params } = searchStatement(this.schema, criteria, text);
     const { rows } = await this.replica.query<SearchRow>(sql, params);
     const more = rows.length > criteria.limit;
@@ -252,6 +259,14 @@ export class DirectoryStore {
         ? { by: 'distance', chordKm: last.chordKm, id: last.id }
         : { by: 'availability', nextAvailableAt: last.nextAvailableAt?.toISOString() ?? null, id: last.id };
     return { items, next };
+  }
+
+  private async meaningOf(query: string): Promise<ResolvedText> {
+    const known = this.meanings.get(query);
+    if (known) return known;
+    const meaning = await resolveText(this.replica, this.schema, query);
+    this.meanings.set(query, meaning);
+    return meaning;
   }
 }
 
