@@ -64,7 +64,9 @@ export async function writeSeedProfessionals(db: pg.Pool | pg.PoolClient, schema
     if (batch.length >= BATCH) await flush();
   }
   await flush();
-  // Fresh statistics: the planner picks the indexes for a table this size (docs/search.md).
-  await db.query(`ANALYZE ${table(schema, 'professionals')}`);
+  // Fresh statistics: the planner picks the indexes for a table this size (docs/search.md); and the
+  // visibility map, without which a search by place's index-only walk would read the heap anyway
+  // until autovacuum came by. (VACUUM runs outside a transaction: `db` is a pool or a plain client.)
+  await db.query(`VACUUM (ANALYZE) ${table(schema, 'professionals')}`);
   return inserted;
 }

@@ -351,15 +351,19 @@ export function searchStatement(schema: string, criteria: SearchCriteria, text?:
       filters.push(`(${chord} > ${after} OR (${chord} = ${after} AND id > ${param(criteria.after.id, 'uuid')}))`);
     }
     if (filters.length > 0) where.push(`(${filters.join(' AND ')} OR ${chord} > ${radius})`);
-    sql = `SELECT * FROM (
-             SELECT ${PROFILE_COLUMNS}, ${chord} AS chord_km,
-                    ${2 * EARTH_RADIUS_KM} * asin(least(1, ${chord} / ${2 * EARTH_RADIUS_KM})) AS distance_km
-               FROM ${professionals} p
-              WHERE ${where.join(' AND ')}
-              ORDER BY ${chord}, p.id
-              LIMIT ${param(criteria.limit + 1, 'int')}) nearest
-            WHERE chord_km <= ${radius}
-            ORDER BY chord_km, id::uuid`;
+    // The walk selects the id alone, so it is an index-only scan of professionals_nearest_idx
+    // (its filters' columns are in the index): no heap page per profile walked, only the page's
+    // rows are then read by id. A search with words reads the heap for them (a plain index scan).
+    sql = `SELECT ${PROFILE_COLUMNS}, nearest.chord_km,
+                  ${2 * EARTH_RADIUS_KM} * asin(least(1, nearest.chord_km / ${2 * EARTH_RADIUS_KM})) AS distance_km
+             FROM (SELECT p.id, ${chord} AS chord_km
+                     FROM ${professionals} p
+                    WHERE ${where.join(' AND ')}
+                    ORDER BY ${chord}, p.id
+                    LIMIT ${param(criteria.limit + 1, 'int')}) nearest
+             JOIN ${professionals} USING (id)
+            WHERE nearest.chord_km <= ${radius}
+            ORDER BY nearest.chord_km, id`;
   } else {
     where.push(...filters);
     const after = criteria.after;
