@@ -363,7 +363,7 @@ export function searchStatement(schema: string, criteria: SearchCriteria, text?:
                     LIMIT ${param(criteria.limit + 1, 'int')}) nearest
              JOIN ${professionals} USING (id)
             WHERE nearest.chord_km <= ${radius}
-            ORDER BY nearest.chord_km, id`;
+            ORDER BY nearest.chord_km, nearest.id`;
   } else {
     where.push(...filters);
     const after = criteria.after;
