@@ -97,7 +97,7 @@ describe(`search query plans at ${PROFESSIONALS} profiles`, () => {
     expect(seqScans).toEqual([]);
     // The indexes that exist for these filters are the ones the planner picks.
     expect([...used].sort()).toEqual(
-      expect.arrayContaining(['professionals_nearest_idx', 'professionals_search_vector_idx', 'professionals_next_available_at_id_idx']),
+      expect.arrayContaining(['professionals_nearest_idx', 'professionals_search_vector_idx', 'professionals_soonest_idx', 'professionals_country_soonest_idx']),
     );
   });
 
@@ -110,6 +110,13 @@ describe(`search query plans at ${PROFESSIONALS} profiles`, () => {
       const planned = await planOf({ limit: 20, query, specialty: 'dermatology' });
       expect(planned).toContain('professionals_search_vector_idx');
       expect(planned).not.toMatch(/<%|%>|professionals_search_text_idx/);
+    }
+    // Words outside the synonyms that profiles hold (a city, a name): full text alone too.
+    for (const query of ['Bordeaux', 'Düsseldorf']) {
+      const { rows } = await pool.query(`SELECT 1 FROM "${schema}".search_synonyms WHERE term = "${schema}".search_fold($1)`, [query]);
+      expect(rows).toEqual([]);
+      expect(await resolveText(pool, schema, query)).toMatchObject({ similarWords: [] });
+      expect(await planOf({ limit: 20, query, specialty: 'general-practice' })).not.toMatch(/<%|%>|professionals_search_text_idx/);
     }
     // Websearch operators: full text only.
     expect(await resolveText(pool, schema, 'Zürich -Kardiologie')).toMatchObject({ similarWords: [] });
@@ -143,6 +150,42 @@ describe(`search query plans at ${PROFESSIONALS} profiles`, () => {
     // (and the few unverified among them); without the stop it read twice the circle.
     expect(read).toBeLessThanOrEqual(circle[0]!.n + 50);
     expect(read).toBeGreaterThan(found);
+  });
+
+  it('walks availability order as an index-only scan, reading only the page from the table', async () => {
+    // Without a place the search walks profiles earliest free slot first and tests each against the
+    // filters: a rare combination walks thousands. The filters' columns are in the index, so the
+    // walk reads no heap page; the page's profiles are then read by id.
+    const shapes: Array<[SearchCriteria, string]> = [
+      [{ limit: 20, specialty: 'cardiology' }, 'professionals_soonest_idx'],
+      [{ limit: 20, specialty: 'dermatology', language: 'it', maxPrice: '80.00' }, 'professionals_soonest_idx'],
+      [{ limit: 20, specialty: 'dermatology', country: 'AT', language: 'it' }, 'professionals_country_soonest_idx'],
+    ];
+    await pool.query(`VACUUM (ANALYZE) "${schema}".professionals`);
+    for (const [criteria, index] of shapes) {
+      const { sql, params } = await statement(criteria);
+      const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+      const planned = nodes(rows[0]!['QUERY PLAN'][0]!.Plan) as Array<PlanNode & { 'Actual Rows': number; 'Rows Removed by Filter'?: number; 'Heap Fetches'?: number }>;
+      const walk = planned.find((n) => n['Index Name'] === index);
+      expect(walk).toMatchObject({ 'Node Type': 'Index Only Scan', 'Heap Fetches': 0 });
+      // The walk tested more profiles than the page holds: the filters did their work in the index.
+      expect(walk!['Actual Rows'] + (walk!['Rows Removed by Filter'] ?? 0)).toBeGreaterThan(20);
+      // No sort: the walk's order is the page's.
+      expect(planned.map((n) => n['Node Type'])).not.toContain('Sort');
+      // And the answer is the one the table gives, in the same order.
+      const got = (await pool.query<{ id: string }>(sql, params)).rows.map((r) => r.id);
+      const conditions = ['verified'];
+      const values: unknown[] = [];
+      if (criteria.specialty) conditions.push(`$${values.push(criteria.specialty)} = ANY(specialties)`);
+      if (criteria.language) conditions.push(`$${values.push(criteria.language)} = ANY(languages)`);
+      if (criteria.country) conditions.push(`country = $${values.push(criteria.country)}`);
+      if (criteria.maxPrice) conditions.push(`price_amount <= $${values.push(criteria.maxPrice)}::numeric`);
+      const expected = await pool.query<{ id: string }>(
+        `SELECT id::text FROM "${schema}".professionals WHERE ${conditions.join(' AND ')} ORDER BY next_available_at ASC NULLS LAST, id LIMIT 21`,
+        values,
+      );
+      expect(got).toEqual(expected.rows.map((r) => r.id));
+    }
   });
 
   it('finds what people type in the seeded directory: spellings of cities and specialties agree', async () => {
