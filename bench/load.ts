@@ -13,7 +13,7 @@
 // confirmed → meeting link, from the booking's event stream).
 // Run: `make bench-load` (variables below); writes bench/results/load-<date>.md and .json.
 import { execSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
@@ -27,6 +27,7 @@ import { sampleDirectory } from './load/directory-sample';
 import { patientVisit, routes, type DirectorySample, type JourneyContext } from './load/patient-journey';
 import { measureCpu, pidsOf } from './load/process-cpu';
 import { PhaseStats } from './load/route-stats';
+import { type Second, Timeline } from './load/timeline';
 import { runPhase, saturate, type PhasePlan } from './load/virtual-users';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -61,6 +62,22 @@ const parts = new Set((process.env.BENCH_PARTS ?? 'baselines,load,peak,endurance
 const services: ServiceName[] = ['gateway', 'identity', 'search', 'appointment', 'payment', 'video'];
 const admin = { email: 'admin@cryptocare.test', password: 'admin-password-1' };
 
+/**
+ * BENCH_NICE=payment,video,identity:10 — those services' processes (every thread) at that nice level
+ * once started: the booking cascade's background work (events, webhooks, meetings) then yields the
+ * CPU to the read path when the machine is busy, as CPU weights could on a shared node. An experiment
+ * (bench/results/load-2026-12-03-*.md), not the chart's setting.
+ */
+function deprioritise(platform: RunningPlatform): string {
+  const [names, level] = (process.env.BENCH_NICE ?? '').split(':');
+  if (!names) return '';
+  const priority = Number(level ?? 10);
+  for (const service of names.split(',') as ServiceName[]) {
+    for (const pid of platform.pids(service)) for (const thread of readdirSync(`/proc/${pid}/task`)) os.setPriority(Number(thread), priority);
+  }
+  return `${names} at nice ${priority}`;
+}
+
 /** BENCH_CPU_PROFILE=dir: the gateway and every service write V8 CPU profiles there when they stop. */
 const profiled = (service: string): Record<string, string> => (process.env.BENCH_CPU_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROFILE, service)}` } : {});
 
@@ -74,11 +91,15 @@ async function shedSoFar(platform: RunningPlatform, replicas: number): Promise<R
   return totals;
 }
 
+/** What BENCH_NICE did, for the report ('' when nothing). */
+let niced = '';
+
 async function startStack(replicas: number) {
   const scaled = { gateway: replicas, search: replicas, appointment: replicas };
   // Rate limits are per client address and every virtual user here is 127.0.0.1; the public
   // micro-cache at its production setting (test platforms turn it off).
   const platform = await startPlatform({ logLevel: 'error', replicas: scaled, extraEnv: { gateway: { RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5', ...(process.env.BENCH_MAX_IN_FLIGHT ? { MAX_IN_FLIGHT: process.env.BENCH_MAX_IN_FLIGHT } : {}), ...profiled('gateway') }, search: profiled('search'), appointment: profiled('appointment'), payment: profiled('payment'), video: profiled('video'), identity: profiled('identity') } });
+  niced = deprioritise(platform);
   await seedDemoDirectory(platform.gatewayUrl, admin);
   if (settings.directory > 0) {
     const seeded = await seedDirectory({ databaseUrl: infraUrls().databaseUrl, professionals: settings.directory, schemas: { search: platform.schemas.search, appointment: platform.schemas.appointment } });
@@ -156,16 +177,23 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
       },
       () => {
         void shedSoFar(platform, 1).then((totals) => (shedBefore = totals));
-        return measureCpu(pidsOf(platform));
+        const timeline = (phase.timeline = new Timeline(pidsOf(platform)));
+        const cpu = measureCpu(pidsOf(platform));
+        // Both end with the hold (the visits then finish their last call).
+        return () => {
+          timeline.stop();
+          return cpu();
+        };
       },
     );
+    const seconds = stats.timeline!.seconds;
     const shedAfter = await shedSoFar(platform, 1);
     const shed = Object.fromEntries(Object.entries(shedAfter).map(([reason, n]) => [reason, n - (shedBefore[reason] ?? 0)]));
     // Offered: what the users would ask if every answer were instant (one action per pause).
     const offered = Math.round(plan.users / (settings.thinkMs / 1000));
     const achieved = Math.round([...stats.routes.values()].reduce((n, r) => n + r.count + r.failures, 0) / stats.seconds);
     const booked = stats.routes.get(routes.book)?.statuses.get(201) ?? 0;
-    results.push({ ...plan, offeredPerSecond: offered, achievedPerSecond: achieved, bookingsPerSecond: Math.round((booked / stats.seconds) * 100) / 100, routes: Object.fromEntries([...stats.routes].map(([label, r]) => [label, { ...r.summary(), errors: r.errors(label === routes.book ? [409] : []) }])), cpu: cpuFigures, shed });
+    results.push({ ...plan, offeredPerSecond: offered, achievedPerSecond: achieved, bookingsPerSecond: Math.round((booked / stats.seconds) * 100) / 100, routes: Object.fromEntries([...stats.routes].map(([label, r]) => [label, { ...r.summary(), errors: r.errors(label === routes.book ? [409] : []) }])), cpu: cpuFigures, shed, seconds, worstSeconds: stats.timeline!.worst(8) });
   }
   await gateway.close();
   await streams.close();
@@ -203,6 +231,7 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
     '',
     `Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; all six services, PostgreSQL, Redis, Kafka and the load generator on this one machine.`,
     `Command: \`make bench-load\` with ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(', ')}.`,
+    ...(niced ? [`Priorities: ${niced} (BENCH_NICE), every other process at 0.`] : []),
     `Closed loop: each virtual patient pauses ${settings.thinkMs / 2000}–${(settings.thinkMs * 1.5) / 1000} s between actions; ${settings.accounts} patient accounts shared; ${settings.connections} keep-alive connections per gateway replica (as a load balancer pools them).`,
     '',
   ];
@@ -224,11 +253,29 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
     for (const [label, s] of Object.entries(r.routes)) lines.push(`| ${label} | ${s.count} | ${s.p50} ms | ${s.p95} ms | ${s.p99} ms | ${s.max} ms | ${s.errors} | ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')}${s.failures ? `, no answer: ${s.failures}` : ''} |`);
     lines.push('', `CPU (cores) during the hold: ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
     lines.push(`Refused by the gateway during the hold (503 OVERLOADED), by signal: ${Object.entries(r.shed).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}.`, '');
+    lines.push(...timelineLines(r.seconds, r.worstSeconds));
   }
   if (scale.length > 0) lines.push('## Scale-out (read mix saturated, 128 in flight)', '', '| processes of gateway, search, appointment | answers/s | failed | statuses |', '|---|---|---|---|');
   for (const s of scale) lines.push(`| ${s.replicas} | ${s.perSecond} | ${s.failed} | ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')} |`);
   lines.push('');
   return lines.join('\n');
+}
+
+/** The hold second by second, in brief: how the slow answers spread, and the worst seconds (all of them in the .json). */
+function timelineLines(seconds: Second[], worst: Second[]): string[] {
+  const slow = seconds.reduce((n, s) => n + s.slow, 0);
+  const inWorst = worst.reduce((n, s) => n + s.slow, 0);
+  const lags = seconds.map((s) => s.generatorLagMs).sort((a, b) => a - b);
+  const busiest = (cpu: Record<string, number>) =>
+    Object.entries(cpu).filter(([k]) => k !== 'machine (all)').sort(([, a], [, b]) => b - a).slice(0, 3).map(([k, v]) => `${k} ${v}`).join(', ');
+  return [
+    `Second by second: ${seconds.filter((s) => s.slow > 0).length} of ${seconds.length} seconds had an answer over 50 ms; the ${worst.length} worst held ${inWorst} of the ${slow} (${Math.round((inWorst / Math.max(1, slow)) * 100)} %). The load generator's event loop was late by at most ${lags[Math.floor(lags.length / 2)] ?? 0} ms in the median second, ${lags[lags.length - 1] ?? 0} ms in the worst.`,
+    '',
+    '| second | answers | over 50 ms | refused | slowest | generator late | machine (cores) | busiest (cores) |',
+    '|---|---|---|---|---|---|---|---|',
+    ...worst.map((s) => `| ${s.at} | ${s.answers} | ${s.slow} | ${s.refused} | ${s.maxMs} ms | ${s.generatorLagMs} ms | ${s.cpu['machine (all)']} | ${busiest(s.cpu)} |`),
+    '',
+  ];
 }
 
 async function main() {

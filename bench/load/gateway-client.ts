@@ -47,7 +47,9 @@ export class GatewayClient {
         bodyTimeout: 30_000,
       });
       const text = await res.body.text();
-      stats.route(label).record(performance.now() - started, res.statusCode);
+      const latencyMs = performance.now() - started;
+      stats.route(label).record(latencyMs, res.statusCode);
+      stats.timeline?.record(latencyMs, res.statusCode);
       return { status: res.statusCode, body: parse(text) };
     } catch {
       stats.route(label).failures++;

@@ -18,22 +18,26 @@ function statFields(pid: number): string[] | null {
 }
 
 /**
- * CPU seconds used so far by a process and its children: its own user + system time, the time of the
- * children it has reaped (cutime + cstime: PostgreSQL's backends that ended), and the time of its
- * children alive now (PostgreSQL's pooled backends). Differences of two readings give the CPU of the
- * whole tree in between.
+ * CPU seconds used so far by each group of processes and their children: a process's own user +
+ * system time, the time of the children it has reaped (cutime + cstime: PostgreSQL's backends that
+ * ended), and the time of its children alive now (PostgreSQL's pooled backends). Differences of two
+ * readings give the CPU of each tree in between. One pass over /proc for all the groups: the
+ * timeline reads it every second from inside the load generator.
  */
-export function treeCpuSeconds(pid: number): number {
-  const own = statFields(pid);
-  if (!own) return 0;
+export function groupCpuSeconds(groups: Record<string, number[]>): Record<string, number> {
+  const ticks = new Map<number, number>();
   // After the name: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
-  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  const roots = new Set(Object.values(groups).flat());
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const child = statFields(Number(entry));
-    if (child && Number(child[1]) === pid) ticks += Number(child[11]) + Number(child[12]);
+    const pid = Number(entry);
+    const fields = statFields(pid);
+    if (!fields) continue;
+    const parent = Number(fields[1]);
+    if (roots.has(pid)) ticks.set(pid, (ticks.get(pid) ?? 0) + Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]));
+    if (roots.has(parent)) ticks.set(parent, (ticks.get(parent) ?? 0) + Number(fields[11]) + Number(fields[12]));
   }
-  return ticks / TICKS_PER_SECOND;
+  return Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.reduce((sum, pid) => sum + (ticks.get(pid) ?? 0), 0) / TICKS_PER_SECOND]));
 }
 
 /** Busy CPU seconds of the whole machine (every core) from /proc/stat. */
@@ -51,7 +55,7 @@ export function measureCpu(groups: Record<string, number[]>): () => Record<strin
   const read = (): Record<string, number> => {
     const generator = process.cpuUsage();
     return {
-      ...Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0)])),
+      ...groupCpuSeconds(groups),
       'load generator': (generator.user + generator.system) / 1e6,
       'machine (all)': machineCpuSeconds(),
     };

@@ -1,3 +1,4 @@
+import type { Timeline } from './timeline';
 import * as hdr from 'hdr-histogram-js';
 
 /** Latency (HdrHistogram, 1 µs to 60 s) and outcomes of one route during one phase of a benchmark. */
@@ -47,6 +48,8 @@ export class PhaseStats {
   readonly routes = new Map<string, RouteStats>();
   readonly startedAt = performance.now();
   endedAt = 0;
+  /** Second by second, for a hold that is measured (loadPhases). */
+  timeline?: Timeline;
 
   route(label: string): RouteStats {
     let stats = this.routes.get(label);

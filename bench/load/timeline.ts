@@ -1,0 +1,69 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { measureCpu } from './process-cpu';
+
+/** One second of a hold: what the patients got, and what the machine did meanwhile. */
+export interface Second {
+  /** Seconds since the hold began (the second that ended then). */
+  at: number;
+  answers: number;
+  /** Answers slower than the read objective (timeline's slowMs). */
+  slow: number;
+  /** 503 OVERLOADED: refused by a gateway. */
+  refused: number;
+  maxMs: number;
+  /** Cores used in that second by each group (as the hold's CPU line). */
+  cpu: Record<string, number>;
+  /** The load generator's own event-loop delay, most in that second (ms): a late generator measures its own lateness. */
+  generatorLagMs: number;
+}
+
+/**
+ * A hold second by second, to tell a spread-out tail (every second a little slow) from spells (a
+ * few seconds when everything is slow: a pause somewhere, a sweep, a checkpoint), and to see who used
+ * the CPU in the worst seconds. The generator's own event-loop delay is read too: answers it records
+ * late are its lateness, not the platform's.
+ */
+export class Timeline {
+  readonly seconds: Second[] = [];
+  private current = { answers: 0, slow: 0, refused: 0, maxMs: 0 };
+  private readonly lag = monitorEventLoopDelay({ resolution: 10 });
+  private readonly startedAt = performance.now();
+  private cpu: () => Record<string, number>;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly groups: Record<string, number[]>,
+    private readonly slowMs = 50,
+  ) {
+    this.lag.enable();
+    this.cpu = measureCpu(groups);
+    this.timer = setInterval(() => this.tick(), 1000);
+  }
+
+  record(latencyMs: number, status: number): void {
+    this.current.answers += 1;
+    if (latencyMs > this.slowMs) this.current.slow += 1;
+    if (status === 503) this.current.refused += 1;
+    this.current.maxMs = Math.max(this.current.maxMs, latencyMs);
+  }
+
+  stop(): Second[] {
+    clearInterval(this.timer);
+    this.lag.disable();
+    return this.seconds;
+  }
+
+  /** The n seconds with the most slow or refused answers, in time order. */
+  worst(n: number): Second[] {
+    return [...this.seconds].sort((a, b) => b.slow + b.refused - (a.slow + a.refused)).slice(0, n).sort((a, b) => a.at - b.at);
+  }
+
+  private tick(): void {
+    const cpu = this.cpu();
+    this.cpu = measureCpu(this.groups);
+    const at = Math.round((performance.now() - this.startedAt) / 1000);
+    this.seconds.push({ at, ...this.current, maxMs: Math.round(this.current.maxMs), cpu, generatorLagMs: Math.round(this.lag.max / 1e6) });
+    this.current = { answers: 0, slow: 0, refused: 0, maxMs: 0 };
+    this.lag.reset();
+  }
+}
