@@ -164,21 +164,39 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
     { name: `endurance: ${settings.enduranceUsers} patients (80 % of capacity), ${share(settings.bookingShare)}`, users: settings.enduranceUsers, rampSeconds: settings.rampSeconds, holdSeconds: settings.enduranceSeconds, bookingShare: settings.bookingShare },
     { name: `bookings: ${settings.users} patients (2x capacity), ${share(settings.stressBookingShare)} (booking stress)`, users: settings.users, rampSeconds: settings.rampSeconds, holdSeconds: settings.stressSeconds, bookingShare: settings.stressBookingShare },
   ];
+  // Warm-up, not measured: a few whole visits that book and pay, so the first bookings' cold paths
+  // (JIT, first statements, the generator's own first fetch) do not land in the first hold. Visits
+  // reach their booking 15-20 s in, at the ramp's end: a 20 s ramp without this put a 300 ms stall
+  // in the hold's first second and its refusals (bench/results/load-2026-12-03-*.md).
+  await Promise.all(
+    Array.from({ length: 8 }, () =>
+      patientVisit({ gateway, streams, accounts, directory, phase: () => phase, bookingShare: 1, thinkMs: 100, running: () => true }),
+    ),
+  );
+  phase = new PhaseStats();
   const results = [];
-  for (const plan of plans.filter((p) => parts.has(p.name.split(':')[0]!))) {
+  for (const plan of plans.filter((p) => parts.has(p.name.split(':')[0]!)).map((p) => ({ ...p, firstPauseMs: settings.thinkMs }))) {
     process.stderr.write(`bench: ${plan.name}, ${plan.rampSeconds} s ramp + ${plan.holdSeconds} s\n`);
-    let shedBefore: Record<string, number> = {};
+    // Read before the ramp, not at the hold's start: the gateway renders its metrics on its own
+    // event loop, which the hold should not see. So the reasons cover the ramp and the hold; the
+    // hold's own refusals are the 503s the patients got (the timeline's count).
+    const shedBefore = await shedSoFar(platform, 1);
+    // From the ramp's start to the hold's end (the cold start shows too).
+    // The processes looked up once, before the ramp (pgrep blocks the generator's event loop).
+    const groups = pidsOf(platform);
+    const timeline = new Timeline(groups, plan.rampSeconds);
     const { stats, measured: cpuFigures } = await runPhase(
       plan,
-      (next) => (phase = next),
+      (next) => {
+        next.timeline = timeline;
+        phase = next;
+      },
       (running) => {
         const ctx: JourneyContext = { gateway, streams, accounts, directory, phase: () => phase, bookingShare: plan.bookingShare, thinkMs: settings.thinkMs, running };
         return patientVisit(ctx);
       },
       () => {
-        void shedSoFar(platform, 1).then((totals) => (shedBefore = totals));
-        const timeline = (phase.timeline = new Timeline(pidsOf(platform)));
-        const cpu = measureCpu(pidsOf(platform));
+        const cpu = measureCpu(groups);
         // Both end with the hold (the visits then finish their last call).
         return () => {
           timeline.stop();
@@ -186,14 +204,13 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
         };
       },
     );
-    const seconds = stats.timeline!.seconds;
     const shedAfter = await shedSoFar(platform, 1);
     const shed = Object.fromEntries(Object.entries(shedAfter).map(([reason, n]) => [reason, n - (shedBefore[reason] ?? 0)]));
     // Offered: what the users would ask if every answer were instant (one action per pause).
     const offered = Math.round(plan.users / (settings.thinkMs / 1000));
     const achieved = Math.round([...stats.routes.values()].reduce((n, r) => n + r.count + r.failures, 0) / stats.seconds);
     const booked = stats.routes.get(routes.book)?.statuses.get(201) ?? 0;
-    results.push({ ...plan, offeredPerSecond: offered, achievedPerSecond: achieved, bookingsPerSecond: Math.round((booked / stats.seconds) * 100) / 100, routes: Object.fromEntries([...stats.routes].map(([label, r]) => [label, { ...r.summary(), errors: r.errors(label === routes.book ? [409] : []) }])), cpu: cpuFigures, shed, seconds, worstSeconds: stats.timeline!.worst(8) });
+    results.push({ ...plan, offeredPerSecond: offered, achievedPerSecond: achieved, bookingsPerSecond: Math.round((booked / stats.seconds) * 100) / 100, routes: Object.fromEntries([...stats.routes].map(([label, r]) => [label, { ...r.summary(), errors: r.errors(label === routes.book ? [409] : []) }])), cpu: cpuFigures, shed, seconds: timeline.hold, rampSeconds: timeline.ramp, worstSeconds: timeline.worst(8) });
   }
   await gateway.close();
   await streams.close();
@@ -232,7 +249,7 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
     `Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; all six services, PostgreSQL, Redis, Kafka and the load generator on this one machine.`,
     `Command: \`make bench-load\` with ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(', ')}.`,
     ...(niced ? [`Priorities: ${niced} (BENCH_NICE), every other process at 0.`] : []),
-    `Closed loop: each virtual patient pauses ${settings.thinkMs / 2000}–${(settings.thinkMs * 1.5) / 1000} s between actions; ${settings.accounts} patient accounts shared; ${settings.connections} keep-alive connections per gateway replica (as a load balancer pools them).`,
+    `Closed loop: each virtual patient pauses ${settings.thinkMs / 2000}–${(settings.thinkMs * 1.5) / 1000} s between actions, the first after a random pause up to ${settings.thinkMs / 1000} s (as if arriving mid-visit); ${settings.accounts} patient accounts shared; ${settings.connections} keep-alive connections per gateway replica (as a load balancer pools them).`,
     '',
   ];
   if (base)
@@ -252,8 +269,8 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
     lines.push('| route | count | p50 | p95 | p99 | max | errors | statuses |', '|---|---|---|---|---|---|---|---|');
     for (const [label, s] of Object.entries(r.routes)) lines.push(`| ${label} | ${s.count} | ${s.p50} ms | ${s.p95} ms | ${s.p99} ms | ${s.max} ms | ${s.errors} | ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')}${s.failures ? `, no answer: ${s.failures}` : ''} |`);
     lines.push('', `CPU (cores) during the hold: ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
-    lines.push(`Refused by the gateway during the hold (503 OVERLOADED), by signal: ${Object.entries(r.shed).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}.`, '');
-    lines.push(...timelineLines(r.seconds, r.worstSeconds));
+    lines.push(`Refused by the gateway (503 OVERLOADED) during the hold: ${r.seconds.reduce((n, s) => n + s.refused, 0)}; by signal, over the ramp and the hold: ${Object.entries(r.shed).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}.`, '');
+    lines.push(...timelineLines(r.seconds, r.worstSeconds, r.rampSeconds));
   }
   if (scale.length > 0) lines.push('## Scale-out (read mix saturated, 128 in flight)', '', '| processes of gateway, search, appointment | answers/s | failed | statuses |', '|---|---|---|---|');
   for (const s of scale) lines.push(`| ${s.replicas} | ${s.perSecond} | ${s.failed} | ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')} |`);
@@ -262,7 +279,7 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
 }
 
 /** The hold second by second, in brief: how the slow answers spread, and the worst seconds (all of them in the .json). */
-function timelineLines(seconds: Second[], worst: Second[]): string[] {
+function timelineLines(seconds: Second[], worst: Second[], ramp: Second[]): string[] {
   const slow = seconds.reduce((n, s) => n + s.slow, 0);
   const inWorst = worst.reduce((n, s) => n + s.slow, 0);
   const lags = seconds.map((s) => s.generatorLagMs).sort((a, b) => a - b);
@@ -270,6 +287,7 @@ function timelineLines(seconds: Second[], worst: Second[]): string[] {
     Object.entries(cpu).filter(([k]) => k !== 'machine (all)').sort(([, a], [, b]) => b - a).slice(0, 3).map(([k, v]) => `${k} ${v}`).join(', ');
   return [
     `Second by second: ${seconds.filter((s) => s.slow > 0).length} of ${seconds.length} seconds had an answer over 50 ms; the ${worst.length} worst held ${inWorst} of the ${slow} (${Math.round((inWorst / Math.max(1, slow)) * 100)} %). The load generator's event loop was late by at most ${lags[Math.floor(lags.length / 2)] ?? 0} ms in the median second, ${lags[lags.length - 1] ?? 0} ms in the worst.`,
+    `During the ramp (not in the figures above): ${ramp.reduce((n, s) => n + s.refused, 0)} refused, ${ramp.reduce((n, s) => n + s.slow, 0)} answers over 50 ms of ${ramp.reduce((n, s) => n + s.answers, 0)}; its last five seconds: ${ramp.slice(-5).map((s) => `${s.answers} answers, ${s.slow} slow, ${s.refused} refused`).join('; ')}.`,
     '',
     '| second | answers | over 50 ms | refused | slowest | generator late | machine (cores) | busiest (cores) |',
     '|---|---|---|---|---|---|---|---|',

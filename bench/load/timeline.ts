@@ -3,7 +3,7 @@ import { measureCpu } from './process-cpu';
 
 /** One second of a hold: what the patients got, and what the machine did meanwhile. */
 export interface Second {
-  /** Seconds since the hold began (the second that ended then). */
+  /** Seconds since the hold began (the second that ended then); the ramp's seconds are 0 and below. */
   at: number;
   answers: number;
   /** Answers slower than the read objective (timeline's slowMs). */
@@ -33,6 +33,8 @@ export class Timeline {
 
   constructor(
     private readonly groups: Record<string, number[]>,
+    /** Started with the ramp, this long before the hold (so the cold start shows too). */
+    private readonly rampSeconds = 0,
     private readonly slowMs = 50,
   ) {
     this.lag.enable();
@@ -53,15 +55,25 @@ export class Timeline {
     return this.seconds;
   }
 
-  /** The n seconds with the most slow or refused answers, in time order. */
+  /** The hold's seconds (the ramp's left out). */
+  get hold(): Second[] {
+    return this.seconds.filter((s) => s.at > 0);
+  }
+
+  /** The ramp's seconds. */
+  get ramp(): Second[] {
+    return this.seconds.filter((s) => s.at <= 0);
+  }
+
+  /** The hold's n seconds with the most slow or refused answers, in time order. */
   worst(n: number): Second[] {
-    return [...this.seconds].sort((a, b) => b.slow + b.refused - (a.slow + a.refused)).slice(0, n).sort((a, b) => a.at - b.at);
+    return this.hold.sort((a, b) => b.slow + b.refused - (a.slow + a.refused)).slice(0, n).sort((a, b) => a.at - b.at);
   }
 
   private tick(): void {
     const cpu = this.cpu();
     this.cpu = measureCpu(this.groups);
-    const at = Math.round((performance.now() - this.startedAt) / 1000);
+    const at = Math.round((performance.now() - this.startedAt) / 1000) - this.rampSeconds;
     this.seconds.push({ at, ...this.current, maxMs: Math.round(this.current.maxMs), cpu, generatorLagMs: Math.round(this.lag.max / 1e6) });
     this.current = { answers: 0, slow: 0, refused: 0, maxMs: 0 };
     this.lag.reset();
