@@ -177,9 +177,9 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
   const results = [];
   for (const plan of plans.filter((p) => parts.has(p.name.split(':')[0]!)).map((p) => ({ ...p, firstPauseMs: settings.thinkMs }))) {
     process.stderr.write(`bench: ${plan.name}, ${plan.rampSeconds} s ramp + ${plan.holdSeconds} s\n`);
-    // Read before the ramp, not at the hold's start: the gateway renders its metrics on its own
-    // event loop, which the hold should not see. So the reasons cover the ramp and the hold; the
-    // hold's own refusals are the 503s the patients got (the timeline's count).
+    // Read before the ramp, not at the hold's start, where the generator's own work showed as a
+    // burst (with pgrep there, all of a run's refusals fell in the hold's first second). So the
+    // reasons cover the ramp and the hold; the hold's own refusals are the 503s the patients got.
     const shedBefore = await shedSoFar(platform, 1);
     // From the ramp's start to the hold's end (the cold start shows too).
     // The processes looked up once, before the ramp (pgrep blocks the generator's event loop).

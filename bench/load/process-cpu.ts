@@ -52,21 +52,28 @@ export function machineCpuSeconds(): number {
  * Call it to read the counters; call the function it returns to read them again and get the figures.
  */
 export function measureCpu(groups: Record<string, number[]>): () => Record<string, number> {
-  const read = (): Record<string, number> => {
-    const generator = process.cpuUsage();
-    return {
-      ...groupCpuSeconds(groups),
-      'load generator': (generator.user + generator.system) / 1e6,
-      'machine (all)': machineCpuSeconds(),
-    };
+  const before = cpuReading(groups);
+  return () => cpuBetween(before, cpuReading(groups));
+}
+
+/** CPU seconds so far of each group, the load generator and the machine, at one instant. */
+export interface CpuReading {
+  at: number;
+  seconds: Record<string, number>;
+}
+
+export function cpuReading(groups: Record<string, number[]>): CpuReading {
+  const generator = process.cpuUsage();
+  return {
+    at: performance.now(),
+    seconds: { ...groupCpuSeconds(groups), 'load generator': (generator.user + generator.system) / 1e6, 'machine (all)': machineCpuSeconds() },
   };
-  const before = read();
-  const t0 = performance.now();
-  return () => {
-    const seconds = (performance.now() - t0) / 1000;
-    const after = read();
-    return Object.fromEntries(Object.entries(after).map(([name, value]) => [name, Math.round(((value - before[name]!) / seconds) * 100) / 100]));
-  };
+}
+
+/** Cores used by each between two readings (1.0 = one core busy the whole time). */
+export function cpuBetween(before: CpuReading, after: CpuReading): Record<string, number> {
+  const seconds = (after.at - before.at) / 1000;
+  return Object.fromEntries(Object.entries(after.seconds).map(([name, value]) => [name, Math.round(((value - before.seconds[name]!) / seconds) * 100) / 100]));
 }
 
 /** The processes whose CPU a benchmark reports: each service's replicas and the infrastructure's servers. */

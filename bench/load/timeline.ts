@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { measureCpu } from './process-cpu';
+import { cpuBetween, cpuReading, type CpuReading } from './process-cpu';
 
 /** One second of a hold: what the patients got, and what the machine did meanwhile. */
 export interface Second {
@@ -28,7 +28,7 @@ export class Timeline {
   private current = { answers: 0, slow: 0, refused: 0, maxMs: 0 };
   private readonly lag = monitorEventLoopDelay({ resolution: 10 });
   private readonly startedAt = performance.now();
-  private cpu: () => Record<string, number>;
+  private lastReading: CpuReading;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -38,7 +38,7 @@ export class Timeline {
     private readonly slowMs = 50,
   ) {
     this.lag.enable();
-    this.cpu = measureCpu(groups);
+    this.lastReading = cpuReading(groups);
     this.timer = setInterval(() => this.tick(), 1000);
   }
 
@@ -71,8 +71,10 @@ export class Timeline {
   }
 
   private tick(): void {
-    const cpu = this.cpu();
-    this.cpu = measureCpu(this.groups);
+    // One pass over /proc a second: this reading ends this second and starts the next.
+    const reading = cpuReading(this.groups);
+    const cpu = cpuBetween(this.lastReading, reading);
+    this.lastReading = reading;
     const at = Math.round((performance.now() - this.startedAt) / 1000) - this.rampSeconds;
     this.seconds.push({ at, ...this.current, maxMs: Math.round(this.current.maxMs), cpu, generatorLagMs: Math.round(this.lag.max / 1e6) });
     this.current = { answers: 0, slow: 0, refused: 0, maxMs: 0 };
