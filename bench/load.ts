@@ -210,7 +210,7 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
     const offered = Math.round(plan.users / (settings.thinkMs / 1000));
     const achieved = Math.round([...stats.routes.values()].reduce((n, r) => n + r.count + r.failures, 0) / stats.seconds);
     const booked = stats.routes.get(routes.book)?.statuses.get(201) ?? 0;
-    results.push({ ...plan, offeredPerSecond: offered, achievedPerSecond: achieved, bookingsPerSecond: Math.round((booked / stats.seconds) * 100) / 100, routes: Object.fromEntries([...stats.routes].map(([label, r]) => [label, { ...r.summary(), errors: r.errors(label === routes.book ? [409] : []) }])), cpu: cpuFigures, shed, seconds: timeline.hold, rampSeconds: timeline.ramp, worstSeconds: timeline.worst(8) });
+    results.push({ ...plan, offeredPerSecond: offered, achievedPerSecond: achieved, bookingsPerSecond: Math.round((booked / stats.seconds) * 100) / 100, routes: Object.fromEntries([...stats.routes].map(([label, r]) => [label, { ...r.summary(), errors: r.errors(label === routes.book ? [409] : []) }])), cpu: cpuFigures, shed, seconds: timeline.hold, rampTimeline: timeline.ramp, worstSeconds: timeline.worst(8) });
   }
   await gateway.close();
   await streams.close();
@@ -270,7 +270,7 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
     for (const [label, s] of Object.entries(r.routes)) lines.push(`| ${label} | ${s.count} | ${s.p50} ms | ${s.p95} ms | ${s.p99} ms | ${s.max} ms | ${s.errors} | ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')}${s.failures ? `, no answer: ${s.failures}` : ''} |`);
     lines.push('', `CPU (cores) during the hold: ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
     lines.push(`Refused by the gateway (503 OVERLOADED) during the hold: ${r.seconds.reduce((n, s) => n + s.refused, 0)}; by signal, over the ramp and the hold: ${Object.entries(r.shed).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}.`, '');
-    lines.push(...timelineLines(r.seconds, r.worstSeconds, r.rampSeconds));
+    lines.push(...timelineLines(r.seconds, r.worstSeconds, r.rampTimeline));
   }
   if (scale.length > 0) lines.push('## Scale-out (read mix saturated, 128 in flight)', '', '| processes of gateway, search, appointment | answers/s | failed | statuses |', '|---|---|---|---|');
   for (const s of scale) lines.push(`| ${s.replicas} | ${s.perSecond} | ${s.failed} | ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')} |`);
