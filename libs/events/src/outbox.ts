@@ -149,19 +149,32 @@ export class OutboxRelay {
     return { count, oldestAgeSeconds };
   }
 
-  private schedule(delay: number) {
+  private schedule(delay: number, woken = true) {
     if (this.timer) clearTimeout(this.timer);
     // A commit inside a request wakes the relay; its passes must not run (and record their
     // queries) inside that request's trace, nor chain every later pass to it.
-    this.timer = setTimeout(() => context.with(ROOT_CONTEXT, () => void this.loop()), delay);
+    this.timer = setTimeout(() => context.with(ROOT_CONTEXT, () => void this.loop(woken)), delay);
   }
 
-  private async loop() {
+  /**
+   * Whether the outbox holds a row, in one statement outside any transaction. The idle poll asks
+   * this first: a pass is a transaction of three round trips (BEGIN, the locking SELECT, COMMIT)
+   * even when it finds nothing, and each service polls four times a second. Rows another replica
+   * has locked count too; that pass then finds nothing, as it would have anyway.
+   */
+  private async holdsRows(): Promise<boolean> {
+    const rows = await this.options.db.$queryRawUnsafe<unknown[]>(`SELECT 1 AS found FROM ${table(this.options.schema, 'outbox')} LIMIT 1`);
+    return rows.length > 0;
+  }
+
+  /** A woken pass (a local commit, or a full batch before it) goes straight to the transaction. */
+  private async loop(woken: boolean) {
     if (this.stopped || this.running) return;
+    const batchSize = this.options.batchSize ?? 200;
     let published = 0;
     this.running = (async () => {
       try {
-        published = await this.publishBatch();
+        if (woken || (await this.holdsRows())) published = await this.publishBatch();
       } catch (err) {
         this.options.logger.warn({ err }, 'outbox relay pass failed; will retry');
       }
@@ -169,8 +182,13 @@ export class OutboxRelay {
     await this.running;
     this.running = undefined;
     if (this.stopped) return;
-    const more = published > 0 || this.again;
+    // Another pass at once only if the batch was full or a commit came meanwhile: a part batch
+    // emptied what this replica could lock, and rows committed since then wake it themselves
+    // (here, or in the replica that wrote them). An empty pass after each batch doubled the
+    // relay's transactions under load.
+    const more = published >= batchSize || this.again;
     this.again = false;
-    this.schedule(more ? 0 : (this.options.pollMs ?? 250));
+    if (more) this.schedule(0);
+    else this.schedule(this.options.pollMs ?? 250, false);
   }
 }
