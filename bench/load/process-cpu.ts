@@ -40,11 +40,15 @@ export function groupCpuSeconds(groups: Record<string, number[]>): Record<string
   return Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.reduce((sum, pid) => sum + (ticks.get(pid) ?? 0), 0) / TICKS_PER_SECOND]));
 }
 
-/** Busy CPU seconds of the whole machine (every core) from /proc/stat. */
-export function machineCpuSeconds(): number {
+/**
+ * CPU seconds of the whole machine (every core) from /proc/stat: busy, and of that the time the
+ * hypervisor gave to other guests while this one had work ("steal"): a virtual machine's cores
+ * taken away, which slows every process at once whatever they do.
+ */
+export function machineCpuSeconds(): { busy: number; stolen: number } {
   const [, ...values] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
   const [user, nice, system, , , irq, softirq, steal] = values.map(Number);
-  return (user! + nice! + system! + irq! + softirq! + steal!) / TICKS_PER_SECOND;
+  return { busy: (user! + nice! + system! + irq! + softirq! + steal!) / TICKS_PER_SECOND, stolen: steal! / TICKS_PER_SECOND };
 }
 
 /**
@@ -64,9 +68,10 @@ export interface CpuReading {
 
 export function cpuReading(groups: Record<string, number[]>): CpuReading {
   const generator = process.cpuUsage();
+  const machine = machineCpuSeconds();
   return {
     at: performance.now(),
-    seconds: { ...groupCpuSeconds(groups), 'load generator': (generator.user + generator.system) / 1e6, 'machine (all)': machineCpuSeconds() },
+    seconds: { ...groupCpuSeconds(groups), 'load generator': (generator.user + generator.system) / 1e6, 'machine (all)': machine.busy, 'stolen by the hypervisor': machine.stolen },
   };
 }
 
