@@ -25,6 +25,7 @@ import { AccountPool } from './load/accounts';
 import { GatewayClient } from './load/gateway-client';
 import { sampleDirectory } from './load/directory-sample';
 import { patientVisit, routes, type DirectorySample, type JourneyContext } from './load/patient-journey';
+import { gcPausesBetween, gcPausesIn, type GcPauses } from './load/gc-pauses';
 import { measureCpu, pidsOf } from './load/process-cpu';
 import { PhaseStats } from './load/route-stats';
 import { type Second, Timeline } from './load/timeline';
@@ -86,6 +87,12 @@ const profiled = (service: string): Record<string, string> => {
   const options = [process.env.BENCH_NODE_OPTIONS ?? '', process.env.BENCH_CPU_PROFILE ? `--cpu-prof --cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROFILE, service)}` : ''].filter(Boolean);
   return options.length > 0 ? { NODE_OPTIONS: options.join(' ') } : {};
 };
+
+/** Each service's GC pauses so far (its first replica's metrics). */
+async function gcSoFar(platform: RunningPlatform): Promise<Record<string, GcPauses>> {
+  const texts = await Promise.all(services.map(async (s) => (await fetch(platform.metricsUrl(s, 0))).text()));
+  return Object.fromEntries(services.map((s, i) => [s, gcPausesIn(texts[i]!)]));
+}
 
 /** The gateway replicas' refusals so far, by reason (http_server_shed_requests_total). */
 async function shedSoFar(platform: RunningPlatform, replicas: number): Promise<Record<string, number>> {
@@ -187,6 +194,7 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
     // burst (with pgrep there, all of a run's refusals fell in the hold's first second). So the
     // reasons cover the ramp and the hold; the hold's own refusals are the 503s the patients got.
     const shedBefore = await shedSoFar(platform, 1);
+    const gcBefore = await gcSoFar(platform);
     // From the ramp's start to the hold's end (the cold start shows too).
     // The processes looked up once, before the ramp (pgrep blocks the generator's event loop).
     const groups = pidsOf(platform);
@@ -211,12 +219,13 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
       },
     );
     const shedAfter = await shedSoFar(platform, 1);
+    const gc = gcPausesBetween(gcBefore, await gcSoFar(platform));
     const shed = Object.fromEntries(Object.entries(shedAfter).map(([reason, n]) => [reason, n - (shedBefore[reason] ?? 0)]));
     // Offered: what the users would ask if every answer were instant (one action per pause).
     const offered = Math.round(plan.users / (settings.thinkMs / 1000));
     const achieved = Math.round([...stats.routes.values()].reduce((n, r) => n + r.count + r.failures, 0) / stats.seconds);
     const booked = stats.routes.get(routes.book)?.statuses.get(201) ?? 0;
-    results.push({ ...plan, offeredPerSecond: offered, achievedPerSecond: achieved, bookingsPerSecond: Math.round((booked / stats.seconds) * 100) / 100, routes: Object.fromEntries([...stats.routes].map(([label, r]) => [label, { ...r.summary(), errors: r.errors(label === routes.book ? [409] : []) }])), cpu: cpuFigures, shed, seconds: timeline.hold, rampTimeline: timeline.ramp, worstSeconds: timeline.worst(8) });
+    results.push({ ...plan, offeredPerSecond: offered, achievedPerSecond: achieved, bookingsPerSecond: Math.round((booked / stats.seconds) * 100) / 100, routes: Object.fromEntries([...stats.routes].map(([label, r]) => [label, { ...r.summary(), errors: r.errors(label === routes.book ? [409] : []) }])), cpu: cpuFigures, shed, gc, seconds: timeline.hold, rampTimeline: timeline.ramp, worstSeconds: timeline.worst(8) });
   }
   await gateway.close();
   await streams.close();
@@ -276,6 +285,7 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
     for (const [label, s] of Object.entries(r.routes)) lines.push(`| ${label} | ${s.count} | ${s.p50} ms | ${s.p95} ms | ${s.p99} ms | ${s.max} ms | ${s.errors} | ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')}${s.failures ? `, no answer: ${s.failures}` : ''} |`);
     lines.push('', `CPU (cores) during the hold: ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
     lines.push(`Refused by the gateway (503 OVERLOADED) during the hold: ${r.seconds.reduce((n, s) => n + s.refused, 0)}; by signal, over the ramp and the hold: ${Object.entries(r.shed).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}.`, '');
+    lines.push(`Garbage collection over the ramp and the hold (pauses; seconds in them; pauses over 10 ms): ${Object.entries(r.gc).map(([s, g]) => `${s} ${g.count}; ${g.seconds} s; ${g.over10ms}`).join(', ')}.`, '');
     lines.push(...timelineLines(r.seconds, r.worstSeconds, r.rampTimeline));
   }
   if (scale.length > 0) lines.push('## Scale-out (read mix saturated, 128 in flight)', '', '| processes of gateway, search, appointment | answers/s | failed | statuses |', '|---|---|---|---|');
