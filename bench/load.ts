@@ -25,6 +25,7 @@ import { AccountPool } from './load/accounts';
 import { GatewayClient } from './load/gateway-client';
 import { sampleDirectory } from './load/directory-sample';
 import { patientVisit, routes, type DirectorySample, type JourneyContext } from './load/patient-journey';
+import { chartRuntime, productionValues } from './load/chart-runtime';
 import { gcPausesBetween, gcPausesIn, type GcPauses } from './load/gc-pauses';
 import { measureCpu, pidsOf } from './load/process-cpu';
 import { PhaseStats } from './load/route-stats';
@@ -107,11 +108,52 @@ async function shedSoFar(platform: RunningPlatform, replicas: number): Promise<R
 /** What BENCH_NICE did, for the report ('' when nothing). */
 let niced = '';
 
+/**
+ * The services' runtime: the chart's by default (its log level, NODE_ENV and tracing, to a local
+ * OTLP sink); BENCH_RUNTIME=quiet runs them as the test platform does (errors only, no tracing),
+ * as every run before 3 December did. BENCH_LOG_LEVEL and BENCH_TRACES_SAMPLER_ARG change one of
+ * the chart's settings, to see what each costs.
+ */
+const quiet = process.env.BENCH_RUNTIME === 'quiet';
+let runtime = 'quiet: LOG_LEVEL=error, no tracing (BENCH_RUNTIME=quiet; not the chart\'s settings)';
+let otlpSink: { url: string; stop: () => void } | undefined;
+
+/** The OTLP sink the services export their traces to (one for the whole run). */
+async function startOtlpSink() {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'load/otlp-sink.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) => child.stdout.on('data', (chunk: Buffer) => /^ready (\d+)/.test(chunk.toString()) && resolve(Number(chunk.toString().split(' ')[1]))));
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+}
+
+/** What the sink received so far: exports, and MB of spans. */
+async function tracesSoFar(): Promise<{ exports: number; bytes: number } | undefined> {
+  return otlpSink ? ((await (await fetch(`${otlpSink.url}/stats`)).json()) as { exports: number; bytes: number }) : undefined;
+}
+
 async function startStack(replicas: number) {
   const scaled = { gateway: replicas, search: replicas, appointment: replicas };
+  let chartEnv = (_service: string): Record<string, string> => ({});
+  if (!quiet) {
+    otlpSink ??= await startOtlpSink();
+    const chart = chartRuntime(otlpSink.url, productionValues, { logLevel: process.env.BENCH_LOG_LEVEL, samplerRatio: process.env.BENCH_TRACES_SAMPLER_ARG });
+    chartEnv = chart.envOf;
+    runtime = chart.summary;
+  }
+  const envOf = (service: ServiceName) => ({ ...chartEnv(service), ...profiled(service) });
   // Rate limits are per client address and every virtual user here is 127.0.0.1; the public
   // micro-cache at its production setting (test platforms turn it off).
-  const platform = await startPlatform({ logLevel: 'error', replicas: scaled, extraEnv: { gateway: { RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5', ...(process.env.BENCH_MAX_IN_FLIGHT ? { MAX_IN_FLIGHT: process.env.BENCH_MAX_IN_FLIGHT } : {}), ...profiled('gateway') }, search: profiled('search'), appointment: profiled('appointment'), payment: profiled('payment'), video: profiled('video'), identity: profiled('identity') } });
+  const platform = await startPlatform({
+    logLevel: 'error',
+    replicas: scaled,
+    extraEnv: {
+      gateway: { ...envOf('gateway'), RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5', ...(process.env.BENCH_MAX_IN_FLIGHT ? { MAX_IN_FLIGHT: process.env.BENCH_MAX_IN_FLIGHT } : {}) },
+      search: envOf('search'),
+      appointment: envOf('appointment'),
+      payment: envOf('payment'),
+      video: envOf('video'),
+      identity: envOf('identity'),
+    },
+  });
   niced = deprioritise(platform);
   await seedDemoDirectory(platform.gatewayUrl, admin);
   if (settings.directory > 0) {
@@ -195,6 +237,7 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
     // reasons cover the ramp and the hold; the hold's own refusals are the 503s the patients got.
     const shedBefore = await shedSoFar(platform, 1);
     const gcBefore = await gcSoFar(platform);
+    const tracesBefore = await tracesSoFar();
     // From the ramp's start to the hold's end (the cold start shows too).
     // The processes looked up once, before the ramp (pgrep blocks the generator's event loop).
     const groups = pidsOf(platform);
@@ -220,12 +263,14 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
     );
     const shedAfter = await shedSoFar(platform, 1);
     const gc = gcPausesBetween(gcBefore, await gcSoFar(platform));
+    const tracesAfter = await tracesSoFar();
+    const traces = tracesBefore && tracesAfter ? { exports: tracesAfter.exports - tracesBefore.exports, megabytes: Math.round((tracesAfter.bytes - tracesBefore.bytes) / 1e5) / 10 } : undefined;
     const shed = Object.fromEntries(Object.entries(shedAfter).map(([reason, n]) => [reason, n - (shedBefore[reason] ?? 0)]));
     // Offered: what the users would ask if every answer were instant (one action per pause).
     const offered = Math.round(plan.users / (settings.thinkMs / 1000));
     const achieved = Math.round([...stats.routes.values()].reduce((n, r) => n + r.count + r.failures, 0) / stats.seconds);
     const booked = stats.routes.get(routes.book)?.statuses.get(201) ?? 0;
-    results.push({ ...plan, offeredPerSecond: offered, achievedPerSecond: achieved, bookingsPerSecond: Math.round((booked / stats.seconds) * 100) / 100, routes: Object.fromEntries([...stats.routes].map(([label, r]) => [label, { ...r.summary(), errors: r.errors(label === routes.book ? [409] : []) }])), cpu: cpuFigures, shed, gc, seconds: timeline.hold, rampTimeline: timeline.ramp, worstSeconds: timeline.worst(8) });
+    results.push({ ...plan, offeredPerSecond: offered, achievedPerSecond: achieved, bookingsPerSecond: Math.round((booked / stats.seconds) * 100) / 100, routes: Object.fromEntries([...stats.routes].map(([label, r]) => [label, { ...r.summary(), errors: r.errors(label === routes.book ? [409] : []) }])), cpu: cpuFigures, shed, gc, traces, seconds: timeline.hold, rampTimeline: timeline.ramp, worstSeconds: timeline.worst(8) });
   }
   await gateway.close();
   await streams.close();
@@ -263,6 +308,8 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
     '',
     `Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; all six services, PostgreSQL, Redis, Kafka and the load generator on this one machine.`,
     `Command: \`make bench-load\` with ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(', ')}.`,
+    `Services' runtime: ${runtime}.`,
+    ...(process.env.BENCH_NODE_OPTIONS ? [`Services' Node options: ${process.env.BENCH_NODE_OPTIONS} (BENCH_NODE_OPTIONS).`] : []),
     ...(niced ? [`Priorities: ${niced} (BENCH_NICE), every other process at 0.`] : []),
     `Closed loop: each virtual patient pauses ${settings.thinkMs / 2000}–${(settings.thinkMs * 1.5) / 1000} s between actions, the first after a random pause up to ${settings.thinkMs / 1000} s (as if arriving mid-visit); ${settings.accounts} patient accounts shared; ${settings.connections} keep-alive connections per gateway replica (as a load balancer pools them).`,
     '',
@@ -285,7 +332,8 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
     for (const [label, s] of Object.entries(r.routes)) lines.push(`| ${label} | ${s.count} | ${s.p50} ms | ${s.p95} ms | ${s.p99} ms | ${s.max} ms | ${s.errors} | ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')}${s.failures ? `, no answer: ${s.failures}` : ''} |`);
     lines.push('', `CPU (cores) during the hold: ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
     lines.push(`Refused by the gateway (503 OVERLOADED) during the hold: ${r.seconds.reduce((n, s) => n + s.refused, 0)}; by signal, over the ramp and the hold: ${Object.entries(r.shed).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}.`, '');
-    lines.push(`Garbage collection over the ramp and the hold (pauses; seconds in them; pauses over 10 ms): ${Object.entries(r.gc).map(([s, g]) => `${s} ${g.count}; ${g.seconds} s; ${g.over10ms}`).join(', ')}.`, '');
+    lines.push(`Garbage collection over the ramp and the hold (pauses; seconds in them; pauses over 10 ms): ${Object.entries(r.gc).map(([s, g]) => `${s} ${g.count}; ${g.seconds} s (${Object.entries(g.secondsByKind).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}); ${g.over10ms}`).join(', ')}.`, '');
+    if (r.traces) lines.push(`Traces exported over the ramp and the hold: ${r.traces.exports} OTLP exports, ${r.traces.megabytes} MB.`, '');
     lines.push(...timelineLines(r.seconds, r.worstSeconds, r.rampTimeline));
   }
   if (scale.length > 0) lines.push('## Scale-out (read mix saturated, 128 in flight)', '', '| processes of gateway, search, appointment | answers/s | failed | statuses |', '|---|---|---|---|');
@@ -330,6 +378,7 @@ async function main() {
     await platform.stop();
   }
   const scale = parts.has('scale-out') ? [await scaleOut(1), await scaleOut(2)] : [];
+  otlpSink?.stop();
   const text = report(results, base, scale);
   const partial = process.env.BENCH_PARTS ? `-${[...parts].join('-')}` : '';
   const stem = path.join(__dirname, 'results', `load-${new Date().toISOString().slice(0, 10)}${partial}`);
@@ -339,6 +388,7 @@ async function main() {
 }
 
 main().catch((err) => {
+  otlpSink?.stop();
   console.error(err);
   process.exit(1);
 });

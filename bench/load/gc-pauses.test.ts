@@ -15,11 +15,13 @@ describe('GC pauses from a service metrics text', () => {
     expect(before.count).toBe(3);
     expect(before.over10ms).toBe(1);
     expect(before.seconds).toBeCloseTo(0.0545, 6);
+    expect(before.secondsByKind.minor).toBeCloseTo(0.0045, 6);
+    expect(before.secondsByKind.major).toBeCloseTo(0.05, 6);
 
     gc.labels('major').observe(0.2);
     gc.labels('incremental').observe(0.009);
     const after = gcPausesIn(await registry.metrics());
-    expect(gcPausesBetween({ search: before }, { search: after })).toEqual({ search: { count: 2, seconds: 0.21, over10ms: 1 } });
+    expect(gcPausesBetween({ search: before }, { search: after })).toEqual({ search: { count: 2, seconds: 0.21, over10ms: 1, secondsByKind: { minor: 0, major: 0.2, incremental: 0.01 } } });
   });
 
   it('finds the collections prom-client records by default, and nothing in a text without them', async () => {
@@ -33,6 +35,6 @@ describe('GC pauses from a service metrics text', () => {
     const text = await registry.metrics();
     expect(text).toMatch(/^nodejs_gc_duration_seconds_bucket\{/m);
     expect(gcPausesIn(text).count).toBeGreaterThan(0);
-    expect(gcPausesIn('http_requests_total 5\n')).toEqual({ count: 0, seconds: 0, over10ms: 0 });
+    expect(gcPausesIn('http_requests_total 5\n')).toEqual({ count: 0, seconds: 0, over10ms: 0, secondsByKind: {} });
   });
 });
