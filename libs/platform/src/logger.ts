@@ -149,3 +149,26 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
     destination,
   );
 }
+
+/**
+ * The access log: one line per HTTP request, every field built by the caller from what is safe to
+ * keep (method, path with its query values redacted by `safeUrl`, route, status, duration, request
+ * id) plus the trace ids. Hence no redaction pass: its ~80 paths (wildcards included) made up some
+ * 7 % of the gateway's CPU at 2 000 users, when every request wrote two lines through it
+ * (fastify's "incoming request" and "request completed"). The free-text scrub still runs on the
+ * written line (an email typed into a path is masked).
+ */
+export function createAccessLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      name: service,
+      level,
+      base: { service },
+      mixin: traceFields,
+      hooks: { streamWrite: scrubSecrets },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}

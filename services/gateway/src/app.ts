@@ -8,7 +8,7 @@ import rateLimit from '@fastify/rate-limit';
 import cookie from '@fastify/cookie';
 import type Redis from 'ioredis';
 import { trace } from '@opentelemetry/api';
-import { histogram, latencyBuckets, type Logger } from '@cryptocare/platform';
+import { histogram, latencyBuckets, safeUrl, type Logger } from '@cryptocare/platform';
 import type { Backends } from './clients';
 import type { Authenticator } from './auth';
 import { errorBody, HttpError, installErrorHandler } from './http-errors';
@@ -42,6 +42,8 @@ export interface GatewayDeps {
   /** HMAC key of the event streams' tickets (STREAM_TICKET_SECRET), the same on every replica; random per process without it. */
   streamTicketSecret?: string;
   logger: Logger;
+  /** Where each request's line goes (createAccessLogger: no redaction pass); the logger without it. */
+  accessLogger?: Logger;
   /** Shared rate-limit counters across replicas; in-memory without it. */
   redis?: Redis;
   /**
@@ -73,6 +75,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   const shedding = createLoadShedding({ maxInFlight: deps.maxInFlight ?? 0, maxEventLoopDelayMs: deps.maxEventLoopDelayMs, retryAfterSeconds: 5 });
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
+    // One line per request, written by the onResponse hook below, not fastify's two.
+    disableRequestLogging: true,
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
     trustProxy: deps.trustedProxies.length > 0 ? deps.trustedProxies : false,
@@ -104,9 +108,14 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     if (span && route) span.updateName(`${request.method} ${route}`).setAttribute('http.route', route);
     span?.setAttribute('http.request.id', request.id);
   });
+  const accessLog = deps.accessLogger ?? deps.logger;
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     httpDuration.labels(request.method, route, String(reply.statusCode)).observe(reply.elapsedTime / 1000);
+    accessLog.info(
+      { reqId: request.id, req: { method: request.method, url: safeUrl(request.url), route }, res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime * 10) / 10 },
+      'request completed',
+    );
   });
 
   await shedding.install(app);

@@ -2,7 +2,7 @@
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
 import os from 'node:os';
 import path from 'node:path';
-import { AccessTokenVerifier, commonEnv, createLogger, dataRegion, grpcTarget, loadConfig, port, runAsProcess, startOpsServer, z, type Logger } from '@cryptocare/platform';
+import { AccessTokenVerifier, commonEnv, createAccessLogger, createLogger, dataRegion, grpcTarget, loadConfig, port, runAsProcess, startOpsServer, z, type Logger } from '@cryptocare/platform';
 import { busFromEnv, type EventBus } from '@cryptocare/events';
 import { MemoryCache, RedisCache, RevocationList, type Cache } from '@cryptocare/cache';
 import { Authenticator } from './auth';
@@ -96,6 +96,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     stream,
     ...(config.STREAM_TICKET_SECRET ? { streamTicketSecret: config.STREAM_TICKET_SECRET } : {}),
     logger,
+    // In one process with the others (embedded), request lines go where its shared logger writes.
+    ...(shared.logger ? {} : { accessLogger: createAccessLogger(SERVICE, config.LOG_LEVEL) }),
     ...(redis ? { redis: redis.client } : {}),
     trustedProxies: config.TRUSTED_PROXIES,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,

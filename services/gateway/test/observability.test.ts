@@ -276,7 +276,9 @@ describe('observability of a booking (separate processes, OTLP to the test, /met
 
     it('carries the trace and span ids, and the gateway request id, inside requests', () => {
       const gateway = lines('gateway').filter((l) => l.reqId === booking.requestId);
-      expect(gateway.map((l) => l.msg)).toEqual(expect.arrayContaining(['incoming request', 'request completed']));
+      // One line per request (the access log), with its route, status and duration.
+      expect(gateway.filter((l) => l.msg === 'request completed')).toEqual([expect.objectContaining({ req: expect.objectContaining({ method: 'POST', route: '/v1/appointments' }), res: { statusCode: 201 }, responseTime: expect.any(Number) })]);
+      expect(gateway.filter((l) => l.msg === 'incoming request')).toEqual([]);
       for (const line of gateway) {
         expect(line.trace_id).toMatch(/^[0-9a-f]{32}$/);
         expect(line.span_id).toMatch(/^[0-9a-f]{16}$/);
