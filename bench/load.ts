@@ -84,25 +84,20 @@ function deprioritise(platform: RunningPlatform): string {
  * BENCH_CPU_PROFILE=dir: the gateway and every service write V8 CPU profiles there when they stop.
  * BENCH_NODE_OPTIONS: more Node options for them (a V8 setting tried before the chart gets it).
  */
-const profiled = (service: string): Record<string, string> => {
+const nodeOptionsOf = (service: string): Record<string, string> => {
   const options = [process.env.BENCH_NODE_OPTIONS ?? '', process.env.BENCH_CPU_PROFILE ? `--cpu-prof --cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROFILE, service)}` : ''].filter(Boolean);
   return options.length > 0 ? { NODE_OPTIONS: options.join(' ') } : {};
 };
 
-/** Each service's GC pauses so far (its first replica's metrics). */
-async function gcSoFar(platform: RunningPlatform): Promise<Record<string, GcPauses>> {
+/**
+ * What the services' metrics say so far, from one scrape of each (first replica): the gateway's
+ * refusals by reason (http_server_shed_requests_total) and every service's GC pauses.
+ */
+async function metricsSoFar(platform: RunningPlatform): Promise<{ shed: Record<string, number>; gc: Record<string, GcPauses> }> {
   const texts = await Promise.all(services.map(async (s) => (await fetch(platform.metricsUrl(s, 0))).text()));
-  return Object.fromEntries(services.map((s, i) => [s, gcPausesIn(texts[i]!)]));
-}
-
-/** The gateway replicas' refusals so far, by reason (http_server_shed_requests_total). */
-async function shedSoFar(platform: RunningPlatform, replicas: number): Promise<Record<string, number>> {
-  const totals: Record<string, number> = {};
-  for (let replica = 0; replica < replicas; replica++) {
-    const text = await (await fetch(platform.metricsUrl('gateway', replica))).text();
-    for (const [, reason, n] of text.matchAll(/^http_server_shed_requests_total\{reason="([^"]+)"\} (\d+)/gm)) totals[reason!] = (totals[reason!] ?? 0) + Number(n);
-  }
-  return totals;
+  const shed: Record<string, number> = {};
+  for (const [, reason, n] of texts[services.indexOf('gateway')]!.matchAll(/^http_server_shed_requests_total\{reason="([^"]+)"\} (\d+)/gm)) shed[reason!] = Number(n);
+  return { shed, gc: Object.fromEntries(services.map((s, i) => [s, gcPausesIn(texts[i]!)])) };
 }
 
 /** What BENCH_NICE did, for the report ('' when nothing). */
@@ -118,11 +113,17 @@ const quiet = process.env.BENCH_RUNTIME === 'quiet';
 let runtime = 'quiet: LOG_LEVEL=error, no tracing (BENCH_RUNTIME=quiet; not the chart\'s settings)';
 let otlpSink: { url: string; stop: () => void } | undefined;
 
+/** A helper process of bench/load/ (its own process, like the services), once it printed "ready <port>...". */
+async function startHelper(script: string, ...args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'load', script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ports = await new Promise<number[]>((resolve) => child.stdout.on('data', (chunk: Buffer) => /^ready \d+/.test(chunk.toString()) && resolve(chunk.toString().trim().split(' ').slice(1).map(Number))));
+  return { ports, stop: () => child.kill('SIGTERM') };
+}
+
 /** The OTLP sink the services export their traces to (one for the whole run). */
 async function startOtlpSink() {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'load/otlp-sink.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve) => child.stdout.on('data', (chunk: Buffer) => /^ready (\d+)/.test(chunk.toString()) && resolve(Number(chunk.toString().split(' ')[1]))));
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+  const sink = await startHelper('otlp-sink.ts');
+  return { url: `http://127.0.0.1:${sink.ports[0]}`, stop: sink.stop };
 }
 
 /** What the sink received so far: exports, and MB of spans. */
@@ -139,7 +140,7 @@ async function startStack(replicas: number) {
     chartEnv = chart.envOf;
     runtime = chart.summary;
   }
-  const envOf = (service: ServiceName) => ({ ...chartEnv(service), ...profiled(service) });
+  const envOf = (service: ServiceName) => ({ ...chartEnv(service), ...nodeOptionsOf(service) });
   // Rate limits are per client address and every virtual user here is 127.0.0.1; the public
   // micro-cache at its production setting (test platforms turn it off).
   const platform = await startPlatform({
@@ -184,8 +185,8 @@ async function baselines(platform: RunningPlatform, seconds: number) {
   const answer = await new ApiClient(platform.gatewayUrl).expect(200, 'GET', query);
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'bench-')), 'answer.json');
   writeFileSync(file, JSON.stringify(answer));
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'load/bare-servers.ts'), file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [httpPort, grpcPort] = await new Promise<number[]>((resolve) => child.stdout.on('data', (chunk: Buffer) => /^ready (\d+) (\d+)/.test(chunk.toString()) && resolve(chunk.toString().split(' ').slice(1).map(Number))));
+  const bare = await startHelper('bare-servers.ts', file);
+  const [httpPort, grpcPort] = bare.ports;
   const concurrency = 64;
   try {
     const phase = new PhaseStats();
@@ -204,7 +205,7 @@ async function baselines(platform: RunningPlatform, seconds: number) {
     await Promise.all([bareHttp.close(), gateway.close()]);
     return { concurrency, fastify, grpc, cachedSearch, ratioToGrpc: Math.round((cachedSearch.perSecond / grpc.perSecond) * 100) / 100 };
   } finally {
-    child.kill('SIGTERM');
+    bare.stop();
   }
 }
 
@@ -235,8 +236,7 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
     // Read before the ramp, not at the hold's start, where the generator's own work showed as a
     // burst (with pgrep there, all of a run's refusals fell in the hold's first second). So the
     // reasons cover the ramp and the hold; the hold's own refusals are the 503s the patients got.
-    const shedBefore = await shedSoFar(platform, 1);
-    const gcBefore = await gcSoFar(platform);
+    const before = await metricsSoFar(platform);
     const tracesBefore = await tracesSoFar();
     // From the ramp's start to the hold's end (the cold start shows too).
     // The processes looked up once, before the ramp (pgrep blocks the generator's event loop).
@@ -261,11 +261,11 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
         };
       },
     );
-    const shedAfter = await shedSoFar(platform, 1);
-    const gc = gcPausesBetween(gcBefore, await gcSoFar(platform));
+    const after = await metricsSoFar(platform);
+    const gc = gcPausesBetween(before.gc, after.gc);
     const tracesAfter = await tracesSoFar();
     const traces = tracesBefore && tracesAfter ? { exports: tracesAfter.exports - tracesBefore.exports, megabytes: Math.round((tracesAfter.bytes - tracesBefore.bytes) / 1e5) / 10 } : undefined;
-    const shed = Object.fromEntries(Object.entries(shedAfter).map(([reason, n]) => [reason, n - (shedBefore[reason] ?? 0)]));
+    const shed = Object.fromEntries(Object.entries(after.shed).map(([reason, n]) => [reason, n - (before.shed[reason] ?? 0)]));
     // Offered: what the users would ask if every answer were instant (one action per pause).
     const offered = Math.round(plan.users / (settings.thinkMs / 1000));
     const achieved = Math.round([...stats.routes.values()].reduce((n, r) => n + r.count + r.failures, 0) / stats.seconds);

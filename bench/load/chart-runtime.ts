@@ -42,6 +42,7 @@ interface Values {
 export function chartRuntime(otlpEndpoint: string, valuesFiles: string[] = productionValues, overrides: { logLevel?: string; samplerRatio?: string } = {}): ChartRuntime {
   const { global: chart } = valuesFiles.map((f) => parse(readFileSync(f, 'utf8')) as object).reduce(mergeValues, {}) as Values;
   const g = { ...chart, logLevel: overrides.logLevel ?? chart.logLevel, otel: { ...chart.otel, samplerRatio: overrides.samplerRatio ?? chart.otel.samplerRatio } };
+  const files = valuesFiles.map((f) => path.basename(f)).join(' + ');
   const changed = Object.entries(overrides).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
   // In production identity's signing keys are encrypted at rest and the key is required
   // (docs/secrets.md); a fresh one per run.
@@ -63,6 +64,6 @@ export function chartRuntime(otlpEndpoint: string, valuesFiles: string[] = produ
       ...tracing(service),
       ...(service === 'identity' ? { SIGNING_KEY_ENCRYPTION_KEY: signingKeyEncryptionKey } : {}),
     }),
-    summary: `${changed.length > 0 ? `the chart's (${valuesFiles.map((f) => path.basename(f)).join(' + ')}) but ${changed.join(', ')}` : `as the chart runs them in production (${valuesFiles.map((f) => path.basename(f)).join(' + ')})`}: NODE_ENV=${g.nodeEnv}, LOG_LEVEL=${g.logLevel}, ${g.otel.enabled ? `traces ${g.otel.sampler} ${g.otel.samplerRatio} over OTLP/HTTP to a local sink` : 'no tracing'}`,
+    summary: `${changed.length > 0 ? `the chart's (${files}) but ${changed.join(', ')}` : `as the chart runs them in production (${files})`}: NODE_ENV=${g.nodeEnv}, LOG_LEVEL=${g.logLevel}, ${g.otel.enabled ? `traces ${g.otel.sampler} ${g.otel.samplerRatio} over OTLP/HTTP to a local sink` : 'no tracing'}`,
   };
 }

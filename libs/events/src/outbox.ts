@@ -88,6 +88,10 @@ export class OutboxRelay {
 
   constructor(private readonly options: OutboxRelayOptions) {}
 
+  private get batchSize(): number {
+    return this.options.batchSize ?? 200;
+  }
+
   start(): void {
     this.stopped = false;
     this.schedule(0);
@@ -108,13 +112,13 @@ export class OutboxRelay {
 
   /** One pass: publishes up to a batch; returns how many rows went out. */
   async publishBatch(): Promise<number> {
-    const { db, schema, bus, batchSize = 200 } = this.options;
+    const { db, schema, bus } = this.options;
     return db.$transaction(
       async (tx) => {
         const rows = await tx.$queryRawUnsafe<OutboxRow[]>(
           `SELECT id::text AS id, topic, key, type, payload, traceparent FROM ${table(schema, 'outbox')}
            ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-          batchSize,
+          this.batchSize,
         );
         if (rows.length === 0) return 0;
         const byTopic = new Map<string, OutgoingMessage[]>();
@@ -170,7 +174,6 @@ export class OutboxRelay {
   /** A woken pass (a local commit, or a full batch before it) goes straight to the transaction. */
   private async loop(woken: boolean) {
     if (this.stopped || this.running) return;
-    const batchSize = this.options.batchSize ?? 200;
     let published = 0;
     this.running = (async () => {
       try {
@@ -186,7 +189,7 @@ export class OutboxRelay {
     // emptied what this replica could lock, and rows committed since then wake it themselves
     // (here, or in the replica that wrote them). An empty pass after each batch doubled the
     // relay's transactions under load.
-    const more = published >= batchSize || this.again;
+    const more = published >= this.batchSize || this.again;
     this.again = false;
     if (more) this.schedule(0);
     else this.schedule(this.options.pollMs ?? 250, false);

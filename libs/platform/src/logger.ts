@@ -133,21 +133,21 @@ function traceFields(): Record<string, string> {
   return { trace_id: ctx.traceId, span_id: ctx.spanId, trace_flags: ctx.traceFlags.toString(16).padStart(2, '0') };
 }
 
+/** What every logger of a process writes: its service, ISO time, the level by name, trace ids, the scrub. */
+function lineOptions(service: string, level: string): pino.LoggerOptions {
+  return {
+    name: service,
+    level,
+    base: { service },
+    mixin: traceFields,
+    hooks: { streamWrite: scrubSecrets },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  };
+}
+
 export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
-  return pino(
-    {
-      name: service,
-      level,
-      base: { service },
-      redact: { paths: redactedPaths, censor: '[redacted]' },
-      serializers,
-      mixin: traceFields,
-      hooks: { streamWrite: scrubSecrets },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    destination,
-  );
+  return pino({ ...lineOptions(service, level), redact: { paths: redactedPaths, censor: '[redacted]' }, serializers }, destination);
 }
 
 /**
@@ -159,16 +159,5 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
  * written line (an email typed into a path is masked).
  */
 export function createAccessLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
-  return pino(
-    {
-      name: service,
-      level,
-      base: { service },
-      mixin: traceFields,
-      hooks: { streamWrite: scrubSecrets },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    destination,
-  );
+  return pino(lineOptions(service, level), destination);
 }
