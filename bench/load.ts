@@ -12,7 +12,7 @@
 // sometimes their bookings, sometimes a booking paid at once (booking + QR, payment → confirmed,
 // confirmed → meeting link, from the booking's event stream).
 // Run: `make bench-load` (variables below); writes bench/results/load-<date>.md and .json.
-import { execSync, spawn } from 'node:child_process';
+import { execSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,10 +25,10 @@ import { AccountPool } from './load/accounts';
 import { GatewayClient } from './load/gateway-client';
 import { sampleDirectory } from './load/directory-sample';
 import { patientVisit, routes, type DirectorySample, type JourneyContext } from './load/patient-journey';
-import { chartRuntime, productionValues } from './load/chart-runtime';
 import { gcPausesBetween, gcPausesIn, type GcPauses } from './load/gc-pauses';
 import { measureCpu, pidsOf } from './load/process-cpu';
 import { PhaseStats } from './load/route-stats';
+import { serviceRuntime, startHelper, type ServiceRuntime } from './load/service-runtime';
 import { type Second, Timeline } from './load/timeline';
 import { runPhase, saturate, type PhasePlan } from './load/virtual-users';
 
@@ -81,15 +81,6 @@ function deprioritise(platform: RunningPlatform): string {
 }
 
 /**
- * BENCH_CPU_PROFILE=dir: the gateway and every service write V8 CPU profiles there when they stop.
- * BENCH_NODE_OPTIONS: more Node options for them (a V8 setting tried before the chart gets it).
- */
-const nodeOptionsOf = (service: string): Record<string, string> => {
-  const options = [process.env.BENCH_NODE_OPTIONS ?? '', process.env.BENCH_CPU_PROFILE ? `--cpu-prof --cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROFILE, service)}` : ''].filter(Boolean);
-  return options.length > 0 ? { NODE_OPTIONS: options.join(' ') } : {};
-};
-
-/**
  * What the services' metrics say so far, from one scrape of each (first replica): the gateway's
  * refusals by reason (http_server_shed_requests_total) and every service's GC pauses.
  */
@@ -103,44 +94,13 @@ async function metricsSoFar(platform: RunningPlatform): Promise<{ shed: Record<s
 /** What BENCH_NICE did, for the report ('' when nothing). */
 let niced = '';
 
-/**
- * The services' runtime: the chart's by default (its log level, NODE_ENV and tracing, to a local
- * OTLP sink); BENCH_RUNTIME=quiet runs them as the test platform does (errors only, no tracing),
- * as every run before 3 December did. BENCH_LOG_LEVEL and BENCH_TRACES_SAMPLER_ARG change one of
- * the chart's settings, to see what each costs.
- */
-const quiet = process.env.BENCH_RUNTIME === 'quiet';
-let runtime = 'quiet: LOG_LEVEL=error, no tracing (BENCH_RUNTIME=quiet; not the chart\'s settings)';
-let otlpSink: { url: string; stop: () => void } | undefined;
-
-/** A helper process of bench/load/ (its own process, like the services), once it printed "ready <port>...". */
-async function startHelper(script: string, ...args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'load', script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const ports = await new Promise<number[]>((resolve) => child.stdout.on('data', (chunk: Buffer) => /^ready \d+/.test(chunk.toString()) && resolve(chunk.toString().trim().split(' ').slice(1).map(Number))));
-  return { ports, stop: () => child.kill('SIGTERM') };
-}
-
-/** The OTLP sink the services export their traces to (one for the whole run). */
-async function startOtlpSink() {
-  const sink = await startHelper('otlp-sink.ts');
-  return { url: `http://127.0.0.1:${sink.ports[0]}`, stop: sink.stop };
-}
-
-/** What the sink received so far: exports, and MB of spans. */
-async function tracesSoFar(): Promise<{ exports: number; bytes: number } | undefined> {
-  return otlpSink ? ((await (await fetch(`${otlpSink.url}/stats`)).json()) as { exports: number; bytes: number }) : undefined;
-}
+/** The services' runtime (bench/load/service-runtime.ts), chosen once for the whole run. */
+let runtime: ServiceRuntime | undefined;
 
 async function startStack(replicas: number) {
   const scaled = { gateway: replicas, search: replicas, appointment: replicas };
-  let chartEnv = (_service: string): Record<string, string> => ({});
-  if (!quiet) {
-    otlpSink ??= await startOtlpSink();
-    const chart = chartRuntime(otlpSink.url, productionValues, { logLevel: process.env.BENCH_LOG_LEVEL, samplerRatio: process.env.BENCH_TRACES_SAMPLER_ARG });
-    chartEnv = chart.envOf;
-    runtime = chart.summary;
-  }
-  const envOf = (service: ServiceName) => ({ ...chartEnv(service), ...nodeOptionsOf(service) });
+  runtime ??= await serviceRuntime();
+  const envOf = runtime.envOf;
   // Rate limits are per client address and every virtual user here is 127.0.0.1; the public
   // micro-cache at its production setting (test platforms turn it off).
   const platform = await startPlatform({
@@ -237,7 +197,7 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
     // burst (with pgrep there, all of a run's refusals fell in the hold's first second). So the
     // reasons cover the ramp and the hold; the hold's own refusals are the 503s the patients got.
     const before = await metricsSoFar(platform);
-    const tracesBefore = await tracesSoFar();
+    const tracesBefore = await runtime!.tracesSoFar();
     // From the ramp's start to the hold's end (the cold start shows too).
     // The processes looked up once, before the ramp (pgrep blocks the generator's event loop).
     const groups = pidsOf(platform);
@@ -263,7 +223,7 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
     );
     const after = await metricsSoFar(platform);
     const gc = gcPausesBetween(before.gc, after.gc);
-    const tracesAfter = await tracesSoFar();
+    const tracesAfter = await runtime!.tracesSoFar();
     const traces = tracesBefore && tracesAfter ? { exports: tracesAfter.exports - tracesBefore.exports, megabytes: Math.round((tracesAfter.bytes - tracesBefore.bytes) / 1e5) / 10 } : undefined;
     const shed = Object.fromEntries(Object.entries(after.shed).map(([reason, n]) => [reason, n - (before.shed[reason] ?? 0)]));
     // Offered: what the users would ask if every answer were instant (one action per pause).
@@ -308,7 +268,7 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
     '',
     `Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; all six services, PostgreSQL, Redis, Kafka and the load generator on this one machine.`,
     `Command: \`make bench-load\` with ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(', ')}.`,
-    `Services' runtime: ${runtime}.`,
+    `Services' runtime: ${runtime!.summary}.`,
     ...(process.env.BENCH_NODE_OPTIONS ? [`Services' Node options: ${process.env.BENCH_NODE_OPTIONS} (BENCH_NODE_OPTIONS).`] : []),
     ...(niced ? [`Priorities: ${niced} (BENCH_NICE), every other process at 0.`] : []),
     `Closed loop: each virtual patient pauses ${settings.thinkMs / 2000}–${(settings.thinkMs * 1.5) / 1000} s between actions, the first after a random pause up to ${settings.thinkMs / 1000} s (as if arriving mid-visit); ${settings.accounts} patient accounts shared; ${settings.connections} keep-alive connections per gateway replica (as a load balancer pools them).`,
@@ -378,7 +338,7 @@ async function main() {
     await platform.stop();
   }
   const scale = parts.has('scale-out') ? [await scaleOut(1), await scaleOut(2)] : [];
-  otlpSink?.stop();
+  runtime?.stop();
   const text = report(results, base, scale);
   const partial = process.env.BENCH_PARTS ? `-${[...parts].join('-')}` : '';
   const stem = path.join(__dirname, 'results', `load-${new Date().toISOString().slice(0, 10)}${partial}`);
@@ -388,7 +348,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  otlpSink?.stop();
+  runtime?.stop();
   console.error(err);
   process.exit(1);
 });

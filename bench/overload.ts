@@ -18,6 +18,7 @@ import autocannon from 'autocannon';
 import { Pool } from 'undici';
 import { seedDemoDirectory, startPlatform } from '@cryptocare/testing';
 import { measureCpu, pidsOf } from './load/process-cpu';
+import { serviceRuntime } from './load/service-runtime';
 
 /**
  * The gateway's read objective (p95), which its adaptive bound holds served reads to; recovery is
@@ -42,8 +43,6 @@ const PUBLIC_CACHE_SECONDS = process.env.BENCH_PUBLIC_CACHE_SECONDS ?? '0';
 const REQUEST_TIMEOUT_MS = 10_000;
 /** The generator's keep-alive connections (all opened before the open-loop phases). */
 const CONNECTIONS = 512;
-/** A directory for the gateway's V8 CPU profile of the whole run (`node --cpu-prof`); unset: none. */
-const PROFILE_GATEWAY_DIR = process.env.BENCH_PROFILE_GATEWAY_DIR;
 
 interface Outcome {
   /** Scheduled start, ms since the phase began. */
@@ -194,9 +193,15 @@ function summarise(outcomes: Outcome[], seconds: number, rate: number) {
 async function main() {
   const gatewayEnv: Record<string, string> = { RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS };
   if (MAX_IN_FLIGHT !== undefined) gatewayEnv.MAX_IN_FLIGHT = MAX_IN_FLIGHT;
-  if (PROFILE_GATEWAY_DIR) gatewayEnv.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${path.resolve(PROFILE_GATEWAY_DIR)}`;
+  // The services as the chart runs them in production unless BENCH_RUNTIME=quiet; BENCH_CPU_PROFILE=dir
+  // for their V8 CPU profiles of the whole run (bench/load/service-runtime.ts).
+  const runtime = await serviceRuntime();
+  const services = ['identity', 'search', 'appointment', 'payment', 'video'] as const;
   // The per-client rate limit would otherwise answer most of the load with 429 (one address).
-  const platform = await startPlatform({ logLevel: 'error', extraEnv: { gateway: gatewayEnv } });
+  const platform = await startPlatform({
+    logLevel: 'error',
+    extraEnv: { gateway: { ...runtime.envOf('gateway'), ...gatewayEnv }, ...Object.fromEntries(services.map((s) => [s, runtime.envOf(s)])) },
+  });
   try {
     const ids = await seedDemoDirectory(platform.gatewayUrl, { email: 'admin@cryptocare.test', password: 'admin-password-1' });
     const paths = readMix(ids);
@@ -229,7 +234,7 @@ async function main() {
     const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
     const date = new Date().toISOString().slice(0, 10);
     const command = `make bench-overload (BENCH_CAPACITY_CONNECTIONS=${CAPACITY_CONNECTIONS}, BENCH_OVERLOAD_FACTOR=${OVERLOAD_FACTOR}, BENCH_OVERLOAD_SECONDS=${OVERLOAD_SECONDS}, BENCH_LOW_FACTOR=${LOW_FACTOR}, BENCH_LOW_SECONDS=${LOW_SECONDS}, BENCH_PUBLIC_CACHE_SECONDS=${PUBLIC_CACHE_SECONDS}${MAX_IN_FLIGHT !== undefined ? `, BENCH_MAX_IN_FLIGHT=${MAX_IN_FLIGHT}` : ''})`;
-    const result = { date, commit, machine, command, sloP95Ms: SLO_P95_MS, maxInFlight: MAX_IN_FLIGHT ?? 'gateway default', publicCacheSeconds: Number(PUBLIC_CACHE_SECONDS), readMix: paths.length, capacity: capacityRun, overload, overloadCpuCores: overloadCpu, inFlightLimit, low, recoverySeconds };
+    const result = { date, commit, machine, runtime: runtime.summary, command, sloP95Ms: SLO_P95_MS, maxInFlight: MAX_IN_FLIGHT ?? 'gateway default', publicCacheSeconds: Number(PUBLIC_CACHE_SECONDS), readMix: paths.length, capacity: capacityRun, overload, overloadCpuCores: overloadCpu, inFlightLimit, low, recoverySeconds };
 
     const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
     const row = (name: string, r: ReturnType<typeof summarise>) =>
@@ -238,6 +243,7 @@ async function main() {
       `# Overload benchmark ${date} (commit ${commit})`,
       '',
       `Machine: ${machine}; all six services, PostgreSQL, Redis, Kafka and the load generator on this one machine.`,
+      `Services' runtime: ${runtime.summary}.`,
       `Command: \`${command}\`. Gateway in-flight bound: ${result.maxInFlight}. The plan's SLO: API p95 < ${PLAN_SLO_P95_MS} ms; the gateway's read objective: p95 < ${SLO_P95_MS} ms (recovery is counted against it).`,
       '',
       `Capacity of the read mix (${paths.length} URLs: searches, profiles, slots), closed loop, ${CAPACITY_CONNECTIONS} connections, ${CAPACITY_SECONDS} s: **${capacity} req/s** (2xx only; p50 ${closed.latency.p50} ms, p97.5 ${closed.latency.p97_5} ms, p99 ${closed.latency.p99} ms, non-2xx ${closed.non2xx}).`,
@@ -268,6 +274,7 @@ async function main() {
     process.stdout.write(`${report}\nwritten to bench/results/overload-${date}.{json,md}\n`);
   } finally {
     await platform.stop();
+    runtime.stop();
   }
 }
 

@@ -1,7 +1,10 @@
 // Where the read path spends its CPU: the stack started as `make bench-load` starts it, with V8's
 // sampling profiler in the gateway, search and appointment; each read route is saturated alone for a
 // few seconds, then the processes stop (writing their profiles) and the heaviest functions by self
-// time are printed per process. Run: `make bench-profile` (BENCH_DIRECTORY, BENCH_SATURATE_SECONDS).
+// time are printed per process. The services run with the chart's production settings (logs, tracing)
+// unless BENCH_RUNTIME=quiet (bench/load/service-runtime.ts). BENCH_PROFILE=off saturates without
+// the profiler, for answers per second and CPU per answer that the sampling does not weigh on.
+// Run: `make bench-profile` (BENCH_DIRECTORY, BENCH_SATURATE_SECONDS).
 import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,17 +17,26 @@ import { PhaseStats } from './load/route-stats';
 import { saturate } from './load/virtual-users';
 import { heaviestFunctions } from './profile/cpu-profile';
 import { sampleDirectory } from './load/directory-sample';
+import { serviceRuntime } from './load/service-runtime';
 
 const seconds = Number(process.env.BENCH_SATURATE_SECONDS ?? 10);
 const professionals = Number(process.env.BENCH_DIRECTORY ?? 50_000);
-const profiled = ['gateway', 'search', 'appointment'] as const;
+const profiled = process.env.BENCH_PROFILE === 'off' ? [] : (['gateway', 'search', 'appointment'] as const);
 
 async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cryptocare-profile-'));
-  const profile = (service: string) => ({ NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.join(dir, service)}` });
+  const runtime = await serviceRuntime();
+  process.stdout.write(`Services' runtime: ${runtime.summary}.\n`);
+  const envOf = (service: string) => ({
+    ...runtime.envOf(service),
+    ...((profiled as readonly string[]).includes(service) ? { NODE_OPTIONS: `${runtime.envOf(service).NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${path.join(dir, service)}`.trim() } : {}),
+  });
   const platform = await startPlatform({
     logLevel: 'error',
-    extraEnv: { gateway: { RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5', ...profile('gateway') }, search: profile('search'), appointment: profile('appointment') },
+    extraEnv: {
+      gateway: { ...envOf('gateway'), RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5' },
+      ...Object.fromEntries((['identity', 'search', 'appointment', 'payment', 'video'] as const).map((s) => [s, envOf(s)])),
+    },
   });
   try {
     await seedDemoDirectory(platform.gatewayUrl, { email: 'admin@cryptocare.test', password: 'admin-password-1' });
@@ -48,6 +60,7 @@ async function main() {
     await gateway.close();
   } finally {
     await platform.stop();
+    runtime.stop();
   }
   for (const service of profiled) {
     const files = readdirSync(path.join(dir, service)).map((f) => path.join(dir, service, f));

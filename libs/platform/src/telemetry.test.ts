@@ -3,7 +3,7 @@ import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createLogger, safeUrl, scrubSecrets } from './logger';
-import { serviceNameFromProcess, startTelemetry, telemetryWanted } from './telemetry';
+import { instrumentations, serviceNameFromProcess, startTelemetry, telemetryWanted } from './telemetry';
 import { continueTrace, contextFromHeaders, currentTraceId, currentTraceparent, injectHeaders } from './trace';
 
 describe('telemetry configuration (OTEL_* variables)', () => {
@@ -23,6 +23,15 @@ describe('telemetry configuration (OTEL_* variables)', () => {
     expect(serviceNameFromProcess({}, ['node', '/app/services/payment/dist/main.js'])).toBe('payment');
     expect(serviceNameFromProcess({}, ['node', '/work/main/services/gateway/src/main.ts'])).toBe('gateway');
     expect(serviceNameFromProcess({}, ['node', '/usr/lib/node_modules/jest/bin/jest.js'])).toBe('cryptocare');
+  });
+
+  it('runs every instrumentation unless OTEL_NODE_DISABLED_INSTRUMENTATIONS / _ENABLED_ leave some out', () => {
+    const names = (env: NodeJS.ProcessEnv) => instrumentations(env).map((i) => i.instrumentationName.replace('@opentelemetry/instrumentation-', ''));
+    expect(names({})).toEqual(['http', 'undici', 'grpc', 'pg', 'ioredis']);
+    expect(names({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: ' pg, IORedis ,' })).toEqual(['http', 'undici', 'grpc']);
+    expect(names({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,grpc' })).toEqual(['http', 'grpc']);
+    expect(names({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,grpc', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'grpc' })).toEqual(['http']);
+    expect(names({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: '' })).toHaveLength(5);
   });
 
   it('starts nothing by default (tests and development pay nothing)', async () => {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { diag, type Span } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
@@ -24,7 +25,10 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
  * (+ `_ARG`), `OTEL_BSP_*` (batching), `OTEL_PROPAGATORS` (W3C trace context + baggage).
  *
  * Instrumented: HTTP in and out (node:http), fetch (undici: the provider APIs), gRPC client and
- * server, PostgreSQL (pg, under Prisma's driver adapter) and Redis (ioredis). Kafka is traced by
+ * server, PostgreSQL (pg, under Prisma's driver adapter) and Redis (ioredis). Some can be left out
+ * with `OTEL_NODE_DISABLED_INSTRUMENTATIONS` (or all but some with
+ * `OTEL_NODE_ENABLED_INSTRUMENTATIONS`), comma-separated short names (http, undici, grpc, pg,
+ * ioredis), as in OpenTelemetry's auto-instrumentations-node. Kafka is traced by
  * @cryptocare/events itself (KafkaBus): the relay publishes a batch of outbox rows that each
  * belong to another trace, which the kafkajs instrumentation (parent = the active context) cannot
  * express. Metrics stay on Prometheus (prom-client), logs on pino: only traces are exported.
@@ -59,29 +63,43 @@ export function telemetryWanted(env: NodeJS.ProcessEnv = process.env): boolean {
 /** Requests that are not worth a trace: probes and scrapes. */
 const quietPaths = /^\/(metrics|healthz|readyz|livez)(\?|$)/;
 
-export function instrumentations() {
-  return [
-    new HttpInstrumentation({
-      ignoreIncomingRequestHook: (req: IncomingMessage) => quietPaths.test(req.url ?? ''),
-      // The request id on the server span, so a trace can be found from a log line: the one the
-      // edge sent (Envoy Gateway sets X-Request-ID), which the gateway adopts, else the one
-      // it answered with when set through setHeader.
-      applyCustomAttributesOnSpan: (span: Span, req: unknown, res: unknown) => {
-        const incoming = (req as IncomingMessage | undefined)?.headers?.['x-request-id'];
-        const answered = typeof (res as ServerResponse | undefined)?.getHeader === 'function' ? (res as ServerResponse).getHeader('x-request-id') : undefined;
-        const id = typeof incoming === 'string' ? incoming : answered;
-        if (typeof id === 'string' && id.length <= 200) span.setAttribute('http.request.id', id);
-      },
-    }),
-    new UndiciInstrumentation(),
+/** The names in a comma-separated list variable, or undefined when it is unset or empty. */
+function nameList(value: string | undefined): Set<string> | undefined {
+  const names = (value ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  return names.length > 0 ? new Set(names) : undefined;
+}
+
+/** The instrumentations this process runs, by their short names (see above). */
+export function instrumentations(env: NodeJS.ProcessEnv = process.env) {
+  const enabled = nameList(env.OTEL_NODE_ENABLED_INSTRUMENTATIONS);
+  const disabled = nameList(env.OTEL_NODE_DISABLED_INSTRUMENTATIONS);
+  const wanted = (name: string) => (!enabled || enabled.has(name)) && !disabled?.has(name);
+  const all: Record<string, () => Instrumentation> = {
+    http: () =>
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req: IncomingMessage) => quietPaths.test(req.url ?? ''),
+        // The request id on the server span, so a trace can be found from a log line: the one the
+        // edge sent (Envoy Gateway sets X-Request-ID), which the gateway adopts, else the one
+        // it answered with when set through setHeader.
+        applyCustomAttributesOnSpan: (span: Span, req: unknown, res: unknown) => {
+          const incoming = (req as IncomingMessage | undefined)?.headers?.['x-request-id'];
+          const answered = typeof (res as ServerResponse | undefined)?.getHeader === 'function' ? (res as ServerResponse).getHeader('x-request-id') : undefined;
+          const id = typeof incoming === 'string' ? incoming : answered;
+          if (typeof id === 'string' && id.length <= 200) span.setAttribute('http.request.id', id);
+        },
+      }),
+    undici: () => new UndiciInstrumentation(),
     // Health checks are polled by Kubernetes and the gateway: no traces for them.
-    new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] }),
+    grpc: () => new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] }),
     // Outside a trace (outbox relay polling, periodic tasks) queries make no spans of their own;
     // statement parameters (personal data) are never recorded.
-    new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true }),
+    pg: () => new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true }),
     // Only the command name: keys and values may carry personal data (rate-limit keys are IPs).
-    new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command: string) => command }),
-  ];
+    ioredis: () => new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command: string) => command }),
+  };
+  return Object.entries(all)
+    .filter(([name]) => wanted(name))
+    .map(([, make]) => make());
 }
 
 let running: Telemetry | undefined;
@@ -100,7 +118,7 @@ export function startTelemetry(serviceName: string, options: TelemetryOptions = 
   }
   const sdk = new NodeSDK({
     serviceName: name,
-    instrumentations: instrumentations(),
+    instrumentations: instrumentations(env),
     ...(options.spanProcessors ? { spanProcessors: options.spanProcessors as never } : {}),
     // Metrics are scraped from /metrics (prom-client), logs go to stdout (pino).
     metricReaders: [],

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { applyMigrations } from '@cryptocare/platform';
 import { createBtcpaySimulator, createJitsiSimulator, createMailCatcher, createSwissBitcoinPaySimulator, createZoomSimulator, type BtcpaySimulator } from '@cryptocare/simulators';
@@ -80,7 +81,8 @@ export function kafkaTopics(): Array<{ topic: string; numPartitions: number }> {
 
 interface RunningProcess {
   child: ChildProcess;
-  output: string[];
+  /** Where its stdout and stderr go (see startReplica). */
+  logFile: string;
   exited: Promise<number | null>;
 }
 
@@ -215,30 +217,36 @@ export async function startPlatform(options: PlatformOptions = {}) {
 
   // Keyed by service, one entry per replica.
   const processes = new Map<ServiceName, RunningProcess[]>();
-  const startReplica = (service: ServiceName, replica: number, before?: string[]): RunningProcess => {
+  // Each process writes its stdout and stderr straight into a file, as a container's output lands
+  // in the node's log files: not through a pipe into this process, which at LOG_LEVEL=info (an
+  // access line per request) made a benchmark's generator read and keep every line while the
+  // gateway waited on the pipe (bench/results/profile-2026-12-03-*.txt).
+  const logDir = mkdtempSync(path.join(os.tmpdir(), `cryptocare-${run}-logs-`));
+  const logFileOf = (service: ServiceName, replica: number) => path.join(logDir, `${service}-${replica}.log`);
+  const readLog = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+  const startReplica = (service: ServiceName, replica: number): RunningProcess => {
+    const logFile = logFileOf(service, replica);
+    // A restarted service's output follows its previous life's (what it logged before a kill stays).
+    if (existsSync(logFile)) appendFileSync(logFile, `----- ${service} restarted -----\n`);
+    const fd = openSync(logFile, 'a');
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'services', service, 'src/main.ts')], {
       cwd: repoRoot,
       env: { ...process.env, ...envOf(service, replica) },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', fd, fd],
     });
-    // A restarted service's output follows its previous life's (what it logged before a kill stays).
-    const output: string[] = before ?? [];
-    if (output.length > 0) output.push(`----- ${service} restarted -----\n`);
-    child.stdout!.on('data', (c: Buffer) => output.push(c.toString()));
-    child.stderr!.on('data', (c: Buffer) => output.push(c.toString()));
+    closeSync(fd); // the child holds its own copy
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    return { child, output, exited };
+    return { child, logFile, exited };
   };
   const start = (service: ServiceName) => {
-    const before = processes.get(service);
-    processes.set(service, Array.from({ length: replicasOf(service) }, (_, replica) => startReplica(service, replica, before?.[replica]?.output)));
+    processes.set(service, Array.from({ length: replicasOf(service) }, (_, replica) => startReplica(service, replica)));
   };
   const opsUrl = (service: ServiceName, replica = 0) => `http://127.0.0.1:${service === 'gateway' ? gatewayOpsPorts[replica] : httpPorts[service][replica]}`;
   const ready = async (service: ServiceName) => {
     await Promise.all(
       (processes.get(service) ?? []).map((p, replica) =>
         eventually(async () => {
-          if (p.child.exitCode !== null) throw new Error(`${service} exited:\n${p.output.join('').slice(-3000)}`);
+          if (p.child.exitCode !== null) throw new Error(`${service} exited:\n${readLog(p.logFile).slice(-3000)}`);
           return (await fetch(`${opsUrl(service, replica)}/readyz`)).ok;
         }, 60_000, 200),
       ),
@@ -252,6 +260,7 @@ export async function startPlatform(options: PlatformOptions = {}) {
     await Promise.all([...backendServices, 'gateway' as const].map(ready));
   } catch (err) {
     for (const p of allProcesses()) p.child.kill('SIGKILL');
+    rmSync(logDir, { recursive: true, force: true });
     throw err;
   }
 
@@ -272,7 +281,8 @@ export async function startPlatform(options: PlatformOptions = {}) {
     metricsUrl: (service: ServiceName, replica = 0) => `${opsUrl(service, replica)}/metrics`,
     /** The address of a service's /readyz (the gateway's on its ops port). */
     readyzUrl: (service: ServiceName, replica = 0) => `${opsUrl(service, replica)}/readyz`,
-    output: (service: ServiceName) => (processes.get(service) ?? []).map((p) => p.output.join('')).join(''),
+    /** What a service's replicas wrote so far (stdout and stderr), until `stop`, which deletes it. */
+    output: (service: ServiceName) => (processes.get(service) ?? []).map((p) => readLog(p.logFile)).join(''),
     /** The operating-system process ids of each service's replicas (for CPU accounting). */
     pids: (service: ServiceName) => (processes.get(service) ?? []).map((p) => p.child.pid!),
     /** Kills every replica of a service at once (no graceful shutdown), as a crash would. */
@@ -304,6 +314,7 @@ export async function startPlatform(options: PlatformOptions = {}) {
       await zoom.close();
       await jitsi.close();
       await mail.close();
+      rmSync(logDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import http from 'node:http';
 import helmet from 'helmet';
 import compress from '@fastify/compress';
@@ -30,6 +30,7 @@ import { ledgerRoutes } from './routes/ledger';
 import { consentRoutes } from './routes/consents';
 import { ErrorBody, sharedSchemas } from './routes/schemas';
 import { createLoadShedding } from './overload';
+import { lazyRequestLogger } from './request-logger';
 import type { AppointmentStream } from './sse/appointment-stream';
 import { registerWebClient, type WebClient } from './web-client';
 
@@ -76,7 +77,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // One line per request, written by the onResponse hook below, not fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (logger, bindings, options) => lazyRequestLogger(logger, bindings, options),
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
     trustProxy: deps.trustedProxies.length > 0 ? deps.trustedProxies : false,

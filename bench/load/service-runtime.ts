@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { chartRuntime, productionValues } from './chart-runtime';
+
+/**
+ * The services' runtime in a benchmark (bench/load.ts, bench/profile.ts, bench/overload.ts): the
+ * chart's production settings by default (its log level, NODE_ENV and tracing, exported to a local
+ * OTLP sink); BENCH_RUNTIME=quiet runs them as the test platform does (errors only, no tracing), as
+ * every run before 3 December did. BENCH_LOG_LEVEL and BENCH_TRACES_SAMPLER_ARG change one of the
+ * chart's settings, BENCH_OTEL_DISABLED_INSTRUMENTATIONS leaves instrumentations out
+ * (OTEL_NODE_DISABLED_INSTRUMENTATIONS, libs/platform/src/telemetry.ts), to see what each costs.
+ */
+export interface ServiceRuntime {
+  /** The variables to add to the test platform's for one service. */
+  envOf(service: string): Record<string, string>;
+  /** For the report. */
+  summary: string;
+  /** What the OTLP sink received so far (undefined when quiet). */
+  tracesSoFar(): Promise<{ exports: number; bytes: number } | undefined>;
+  stop(): void;
+}
+
+/** A helper process of bench/load/ (its own process, like the services), once it printed "ready <port>...". */
+export async function startHelper(script: string, ...args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ports = await new Promise<number[]>((resolve) => child.stdout.on('data', (chunk: Buffer) => /^ready \d+/.test(chunk.toString()) && resolve(chunk.toString().trim().split(' ').slice(1).map(Number))));
+  return { ports, stop: () => child.kill('SIGTERM') };
+}
+
+/**
+ * BENCH_CPU_PROFILE=dir: the gateway and every service write V8 CPU profiles there when they stop.
+ * BENCH_NODE_OPTIONS: more Node options for them (a V8 setting tried before the chart gets it).
+ */
+export function nodeOptionsOf(service: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const options = [env.BENCH_NODE_OPTIONS ?? '', env.BENCH_CPU_PROFILE ? `--cpu-prof --cpu-prof-dir=${path.join(env.BENCH_CPU_PROFILE, service)}` : ''].filter(Boolean);
+  return options.length > 0 ? { NODE_OPTIONS: options.join(' ') } : {};
+}
+
+export async function serviceRuntime(env: NodeJS.ProcessEnv = process.env): Promise<ServiceRuntime> {
+  if (env.BENCH_RUNTIME === 'quiet') {
+    return {
+      envOf: (service) => nodeOptionsOf(service, env),
+      summary: "quiet: LOG_LEVEL=error, no tracing (BENCH_RUNTIME=quiet; not the chart's settings)",
+      tracesSoFar: async () => undefined,
+      stop: () => undefined,
+    };
+  }
+  const sink = await startHelper('otlp-sink.ts');
+  const url = `http://127.0.0.1:${sink.ports[0]}`;
+  const disabled = env.BENCH_OTEL_DISABLED_INSTRUMENTATIONS?.trim();
+  const chart = chartRuntime(url, productionValues, { logLevel: env.BENCH_LOG_LEVEL, samplerRatio: env.BENCH_TRACES_SAMPLER_ARG });
+  return {
+    envOf: (service) => ({ ...chart.envOf(service), ...(disabled ? { OTEL_NODE_DISABLED_INSTRUMENTATIONS: disabled } : {}), ...nodeOptionsOf(service, env) }),
+    summary: `${chart.summary}${disabled ? `, instrumentations left out: ${disabled}` : ''}`,
+    tracesSoFar: async () => (await (await fetch(`${url}/stats`)).json()) as { exports: number; bytes: number },
+    stop: sink.stop,
+  };
+}
