@@ -14,7 +14,7 @@ endif
 export PATH := $(NODE_BIN):$(PATH)
 export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
 
-.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload bench-failover bench-lighthouse bench-profile bench-db-reads bench-password-check breaking seed faults
+.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload bench-failover bench-lighthouse bench-profile bench-gc-per-read bench-db-reads bench-password-check breaking seed faults
 
 help:
 	@echo "make dev         run the whole platform and the web client on http://localhost:8080 (embedded, npm packages only)"
@@ -26,6 +26,7 @@ help:
 	@echo "make seed        a realistic directory of 50 000 professionals in the local PostgreSQL (docs/search.md)"
 	@echo "make bench-load  the plan's load tests (2 000 users, 5x peak, endurance, scale-out)"
 	@echo "make bench-profile  each read route saturated alone under the CPU profiler: the heaviest functions per service"
+	@echo "make bench-gc-per-read  the gateway's minor GCs per 1 000 micro-cached reads (allocation, counted: compares settings on a drifting host)"
 	@echo "make bench-password-check  what judging a new password costs identity's thread (zxcvbn), with the shipped limits and its defaults"
 	@echo "make bench-db-reads  a profile read, a search page (50 000 profiles) and an outbox relay pass: service CPU through Prisma vs pg"
 	@echo "make bench-overload  5x the read capacity, open loop: load shedding, latency, recovery (bench/overload.ts)"
@@ -116,6 +117,10 @@ bench-lighthouse: install browser
 # Where the read path spends its CPU: each read route saturated alone under V8's profiler (bench/profile.ts).
 bench-profile: install infra-up
 	source scripts/infra/env.sh && npx tsx bench/profile.ts
+
+# What the gateway allocates per micro-cached read, counted in minor GCs (bench/gc-per-read.ts): settings compared on a drifting host.
+bench-gc-per-read: install infra-up
+	source scripts/infra/env.sh && npx tsx bench/gc-per-read.ts
 
 # A profile read, a search page (50 000 profiles) and an empty outbox relay pass: the service's CPU per call through Prisma and through pg.
 bench-db-reads: install infra-up

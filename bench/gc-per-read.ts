@@ -1,0 +1,67 @@
+// What the gateway allocates per request, counted rather than timed: its minor garbage collections
+// (nodejs_gc_duration_seconds_count{kind="minor"}) over a fixed number of micro-cached reads. On a
+// host whose speed drifts by tens of per cent from one run to the next (bench/results/*-2026-12-03-*),
+// CPU time per request cannot tell two settings apart in a few runs; the number of young-generation
+// collections per 1 000 reads can, as it follows the bytes allocated. The services run with the
+// runtime of bench/load/service-runtime.ts (the chart's production settings unless
+// BENCH_RUNTIME=quiet; BENCH_OTEL_DISABLED_INSTRUMENTATIONS, BENCH_LOG_LEVEL, ... change one).
+// Run: `make bench-gc-per-read` (BENCH_READS, default 30 000, after 5 000 to warm up).
+import os from 'node:os';
+import { Pool } from 'undici';
+import { seedDemoDirectory, startPlatform } from '@cryptocare/testing';
+import { serviceRuntime } from './load/service-runtime';
+
+const reads = Number(process.env.BENCH_READS ?? 30_000);
+const inFlight = 16;
+
+async function minorGcs(metricsUrl: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  const match = /^nodejs_gc_duration_seconds_count\{kind="minor"\} (\d+)/m.exec(text);
+  if (!match) throw new Error(`no minor GC count at ${metricsUrl}`);
+  return Number(match[1]);
+}
+
+async function main() {
+  const runtime = await serviceRuntime();
+  const services = ['identity', 'search', 'appointment', 'payment', 'video'] as const;
+  const platform = await startPlatform({
+    logLevel: 'error',
+    extraEnv: { gateway: { ...runtime.envOf('gateway'), RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5' }, ...Object.fromEntries(services.map((s) => [s, runtime.envOf(s)])) },
+  });
+  try {
+    const ids = await seedDemoDirectory(platform.gatewayUrl, { email: 'admin@cryptocare.test', password: 'admin-password-1' });
+    const pool = new Pool(platform.gatewayUrl, { connections: inFlight });
+    // Profile reads of the demo directory: after the first of each, answered by the micro-cache.
+    const read = async (n: number) => {
+      let sent = 0;
+      await Promise.all(
+        Array.from({ length: inFlight }, async () => {
+          while (sent < n) {
+            sent += 1;
+            const answer = await pool.request({ method: 'GET', path: `/v1/professionals/${ids[sent % ids.length]}` });
+            await answer.body.text();
+            if (answer.statusCode !== 200) throw new Error(`read answered ${answer.statusCode}`);
+          }
+        }),
+      );
+    };
+    await read(5_000);
+    const before = await minorGcs(platform.metricsUrl('gateway'));
+    const started = Date.now();
+    await read(reads);
+    const gcs = (await minorGcs(platform.metricsUrl('gateway'))) - before;
+    await pool.close();
+    process.stdout.write(
+      `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}; services' runtime: ${runtime.summary}.\n` +
+        `${reads} micro-cached reads (${inFlight} in flight) in ${((Date.now() - started) / 1000).toFixed(1)} s: the gateway made ${gcs} minor GCs, ${((gcs / reads) * 1000).toFixed(2)} per 1 000 reads.\n`,
+    );
+  } finally {
+    await platform.stop();
+    runtime.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
