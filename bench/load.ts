@@ -28,7 +28,7 @@ import { patientVisit, routes, type DirectorySample, type JourneyContext } from 
 import { gcPausesBetween, gcPausesIn, type GcPauses } from './load/gc-pauses';
 import { measureCpu, pidsOf } from './load/process-cpu';
 import { PhaseStats } from './load/route-stats';
-import { serviceRuntime, startHelper, type ServiceRuntime } from './load/service-runtime';
+import { platformEnv, serviceRuntime, startHelper, type ServiceRuntime } from './load/service-runtime';
 import { type Second, Timeline } from './load/timeline';
 import { runPhase, saturate, type PhasePlan } from './load/virtual-users';
 
@@ -100,21 +100,10 @@ let runtime: ServiceRuntime | undefined;
 async function startStack(replicas: number) {
   const scaled = { gateway: replicas, search: replicas, appointment: replicas };
   runtime ??= await serviceRuntime();
-  const envOf = runtime.envOf;
   // Rate limits are per client address and every virtual user here is 127.0.0.1; the public
   // micro-cache at its production setting (test platforms turn it off).
-  const platform = await startPlatform({
-    logLevel: 'error',
-    replicas: scaled,
-    extraEnv: {
-      gateway: { ...envOf('gateway'), RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5', ...(process.env.BENCH_MAX_IN_FLIGHT ? { MAX_IN_FLIGHT: process.env.BENCH_MAX_IN_FLIGHT } : {}) },
-      search: envOf('search'),
-      appointment: envOf('appointment'),
-      payment: envOf('payment'),
-      video: envOf('video'),
-      identity: envOf('identity'),
-    },
-  });
+  const gateway = { RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5', ...(process.env.BENCH_MAX_IN_FLIGHT ? { MAX_IN_FLIGHT: process.env.BENCH_MAX_IN_FLIGHT } : {}) };
+  const platform = await startPlatform({ logLevel: 'error', replicas: scaled, extraEnv: platformEnv(runtime, { gateway }) });
   niced = deprioritise(platform);
   await seedDemoDirectory(platform.gatewayUrl, admin);
   if (settings.directory > 0) {

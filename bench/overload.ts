@@ -18,7 +18,7 @@ import autocannon from 'autocannon';
 import { Pool } from 'undici';
 import { seedDemoDirectory, startPlatform } from '@cryptocare/testing';
 import { measureCpu, pidsOf } from './load/process-cpu';
-import { serviceRuntime } from './load/service-runtime';
+import { platformEnv, serviceRuntime } from './load/service-runtime';
 
 /**
  * The gateway's read objective (p95), which its adaptive bound holds served reads to; recovery is
@@ -196,12 +196,8 @@ async function main() {
   // The services as the chart runs them in production unless BENCH_RUNTIME=quiet; BENCH_CPU_PROFILE=dir
   // for their V8 CPU profiles of the whole run (bench/load/service-runtime.ts).
   const runtime = await serviceRuntime();
-  const services = ['identity', 'search', 'appointment', 'payment', 'video'] as const;
   // The per-client rate limit would otherwise answer most of the load with 429 (one address).
-  const platform = await startPlatform({
-    logLevel: 'error',
-    extraEnv: { gateway: { ...runtime.envOf('gateway'), ...gatewayEnv }, ...Object.fromEntries(services.map((s) => [s, runtime.envOf(s)])) },
-  });
+  const platform = await startPlatform({ logLevel: 'error', extraEnv: platformEnv(runtime, { gateway: gatewayEnv }) });
   try {
     const ids = await seedDemoDirectory(platform.gatewayUrl, { email: 'admin@cryptocare.test', password: 'admin-password-1' });
     const paths = readMix(ids);

@@ -17,7 +17,7 @@ import { PhaseStats } from './load/route-stats';
 import { saturate } from './load/virtual-users';
 import { heaviestFunctions } from './profile/cpu-profile';
 import { sampleDirectory } from './load/directory-sample';
-import { serviceRuntime } from './load/service-runtime';
+import { platformEnv, serviceRuntime } from './load/service-runtime';
 
 const seconds = Number(process.env.BENCH_SATURATE_SECONDS ?? 10);
 const professionals = Number(process.env.BENCH_DIRECTORY ?? 50_000);
@@ -27,16 +27,13 @@ async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cryptocare-profile-'));
   const runtime = await serviceRuntime();
   process.stdout.write(`Services' runtime: ${runtime.summary}.\n`);
-  const envOf = (service: string) => ({
-    ...runtime.envOf(service),
-    ...((profiled as readonly string[]).includes(service) ? { NODE_OPTIONS: `${runtime.envOf(service).NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${path.join(dir, service)}`.trim() } : {}),
-  });
+  // The profiled processes' Node options: the runtime's (BENCH_NODE_OPTIONS) and the profiler's.
+  const profiler = Object.fromEntries(
+    profiled.map((s) => [s, { NODE_OPTIONS: `${runtime.envOf(s).NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${path.join(dir, s)}`.trim() }]),
+  );
   const platform = await startPlatform({
     logLevel: 'error',
-    extraEnv: {
-      gateway: { ...envOf('gateway'), RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5' },
-      ...Object.fromEntries((['identity', 'search', 'appointment', 'payment', 'video'] as const).map((s) => [s, envOf(s)])),
-    },
+    extraEnv: platformEnv(runtime, { ...profiler, gateway: { ...profiler.gateway, RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5' } }),
   });
   try {
     await seedDemoDirectory(platform.gatewayUrl, { email: 'admin@cryptocare.test', password: 'admin-password-1' });

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { backendServices, type ServiceName } from '@cryptocare/testing';
 import { chartRuntime, productionValues } from './chart-runtime';
 
 /**
@@ -18,6 +19,16 @@ export interface ServiceRuntime {
   /** What the OTLP sink received so far (undefined when quiet). */
   tracesSoFar(): Promise<{ exports: number; bytes: number } | undefined>;
   stop(): void;
+}
+
+type PlatformEnv = Partial<Record<ServiceName, Record<string, string>>>;
+
+/**
+ * `startPlatform`'s extraEnv: every service's runtime variables, with `more` on top for some (the
+ * gateway's rate limit and micro-cache, a profiler's options).
+ */
+export function platformEnv(runtime: ServiceRuntime, more: PlatformEnv = {}): PlatformEnv {
+  return Object.fromEntries((['gateway', ...backendServices] as const).map((s) => [s, { ...runtime.envOf(s), ...more[s] }]));
 }
 
 /** A helper process of bench/load/ (its own process, like the services), once it printed "ready <port>...". */

@@ -218,9 +218,8 @@ export async function startPlatform(options: PlatformOptions = {}) {
   // Keyed by service, one entry per replica.
   const processes = new Map<ServiceName, RunningProcess[]>();
   // Each process writes its stdout and stderr straight into a file, as a container's output lands
-  // in the node's log files: not through a pipe into this process, which at LOG_LEVEL=info (an
-  // access line per request) made a benchmark's generator read and keep every line while the
-  // gateway waited on the pipe (bench/results/profile-2026-12-03-*.txt).
+  // in the node's log files, not through a pipe into this process: at LOG_LEVEL=info (an access
+  // line per request) a benchmark's generator would otherwise read and keep every line.
   const logDir = mkdtempSync(path.join(os.tmpdir(), `cryptocare-${run}-logs-`));
   const logFileOf = (service: ServiceName, replica: number) => path.join(logDir, `${service}-${replica}.log`);
   const readLog = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
