@@ -14,7 +14,7 @@ endif
 export PATH := $(NODE_BIN):$(PATH)
 export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
 
-.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload bench-failover bench-lighthouse bench-profile bench-gc-per-read bench-db-reads bench-password-check breaking seed faults
+.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload bench-failover bench-lighthouse bench-profile bench-gc-per-read bench-db-reads bench-password-check bench-log-line breaking seed faults
 
 help:
 	@echo "make dev         run the whole platform and the web client on http://localhost:8080 (embedded, npm packages only)"
@@ -27,6 +27,7 @@ help:
 	@echo "make bench-load  the plan's load tests (2 000 users, 5x peak, endurance, scale-out)"
 	@echo "make bench-profile  each read route saturated alone under the CPU profiler: the heaviest functions per service"
 	@echo "make bench-gc-per-read  the gateway's minor GCs per 1 000 micro-cached reads (allocation, counted: compares settings on a drifting host)"
+	@echo "make bench-log-line  what one log line costs its thread: the secret scrub and the gateway's access line"
 	@echo "make bench-password-check  what judging a new password costs identity's thread (zxcvbn), with the shipped limits and its defaults"
 	@echo "make bench-db-reads  a profile read, a search page (50 000 profiles) and an outbox relay pass: service CPU through Prisma vs pg"
 	@echo "make bench-overload  5x the read capacity, open loop: load shedding, latency, recovery (bench/overload.ts)"
@@ -129,6 +130,9 @@ bench-db-reads: install infra-up
 # What zxcvbn costs identity's thread per new password, shipped limits against its defaults (no servers).
 bench-password-check: install
 	npx tsx bench/password-check.ts
+
+bench-log-line: install
+	npx tsx bench/log-line.ts
 
 # The long fault-injection run (docs/operations/faults.md): its own PostgreSQL/Redis/Kafka on loopback
 # ports 17432/17379/17092 (data in .data/faults-infra, torn down at the end), every service its own

@@ -1,9 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { diag, type Span } from '@opentelemetry/api';
+import { diag } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
@@ -24,11 +22,14 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
  * `OTEL_EXPORTER_OTLP_PROTOCOL` (http/protobuf by default; http/json, grpc), `OTEL_TRACES_SAMPLER`
  * (+ `_ARG`), `OTEL_BSP_*` (batching), `OTEL_PROPAGATORS` (W3C trace context + baggage).
  *
- * Instrumented: HTTP in and out (node:http), fetch (undici: the provider APIs), gRPC client and
- * server, PostgreSQL (pg, under Prisma's driver adapter) and Redis (ioredis). Some can be left out
- * with `OTEL_NODE_DISABLED_INSTRUMENTATIONS` (or all but some with
- * `OTEL_NODE_ENABLED_INSTRUMENTATIONS`), comma-separated short names (http, undici, grpc, pg,
- * ioredis), as in OpenTelemetry's auto-instrumentations-node. Kafka is traced by
+ * Instrumented: fetch (undici: the provider APIs), gRPC client and server, PostgreSQL (pg, under
+ * Prisma's driver adapter) and Redis (ioredis). Some can be left out with
+ * `OTEL_NODE_DISABLED_INSTRUMENTATIONS` (or all but some with `OTEL_NODE_ENABLED_INSTRUMENTATIONS`),
+ * comma-separated short names (undici, grpc, pg, ioredis), as in OpenTelemetry's
+ * auto-instrumentations-node. node:http is not instrumented: no service calls out through it, and
+ * the gateway makes its requests' server spans from fastify's hooks, at less cost
+ * (services/gateway/src/server-span.ts); the other services' HTTP servers serve only probes and
+ * /metrics. Kafka is traced by
  * @cryptocare/events itself (KafkaBus): the relay publishes a batch of outbox rows that each
  * belong to another trace, which the kafkajs instrumentation (parent = the active context) cannot
  * express. Metrics stay on Prometheus (prom-client), logs on pino: only traces are exported.
@@ -60,9 +61,6 @@ export function telemetryWanted(env: NodeJS.ProcessEnv = process.env): boolean {
   return exporters.length > 0 || Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 }
 
-/** Requests that are not worth a trace: probes and scrapes. */
-const quietPaths = /^\/(metrics|healthz|readyz|livez)(\?|$)/;
-
 /** The names in a comma-separated list variable, or undefined when it is unset or empty. */
 function nameList(value: string | undefined): Set<string> | undefined {
   const names = (value ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
@@ -75,19 +73,6 @@ export function instrumentations(env: NodeJS.ProcessEnv = process.env) {
   const disabled = nameList(env.OTEL_NODE_DISABLED_INSTRUMENTATIONS);
   const wanted = (name: string) => (!enabled || enabled.has(name)) && !disabled?.has(name);
   const all: Record<string, () => Instrumentation> = {
-    http: () =>
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req: IncomingMessage) => quietPaths.test(req.url ?? ''),
-        // The request id on the server span, so a trace can be found from a log line: the one the
-        // edge sent (Envoy Gateway sets X-Request-ID), which the gateway adopts, else the one
-        // it answered with when set through setHeader.
-        applyCustomAttributesOnSpan: (span: Span, req: unknown, res: unknown) => {
-          const incoming = (req as IncomingMessage | undefined)?.headers?.['x-request-id'];
-          const answered = typeof (res as ServerResponse | undefined)?.getHeader === 'function' ? (res as ServerResponse).getHeader('x-request-id') : undefined;
-          const id = typeof incoming === 'string' ? incoming : answered;
-          if (typeof id === 'string' && id.length <= 200) span.setAttribute('http.request.id', id);
-        },
-      }),
     undici: () => new UndiciInstrumentation(),
     // Health checks are polled by Kubernetes and the gateway: no traces for them.
     grpc: () => new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] }),

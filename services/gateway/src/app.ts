@@ -7,7 +7,6 @@ import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import cookie from '@fastify/cookie';
 import type Redis from 'ioredis';
-import { trace } from '@opentelemetry/api';
 import { histogram, latencyBuckets, safeUrl, type Logger } from '@cryptocare/platform';
 import type { Backends } from './clients';
 import type { Authenticator } from './auth';
@@ -31,6 +30,7 @@ import { consentRoutes } from './routes/consents';
 import { ErrorBody, sharedSchemas } from './routes/schemas';
 import { createLoadShedding } from './overload';
 import { lazyRequestLogger } from './request-logger';
+import { inRequestTrace, registerServerSpans } from './server-span';
 import type { AppointmentStream } from './sse/appointment-stream';
 import { registerWebClient, type WebClient } from './web-client';
 
@@ -45,6 +45,8 @@ export interface GatewayDeps {
   logger: Logger;
   /** Where each request's line goes (createAccessLogger: no redaction pass); the logger without it. */
   accessLogger?: Logger;
+  /** Each request gets an OpenTelemetry server span (server-span.ts): when this process traces. */
+  traceRequests?: boolean;
   /** Shared rate-limit counters across replicas; in-memory without it. */
   redis?: Redis;
   /**
@@ -104,21 +106,20 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    // The HTTP server span (OpenTelemetry) learns the route and the request id it serves.
-    const span = trace.getActiveSpan();
-    const route = request.routeOptions.url;
-    if (span && route) span.updateName(`${request.method} ${route}`).setAttribute('http.route', route);
-    span?.setAttribute('http.request.id', request.id);
   });
   const accessLog = deps.accessLogger ?? deps.logger;
+  // Added before the server span's hooks, so it runs while the request's span is still known.
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     httpDuration.labels(request.method, route, String(reply.statusCode)).observe(reply.elapsedTime / 1000);
-    accessLog.info(
-      { reqId: request.id, req: { method: request.method, url: safeUrl(request.url), route }, res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime * 10) / 10 },
-      'request completed',
+    inRequestTrace(request, () =>
+      accessLog.info(
+        { reqId: request.id, req: { method: request.method, url: safeUrl(request.url), route }, res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime * 10) / 10 },
+        'request completed',
+      ),
     );
   });
+  if (deps.traceRequests) await registerServerSpans(app);
 
   await shedding.install(app);
   await app.register(rateLimit, {

@@ -1,5 +1,6 @@
 // The gateway's composition root: reads the environment, connects the backends, starts.
 import '@cryptocare/platform/src/telemetry-register'; // first: tracing must start before anything it instruments is loaded
+import { currentTelemetry } from '@cryptocare/platform/src/telemetry';
 import os from 'node:os';
 import path from 'node:path';
 import { AccessTokenVerifier, commonEnv, createAccessLogger, createLogger, dataRegion, grpcTarget, loadConfig, port, runAsProcess, startOpsServer, z, type Logger } from '@cryptocare/platform';
@@ -98,6 +99,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     logger,
     // In one process with the others (embedded), request lines go where its shared logger writes.
     ...(shared.logger ? {} : { accessLogger: createAccessLogger(SERVICE, config.LOG_LEVEL) }),
+    traceRequests: currentTelemetry()?.enabled === true,
     ...(redis ? { redis: redis.client } : {}),
     trustedProxies: config.TRUSTED_PROXIES,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
