@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { ApiClient, eventually, seedDemoDirectory, startPlatform, currentConsents } from '@cryptocare/testing';
+import { platformEnv, serviceRuntime } from './load/service-runtime';
 
 const BOOKINGS = Number(process.env.BENCH_BOOKINGS ?? 30);
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 20);
@@ -63,7 +64,9 @@ async function load(url: string, title: string) {
 
 async function main() {
   // The per-client rate limit would otherwise answer most of the load with 429.
-  const platform = await startPlatform({ logLevel: 'error', extraEnv: { gateway: { RATE_LIMIT_PER_MINUTE: '100000000' } } });
+  // The chart's production runtime (logs at info, 10 % of traces), unless BENCH_RUNTIME=quiet.
+  const runtime = await serviceRuntime();
+  const platform = await startPlatform({ logLevel: 'error', extraEnv: platformEnv(runtime, { gateway: { RATE_LIMIT_PER_MINUTE: '100000000' } }) });
   try {
     const api = new ApiClient(platform.gatewayUrl);
     const ids = await seedDemoDirectory(platform.gatewayUrl, { email: 'admin@cryptocare.test', password: 'admin-password-1' });
@@ -78,6 +81,7 @@ async function main() {
       '',
       `Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; all six services, PostgreSQL, Redis, Kafka and the load generator on this one machine.`,
       `Command: \`make bench\` (BENCH_BOOKINGS=${BOOKINGS}, BENCH_LOAD_SECONDS=${LOAD_SECONDS}, BENCH_CONNECTIONS=${CONNECTIONS}).`,
+      `Services' runtime: ${runtime.summary}.`,
       '',
       `## Booking saga (${BOOKINGS} bookings, one at a time)`,
       '',
@@ -100,6 +104,7 @@ async function main() {
     process.stdout.write(`${report}\nwritten to ${path.relative(process.cwd(), file)}\n`);
   } finally {
     await platform.stop();
+    runtime.stop();
   }
 }
 

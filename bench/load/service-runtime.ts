@@ -4,9 +4,9 @@ import { backendServices, type ServiceName } from '@cryptocare/testing';
 import { chartRuntime, productionValues } from './chart-runtime';
 
 /**
- * The services' runtime in a benchmark (bench/load.ts, bench/profile.ts, bench/overload.ts): the
- * chart's production settings by default (its log level, NODE_ENV and tracing, exported to a local
- * OTLP sink); BENCH_RUNTIME=quiet runs them as the test platform does (errors only, no tracing), as
+ * The services' runtime in every benchmark of the real stack (bench/run.ts, load.ts, profile.ts,
+ * overload.ts, gc-per-read.ts): the chart's production settings by default (its log level, NODE_ENV
+ * and tracing, exported to a local OTLP sink); BENCH_RUNTIME=quiet runs them as the test platform does (errors only, no tracing), as
  * every run before 3 December did. BENCH_LOG_LEVEL and BENCH_TRACES_SAMPLER_ARG change one of the
  * chart's settings, BENCH_OTEL_DISABLED_INSTRUMENTATIONS leaves instrumentations out
  * (OTEL_NODE_DISABLED_INSTRUMENTATIONS, libs/platform/src/telemetry.ts), to see what each costs.
