@@ -3,6 +3,8 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { AppError, fromServiceError, GrpcStatus, toServiceError } from './errors';
 import { grpcMetrics } from './metrics';
+import { clientRpcSpan, serverRpcSpan } from './grpc-tracing';
+import { context } from '@opentelemetry/api';
 
 /**
  * Typed, promise-based gRPC on top of the ts-proto `grpc-js` output. A contract module (e.g.
@@ -95,11 +97,13 @@ export function defineService<C extends Record<string, any>, N extends string>(
     const handler = handlers[key];
     implementation[key] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const started = process.hrtime.bigint();
+      const span = serverRpcSpan(method.path, call.metadata);
       const deadline = call.getDeadline();
       const deadlineAt = deadline instanceof Date ? deadline : Number.isFinite(deadline) ? new Date(Number(deadline)) : undefined;
       const finish = (code: GrpcStatus) => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         grpcMetrics.observe(serviceName, rpc, code, seconds);
+        span.end(code);
       };
       if (deadlineAt && deadlineAt.getTime() <= Date.now()) {
         finish(GrpcStatus.DEADLINE_EXCEEDED);
@@ -107,7 +111,8 @@ export function defineService<C extends Record<string, any>, N extends string>(
         return;
       }
       const ctx: CallContext = { metadata: call.metadata, deadline: deadlineAt, logger };
-      handler(call.request as never, ctx).then(
+      // The handler runs in the call's trace: its queries, events and log lines belong to it.
+      context.with(span.context, () => handler(call.request as never, ctx)).then(
         (result) => {
           finish(GrpcStatus.OK);
           callback(null, response.fromPartial(result));
@@ -248,15 +253,13 @@ export function createGrpcClient<C extends Record<string, any>, N extends string
     out[key] = (partial: unknown, callOptions: CallOptions = {}) =>
       new Promise((resolve, reject) => {
         const deadline = new Date(Date.now() + (callOptions.deadlineMs ?? options.deadlineMs));
-        client.makeUnaryRequest(
-          method.path,
-          method.requestSerialize,
-          method.responseDeserialize,
-          request.fromPartial(partial),
-          callOptions.metadata ?? new grpc.Metadata(),
-          { deadline },
-          (err, value) => (err ? reject(fromServiceError(err)) : resolve(value)),
-        );
+        const metadata = callOptions.metadata?.clone() ?? new grpc.Metadata();
+        const span = clientRpcSpan(method.path, metadata);
+        client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, request.fromPartial(partial), metadata, { deadline }, (err, value) => {
+          span.end(err ? (err.code as GrpcStatus) : GrpcStatus.OK);
+          if (err) reject(fromServiceError(err));
+          else resolve(value);
+        });
       });
   }
   return out as GrpcClient<C, N>;

@@ -2,7 +2,6 @@ import { diag } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
@@ -22,14 +21,14 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
  * `OTEL_EXPORTER_OTLP_PROTOCOL` (http/protobuf by default; http/json, grpc), `OTEL_TRACES_SAMPLER`
  * (+ `_ARG`), `OTEL_BSP_*` (batching), `OTEL_PROPAGATORS` (W3C trace context + baggage).
  *
- * Instrumented: fetch (undici: the provider APIs), gRPC client and server, PostgreSQL (pg, under
- * Prisma's driver adapter) and Redis (ioredis). Some can be left out with
- * `OTEL_NODE_DISABLED_INSTRUMENTATIONS` (or all but some with `OTEL_NODE_ENABLED_INSTRUMENTATIONS`),
- * comma-separated short names (undici, grpc, pg, ioredis), as in OpenTelemetry's
- * auto-instrumentations-node. node:http is not instrumented: no service calls out through it, and
- * the gateway makes its requests' server spans from fastify's hooks, at less cost
- * (services/gateway/src/server-span.ts); the other services' HTTP servers serve only probes and
- * /metrics. Kafka is traced by
+ * Instrumented: fetch (undici: the provider APIs), PostgreSQL (pg, under Prisma's driver adapter)
+ * and Redis (ioredis). Some can be left out with `OTEL_NODE_DISABLED_INSTRUMENTATIONS` (or all but
+ * some with `OTEL_NODE_ENABLED_INSTRUMENTATIONS`), comma-separated short names (undici, pg,
+ * ioredis), as in OpenTelemetry's auto-instrumentations-node. Neither node:http nor grpc-js is
+ * instrumented, at less cost: the gateway makes its requests' server spans from fastify's hooks
+ * (services/gateway/src/server-span.ts), our gRPC client and handler wrapper make the calls' spans
+ * (grpc-tracing.ts), no service calls out through node:http, and the services' own HTTP servers
+ * serve only probes and /metrics. Kafka is traced by
  * @cryptocare/events itself (KafkaBus): the relay publishes a batch of outbox rows that each
  * belong to another trace, which the kafkajs instrumentation (parent = the active context) cannot
  * express. Metrics stay on Prometheus (prom-client), logs on pino: only traces are exported.
@@ -74,8 +73,6 @@ export function instrumentations(env: NodeJS.ProcessEnv = process.env) {
   const wanted = (name: string) => (!enabled || enabled.has(name)) && !disabled?.has(name);
   const all: Record<string, () => Instrumentation> = {
     undici: () => new UndiciInstrumentation(),
-    // Health checks are polled by Kubernetes and the gateway: no traces for them.
-    grpc: () => new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] }),
     // Outside a trace (outbox relay polling, periodic tasks) queries make no spans of their own;
     // statement parameters (personal data) are never recorded.
     pg: () => new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true }),
