@@ -1,11 +1,10 @@
 import { Writable } from 'node:stream';
-import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import type pg from 'pg';
 import { createLogger, currentTraceId } from '@cryptocare/platform';
 import { eventTablesSql, KafkaBus, Outbox, OutboxRelay, startIdempotentConsumer } from '@cryptocare/events';
 import { createKafkaTopics, dropSchema, eventually, freshSchema, infraUrls, pgSqlDatabase, uniqueName } from '@cryptocare/testing';
+import { inMemoryTracing } from '@cryptocare/testing/src/in-memory-tracing';
 
 /**
  * Trace context over the outbox and real Kafka: the request that recorded an event, the relay's
@@ -13,7 +12,7 @@ import { createKafkaTopics, dropSchema, eventually, freshSchema, infraUrls, pgSq
  */
 describe('tracing through the outbox and Kafka', () => {
   const { kafkaBrokers } = infraUrls();
-  const exporter = new InMemorySpanExporter();
+  const exporter = inMemoryTracing('events-test');
   const lines: Array<Record<string, any>> = [];
   const logger = createLogger(
     'appointment',
@@ -25,15 +24,12 @@ describe('tracing through the outbox and Kafka', () => {
       },
     }),
   );
-  let sdk: NodeSDK;
   let schema: string;
   let pool: pg.Pool;
   let topic: string;
   let bus: KafkaBus;
 
   beforeAll(async () => {
-    sdk = new NodeSDK({ serviceName: 'events-test', instrumentations: [], spanProcessors: [new SimpleSpanProcessor(exporter)], metricReaders: [], logRecordProcessors: [] });
-    sdk.start();
     ({ schema, pool } = await freshSchema('events_trace'));
     await pool.query(eventTablesSql(schema));
     topic = uniqueName('events-trace');
@@ -44,10 +40,6 @@ describe('tracing through the outbox and Kafka', () => {
   afterAll(async () => {
     await bus?.close();
     await dropSchema(pool, schema);
-    await sdk.shutdown();
-    trace.disable();
-    context.disable();
-    propagation.disable();
   });
 
   it('makes the request, the publish and the consumption one trace; the consumer span is a child of and linked to the producer span', async () => {

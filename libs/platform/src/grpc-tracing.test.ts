@@ -1,22 +1,18 @@
 import * as grpc from '@grpc/grpc-js';
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { video } from '@cryptocare/contracts';
+import { inMemoryTracing } from '@cryptocare/testing/src/in-memory-tracing';
 import { createGrpcClient, defineService, startGrpcServer, type GrpcClient, type RunningGrpcServer } from './grpc';
 import { notFound } from './errors';
 import { createLogger } from './logger';
 
-const exporter = new InMemorySpanExporter();
-let sdk: NodeSDK;
+// The spans below are made by grpc.ts itself.
+const exporter = inMemoryTracing('test');
 let server: RunningGrpcServer;
 let client: GrpcClient<typeof video, 'VideoService'>;
 const logger = createLogger('test', 'silent');
 
 beforeAll(async () => {
-  // No instrumentations: the spans below are made by grpc.ts itself.
-  sdk = new NodeSDK({ serviceName: 'test', instrumentations: [], spanProcessors: [new SimpleSpanProcessor(exporter)], metricReaders: [], logRecordProcessors: [] });
-  sdk.start();
   const service = defineService(
     video,
     'VideoService',
@@ -42,12 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   client.close();
   await server.shutdown(1_000);
-  await sdk.shutdown();
-  trace.disable();
-  context.disable();
-  propagation.disable();
 });
-beforeEach(() => exporter.reset());
 
 const spansOf = (kind: SpanKind) => exporter.getFinishedSpans().filter((s) => s.kind === kind);
 /** Server spans end when the answer is sent, which may be just after the client has it. */

@@ -24,11 +24,6 @@ const metadataSetter: TextMapSetter<grpc.Metadata> = { set: (metadata, key, valu
 /** Status codes that mean the server failed (semantic conventions); the others are the caller's. */
 const serverFaults = new Set([GrpcStatus.UNKNOWN, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.UNIMPLEMENTED, GrpcStatus.INTERNAL, GrpcStatus.UNAVAILABLE, GrpcStatus.DATA_LOSS]);
 
-function attributesOf(path: string) {
-  const slash = path.lastIndexOf('/');
-  return { 'rpc.system': 'grpc', 'rpc.service': path.slice(1, slash), 'rpc.method': path.slice(slash + 1) };
-}
-
 export interface RpcSpan {
   /** The context the call's work runs in (its span active). */
   context: Context;
@@ -46,16 +41,26 @@ function rpcSpan(span: Span, parent: Context, isServer: boolean): RpcSpan {
   };
 }
 
-/** A call served (`/package.Service/Method`), continuing the caller's trace from its metadata. */
-export function serverRpcSpan(path: string, metadata: grpc.Metadata): RpcSpan {
-  const parent = propagation.extract(ROOT_CONTEXT, metadata, metadataGetter);
-  return rpcSpan(tracer.startSpan(path.slice(1), { kind: SpanKind.SERVER, attributes: attributesOf(path) }, parent), parent, true);
-}
-
-/** A call made, child of the active span; its trace context is written into `metadata`. */
-export function clientRpcSpan(path: string, metadata: grpc.Metadata): RpcSpan {
-  const parent = context.active();
-  const span = rpcSpan(tracer.startSpan(path.slice(1), { kind: SpanKind.CLIENT, attributes: attributesOf(path) }, parent), parent, false);
-  propagation.inject(span.context, metadata, metadataSetter);
-  return span;
+/**
+ * The spans of one method (`/package.Service/Method`), its name and attributes worked out once, when
+ * the client or the service is built, not at every call.
+ */
+export function rpcSpans(path: string) {
+  const slash = path.lastIndexOf('/');
+  const name = path.slice(1);
+  const attributes = { 'rpc.system': 'grpc', 'rpc.service': path.slice(1, slash), 'rpc.method': path.slice(slash + 1) };
+  return {
+    /** A call served, continuing the caller's trace from its metadata. */
+    server(metadata: grpc.Metadata): RpcSpan {
+      const parent = propagation.extract(ROOT_CONTEXT, metadata, metadataGetter);
+      return rpcSpan(tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent), parent, true);
+    },
+    /** A call made, child of the active span; its trace context is written into `metadata`. */
+    client(metadata: grpc.Metadata): RpcSpan {
+      const parent = context.active();
+      const span = rpcSpan(tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent), parent, false);
+      propagation.inject(span.context, metadata, metadataSetter);
+      return span;
+    },
+  };
 }

@@ -3,7 +3,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { AppError, fromServiceError, GrpcStatus, toServiceError } from './errors';
 import { grpcMetrics } from './metrics';
-import { clientRpcSpan, serverRpcSpan } from './grpc-tracing';
+import { rpcSpans } from './grpc-tracing';
 import { context } from '@opentelemetry/api';
 
 /**
@@ -95,9 +95,10 @@ export function defineService<C extends Record<string, any>, N extends string>(
     const rpc = rpcName(method);
     const response = codecOf(contract, `${rpc}Response`);
     const handler = handlers[key];
+    const spans = rpcSpans(method.path);
     implementation[key] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const started = process.hrtime.bigint();
-      const span = serverRpcSpan(method.path, call.metadata);
+      const span = spans.server(call.metadata);
       const deadline = call.getDeadline();
       const deadlineAt = deadline instanceof Date ? deadline : Number.isFinite(deadline) ? new Date(Number(deadline)) : undefined;
       const finish = (code: GrpcStatus) => {
@@ -250,11 +251,12 @@ export function createGrpcClient<C extends Record<string, any>, N extends string
   for (const key of Object.keys(definition)) {
     const method = definition[key]!;
     const request = codecOf(contract, `${rpcName(method)}Request`);
+    const spans = rpcSpans(method.path);
     out[key] = (partial: unknown, callOptions: CallOptions = {}) =>
       new Promise((resolve, reject) => {
         const deadline = new Date(Date.now() + (callOptions.deadlineMs ?? options.deadlineMs));
         const metadata = callOptions.metadata?.clone() ?? new grpc.Metadata();
-        const span = clientRpcSpan(method.path, metadata);
+        const span = spans.client(metadata);
         client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, request.fromPartial(partial), metadata, { deadline }, (err, value) => {
           span.end(err ? (err.code as GrpcStatus) : GrpcStatus.OK);
           if (err) reject(fromServiceError(err));

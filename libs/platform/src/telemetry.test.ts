@@ -1,7 +1,6 @@
 import { Writable } from 'node:stream';
-import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { inMemoryTracing } from '@cryptocare/testing/src/in-memory-tracing';
 import { createLogger, safeUrl, scrubSecrets } from './logger';
 import { instrumentations, serviceNameFromProcess, startTelemetry, telemetryWanted } from './telemetry';
 import { continueTrace, contextFromHeaders, currentTraceId, currentTraceparent, injectHeaders } from './trace';
@@ -43,21 +42,7 @@ describe('telemetry configuration (OTEL_* variables)', () => {
 });
 
 describe('with an SDK installed (in-memory exporter)', () => {
-  const exporter = new InMemorySpanExporter();
-  let sdk: NodeSDK;
-
-  beforeAll(() => {
-    // No instrumentations here: jest's module system is not Node's; the processes get them.
-    sdk = new NodeSDK({ serviceName: 'test', instrumentations: [], spanProcessors: [new SimpleSpanProcessor(exporter)], metricReaders: [], logRecordProcessors: [] });
-    sdk.start();
-  });
-  afterAll(async () => {
-    await sdk.shutdown();
-    trace.disable();
-    context.disable();
-    propagation.disable();
-  });
-  beforeEach(() => exporter.reset());
+  const exporter = inMemoryTracing('test');
 
   function capture() {
     const lines: Array<Record<string, any>> = [];

@@ -1,25 +1,11 @@
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { createLogger } from '@cryptocare/platform';
+import { inMemoryTracing } from '@cryptocare/testing/src/in-memory-tracing';
 import { inRequestTrace, registerServerSpans } from './server-span';
 
-const exporter = new InMemorySpanExporter();
-let sdk: NodeSDK;
-
-beforeAll(() => {
-  sdk = new NodeSDK({ serviceName: 'gateway', instrumentations: [], spanProcessors: [new SimpleSpanProcessor(exporter)], metricReaders: [], logRecordProcessors: [] });
-  sdk.start();
-});
-afterAll(async () => {
-  await sdk.shutdown();
-  trace.disable();
-  context.disable();
-  propagation.disable();
-});
-beforeEach(() => exporter.reset());
+const exporter = inMemoryTracing('gateway');
 
 /** A gateway-like app: an access line per request written in onResponse, then the server spans. */
 async function tracedApp() {
