@@ -9,7 +9,7 @@
 // rules. The load goes straight to the tables in multi-row statements, not through the services'
 // APIs and events: 50 000 profiles, schedules and their bookings would take hours one request and
 // one event at a time. What the events would carry is handed over in memory instead: appointment
-// computes each professional's earliest free slot, search stores it (appointment.availability_changed).
+// computes each professional's earliest free slots, search stores them (appointment.availability_changed).
 // Not seeded: identity accounts (the professionals and patients cannot log in; the bench makes its
 // own users), payments and meetings of the seeded bookings.
 import path from 'node:path';
@@ -53,12 +53,15 @@ export async function seedDirectory(options: SeedOptions): Promise<{ professiona
       { now, bookingDays: options.bookingDays ?? 5, patients: seedPatients(options.professionals * PATIENTS_PER_PROFESSIONAL, seed), random: prng(seed ^ 0xb00c) },
     );
     log(`appointment: ${bookings} bookings`);
-    const next = new Map(availability.map((a) => [a.professionalId, a.nextAvailableAt]));
+    const free = new Map(availability.map((a) => [a.professionalId, a]));
     const professionals = await writeSeedProfessionals(
       pool,
       schemas.search,
       (function* () {
-        for (const p of directory()) yield { ...p, nextAvailableAt: next.get(p.id) ?? null };
+        for (const p of directory()) {
+          const slots = free.get(p.id);
+          yield { ...p, nextAvailableAt: slots?.nextAvailableAt ?? null, laterAvailableAt: slots?.laterAvailableAt, minimumNoticeMinutes: slots?.minimumNoticeMinutes };
+        }
       })(),
       now,
     );

@@ -29,6 +29,7 @@ const bookingsByStatus = histogram('booking_transitions_seconds', 'Time from boo
  * may count one twice (its redelivery counts again).
  */
 const bookingsTotal = counter('bookings_total', 'Booking transitions by the status reached', ['status']);
+const availabilityRefreshed = counter('availability_refreshed_total', "Professionals republished by the availability sweep: every free slot they had published has passed");
 
 /** A cancelled booking has no meeting any more (video deletes it on `appointment.cancelled`). */
 const NO_MEETING = { meetingJoinUrl: null, meetingProvider: null, meetingPassword: null };
@@ -262,16 +263,19 @@ export class Bookings {
   }
 
   /**
-   * Republishes the earliest free slot of professionals whose published one has passed (search's
-   * nextAvailableAt stays true as time passes, not only when bookings change). A batch per call;
+   * Republishes the free slots of professionals whose published ones have all passed (search moves
+   * along the earlier ones itself, so its nextAvailableAt stays true as time passes, not only when
+   * bookings change). A batch per call;
    * safe with several replicas (SKIP LOCKED). Returns how many were republished.
    */
   async refreshPassedAvailability(now = new Date(), limit = 200): Promise<number> {
-    return this.store.write(async (tx) => {
+    const refreshed = await this.store.write(async (tx) => {
       const ids = await this.store.staleAvailability(tx, now, limit);
       for (const id of ids) await this.store.publishAvailability(tx, id, now, true);
       return ids.length;
     });
+    availabilityRefreshed.inc(refreshed);
+    return refreshed;
   }
 
   /** Releases held slots whose hold ended unpaid. Safe with several replicas (SKIP LOCKED). */

@@ -1,5 +1,6 @@
-// search's nextAvailableAt stays true as time passes: appointment republishes a professional's
-// earliest free slot once the one it published can no longer be booked (the booking sweeper).
+// search's nextAvailableAt stays true as time passes: appointment publishes a professional's first
+// free slots (search moves along them as each stops being bookable) and republishes them once only
+// the last is left (the booking sweeper), not at every slot that passes.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { decodeEnvelope, Outbox } from '@cryptocare/events';
@@ -40,33 +41,37 @@ describe('earliest free slot as time passes (real PostgreSQL)', () => {
     await pool.end();
   });
 
-  /** The earliest free slots published so far for a professional, oldest first. */
-  async function published(id: string): Promise<string[]> {
+  /** The availability events published so far for a professional, oldest first. */
+  async function events(id: string): Promise<Array<{ nextAvailableAt: string; laterAvailableAt: string[]; minimumNoticeMinutes: number }>> {
     const { rows } = await pool.query<{ payload: Buffer }>(`SELECT payload FROM "${schema}".outbox WHERE type = 'appointment.availability_changed' AND key = $1 ORDER BY created_at, id`, [id]);
-    return rows.map((r) => {
-      const event = decodeEnvelope(r.payload) as { data: { nextAvailableAt: string } };
-      return event.data.nextAvailableAt;
-    });
+    return rows.map((r) => (decodeEnvelope(r.payload) as { data: { nextAvailableAt: string; laterAvailableAt: string[]; minimumNoticeMinutes: number } }).data);
   }
+  /** The earliest free slots published so far for a professional, oldest first. */
+  const published = async (id: string) => (await events(id)).map((e) => e.nextAvailableAt);
 
-  it('republishes once the published slot can no longer be booked, and not before', async () => {
+  it('publishes the first free slots with their notice, and republishes once only the last is left, not before', async () => {
     const monday = new Date('2030-01-07T07:00:00.000Z'); // a Monday, 07:00 UTC
     await store.write((tx) => store.publishAvailability(tx, professionalId, monday));
-    expect(await published(professionalId)).toEqual(['2030-01-07T09:00:00.000Z']);
+    // Two slots a day (09:00, 09:30): Monday to Thursday.
+    const days = ['07', '08', '09', '10'].flatMap((d) => [`2030-01-${d}T09:00:00.000Z`, `2030-01-${d}T09:30:00.000Z`]);
+    expect(await events(professionalId)).toEqual([{ professionalId, nextAvailableAt: days[0], laterAvailableAt: days.slice(1), minimumNoticeMinutes: 60 }]);
 
-    // 07:59: 09:00 can still be booked (60 minutes' notice): nothing to republish.
-    expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T07:59:00.000Z'))).toBe(0);
+    // Monday 08:01: 09:00 can no longer be booked (60 minutes' notice), but search moves on to
+    // 09:30 itself: nothing to republish. Nor on Wednesday.
+    expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T08:01:00.000Z'))).toBe(0);
+    expect(await bookings.refreshPassedAvailability(new Date('2030-01-09T08:31:00.000Z'))).toBe(0);
     expect(await published(professionalId)).toHaveLength(1);
 
-    // 08:00: 09:00 can be booked exactly at the notice. 08:01: it cannot; the earliest is 09:30.
-    expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T08:00:00.000Z'))).toBe(0);
-    expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T08:01:00.000Z'))).toBe(1);
-    expect(await published(professionalId)).toEqual(['2030-01-07T09:00:00.000Z', '2030-01-07T09:30:00.000Z']);
-
-    // 08:31: the day is over for bookings; tomorrow 09:00. Once, not on every sweep.
-    expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T08:31:00.000Z'))).toBe(1);
-    expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T08:32:00.000Z'))).toBe(0);
-    expect((await published(professionalId)).at(-1)).toBe('2030-01-08T09:00:00.000Z');
+    // Thursday 08:00: 09:00, the one before the last, can be booked exactly at the notice. 08:01: it
+    // cannot; search still has 09:30 to show while the new slots travel.
+    expect(await bookings.refreshPassedAvailability(new Date('2030-01-10T08:00:00.000Z'))).toBe(0);
+    expect(await bookings.refreshPassedAvailability(new Date('2030-01-10T08:01:00.000Z'))).toBe(1);
+    const [, republished] = await events(professionalId);
+    expect(republished!.nextAvailableAt).toBe('2030-01-10T09:30:00.000Z');
+    expect(republished!.laterAvailableAt).toEqual(['11', '12', '13', '14'].flatMap((d) => [`2030-01-${d}T09:00:00.000Z`, `2030-01-${d}T09:30:00.000Z`]).slice(0, 7));
+    // Once, not on every sweep.
+    expect(await bookings.refreshPassedAvailability(new Date('2030-01-10T08:02:00.000Z'))).toBe(0);
+    expect(await published(professionalId)).toHaveLength(2);
   });
 
   it('republishes past a booking and a time off (read afresh by the sweep)', async () => {
@@ -77,15 +82,15 @@ describe('earliest free slot as time passes (real PostgreSQL)', () => {
       [id, JSON.stringify([1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start: '09:00', end: '10:00' })))],
     );
     await store.write((tx) => store.publishAvailability(tx, id, new Date('2030-01-07T07:00:00.000Z')));
-    // Tuesday taken behind the published answer's back: 09:00 booked, 09:30 off.
+    // Thursday 09:30 and Friday taken behind the published answer's back: 09:30 booked, Friday off.
     await pool.query(
       `INSERT INTO "${schema}".appointments (id, patient_id, professional_id, start_at, end_at, status, hold_expires_at, price_amount, price_currency, updated_at)
-       VALUES ($1, $2, $3, '2030-01-08T09:00:00Z', '2030-01-08T09:30:00Z', 'confirmed', '2030-01-08T09:00:00Z', 120, 'CHF', now())`,
+       VALUES ($1, $2, $3, '2030-01-10T09:30:00Z', '2030-01-10T10:00:00Z', 'confirmed', '2030-01-10T09:30:00Z', 120, 'CHF', now())`,
       [randomUUID(), randomUUID(), id],
     );
-    await pool.query(`INSERT INTO "${schema}".time_off (id, professional_id, start_at, end_at) VALUES ($1, $2, '2030-01-08T09:30:00Z', '2030-01-08T10:00:00Z')`, [randomUUID(), id]);
-    expect(await bookings.refreshPassedAvailability(new Date('2030-01-07T08:31:00.000Z'))).toBeGreaterThanOrEqual(1);
-    expect(await published(id)).toEqual(['2030-01-07T09:00:00.000Z', '2030-01-09T09:00:00.000Z']);
+    await pool.query(`INSERT INTO "${schema}".time_off (id, professional_id, start_at, end_at) VALUES ($1, $2, '2030-01-11T00:00:00Z', '2030-01-12T00:00:00Z')`, [randomUUID(), id]);
+    expect(await bookings.refreshPassedAvailability(new Date('2030-01-10T08:01:00.000Z'))).toBeGreaterThanOrEqual(1);
+    expect(await published(id)).toEqual(['2030-01-07T09:00:00.000Z', '2030-01-12T09:00:00.000Z']);
   });
 
   it('finds ended consultations from an index, not by reading every booking (the completion sweep)', async () => {

@@ -8,6 +8,7 @@ import { searchConsumers } from './events/search-consumers';
 import { searchService } from './rpc/search-rpc';
 import { DirectoryCache, SEARCH_TTL_SECONDS, SECOND_INVALIDATION_MS } from './store/directory-cache';
 import { DirectoryStore } from './store/directory-store';
+import { AvailabilityMover } from './store/availability-mover';
 
 const SERVICE = 'search';
 
@@ -15,6 +16,8 @@ export const searchEnv = {
   ...backendEnv(SERVICE, 50052, 9102),
   /** How long a search page may be served from the cache (store/directory-cache.ts); 0: never. */
   SEARCH_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(SEARCH_TTL_SECONDS),
+  /** How often earliest free slots that passed move on to the next listed (store/availability-mover.ts). */
+  AVAILABILITY_MOVE_EVERY_MS: z.coerce.number().int().min(100).default(5_000),
 };
 
 /** Shared parts injected by the embedded launcher (one process, one bus, one cache). */
@@ -38,6 +41,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const directoryCache = new DirectoryCache(cache, logger, shared.cache ? `${SERVICE}:` : '', SECOND_INVALIDATION_MS, config.SEARCH_CACHE_SECONDS);
   const outbox = new Outbox(schema, SERVICE);
   const store = new DirectoryStore(db, outbox, schema, primary, replica);
+  const mover = new AvailabilityMover(store, directoryCache, logger, config.AVAILABILITY_MOVE_EVERY_MS);
 
   const readiness: Record<string, ReadinessCheck> = {};
   if (replica) readiness.replica = async () => void (await replica.query('SELECT 1'));
@@ -55,6 +59,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
     outbox,
     services: [searchService({ store, cache: directoryCache, logger })],
     consumers: searchConsumers({ store, cache: directoryCache, logger }),
+    background: [mover.task],
     readiness,
   });
   return {

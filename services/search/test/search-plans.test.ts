@@ -8,7 +8,7 @@ import { infraUrls, migratedSchema } from '@cryptocare/testing';
 import type { SearchCriteria } from '../src/domain/search-criteria';
 import { chordKm } from '../src/domain/geo';
 import { writeSeedProfessionals } from '../src/seed/seed-directory';
-import { resolveText, searchStatement } from '../src/store/directory-store';
+import { moveAvailabilityStatement, resolveText, searchStatement } from '../src/store/directory-store';
 
 const PROFESSIONALS = 50_000;
 jest.setTimeout(600_000);
@@ -36,8 +36,10 @@ describe(`search query plans at ${PROFESSIONALS} profiles`, () => {
     const random = prng(7);
     const rows = (function* () {
       for (const p of generateDirectory({ professionals: PROFESSIONALS, seed: 13 })) {
-        const nextAvailableAt = random() < 0.08 ? null : new Date(now.getTime() + Math.floor(random() * 30 * 24) * 3_600_000).toISOString();
-        yield { ...p, nextAvailableAt };
+        const next = random() < 0.08 ? null : now.getTime() + Math.floor(random() * 30 * 24) * 3_600_000;
+        // With the slots after it, an hour apart, for the availability sweep.
+        const laterAvailableAt = next === null ? [] : [1, 2, 3].map((h) => new Date(next + h * 3_600_000).toISOString());
+        yield { ...p, nextAvailableAt: next === null ? null : new Date(next).toISOString(), laterAvailableAt, minimumNoticeMinutes: 60 };
       }
     })();
     expect(await writeSeedProfessionals(pool, schema, rows, now)).toBe(PROFESSIONALS);
@@ -186,6 +188,17 @@ describe(`search query plans at ${PROFESSIONALS} profiles`, () => {
       );
       expect(got).toEqual(expected.rows.map((r) => r.id));
     }
+  });
+
+  it('finds the profiles whose earliest slot passed from their own index (the availability sweep)', async () => {
+    // A day on: about one profile in thirty is due.
+    const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${moveAvailabilityStatement(schema)}`, [
+      new Date(now.getTime() + 86_400_000).toISOString(),
+      1_000,
+    ]);
+    const planned = nodes(rows[0]!['QUERY PLAN'][0]!.Plan);
+    expect(planned.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'professionals')).toEqual([]);
+    expect(planned.some((n) => n['Index Name'] === 'professionals_availability_moves_at_idx')).toBe(true);
   });
 
   it('finds what people type in the seeded directory: spellings of cities and specialties agree', async () => {

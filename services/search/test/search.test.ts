@@ -54,7 +54,7 @@ describe('search service (real PostgreSQL)', () => {
     // Search pages uncached here: these tests watch each change reach the search at once (the
     // cached pages have a test of their own, below).
     service = await main(
-      { DATABASE_URL: infraUrls().databaseUrl, DATABASE_SCHEMA: schema, GRPC_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', NODE_ENV: 'test', SEARCH_CACHE_SECONDS: '0' },
+      { DATABASE_URL: infraUrls().databaseUrl, DATABASE_SCHEMA: schema, GRPC_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', NODE_ENV: 'test', SEARCH_CACHE_SECONDS: '0', AVAILABILITY_MOVE_EVERY_MS: '200' },
       { bus, cache: new MemoryCache() },
     );
     client = createGrpcClient(search, 'SearchService', `127.0.0.1:${service.grpcPort}`, { deadlineMs: 5_000 });
@@ -464,8 +464,8 @@ describe('search service (real PostgreSQL)', () => {
       const soon = await listed({ bio: t, price: { amount: '90', currency: 'CHF' } });
       const later = await listed({ bio: t, price: { amount: '150.50', currency: 'CHF' } });
       const never = await listed({ bio: t, price: { amount: '80', currency: 'CHF' } });
-      await publishEvent('appointment.availability_changed', soon, { professionalId: soon, nextAvailableAt: '2030-01-01T09:00:00.000Z' });
-      await publishEvent('appointment.availability_changed', later, { professionalId: later, nextAvailableAt: '2030-01-03T09:00:00+01:00' });
+      await publishEvent('appointment.availability_changed', soon, { professionalId: soon, nextAvailableAt: '2030-01-01T09:00:00.000Z', laterAvailableAt: [], minimumNoticeMinutes: 0 });
+      await publishEvent('appointment.availability_changed', later, { professionalId: later, nextAvailableAt: '2030-01-03T09:00:00+01:00', laterAvailableAt: [], minimumNoticeMinutes: 0 });
 
       expect(await ids({ query: t, availableBefore: '2030-01-02T00:00:00Z' })).toEqual([soon]);
       expect(await ids({ query: t, availableBefore: '2030-01-03T08:00:00Z' })).toEqual([soon, later]); // bound included
@@ -485,7 +485,7 @@ describe('search service (real PostgreSQL)', () => {
       for (let i = 0; i < 7; i++) made.push(await listed({ bio: t, latitude: 47 + i * 0.01, longitude: 8.5 }));
       // Two share a slot (ties broken by id), two have one, three have none (last).
       const slots = ['2030-02-01T10:00:00.000Z', '2030-02-01T10:00:00.000Z', '2030-01-15T08:00:00.000Z', '2030-03-01T08:00:00.000Z'];
-      for (const [i, at] of slots.entries()) await publishEvent('appointment.availability_changed', made[i]!, { professionalId: made[i]!, nextAvailableAt: at });
+      for (const [i, at] of slots.entries()) await publishEvent('appointment.availability_changed', made[i]!, { professionalId: made[i]!, nextAvailableAt: at, laterAvailableAt: [], minimumNoticeMinutes: 0 });
 
       const pages: string[][] = [];
       let cursor = '';
@@ -523,28 +523,68 @@ describe('search service (real PostgreSQL)', () => {
       const a = await listed({ bio: t });
       const b = await listed({ bio: t });
       const t0 = new Date();
-      await publishEvent('appointment.availability_changed', a, { professionalId: a, nextAvailableAt: '2030-05-01T08:00:00.000Z' }, t0);
-      await publishEvent('appointment.availability_changed', b, { professionalId: b, nextAvailableAt: '2030-05-02T08:00:00.000Z' }, t0);
+      await publishEvent('appointment.availability_changed', a, { professionalId: a, nextAvailableAt: '2030-05-01T08:00:00.000Z', laterAvailableAt: [], minimumNoticeMinutes: 0 }, t0);
+      await publishEvent('appointment.availability_changed', b, { professionalId: b, nextAvailableAt: '2030-05-02T08:00:00.000Z', laterAvailableAt: [], minimumNoticeMinutes: 0 }, t0);
       expect(await ids({ query: t })).toEqual([a, b]);
       expect((await client.getProfile({ professionalId: a })).profile!.nextAvailableAt).toBe('2030-05-01T08:00:00.000Z');
 
       // a's slot was booked: its next one is later than b's.
-      await publishEvent('appointment.availability_changed', a, { professionalId: a, nextAvailableAt: '2030-05-03T08:00:00.000Z' }, new Date(t0.getTime() + 1000));
+      await publishEvent('appointment.availability_changed', a, { professionalId: a, nextAvailableAt: '2030-05-03T08:00:00.000Z', laterAvailableAt: [], minimumNoticeMinutes: 0 }, new Date(t0.getTime() + 1000));
       expect(await ids({ query: t })).toEqual([b, a]);
       expect((await client.getProfile({ professionalId: a })).profile!.nextAvailableAt).toBe('2030-05-03T08:00:00.000Z');
 
       // A late redelivery of an older event does not roll it back.
-      await publishEvent('appointment.availability_changed', a, { professionalId: a, nextAvailableAt: '2030-04-01T08:00:00.000Z' }, new Date(t0.getTime() - 1000));
+      await publishEvent('appointment.availability_changed', a, { professionalId: a, nextAvailableAt: '2030-04-01T08:00:00.000Z', laterAvailableAt: [], minimumNoticeMinutes: 0 }, new Date(t0.getTime() - 1000));
       expect((await client.getProfile({ professionalId: a })).profile!.nextAvailableAt).toBe('2030-05-03T08:00:00.000Z');
 
       // Nothing free any more: last, with no date.
-      await publishEvent('appointment.availability_changed', b, { professionalId: b, nextAvailableAt: '' }, new Date(t0.getTime() + 2000));
+      await publishEvent('appointment.availability_changed', b, { professionalId: b, nextAvailableAt: '', laterAvailableAt: [], minimumNoticeMinutes: 0 }, new Date(t0.getTime() + 2000));
       expect(await ids({ query: t })).toEqual([a, b]);
       expect((await client.getProfile({ professionalId: b })).profile!.nextAvailableAt).toBe('');
 
       const stranger = randomUUID();
-      await publishEvent('appointment.availability_changed', stranger, { professionalId: stranger, nextAvailableAt: '2030-05-01T08:00:00.000Z' });
+      await publishEvent('appointment.availability_changed', stranger, { professionalId: stranger, nextAvailableAt: '2030-05-01T08:00:00.000Z', laterAvailableAt: [], minimumNoticeMinutes: 0 });
       expect((await sql(`SELECT 1 FROM $schema.professionals WHERE id = $1`, stranger)).rowCount).toBe(0);
+    });
+
+    it('as time passes, the earliest slot moves on to the next one the event listed, and the cached profile follows', async () => {
+      const t = token();
+      const a = await listed({ bio: t });
+      const b = await listed({ bio: t });
+      const c = await listed({ bio: t });
+      const d = await listed({ bio: t });
+      const base = Math.floor(Date.now() / 60_000) * 60_000;
+      const at = (minutes: number) => new Date(base + minutes * 60_000).toISOString();
+      // a: a slot 30 minutes ahead with an hour's notice, so no longer bookable; the next two are.
+      await publishEvent('appointment.availability_changed', a, { professionalId: a, nextAvailableAt: at(30), laterAvailableAt: [at(120), at(180)], minimumNoticeMinutes: 60 });
+      // b: still bookable for a long while. c: everything listed has passed. d: an event with no later slots.
+      await publishEvent('appointment.availability_changed', b, { professionalId: b, nextAvailableAt: at(100), laterAvailableAt: [at(200)], minimumNoticeMinutes: 60 });
+      await publishEvent('appointment.availability_changed', c, { professionalId: c, nextAvailableAt: at(10), laterAvailableAt: [at(20)], minimumNoticeMinutes: 60 });
+      await publishEvent('appointment.availability_changed', d, { professionalId: d, nextAvailableAt: at(5), laterAvailableAt: [], minimumNoticeMinutes: 60 });
+      const next = async (id: string) => (await client.getProfile({ professionalId: id })).profile!.nextAvailableAt;
+      await next(a); // cached now: moving on must forget it
+
+      await eventually(async () => (await next(a)) === at(120));
+      expect(await ids({ query: t })).toEqual([d, c, b, a]); // c kept its last listed slot; d was not moved
+      const row = async (id: string) =>
+        (await sql(`SELECT later_available_at::text[] AS later, availability_moves_at FROM $schema.professionals WHERE id = $1`, id)).rows[0] as { later: string[]; availability_moves_at: Date | null };
+      // a moves on again when its new earliest (two hours ahead) can no longer be booked.
+      expect((await row(a)).later).toHaveLength(1);
+      expect((await row(a)).availability_moves_at?.toISOString()).toBe(at(60));
+      expect(await next(b)).toBe(at(100));
+      expect((await row(b)).availability_moves_at?.toISOString()).toBe(at(40));
+      expect(await next(c)).toBe(at(20));
+      expect(await row(c)).toEqual({ later: [], availability_moves_at: null });
+      expect(await next(d)).toBe(at(5));
+      expect(await row(d)).toEqual({ later: [], availability_moves_at: null });
+
+      // A newer event replaces the list.
+      await publishEvent('appointment.availability_changed', a, { professionalId: a, nextAvailableAt: at(300), laterAvailableAt: [], minimumNoticeMinutes: 60 }, new Date(Date.now() + 1000));
+      expect(await next(a)).toBe(at(300));
+      expect(await row(a)).toEqual({ later: [], availability_moves_at: null });
+      // Later slots out of order are sorted; any not after the earliest is dropped.
+      await publishEvent('appointment.availability_changed', b, { professionalId: b, nextAvailableAt: at(100), laterAvailableAt: [at(400), at(90), at(250)], minimumNoticeMinutes: 60 }, new Date(Date.now() + 2000));
+      expect((await row(b)).later.map((x) => new Date(x).toISOString())).toEqual([at(250), at(400)]);
     });
 
     it('erasure removes the profile from the directory and the cache', async () => {

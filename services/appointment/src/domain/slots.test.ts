@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { DomainError } from './errors';
 import type { Schedule, WeeklyRule } from './schedule';
-import { computeSlots, isBookableSlot, nextAvailable, type Interval, type Slot, type SlotQuery } from './slots';
+import { computeSlots, isBookableSlot, nextAvailable, republishAt, upcomingAvailable, type Interval, type Slot, type SlotQuery } from './slots';
 
 const MONDAY_9_TO_12: WeeklyRule = { weekday: 1, start: '09:00', end: '12:00' };
 
@@ -271,6 +271,37 @@ describe('nextAvailable', () => {
 
   it('is null for a schedule without rules', () => {
     expect(nextAvailable({ ...base, schedule: schedule({ rules: [] }) })).toBeNull();
+  });
+});
+
+describe('upcomingAvailable and republishAt', () => {
+  const base = { schedule: schedule(), timeOff: [], busy: [], now: at('2026-01-01T00:00:00Z') };
+  const starts = (found: Slot[]) => found.map((slot) => slot.startAt.toISOString());
+
+  it('are the first free slots, soonest first, past busy ones and across 62-day ranges', () => {
+    // Mondays 09:00-12:00 Zurich, 30 minutes and a 10-minute buffer: four a Monday.
+    expect(starts(upcomingAvailable(base, 6))).toEqual([
+      '2026-01-05T08:00:00.000Z', '2026-01-05T08:40:00.000Z', '2026-01-05T09:20:00.000Z', '2026-01-05T10:00:00.000Z',
+      '2026-01-12T08:00:00.000Z', '2026-01-12T08:40:00.000Z',
+    ]);
+    const busy = [between('2026-01-05T08:40:00Z', '2026-01-05T09:10:00Z')];
+    expect(starts(upcomingAvailable({ ...base, busy }, 3))).toEqual(['2026-01-05T08:00:00.000Z', '2026-01-05T09:20:00.000Z', '2026-01-05T10:00:00.000Z']);
+    const timeOff = [between('2026-01-01T00:00:00Z', '2026-05-01T00:00:00Z')];
+    expect(starts(upcomingAvailable({ ...base, timeOff }, 5))).toEqual([
+      '2026-05-04T07:00:00.000Z', '2026-05-04T07:40:00.000Z', '2026-05-04T08:20:00.000Z', '2026-05-04T09:00:00.000Z', '2026-05-11T07:00:00.000Z',
+    ]);
+  });
+
+  it('are fewer when the horizon holds fewer', () => {
+    expect(starts(upcomingAvailable({ ...base, schedule: schedule({ horizonDays: 6 }) }, 8))).toHaveLength(4);
+    expect(upcomingAvailable({ ...base, schedule: schedule({ horizonDays: 3 }) }, 8)).toEqual([]);
+  });
+
+  it('republish once the one before the last can no longer be booked, or the only one', () => {
+    const found = upcomingAvailable(base, 6);
+    expect(republishAt(found, 60)).toEqual(at('2026-01-12T07:00:00Z'));
+    expect(republishAt(found.slice(0, 1), 60)).toEqual(at('2026-01-05T07:00:00Z'));
+    expect(republishAt([], 60)).toBeNull();
   });
 });
 

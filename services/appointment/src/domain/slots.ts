@@ -91,16 +91,40 @@ export function computeSlots(query: SlotQuery): Slot[] {
   return slots.sort((a, b) => a.startAt.getTime() - b.startAt.getTime());
 }
 
-/** The earliest free slot within the schedule's horizon, or null (for the search read model). */
-export function nextAvailable(query: Omit<SlotQuery, 'from' | 'to'>): Slot | null {
+/**
+ * How many free slots appointment.availability_changed carries: the earliest and those after it.
+ * Search moves its nextAvailableAt along them as each stops being bookable, so appointment
+ * republishes a professional only when they have all passed (or a booking, the schedule or time off
+ * changed them). With one, every slot boundary of a working day republished most of a 50 000
+ * directory: thousands of events within a minute, each a transaction in appointment and in search.
+ */
+export const PUBLISHED_FREE_SLOTS = 8;
+
+/** The first `count` free slots within the schedule's horizon, soonest first (fewer if the horizon holds fewer). */
+export function upcomingAvailable(query: Omit<SlotQuery, 'from' | 'to'>, count: number): Slot[] {
   const now = query.now.getTime();
   const horizonEnd = now + query.schedule.horizonDays * DAY;
-  for (let from = now; from < horizonEnd; from += MAX_SLOT_RANGE_DAYS * DAY) {
+  const found: Slot[] = [];
+  for (let from = now; from < horizonEnd && found.length < count; from += MAX_SLOT_RANGE_DAYS * DAY) {
     const to = Math.min(from + MAX_SLOT_RANGE_DAYS * DAY, horizonEnd);
-    const [first] = computeSlots({ ...query, from: new Date(from), to: new Date(to) });
-    if (first) return first;
+    found.push(...computeSlots({ ...query, from: new Date(from), to: new Date(to) }).slice(0, count - found.length));
   }
-  return null;
+  return found;
+}
+
+/**
+ * When published free slots (`upcomingAvailable`) need republishing as time passes: once the one
+ * before the last can no longer be booked, so search always has a bookable slot to move on to while
+ * the new event travels; the only one's own time when there is one. Null when none was published.
+ */
+export function republishAt(published: readonly Slot[], minimumNoticeMinutes: number): Date | null {
+  const due = published.length >= 2 ? published[published.length - 2] : published[0];
+  return due ? new Date(due.startAt.getTime() - minimumNoticeMinutes * MINUTE) : null;
+}
+
+/** The earliest free slot within the schedule's horizon, or null. */
+export function nextAvailable(query: Omit<SlotQuery, 'from' | 'to'>): Slot | null {
+  return upcomingAvailable(query, 1)[0] ?? null;
 }
 
 /** Whether `startAt` is exactly the start of one of the free slots (Book accepts nothing else).

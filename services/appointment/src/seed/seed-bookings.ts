@@ -1,9 +1,9 @@
 // Bulk load of appointment's own tables for the seeded directory (scripts/seed.ts): each
 // professional's weekly schedule and a booking load on its slots, and from them the earliest free
-// slot (what appointment.availability_changed publishes), computed with the service's own rules.
+// slots (what appointment.availability_changed publishes), computed with the service's own rules.
 import type pg from 'pg';
 import { table } from '@cryptocare/events';
-import { computeSlots, MAX_SLOT_RANGE_DAYS, validateSchedule, type Schedule, type Slot } from '../domain';
+import { computeSlots, MAX_SLOT_RANGE_DAYS, PUBLISHED_FREE_SLOTS, republishAt, validateSchedule, type Schedule, type Slot } from '../domain';
 import { NO_SLOT_RECHECK_MS } from '../store/appointment-store';
 
 export interface SeedScheduleInput {
@@ -61,6 +61,9 @@ export interface SeededAvailability {
   professionalId: string;
   /** ISO instant of the earliest free slot, null when none within the horizon. */
   nextAvailableAt: string | null;
+  /** The free slots after it, as appointment.availability_changed carries them. */
+  laterAvailableAt: string[];
+  minimumNoticeMinutes: number;
 }
 
 const BATCH = 2_000;
@@ -117,7 +120,7 @@ export async function writeSeedBookings(db: pg.Pool | pg.PoolClient, schema: str
       minimum_notice_minutes: schedule.minimumNoticeMinutes,
       horizon_days: schedule.horizonDays,
     };
-    let next: string | null = null;
+    const free: Slot[] = [];
     for (const slot of slots) {
       const start = slot.startAt.getTime();
       // Near slots fill first: the load falls off towards the end of the booking window.
@@ -125,8 +128,8 @@ export async function writeSeedBookings(db: pg.Pool | pg.PoolClient, schema: str
       if (practice.bookingLoad >= 1 && start < bookingEnd) {
         // fully booked in the window
       } else if (options.random() >= load) {
-        next ??= slot.startAt.toISOString();
-        if (start >= bookingEnd) break;
+        if (free.length < PUBLISHED_FREE_SLOTS) free.push(slot);
+        if (free.length === PUBLISHED_FREE_SLOTS && start >= bookingEnd) break;
         continue;
       }
       bookings.push({
@@ -139,11 +142,10 @@ export async function writeSeedBookings(db: pg.Pool | pg.PoolClient, schema: str
         price_currency: practice.price.currency,
       });
     }
-    availability.push({ professionalId: practice.professionalId, nextAvailableAt: next });
-    // As publishAvailability records it: when that answer stops being true as time passes.
-    scheduleRow.availability_stale_at = next
-      ? new Date(new Date(next).getTime() - schedule.minimumNoticeMinutes * 60_000).toISOString()
-      : new Date(options.now.getTime() + NO_SLOT_RECHECK_MS).toISOString();
+    const [next, ...later] = free.map((slot) => slot.startAt.toISOString());
+    availability.push({ professionalId: practice.professionalId, nextAvailableAt: next ?? null, laterAvailableAt: later, minimumNoticeMinutes: schedule.minimumNoticeMinutes });
+    // As publishAvailability records it: when these slots need republishing as time passes.
+    scheduleRow.availability_stale_at = (republishAt(free, schedule.minimumNoticeMinutes) ?? new Date(options.now.getTime() + NO_SLOT_RECHECK_MS)).toISOString();
     schedules.push(scheduleRow);
     if (schedules.length >= BATCH) await flushSchedules();
     if (bookings.length >= BATCH * 5) await flushBookings();

@@ -4,7 +4,7 @@ import { DateTime } from 'luxon';
 import { table, type Outbox, type SqlTx } from '@cryptocare/events';
 import { Prisma, type PrismaClient, type Appointment } from '../generated/prisma';
 import type { SlotInputs, SlotsCache } from './slots-cache';
-import { DomainError, LIMITS, nextAvailable, validateDateOverride, type Booking, type BookingStatus, type DateOverride, type Interval, type Schedule, type TimeOff } from '../domain';
+import { DomainError, LIMITS, PUBLISHED_FREE_SLOTS, republishAt, upcomingAvailable, validateDateOverride, type Booking, type BookingStatus, type DateOverride, type Interval, type Schedule, type TimeOff } from '../domain';
 
 export type { Appointment };
 type Tx = Prisma.TransactionClient;
@@ -474,20 +474,24 @@ export class AppointmentStore {
     const { schedule, timeOff, busy } = timePassed
       ? await this.slotInputsRead(professionalId, now, new Date(now.getTime() + LIMITS.horizonDays.max * DAY_MS))
       : await this.slotInputsIn(tx, professionalId, now);
-    let next = '';
+    const free = schedule ? upcomingAvailable({ schedule, timeOff, busy, now }, PUBLISHED_FREE_SLOTS) : [];
     if (schedule) {
-      const slot = nextAvailable({ schedule, timeOff, busy, now });
-      next = slot ? slot.startAt.toISOString() : '';
-      // Time passing makes this answer false once the slot can no longer be booked (the slots
-      // before it are gone already, new ones only appear at the horizon): republish then.
-      const staleAt = slot ? new Date(slot.startAt.getTime() - schedule.minimumNoticeMinutes * 60_000) : new Date(now.getTime() + NO_SLOT_RECHECK_MS);
+      // Time passing makes this answer run out (search moves along the slots itself; new ones only
+      // appear at the horizon, after them): republish before it does (republishAt).
+      const staleAt = republishAt(free, schedule.minimumNoticeMinutes) ?? new Date(now.getTime() + NO_SLOT_RECHECK_MS);
       await tx.$executeRawUnsafe(
         `UPDATE ${table(this.schema, 'schedules')} SET availability_stale_at = $2::timestamptz WHERE professional_id = $1::uuid`,
         professionalId,
         staleAt.toISOString(),
       );
     }
-    await this.outbox.add(tx, 'appointment.availability_changed', professionalId, { professionalId, nextAvailableAt: next });
+    const [next, ...later] = free.map((slot) => slot.startAt.toISOString());
+    await this.outbox.add(tx, 'appointment.availability_changed', professionalId, {
+      professionalId,
+      nextAvailableAt: next ?? '',
+      laterAvailableAt: later,
+      minimumNoticeMinutes: schedule?.minimumNoticeMinutes ?? 0,
+    });
   }
 
   /** What the earliest free slot is computed from (up to the schedule's horizon), read in `tx`. */

@@ -14,21 +14,23 @@ export function searchConsumers(deps: { store: DirectoryStore; cache: DirectoryC
   const handlers: EventHandlers = {
     /** Denormalises the earliest free slot into the read model (empty = nothing free). */
     async 'appointment.availability_changed'(event, tx) {
-      const { professionalId, nextAvailableAt } = event.data;
+      const { professionalId, nextAvailableAt, laterAvailableAt, minimumNoticeMinutes } = event.data;
       if (!isUuid(professionalId)) {
         logger.warn({ eventId: event.id }, 'availability event without a valid professional id; ignored');
         return;
       }
-      let next: Date | null = null;
-      if (nextAvailableAt) {
-        const parsed = parseInstant(nextAvailableAt);
-        // Thrown: retried, then parked on the dead-letter topic where someone will see it.
-        if (!parsed) throw new Error(`availability event ${event.id} has a malformed next_available_at`);
-        next = parsed;
-      }
+      // Thrown: retried, then parked on the dead-letter topic where someone will see it.
+      const instant = (text: string): Date => {
+        const parsed = parseInstant(text);
+        if (!parsed) throw new Error(`availability event ${event.id} has a malformed slot time`);
+        return parsed;
+      };
+      const next = nextAvailableAt ? instant(nextAvailableAt) : null;
+      // Soonest first, each after the earliest (the order search moves along them in).
+      const later = next ? laterAvailableAt.map(instant).filter((at) => at > next).sort((x, y) => x.getTime() - y.getTime()) : [];
       const asOf = parseInstant(event.time) ?? new Date();
       const id = professionalId.toLowerCase();
-      if (await store.applyAvailability(tx, id, next, asOf)) await cache.invalidateProfile(id);
+      if (await store.applyAvailability(tx, id, { next, later, minimumNoticeMinutes: Math.max(0, minimumNoticeMinutes) }, asOf)) await cache.invalidateProfile(id);
     },
 
     /** Erasure: the profile goes entirely (search holds nothing that must be kept). */

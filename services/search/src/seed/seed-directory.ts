@@ -1,7 +1,7 @@
 // Bulk load of search's own table for the seeded directory (scripts/seed.ts, tests at scale). The
 // service owns its data: this writes only to its schema, after its own migrations, with the same
-// columns UpsertProfile and VerifyProfessional write, and the earliest free slot that appointment
-// computed (what appointment.availability_changed would have carried).
+// columns UpsertProfile and VerifyProfessional write, and the free slots that appointment computed
+// (what appointment.availability_changed would have carried).
 import type pg from 'pg';
 import { table } from '@cryptocare/events';
 import type { ProfileInput } from '../domain/profile';
@@ -12,6 +12,9 @@ export interface SeedProfileRow extends Omit<ProfileInput, 'price'> {
   verified: boolean;
   /** ISO instant, or null when nothing is free (or not known). */
   nextAvailableAt: string | null;
+  /** The free slots after it and their notice, as the event carries them (none: not known). */
+  laterAvailableAt?: string[];
+  minimumNoticeMinutes?: number;
 }
 
 /** Rows per INSERT statement: one JSON document each, parsed by PostgreSQL. */
@@ -45,16 +48,24 @@ export async function writeSeedProfessionals(db: pg.Pool | pg.PoolClient, schema
         bio: p.bio,
         verified: p.verified,
         next_available_at: p.nextAvailableAt,
+        // As DirectoryStore.applyAvailability stores an event.
+        later_available_at: p.nextAvailableAt ? (p.laterAvailableAt ?? []) : [],
+        minimum_notice_minutes: p.minimumNoticeMinutes ?? 0,
+        availability_moves_at:
+          p.nextAvailableAt && p.laterAvailableAt?.length ? new Date(new Date(p.nextAvailableAt).getTime() - (p.minimumNoticeMinutes ?? 0) * 60_000).toISOString() : null,
       })),
     );
     const result = await db.query(
       `INSERT INTO ${table(schema, 'professionals')} (id, display_name, specialties, languages, country, city, latitude, longitude,
-              price_amount, price_currency, consultation_minutes, time_zone, bio, verified, next_available_at, availability_as_of, updated_at)
+              price_amount, price_currency, consultation_minutes, time_zone, bio, verified, next_available_at,
+              later_available_at, minimum_notice_minutes, availability_moves_at, availability_as_of, updated_at)
        SELECT id, display_name, specialties, languages, country, city, latitude, longitude,
-              price_amount, price_currency, consultation_minutes, time_zone, bio, verified, next_available_at, $2::timestamptz, now()
+              price_amount, price_currency, consultation_minutes, time_zone, bio, verified, next_available_at,
+              later_available_at, minimum_notice_minutes, availability_moves_at, $2::timestamptz, now()
          FROM json_to_recordset($1::json) AS r(id uuid, display_name text, specialties text[], languages text[], country text, city text,
               latitude float8, longitude float8, price_amount numeric, price_currency text, consultation_minutes int, time_zone text,
-              bio text, verified boolean, next_available_at timestamptz)
+              bio text, verified boolean, next_available_at timestamptz, later_available_at timestamptz[], minimum_notice_minutes int,
+              availability_moves_at timestamptz)
        ON CONFLICT (id) DO NOTHING`,
       [json, asOf.toISOString()],
     );

@@ -44,6 +44,16 @@ export interface SearchHit extends ProfileRecord {
   chordKm?: number;
 }
 
+/** What an availability event says (appointment.availability_changed). */
+export interface Availability {
+  /** The earliest free slot; null when nothing is free. */
+  next: Date | null;
+  /** The free slots after it, soonest first. */
+  later: Date[];
+  /** A slot stops being bookable this long before it starts. */
+  minimumNoticeMinutes: number;
+}
+
 export interface SearchPage {
   items: SearchHit[];
   /** Key of the last item when there are more. */
@@ -220,20 +230,39 @@ export class DirectoryStore {
   }
 
   /**
-   * Sets the earliest free slot from an availability event, inside the consumer's transaction.
-   * An event older than the one last applied is ignored (redelivery out of order). Returns whether
-   * a profile changed; unknown professionals are ignored.
+   * Sets the earliest free slot and those after it from an availability event, inside the
+   * consumer's transaction. An event older than the one last applied is ignored (redelivery out of
+   * order). Returns whether a profile changed; unknown professionals are ignored.
    */
-  async applyAvailability(tx: SqlTx, professionalId: string, nextAvailableAt: Date | null, asOf: Date): Promise<boolean> {
+  async applyAvailability(tx: SqlTx, professionalId: string, availability: Availability, asOf: Date): Promise<boolean> {
+    const { next, later, minimumNoticeMinutes } = availability;
     const updated = await tx.$executeRawUnsafe(
       `UPDATE ${this.professionals}
-          SET next_available_at = $2::timestamptz, availability_as_of = $3::timestamptz, updated_at = now()
-        WHERE id = $1::uuid AND (availability_as_of IS NULL OR availability_as_of <= $3::timestamptz)`,
+          SET next_available_at = $2::timestamptz, later_available_at = $3::timestamptz[], minimum_notice_minutes = $4::int,
+              availability_moves_at = CASE WHEN cardinality($3::timestamptz[]) > 0 THEN $2::timestamptz - make_interval(mins => $4::int) END,
+              availability_as_of = $5::timestamptz, updated_at = now()
+        WHERE id = $1::uuid AND (availability_as_of IS NULL OR availability_as_of <= $5::timestamptz)`,
       professionalId,
-      nextAvailableAt?.toISOString() ?? null,
+      next?.toISOString() ?? null,
+      next ? later.map((at) => at.toISOString()) : [],
+      minimumNoticeMinutes,
       asOf.toISOString(),
     );
     return updated > 0;
+  }
+
+  /**
+   * Time passing: profiles whose earliest free slot can no longer be booked at `now` move on to the
+   * first of their later slots still bookable (up to `limit` of them, SKIP LOCKED: safe with several
+   * replicas and beside the consumer). What a slot's notice is and which slots are free is
+   * appointment's answer, carried by the last event; with none left the last one stays until
+   * appointment republishes (it does so while one is left). Returns the ids moved on.
+   */
+  async moveAvailabilityOn(now: Date, limit: number): Promise<string[]> {
+    // The locked rows' own columns feed the update (a separate read of the table would see the
+    // statement's snapshot, older than a consumer's update committed just before the lock).
+    const { rows } = await this.primary.query<{ id: string }>(moveAvailabilityStatement(this.schema), [now.toISOString(), limit]);
+    return rows.map((r) => r.id);
   }
 
   /** Erasure (identity.user_erased), inside the consumer's transaction. */
@@ -401,6 +430,33 @@ export function searchStatement(schema: string, criteria: SearchCriteria, text?:
 }
 
 /** At most this many words take part in the trigram match (each is one more index condition). */
+/**
+ * DirectoryStore.moveAvailabilityOn's statement ($1 now, $2 how many): the due rows locked with
+ * their columns, each one's later slots still bookable at $1 (start - notice >= now, as appointment
+ * computes slots), the first of them made the earliest. When none is left the last listed stays;
+ * availability_moves_at is set only when a later slot remains to move on to (partial index
+ * professionals_availability_moves_at_idx).
+ */
+export function moveAvailabilityStatement(schema: string): string {
+  const professionals = table(schema, 'professionals');
+  return `WITH due AS (
+            SELECT id, later_available_at AS later, minimum_notice_minutes AS notice FROM ${professionals}
+             WHERE availability_moves_at < $1::timestamptz
+             ORDER BY availability_moves_at LIMIT $2::int FOR UPDATE SKIP LOCKED),
+          moved AS (
+            SELECT id, notice, later[cardinality(later)] AS last,
+                   ARRAY(SELECT s FROM unnest(later) AS s WHERE s - make_interval(mins => notice) >= $1::timestamptz ORDER BY s) AS still
+              FROM due)
+          UPDATE ${professionals} AS p
+             SET next_available_at = coalesce(m.still[1], m.last),
+                 later_available_at = m.still[2:],
+                 availability_moves_at = CASE WHEN cardinality(m.still) > 1 THEN m.still[1] - make_interval(mins => m.notice) END,
+                 updated_at = now()
+            FROM moved AS m
+           WHERE p.id = m.id
+       RETURNING p.id::text AS id`;
+}
+
 const MAX_SIMILAR_WORDS = 6;
 
 /** The words of a query (letters and digits), for the trigram match: each must be found. */
