@@ -61,6 +61,8 @@ export class KafkaBus implements EventBus {
   private connectedProducer: Producer | undefined;
 
   private readonly namespace: string;
+  /** Topics this bus published to or subscribed to (namespaced): what the readiness probe asks about. */
+  private readonly usedTopics = new Set<string>();
 
   constructor(private readonly options: KafkaBusOptions) {
     this.namespace = options.namespace ?? '';
@@ -89,6 +91,10 @@ export class KafkaBus implements EventBus {
   /**
    * Readiness: the cluster answers a metadata request within a few seconds. A dedicated admin
    * client without retries, so an unreachable broker fails the probe instead of hanging it.
+   * The request names one topic this bus uses: kafkajs encodes an empty topic list as null, which
+   * the protocol reads as every topic, so its describeCluster() fetched the metadata of the whole
+   * cluster every 5 s per replica (400 KB an answer on a broker holding a few thousand topics,
+   * encoded by the broker and decoded here each time).
    */
   async checkReady(): Promise<void> {
     const probe = (this.probe ??= (async () => {
@@ -99,7 +105,11 @@ export class KafkaBus implements EventBus {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        probe.then((admin) => admin.describeCluster()),
+        probe.then(async (admin) => {
+          const [topic] = this.usedTopics;
+          if (topic) await admin.fetchTopicMetadata({ topics: [topic] });
+          else await admin.describeCluster();
+        }),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`Kafka did not answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
         }),
@@ -118,6 +128,7 @@ export class KafkaBus implements EventBus {
     if (messages.length === 0) return;
     const producer = await this.getProducer();
     const fullTopic = this.ns(topic);
+    this.usedTopics.add(fullTopic);
     const tracer = tracerOf();
     const traced = messages.map((m) => {
       const parent = m.headers?.traceparent ? contextFromTraceparent(m.headers.traceparent) : context.active();
@@ -153,6 +164,7 @@ export class KafkaBus implements EventBus {
    * delay, again and again until one runs; the subscription object stays the same.
    */
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    for (const topic of options.topics) this.usedTopics.add(this.ns(topic));
     let current: Consumer | undefined;
     let stopped = false;
     let restartTimer: NodeJS.Timeout | undefined;
