@@ -50,10 +50,29 @@ export function onShutdown(logger: Logger, steps: ShutdownStep[], limitMs = 25_0
  * fails (a bad variable, an unreachable database) exits 1 with the reason.
  */
 export function runAsProcess(name: string, start: () => Promise<{ stop(): Promise<void> }>): void {
+  const parent = Number(process.env.STOP_WHEN_PARENT_EXITS);
+  if (Number.isInteger(parent) && parent > 0) stopWhenParentExits(parent);
   start()
     .then((service) => onShutdown(createLogger(name), [{ name, run: () => service.stop() }]))
     .catch((err) => {
       console.error(err instanceof Error ? err.message : err);
       process.exit(1);
     });
+}
+
+/**
+ * For processes a test or benchmark platform starts (libs/testing's startPlatform sets
+ * STOP_WHEN_PARENT_EXITS to its own pid): once that parent is gone (a killed test run), the process
+ * stops as on SIGTERM instead of running on unseen, holding its ports and taking CPU from the next
+ * benchmark. Node has no parent-death signal, so the parent is checked every second (an orphan is
+ * adopted by another process); by pid, as the parent may be gone before this process starts.
+ */
+export function stopWhenParentExits(parent: number, everyMs = 1_000): void {
+  const check = () => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    process.kill(process.pid, 'SIGTERM');
+  };
+  const timer = setInterval(check, everyMs);
+  timer.unref();
 }

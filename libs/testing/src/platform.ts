@@ -230,7 +230,7 @@ export async function startPlatform(options: PlatformOptions = {}) {
     const fd = openSync(logFile, 'a');
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'services', service, 'src/main.ts')], {
       cwd: repoRoot,
-      env: { ...process.env, ...envOf(service, replica) },
+      env: { ...process.env, ...envOf(service, replica), STOP_WHEN_PARENT_EXITS: String(process.pid) },
       stdio: ['ignore', fd, fd],
     });
     closeSync(fd); // the child holds its own copy
