@@ -585,6 +585,9 @@ describe('search service (real PostgreSQL)', () => {
       // Later slots out of order are sorted; any not after the earliest is dropped.
       await publishEvent('appointment.availability_changed', b, { professionalId: b, nextAvailableAt: at(100), laterAvailableAt: [at(400), at(90), at(250)], minimumNoticeMinutes: 60 }, new Date(Date.now() + 2000));
       expect((await row(b)).later.map((x) => new Date(x).toISOString())).toEqual([at(250), at(400)]);
+      // An absurd notice is read as the longest a schedule allows (a week), not as a failed event.
+      await publishEvent('appointment.availability_changed', b, { professionalId: b, nextAvailableAt: at(100), laterAvailableAt: [at(200)], minimumNoticeMinutes: 2 ** 31 - 1 }, new Date(Date.now() + 3000));
+      expect((await sql(`SELECT minimum_notice_minutes FROM $schema.professionals WHERE id = $1`, b)).rows[0]).toEqual({ minimum_notice_minutes: 7 * 24 * 60 });
     });
 
     it('erasure removes the profile from the directory and the cache', async () => {

@@ -7,6 +7,8 @@ import type { DirectoryCache } from '../store/directory-cache';
 import type { DirectoryStore } from '../store/directory-store';
 
 export const CONSUMER_GROUP = 'search';
+/** A schedule's notice is at most a week (appointment's LIMITS); anything beyond is read as that. */
+const MAX_NOTICE_MINUTES = 7 * 24 * 60;
 
 export function searchConsumers(deps: { store: DirectoryStore; cache: DirectoryCache; logger: Logger }) {
   const { store, cache, logger } = deps;
@@ -30,7 +32,7 @@ export function searchConsumers(deps: { store: DirectoryStore; cache: DirectoryC
       const later = next ? laterAvailableAt.map(instant).filter((at) => at > next).sort((x, y) => x.getTime() - y.getTime()) : [];
       const asOf = parseInstant(event.time) ?? new Date();
       const id = professionalId.toLowerCase();
-      if (await store.applyAvailability(tx, id, { next, later, minimumNoticeMinutes: Math.max(0, minimumNoticeMinutes) }, asOf)) await cache.invalidateProfile(id);
+      if (await store.applyAvailability(tx, id, { next, later, minimumNoticeMinutes: Math.min(Math.max(0, minimumNoticeMinutes), MAX_NOTICE_MINUTES) }, asOf)) await cache.invalidateProfile(id);
     },
 
     /** Erasure: the profile goes entirely (search holds nothing that must be kept). */
