@@ -429,7 +429,6 @@ export function searchStatement(schema: string, criteria: SearchCriteria, text?:
   return { sql, params };
 }
 
-/** At most this many words take part in the trigram match (each is one more index condition). */
 /**
  * DirectoryStore.moveAvailabilityOn's statement ($1 now, $2 how many): the due rows locked with
  * their columns, each one's later slots still bookable at $1 (start - notice >= now, as appointment
@@ -457,6 +456,7 @@ export function moveAvailabilityStatement(schema: string): string {
        RETURNING p.id::text AS id`;
 }
 
+/** At most this many words take part in the trigram match (each is one more index condition). */
 const MAX_SIMILAR_WORDS = 6;
 
 /** The words of a query (letters and digits), for the trigram match: each must be found. */
