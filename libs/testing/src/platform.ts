@@ -35,9 +35,11 @@ export async function freePort(): Promise<number> {
   // Each jest worker draws from its own slice of the range, and never hands out a port twice: a
   // port is only free when checked, so two workers (or two platforms of one) drawing the same one
   // before either binds it would collide (EADDRINUSE, seen in CI).
+  // Above 24 100: the embedded platform's ports (scripts/dev.ts's plus embeddedPortOffset(), up to
+  // 24 055) stay apart from these; two schemes drawing from one range collided in CI (EADDRINUSE).
   const worker = Math.max(1, Number(process.env.JEST_WORKER_ID ?? 1));
-  const slice = 3_000;
-  const base = 20_000 + ((worker - 1) % 4) * slice;
+  const slice = 2_000;
+  const base = FREE_PORTS_FROM + ((worker - 1) % 4) * slice;
   if (handedOut.size > slice / 2) handedOut.clear(); // a long run: the oldest platforms are gone
   for (;;) {
     const candidate = base + Math.floor(Math.random() * slice);
@@ -66,6 +68,9 @@ function canListen(port: number): Promise<boolean> {
 export function embeddedPortOffset(): number {
   return 11_000 + Math.floor(Math.random() * 40) * 100;
 }
+
+/** Where freePort's ranges start: past the highest embedded port (9105 + 11 000 + 3 900 + 50). */
+const FREE_PORTS_FROM = 24_100;
 
 /** The topics of scripts/infra/kafka/topics.txt (one source for local Kafka, tests and charts). */
 export function kafkaTopics(): Array<{ topic: string; numPartitions: number }> {
