@@ -25,6 +25,7 @@ import { AccountPool } from './load/accounts';
 import { GatewayClient } from './load/gateway-client';
 import { sampleDirectory } from './load/directory-sample';
 import { patientVisit, routes, type DirectorySample, type JourneyContext } from './load/patient-journey';
+import { cacheLookupsBetween, cacheLookupsIn, describeCacheLookups, type CacheLookups } from './load/cache-hits';
 import { gcPausesBetween, gcPausesIn, type GcPauses } from './load/gc-pauses';
 import { measureCpu, pidsOf } from './load/process-cpu';
 import { PhaseStats } from './load/route-stats';
@@ -82,13 +83,13 @@ function deprioritise(platform: RunningPlatform): string {
 
 /**
  * What the services' metrics say so far, from one scrape of each (first replica): the gateway's
- * refusals by reason (http_server_shed_requests_total) and every service's GC pauses.
+ * refusals by reason (http_server_shed_requests_total), every service's GC pauses and its caches' lookups.
  */
-async function metricsSoFar(platform: RunningPlatform): Promise<{ shed: Record<string, number>; gc: Record<string, GcPauses> }> {
+async function metricsSoFar(platform: RunningPlatform): Promise<{ shed: Record<string, number>; gc: Record<string, GcPauses>; caches: Array<Record<string, CacheLookups>> }> {
   const texts = await Promise.all(services.map(async (s) => (await fetch(platform.metricsUrl(s, 0))).text()));
   const shed: Record<string, number> = {};
   for (const [, reason, n] of texts[services.indexOf('gateway')]!.matchAll(/^http_server_shed_requests_total\{reason="([^"]+)"\} (\d+)/gm)) shed[reason!] = Number(n);
-  return { shed, gc: Object.fromEntries(services.map((s, i) => [s, gcPausesIn(texts[i]!)])) };
+  return { shed, gc: Object.fromEntries(services.map((s, i) => [s, gcPausesIn(texts[i]!)])), caches: texts.map(cacheLookupsIn) };
 }
 
 /** What BENCH_NICE did, for the report ('' when nothing). */
@@ -212,6 +213,7 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
     );
     const after = await metricsSoFar(platform);
     const gc = gcPausesBetween(before.gc, after.gc);
+    const caches = cacheLookupsBetween(before.caches, after.caches);
     const tracesAfter = await runtime!.tracesSoFar();
     const traces = tracesBefore && tracesAfter ? { exports: tracesAfter.exports - tracesBefore.exports, megabytes: Math.round((tracesAfter.bytes - tracesBefore.bytes) / 1e5) / 10 } : undefined;
     const shed = Object.fromEntries(Object.entries(after.shed).map(([reason, n]) => [reason, n - (before.shed[reason] ?? 0)]));
@@ -219,7 +221,7 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
     const offered = Math.round(plan.users / (settings.thinkMs / 1000));
     const achieved = Math.round([...stats.routes.values()].reduce((n, r) => n + r.count + r.failures, 0) / stats.seconds);
     const booked = stats.routes.get(routes.book)?.statuses.get(201) ?? 0;
-    results.push({ ...plan, offeredPerSecond: offered, achievedPerSecond: achieved, bookingsPerSecond: Math.round((booked / stats.seconds) * 100) / 100, routes: Object.fromEntries([...stats.routes].map(([label, r]) => [label, { ...r.summary(), errors: r.errors(label === routes.book ? [409] : []) }])), cpu: cpuFigures, shed, gc, traces, seconds: timeline.hold, rampTimeline: timeline.ramp, worstSeconds: timeline.worst(8) });
+    results.push({ ...plan, offeredPerSecond: offered, achievedPerSecond: achieved, bookingsPerSecond: Math.round((booked / stats.seconds) * 100) / 100, routes: Object.fromEntries([...stats.routes].map(([label, r]) => [label, { ...r.summary(), errors: r.errors(label === routes.book ? [409] : []) }])), cpu: cpuFigures, shed, gc, caches, traces, seconds: timeline.hold, rampTimeline: timeline.ramp, worstSeconds: timeline.worst(8) });
   }
   await gateway.close();
   await streams.close();
@@ -282,6 +284,7 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
     lines.push('', `CPU (cores) during the hold: ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
     lines.push(`Refused by the gateway (503 OVERLOADED) during the hold: ${r.seconds.reduce((n, s) => n + s.refused, 0)}; by signal, over the ramp and the hold: ${Object.entries(r.shed).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}.`, '');
     lines.push(`Garbage collection over the ramp and the hold (pauses; seconds in them; pauses over 10 ms): ${Object.entries(r.gc).map(([s, g]) => `${s} ${g.count}; ${g.seconds} s (${Object.entries(g.secondsByKind).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}); ${g.over10ms}`).join(', ')}.`, '');
+    lines.push(`Cache hits over the ramp and the hold (a miss is a backend call or a PostgreSQL statement): ${describeCacheLookups(r.caches)}.`, '');
     if (r.traces) lines.push(`Traces exported over the ramp and the hold: ${r.traces.exports} OTLP exports, ${r.traces.megabytes} MB.`, '');
     lines.push(...timelineLines(r.seconds, r.worstSeconds, r.rampTimeline));
   }
