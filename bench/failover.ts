@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApiClient, currentConsents, seedDemoDirectory, startPlatform } from '@cryptocare/testing';
 import { RouteStats } from './load/route-stats';
+import { coldRedisDatabase } from './load/cold-cache';
 
 const BOOKINGS = Number(process.env.BENCH_FAILOVER_BOOKINGS ?? 50);
 const BEFORE = 10;
@@ -35,7 +36,7 @@ function summary(rows: Timed[]) {
 }
 
 async function main() {
-  const platform = await startPlatform({ btcpay: true, logLevel: 'error', extraEnv: { gateway: { RATE_LIMIT_PER_MINUTE: '100000' } } });
+  const platform = await startPlatform({ redisDatabase: await coldRedisDatabase(), btcpay: true, logLevel: 'error', extraEnv: { gateway: { RATE_LIMIT_PER_MINUTE: '100000' } } });
   try {
     await seedDemoDirectory(platform.gatewayUrl, admin);
     const api = new ApiClient(platform.gatewayUrl);

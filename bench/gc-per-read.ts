@@ -12,6 +12,7 @@ import os from 'node:os';
 import { Pool } from 'undici';
 import { seedDemoDirectory, startPlatform } from '@cryptocare/testing';
 import { platformEnv, serviceRuntime } from './load/service-runtime';
+import { coldRedisDatabase } from './load/cold-cache';
 
 const reads = Number(process.env.BENCH_READS ?? 30_000);
 const inFlight = 16;
@@ -31,7 +32,7 @@ async function minorGcs(metricsUrl: string): Promise<number> {
 
 async function main() {
   const runtime = await serviceRuntime();
-  const platform = await startPlatform({ logLevel: 'error', extraEnv: platformEnv(runtime, { gateway: { RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5' } }) });
+  const platform = await startPlatform({ redisDatabase: await coldRedisDatabase(), logLevel: 'error', extraEnv: platformEnv(runtime, { gateway: { RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5' } }) });
   try {
     const ids = await seedDemoDirectory(platform.gatewayUrl, { email: 'admin@cryptocare.test', password: 'admin-password-1' });
     const pool = new Pool(platform.gatewayUrl, { connections: inFlight });

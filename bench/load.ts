@@ -13,7 +13,7 @@
 // confirmed → meeting link, from the booking's event stream).
 // Run: `make bench-load` (variables below); writes bench/results/load-<date>.md and .json.
 import { execSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
@@ -29,9 +29,10 @@ import { cacheLookupsBetween, cacheLookupsIn, describeCacheLookups, type CacheLo
 import { gcPausesBetween, gcPausesIn, type GcPauses } from './load/gc-pauses';
 import { measureCpu, pidsOf } from './load/process-cpu';
 import { PhaseStats } from './load/route-stats';
-import { platformEnv, serviceRuntime, startHelper, type ServiceRuntime } from './load/service-runtime';
+import { nodeArgsOf, platformEnv, serviceRuntime, startHelper, type ServiceRuntime } from './load/service-runtime';
 import { type Second, Timeline } from './load/timeline';
 import { runPhase, saturate, type PhasePlan } from './load/virtual-users';
+import { BENCH_REDIS_DATABASE, coldRedisDatabase } from './load/cold-cache';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const settings = {
@@ -39,6 +40,15 @@ const settings = {
   peakUsers: env('BENCH_PEAK_USERS', 5000),
   enduranceUsers: env('BENCH_ENDURANCE_USERS', 800),
   rampSeconds: env('BENCH_RAMP_SECONDS', 20),
+  /**
+   * The first part's users keep this load this long after the ramp before its hold is measured.
+   * Why: a bench platform starts with empty caches, which production's never are (Redis outlives
+   * deploys; slot inputs and profiles stay 15 minutes): a cold 2-minute hold read slot inputs from
+   * PostgreSQL for 46 % of its listings and took 1.45 cores where the same traffic on the caches a
+   * previous run had filled took 1.26 (bench/results/load-2026-12-03-cold-*.md, -cache-hits-*.md).
+   * 0: measure from cold. The parts after the first run on the caches it filled.
+   */
+  warmSeconds: env('BENCH_WARM_SECONDS', 180),
   loadSeconds: env('BENCH_LOAD_SECONDS', 120),
   peakSeconds: env('BENCH_PEAK_SECONDS', 60),
   enduranceSeconds: env('BENCH_ENDURANCE_SECONDS', 180),
@@ -103,8 +113,9 @@ async function startStack(replicas: number) {
   runtime ??= await serviceRuntime();
   // Rate limits are per client address and every virtual user here is 127.0.0.1; the public
   // micro-cache at its production setting (test platforms turn it off).
-  const gateway = { RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5', ...(process.env.BENCH_MAX_IN_FLIGHT ? { MAX_IN_FLIGHT: process.env.BENCH_MAX_IN_FLIGHT } : {}) };
-  const platform = await startPlatform({ logLevel: 'error', replicas: scaled, extraEnv: platformEnv(runtime, { gateway }) });
+  // BENCH_PUBLIC_CACHE_SECONDS: the micro-cache's lifetime tried (0: off), the gateway's default otherwise.
+  const gateway = { RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: process.env.BENCH_PUBLIC_CACHE_SECONDS ?? '5', ...(process.env.BENCH_MAX_IN_FLIGHT ? { MAX_IN_FLIGHT: process.env.BENCH_MAX_IN_FLIGHT } : {}) };
+  const platform = await startPlatform({ redisDatabase: await coldRedisDatabase(), nodeArgs: nodeArgsOf(), logLevel: 'error', replicas: scaled, extraEnv: platformEnv(runtime, { gateway }) });
   niced = deprioritise(platform);
   await seedDemoDirectory(platform.gatewayUrl, admin);
   if (settings.directory > 0) {
@@ -181,17 +192,19 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
   );
   phase = new PhaseStats();
   const results = [];
-  for (const plan of plans.filter((p) => parts.has(p.name.split(':')[0]!)).map((p) => ({ ...p, firstPauseMs: settings.thinkMs }))) {
-    process.stderr.write(`bench: ${plan.name}, ${plan.rampSeconds} s ramp + ${plan.holdSeconds} s\n`);
+  const chosen = plans.filter((p) => parts.has(p.name.split(':')[0]!)).map((p, i) => ({ ...p, firstPauseMs: settings.thinkMs, warmSeconds: i === 0 ? settings.warmSeconds : 0 }));
+  for (const plan of chosen) {
+    process.stderr.write(`bench: ${plan.name}, ${plan.rampSeconds} s ramp + ${plan.warmSeconds} s warm-up + ${plan.holdSeconds} s\n`);
     // Read before the ramp, not at the hold's start, where the generator's own work showed as a
     // burst (with pgrep there, all of a run's refusals fell in the hold's first second). So the
-    // reasons cover the ramp and the hold; the hold's own refusals are the 503s the patients got.
+    // reasons cover the ramp, the warm-up and the hold; the hold's own refusals are the 503s the patients got.
     const before = await metricsSoFar(platform);
-    const tracesBefore = await runtime!.tracesSoFar();
     // From the ramp's start to the hold's end (the cold start shows too).
     // The processes looked up once, before the ramp (pgrep blocks the generator's event loop).
     const groups = pidsOf(platform);
-    const timeline = new Timeline(groups, plan.rampSeconds);
+    const timeline = new Timeline(groups, plan.rampSeconds + plan.warmSeconds);
+    // GC, caches and traces over the hold alone: scraped as it starts (six small HTTP reads, no pgrep).
+    let atHold: Promise<[Awaited<ReturnType<typeof metricsSoFar>>, Awaited<ReturnType<ServiceRuntime['tracesSoFar']>>]> | undefined;
     const { stats, measured: cpuFigures } = await runPhase(
       plan,
       (next) => {
@@ -204,6 +217,7 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
       },
       () => {
         const cpu = measureCpu(groups);
+        atHold = Promise.all([metricsSoFar(platform), runtime!.tracesSoFar()]);
         // Both end with the hold (the visits then finish their last call).
         return () => {
           timeline.stop();
@@ -212,8 +226,9 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
       },
     );
     const after = await metricsSoFar(platform);
-    const gc = gcPausesBetween(before.gc, after.gc);
-    const caches = cacheLookupsBetween(before.caches, after.caches);
+    const [holdStart, tracesBefore] = (await atHold)!;
+    const gc = gcPausesBetween(holdStart.gc, after.gc);
+    const caches = cacheLookupsBetween(holdStart.caches, after.caches);
     const tracesAfter = await runtime!.tracesSoFar();
     const traces = tracesBefore && tracesAfter ? { exports: tracesAfter.exports - tracesBefore.exports, megabytes: Math.round((tracesAfter.bytes - tracesBefore.bytes) / 1e5) / 10 } : undefined;
     const shed = Object.fromEntries(Object.entries(after.shed).map(([reason, n]) => [reason, n - (before.shed[reason] ?? 0)]));
@@ -260,7 +275,10 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
     `Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; all six services, PostgreSQL, Redis, Kafka and the load generator on this one machine.`,
     `Command: \`make bench-load\` with ${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(', ')}.`,
     `Services' runtime: ${runtime!.summary}.`,
+    `Caches: cold at each platform's start (Redis database ${BENCH_REDIS_DATABASE}, emptied before it; bench/load/cold-cache.ts).`,
     ...(process.env.BENCH_NODE_OPTIONS ? [`Services' Node options: ${process.env.BENCH_NODE_OPTIONS} (BENCH_NODE_OPTIONS).`] : []),
+    ...(process.env.BENCH_PUBLIC_CACHE_SECONDS ? [`Gateway micro-cache: ${process.env.BENCH_PUBLIC_CACHE_SECONDS} s (BENCH_PUBLIC_CACHE_SECONDS; the default 5).`] : []),
+    ...(nodeArgsOf().length > 0 ? [`Services' command-line flags: ${nodeArgsOf().join(' ')} (BENCH_NODE_ARGS).`] : []),
     ...(niced ? [`Priorities: ${niced} (BENCH_NICE), every other process at 0.`] : []),
     `Closed loop: each virtual patient pauses ${settings.thinkMs / 2000}–${(settings.thinkMs * 1.5) / 1000} s between actions, the first after a random pause up to ${settings.thinkMs / 1000} s (as if arriving mid-visit); ${settings.accounts} patient accounts shared; ${settings.connections} keep-alive connections per gateway replica (as a load balancer pools them).`,
     '',
@@ -278,15 +296,15 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
       '',
     );
   for (const r of results) {
-    lines.push(`## ${r.name}`, '', `Hold ${r.holdSeconds} s after a ${r.rampSeconds} s ramp. Offered ${r.offeredPerSecond} req/s (if answers were instant), achieved ${r.achievedPerSecond} req/s; ${r.bookingsPerSecond} bookings made a second.`, '');
+    lines.push(`## ${r.name}`, '', `Hold ${r.holdSeconds} s after a ${r.rampSeconds} s ramp${r.warmSeconds ? ` and ${r.warmSeconds} s of the same load to warm the caches (not measured)` : ''}. Offered ${r.offeredPerSecond} req/s (if answers were instant), achieved ${r.achievedPerSecond} req/s; ${r.bookingsPerSecond} bookings made a second.`, '');
     lines.push('| route | count | p50 | p95 | p99 | max | errors | statuses |', '|---|---|---|---|---|---|---|---|');
     for (const [label, s] of Object.entries(r.routes)) lines.push(`| ${label} | ${s.count} | ${s.p50} ms | ${s.p95} ms | ${s.p99} ms | ${s.max} ms | ${s.errors} | ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')}${s.failures ? `, no answer: ${s.failures}` : ''} |`);
     lines.push('', `CPU (cores) during the hold: ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
-    lines.push(`Refused by the gateway (503 OVERLOADED) during the hold: ${r.seconds.reduce((n, s) => n + s.refused, 0)}; by signal, over the ramp and the hold: ${Object.entries(r.shed).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}.`, '');
-    lines.push(`Garbage collection over the ramp and the hold (pauses; seconds in them; pauses over 10 ms): ${Object.entries(r.gc).map(([s, g]) => `${s} ${g.count}; ${g.seconds} s (${Object.entries(g.secondsByKind).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}); ${g.over10ms}`).join(', ')}.`, '');
-    lines.push(`Cache hits over the ramp and the hold (a miss is a backend call or a PostgreSQL statement): ${describeCacheLookups(r.caches)}.`, '');
-    if (r.traces) lines.push(`Traces exported over the ramp and the hold: ${r.traces.exports} OTLP exports, ${r.traces.megabytes} MB.`, '');
-    lines.push(...timelineLines(r.seconds, r.worstSeconds, r.rampTimeline));
+    lines.push(`Refused by the gateway (503 OVERLOADED) during the hold: ${r.seconds.reduce((n, s) => n + s.refused, 0)}; by signal, from the ramp to the hold's end: ${Object.entries(r.shed).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}.`, '');
+    lines.push(`Garbage collection during the hold (pauses; seconds in them; pauses over 10 ms): ${Object.entries(r.gc).map(([s, g]) => `${s} ${g.count}; ${g.seconds} s (${Object.entries(g.secondsByKind).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}); ${g.over10ms}`).join(', ')}.`, '');
+    lines.push(`Cache hits during the hold (a miss is a backend call or a PostgreSQL statement): ${describeCacheLookups(r.caches)}.`, '');
+    if (r.traces) lines.push(`Traces exported during the hold: ${r.traces.exports} OTLP exports, ${r.traces.megabytes} MB.`, '');
+    lines.push(...timelineLines(r.seconds, r.worstSeconds, r.rampTimeline, r.warmSeconds > 0));
   }
   if (scale.length > 0) lines.push('## Scale-out (read mix saturated, 128 in flight)', '', '| processes of gateway, search, appointment | answers/s | failed | statuses |', '|---|---|---|---|');
   for (const s of scale) lines.push(`| ${s.replicas} | ${s.perSecond} | ${s.failed} | ${Object.entries(s.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')} |`);
@@ -295,7 +313,7 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
 }
 
 /** The hold second by second, in brief: how the slow answers spread, and the worst seconds (all of them in the .json). */
-function timelineLines(seconds: Second[], worst: Second[], ramp: Second[]): string[] {
+function timelineLines(seconds: Second[], worst: Second[], ramp: Second[], warmed: boolean): string[] {
   const slow = seconds.reduce((n, s) => n + s.slow, 0);
   const inWorst = worst.reduce((n, s) => n + s.slow, 0);
   const lags = seconds.map((s) => s.generatorLagMs).sort((a, b) => a - b);
@@ -303,7 +321,7 @@ function timelineLines(seconds: Second[], worst: Second[], ramp: Second[]): stri
     Object.entries(cpu).filter(([k]) => k !== 'machine (all)' && k !== 'stolen by the hypervisor').sort(([, a], [, b]) => b - a).slice(0, 3).map(([k, v]) => `${k} ${v}`).join(', ');
   return [
     `Second by second: ${seconds.filter((s) => s.slow > 0).length} of ${seconds.length} seconds had an answer over 50 ms; the ${worst.length} worst held ${inWorst} of the ${slow} (${Math.round((inWorst / Math.max(1, slow)) * 100)} %). The load generator's event loop was late by at most ${lags[Math.floor(lags.length / 2)] ?? 0} ms in the median second, ${lags[lags.length - 1] ?? 0} ms in the worst.`,
-    `During the ramp (not in the figures above): ${ramp.reduce((n, s) => n + s.refused, 0)} refused, ${ramp.reduce((n, s) => n + s.slow, 0)} answers over 50 ms of ${ramp.reduce((n, s) => n + s.answers, 0)}; its last five seconds: ${ramp.slice(-5).map((s) => `${s.answers} answers, ${s.slow} slow, ${s.refused} refused`).join('; ')}.`,
+    `During the ramp${warmed ? ' and the warm-up' : ''} (not in the figures above): ${ramp.reduce((n, s) => n + s.refused, 0)} refused, ${ramp.reduce((n, s) => n + s.slow, 0)} answers over 50 ms of ${ramp.reduce((n, s) => n + s.answers, 0)}; its last five seconds: ${ramp.slice(-5).map((s) => `${s.answers} answers, ${s.slow} slow, ${s.refused} refused`).join('; ')}.`,
     '',
     '| second | answers | over 50 ms | refused | slowest | generator late | machine (cores) | stolen by the hypervisor | busiest (cores) |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -332,8 +350,11 @@ async function main() {
   const scale = parts.has('scale-out') ? [await scaleOut(1), await scaleOut(2)] : [];
   runtime?.stop();
   const text = report(results, base, scale);
-  const partial = process.env.BENCH_PARTS ? `-${[...parts].join('-')}` : '';
-  const stem = path.join(__dirname, 'results', `load-${new Date().toISOString().slice(0, 10)}${partial}`);
+  // BENCH_NAME names the run (e.g. production, quiet); a run never overwrites an earlier one's report.
+  const name = process.env.BENCH_NAME ? `-${process.env.BENCH_NAME}` : process.env.BENCH_PARTS ? `-${[...parts].join('-')}` : '';
+  const first = path.join(__dirname, 'results', `load-${new Date().toISOString().slice(0, 10)}${name}`);
+  let stem = first;
+  for (let n = 2; existsSync(`${stem}.md`); n++) stem = `${first}-${n}`;
   writeFileSync(`${stem}.md`, text);
   writeFileSync(`${stem}.json`, JSON.stringify({ settings, baselines: base, phases: results, scaleOut: scale }, null, 2));
   process.stdout.write(`${text}\nwritten to ${path.relative(process.cwd(), stem)}.md and .json\n`);

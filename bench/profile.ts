@@ -18,6 +18,7 @@ import { saturate } from './load/virtual-users';
 import { heaviestFunctions } from './profile/cpu-profile';
 import { sampleDirectory } from './load/directory-sample';
 import { platformEnv, serviceRuntime } from './load/service-runtime';
+import { coldRedisDatabase } from './load/cold-cache';
 
 const seconds = Number(process.env.BENCH_SATURATE_SECONDS ?? 10);
 const professionals = Number(process.env.BENCH_DIRECTORY ?? 50_000);
@@ -32,6 +33,7 @@ async function main() {
     profiled.map((s) => [s, { NODE_OPTIONS: `${runtime.envOf(s).NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${path.join(dir, s)}`.trim() }]),
   );
   const platform = await startPlatform({
+    redisDatabase: await coldRedisDatabase(),
     logLevel: 'error',
     extraEnv: platformEnv(runtime, { ...profiler, gateway: { ...profiler.gateway, RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5' } }),
   });

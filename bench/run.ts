@@ -11,6 +11,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { ApiClient, eventually, seedDemoDirectory, startPlatform, currentConsents } from '@cryptocare/testing';
 import { platformEnv, serviceRuntime } from './load/service-runtime';
+import { coldRedisDatabase } from './load/cold-cache';
 
 const BOOKINGS = Number(process.env.BENCH_BOOKINGS ?? 30);
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 20);
@@ -66,7 +67,7 @@ async function main() {
   // The per-client rate limit would otherwise answer most of the load with 429.
   // The chart's production runtime (logs at info, 10 % of traces), unless BENCH_RUNTIME=quiet.
   const runtime = await serviceRuntime();
-  const platform = await startPlatform({ logLevel: 'error', extraEnv: platformEnv(runtime, { gateway: { RATE_LIMIT_PER_MINUTE: '100000000' } }) });
+  const platform = await startPlatform({ redisDatabase: await coldRedisDatabase(), logLevel: 'error', extraEnv: platformEnv(runtime, { gateway: { RATE_LIMIT_PER_MINUTE: '100000000' } }) });
   try {
     const api = new ApiClient(platform.gatewayUrl);
     const ids = await seedDemoDirectory(platform.gatewayUrl, { email: 'admin@cryptocare.test', password: 'admin-password-1' });

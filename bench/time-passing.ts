@@ -18,6 +18,7 @@ import { infraUrls, seedDemoDirectory, startPlatform } from '@cryptocare/testing
 import { seedDirectory } from '../scripts/seed';
 import { measureCpu, pidsOf } from './load/process-cpu';
 import { platformEnv, serviceRuntime } from './load/service-runtime';
+import { coldRedisDatabase } from './load/cold-cache';
 
 const minutes = Number(process.env.BENCH_MINUTES ?? 15);
 const WINDOW_MS = 30_000;
@@ -32,7 +33,7 @@ async function counter(url: string, name: string): Promise<number> {
 async function main() {
   const commit = execSync('git rev-parse --short HEAD').toString().trim();
   const runtime = await serviceRuntime();
-  const platform = await startPlatform({ logLevel: 'error', extraEnv: platformEnv(runtime) });
+  const platform = await startPlatform({ redisDatabase: await coldRedisDatabase(), logLevel: 'error', extraEnv: platformEnv(runtime) });
   const db = new pg.Client({ connectionString: infraUrls().databaseUrl });
   await db.connect();
   const lines: string[] = [];

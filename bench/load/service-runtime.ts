@@ -47,6 +47,11 @@ export function nodeOptionsOf(service: string, env: NodeJS.ProcessEnv = process.
   return options.length > 0 ? { NODE_OPTIONS: options.join(' ') } : {};
 }
 
+/** BENCH_NODE_ARGS: flags on the services' command line, for V8's that NODE_OPTIONS refuses (e.g. --single-threaded-gc). */
+export function nodeArgsOf(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+}
+
 export async function serviceRuntime(env: NodeJS.ProcessEnv = process.env): Promise<ServiceRuntime> {
   if (env.BENCH_RUNTIME === 'quiet') {
     return {

@@ -13,6 +13,11 @@ export interface PhasePlan {
    * users a second on top of 400 actions a second at the ramp's end, 25 % above the hold's rate.
    */
   firstPauseMs?: number;
+  /**
+   * After the ramp, the same load this long before the hold, not measured: the caches then hold
+   * what this traffic keeps in them, as in production, where Redis outlives every deploy.
+   */
+  warmSeconds?: number;
 }
 
 /**
@@ -33,7 +38,7 @@ export async function runPhase<M>(
     await new Promise((r) => setTimeout(r, (plan.rampSeconds * 1000 * i) / plan.users + Math.random() * (plan.firstPauseMs ?? 0)));
     while (running) await visit(isRunning);
   });
-  await new Promise((r) => setTimeout(r, plan.rampSeconds * 1000));
+  await new Promise((r) => setTimeout(r, (plan.rampSeconds + (plan.warmSeconds ?? 0)) * 1000));
   const hold = new PhaseStats();
   setPhase(hold);
   const measuring = measure();

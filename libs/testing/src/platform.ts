@@ -122,6 +122,8 @@ export interface PlatformOptions {
    * tests that stop Swiss Bitcoin Pay expect no invoice then.
    */
   btcpay?: boolean;
+  /** Node and V8 flags before each service's entry point (those NODE_OPTIONS refuses, e.g. --single-threaded-gc). */
+  nodeArgs?: string[];
 }
 
 export async function startPlatform(options: PlatformOptions = {}) {
@@ -233,7 +235,7 @@ export async function startPlatform(options: PlatformOptions = {}) {
     // A restarted service's output follows its previous life's (what it logged before a kill stays).
     if (existsSync(logFile)) appendFileSync(logFile, `----- ${service} restarted -----\n`);
     const fd = openSync(logFile, 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'services', service, 'src/main.ts')], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(repoRoot, 'services', service, 'src/main.ts')], {
       cwd: repoRoot,
       env: { ...process.env, ...envOf(service, replica), STOP_WHEN_PARENT_EXITS: String(process.pid) },
       stdio: ['ignore', fd, fd],
