@@ -1,14 +1,10 @@
 // The benchmarks' platform starts on empty caches of its own: its Redis database is emptied, and
 // nothing else is (the tests' platforms share database 0 of the same Redis).
 import { RedisCache } from '@cryptocare/cache';
-import { infraUrls } from '@cryptocare/testing';
+import { infraUrls, withDatabase } from '@cryptocare/testing';
 import { BENCH_REDIS_DATABASE, coldRedisDatabase } from './cold-cache';
 
-const inDatabase = (database: number) => {
-  const url = new URL(infraUrls().redisUrl);
-  url.pathname = `/${database}`;
-  return new RedisCache(url.toString(), 'cold-cache-test');
-};
+const inDatabase = (database: number) => new RedisCache(withDatabase(infraUrls().redisUrl, database), 'cold-cache-test');
 
 describe('the benchmarks cold Redis database', () => {
   const bench = inDatabase(BENCH_REDIS_DATABASE);

@@ -1,5 +1,5 @@
 import { RedisCache } from '@cryptocare/cache';
-import { infraUrls } from '@cryptocare/testing';
+import { infraUrls, withDatabase } from '@cryptocare/testing';
 
 /**
  * The Redis database a benchmark's platform runs on, its own (test platforms use 0 and the
@@ -16,9 +16,7 @@ export const BENCH_REDIS_DATABASE = 12;
  * Returns the database, for startPlatform's `redisDatabase`.
  */
 export async function coldRedisDatabase(): Promise<number> {
-  const url = new URL(infraUrls().redisUrl);
-  url.pathname = `/${BENCH_REDIS_DATABASE}`;
-  const redis = new RedisCache(url.toString(), 'bench');
+  const redis = new RedisCache(withDatabase(infraUrls().redisUrl, BENCH_REDIS_DATABASE), 'bench');
   try {
     await redis.client.flushdb();
   } finally {

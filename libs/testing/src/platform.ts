@@ -325,7 +325,8 @@ export async function startPlatform(options: PlatformOptions = {}) {
   };
 }
 
-function withDatabase(redisUrl: string, database: number): string {
+/** The same Redis with another of its databases (0-15) selected. */
+export function withDatabase(redisUrl: string, database: number): string {
   const url = new URL(redisUrl);
   url.pathname = `/${database}`;
   return url.toString();

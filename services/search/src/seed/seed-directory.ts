@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import { table } from '@cryptocare/events';
 import type { ProfileInput } from '../domain/profile';
+import { availabilityMovesAt } from '../store/directory-store';
 
 /** What a professional submits (ProfileInput), with its price, verification and earliest free slot. */
 export interface SeedProfileRow extends Omit<ProfileInput, 'price'> {
@@ -51,8 +52,6 @@ export async function writeSeedProfessionals(db: pg.Pool | pg.PoolClient, schema
         // As DirectoryStore.applyAvailability stores an event.
         later_available_at: p.nextAvailableAt ? (p.laterAvailableAt ?? []) : [],
         minimum_notice_minutes: p.minimumNoticeMinutes ?? 0,
-        availability_moves_at:
-          p.nextAvailableAt && p.laterAvailableAt?.length ? new Date(new Date(p.nextAvailableAt).getTime() - (p.minimumNoticeMinutes ?? 0) * 60_000).toISOString() : null,
       })),
     );
     const result = await db.query(
@@ -61,11 +60,11 @@ export async function writeSeedProfessionals(db: pg.Pool | pg.PoolClient, schema
               later_available_at, minimum_notice_minutes, availability_moves_at, availability_as_of, updated_at)
        SELECT id, display_name, specialties, languages, country, city, latitude, longitude,
               price_amount, price_currency, consultation_minutes, time_zone, bio, verified, next_available_at,
-              later_available_at, minimum_notice_minutes, availability_moves_at, $2::timestamptz, now()
+              later_available_at, minimum_notice_minutes,
+              ${availabilityMovesAt('next_available_at', 'later_available_at', 'minimum_notice_minutes')}, $2::timestamptz, now()
          FROM json_to_recordset($1::json) AS r(id uuid, display_name text, specialties text[], languages text[], country text, city text,
               latitude float8, longitude float8, price_amount numeric, price_currency text, consultation_minutes int, time_zone text,
-              bio text, verified boolean, next_available_at timestamptz, later_available_at timestamptz[], minimum_notice_minutes int,
-              availability_moves_at timestamptz)
+              bio text, verified boolean, next_available_at timestamptz, later_available_at timestamptz[], minimum_notice_minutes int)
        ON CONFLICT (id) DO NOTHING`,
       [json, asOf.toISOString()],
     );

@@ -239,7 +239,7 @@ export class DirectoryStore {
     const updated = await tx.$executeRawUnsafe(
       `UPDATE ${this.professionals}
           SET next_available_at = $2::timestamptz, later_available_at = $3::timestamptz[], minimum_notice_minutes = $4::int,
-              availability_moves_at = CASE WHEN cardinality($3::timestamptz[]) > 0 THEN $2::timestamptz - make_interval(mins => $4::int) END,
+              availability_moves_at = ${availabilityMovesAt('$2::timestamptz', '$3::timestamptz[]', '$4::int')},
               availability_as_of = $5::timestamptz, updated_at = now()
         WHERE id = $1::uuid AND (availability_as_of IS NULL OR availability_as_of <= $5::timestamptz)`,
       professionalId,
@@ -427,6 +427,15 @@ export function searchStatement(schema: string, criteria: SearchCriteria, text?:
             ORDER BY soonest.soonest_at ASC NULLS LAST, soonest.id`;
   }
   return { sql, params };
+}
+
+/**
+ * When a profile's earliest free slot stops being bookable and it moves on to the next listed (SQL
+ * over the given expressions): its start less the notice, and only while a later slot is listed
+ * (none: it stays until appointment republishes). applyAvailability and the seed write it alike.
+ */
+export function availabilityMovesAt(next: string, later: string, notice: string): string {
+  return `CASE WHEN cardinality(${later}) > 0 THEN ${next} - make_interval(mins => ${notice}) END`;
 }
 
 /**
