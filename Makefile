@@ -14,7 +14,7 @@ endif
 export PATH := $(NODE_BIN):$(PATH)
 export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
 
-.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload bench-failover bench-lighthouse bench-profile bench-gc-per-read bench-db-reads bench-password-check bench-log-line bench-time-passing breaking seed faults
+.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload bench-failover bench-lighthouse bench-profile bench-gc-per-read bench-db-reads bench-password-check bench-log-line bench-time-passing bench-booking-trace breaking seed faults
 
 help:
 	@echo "make dev         run the whole platform and the web client on http://localhost:8080 (embedded, npm packages only)"
@@ -26,6 +26,7 @@ help:
 	@echo "make seed        a realistic directory of 50 000 professionals in the local PostgreSQL (docs/search.md)"
 	@echo "make bench-load  the plan's load tests (2 000 users, 5x peak, endurance, scale-out)"
 	@echo "make bench-profile  each read route saturated alone under the CPU profiler: the heaviest functions per service"
+	@echo "make bench-booking-trace  bookings one at a time, every trace sampled: where one booking's time goes, span by span"
 	@echo "make bench-gc-per-read  the gateway's minor GCs per 1 000 micro-cached reads (allocation, counted: compares settings on a drifting host)"
 	@echo "make bench-log-line  what one log line costs its thread: the secret scrub and the gateway's access line"
 	@echo "make bench-time-passing  the idle platform on the 50 000 directory as slots pass: republished, moved on, CPU per process"
@@ -121,6 +122,9 @@ bench-profile: install infra-up
 	source scripts/infra/env.sh && npx tsx bench/profile.ts
 
 # What the gateway allocates per micro-cached read, counted in minor GCs (bench/gc-per-read.ts): settings compared on a drifting host.
+bench-booking-trace: install infra-up
+	source scripts/infra/env.sh && npx tsx bench/booking-trace.ts
+
 bench-gc-per-read: install infra-up
 	source scripts/infra/env.sh && npx tsx bench/gc-per-read.ts
 

@@ -124,7 +124,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env, shared: SharedP
   const db = new PrismaClient({ adapter: prismaAdapter(pool, schema), transactionOptions });
   const bus = shared.bus ?? busFromEnv(config.KAFKA_BROKERS, SERVICE, logger);
   const outbox = new Outbox(schema, SERVICE);
-  const store = new PaymentStore(db, outbox, schema);
+  const store = new PaymentStore(db, pool, outbox, schema);
   const payments = new Payments(
     store,
     providers,
