@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
-import { createAccessLogger, createLogger, safeUrl } from './logger';
+import { ACCESS_LOG_CHUNK_BYTES, bufferedStdout, createAccessLogger, createLogger, safeUrl } from './logger';
 
 function capture() {
   const lines: string[] = [];
@@ -49,5 +53,47 @@ describe('access logger', () => {
     const { lines, stream } = capture();
     createAccessLogger('gateway', 'warn', stream).info({ reqId: 'r-2' }, 'request completed');
     expect(lines).toEqual([]);
+  });
+});
+
+describe('access log buffer', () => {
+  const tempFile = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'access-log-')), 'out.log');
+  const linesIn = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean);
+
+  it('writes lines in chunks, not one write per line, and what is left after its flush interval', async () => {
+    const file = tempFile();
+    const destination = bufferedStdout(openSync(file, 'a'), 200);
+    try {
+      const log = createAccessLogger('gateway', 'info', destination);
+      for (let i = 0; i < 3; i++) log.info({ reqId: `r-${i}` }, 'request completed');
+      // Less than a chunk: still in the buffer (a synchronous logger would have written three lines).
+      expect(linesIn(file)).toEqual([]);
+      const started = Date.now();
+      while (linesIn(file).length < 3 && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 20));
+      expect(linesIn(file).map((l) => JSON.parse(l).reqId)).toEqual(['r-0', 'r-1', 'r-2']);
+      // A chunk's worth leaves at once, without waiting for the interval.
+      const before = linesIn(file).length;
+      const padding = 'x'.repeat(200);
+      const many = Math.ceil(ACCESS_LOG_CHUNK_BYTES / 200) + 1;
+      for (let i = 0; i < many; i++) log.info({ reqId: `c-${i}`, padding }, 'request completed');
+      const chunkStarted = Date.now();
+      while (linesIn(file).length === before && Date.now() - chunkStarted < 150) await new Promise((r) => setImmediate(r));
+      expect(linesIn(file).length).toBeGreaterThan(before);
+    } finally {
+      // Closes the file once what it holds is written.
+      await new Promise((resolve) => destination.once('close', resolve).end());
+    }
+  });
+
+  it('loses no line when the process exits right after writing them', () => {
+    const file = tempFile();
+    const script = `
+      const fs = require('node:fs');
+      const { bufferedStdout, createAccessLogger } = require(${JSON.stringify(path.join(__dirname, 'logger.ts'))});
+      const log = createAccessLogger('gateway', 'info', bufferedStdout(fs.openSync(${JSON.stringify(file)}, 'a'), 60000));
+      for (let i = 0; i < 50; i++) log.info({ reqId: 'r-' + i }, 'request completed');
+      process.exit(0);`;
+    execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { stdio: 'pipe' });
+    expect(linesIn(file).map((l) => JSON.parse(l).reqId)).toEqual(Array.from({ length: 50 }, (_, i) => `r-${i}`));
   });
 });

@@ -163,6 +163,34 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
  * (fastify's "incoming request" and "request completed"). The free-text scrub still runs on the
  * written line (an email typed into a path is masked).
  */
-export function createAccessLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
+export function createAccessLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', destination: pino.DestinationStream = bufferedStdout()): Logger {
   return pino(lineOptions(service, level), destination);
+}
+
+/** The access log's buffer: written out when it holds this much, or every ACCESS_LOG_FLUSH_MS. */
+export const ACCESS_LOG_CHUNK_BYTES = 4096;
+export const ACCESS_LOG_FLUSH_MS = 250;
+
+/**
+ * Standard output (or `fd`), buffered: lines leave in chunks of ACCESS_LOG_CHUNK_BYTES, and at least
+ * every ACCESS_LOG_FLUSH_MS, each chunk one synchronous write from this thread (lines stay in order);
+ * what is left is written when the process exits. Why, for the access log only: one write(2) per
+ * request line took about 5 % of the gateway's CPU at 2 000 users (CPU profile of a load run,
+ * bench/results/load-2026-12-03-profiled-services.md). The other loggers write each line at once, so
+ * that a warning or an error is out before anything else happens. A process killed outright
+ * (SIGKILL) loses at most the last quarter-second of access lines. Not `sync: false`: its writes run
+ * on libuv's threads, and one still queued there when the process exits is lost.
+ */
+export function bufferedStdout(fd = 1, flushEveryMs = ACCESS_LOG_FLUSH_MS): ReturnType<typeof pino.destination> {
+  const destination = pino.destination({ dest: fd, sync: true, minLength: ACCESS_LOG_CHUNK_BYTES, periodicFlush: flushEveryMs });
+  const atExit = () => {
+    try {
+      destination.flushSync();
+    } catch {
+      // Ended already (what it held was written then).
+    }
+  };
+  process.once('exit', atExit);
+  destination.once('close', () => process.off('exit', atExit));
+  return destination;
 }

@@ -259,6 +259,8 @@ describe('observability of a booking (separate processes, OTLP to the test, /met
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Record<string, any>);
+    // The gateway's access log is written in chunks, at least every quarter-second (bufferedStdout).
+    beforeAll(() => eventually(async () => lines('gateway').some((l) => l.reqId === booking.requestId && l.msg === 'request completed'), 5_000, 50));
 
     it('writes no password, token or email of the requests, in any service', () => {
       const all = services.map((s) => platform.output(s)).join('\n');
