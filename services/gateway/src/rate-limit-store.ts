@@ -61,6 +61,8 @@ const SCRIPT_NAME = 'rateLimitAdd';
 
 export class BatchedRateLimitStore {
   private readonly counters = new LRUCache<string, Counter>({ max: 100_000 });
+  /** Keys counted locally since the last flush. */
+  private readonly unsent = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private readonly redis: Redis & { [SCRIPT_NAME]: (key: string, add: number, windowMs: number) => Promise<[number, number]> };
 
@@ -79,6 +81,7 @@ export class BatchedRateLimitStore {
     }
     counter.pending += 1;
     if (counter.synced && counter.known + counter.pending < max * this.options.batchBelow) {
+      this.unsent.add(key);
       this.scheduleFlush();
       callback(null, { current: counter.known + counter.pending, ttl: counter.windowEndsAt - now });
       return;
@@ -93,7 +96,8 @@ export class BatchedRateLimitStore {
     this.add(key, sent, add).then(
       (total) => callback(null, { current: total, ttl: Math.max(0, sent.windowEndsAt - Date.now()) }),
       (err: Error) => {
-        this.scheduleFlush(); // what it carried is still pending
+        this.unsent.add(key); // what it carried is still pending
+        this.scheduleFlush();
         callback(err);
       },
     );
@@ -134,11 +138,22 @@ export class BatchedRateLimitStore {
    */
   async flush(): Promise<void> {
     const batches: Array<Promise<void>> = [];
-    for (const [key, counter] of this.counters.entries()) {
-      const add = counter.pending - counter.sending;
-      if (add <= 0) continue;
+    const keys = [...this.unsent];
+    this.unsent.clear();
+    for (const key of keys) {
+      const counter = this.counters.get(key, { updateAgeOnGet: false });
+      const add = counter ? counter.pending - counter.sending : 0;
+      if (!counter || add <= 0) continue;
       counter.sending += add;
-      batches.push(this.add(key, counter, add).then(() => undefined, () => this.scheduleFlush()));
+      batches.push(
+        this.add(key, counter, add).then(
+          () => undefined,
+          () => {
+            this.unsent.add(key);
+            this.scheduleFlush();
+          },
+        ),
+      );
     }
     await Promise.all(batches);
   }
