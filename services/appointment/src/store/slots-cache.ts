@@ -21,8 +21,9 @@ type Stored = { schedule: Schedule | null; timeOff: Array<[string, string]>; bus
 
 /**
  * Cache-aside of a professional's slot inputs per range, shared by the replicas through Redis.
- * Invalidation is one write: each professional has a version key, part of every entry's key, that
- * any change replaces with a fresh value, so all the professional's ranges are forgotten at once.
+ * Invalidation is one write: each professional has a version key, kept with every entry (an entry
+ * read under another version is a miss), that any change replaces with a fresh value, so all the
+ * professional's ranges are forgotten at once.
  * A fresh random value (not INCR) cannot come back to an old number after the key expires.
  * Any cache failure reads through to PostgreSQL.
  */
@@ -44,15 +45,12 @@ export class SlotsCache {
   }
 
   async inputs(professionalId: string, from: Date, to: Date, load: () => Promise<SlotInputs>): Promise<SlotInputs> {
-    let version: string | undefined;
-    try {
-      version = (await this.cache.get<string>(this.versionKey(professionalId))) ?? '0';
-    } catch {
-      return load(); // without the version no entry can be trusted: read through
-    }
-    // v2: the schedule carries its date overrides.
-    const key = `${this.prefix}slots:v2:${professionalId}:${version}:${from.toISOString()}:${to.toISOString()}`;
-    const stored = await this.aside.getOrLoad<Stored>(key, SLOTS_TTL_SECONDS, async () => toStored(await load()));
+    // The entry is kept with the version it was read under, and both are read in one round trip
+    // (every listing waits for it; the version and then the entry were two). Without the version no
+    // entry can be trusted: getOrLoadUnder reads through. v3: kept with its version; v2 had the
+    // version in the key.
+    const key = `${this.prefix}slots:v3:${professionalId}:${from.toISOString()}:${to.toISOString()}`;
+    const stored = await this.aside.getOrLoadUnder<Stored>(this.versionKey(professionalId), '0', key, SLOTS_TTL_SECONDS, async () => toStored(await load()));
     return fromStored(stored);
   }
 
