@@ -1,13 +1,18 @@
 import Redis from 'ioredis';
 import type { Cache } from './cache';
 
-/** Redis through ioredis; values are JSON; every key carries the service's prefix. */
+/**
+ * Redis through ioredis; values are JSON; every key carries the service's prefix, after
+ * `namespace` (REDIS_NAMESPACE: empty in a deployment, which has its Redis to itself; a test
+ * platform's own, as KAFKA_NAMESPACE for its topics, so that platforms sharing one Redis never read
+ * each other's entries: a search page cached by one listed another's professionals).
+ */
 export class RedisCache implements Cache {
   readonly client: Redis;
 
-  constructor(url: string, private readonly prefix: string) {
+  constructor(url: string, private readonly prefix: string, namespace = process.env.REDIS_NAMESPACE ?? '') {
     this.client = new Redis(url, {
-      keyPrefix: `${prefix}:`,
+      keyPrefix: `${namespace}${prefix}:`,
       maxRetriesPerRequest: 2,
       enableOfflineQueue: true,
       connectTimeout: 2_000,

@@ -99,3 +99,21 @@ describe('cache-aside when Redis is down', () => {
     await dead.close();
   });
 });
+
+describe('RedisCache namespaces', () => {
+  it('keeps the entries of two namespaces apart under one prefix (test platforms sharing one Redis)', async () => {
+    const prefix = uniqueName('ns-it');
+    const one = new RedisCache(infraUrls().redisUrl, prefix, 'platform-1.');
+    const two = new RedisCache(infraUrls().redisUrl, prefix, 'platform-2.');
+    try {
+      await one.set('search:page', { ids: ['a'] }, 60);
+      expect(await two.get('search:page')).toBeUndefined();
+      await two.set('search:page', { ids: ['b'] }, 60);
+      expect(await one.get('search:page')).toEqual({ ids: ['a'] });
+      expect(await two.get('search:page')).toEqual({ ids: ['b'] });
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+});
