@@ -192,9 +192,9 @@ export async function startPlatform(options: PlatformOptions = {}) {
     ...(options.region ? { DATA_REGION: options.region } : {}),
   };
   // Every platform of the suite runs at once against one Redis and all their clients are
-  // 127.0.0.1: the per-address limits (shared counters in Redis, each platform's own since
-  // REDIS_NAMESPACE) are lifted so that one test's traffic cannot starve another's. The limits themselves are tested in hardening.test.ts,
-  // http-surface.test.ts and embedded-flow.test.ts; a test may set them back with extraEnv. The
+  // 127.0.0.1: the per-address limits (counters in Redis, each platform's own since REDIS_NAMESPACE)
+  // are lifted so that one test's traffic cannot starve another's. The limits themselves are tested
+  // in hardening.test.ts, http-surface.test.ts and embedded-flow.test.ts; a test may set them back with extraEnv. The
   // per-account sign-in limit too: every platform's bootstrap admin has one email, and the platforms
   // share one Redis, so their admins' sign-ins counted against one key (429 in a clean-clone run).
   // It is tested in hardening.test.ts.

@@ -74,11 +74,7 @@ export class BatchedRateLimitStore {
   /** The plugin's contract: count one request of `key`, answer the count in the window and its time left. */
   incr(key: string, callback: Callback, timeWindow: number, max: number): void {
     const now = Date.now();
-    let counter = this.counters.get(key);
-    if (!counter || counter.windowEndsAt <= now) {
-      counter = { known: 0, pending: 0, sending: 0, windowEndsAt: now + timeWindow, timeWindow, synced: false };
-      this.counters.set(key, counter);
-    }
+    const counter = this.counterOf(key, now, timeWindow);
     counter.pending += 1;
     if (counter.synced && counter.known + counter.pending < max * this.options.batchBelow) {
       this.unsent.add(key);
@@ -90,17 +86,25 @@ export class BatchedRateLimitStore {
     // added now, judged on Redis' total.
     const add = counter.pending - counter.sending;
     counter.sending += add;
-    const sent = counter;
     // Judged on the total Redis gave for this addition, as the plugin's own store does (not counting
     // the concurrent requests still on their way: they are judged on theirs).
-    this.add(key, sent, add).then(
-      (total) => callback(null, { current: total, ttl: Math.max(0, sent.windowEndsAt - Date.now()) }),
+    this.add(key, counter, add).then(
+      (total) => callback(null, { current: total, ttl: Math.max(0, counter.windowEndsAt - Date.now()) }),
       (err: Error) => {
         this.unsent.add(key); // what it carried is still pending
         this.scheduleFlush();
         callback(err);
       },
     );
+  }
+
+  /** The key's counter in the current window (a new one once the last window ended). */
+  private counterOf(key: string, now: number, timeWindow: number): Counter {
+    const current = this.counters.get(key);
+    if (current && current.windowEndsAt > now) return current;
+    const fresh: Counter = { known: 0, pending: 0, sending: 0, windowEndsAt: now + timeWindow, timeWindow, synced: false };
+    this.counters.set(key, fresh);
+    return fresh;
   }
 
   /** Route and account limits: always exact (a handful of requests each; see the class comment). */

@@ -78,6 +78,9 @@ const appointmentOf = (row: AppointmentRow): Appointment => ({ ...row, priceAmou
 
 /** appointment's tables, through Prisma; every change writes its events through the outbox. */
 export class AppointmentStore {
+  /** Transactions on `pool` (writeOnPool). */
+  private readonly sql: SqlDatabase;
+
   constructor(
     private readonly db: PrismaClient,
     /** The pool under `db`, for the slot listing's read (databasePool says why not through Prisma). */
@@ -89,8 +92,6 @@ export class AppointmentStore {
     this.sql = poolDatabase(pool);
   }
 
-  private readonly sql: SqlDatabase;
-
   /** Professionals whose availability changed, per transaction of `write` (announced after its commit). */
   private readonly changedIn = new WeakMap<object, Set<string>>();
 
@@ -101,8 +102,8 @@ export class AppointmentStore {
 
   /**
    * The same on the pool, for the booking's hold, which every booking waits for: a statement in an
-   * interactive Prisma transaction costs about 2 ms of CPU (query compiler, result mapping), some
-   * 10 of Book's 18 ms one booking at a time; on the pool a fraction of one.
+   * interactive Prisma transaction costs about 2 ms of CPU (query compiler, result mapping), on the
+   * pool a fraction of one. Book went from 17–18 to 13 ms one booking at a time (`make bench-booking-trace`).
    */
   private async writeOnPool<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
     return this.committed((changed) => this.sql.$transaction((tx) => fn(this.tracked(tx, changed)), { timeout: 15_000 }));

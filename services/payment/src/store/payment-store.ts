@@ -66,8 +66,9 @@ export class PaymentStore {
   private readonly t: { invoices: string; pending: string; inbox: string; refunds: string; topUps: string; ledger: string };
   /**
    * The pool under `db`, for the booking's CreateInvoice, which every booking waits for: its two
-   * transactions on Prisma cost about 2 ms of CPU a statement (query compiler and result mapping),
-   * some 25 ms of the booking's 50 in this service; on the pool each is a fraction of a millisecond.
+   * transactions on Prisma cost about 2 ms of CPU a statement (query compiler and result mapping);
+   * on the pool each is a fraction of a millisecond. CreateInvoice went from 38–40 to 32–33 ms one
+   * booking at a time (`make bench-booking-trace`).
    */
   private readonly sql: SqlDatabase;
 
