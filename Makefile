@@ -14,7 +14,7 @@ endif
 export PATH := $(NODE_BIN):$(PATH)
 export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
 
-.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload bench-failover bench-lighthouse bench-profile bench-gc-per-read bench-db-reads bench-password-check bench-log-line bench-time-passing bench-booking-trace breaking seed faults
+.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload bench-failover bench-lighthouse bench-profile bench-gc-per-read bench-db-reads bench-password-check bench-log-line bench-time-passing bench-booking-trace bench-young-generation breaking seed faults
 
 help:
 	@echo "make dev         run the whole platform and the web client on http://localhost:8080 (embedded, npm packages only)"
@@ -28,6 +28,7 @@ help:
 	@echo "make bench-profile  each read route saturated alone under the CPU profiler: the heaviest functions per service"
 	@echo "make bench-booking-trace  bookings one at a time, every trace sampled: where one booking's time goes, span by span"
 	@echo "make bench-gc-per-read  the gateway's minor GCs per 1 000 micro-cached reads (allocation, counted: compares settings on a drifting host)"
+	@echo "make bench-young-generation  the read path under V8's GC trace: what each scavenge keeps and promotes, per service"
 	@echo "make bench-log-line  what one log line costs its thread: the secret scrub and the gateway's access line"
 	@echo "make bench-time-passing  the idle platform on the 50 000 directory as slots pass: republished, moved on, CPU per process"
 	@echo "make bench-password-check  what judging a new password costs identity's thread (zxcvbn), with the shipped limits and its defaults"
@@ -121,12 +122,17 @@ bench-lighthouse: install browser
 bench-profile: install infra-up
 	source scripts/infra/env.sh && npx tsx bench/profile.ts
 
-# What the gateway allocates per micro-cached read, counted in minor GCs (bench/gc-per-read.ts): settings compared on a drifting host.
+# Where one booking's time goes, span by span, every trace sampled (bench/booking-trace.ts).
 bench-booking-trace: install infra-up
 	source scripts/infra/env.sh && npx tsx bench/booking-trace.ts
 
+# What the gateway allocates per micro-cached read, counted in minor GCs (bench/gc-per-read.ts): settings compared on a drifting host.
 bench-gc-per-read: install infra-up
 	source scripts/infra/env.sh && npx tsx bench/gc-per-read.ts
+
+# What the read path's scavenges keep and promote, from V8's --trace-gc-nvp (bench/young-generation.ts; BENCH_NODE_ARGS: V8 flags to try).
+bench-young-generation: install infra-up
+	source scripts/infra/env.sh && npx tsx bench/young-generation.ts
 
 # What time passing costs the idle platform on the 50 000 directory (bench/time-passing.ts; BENCH_MINUTES, 15 by default).
 bench-time-passing: install infra-up

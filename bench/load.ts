@@ -115,7 +115,7 @@ async function startStack(replicas: number) {
   // micro-cache at its production setting (test platforms turn it off).
   // BENCH_PUBLIC_CACHE_SECONDS: the micro-cache's lifetime tried (0: off), the gateway's default otherwise.
   const gateway = { RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: process.env.BENCH_PUBLIC_CACHE_SECONDS ?? '5', ...(process.env.BENCH_MAX_IN_FLIGHT ? { MAX_IN_FLIGHT: process.env.BENCH_MAX_IN_FLIGHT } : {}) };
-  const platform = await startPlatform({ redisDatabase: await coldRedisDatabase(), nodeArgs: nodeArgsOf(), logLevel: 'error', replicas: scaled, extraEnv: platformEnv(runtime, { gateway }) });
+  const platform = await startPlatform({ bundles: runtime.bundles, redisDatabase: await coldRedisDatabase(), nodeArgs: nodeArgsOf(), logLevel: 'error', replicas: scaled, extraEnv: platformEnv(runtime, { gateway }) });
   niced = deprioritise(platform);
   await seedDemoDirectory(platform.gatewayUrl, admin);
   if (settings.directory > 0) {

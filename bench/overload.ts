@@ -198,7 +198,7 @@ async function main() {
   // for their V8 CPU profiles of the whole run (bench/load/service-runtime.ts).
   const runtime = await serviceRuntime();
   // The per-client rate limit would otherwise answer most of the load with 429 (one address).
-  const platform = await startPlatform({ redisDatabase: await coldRedisDatabase(), logLevel: 'error', extraEnv: platformEnv(runtime, { gateway: gatewayEnv }) });
+  const platform = await startPlatform({ bundles: runtime.bundles, redisDatabase: await coldRedisDatabase(), logLevel: 'error', extraEnv: platformEnv(runtime, { gateway: gatewayEnv }) });
   try {
     const ids = await seedDemoDirectory(platform.gatewayUrl, { email: 'admin@cryptocare.test', password: 'admin-password-1' });
     const paths = readMix(ids);

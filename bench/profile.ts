@@ -33,6 +33,7 @@ async function main() {
     profiled.map((s) => [s, { NODE_OPTIONS: `${runtime.envOf(s).NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${path.join(dir, s)}`.trim() }]),
   );
   const platform = await startPlatform({
+    bundles: runtime.bundles,
     redisDatabase: await coldRedisDatabase(),
     logLevel: 'error',
     extraEnv: platformEnv(runtime, { ...profiler, gateway: { ...profiler.gateway, RATE_LIMIT_PER_MINUTE: '100000000', PUBLIC_CACHE_SECONDS: '5' } }),

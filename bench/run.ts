@@ -67,7 +67,7 @@ async function main() {
   // The per-client rate limit would otherwise answer most of the load with 429.
   // The chart's production runtime (logs at info, 10 % of traces), unless BENCH_RUNTIME=quiet.
   const runtime = await serviceRuntime();
-  const platform = await startPlatform({ redisDatabase: await coldRedisDatabase(), logLevel: 'error', extraEnv: platformEnv(runtime, { gateway: { RATE_LIMIT_PER_MINUTE: '100000000' } }) });
+  const platform = await startPlatform({ bundles: runtime.bundles, redisDatabase: await coldRedisDatabase(), logLevel: 'error', extraEnv: platformEnv(runtime, { gateway: { RATE_LIMIT_PER_MINUTE: '100000000' } }) });
   try {
     const api = new ApiClient(platform.gatewayUrl);
     const ids = await seedDemoDirectory(platform.gatewayUrl, { email: 'admin@cryptocare.test', password: 'admin-password-1' });

@@ -33,7 +33,7 @@ async function counter(url: string, name: string): Promise<number> {
 async function main() {
   const commit = execSync('git rev-parse --short HEAD').toString().trim();
   const runtime = await serviceRuntime();
-  const platform = await startPlatform({ redisDatabase: await coldRedisDatabase(), logLevel: 'error', extraEnv: platformEnv(runtime) });
+  const platform = await startPlatform({ bundles: runtime.bundles, redisDatabase: await coldRedisDatabase(), logLevel: 'error', extraEnv: platformEnv(runtime) });
   const db = new pg.Client({ connectionString: infraUrls().databaseUrl });
   await db.connect();
   const lines: string[] = [];

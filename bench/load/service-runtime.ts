@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { backendServices, type ServiceName } from '@cryptocare/testing';
 import { chartRuntime, productionValues } from './chart-runtime';
@@ -16,6 +16,8 @@ export interface ServiceRuntime {
   envOf(service: string): Record<string, string>;
   /** For the report. */
   summary: string;
+  /** Each service runs from its bundle, `node dist/main.js`, as its image runs it (startPlatform's `bundles`). */
+  bundles: boolean;
   /** What the OTLP sink received so far (undefined when quiet). */
   tracesSoFar(): Promise<{ exports: number; bytes: number } | undefined>;
   stop(): void;
@@ -52,11 +54,25 @@ export function nodeArgsOf(env: NodeJS.ProcessEnv = process.env): string[] {
   return (env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 }
 
+/**
+ * The services' entry point: by default their bundles, built now from the checkout
+ * (scripts/build-service.mjs, about a second for all six), run as each image runs it; BENCH_ENTRY=source
+ * runs their TypeScript through tsx, as the tests do (every run before the night of 3 to 4 December).
+ */
+function entryOf(env: NodeJS.ProcessEnv): { bundles: boolean; summary: string } {
+  if (env.BENCH_ENTRY === 'source') return { bundles: false, summary: 'each service from its TypeScript through tsx (BENCH_ENTRY=source; not as the image runs it)' };
+  const root = path.resolve(__dirname, '../..');
+  for (const service of ['gateway', ...backendServices]) execFileSync(process.execPath, [path.join(root, 'scripts/build-service.mjs'), service], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return { bundles: true, summary: 'each service as its image runs it, `node dist/main.js` (bundles built for this run)' };
+}
+
 export async function serviceRuntime(env: NodeJS.ProcessEnv = process.env): Promise<ServiceRuntime> {
+  const entry = entryOf(env);
   if (env.BENCH_RUNTIME === 'quiet') {
     return {
       envOf: (service) => nodeOptionsOf(service, env),
-      summary: "quiet: LOG_LEVEL=error, no tracing (BENCH_RUNTIME=quiet; not the chart's settings)",
+      summary: `quiet: LOG_LEVEL=error, no tracing (BENCH_RUNTIME=quiet; not the chart's settings); ${entry.summary}`,
+      bundles: entry.bundles,
       tracesSoFar: async () => undefined,
       stop: () => undefined,
     };
@@ -67,7 +83,8 @@ export async function serviceRuntime(env: NodeJS.ProcessEnv = process.env): Prom
   const chart = chartRuntime(url, productionValues, { logLevel: env.BENCH_LOG_LEVEL, samplerRatio: env.BENCH_TRACES_SAMPLER_ARG });
   return {
     envOf: (service) => ({ ...chart.envOf(service), ...(disabled ? { OTEL_NODE_DISABLED_INSTRUMENTATIONS: disabled } : {}), ...nodeOptionsOf(service, env) }),
-    summary: `${chart.summary}${disabled ? `, instrumentations left out: ${disabled}` : ''}`,
+    summary: `${chart.summary}${disabled ? `, instrumentations left out: ${disabled}` : ''}; ${entry.summary}`,
+    bundles: entry.bundles,
     tracesSoFar: async () => (await (await fetch(`${url}/stats`)).json()) as { exports: number; bytes: number },
     stop: sink.stop,
   };
