@@ -5,6 +5,7 @@ import { AppError, fromServiceError, GrpcStatus, toServiceError } from './errors
 import { grpcMetrics } from './metrics';
 import { rpcSpans } from './grpc-tracing';
 import { context } from '@opentelemetry/api';
+import './grpc-js-fixes'; // a finished client call lets go of its caller (see the module)
 
 /**
  * Typed, promise-based gRPC on top of the ts-proto `grpc-js` output. A contract module (e.g.
