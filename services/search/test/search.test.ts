@@ -45,6 +45,7 @@ describe('search service (real PostgreSQL)', () => {
   const bus = new InProcessBus();
   const published: BusMessage[] = [];
   const audited: BusMessage[] = [];
+  const memory = new MemoryCache();
 
   beforeAll(async () => {
     schema = await migratedSchema('search');
@@ -55,7 +56,7 @@ describe('search service (real PostgreSQL)', () => {
     // cached pages have a test of their own, below).
     service = await main(
       { DATABASE_URL: infraUrls().databaseUrl, DATABASE_SCHEMA: schema, GRPC_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', NODE_ENV: 'test', SEARCH_CACHE_SECONDS: '0', AVAILABILITY_MOVE_EVERY_MS: '200' },
-      { bus, cache: new MemoryCache() },
+      { bus, cache: memory },
     );
     client = createGrpcClient(search, 'SearchService', `127.0.0.1:${service.grpcPort}`, { deadlineMs: 5_000 });
   });
@@ -701,6 +702,20 @@ describe('search service (real PostgreSQL)', () => {
         expect((await client.listCountries({})).countries.find((c) => c.code === 'CH')!.name).toBe('Switzerland');
       } finally {
         await sql(`UPDATE $schema.countries SET name = 'Switzerland' WHERE code = 'CH'`);
+      }
+    });
+
+    it('checks searches against reference lists kept in the process, not read from the cache for each search', async () => {
+      const read = jest.spyOn(memory, 'get');
+      try {
+        await client.searchProfessionals({ specialty: 'cardiology', limit: 5 }); // may load them, once
+        read.mockClear();
+        for (let i = 0; i < 3; i++) await client.searchProfessionals({ specialty: 'cardiology', country: 'CH', limit: 5 });
+        expect(read.mock.calls.map(([key]) => key).filter((key) => /specialties|countries/.test(key))).toEqual([]);
+        // and what they check still holds: an unknown specialty is refused
+        await expect(client.searchProfessionals({ specialty: 'astrology', limit: 5 })).rejects.toMatchObject({ code: 'UNKNOWN_SPECIALTY' });
+      } finally {
+        read.mockRestore();
       }
     });
   });
