@@ -1,5 +1,5 @@
 import { CacheAside, MemoryCache, RedisCache, RevocationList, type Cache } from '@cryptocare/cache';
-import { infraUrls, uniqueName } from '@cryptocare/testing';
+import { eventually, infraUrls, uniqueName } from '@cryptocare/testing';
 
 describe.each([
   ['Redis (real server)', () => new RedisCache(infraUrls().redisUrl, uniqueName('cache-it'))],
@@ -87,6 +87,23 @@ describe.each([
     expect(await revocations.isRevoked({ userId: 'u-1', sessionId: 's-3', issuedAt: Date.now() + 5_000 })).toBe(false);
     // One read a check (an MGET in Redis), never a read per entry: this runs on every authenticated request.
     expect(reads).toHaveBeenCalledTimes(5);
+  });
+});
+
+describe('cache-aside and a slow cache', () => {
+  it('answers a miss from the loader without waiting for the cache to store it; a later read finds it', async () => {
+    const memory = new MemoryCache(10);
+    let stored = () => {};
+    const slow: Cache = Object.assign(Object.create(memory) as Cache, {
+      set: <T>(key: string, value: T, ttl: number) => new Promise<void>((resolve) => (stored = () => void memory.set(key, value, ttl).then(resolve))),
+    });
+    const aside = new CacheAside(slow, 'slow');
+    const read = aside.getOrLoad('k', 60, async () => 'from the source');
+    const first = await Promise.race([read, new Promise((r) => setTimeout(() => r('waited for the cache'), 200))]);
+    expect(first).toBe('from the source');
+    stored();
+    await eventually(() => memory.get('k'), 2_000, 10);
+    expect(await aside.getOrLoad('k', 60, async () => 'loaded again')).toBe('from the source');
   });
 });
 
