@@ -24,7 +24,7 @@ import { seedDirectory } from '../scripts/seed';
 import { AccountPool } from './load/accounts';
 import { GatewayClient } from './load/gateway-client';
 import { sampleDirectory } from './load/directory-sample';
-import { patientVisit, routes, type DirectorySample, type JourneyContext } from './load/patient-journey';
+import { patientVisit, readMix, routes, type DirectorySample, type JourneyContext } from './load/patient-journey';
 import { cacheLookupsBetween, cacheLookupsIn, describeCacheLookups, type CacheLookups } from './load/cache-hits';
 import { gcPausesBetween, gcPausesIn, type GcPauses } from './load/gc-pauses';
 import { measureCpu, pidsOf } from './load/process-cpu';
@@ -125,21 +125,9 @@ async function startStack(replicas: number) {
   return platform;
 }
 
-/** The read mix without pauses: as many visits' reads as the stack answers. */
-function readMix(gateway: GatewayClient, directory: DirectorySample) {
-  let i = 0;
-  return async () => {
-    const id = directory.professionalIds[i++ % directory.professionalIds.length]!;
-    const step = i % 3;
-    const answer =
-      step === 0
-        ? await gateway.call(routes.search, 'GET', `/v1/professionals?specialty=${encodeURIComponent(directory.specialties[i % directory.specialties.length]!)}&country=${directory.countries[i % directory.countries.length]}`)
-        : step === 1
-          ? await gateway.call(routes.profile, 'GET', `/v1/professionals/${id}`)
-          : await gateway.call(routes.slots, 'GET', `/v1/professionals/${id}/slots`);
-    return answer.status === 200;
-  };
-}
+/** The scale-out's searches: one specialty in one country, the sample's in turn. */
+const specialtyInCountry = (directory: DirectorySample) => (i: number) =>
+  `specialty=${encodeURIComponent(directory.specialties[i % directory.specialties.length]!)}&country=${directory.countries[i % directory.countries.length]}`;
 
 async function baselines(platform: RunningPlatform, seconds: number) {
   const query = '/v1/professionals?specialty=general-practice&country=CH';
@@ -249,7 +237,7 @@ async function scaleOut(replicas: number) {
     const directory = await sampleDirectory(platform.gatewayUrl);
     let phase = new PhaseStats();
     const gateway = new GatewayClient(platform.gatewayUrls, settings.connections, () => phase);
-    const mix = readMix(gateway, directory);
+    const mix = readMix(gateway, directory, specialtyInCountry(directory));
     await saturate(3, 64, mix); // warm caches and connections
     const measured = new PhaseStats();
     phase = measured;

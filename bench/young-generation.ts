@@ -2,15 +2,16 @@
 // `--trace-gc --trace-gc-nvp`, the public read mix (varied searches, profiles, slot listings) is
 // saturated at 8 in flight on the 50 000 directory, and each scavenge's pause, survivors and
 // promotions over the measured 30 s are summed per service (bench/load/scavenges.ts). Why: in the
-// 2 000-user load the gateway's scavenges are its longest pauses (about 150 in a 2-minute hold, most
-// over 10 ms), and their length follows what survives them, not what is allocated.
+// 2 000-user load the gateway's scavenges were its longest pauses (about 150 in a 2-minute hold, most
+// over 10 ms, before libs/platform/src/grpc-js-fixes.ts), and their length follows what survives them,
+// not what is allocated.
 // Same stack as `make bench-load` (chart runtime, bundles); BENCH_NODE_ARGS adds V8 flags to try.
 // Run: `make bench-young-generation`.
 import os from 'node:os';
 import { infraUrls, seedDemoDirectory, startPlatform, type ServiceName } from '@cryptocare/testing';
 import { seedDirectory } from '../scripts/seed';
 import { GatewayClient } from './load/gateway-client';
-import { searchQuery } from './load/patient-journey';
+import { readMix, searchQuery } from './load/patient-journey';
 import { measureCpu, pidsOf } from './load/process-cpu';
 import { PhaseStats } from './load/route-stats';
 import { saturate } from './load/virtual-users';
@@ -39,18 +40,7 @@ async function main() {
     const directory = await sampleDirectory(platform.gatewayUrl);
     const phase = new PhaseStats();
     const gateway = new GatewayClient(platform.gatewayUrls, inFlight * 2, () => phase);
-    const anyProfessional = () => directory.professionalIds[Math.floor(Math.random() * directory.professionalIds.length)]!;
-    let n = 0;
-    const read = async () => {
-      const step = n++ % 3;
-      const answer =
-        step === 0
-          ? await gateway.call('search', 'GET', `/v1/professionals?${searchQuery(directory)}`)
-          : step === 1
-            ? await gateway.call('profile', 'GET', `/v1/professionals/${anyProfessional()}`)
-            : await gateway.call('slots', 'GET', `/v1/professionals/${anyProfessional()}/slots`);
-      return answer.status === 200;
-    };
+    const read = readMix(gateway, directory, () => searchQuery(directory));
     await saturate(20, inFlight, read); // caches and JIT warm, the young generation at its working size
     const before = Object.fromEntries(services.map((s) => [s, platform.output(s).length]));
     const cpu = measureCpu(pidsOf(platform));

@@ -65,6 +65,26 @@ export function searchQuery(directory: DirectorySample): string {
 }
 
 /**
+ * The read mix without pauses: a search, a profile, a slot listing in turn (the professionals taken
+ * one after another from the sample), as many as the stack answers. `searchFor(i)` is the i-th
+ * search's query string.
+ */
+export function readMix(gateway: GatewayClient, directory: DirectorySample, searchFor: (i: number) => string): () => Promise<boolean> {
+  let i = 0;
+  return async () => {
+    const id = directory.professionalIds[i++ % directory.professionalIds.length]!;
+    const step = i % 3;
+    const answer =
+      step === 0
+        ? await gateway.call(routes.search, 'GET', `/v1/professionals?${searchFor(i)}`)
+        : step === 1
+          ? await gateway.call(routes.profile, 'GET', `/v1/professionals/${id}`)
+          : await gateway.call(routes.slots, 'GET', `/v1/professionals/${id}/slots`);
+    return answer.status === 200;
+  };
+}
+
+/**
  * One visit of a patient: search, open a profile, look at its slots, sometimes look at their bookings,
  * sometimes book and pay at once (the booking's stream tells when it is confirmed and has its link).
  */

@@ -1,6 +1,6 @@
 /**
  * One fix for @grpc/grpc-js 1.14.7 (pinned exactly; docs/dependencies.md), loaded by grpc.ts before
- * any client is made; checked by libs/platform/test/grpc-js-fixes.test.ts against grpc-js's own class.
+ * any client is made; checked by grpc-js-fixes.test.ts beside it against grpc-js's own class.
  *
  * A finished client call lets go of its caller. Each call's `Http2SubchannelCall` keeps a reference
  * to the layers above it (`listener`: the load-balancing, retrying and resolving calls, then the
