@@ -14,7 +14,7 @@ endif
 export PATH := $(NODE_BIN):$(PATH)
 export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
 
-.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload bench-failover bench-lighthouse bench-profile bench-gc-per-read bench-db-reads bench-password-check bench-log-line bench-time-passing bench-booking-trace bench-young-generation breaking seed faults
+.PHONY: help install advisories gen lint typecheck infra-up infra-down browser fuzzer web test dev bench bench-load bench-overload bench-failover bench-lighthouse bench-profile bench-gc-per-read bench-db-reads bench-directory-churn bench-password-check bench-log-line bench-time-passing bench-booking-trace bench-young-generation breaking seed faults
 
 help:
 	@echo "make dev         run the whole platform and the web client on http://localhost:8080 (embedded, npm packages only)"
@@ -33,6 +33,7 @@ help:
 	@echo "make bench-time-passing  the idle platform on the 50 000 directory as slots pass: republished, moved on, CPU per process"
 	@echo "make bench-password-check  what judging a new password costs identity's thread (zxcvbn), with the shipped limits and its defaults"
 	@echo "make bench-db-reads  a profile read, a search page (50 000 profiles) and an outbox relay pass: service CPU through Prisma vs pg"
+	@echo "make bench-directory-churn  search while availability changes rewrite profiles: GIN pending lists and vacuum, defaults vs the migration"
 	@echo "make bench-overload  5x the read capacity, open loop: load shedding, latency, recovery (bench/overload.ts)"
 	@echo "make bench-failover  50 bookings with the primary payment provider stopped: time to an invoice (bench/failover.ts)"
 	@echo "make faults      the fault-injection suite: >= 1 000 bookings through Kafka, PostgreSQL, Redis and service failures, then the invariant checker"
@@ -141,6 +142,10 @@ bench-time-passing: install infra-up
 # A profile read, a search page (50 000 profiles) and an empty outbox relay pass: the service's CPU per call through Prisma and through pg.
 bench-db-reads: install infra-up
 	source scripts/infra/env.sh && npx tsx bench/db-reads.ts
+
+# Search while availability changes rewrite profiles: GIN pending lists and vacuum, PostgreSQL's defaults against the migration's (bench/directory-churn.ts; about two minutes).
+bench-directory-churn: install infra-up
+	source scripts/infra/env.sh && npx tsx bench/directory-churn.ts
 
 # What zxcvbn costs identity's thread per new password, shipped limits against its defaults (no servers).
 bench-password-check: install
