@@ -69,6 +69,12 @@ const settings = {
   /** Professionals of the seeded directory (scripts/seed.ts) beside the demo ones; 0: demo only. */
   directory: env('BENCH_DIRECTORY', 50_000),
   connections: env('BENCH_CONNECTIONS', 128),
+  /**
+   * Processes of the gateway, search and appointment for the load parts (the scale-out part runs 1
+   * then 2 whatever this says). The chart runs three of each at least in production (each its own
+   * node); one is the harshest case: every read waits behind one event loop.
+   */
+  replicas: env('BENCH_REPLICAS', 1),
 };
 /** The parts to run (BENCH_PARTS, comma-separated; all by default): a quick look at one phase while tuning. */
 const parts = new Set((process.env.BENCH_PARTS ?? 'baselines,load,peak,endurance,bookings,scale-out').split(','));
@@ -320,7 +326,7 @@ function timelineLines(seconds: Second[], worst: Second[], ramp: Second[], warme
 
 async function main() {
   const run = Date.now().toString(36);
-  const platform = await startStack(1);
+  const platform = await startStack(settings.replicas);
   let results;
   let base;
   try {

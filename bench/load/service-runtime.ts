@@ -77,13 +77,16 @@ export async function serviceRuntime(env: NodeJS.ProcessEnv = process.env): Prom
       stop: () => undefined,
     };
   }
-  const sink = await startHelper('otlp-sink.ts');
+  // BENCH_TRACES_FILE: every export kept there (as JSON, which the sink can read without the OTLP
+  // protos) for bench/traces-breakdown.ts; JSON costs the services more than protobuf.
+  const tracesFile = env.BENCH_TRACES_FILE?.trim();
+  const sink = await startHelper('otlp-sink.ts', ...(tracesFile ? [path.resolve(tracesFile)] : []));
   const url = `http://127.0.0.1:${sink.ports[0]}`;
   const disabled = env.BENCH_OTEL_DISABLED_INSTRUMENTATIONS?.trim();
   const chart = chartRuntime(url, productionValues, { logLevel: env.BENCH_LOG_LEVEL, samplerRatio: env.BENCH_TRACES_SAMPLER_ARG });
   return {
-    envOf: (service) => ({ ...chart.envOf(service), ...(disabled ? { OTEL_NODE_DISABLED_INSTRUMENTATIONS: disabled } : {}), ...nodeOptionsOf(service, env) }),
-    summary: `${chart.summary}${disabled ? `, instrumentations left out: ${disabled}` : ''}; ${entry.summary}`,
+    envOf: (service) => ({ ...chart.envOf(service), ...(disabled ? { OTEL_NODE_DISABLED_INSTRUMENTATIONS: disabled } : {}), ...nodeOptionsOf(service, env), ...(tracesFile ? { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' } : {}) }),
+    summary: `${chart.summary}${disabled ? `, instrumentations left out: ${disabled}` : ''}${tracesFile ? ', exported as http/json and kept (BENCH_TRACES_FILE)' : ''}; ${entry.summary}`,
     bundles: entry.bundles,
     tracesSoFar: async () => (await (await fetch(`${url}/stats`)).json()) as { exports: number; bytes: number },
     stop: sink.stop,
