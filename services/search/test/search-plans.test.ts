@@ -272,8 +272,9 @@ describe(`search query plans at ${PROFESSIONALS} profiles`, () => {
     };
     await pool.query(`VACUUM "${schema}".professionals`);
     const before = await pagesRead();
-    // 1 500 changes, as the sweep makes in about four minutes: with the default limit the words'
-    // index kept about 240 pages (1.9 MB) pending, and this search read them all.
+    // 1 500 changes (the sweep moves about 5 000 profiles at each boundary of the working hours'
+    // grid): with the default limit the words' index kept about 240 pages (1.9 MB) pending, and
+    // this search read them all.
     await pool.query(`UPDATE "${schema}".professionals SET next_available_at = next_available_at + interval '30 minutes'
                        WHERE id IN (SELECT id FROM "${schema}".professionals WHERE verified AND next_available_at IS NOT NULL ORDER BY id LIMIT 1500)`);
     const after = await pagesRead();
