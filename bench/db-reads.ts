@@ -5,19 +5,13 @@
 // the services' CPU is the limit (bench/results/load-*), and these reads are most of their calls.
 // Run: `make bench-db-reads` (BENCH_QUERIES per shape and round, default 1 500).
 import { execSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { createLogger, databasePool, prismaAdapter } from '@cryptocare/platform';
-import { InProcessBus, Outbox, OutboxRelay, poolDatabase } from '@cryptocare/events';
-import { infraUrls, migratedSchema } from '@cryptocare/testing';
-import { generateDirectory } from '@cryptocare/testing/src/directory-seed';
-import { PrismaClient } from '../services/search/src/generated/prisma';
+import { createLogger } from '@cryptocare/platform';
+import { InProcessBus, OutboxRelay, poolDatabase } from '@cryptocare/events';
 import type { SearchCriteria } from '../services/search/src/domain/search-criteria';
-import { writeSeedProfessionals } from '../services/search/src/seed/seed-directory';
-import { DirectoryStore, resolveText, searchStatement } from '../services/search/src/store/directory-store';
+import { resolveText, searchStatement } from '../services/search/src/store/directory-store';
+import { PROFESSIONALS, onSeededDirectory } from './seeded-directory';
 
-const PROFESSIONALS = 50_000;
 const queries = Number(process.env.BENCH_QUERIES ?? 1_500);
 
 /** Node CPU and wall time per call of `run` over `queries` calls. */
@@ -31,20 +25,9 @@ async function measure(run: (i: number) => Promise<unknown>): Promise<{ cpuMs: n
 }
 
 async function main() {
-  const databaseUrl = infraUrls().databaseUrl;
-  const schema = await migratedSchema('search');
-  const pool = databasePool(databaseUrl, { max: 2 });
-  const prisma = new PrismaClient({ adapter: prismaAdapter(databaseUrl, schema, { max: 2 }) });
-  const store = new DirectoryStore(prisma, new Outbox(schema, 'search'), schema, pool);
-  const relayOn = (db: ConstructorParameters<typeof OutboxRelay>[0]['db']) => new OutboxRelay({ db, schema, bus: new InProcessBus(), logger: createLogger('bench', 'silent'), service: 'search' });
-  const relays = { Prisma: relayOn(prisma), pg: relayOn(poolDatabase(pool)) };
-  try {
-    const now = new Date();
-    const rows = (function* () {
-      let i = 0;
-      for (const p of generateDirectory({ professionals: PROFESSIONALS, seed: 13 })) yield { ...p, nextAvailableAt: new Date(now.getTime() + (i++ % 720) * 3_600_000).toISOString() };
-    })();
-    await writeSeedProfessionals(pool, schema, rows, now);
+  await onSeededDirectory('db-reads', async ({ schema, pool, prisma, store, now }) => {
+    const relayOn = (db: ConstructorParameters<typeof OutboxRelay>[0]['db']) => new OutboxRelay({ db, schema, bus: new InProcessBus(), logger: createLogger('bench', 'silent'), service: 'search' });
+    const relays = { Prisma: relayOn(prisma), pg: relayOn(poolDatabase(pool)) };
     const ids = (await pool.query<{ id: string }>(`SELECT id::text AS id FROM "${schema}".professionals ORDER BY id LIMIT 1000`)).rows.map((r) => r.id);
     const searches: SearchCriteria[] = [
       { limit: 20, specialty: 'dermatology', country: 'DE' },
@@ -99,14 +82,8 @@ async function main() {
         }
       }
     }
-    const file = path.join(__dirname, 'results', `db-reads-${now.toISOString().slice(0, 10)}.md`);
-    writeFileSync(file, `${lines.join('\n')}\n`);
-    process.stdout.write(`${lines.join('\n')}\nwritten to ${path.relative(process.cwd(), file)}\n`);
-  } finally {
-    await prisma.$disconnect();
-    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await pool.end();
-  }
+    return lines;
+  });
 }
 
 main().catch((err) => {

@@ -9,20 +9,12 @@
 // Autovacuum is off for the table during the run, so that each phase is what its title says.
 // Run: `make bench-directory-churn` (BENCH_QUERIES searches per phase, default 3 000).
 import { execSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { databasePool, prismaAdapter } from '@cryptocare/platform';
-import { Outbox } from '@cryptocare/events';
-import { infraUrls, migratedSchema } from '@cryptocare/testing';
-import { generateDirectory } from '@cryptocare/testing/src/directory-seed';
-import { PrismaClient } from '../services/search/src/generated/prisma';
 import { checkSearch, type SearchCriteria } from '../services/search/src/domain/search-criteria';
-import { writeSeedProfessionals } from '../services/search/src/seed/seed-directory';
-import { DirectoryStore, resolveText, searchStatement } from '../services/search/src/store/directory-store';
+import { resolveText, searchStatement } from '../services/search/src/store/directory-store';
 import { searchQuery, type DirectorySample } from './load/patient-journey';
+import { PROFESSIONALS, onSeededDirectory } from './seeded-directory';
 
-const PROFESSIONALS = 50_000;
 const queries = Number(process.env.BENCH_QUERIES ?? 3_000);
 const CHANGES = 1_500;
 
@@ -41,19 +33,8 @@ function shapeOf(params: URLSearchParams): string {
 }
 
 async function main() {
-  const databaseUrl = infraUrls().databaseUrl;
-  const schema = await migratedSchema('search');
-  const professionals = `"${schema}".professionals`;
-  const pool = databasePool(databaseUrl, { max: 2 });
-  const prisma = new PrismaClient({ adapter: prismaAdapter(databaseUrl, schema, { max: 2 }) });
-  const store = new DirectoryStore(prisma, new Outbox(schema, 'search'), schema, pool);
-  try {
-    const now = new Date();
-    const rows = (function* () {
-      let i = 0;
-      for (const p of generateDirectory({ professionals: PROFESSIONALS, seed: 13 })) yield { ...p, nextAvailableAt: new Date(now.getTime() + (i++ % 720) * 3_600_000).toISOString() };
-    })();
-    await writeSeedProfessionals(pool, schema, rows, now);
+  await onSeededDirectory('directory-churn', async ({ schema, pool, store, now }) => {
+    const professionals = `"${schema}".professionals`;
     await pool.query(`ALTER TABLE ${professionals} SET (autovacuum_enabled = false)`);
     await pool.query(`VACUUM (ANALYZE) ${professionals}`);
 
@@ -148,14 +129,8 @@ async function main() {
       await pool.query(`VACUUM ${professionals}`);
       await phase(settings, 'vacuumed again');
     }
-    const file = path.join(__dirname, 'results', `directory-churn-${now.toISOString().slice(0, 10)}.md`);
-    writeFileSync(file, `${lines.join('\n')}\n`);
-    process.stdout.write(`${lines.join('\n')}\nwritten to ${path.relative(process.cwd(), file)}\n`);
-  } finally {
-    await prisma.$disconnect();
-    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await pool.end();
-  }
+    return lines;
+  });
 }
 
 main().catch((err) => {

@@ -62,7 +62,11 @@ export function readSpans(text: string): Span[] {
 export function breakdown(spans: Span[], holdSeconds: number): Map<string, Cut[]> {
   const end = Math.max(...spans.map((s) => s.endMs));
   const children = new Map<string, Span[]>();
-  for (const s of spans) children.set(s.parent, [...(children.get(s.parent) ?? []), s]);
+  for (const s of spans) {
+    const siblings = children.get(s.parent);
+    if (siblings) siblings.push(s);
+    else children.set(s.parent, [s]);
+  }
   const routes = new Map<string, Cut[]>();
   for (const root of spans) {
     if (root.service !== 'gateway' || root.parent !== '' || root.kind !== SERVER || root.startMs < end - holdSeconds * 1000) continue;
@@ -72,7 +76,9 @@ export function breakdown(spans: Span[], holdSeconds: number): Map<string, Cut[]
     const { call, served } = answered[0]!;
     const statements = (children.get(served!.id) ?? []).filter((s) => s.name.startsWith('pg.')).length;
     const cut = { before: call.startMs - root.startMs, to: served!.startMs - call.startMs, service: served!.endMs - served!.startMs, back: call.endMs - served!.endMs, after: root.endMs - call.endMs, statements };
-    routes.set(root.name, [...(routes.get(root.name) ?? []), cut]);
+    const cuts = routes.get(root.name);
+    if (cuts) cuts.push(cut);
+    else routes.set(root.name, [cut]);
   }
   return routes;
 }
