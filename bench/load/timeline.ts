@@ -17,6 +17,17 @@ export interface Second {
   generatorLagMs: number;
 }
 
+/** How often the generator's event loop is sampled (ms). */
+const LAG_RESOLUTION_MS = 10;
+
+/**
+ * How late the generator's event loop was (ms), from the longest interval between two samples:
+ * monitorEventLoopDelay records the whole interval, the resolution included (an idle loop reads 10 ms).
+ */
+export function lateness(longestIntervalNs: number): number {
+  return Math.max(0, Math.round(longestIntervalNs / 1e6 - LAG_RESOLUTION_MS));
+}
+
 /**
  * A hold second by second, to tell a spread-out tail (every second a little slow) from spells (a
  * few seconds when everything is slow: a pause somewhere, a sweep, a checkpoint), and to see who used
@@ -26,7 +37,7 @@ export interface Second {
 export class Timeline {
   readonly seconds: Second[] = [];
   private current = { answers: 0, slow: 0, refused: 0, maxMs: 0 };
-  private readonly lag = monitorEventLoopDelay({ resolution: 10 });
+  private readonly lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   private readonly startedAt = performance.now();
   private lastReading: CpuReading;
   private readonly timer: NodeJS.Timeout;
@@ -76,7 +87,7 @@ export class Timeline {
     const cpu = cpuBetween(this.lastReading, reading);
     this.lastReading = reading;
     const at = Math.round((performance.now() - this.startedAt) / 1000) - this.rampSeconds;
-    this.seconds.push({ at, ...this.current, maxMs: Math.round(this.current.maxMs), cpu, generatorLagMs: Math.round(this.lag.max / 1e6) });
+    this.seconds.push({ at, ...this.current, maxMs: Math.round(this.current.maxMs), cpu, generatorLagMs: lateness(this.lag.max) });
     this.current = { answers: 0, slow: 0, refused: 0, maxMs: 0 };
     this.lag.reset();
   }

@@ -391,16 +391,23 @@ export function searchStatement(schema: string, criteria: SearchCriteria, text?:
     // The walk selects the id alone, so it is an index-only scan of professionals_nearest_idx
     // (its filters' columns are in the index): no heap page per profile walked, only the page's
     // rows are then read by id. A search with words reads the heap for them (a plain index scan).
+    // The walk is ordered by the distance alone, with the rows tied with the last one: PostgreSQL
+    // walks a GiST index nearest first only when the distance is the whole ORDER BY. Ordered by
+    // distance and id, it chose, depending on the table's statistics, to read every profile and sort
+    // them (21-25 ms a search, 0.5 of a core at 2 000 users; bench/results/load-2026-12-04-day-*).
+    // The ties keep the page exact: the id then orders them outside, and the LIMIT there cuts them.
+    const pageRows = param(criteria.limit + 1, 'int');
     sql = `SELECT ${PROFILE_COLUMNS}, nearest.chord_km,
                   ${2 * EARTH_RADIUS_KM} * asin(least(1, nearest.chord_km / ${2 * EARTH_RADIUS_KM})) AS distance_km
              FROM (SELECT p.id, ${chord} AS chord_km
                      FROM ${professionals} p
                     WHERE ${where.join(' AND ')}
-                    ORDER BY ${chord}, p.id
-                    LIMIT ${param(criteria.limit + 1, 'int')}) nearest
+                    ORDER BY ${chord}
+                    FETCH FIRST (${pageRows}) ROWS WITH TIES) nearest
              JOIN ${professionals} USING (id)
             WHERE nearest.chord_km <= ${radius}
-            ORDER BY nearest.chord_km, nearest.id`;
+            ORDER BY nearest.chord_km, nearest.id
+            LIMIT ${pageRows}`;
   } else {
     where.push(...filters);
     const after = criteria.after;
