@@ -16,6 +16,7 @@ import { execSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { Pool } from 'undici';
 import { search } from '@cryptocare/contracts';
 import { createGrpcClient } from '@cryptocare/platform';
@@ -27,6 +28,7 @@ import { sampleDirectory } from './load/directory-sample';
 import { patientVisit, readMix, routes, type DirectorySample, type JourneyContext } from './load/patient-journey';
 import { cacheLookupsBetween, cacheLookupsIn, describeCacheLookups, type CacheLookups } from './load/cache-hits';
 import { gcPausesBetween, gcPausesIn, type GcPauses } from './load/gc-pauses';
+import { describeIndexReads, indexReadsBetween, indexReadsIn } from './load/index-reads';
 import { measureCpu, pidsOf } from './load/process-cpu';
 import { PhaseStats } from './load/route-stats';
 import { nodeArgsOf, platformEnv, serviceRuntime, startHelper, type ServiceRuntime } from './load/service-runtime';
@@ -186,6 +188,9 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
   );
   phase = new PhaseStats();
   const results = [];
+  // PostgreSQL's index counters, read at the hold's start and end (one connection of the bench's own).
+  const statsDb = new pg.Pool({ connectionString: infraUrls().databaseUrl, max: 1 });
+  const indexReads = () => indexReadsIn(statsDb, platform.schemas);
   const chosen = plans.filter((p) => parts.has(p.name.split(':')[0]!)).map((p, i) => ({ ...p, firstPauseMs: settings.thinkMs, warmSeconds: i === 0 ? settings.warmSeconds : 0 }));
   for (const plan of chosen) {
     process.stderr.write(`bench: ${plan.name}, ${plan.rampSeconds} s ramp + ${plan.warmSeconds} s warm-up + ${plan.holdSeconds} s\n`);
@@ -198,7 +203,7 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
     const groups = pidsOf(platform);
     const timeline = new Timeline(groups, plan.rampSeconds + plan.warmSeconds);
     // GC, caches and traces over the hold alone: scraped as it starts (six small HTTP reads, no pgrep).
-    let atHold: Promise<[Awaited<ReturnType<typeof metricsSoFar>>, Awaited<ReturnType<ServiceRuntime['tracesSoFar']>>]> | undefined;
+    let atHold: Promise<[Awaited<ReturnType<typeof metricsSoFar>>, Awaited<ReturnType<ServiceRuntime['tracesSoFar']>>, Awaited<ReturnType<typeof indexReads>>]> | undefined;
     const { stats, measured: cpuFigures } = await runPhase(
       plan,
       (next) => {
@@ -211,7 +216,7 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
       },
       () => {
         const cpu = measureCpu(groups);
-        atHold = Promise.all([metricsSoFar(platform), runtime!.tracesSoFar()]);
+        atHold = Promise.all([metricsSoFar(platform), runtime!.tracesSoFar(), indexReads()]);
         // Both end with the hold (the visits then finish their last call).
         return () => {
           timeline.stop();
@@ -220,7 +225,8 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
       },
     );
     const after = await metricsSoFar(platform);
-    const [holdStart, tracesBefore] = (await atHold)!;
+    const [holdStart, tracesBefore, indexesBefore] = (await atHold)!;
+    const indexes = indexReadsBetween(indexesBefore, await indexReads());
     const gc = gcPausesBetween(holdStart.gc, after.gc);
     const caches = cacheLookupsBetween(holdStart.caches, after.caches);
     const tracesAfter = await runtime!.tracesSoFar();
@@ -230,10 +236,11 @@ async function loadPhases(platform: RunningPlatform, directory: DirectorySample,
     const offered = Math.round(plan.users / (settings.thinkMs / 1000));
     const achieved = Math.round([...stats.routes.values()].reduce((n, r) => n + r.count + r.failures, 0) / stats.seconds);
     const booked = stats.routes.get(routes.book)?.statuses.get(201) ?? 0;
-    results.push({ ...plan, offeredPerSecond: offered, achievedPerSecond: achieved, bookingsPerSecond: Math.round((booked / stats.seconds) * 100) / 100, routes: Object.fromEntries([...stats.routes].map(([label, r]) => [label, { ...r.summary(), errors: r.errors(label === routes.book ? [409] : []) }])), cpu: cpuFigures, shed, gc, caches, traces, seconds: timeline.hold, rampTimeline: timeline.ramp, worstSeconds: timeline.worst(8) });
+    results.push({ ...plan, offeredPerSecond: offered, achievedPerSecond: achieved, bookingsPerSecond: Math.round((booked / stats.seconds) * 100) / 100, routes: Object.fromEntries([...stats.routes].map(([label, r]) => [label, { ...r.summary(), errors: r.errors(label === routes.book ? [409] : []) }])), cpu: cpuFigures, shed, gc, caches, indexes, traces, seconds: timeline.hold, rampTimeline: timeline.ramp, worstSeconds: timeline.worst(8) });
   }
   await gateway.close();
   await streams.close();
+  await statsDb.end();
   return results;
 }
 
@@ -297,6 +304,7 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
     lines.push(`Refused by the gateway (503 OVERLOADED) during the hold: ${r.seconds.reduce((n, s) => n + s.refused, 0)}; by signal, from the ramp to the hold's end: ${Object.entries(r.shed).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}.`, '');
     lines.push(`Garbage collection during the hold (pauses; seconds in them; pauses over 10 ms): ${Object.entries(r.gc).map(([s, g]) => `${s} ${g.count}; ${g.seconds} s (${Object.entries(g.secondsByKind).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}); ${g.over10ms}`).join(', ')}.`, '');
     lines.push(`Cache hits during the hold (a miss is a backend call or a PostgreSQL statement): ${describeCacheLookups(r.caches)}.`, '');
+    if (r.indexes) lines.push(`PostgreSQL's busiest indexes during the hold (pg_stat_user_indexes): ${describeIndexReads(r.indexes)}.`, '');
     if (r.traces) lines.push(`Traces exported during the hold: ${r.traces.exports} OTLP exports, ${r.traces.megabytes} MB.`, '');
     lines.push(...timelineLines(r.seconds, r.worstSeconds, r.rampTimeline, r.warmSeconds > 0));
   }
