@@ -304,7 +304,7 @@ function report(results: Awaited<ReturnType<typeof loadPhases>>, base: Awaited<R
     lines.push(`Refused by the gateway (503 OVERLOADED) during the hold: ${r.seconds.reduce((n, s) => n + s.refused, 0)}; by signal, from the ramp to the hold's end: ${Object.entries(r.shed).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}.`, '');
     lines.push(`Garbage collection during the hold (pauses; seconds in them; pauses over 10 ms): ${Object.entries(r.gc).map(([s, g]) => `${s} ${g.count}; ${g.seconds} s (${Object.entries(g.secondsByKind).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ')}); ${g.over10ms}`).join(', ')}.`, '');
     lines.push(`Cache hits during the hold (a miss is a backend call or a PostgreSQL statement): ${describeCacheLookups(r.caches)}.`, '');
-    if (r.indexes) lines.push(`PostgreSQL's busiest indexes during the hold (pg_stat_user_indexes): ${describeIndexReads(r.indexes)}.`, '');
+    lines.push(`PostgreSQL's busiest indexes during the hold (pg_stat_user_indexes): ${describeIndexReads(r.indexes)}.`, '');
     if (r.traces) lines.push(`Traces exported during the hold: ${r.traces.exports} OTLP exports, ${r.traces.megabytes} MB.`, '');
     lines.push(...timelineLines(r.seconds, r.worstSeconds, r.rampTimeline, r.warmSeconds > 0));
   }

@@ -338,7 +338,7 @@ export async function startPlatform(options: PlatformOptions = {}) {
       // Cleanup only: a database a test left unreachable fails nothing here (said on stderr).
       const db = new pg.Pool({ connectionString: infra.databaseUrl, max: 1, connectionTimeoutMillis: 5_000 });
       try {
-        for (const schema of Object.values(schemas)) await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await db.query(`DROP SCHEMA IF EXISTS ${Object.values(schemas).map((schema) => `"${schema}"`).join(', ')} CASCADE`);
       } catch (err) {
         process.stderr.write(`platform: the run's schemas were not dropped: ${String(err)}\n`);
       } finally {

@@ -17,8 +17,15 @@ interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
   'Index Name'?: string;
+  /** With EXPLAIN ANALYZE. */
+  'Actual Rows'?: number;
+  'Rows Removed by Filter'?: number;
+  'Heap Fetches'?: number;
   Plans?: PlanNode[];
 }
+
+/** The entries an executed walk read: those it returned and those its filters removed. */
+const walked = (node: PlanNode) => (node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0);
 
 function nodes(plan: PlanNode): PlanNode[] {
   return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
@@ -56,6 +63,12 @@ describe(`search query plans at ${PROFESSIONALS} profiles`, () => {
   /** The search's statement as the store runs it: its words resolved first. */
   async function statement(criteria: SearchCriteria) {
     return searchStatement(schema, criteria, criteria.query ? await resolveText(pool, schema, criteria.query) : undefined);
+  }
+
+  /** The plan's nodes of a statement as it ran (EXPLAIN ANALYZE). */
+  async function executedPlan(sql: string, params: unknown[]): Promise<PlanNode[]> {
+    const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+    return nodes(rows[0]!['QUERY PLAN'][0]!.Plan);
   }
 
   async function plan(criteria: SearchCriteria): Promise<PlanNode[]> {
@@ -159,11 +172,10 @@ describe(`search query plans at ${PROFESSIONALS} profiles`, () => {
     const { sql, params } = await statement(criteria);
     const found = (await pool.query(sql, params)).rowCount!;
     expect(found).toBeLessThan(20);
-    const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
-    const walk = nodes(rows[0]!['QUERY PLAN'][0]!.Plan).find((n) => n['Index Name'] === 'professionals_nearest_idx') as PlanNode & { 'Actual Rows': number; 'Rows Removed by Filter'?: number };
+    const walk = (await executedPlan(sql, params)).find((n) => n['Index Name'] === 'professionals_nearest_idx')!;
     // The filters are read from the index: no heap page per profile walked.
     expect(walk['Node Type']).toBe('Index Only Scan');
-    const read = walk['Actual Rows'] + (walk['Rows Removed by Filter'] ?? 0);
+    const read = walked(walk);
     const { rows: circle } = await pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM "${schema}".professionals WHERE position OPERATOR(public.<->) "${schema}".earth_position($1, $2) <= $3`,
       [place.latitude, place.longitude, chordKm(place.radiusKm)],
@@ -180,12 +192,11 @@ describe(`search query plans at ${PROFESSIONALS} profiles`, () => {
     for (const radiusKm of [10, 25, 50]) {
       const criteria: SearchCriteria = { limit: 20, specialty: 'general-practice', place: { latitude: 47.3769, longitude: 8.5417, radiusKm } };
       const { sql, params } = await statement(criteria);
-      const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
-      const plan = nodes(rows[0]!['QUERY PLAN'][0]!.Plan) as Array<PlanNode & { 'Actual Rows': number; 'Rows Removed by Filter'?: number }>;
-      const walk = plan.find((n) => n['Index Name'] === 'professionals_nearest_idx')!;
+      const planned = await executedPlan(sql, params);
+      const walk = planned.find((n) => n['Index Name'] === 'professionals_nearest_idx')!;
       expect(walk['Node Type']).toBe('Index Only Scan');
-      expect(walk['Actual Rows'] + (walk['Rows Removed by Filter'] ?? 0)).toBeLessThan(200);
-      expect(plan.map((n) => n['Node Type'])).not.toContain('Sort');
+      expect(walked(walk)).toBeLessThan(200);
+      expect(planned.map((n) => n['Node Type'])).not.toContain('Sort');
     }
   });
 
@@ -201,12 +212,11 @@ describe(`search query plans at ${PROFESSIONALS} profiles`, () => {
     await pool.query(`VACUUM (ANALYZE) "${schema}".professionals`);
     for (const [criteria, index] of shapes) {
       const { sql, params } = await statement(criteria);
-      const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
-      const planned = nodes(rows[0]!['QUERY PLAN'][0]!.Plan) as Array<PlanNode & { 'Actual Rows': number; 'Rows Removed by Filter'?: number; 'Heap Fetches'?: number }>;
+      const planned = await executedPlan(sql, params);
       const walk = planned.find((n) => n['Index Name'] === index);
       expect(walk).toMatchObject({ 'Node Type': 'Index Only Scan', 'Heap Fetches': 0 });
       // The walk tested more profiles than the page holds: the filters did their work in the index.
-      expect(walk!['Actual Rows'] + (walk!['Rows Removed by Filter'] ?? 0)).toBeGreaterThan(20);
+      expect(walked(walk!)).toBeGreaterThan(20);
       // No sort: the walk's order is the page's.
       expect(planned.map((n) => n['Node Type'])).not.toContain('Sort');
       // And the answer is the one the table gives, in the same order.

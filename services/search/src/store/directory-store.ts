@@ -394,7 +394,8 @@ export function searchStatement(schema: string, criteria: SearchCriteria, text?:
     // The walk is ordered by the distance alone, with the rows tied with the last one: PostgreSQL
     // walks a GiST index nearest first only when the distance is the whole ORDER BY. Ordered by
     // distance and id, it chose, depending on the table's statistics, to read every profile and sort
-    // them (21-25 ms a search, 0.5 of a core at 2 000 users; bench/results/load-2026-12-04-day-*).
+    // them (21-25 ms a search, PostgreSQL 0.71 of a core at 2 000 users instead of 0.15;
+    // bench/results/load-2026-12-04-geo-sort-before.md, docs/performance-history.md).
     // The ties keep the page exact: the id then orders them outside, and the LIMIT there cuts them.
     const pageRows = param(criteria.limit + 1, 'int');
     sql = `SELECT ${PROFILE_COLUMNS}, nearest.chord_km,
